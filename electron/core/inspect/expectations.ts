@@ -1,0 +1,42 @@
+/**
+ * What a compiled isolation policy promises about the inside of a running container, in the
+ * terms the in-container isolation probe (`native/probe/`) can observe. The policy compiler
+ * (`electron/core/policy/`) derives it from a policy; `policy verify` compares it with what the
+ * probe saw and reports each check: expected, seen, pass.
+ */
+export interface ProbeExpectations {
+  /** Hostname the container's UTS namespace must report. */
+  hostname: string;
+  /** Namespaces that must differ from the host's (`/proc/1/ns/<name>` inode of the host's init). */
+  namespaces: Array<'pid' | 'mnt' | 'net' | 'ipc' | 'uts' | 'cgroup' | 'user'>;
+  /** Capability names (lower-case, without `cap_`, e.g. `'chown'`, `'sys_admin'`) in the bounding set; all others absent. Effective/permitted of init equal this set too; ambient and inheritable empty. */
+  capabilities: string[];
+  /** `NoNewPrivs: 1` expected in `/proc/self/status` of a process attached with the policy. */
+  noNewPrivs: boolean;
+  /** `Seccomp: 2` (filter mode) expected. */
+  seccomp: boolean;
+  /** Syscalls the probe calls and the result each must give: an errno name (`'EPERM'`) or `'kill'`. */
+  deniedSyscalls: Array<{ syscall: string; result: string }>;
+  /** Paths that must read empty (or be absent) and refuse writes. */
+  maskedPaths: string[];
+  /** Paths that must refuse writes (`EROFS`/`EACCES`/`EPERM`). */
+  readOnlyPaths: string[];
+  /** debugfs must not be mounted or mountable. */
+  noDebugfs: boolean;
+  /** `mknod` of a character device must be refused. */
+  mknodDenied: boolean;
+  /** Device nodes that may exist under `/dev` (character/block devices); any other is a failure. */
+  allowedDevices: string[];
+  /** Network interface names that may exist (e.g. `['lo']` for `none`, `['lo','eth0']` for `nat`). */
+  networkInterfaces: string[];
+  /** Host loopback (127.0.0.1 on a port the verifier listens on) must be unreachable. */
+  hostLoopbackUnreachable: boolean;
+  /** A host abstract Unix socket the verifier listens on must be unreachable. */
+  hostAbstractSocketUnreachable: boolean;
+  /** A SysV IPC object the verifier creates on the host must be invisible. */
+  hostIpcInvisible: boolean;
+  /** Memory limit in bytes (`memory.limit_in_bytes` / `memory.max`), or null for none. */
+  memoryLimitBytes: number | null;
+  /** pids limit, or null for none. */
+  pidsLimit: number | null;
+}
