@@ -1,0 +1,65 @@
+/**
+ * The app's real preload (`electron/preload/preload.cts`) as something a plain browser page or a
+ * `node:vm` context can run: transpiled to CommonJS, and wrapped with a stand-in for the two
+ * Electron objects it uses. Used by the e2e test host and the preload's unit test.
+ */
+import { readFile } from 'node:fs/promises';
+import ts from 'typescript';
+
+const preloadUrl = new URL('../../electron/preload/preload.cts', import.meta.url);
+
+/** The preload, transpiled to CommonJS exactly as `tsc` would emit it (types erased). */
+export async function transpilePreload(): Promise<string> {
+  const source = await readFile(preloadUrl, 'utf8');
+  return ts.transpileModule(source, {
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: false,
+    },
+    fileName: 'preload.cts',
+  }).outputText;
+}
+
+/**
+ * A page init script that runs the preload in the page with:
+ * - `contextBridge.exposeInMainWorld(key, api)` → a frozen, read-only `window[key]`, as
+ *   Electron's bridge gives the page;
+ * - `ipcRenderer.invoke(channel, ...args)` → `window[invokeBinding](channel, args)`, a function
+ *   the host exposes (`page.exposeFunction`), which answers as main's IPC handler would;
+ * - `require` of anything but `'electron'` throws, as in a sandboxed preload.
+ */
+export async function preloadInitScript(invokeBinding: string): Promise<string> {
+  const preload = await transpilePreload();
+  return `(() => {
+  const freeze = (value) => {
+    if (typeof value === 'object' && value !== null) {
+      for (const inner of Object.values(value)) freeze(inner);
+      Object.freeze(value);
+    }
+    return value;
+  };
+  const invoke = window[${JSON.stringify(invokeBinding)}];
+  const electron = Object.freeze({
+    contextBridge: {
+      exposeInMainWorld(key, api) {
+        Object.defineProperty(window, key, { value: freeze(api), enumerable: true });
+      },
+    },
+    ipcRenderer: {
+      invoke(channel, ...args) {
+        return invoke(channel, args);
+      },
+    },
+  });
+  const require = (name) => {
+    if (name === 'electron') return electron;
+    throw new Error('a sandboxed preload cannot require ' + name);
+  };
+  const module = { exports: {} };
+  (function (require, module, exports) {
+${preload}
+  })(require, module, module.exports);
+})();
+`;
+}
