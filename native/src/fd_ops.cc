@@ -1,0 +1,54 @@
+#include "fd_ops.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "js_args.h"
+
+namespace droidway {
+
+NativeStatus FdOps::Close(int fd) {
+  if (::close(fd) < 0 && errno != EINTR) {
+    return NativeStatus::FromErrno("close", "close fd " + std::to_string(fd));
+  }
+  return {};
+}
+
+NativeStatus FdOps::Truncate(int fd, uint64_t size) {
+  for (;;) {
+    if (::ftruncate(fd, static_cast<off_t>(size)) == 0) return {};
+    if (errno != EINTR) {
+      return NativeStatus::FromErrno(
+          "ftruncate", "ftruncate fd " + std::to_string(fd) + " to " + std::to_string(size));
+    }
+  }
+}
+
+namespace {
+
+Napi::Value JsCloseFd(const Napi::CallbackInfo& info) {
+  JsArgs args(info);
+  args.ExpectCount(1);
+  FdOps::Close(args.Fd(0, "fd")).ThrowIfError(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value JsTruncateFd(const Napi::CallbackInfo& info) {
+  JsArgs args(info);
+  args.ExpectCount(2);
+  const int fd = args.Fd(0, "fd");
+  const auto size = static_cast<uint64_t>(args.Integer(1, "size", 0, JsArgs::kMaxSafeInteger));
+  FdOps::Truncate(fd, size).ThrowIfError(info.Env());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void FdOps::Register(Napi::Env env, Napi::Object exports) {
+  exports.Set("closeFd", Napi::Function::New(env, JsCloseFd, "closeFd"));
+  exports.Set("truncateFd", Napi::Function::New(env, JsTruncateFd, "truncateFd"));
+}
+
+}  // namespace droidway
