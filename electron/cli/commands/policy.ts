@@ -1,0 +1,265 @@
+/**
+ * `droidway policy …`: the isolation policy from the command line.
+ * - `policy show [--preset NAME] [--json]`: what a preset allows, in words (or the document).
+ * - `policy check FILE [--json]`: validates a policy file, including its shared folders against
+ *   this host and user; exits 1 listing every refused field.
+ * - `policy compile FILE --out DIR [--json]`: writes the LXC config, seccomp profile, bridge
+ *   settings and probe expectations the policy compiles to on this host.
+ * `policy verify` (run the isolation probe in a running session) is registered by the runtime.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  apparmorEnabled,
+  detectCgroupSupport,
+  type CgroupSupport,
+} from '../../core/policy/cgroup-host.js';
+import { DEVICE_CLASSES } from '../../core/policy/devices.js';
+import { formatIssues, type PolicyIssue } from '../../core/policy/policy-errors.js';
+import { compilePolicy, type CompiledPolicy } from '../../core/policy/policy-compile.js';
+import type { ValidatedPolicy } from '../../core/policy/policy-document.js';
+import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../../core/policy/policy-validate.js';
+import { loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
+import { checkSharedFolders, type SharedFolderFs } from '../../core/policy/shared-folders.js';
+import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+
+/** What the commands touch on the host; tests pass fakes. */
+export interface PolicyCommandDeps {
+  /** The user shared folders must belong to. */
+  uid: () => number;
+  cgroupSupport: () => CgroupSupport;
+  apparmorEnabled: () => boolean;
+  /** File system for the shared-folder checks; default the real one. */
+  fs?: SharedFolderFs;
+}
+
+const realDeps: PolicyCommandDeps = {
+  uid: () => process.getuid?.() ?? 0,
+  cgroupSupport: () => detectCgroupSupport(),
+  apparmorEnabled: () => apparmorEnabled(),
+};
+
+/** Default preset of `policy show`. */
+const DEFAULT_PRESET = 'strict';
+
+function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no';
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && v % 1024 === 0 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v} ${units[u]}`;
+}
+
+/** A policy in words, section by section, for `policy show`. */
+export function formatPolicy(p: ValidatedPolicy): string {
+  const ns = p.namespaces;
+  const l = p.limits;
+  const private_ = (['pid', 'mount', 'ipc', 'uts', 'net', 'cgroup'] as const).filter((n) => ns[n]);
+  const shared = (['ipc', 'cgroup'] as const).filter((n) => !ns[n]);
+  const denied = p.seccomp.rules.filter((r) => r.action !== 'allow');
+  const out = [
+    `Policy ${p.name} (version ${p.version})`,
+    '',
+    p.description,
+    '',
+    `Hostname:        ${p.hostname}`,
+    `Namespaces:      private ${private_.join(', ')}${shared.length > 0 ? `; shared with the host: ${shared.join(', ')}` : ''}${ns.user !== undefined ? '; user namespace with id maps' : '; no user namespace (privileged container)'}`,
+    `Capabilities:    ${p.capabilities.length > 0 ? p.capabilities.join(' ') : 'none'}`,
+    `no_new_privs:    ${yesNo(p.noNewPrivs)}`,
+    `Seccomp:         default ${p.seccomp.defaultAction}; ${denied.length} denied: ${denied
+      .map((r) => `${r.syscall}${(r.args ?? []).length > 0 ? '(filtered)' : ''}`)
+      .join(' ')}`,
+    `Memory:          ${l.memoryMax !== undefined ? bytes(l.memoryMax) : 'unlimited'}${l.swapMax !== undefined ? `, swap ${bytes(l.swapMax)}` : ''}`,
+    `CPU:             ${l.cpuQuota !== undefined && l.cpuPeriod !== undefined ? `${(l.cpuQuota / l.cpuPeriod).toFixed(2)} CPU` : 'unlimited'}${l.cpuWeight !== undefined ? `, weight ${l.cpuWeight}` : ''}`,
+    `Tasks:           ${l.pidsMax ?? 'unlimited'}`,
+    `I/O weight:      ${l.ioWeight ?? 'default'}`,
+    `Mounted by LXC:  proc ${p.mountAuto.proc}, sys ${p.mountAuto.sys}, cgroup ${p.mountAuto.cgroup}`,
+    `Network:         ${p.network === 'none' ? 'none (loopback only)' : 'NAT through a host bridge'}`,
+    `AppArmor:        ${p.lsm.apparmor.mode === 'unconfined' ? 'unconfined (opted in)' : `${p.lsm.apparmor.profile} (${p.lsm.apparmor.mode})`}`,
+    'Devices:',
+    ...p.devices.map((d) => `  ${d.padEnd(11)} ${DEVICE_CLASSES.get(d)?.explanation ?? ''}`),
+    `Masked paths:    ${p.maskedPaths.map((m) => m.path).join(' ') || 'none'}`,
+    `Read-only paths: ${p.readOnlyPaths.join(' ') || 'none'}`,
+    `Shared folders:  ${p.sharedFolders.map((f) => `${f.host} → ${f.guest} (${f.mode})`).join(', ') || 'none'}`,
+    `Display bridge:  globals ${p.bridge.globals.join(' ')}`,
+    `                 per client: ${p.bridge.limits.maxFds} fds, ${p.bridge.limits.maxPools} pools, ${p.bridge.limits.maxBuffers} buffers, ${p.bridge.limits.maxSurfaces} surfaces, ${p.bridge.limits.maxObjects} objects; sealed buffers ${p.bridge.limits.requireSealedBuffers ? 'required' : 'not required'}`,
+    '',
+  ];
+  return out.join('\n');
+}
+
+type Loaded = { ok: true; policy: ValidatedPolicy } | { ok: false; issues: PolicyIssue[] };
+
+/** Reads, parses and validates a policy file, then checks its shared folders on this host. */
+async function loadPolicyFile(file: string, deps: PolicyCommandDeps): Promise<Loaded> {
+  let text: string;
+  try {
+    const buf = await readFile(file);
+    if (buf.length > MAX_POLICY_TEXT_LENGTH) {
+      return {
+        ok: false,
+        issues: [{ path: '', message: `is larger than ${MAX_POLICY_TEXT_LENGTH} bytes` }],
+      };
+    }
+    text = buf.toString('utf8');
+  } catch (e) {
+    return {
+      ok: false,
+      issues: [
+        { path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` },
+      ],
+    };
+  }
+  const parsed = parsePolicyText(text);
+  if (!parsed.ok) return parsed;
+  const issues = await checkSharedFolders(parsed.policy.sharedFolders, {
+    uid: deps.uid(),
+    fs: deps.fs,
+  });
+  if (issues.length > 0) return { ok: false, issues };
+  return parsed;
+}
+
+function refuse(command: Command, file: string, issues: PolicyIssue[], json: boolean): never {
+  const { out, err } = outputOf(command);
+  if (json) out(`${JSON.stringify({ ok: false, file, issues }, null, 2)}\n`);
+  else err(`${file}: policy refused\n${formatIssues(issues).replace(/^/gm, '  ')}\n`);
+  throw new CliExit(EXIT_NEGATIVE);
+}
+
+/** Writes `files` into `dir` through temporary names, so a failure leaves no half-written file. */
+async function writeOutputs(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const temps: string[] = [];
+  try {
+    for (const [name, content] of Object.entries(files)) {
+      const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+      temps.push(tmp);
+      await writeFile(tmp, content, { mode: 0o644, flag: 'wx' });
+    }
+    for (const name of Object.keys(files))
+      await rename(join(dir, `.${name}.tmp-${process.pid}`), join(dir, name));
+  } finally {
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+  }
+}
+
+/** Names of the files `policy compile` writes into `--out`. */
+export const COMPILE_OUTPUT_FILES = {
+  config: 'config',
+  seccomp: 'seccomp.profile',
+  bridge: 'bridge.json',
+  expectations: 'expectations.json',
+  notes: 'notes.json',
+} as const;
+
+/** Adds the `policy` command group to `program`. `deps` defaults to this host. */
+export function register(program: Command, deps: PolicyCommandDeps = realDeps): void {
+  const policy = program
+    .command('policy')
+    .description('show, check and compile isolation policies');
+
+  policy
+    .command('show')
+    .description('describe a preset: what it allows and what it costs')
+    .option('--preset <name>', `preset to show (${PRESET_NAMES.join(', ')})`, DEFAULT_PRESET)
+    .option('--json', 'print the policy document')
+    .action((options: { preset: string; json?: boolean }, command: Command) => {
+      const { out, err } = outputOf(command);
+      let p: ValidatedPolicy;
+      try {
+        p = loadPreset(options.preset);
+      } catch (e) {
+        err(`${(e as Error).message}\n`);
+        throw new CliExit(EXIT_FAILURE);
+      }
+      out(options.json === true ? `${JSON.stringify(p, null, 2)}\n` : formatPolicy(p));
+    });
+
+  policy
+    .command('check')
+    .description('validate a policy file; exits 1 listing every refused field')
+    .argument('<file>', 'policy JSON file')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, options: { json?: boolean }, command: Command) => {
+      const loaded = await loadPolicyFile(file, deps);
+      if (!loaded.ok) refuse(command, file, loaded.issues, options.json === true);
+      const { out } = outputOf(command);
+      out(
+        options.json === true
+          ? `${JSON.stringify({ ok: true, file, name: loaded.policy.name, issues: [] }, null, 2)}\n`
+          : `${file}: valid policy "${loaded.policy.name}"\n`,
+      );
+    });
+
+  policy
+    .command('compile')
+    .description(
+      'compile a policy for this host into an LXC config, seccomp profile, bridge settings and probe expectations',
+    )
+    .argument('<file>', 'policy JSON file')
+    .requiredOption('--out <dir>', 'folder to write the outputs into')
+    .option('--name <name>', 'container name', 'droidway')
+    .option('--rootfs <path>', 'guest root directory', '/var/lib/droidway/rootfs')
+    .option('--json', 'print the notes and written files as JSON')
+    .action(
+      async (
+        file: string,
+        options: { out: string; name: string; rootfs: string; json?: boolean },
+        command: Command,
+      ) => {
+        const loaded = await loadPolicyFile(file, deps);
+        if (!loaded.ok) refuse(command, file, loaded.issues, options.json === true);
+        const dir = resolve(options.out);
+        const cgroup = deps.cgroupSupport();
+        let compiled: CompiledPolicy;
+        try {
+          compiled = compilePolicy(loaded.policy, {
+            name: options.name,
+            rootfsPath: resolve(options.rootfs),
+            seccompProfilePath: join(dir, COMPILE_OUTPUT_FILES.seccomp),
+            logFile: join(dir, 'lxc.log'),
+            cgroupVersion: cgroup.version,
+            unsupportedLimits: cgroup.unsupportedLimits,
+            apparmorAvailable: deps.apparmorEnabled(),
+          });
+        } catch (e) {
+          const issues = (e as { issues?: PolicyIssue[] }).issues ?? [
+            { path: '', message: (e as Error).message },
+          ];
+          const { err } = outputOf(command);
+          err(`cannot compile: ${formatIssues(issues)}\n`);
+          throw new CliExit(EXIT_FAILURE);
+        }
+        await writeOutputs(dir, {
+          [COMPILE_OUTPUT_FILES.config]: compiled.lxcConfig,
+          [COMPILE_OUTPUT_FILES.seccomp]: compiled.seccompProfile,
+          [COMPILE_OUTPUT_FILES.bridge]: `${JSON.stringify(compiled.bridge, null, 2)}\n`,
+          [COMPILE_OUTPUT_FILES.expectations]: `${JSON.stringify(compiled.expectations, null, 2)}\n`,
+          [COMPILE_OUTPUT_FILES.notes]: `${JSON.stringify(compiled.notes, null, 2)}\n`,
+        });
+        const { out } = outputOf(command);
+        const written = Object.values(COMPILE_OUTPUT_FILES).map((f) => join(dir, f));
+        if (options.json === true) {
+          out(
+            `${JSON.stringify({ ok: true, file, out: dir, files: written, notes: compiled.notes }, null, 2)}\n`,
+          );
+          return;
+        }
+        out(`${file}: compiled policy "${loaded.policy.name}" into ${dir}\n`);
+        for (const f of written) out(`  ${f}\n`);
+        for (const n of compiled.notes) out(`  note: ${n.field || '(policy)'}: ${n.message}\n`);
+      },
+    );
+
+  // `policy verify [--json]` is added here by the runtime work (issue 3, item 5): it needs a
+  // running session and the isolation probe, not just a document.
+}
