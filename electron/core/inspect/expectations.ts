@@ -39,4 +39,11 @@ export interface ProbeExpectations {
   memoryLimitBytes: number | null;
   /** pids limit, or null for none. */
   pidsLimit: number | null;
+  /**
+   * Optional: what the open fds of the container's init may point to, as `readlink` of
+   * `/proc/1/fd/N` shows them; `*` matches any run of characters except `/` (`'pipe:*'`,
+   * `'/dev/pts/*'`). When absent, the verifier allows the standard streams' usual targets:
+   * `/dev/null`, `/dev/console`, `/dev/pts/*`, `/dev/tty*`, pipes, sockets and anonymous inodes.
+   */
+  initFdTargets?: string[];
 }

@@ -1,0 +1,850 @@
+import { describe, expect, it } from 'vitest';
+import type { ProbeExpectations } from '../../../electron/core/inspect/expectations.js';
+import {
+  MAX_PROBE_OUTPUT_BYTES,
+  parseProbeOutput,
+  ProbeOutputError,
+} from '../../../electron/core/inspect/probe-output.js';
+import { renderReportTable, reportToJson } from '../../../electron/core/inspect/report-format.js';
+import {
+  compareObservations,
+  globMatch,
+  PIDS_TEST_MARGIN,
+  probeArgv,
+  verifyIsolation,
+  VerifyError,
+  type HostFacts,
+  type ProbeRun,
+} from '../../../electron/core/inspect/verify.js';
+
+/** A crafted probe document; tests mutate it freely, as a hostile guest could. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
+
+const CAPS = ['chown', 'dac_override', 'fowner', 'kill', 'setgid', 'setuid', 'net_bind_service'];
+const MiB = 2 ** 20;
+
+const expectations: ProbeExpectations = {
+  hostname: 'droidway',
+  namespaces: ['pid', 'mnt', 'net', 'ipc', 'uts', 'cgroup'],
+  capabilities: CAPS,
+  noNewPrivs: true,
+  seccomp: true,
+  deniedSyscalls: [
+    { syscall: 'mount', result: 'EPERM' },
+    { syscall: 'keyctl', result: 'ENOSYS' },
+    { syscall: 'kexec_load', result: 'kill' },
+  ],
+  maskedPaths: ['/proc/kcore', '/proc/acpi', '/proc/timer_list'],
+  readOnlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+  noDebugfs: true,
+  mknodDenied: true,
+  allowedDevices: ['null', 'zero', '/dev/full', 'pts/*', 'ptmx'],
+  networkInterfaces: ['lo'],
+  hostLoopbackUnreachable: true,
+  hostAbstractSocketUnreachable: true,
+  hostIpcInvisible: true,
+  memoryLimitBytes: 64 * MiB,
+  pidsLimit: 100,
+};
+
+const host: HostFacts = {
+  namespaces: { pid: 100, mnt: 101, net: 102, ipc: 103, uts: 104, cgroup: 105, user: 106 },
+  process: { pid: 4242, comm: 'node', startTime: '123456' },
+  tcpPort: 40123,
+  abstractSocket: 'droidway-verify-abc',
+  ipcKey: 987654,
+};
+
+const none = () => ({ bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] });
+
+/** Wire-format probe output of a container that keeps every promise above. */
+function goodOutput(): Doc {
+  const ns = {
+    pid: 200,
+    mnt: 201,
+    net: 202,
+    ipc: 203,
+    uts: 204,
+    cgroup: 205,
+    user: 106,
+    time: 107,
+  };
+  return {
+    format: 'droidway-probe/1',
+    pid: { self: 57, parent: 0, init_comm: 'init', errors: [] },
+    host_pid: { pid: 4242, visible: false, comm: null, start_time: null, errors: [] },
+    namespaces: { self: { ...ns }, init: { ...ns }, errors: [] },
+    capabilities: {
+      last_cap: 40,
+      bounding: [...CAPS],
+      effective: [...CAPS],
+      permitted: [...CAPS],
+      inheritable: [],
+      ambient: [],
+      init: { ...none(), bounding: [...CAPS], effective: [...CAPS], permitted: [...CAPS] },
+      errors: [],
+    },
+    status: {
+      no_new_privs: 1,
+      seccomp: 2,
+      prctl_no_new_privs: 1,
+      init_no_new_privs: 1,
+      init_seccomp: 2,
+      errors: [],
+    },
+    syscalls: [
+      { name: 'mount', ret: -1, errno: 'EPERM', signal: null, error: null },
+      { name: 'keyctl', ret: -1, errno: 'ENOSYS', signal: null, error: null },
+      { name: 'kexec_load', ret: null, errno: null, signal: 'SIGSYS', error: null },
+    ],
+    masked_paths: [
+      {
+        path: '/proc/kcore',
+        exists: true,
+        type: 'chr',
+        rdev: '1:3',
+        read_bytes: 0,
+        read_errno: null,
+        entries: null,
+        write_ok: true,
+        write_errno: null,
+        errors: [],
+      },
+      {
+        path: '/proc/acpi',
+        exists: true,
+        type: 'dir',
+        rdev: null,
+        read_bytes: null,
+        read_errno: null,
+        entries: 0,
+        write_ok: null,
+        write_errno: null,
+        errors: [],
+      },
+      {
+        path: '/proc/timer_list',
+        exists: false,
+        type: null,
+        rdev: null,
+        read_bytes: null,
+        read_errno: null,
+        entries: null,
+        write_ok: null,
+        write_errno: null,
+        errors: [],
+      },
+    ],
+    readonly_paths: [
+      {
+        path: '/proc/sys',
+        exists: true,
+        type: 'dir',
+        rdev: null,
+        ro_mount: true,
+        access_w_errno: 'EROFS',
+        write_ok: null,
+        write_errno: null,
+        errors: [],
+      },
+      {
+        path: '/proc/sysrq-trigger',
+        exists: true,
+        type: 'file',
+        rdev: null,
+        ro_mount: false,
+        access_w_errno: 'EACCES',
+        write_ok: false,
+        write_errno: 'EACCES',
+        errors: [],
+      },
+    ],
+    debugfs: { mounted_at: [], mount_ok: false, mount_errno: 'EPERM', errors: [] },
+    mknod: { created: false, errno: 'EPERM', errors: [] },
+    devices: {
+      nodes: [
+        { path: '/dev/null', type: 'c', major: 1, minor: 3 },
+        { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
+        { path: '/dev/full', type: 'c', major: 1, minor: 7 },
+        { path: '/dev/pts/0', type: 'c', major: 136, minor: 0 },
+        { path: '/dev/ptmx', type: 'c', major: 5, minor: 2 },
+      ],
+      truncated: false,
+      errors: [],
+    },
+    network: { source: '/proc/self/net/dev', interfaces: ['lo'], errors: [] },
+    host_tcp: { port: 40123, connected: false, errno: 'ECONNREFUSED', errors: [] },
+    host_abstract: {
+      name: 'droidway-verify-abc',
+      connected: false,
+      errno: 'ECONNREFUSED',
+      errors: [],
+    },
+    host_ipc: {
+      key: 987654,
+      msg_found: false,
+      msg_errno: 'ENOENT',
+      shm_found: false,
+      shm_errno: 'ENOENT',
+      sem_found: false,
+      sem_errno: 'ENOENT',
+      errors: [],
+    },
+    hostname: { nodename: 'droidway', domainname: '(none)', machine: 'x86_64', errors: [] },
+    cwd: {
+      self: '/',
+      self_within_root: true,
+      init: '/',
+      init_within_root: true,
+      errors: [],
+    },
+    init_fds: {
+      fds: [
+        { fd: 0, target: '/dev/null', errno: null },
+        { fd: 1, target: '/dev/pts/0', errno: null },
+        { fd: 2, target: 'pipe:[1234]', errno: null },
+      ],
+      errors: [],
+    },
+    pids_test: {
+      requested: true,
+      max: 100 + PIDS_TEST_MARGIN,
+      forked: 93,
+      fork_errno: 'EAGAIN',
+      reaped: 93,
+      errors: [],
+    },
+    memory_test: {
+      requested: true,
+      limit_bytes: 64 * MiB,
+      max_bytes: 128 * MiB,
+      reached_bytes: 62 * MiB,
+      killed: true,
+      signal: 'SIGKILL',
+      alloc_errno: null,
+      cgroup: {
+        source: '/sys/fs/cgroup/memory',
+        failcnt_before: 0,
+        failcnt_after: 12,
+        oom_kill_before: 0,
+        oom_kill_after: 1,
+      },
+      errors: [],
+    },
+  };
+}
+
+function failedIds(doc: Doc, exp: ProbeExpectations = expectations): string[] {
+  const report = compareObservations(exp, parseProbeOutput(JSON.stringify(doc)), host);
+  return report.rows.filter((r) => !r.pass).map((r) => r.id);
+}
+
+describe('compareObservations', () => {
+  it('passes every check for a container that keeps every promise', () => {
+    const report = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(goodOutput())),
+      host,
+    );
+    expect(report.rows.filter((r) => !r.pass)).toEqual([]);
+    expect(report.pass).toBe(true);
+    // One row per promise: the syscalls, paths and namespaces each get their own.
+    const ids = report.rows.map((r) => r.id);
+    for (const id of [
+      'pid.init',
+      'pid.host-invisible',
+      'ns.net',
+      'caps.bounding',
+      'caps.ambient',
+      'status.seccomp',
+      'syscall.mount',
+      'syscall.kexec_load',
+      'masked./proc/kcore',
+      'readonly./proc/sys',
+      'debugfs',
+      'mknod',
+      'devices',
+      'net.interfaces',
+      'net.host-loopback',
+      'net.host-abstract',
+      'ipc.host-invisible',
+      'uts.hostname',
+      'memory.limit',
+      'pids.limit',
+      'init.fds',
+      'cwd.inside-rootfs',
+    ]) {
+      expect(ids).toContain(id);
+    }
+    expect(report.rows.find((r) => r.id === 'memory.limit')?.seen).toContain('oom_kill 0→1');
+  });
+
+  // Each mutation breaks one promise; exactly that check must fail.
+  const mutations: Array<[string, string[], (d: Doc) => void]> = [
+    [
+      'PID 1 is the host init (shared pid namespace)',
+      ['pid.init', 'ns.pid'],
+      (d) => {
+        d.namespaces.self.pid = 100;
+        d.namespaces.init.pid = 100;
+      },
+    ],
+    [
+      'PID 1 is in another pid namespace',
+      ['pid.init'],
+      (d) => {
+        d.namespaces.init.pid = 999;
+      },
+    ],
+    [
+      'the host process is visible',
+      ['pid.host-invisible'],
+      (d) => {
+        Object.assign(d.host_pid, { visible: true, comm: 'node', start_time: '123456' });
+      },
+    ],
+    [
+      'the host network namespace is shared',
+      ['ns.net'],
+      (d) => {
+        d.namespaces.self.net = 102;
+      },
+    ],
+    [
+      'an extra capability in every set',
+      [
+        'caps.bounding',
+        'caps.effective',
+        'caps.permitted',
+        'caps.init.bounding',
+        'caps.init.effective',
+        'caps.init.permitted',
+      ],
+      (d) => {
+        const c = d.capabilities;
+        for (const set of [c, c.init]) {
+          for (const k of ['bounding', 'effective', 'permitted']) set[k].push('sys_admin');
+        }
+      },
+    ],
+    [
+      'a capability missing from the bounding set',
+      ['caps.bounding'],
+      (d) => {
+        d.capabilities.bounding.pop();
+      },
+    ],
+    [
+      'an ambient capability',
+      ['caps.ambient'],
+      (d) => {
+        d.capabilities.ambient.push('chown');
+      },
+    ],
+    [
+      'an inheritable capability in init',
+      ['caps.inheritable'],
+      (d) => {
+        d.capabilities.init.inheritable.push('kill');
+      },
+    ],
+    [
+      'no_new_privs off',
+      ['status.no-new-privs'],
+      (d) => {
+        d.status.no_new_privs = 0;
+        d.status.prctl_no_new_privs = 0;
+      },
+    ],
+    [
+      'no seccomp filter',
+      ['status.seccomp'],
+      (d) => {
+        d.status.seccomp = 0;
+      },
+    ],
+    [
+      'a syscall that returned ENOSYS instead of EPERM',
+      ['syscall.mount'],
+      (d) => {
+        d.syscalls[0].errno = 'ENOSYS';
+      },
+    ],
+    [
+      'a syscall that was allowed',
+      ['syscall.keyctl'],
+      (d) => {
+        Object.assign(d.syscalls[1], { ret: 0, errno: null });
+      },
+    ],
+    [
+      'a kill rule that returned an errno',
+      ['syscall.kexec_load'],
+      (d) => {
+        Object.assign(d.syscalls[2], { ret: -1, errno: 'EPERM', signal: null });
+      },
+    ],
+    [
+      'a syscall the probe did not attempt',
+      ['syscall.mount'],
+      (d) => {
+        d.syscalls.shift();
+      },
+    ],
+    [
+      'a masked path readable',
+      ['masked./proc/kcore'],
+      (d) => {
+        Object.assign(d.masked_paths[0], {
+          type: 'file',
+          rdev: null,
+          read_bytes: 4096,
+          write_ok: false,
+          write_errno: 'EACCES',
+        });
+      },
+    ],
+    [
+      'a masked path writable',
+      ['masked./proc/kcore'],
+      (d) => {
+        Object.assign(d.masked_paths[0], {
+          type: 'file',
+          rdev: null,
+          read_bytes: 0,
+          write_ok: true,
+        });
+      },
+    ],
+    [
+      'a masked directory with entries',
+      ['masked./proc/acpi'],
+      (d) => {
+        d.masked_paths[1].entries = 3;
+      },
+    ],
+    [
+      'a read-only path writable',
+      ['readonly./proc/sysrq-trigger'],
+      (d) => {
+        Object.assign(d.readonly_paths[1], {
+          access_w_errno: null,
+          write_ok: true,
+          write_errno: null,
+        });
+      },
+    ],
+    [
+      'a read-only directory on a read-write mount',
+      ['readonly./proc/sys'],
+      (d) => {
+        Object.assign(d.readonly_paths[0], { ro_mount: false, access_w_errno: null });
+      },
+    ],
+    [
+      'debugfs mounted',
+      ['debugfs'],
+      (d) => {
+        d.debugfs.mounted_at = ['/sys/kernel/debug'];
+      },
+    ],
+    [
+      'debugfs mountable',
+      ['debugfs'],
+      (d) => {
+        Object.assign(d.debugfs, { mount_ok: true, mount_errno: null });
+      },
+    ],
+    [
+      'mknod allowed',
+      ['mknod'],
+      (d) => {
+        Object.assign(d.mknod, { created: true, errno: null });
+      },
+    ],
+    [
+      'an extra device node',
+      ['devices'],
+      (d) => {
+        d.devices.nodes.push({ path: '/dev/sda', type: 'b', major: 8, minor: 0 });
+      },
+    ],
+    [
+      'a truncated device list',
+      ['devices'],
+      (d) => {
+        d.devices.truncated = true;
+      },
+    ],
+    [
+      'an extra interface',
+      ['net.interfaces'],
+      (d) => {
+        d.network.interfaces.push('eth0');
+      },
+    ],
+    [
+      'host loopback reachable',
+      ['net.host-loopback'],
+      (d) => {
+        Object.assign(d.host_tcp, { connected: true, errno: null });
+      },
+    ],
+    [
+      'host abstract socket reachable',
+      ['net.host-abstract'],
+      (d) => {
+        Object.assign(d.host_abstract, { connected: true, errno: null });
+      },
+    ],
+    [
+      'host IPC visible',
+      ['ipc.host-invisible'],
+      (d) => {
+        Object.assign(d.host_ipc, { msg_found: true, msg_errno: null });
+      },
+    ],
+    [
+      'the wrong hostname',
+      ['uts.hostname'],
+      (d) => {
+        d.hostname.nodename = 'vm';
+      },
+    ],
+    [
+      'no OOM kill',
+      ['memory.limit'],
+      (d) => {
+        Object.assign(d.memory_test, { killed: false, signal: null, reached_bytes: 128 * MiB });
+      },
+    ],
+    [
+      'killed by something else than the OOM killer',
+      ['memory.limit'],
+      (d) => {
+        Object.assign(d.memory_test, { killed: false, signal: 'SIGALRM' });
+      },
+    ],
+    [
+      'pids limit not hit',
+      ['pids.limit'],
+      (d) => {
+        Object.assign(d.pids_test, { forked: 132, fork_errno: null, reaped: 132 });
+      },
+    ],
+    [
+      'children not reaped',
+      ['pids.limit'],
+      (d) => {
+        d.pids_test.reaped = 90;
+      },
+    ],
+    [
+      'init holds a host file open',
+      ['init.fds'],
+      (d) => {
+        d.init_fds.fds.push({ fd: 3, target: '/home/user/.ssh/id_ed25519', errno: null });
+      },
+    ],
+    [
+      "init's fds unreadable",
+      ['init.fds'],
+      (d) => {
+        d.init_fds.fds = null;
+        d.init_fds.errors = ['/proc/1/fd: EACCES'];
+      },
+    ],
+    [
+      'init cwd outside the rootfs',
+      ['cwd.inside-rootfs'],
+      (d) => {
+        Object.assign(d.cwd, { init: '/home/user', init_within_root: false });
+      },
+    ],
+  ];
+
+  for (const [name, ids, mutate] of mutations) {
+    it(`fails only ${ids.join(', ')} when ${name}`, () => {
+      const doc = goodOutput();
+      mutate(doc);
+      expect(failedIds(doc)).toEqual(ids);
+    });
+  }
+
+  it('fails a check whose value could not be measured, with the probe error in seen', () => {
+    const doc = goodOutput();
+    doc.capabilities.bounding = null;
+    doc.capabilities.errors = ['PR_CAPBSET_READ: EPERM'];
+    doc.namespaces.self.uts = null;
+    doc.namespaces.errors = ['/proc/self/ns/uts: ENOENT'];
+    const report = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), host);
+    const failed = report.rows.filter((r) => !r.pass);
+    expect(failed.map((r) => r.id)).toEqual(['ns.uts', 'caps.bounding']);
+    expect(failed[0]?.seen).toContain('ENOENT');
+    expect(report.pass).toBe(false);
+  });
+
+  it('fails the host reachability checks when the host fixtures are missing', () => {
+    const bare: HostFacts = { ...host, tcpPort: null, abstractSocket: null, ipcKey: null };
+    const report = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(goodOutput())),
+      bare,
+    );
+    const failed = report.rows.filter((r) => !r.pass);
+    expect(failed.map((r) => r.id)).toEqual([
+      'net.host-loopback',
+      'net.host-abstract',
+      'ipc.host-invisible',
+    ]);
+    expect(failed[0]?.seen).toBe('no host fixture given');
+  });
+
+  it('lets a policy without a promise pass that row and says so', () => {
+    const loose: ProbeExpectations = {
+      ...expectations,
+      noNewPrivs: false,
+      seccomp: false,
+      memoryLimitBytes: null,
+      pidsLimit: null,
+    };
+    const doc = goodOutput();
+    doc.status.seccomp = 0;
+    doc.status.no_new_privs = 0;
+    const report = compareObservations(loose, parseProbeOutput(JSON.stringify(doc)), host);
+    expect(report.pass).toBe(true);
+    expect(report.rows.find((r) => r.id === 'status.seccomp')?.expected).toBe('not required');
+    expect(report.rows.find((r) => r.id === 'memory.limit')?.expected).toBe('no limit');
+  });
+
+  it('uses initFdTargets when the expectations give them', () => {
+    expect(failedIds(goodOutput(), { ...expectations, initFdTargets: ['/dev/null'] })).toEqual([
+      'init.fds',
+    ]);
+  });
+});
+
+describe('globMatch', () => {
+  it('matches * within one path segment only', () => {
+    expect(globMatch('/dev/pts/*', '/dev/pts/0')).toBe(true);
+    expect(globMatch('/dev/pts/*', '/dev/pts/x/y')).toBe(false);
+    expect(globMatch('pipe:*', 'pipe:[77]')).toBe(true);
+    expect(globMatch('/dev/null', '/dev/nullx')).toBe(false);
+    expect(globMatch('/dev/tty.*', '/dev/ttyS0')).toBe(false);
+  });
+});
+
+describe('parseProbeOutput (untrusted input)', () => {
+  const rejects = (text: string, message: RegExp) => {
+    let thrown: unknown;
+    try {
+      parseProbeOutput(text);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ProbeOutputError);
+    expect((thrown as ProbeOutputError).code).toBe('PROBE_BAD_OUTPUT');
+    expect((thrown as Error).message).toMatch(message);
+  };
+
+  it('rejects text that is not JSON', () => rejects('Segmentation fault', /not JSON/));
+  it('rejects empty output', () => rejects('  \n', /printed nothing/));
+  it('rejects output over the size cap without parsing it', () =>
+    rejects(`"${'x'.repeat(MAX_PROBE_OUTPUT_BYTES)}"`, /exceeds the 4194304-byte limit/));
+  it('rejects a JSON value that is not an object', () =>
+    rejects('[1,2]', /\$ must be an object, got array/));
+  it('rejects another format', () => {
+    rejects(
+      JSON.stringify({ ...goodOutput(), format: 'droidway-probe/0' }),
+      /format must be "droidway-probe\/1", got "droidway-probe\/0"/,
+    );
+  });
+  it('rejects a missing section', () => {
+    const doc = goodOutput();
+    delete doc.capabilities;
+    rejects(JSON.stringify(doc), /\$\.capabilities is missing/);
+  });
+  it('rejects a missing field inside a section', () => {
+    const doc = goodOutput();
+    delete doc.memory_test.cgroup.oom_kill_after;
+    rejects(JSON.stringify(doc), /memory_test\.cgroup\.oom_kill_after is missing/);
+  });
+  it('rejects wrong types, naming the field', () => {
+    const cases: Array<[(d: Doc) => void, RegExp]> = [
+      [(d) => (d.pid.self = '57'), /pid\.self must be an integer, got string/],
+      [(d) => (d.pid.self = 1.5), /pid\.self must be an integer/],
+      [
+        (d) => (d.capabilities.bounding = [1]),
+        /capabilities\.bounding\[0\] must be a string, got number/,
+      ],
+      [(d) => (d.syscalls[1].signal = 9), /syscalls\[1\]\.signal must be a string/],
+      [(d) => (d.devices.nodes[0].type = 'x'), /devices\.nodes\[0\]\.type must be "c" or "b"/],
+      [(d) => (d.network.interfaces = 'lo'), /network\.interfaces must be an array, got string/],
+      [(d) => (d.host_tcp.connected = 'no'), /host_tcp\.connected must be a boolean/],
+      [(d) => (d.status.errors = null), /status\.errors must be an array, got null/],
+      [(d) => (d.namespaces.self = []), /namespaces\.self must be an object, got array/],
+    ];
+    for (const [mutate, message] of cases) {
+      const doc = goodOutput();
+      mutate(doc);
+      rejects(JSON.stringify(doc), message);
+    }
+  });
+  it('rejects oversized strings and arrays inside the document', () => {
+    const doc = goodOutput();
+    doc.hostname.nodename = 'h'.repeat(10_000);
+    rejects(JSON.stringify(doc), /hostname\.nodename is longer than 8192/);
+    const doc2 = goodOutput();
+    doc2.network.interfaces = Array.from({ length: 9000 }, () => 'x');
+    rejects(JSON.stringify(doc2), /network\.interfaces has more than 8192 items/);
+  });
+  it('drops unknown keys instead of passing them on', () => {
+    const doc = goodOutput();
+    doc.extra = { evil: true };
+    doc.status.injected = 'x';
+    const parsed = parseProbeOutput(JSON.stringify(doc)) as unknown as Doc;
+    expect(parsed.extra).toBeUndefined();
+    expect(parsed.status.injected).toBeUndefined();
+  });
+});
+
+describe('probeArgv', () => {
+  it('passes every expectation and host fixture to the probe', () => {
+    const argv = probeArgv(expectations, host, { scratchDir: '/run' });
+    expect(argv).toEqual([
+      '--host-pid',
+      '4242',
+      '--host-tcp-port',
+      '40123',
+      '--host-abstract',
+      'droidway-verify-abc',
+      '--host-ipc-key',
+      '987654',
+      '--syscall',
+      'mount',
+      '--syscall',
+      'keyctl',
+      '--syscall',
+      'kexec_load',
+      '--masked',
+      '/proc/kcore',
+      '--masked',
+      '/proc/acpi',
+      '--masked',
+      '/proc/timer_list',
+      '--readonly',
+      '/proc/sys',
+      '--readonly',
+      '/proc/sysrq-trigger',
+      '--memory-test',
+      String(64 * MiB),
+      '--pids-test',
+      String(100 + PIDS_TEST_MARGIN),
+      '--scratch',
+      '/run',
+    ]);
+  });
+  it('passes syscall names with the argument filter the probe knows', () => {
+    const argv = probeArgv(
+      { ...expectations, deniedSyscalls: [{ syscall: 'unshare(CLONE_NEWUSER)', result: 'EPERM' }] },
+      host,
+    );
+    expect(argv).toContain('unshare(CLONE_NEWUSER)');
+  });
+  it('refuses expectations the probe cannot express', () => {
+    const bad: Array<Partial<ProbeExpectations>> = [
+      { maskedPaths: ['proc/kcore'] },
+      { readOnlyPaths: ['/proc/sys\0'] },
+      { deniedSyscalls: [{ syscall: 'mount; rm -rf', result: 'EPERM' }] },
+      { deniedSyscalls: [{ syscall: 'mount', result: 'eperm' }] },
+      { deniedSyscalls: [{ syscall: 'clone(CLONE_NEWNS)', result: 'EPERM' }] },
+      { memoryLimitBytes: -1 },
+      { pidsLimit: 0 },
+    ];
+    for (const b of bad) {
+      expect(() => probeArgv({ ...expectations, ...b }, host)).toThrow(
+        expect.objectContaining({ code: 'VERIFY_BAD_EXPECTATIONS' }),
+      );
+    }
+  });
+});
+
+describe('verifyIsolation', () => {
+  const runner =
+    (result: ProbeRun | Error, seen?: string[][]) =>
+    async (argv: string[]): Promise<ProbeRun> => {
+      seen?.push(argv);
+      if (result instanceof Error) throw result;
+      return result;
+    };
+
+  it('runs the probe with the derived argv and returns the report', async () => {
+    const calls: string[][] = [];
+    const report = await verifyIsolation(
+      expectations,
+      runner({ stdout: JSON.stringify(goodOutput()), stderr: '', exitCode: 0 }, calls),
+      host,
+    );
+    expect(report.pass).toBe(true);
+    expect(calls).toEqual([probeArgv(expectations, host)]);
+  });
+
+  it('reports a probe that exits non-zero with its stderr', async () => {
+    await expect(
+      verifyIsolation(
+        expectations,
+        runner({ stdout: '', stderr: 'droidway-probe: usage', exitCode: 2 }),
+        host,
+      ),
+    ).rejects.toMatchObject({
+      code: 'PROBE_FAILED',
+      message: expect.stringContaining('status 2: droidway-probe: usage'),
+    });
+  });
+
+  it('reports a runner that fails', async () => {
+    await expect(
+      verifyIsolation(expectations, runner(new Error('lxc-attach: container not running')), host),
+    ).rejects.toMatchObject({
+      code: 'PROBE_FAILED',
+      message: expect.stringContaining('container not running'),
+    });
+  });
+
+  it('reports garbage on stdout as bad output', async () => {
+    await expect(
+      verifyIsolation(
+        expectations,
+        runner({ stdout: '{"format":', stderr: '', exitCode: 0 }),
+        host,
+      ),
+    ).rejects.toBeInstanceOf(ProbeOutputError);
+  });
+
+  it('gives up on a probe that never finishes', async () => {
+    const never = () => new Promise<ProbeRun>(() => {});
+    const err = await verifyIsolation(expectations, never, host, { timeoutMs: 20 }).catch((e) => e);
+    expect(err).toBeInstanceOf(VerifyError);
+    expect(err.code).toBe('PROBE_TIMEOUT');
+  });
+});
+
+describe('report rendering', () => {
+  it('renders a table with every row and a failing summary', () => {
+    const doc = goodOutput();
+    doc.network.interfaces.push('eth0\u001b[31m');
+    const report = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), host);
+    const table = renderReportTable(report);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^\s+CHECK\s+EXPECTED\s+SEEN$/);
+    expect(table).toMatch(/^FAIL {2}only planned network interfaces/m);
+    expect(table).toMatch(/^PASS {2}hostname/m);
+    // The guest's escape sequence cannot reach the terminal.
+    expect(table).not.toContain('\u001b');
+    expect(table).toContain('isolation NOT verified: 1 of');
+    const json = JSON.parse(reportToJson(report));
+    expect(json.pass).toBe(false);
+    expect(json.rows.find((r: { id: string }) => r.id === 'net.interfaces').pass).toBe(false);
+  });
+});
