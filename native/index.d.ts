@@ -122,7 +122,12 @@ export interface DroidwayNative {
    * (at most 253 fds, the kernel's `SCM_MAX_FD`). Resolves with the bytes sent.
    * Runs off the JS thread; `timeoutMs` bounds the wait for the socket to become writable.
    */
-  sendMessage(socketFd: number, data: Uint8Array, fds: number[], timeoutMs: number): Promise<number>;
+  sendMessage(
+    socketFd: number,
+    data: Uint8Array,
+    fds: number[],
+    timeoutMs: number,
+  ): Promise<number>;
   /**
    * Receives one message with up to `maxBytes` bytes and up to `maxFds` fds; extra fds are
    * closed and counted in `fdsDropped`. Runs off the JS thread; rejects with `ETIMEDOUT`

@@ -37,7 +37,9 @@ for (const file of files) {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`\nDroidway benchmarks — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Linux ${os.release()}, Node ${process.version}\n`);
+console.log(
+  `\nDroidway benchmarks — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Linux ${os.release()}, Node ${process.version}\n`,
+);
 const header = ['benchmark', 'metric', 'droidway', 'baseline', 'ratio', 'goal'];
 const table = rows.map((r) => [
   r.bench,

@@ -27,7 +27,9 @@ export default {
     const nCreate = quick ? 2_000 : 20_000;
     const nPass = quick ? 1_000 : 10_000;
 
-    const baselineCreate = median(3, () => Number(execFileSync(baselineBin, ['create', String(nCreate)]).toString()));
+    const baselineCreate = median(3, () =>
+      Number(execFileSync(baselineBin, ['create', String(nCreate)]).toString()),
+    );
     const ours = median(3, () => {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < nCreate; i++) {
@@ -38,7 +40,9 @@ export default {
       return Number(process.hrtime.bigint() - t0) / nCreate;
     });
 
-    const baselinePass = median(3, () => Number(execFileSync(baselineBin, ['pass', String(nPass)]).toString()));
+    const baselinePass = median(3, () =>
+      Number(execFileSync(baselineBin, ['pass', String(nPass)]).toString()),
+    );
     const region = native.ashmemCreate('bench', 65536, 'memfd');
     const [a, b] = native.socketPair('stream');
     const payload = new Uint8Array(64).fill(1);
@@ -58,8 +62,20 @@ export default {
     oursPass.sort((x, y) => x - y);
 
     return [
-      { metric: 'create sealed region', value: ours / 1000, baseline: baselineCreate / 1000, baselineName: 'C memfd', unit: 'µs/op' },
-      { metric: 'pass fd (send+recv)', value: oursPass[1] / 1000, baseline: baselinePass / 1000, baselineName: 'C sendmsg/recvmsg', unit: 'µs/op' },
+      {
+        metric: 'create sealed region',
+        value: ours / 1000,
+        baseline: baselineCreate / 1000,
+        baselineName: 'C memfd',
+        unit: 'µs/op',
+      },
+      {
+        metric: 'pass fd (send+recv)',
+        value: oursPass[1] / 1000,
+        baseline: baselinePass / 1000,
+        baselineName: 'C sendmsg/recvmsg',
+        unit: 'µs/op',
+      },
     ];
   },
 };

@@ -9,7 +9,12 @@ export const inCI = process.env.CI === 'true' || process.env.CI === '1';
  * @param name test name
  * @param missing the reason the capability is missing, or null when present
  */
-export function itNeeds(name: string, missing: string | null, fn: TestFunction, timeout?: number): void {
+export function itNeeds(
+  name: string,
+  missing: string | null,
+  fn: TestFunction,
+  timeout?: number,
+): void {
   if (missing === null) {
     it(name, fn, timeout);
   } else if (inCI) {
