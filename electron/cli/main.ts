@@ -1,0 +1,86 @@
+/**
+ * The `droidway` command line, over `electron/core`. Each command group lives in
+ * `commands/<group>.ts` and adds itself with `register(program)`; this file only lists them and
+ * maps how a run ended to an exit status. Started by the `droidway.js` shim.
+ */
+import { Command, CommanderError } from 'commander';
+import { createCoreApi } from '../core/api.js';
+import { CliExit, EXIT_FAILURE } from './cli-io.js';
+import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerPolicy } from './commands/policy.js';
+
+/** Builds the `droidway` program with every command group registered. */
+export function createProgram(version: string): Command {
+  const program = new Command('droidway')
+    .description('Run Android apps in an isolated LXC container as Wayland windows')
+    .version(version, '-V, --version', 'print the version');
+  registerDoctor(program);
+  registerPolicy(program);
+  return program;
+}
+
+/** Where a run writes and what it reads from its environment. */
+export interface CliIo {
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const processIo: CliIo = {
+  writeOut: (text) => process.stdout.write(text),
+  writeErr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** Commander copies these settings to a subcommand only when it is created, so set them on each. */
+function configureTree(command: Command, io: CliIo): void {
+  command.exitOverride().configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr });
+  for (const sub of command.commands) configureTree(sub, io);
+}
+
+/**
+ * Parses `argv` (node-style: `[node, script, ...args]`) with `program` and runs the command.
+ * Returns the exit status: the command's own (0, or a `CliExit`), 0 for `--help`/`--version`,
+ * 2 for a usage error (commander has printed it) and 2 for anything thrown, printed as one
+ * line, with the stack only when `DROIDWAY_DEBUG=1`. Never rejects.
+ */
+export async function runCli(
+  program: Command,
+  argv: readonly string[],
+  io: CliIo = processIo,
+): Promise<number> {
+  configureTree(program, io);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliExit) return error.exitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_FAILURE;
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    io.writeErr(
+      `droidway: ${typeof code === 'string' ? `${code}: ` : ''}${message.split('\n')[0]}\n`,
+    );
+    if (io.env.DROIDWAY_DEBUG === '1' && error instanceof Error && error.stack !== undefined) {
+      io.writeErr(`${error.stack}\n`);
+    }
+    return EXIT_FAILURE;
+  }
+}
+
+/** Runs the CLI for this process's arguments and returns the exit status (see `runCli`). */
+export async function main(
+  argv: readonly string[] = process.argv,
+  io: CliIo = processIo,
+): Promise<number> {
+  let version: string;
+  try {
+    version = (await createCoreApi()['app:info']()).version;
+  } catch (error) {
+    io.writeErr(
+      `droidway: cannot read its own version: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  return runCli(createProgram(version), argv, io);
+}
