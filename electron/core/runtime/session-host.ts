@@ -1,0 +1,158 @@
+/**
+ * The session host: the process that owns a running session (in the desktop app, Electron main;
+ * headless, the detached `session-host-main.js`). It claims the instance (a live host elsewhere
+ * is refused, a crashed one's leftovers are cleaned), records itself in the runtime folder,
+ * answers the control socket, and, once the session has ended, closes the socket and removes
+ * its own files.
+ */
+import fs from 'node:fs/promises';
+import type { PeerCredentials } from '../../../native/index.js';
+import type { ControlRequest } from './control-protocol.js';
+import { ControlServer } from './control-socket.js';
+import { currentHostRecord, writeHostRecord } from './host-record.js';
+import { reclaimInstance, type ReclaimResult } from './instance-cleanup.js';
+import { Session, type SessionOptions } from './session.js';
+import type { SessionState, SessionStateChange } from './session-state.js';
+
+/** Options of `SessionHost.start`. */
+export interface SessionHostOptions {
+  session: SessionOptions;
+  /** `SO_PEERCRED` reader for the control socket (the native module's `peerCredentials`). */
+  peerCredentials: (fd: number) => PeerCredentials;
+  /** Uids the control socket answers; default this process's uid and root. */
+  allowedUids?: readonly number[];
+  /** Progress lines for the host log. */
+  log?: (line: string) => void;
+}
+
+/** A host owning one session; see the module doc. */
+export class SessionHost {
+  readonly session: Session;
+  /** What claiming the instance found (a stale session it cleaned, or a free instance). */
+  readonly reclaimed: ReclaimResult;
+  readonly #server: ControlServer;
+  readonly #done: Promise<SessionState>;
+
+  private constructor(
+    session: Session,
+    server: ControlServer,
+    reclaimed: ReclaimResult,
+    done: Promise<SessionState>,
+  ) {
+    this.session = session;
+    this.#server = server;
+    this.reclaimed = reclaimed;
+    this.#done = done;
+  }
+
+  /**
+   * Claims the instance, opens the control socket and starts the session. Resolves once the
+   * guest runs; rejects with the session's start error (`SESSION_ALREADY_RUNNING` when another
+   * live host owns the instance), after the host's files are removed.
+   */
+  static async start(options: SessionHostOptions): Promise<SessionHost> {
+    const log = options.log ?? (() => {});
+    const paths = options.session.paths;
+    const reclaimed = await reclaimInstance(paths, { cgroupRoot: options.session.cgroupRoot });
+    if (reclaimed.kind === 'stale') {
+      log(`cleaned a stale session of ${paths.name}: ${JSON.stringify(reclaimed.report)}`);
+    }
+    await fs.mkdir(paths.runtimeDir, { recursive: true, mode: 0o711 });
+    await fs.chmod(paths.runtimeDir, 0o711);
+    await writeHostRecord(paths.hostRecord, await currentHostRecord(paths.name));
+    const session = new Session(options.session);
+    session.on('state', (c) =>
+      log(`state ${c.from.name} -> ${c.to.name}${c.to.reason ? ` (${c.to.reason})` : ''}`),
+    );
+    let server: ControlServer;
+    try {
+      server = await ControlServer.listen({
+        socketPath: paths.controlSocket,
+        peerCredentials: options.peerCredentials,
+        ...(options.allowedUids ? { allowedUids: options.allowedUids } : {}),
+        handler: (request) => handle(session, request),
+      });
+    } catch (e) {
+      await removeHostFiles(options.session);
+      throw e;
+    }
+    // Every change into stopped/error after this point is the end of the one run this host owns.
+    const ended = new Promise<SessionState>((resolve) => {
+      const listener = (change: SessionStateChange): void => {
+        if (change.to.name === 'stopped' || change.to.name === 'error') {
+          session.off('state', listener);
+          resolve(change.to);
+        }
+      };
+      session.on('state', listener);
+    });
+    const done = ended.then(async (final) => {
+      await server.close();
+      await removeHostFiles(options.session);
+      log(`host done: ${final.name}${final.reason ? ` (${final.reason})` : ''}`);
+      return final;
+    });
+    try {
+      await session.start();
+    } catch (e) {
+      await done;
+      throw e;
+    }
+    return new SessionHost(session, server, reclaimed, done);
+  }
+
+  /** Resolves with the session's final state once the host has closed its socket and files. */
+  whenDone(): Promise<SessionState> {
+    return this.#done;
+  }
+
+  /** Stops the session (if it runs) and resolves once the host is done. */
+  async stop(): Promise<SessionState> {
+    await this.session.stop();
+    return this.#done;
+  }
+
+  /** The control socket path. */
+  get socketPath(): string {
+    return this.#server.socketPath;
+  }
+}
+
+async function removeHostFiles(options: SessionOptions): Promise<void> {
+  const p = options.paths;
+  await fs.rm(p.controlDir, { recursive: true, force: true });
+  await fs.rm(p.hostRecord, { force: true });
+  await fs.rmdir(p.runtimeDir).catch(() => {});
+}
+
+async function handle(session: Session, request: ControlRequest): Promise<unknown> {
+  switch (request.method) {
+    case 'status':
+      return session.status();
+    case 'stop':
+      await session.stop(request.params.timeoutSeconds);
+      return session.status();
+    case 'freeze':
+      await session.freeze();
+      return session.status();
+    case 'unfreeze':
+      await session.unfreeze();
+      return session.status();
+    case 'attach-exec': {
+      const p = request.params;
+      const r = await session.attachExec(p.argv, {
+        ...(p.env ? { env: p.env } : {}),
+        ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, 'base64') } : {}),
+        ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+      });
+      return {
+        exitCode: r.exitCode,
+        signal: r.signal,
+        stdout: r.stdout.toString('base64'),
+        stderr: r.stderr.toString('base64'),
+        stdoutTruncated: r.stdoutTruncated,
+        stderrTruncated: r.stderrTruncated,
+      };
+    }
+  }
+}
