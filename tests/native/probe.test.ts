@@ -24,6 +24,7 @@ import {
   type HostFacts,
   type ProbeRun,
 } from '../../electron/core/inspect/verify.js';
+import { LINUX_CAPABILITIES } from '../../electron/core/policy/capabilities.js';
 
 const PROBE_DIR = resolve(import.meta.dirname, '../../native/probe');
 const PROBE = join(PROBE_DIR, 'build/droidway-probe');
@@ -50,54 +51,11 @@ const runProbe = (argv: string[]) => runFile(PROBE, argv);
 
 /** Capability names of a `CapXxx:` mask of this process, in the probe's naming. */
 function ownCaps(field: 'CapBnd' | 'CapEff' | 'CapPrm'): string[] {
-  const names = [
-    'chown',
-    'dac_override',
-    'dac_read_search',
-    'fowner',
-    'fsetid',
-    'kill',
-    'setgid',
-    'setuid',
-    'setpcap',
-    'linux_immutable',
-    'net_bind_service',
-    'net_broadcast',
-    'net_admin',
-    'net_raw',
-    'ipc_lock',
-    'ipc_owner',
-    'sys_module',
-    'sys_rawio',
-    'sys_chroot',
-    'sys_ptrace',
-    'sys_pacct',
-    'sys_admin',
-    'sys_boot',
-    'sys_nice',
-    'sys_resource',
-    'sys_time',
-    'sys_tty_config',
-    'mknod',
-    'lease',
-    'audit_write',
-    'audit_control',
-    'setfcap',
-    'mac_override',
-    'mac_admin',
-    'syslog',
-    'wake_alarm',
-    'block_suspend',
-    'audit_read',
-    'perfmon',
-    'bpf',
-    'checkpoint_restore',
-  ];
   const status = readFileSync('/proc/self/status', 'utf8');
   const hex = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
   if (!hex) throw new Error(`no ${field} in /proc/self/status`);
   const mask = BigInt(`0x${hex}`);
-  return names.filter((_, i) => (mask >> BigInt(i)) & 1n);
+  return LINUX_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }
 
 /** Pids whose parent is `pid`, read from /proc (spawning `ps` would list `ps` itself). */
