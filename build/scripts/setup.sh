@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 # the native toolchain (g++, make, python3, clang-format).
 packages=(
   build-essential python3 clang-format pkg-config
-  lxc busybox-static e2fsprogs util-linux iproute2 uidmap
+  lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
   weston libwayland-dev libwayland-bin wayland-protocols
   aapt apksigner openssl
   chromium xvfb desktop-file-utils
