@@ -8,6 +8,8 @@ import { createCoreApi } from '../core/api.js';
 import { CliExit, EXIT_FAILURE } from './cli-io.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerPolicy } from './commands/policy.js';
+import { register as registerSession } from './commands/session.js';
+import { register as registerImage } from './commands/image.js';
 
 /** Builds the `droidway` program with every command group registered. */
 export function createProgram(version: string): Command {
@@ -16,6 +18,8 @@ export function createProgram(version: string): Command {
     .version(version, '-V, --version', 'print the version');
   registerDoctor(program);
   registerPolicy(program);
+  registerSession(program);
+  registerImage(program);
   return program;
 }
 

@@ -5,7 +5,8 @@
  *   this host and user; exits 1 listing every refused field.
  * - `policy compile FILE --out DIR [--json]`: writes the LXC config, seccomp profile, bridge
  *   settings and probe expectations the policy compiles to on this host.
- * `policy verify` (run the isolation probe in a running session) is registered by the runtime.
+ * - `policy verify [--instance NAME] [--json]`: runs the isolation probe inside the running
+ *   session and prints each check (expected, seen, pass); exits 1 when any check fails.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,8 @@ import type { ValidatedPolicy } from '../../core/policy/policy-document.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../../core/policy/policy-validate.js';
 import { loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
 import { checkSharedFolders, type SharedFolderFs } from '../../core/policy/shared-folders.js';
+import { renderReportTable, reportToJson } from '../../core/inspect/report-format.js';
+import { verifySession, type SessionVerification } from '../../core/runtime/session-service.js';
 import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
 /** What the commands touch on the host; tests pass fakes. */
@@ -260,6 +263,40 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
       },
     );
 
-  // `policy verify [--json]` is added here by the runtime work (issue 3, item 5): it needs a
-  // running session and the isolation probe, not just a document.
+  policy
+    .command('verify')
+    .description(
+      'run the isolation probe inside the running session and compare with its policy; exits 1 when a check fails',
+    )
+    .option('--instance <name>', 'instance name', 'default')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { instance: string; json?: boolean }, command: Command) => {
+      const { out, err } = outputOf(command);
+      let result: SessionVerification;
+      try {
+        result = await verifySession({ instance: options.instance });
+      } catch (e) {
+        const code = (e as { code?: unknown } | null)?.code;
+        if (typeof code !== 'string' || !VERIFY_REFUSALS.has(code)) throw e;
+        err(`droidway: ${code}: ${(e as Error).message}\n`);
+        throw new CliExit(EXIT_NEGATIVE);
+      }
+      if (options.json === true) {
+        out(reportToJson(result.report));
+      } else {
+        out(`Isolation of instance ${options.instance} under policy "${result.policyName}"\n\n`);
+        out(renderReportTable(result.report));
+        for (const n of result.notes) out(`note: ${n.field || '(policy)'}: ${n.message}\n`);
+      }
+      if (!result.report.pass) throw new CliExit(EXIT_NEGATIVE);
+    });
 }
+
+/** Why `policy verify` could not run, as answers (exit 1) rather than crashes. */
+const VERIFY_REFUSALS = new Set([
+  'SESSION_NOT_RUNNING',
+  'SESSION_BAD_STATE',
+  'INSTANCE_NAME_INVALID',
+  'PROBE_UNAVAILABLE',
+  'SESSION_RECORD_INVALID',
+]);

@@ -50,8 +50,12 @@ export interface CompileContext {
   name: string;
   /** Absolute host path of the guest's root directory. */
   rootfsPath: string;
-  /** Absolute host path where the runtime writes `seccompProfile`. */
-  seccompProfilePath: string;
+  /**
+   * Absolute host path where the runtime writes `seccompProfile`, named by `lxc.seccomp.profile`.
+   * Omit it when the runtime is handed the profile text and names the file itself (the session
+   * runtime does), so the config never names a profile twice.
+   */
+  seccompProfilePath?: string;
   /** Absolute host path of LXC's log for this session. */
   logFile: string;
   extraMounts?: ExtraMount[];
@@ -69,6 +73,12 @@ export interface CompileContext {
   natBridge?: string;
   /** Empty, read-only host file bound over masked files; default `/dev/null` (which accepts writes, noted). */
   maskFile?: string;
+  /**
+   * The capability bounding set the runtime itself runs with (names as in `LINUX_CAPABILITIES`);
+   * a kept capability outside it cannot reach the guest, so it is left out of the expectations
+   * and noted. Default: every capability.
+   */
+  hostCapabilities?: readonly string[];
 }
 
 /** What the display bridge enforces for this session. */
@@ -114,6 +124,9 @@ const AUTODEV_NODES = [
 ];
 
 const CLONE_NEWUSER = 0x10000000;
+
+/** The cgroup v1 hierarchies whose files hold the container's limits and device rules. */
+const V1_LIMIT_HIERARCHIES = ['memory', 'pids', 'cpu', 'blkio', 'devices', 'freezer'];
 
 /** The syscalls `policy verify` probes when the seccomp default denies (allowlist policies). */
 const PROBED_SYSCALLS = [
@@ -164,7 +177,7 @@ function checkContext(ctx: CompileContext): void {
   if (!CTX_NAME.test(ctx.name))
     issues.push({ path: 'name', message: 'must be 1 to 64 of A-Z a-z 0-9 _ . -' });
   path(ctx.rootfsPath, 'rootfsPath');
-  path(ctx.seccompProfilePath, 'seccompProfilePath');
+  if (ctx.seccompProfilePath !== undefined) path(ctx.seccompProfilePath, 'seccompProfilePath');
   path(ctx.logFile, 'logFile');
   if (ctx.maskFile !== undefined) path(ctx.maskFile, 'maskFile');
   if (ctx.natBridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(ctx.natBridge)) {
@@ -413,6 +426,14 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const apparmorAvailable = ctx.apparmorAvailable ?? true;
   const maskFile = ctx.maskFile ?? '/dev/null';
   const caps = LINUX_CAPABILITIES.filter((c) => policy.capabilities.includes(c));
+  const hostCaps = ctx.hostCapabilities;
+  const grantable = hostCaps === undefined ? caps : caps.filter((c) => hostCaps.includes(c));
+  if (grantable.length < caps.length) {
+    notes.push({
+      field: '/capabilities',
+      message: `the runtime lacks ${caps.filter((c) => !grantable.includes(c)).join(', ')} in its own bounding set; the guest cannot get what the runtime does not have`,
+    });
+  }
   const w = new ConfigWriter();
 
   w.comment(
@@ -448,7 +469,7 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   w.comment('Privileges');
   w.set('lxc.cap.keep', caps.length > 0 ? caps.join(' ') : 'none');
   w.set('lxc.no_new_privs', policy.noNewPrivs ? 1 : 0);
-  w.set('lxc.seccomp.profile', ctx.seccompProfilePath);
+  if (ctx.seccompProfilePath !== undefined) w.set('lxc.seccomp.profile', ctx.seccompProfilePath);
   const { profile, mode } = policy.lsm.apparmor;
   if (!apparmorAvailable) {
     notes.push({
@@ -550,7 +571,20 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const readOnly: string[] = [];
   if (policy.mountAuto.proc === 'mixed') readOnly.push('/proc/sys', '/proc/sysrq-trigger');
   if (policy.mountAuto.sys === 'ro') readOnly.push('/sys');
-  if (policy.mountAuto.cgroup === 'ro') readOnly.push('/sys/fs/cgroup');
+  if (policy.mountAuto.cgroup === 'ro') {
+    if (version === 2) {
+      readOnly.push('/sys/fs/cgroup');
+    } else {
+      // LXC mounts the v1 hierarchies read-only on a tmpfs it leaves writable (after every
+      // mount entry, so the config cannot remount it): the promise is about the hierarchies.
+      readOnly.push(...V1_LIMIT_HIERARCHIES.map((h) => `/sys/fs/cgroup/${h}`));
+      notes.push({
+        field: '/mountAuto/cgroup',
+        message:
+          'on this cgroup v1 host the tmpfs LXC mounts at /sys/fs/cgroup stays writable; the cgroup hierarchies in it are read-only',
+      });
+    }
+  }
   readOnly.push(...policy.readOnlyPaths);
   readOnly.push(...policy.sharedFolders.filter((f) => f.mode === 'ro').map((f) => f.guest));
 
@@ -568,7 +602,7 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const expectations: ProbeExpectations = {
     hostname: policy.hostname,
     namespaces: nsNames,
-    capabilities: caps,
+    capabilities: grantable,
     noNewPrivs: policy.noNewPrivs,
     seccomp: true,
     deniedSyscalls: denied,
@@ -576,8 +610,8 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
     readOnlyPaths: readOnly,
     // LXC never mounts debugfs; the guest cannot either without CAP_SYS_ADMIN, with the mount
     // syscalls denied, or under LXC's AppArmor profile (which denies fstype=debugfs).
-    noDebugfs: mountDenied || !caps.includes('sys_admin') || lxcDefaultProfile,
-    mknodDenied: !caps.includes('mknod'),
+    noDebugfs: mountDenied || !grantable.includes('sys_admin') || lxcDefaultProfile,
+    mknodDenied: !grantable.includes('mknod'),
     allowedDevices: [...deviceNodes],
     networkInterfaces: policy.network === 'none' ? ['lo'] : ['lo', 'eth0'],
     hostLoopbackUnreachable: true,

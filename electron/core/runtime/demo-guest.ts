@@ -181,11 +181,14 @@ export function defaultInitScript(): string {
  * The `lxc.mount.entry` values that give the guest the host's `/usr`, `/lib` and `/lib64`
  * read-only (nosuid, nodev); `/lib64` only when the host has it. Symlinked host folders
  * (`/lib -> usr/lib` on merged-/usr systems) are fine: a bind mount resolves its source.
+ * `/tmp` is a private tmpfs per session: the rootfs is shared by every instance, and a guest
+ * that may not mount (the `strict` preset) would otherwise write into it.
  */
 export function demoGuestMountEntries(): string[] {
   const entries = [
     '/usr usr none bind,ro,nosuid,nodev 0 0',
     '/lib lib none bind,ro,nosuid,nodev 0 0',
+    'tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=64m 0 0',
   ];
   if (existsSync('/lib64')) entries.push('/lib64 lib64 none bind,ro,nosuid,nodev 0 0');
   return entries;

@@ -226,8 +226,12 @@ export interface LxcStartOptions {
   logFile: string;
   /** `-l`; default `DEBUG` so a failed start explains itself. */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'NOTICE' | 'WARN' | 'ERROR';
-  /** fd receiving the container console and lxc-start's own output; `/dev/null` when absent. */
-  outputFd?: number;
+  /**
+   * Where the container console and lxc-start's own output go: an fd, `'pipe'` (read them from
+   * the child's `stdout`/`stderr`), or `/dev/null` when absent. With `lxc.console.path = none`
+   * the guest's init inherits it.
+   */
+  outputFd?: number | 'pipe';
 }
 
 /**

@@ -14,7 +14,7 @@
  *   clean host.
  */
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { createWriteStream, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import { type CleanupReport } from './host-cleanup.js';
 import { cleanupContainer, lxcTargetOf } from './instance-cleanup.js';
@@ -124,6 +124,8 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   #starting: Promise<void> | null = null;
   #ending: Promise<void> | null = null;
   #lastCleanup: CleanupReport | null = null;
+  /** Settles once the guest's console output is all in the console log. */
+  #consoleCopied: Promise<void> = Promise.resolve();
 
   constructor(options: SessionOptions) {
     super();
@@ -191,17 +193,24 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
       const lines = parseLxcConfig(this.#options.lxcConfig);
       await checkRootfs(configRootfs(lines));
       await this.#prepare(lines);
-      const out = openSync(this.paths.consoleLog, 'a', 0o600);
+      // lxc-start hands its stdio to the guest's init (`lxc.console.path = none`): a pipe the
+      // host copies into the console log, never the log file itself, keeps host files out of
+      // the guest (`policy verify` checks init's fds).
+      const sink = createWriteStream(this.paths.consoleLog, { flags: 'a', mode: 0o600 });
+      const sinkClosed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
+      sink.on('error', () => {});
       try {
         this.#monitor = await spawnLxcStart(target, {
           configFile: this.paths.lxcConfigFile,
           logFile: this.paths.lxcLog,
-          outputFd: out,
+          outputFd: 'pipe',
         });
-      } finally {
-        closeSync(out);
+      } catch (e) {
+        sink.end();
+        throw e;
       }
       const monitor = this.#monitor;
+      this.#consoleCopied = copyOutput(monitor, sink).then(() => sinkClosed);
       void monitor.exited.then((exit) => this.#onExit(monitor, exit));
       await this.#waitReady();
       const info = await lxcInfo(target);
@@ -269,6 +278,28 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   async #waitReady(): Promise<void> {
     const timeout = this.#options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
+    // inotify on the run dir wakes the wait as soon as init renames its marker into place; the
+    // poll stays as the fallback (and notices lxc-start's exit).
+    let wake: (() => void) | null = null;
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = watch(this.paths.guestRunDir, () => wake?.());
+      watcher.on('error', () => {});
+    } catch {
+      // No inotify: polling alone.
+    }
+    try {
+      await this.#pollReady(deadline, timeout, (resolve) => (wake = resolve));
+    } finally {
+      watcher?.close();
+    }
+  }
+
+  async #pollReady(
+    deadline: number,
+    timeout: number,
+    onWake: (resolve: () => void) => void,
+  ): Promise<void> {
     for (;;) {
       if (this.#exit !== null) {
         const how = this.#exit.signal
@@ -295,7 +326,13 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
           },
         );
       }
-      await sleep(READY_POLL_MS);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, READY_POLL_MS);
+        onWake(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
@@ -327,6 +364,11 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   }
 
   async #cleanup(): Promise<CleanupReport> {
+    // Once the container's processes are gone the pipes close; the bound only guards a leak.
+    await Promise.race([
+      this.#consoleCopied,
+      new Promise((resolve) => setTimeout(resolve, CHILD_EXIT_GRACE_MS).unref()),
+    ]);
     this.#lastCleanup = await cleanupContainer(this.paths, {
       cgroupRoot: this.#options.cgroupRoot,
     });
@@ -438,6 +480,25 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   info(): Promise<LxcInfo> {
     return lxcInfo(lxcTargetOf(this.paths));
   }
+}
+
+/** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is ended. */
+function copyOutput(monitor: LxcMonitor, sink: WriteStream): Promise<void> {
+  const streams = [monitor.child.stdout, monitor.child.stderr].filter(
+    (s): s is NonNullable<typeof s> => s !== null,
+  );
+  return Promise.all(
+    streams.map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          stream.on('data', (chunk: Buffer) => sink.write(chunk));
+          stream.once('close', () => resolve());
+          stream.once('error', () => resolve());
+        }),
+    ),
+  ).then(() => {
+    sink.end();
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LINUX_CAPABILITIES } from '../../../electron/core/policy/capabilities.js';
 import type { ValidatedPolicy } from '../../../electron/core/policy/policy-document.js';
 import {
   compilePolicy,
@@ -137,6 +138,25 @@ describe('each field has an observable effect', () => {
     const none = compileWith((d) => (d.capabilities = []));
     expect(none.lxcConfig).toContain('lxc.cap.keep = none');
     expect(none.expectations.capabilities).toEqual([]);
+  });
+
+  it('capabilities the runtime lacks are kept in the config but not expected, and noted', () => {
+    const out = compileWith((d) => d.capabilities.push('mknod', 'sys_admin'), {
+      hostCapabilities: LINUX_CAPABILITIES.filter((c) => c !== 'mknod' && c !== 'sys_admin'),
+    });
+    expect(out.lxcConfig).toMatch(/^lxc\.cap\.keep = .*\bmknod\b/m);
+    expect(out.expectations.capabilities).toEqual(base.expectations.capabilities);
+    expect(out.expectations.mknodDenied).toBe(true);
+    expect(out.notes).toContainEqual({
+      field: '/capabilities',
+      message: expect.stringMatching(/lacks sys_admin, mknod/),
+    });
+  });
+
+  it('without a seccomp profile path the config names none (the runtime adds it)', () => {
+    const out = compileWith(() => {}, { seccompProfilePath: undefined });
+    expect(out.lxcConfig).not.toMatch(/lxc\.seccomp\.profile/);
+    expect(out.seccompProfile).toBe(base.seccompProfile);
   });
 
   it('noNewPrivs', () => {
@@ -291,10 +311,21 @@ describe('each field has an observable effect', () => {
       removed: ['lxc.mount.auto = proc:mixed sys:ro cgroup:ro'],
     });
     expect(out.expectations.readOnlyPaths).not.toEqual(
-      expect.arrayContaining(['/proc/sys', '/sys', '/sys/fs/cgroup']),
+      expect.arrayContaining(['/proc/sys', '/sys', '/sys/fs/cgroup/memory']),
     );
+    // cgroup v1: LXC leaves the tmpfs at /sys/fs/cgroup writable; the hierarchies are read-only.
     expect(base.expectations.readOnlyPaths).toEqual(
-      expect.arrayContaining(['/proc/sys', '/proc/sysrq-trigger', '/sys', '/sys/fs/cgroup']),
+      expect.arrayContaining([
+        '/proc/sys',
+        '/proc/sysrq-trigger',
+        '/sys',
+        '/sys/fs/cgroup/memory',
+        '/sys/fs/cgroup/pids',
+      ]),
+    );
+    expect(base.expectations.readOnlyPaths).not.toContain('/sys/fs/cgroup');
+    expect(compileWith(() => {}, { cgroupVersion: 2 }).expectations.readOnlyPaths).toContain(
+      '/sys/fs/cgroup',
     );
   });
 

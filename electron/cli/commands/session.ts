@@ -1,0 +1,185 @@
+/**
+ * `droidway session …`: a headless session, owned by a detached session host.
+ * - `session start [--instance NAME] [--image demo] [--preset NAME | --policy FILE] [--json]`:
+ *   boots the guest under the policy (default preset `strict`) and prints its state.
+ * - `session status [--instance NAME] [--json]`: the state (`stopped` when no host answers).
+ * - `session stop|freeze|unfreeze [--instance NAME] [--json]`: asks the host; prints the state.
+ * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1.
+ */
+import type { Command } from 'commander';
+import { PolicyError, formatIssues } from '../../core/policy/policy-errors.js';
+import { PRESET_NAMES } from '../../core/policy/presets.js';
+import type { SessionStatus } from '../../core/runtime/session.js';
+import {
+  SUPPORTED_IMAGES,
+  freezeSession,
+  sessionStatus,
+  startSession,
+  stopSession,
+  unfreezeSession,
+  type PolicySource,
+  type SessionRef,
+  type StartedSession,
+} from '../../core/runtime/session-service.js';
+import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+
+/** Preset of `session start` when neither `--preset` nor `--policy` is given. */
+export const DEFAULT_SESSION_PRESET = 'strict';
+
+/** Codes of refusals that are answers ("no session", "wrong state"), not crashes: exit 1. */
+const REFUSAL_CODES = new Set([
+  'SESSION_NOT_RUNNING',
+  'SESSION_BAD_STATE',
+  'SESSION_ALREADY_RUNNING',
+  'INSTANCE_NAME_INVALID',
+  'IMAGE_UNSUPPORTED',
+  'POLICY_SOURCE_INVALID',
+  'POLICY_UNKNOWN_PRESET',
+  'POLICY_INVALID',
+  'POLICY_HOST_REFUSED',
+  'LXC_START_FAILED',
+  'ROOTFS_UNSAFE',
+  'GUEST_BUILD_FAILED',
+  'HOST_ENTRY_MISSING',
+]);
+
+/** One line for a person: `instance default: running (init pid 1234)`. */
+export function formatStatus(s: SessionStatus): string {
+  const detail: string[] = [];
+  if (s.initPid !== null) detail.push(`init pid ${s.initPid}`);
+  if (s.state.code !== undefined) detail.push(s.state.code);
+  if (s.state.reason !== undefined && s.state.reason !== s.state.name) detail.push(s.state.reason);
+  return `instance ${s.instance}: ${s.state.name}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
+}
+
+/**
+ * Prints a refusal and ends with status 1; a policy refusal lists every field. Anything not a
+ * known refusal is rethrown for `runCli` (exit 2).
+ */
+function refuse(command: Command, error: unknown, json: boolean): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !REFUSAL_CODES.has(code)) throw error;
+  const { out, err } = outputOf(command);
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const issues = error instanceof PolicyError ? error.issues : undefined;
+    out(`${JSON.stringify({ ok: false, error: { code, message, issues } }, null, 2)}\n`);
+  } else if (error instanceof PolicyError) {
+    err(`droidway: policy refused (${code})\n${formatIssues(error.issues).replace(/^/gm, '  ')}\n`);
+  } else {
+    err(`droidway: ${code}: ${message}\n`);
+  }
+  throw new CliExit(EXIT_NEGATIVE);
+}
+
+interface RefOptions {
+  instance?: string;
+  json?: boolean;
+}
+
+function refOf(options: RefOptions): SessionRef {
+  return options.instance !== undefined ? { instance: options.instance } : {};
+}
+
+function printStatus(command: Command, status: SessionStatus, json: boolean): void {
+  const { out } = outputOf(command);
+  out(json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+}
+
+/** Adds the `session` command group to `program`. */
+export function register(program: Command): void {
+  const session = program
+    .command('session')
+    .description('start, stop and inspect a headless Droidway session');
+
+  session
+    .command('start')
+    .description('boot the guest under an isolation policy; returns once its init runs')
+    .option('--instance <name>', 'instance name', 'default')
+    .option('--image <image>', `image to boot (${SUPPORTED_IMAGES.join(', ')})`, 'demo')
+    .option(
+      '--preset <name>',
+      `isolation preset (${PRESET_NAMES.join(', ')}; default ${DEFAULT_SESSION_PRESET})`,
+    )
+    .option('--policy <file>', 'isolation policy file (see droidway policy check)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        options: RefOptions & { image: string; preset?: string; policy?: string },
+        command: Command,
+      ) => {
+        const json = options.json === true;
+        if (options.preset !== undefined && options.policy !== undefined) {
+          outputOf(command).err('droidway: give either --preset or --policy, not both\n');
+          throw new CliExit(EXIT_FAILURE);
+        }
+        const source: PolicySource =
+          options.policy !== undefined
+            ? { file: options.policy }
+            : { preset: options.preset ?? DEFAULT_SESSION_PRESET };
+        let started: StartedSession;
+        try {
+          started = await startSession({ ...refOf(options), image: options.image, policy: source });
+        } catch (e) {
+          refuse(command, e, json);
+        }
+        const { out } = outputOf(command);
+        if (json) {
+          out(
+            `${JSON.stringify({ ok: true, policy: started.policyName, notes: started.notes, status: started.status }, null, 2)}\n`,
+          );
+          return;
+        }
+        out(formatStatus(started.status));
+        out(`  policy ${started.policyName}; logs in ${started.paths.logDir}\n`);
+        for (const n of started.notes) out(`  note: ${n.field || '(policy)'}: ${n.message}\n`);
+      },
+    );
+
+  session
+    .command('status')
+    .description('print the session state (stopped when no session host runs)')
+    .option('--instance <name>', 'instance name', 'default')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: RefOptions, command: Command) => {
+      const json = options.json === true;
+      let status: SessionStatus;
+      try {
+        status = await sessionStatus(refOf(options));
+      } catch (e) {
+        refuse(command, e, json);
+      }
+      printStatus(command, status, json);
+    });
+
+  const simple: Array<{
+    name: string;
+    description: string;
+    run: (ref: SessionRef) => Promise<SessionStatus>;
+  }> = [
+    {
+      name: 'stop',
+      description: 'stop the session; returns once the host is clean',
+      run: (ref) => stopSession(ref),
+    },
+    { name: 'freeze', description: 'freeze every process of the guest', run: freezeSession },
+    { name: 'unfreeze', description: 'thaw a frozen guest', run: unfreezeSession },
+  ];
+  for (const c of simple) {
+    session
+      .command(c.name)
+      .description(c.description)
+      .option('--instance <name>', 'instance name', 'default')
+      .option('--json', 'print the status as JSON')
+      .action(async (options: RefOptions, command: Command) => {
+        const json = options.json === true;
+        let status: SessionStatus;
+        try {
+          status = await c.run(refOf(options));
+        } catch (e) {
+          refuse(command, e, json);
+        }
+        printStatus(command, status, json);
+      });
+  }
+}

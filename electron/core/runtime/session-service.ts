@@ -1,0 +1,504 @@
+/**
+ * The headless session service behind `droidway session …` and `droidway policy verify`: the
+ * glue between the policy module, the demo guest, the detached session host and the isolation
+ * probe.
+ *
+ * - `startSession`: resolves the instance and the policy (a preset or a file, validated, shared
+ *   folders checked against this host), makes sure the demo guest exists, compiles the policy
+ *   for this host (cgroup version, AppArmor, an empty read-only mask file, the probe mounted
+ *   read-only at `/opt/droidway/probe`), records what the policy promises in the instance's
+ *   data folder, and launches the session host, which owns the container from then on.
+ * - `sessionStatus`, `stopSession`, `freezeSession`, `unfreezeSession`: requests to that host
+ *   over the instance's control socket.
+ * - `verifySession`: runs the probe inside the running container through the host
+ *   (`attach-exec`, i.e. `lxc-attach` with the policy applied), with host fixtures it must not
+ *   reach, and compares what it saw with what the policy promised.
+ */
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProbeExpectations } from '../inspect/expectations.js';
+import { collectHostFacts, prepareHostFixtures } from '../inspect/host-fixtures.js';
+import { DEFAULT_INIT_FD_TARGETS, verifyIsolation, type VerifyReport } from '../inspect/verify.js';
+import { LINUX_CAPABILITIES } from '../policy/capabilities.js';
+import { apparmorEnabled, detectCgroupSupport } from '../policy/cgroup-host.js';
+import {
+  compilePolicy,
+  type CompiledPolicy,
+  type CompileNote,
+  type ExtraMount,
+} from '../policy/policy-compile.js';
+import type { ValidatedPolicy } from '../policy/policy-document.js';
+import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
+import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
+import { loadPreset } from '../policy/presets.js';
+import { assertSharedFoldersAllowed } from '../policy/shared-folders.js';
+import {
+  requestAttachExec,
+  requestFreeze,
+  requestStatus,
+  requestStop,
+  requestUnfreeze,
+} from './control-client.js';
+import { ensureDemoGuest, type DemoGuest } from './demo-guest.js';
+import {
+  DEFAULT_INSTANCE,
+  instancePaths,
+  type InstancePaths,
+  type InstanceRoots,
+} from './instance-paths.js';
+import { RuntimeError } from './runtime-errors.js';
+import { defaultHostScript, launchSessionHost } from './session-host-launcher.js';
+import type { SessionStatus } from './session.js';
+
+/** Codes of `SessionServiceError`. */
+export type SessionServiceErrorCode =
+  /** `--image` names something this build cannot boot (only `demo` for now). */
+  | 'IMAGE_UNSUPPORTED'
+  /** Neither or both of a preset and a policy file were given, or the file cannot be read. */
+  | 'POLICY_SOURCE_INVALID'
+  /** The isolation probe is not built, or this session was started without it. */
+  | 'PROBE_UNAVAILABLE'
+  /** The compiled session host entry point (`out/…/session-host-main.js`) is missing. */
+  | 'HOST_ENTRY_MISSING'
+  /** The running session has no readable record of its policy's promises. */
+  | 'SESSION_RECORD_INVALID';
+
+/** A failure of the service itself (runtime and policy failures keep their own errors). */
+export class SessionServiceError extends Error {
+  readonly code: SessionServiceErrorCode;
+  constructor(code: SessionServiceErrorCode, message: string) {
+    super(message);
+    this.name = 'SessionServiceError';
+    this.code = code;
+  }
+}
+
+/** Images `--image` accepts; Android images (`--image PATH`) come later. */
+export const SUPPORTED_IMAGES = ['demo'] as const;
+
+/** Where the probe's build folder is mounted in the guest (read-only). */
+export const PROBE_GUEST_DIR = '/opt/droidway/probe';
+/** The probe inside the guest. */
+export const PROBE_GUEST_PATH = `${PROBE_GUEST_DIR}/droidway-probe`;
+/** Writable folder in the guest for the probe's attempts to create nodes and mounts. */
+export const PROBE_SCRATCH_DIR = '/tmp';
+
+/** Name of the session record (what the policy promised) in the instance's data folder. */
+export const SESSION_RECORD_FILE = 'session-policy.json';
+/** Name of the empty, read-only file bound over masked files, in the instance's data folder. */
+export const MASK_FILE = 'masked-empty';
+
+/** Where things live; every field has a default for this user (root: `/var/lib/droidway`). */
+export interface ServiceLocations extends InstanceRoots {
+  /** Demo guest rootfs; default `defaultDemoGuestDir()`. */
+  demoGuestDir?: string;
+  /** Folder holding the built probe (`droidway-probe`); default `native/probe/build` of this checkout. */
+  probeBuildDir?: string;
+  /** The session host's entry script; default the compiled one (see `resolveHostScript`). */
+  hostScript?: string;
+}
+
+/** Where a session's policy comes from: exactly one of a preset name, a file, or a document. */
+export type PolicySource = { preset: string } | { file: string } | { policy: ValidatedPolicy };
+
+/** Options of `startSession`. */
+export interface StartSessionOptions extends ServiceLocations {
+  /** Instance name; default `default`. */
+  instance?: string;
+  /** Image to boot; only `demo` for now (the default). */
+  image?: string;
+  policy: PolicySource;
+  /** Host bridge for `network: nat`; default `lxcbr0`. */
+  natBridge?: string;
+  /** How long to wait for the guest's init; default the runtime's. */
+  readyTimeoutMs?: number;
+}
+
+/** What `startSession` returns. */
+export interface StartedSession {
+  status: SessionStatus;
+  policyName: string;
+  /** What the policy asks for that this host does not enforce. */
+  notes: CompileNote[];
+  paths: InstancePaths;
+}
+
+/** The record of a started session, `SESSION_RECORD_FILE` in the data folder. */
+export interface SessionRecord {
+  version: 1;
+  instance: string;
+  image: 'demo';
+  policyName: string;
+  startedAt: string;
+  expectations: ProbeExpectations;
+  notes: CompileNote[];
+  /** The probe's path in the guest, or null when it was not built at start. */
+  probe: string | null;
+}
+
+/** What `planSession` prepared: everything a start needs, nothing started yet. */
+export interface SessionPlan {
+  paths: InstancePaths;
+  guest: DemoGuest;
+  policy: ValidatedPolicy;
+  compiled: CompiledPolicy;
+  /** Runtime mount entries (the demo guest's host folders and private `/tmp`). */
+  extraMountEntries: string[];
+  probe: string | null;
+}
+
+/** Paths of instance `name` (default `default`) under `locations`. */
+export function sessionPaths(
+  name: string | undefined,
+  locations: InstanceRoots = {},
+): InstancePaths {
+  return instancePaths(name ?? DEFAULT_INSTANCE, {
+    ...(locations.dataRoot !== undefined ? { dataRoot: locations.dataRoot } : {}),
+    ...(locations.runtimeRoot !== undefined ? { runtimeRoot: locations.runtimeRoot } : {}),
+  });
+}
+
+function walkUp(relative: string): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+/**
+ * The session host's entry script: `session-host-main.js` beside this module when it runs
+ * compiled (`out/`), else the compiled copy in `out/` of the checkout (this module runs from
+ * TypeScript sources under Vitest). Throws `HOST_ENTRY_MISSING` when neither exists.
+ */
+export function resolveHostScript(): string {
+  const beside = defaultHostScript();
+  if (existsSync(beside)) return beside;
+  const built = walkUp('out/electron/core/runtime/session-host-main.js');
+  if (built !== null) return built;
+  throw new SessionServiceError(
+    'HOST_ENTRY_MISSING',
+    'the session host is not built: run `npm run build:ts` (tsc -p tsconfig.build.json)',
+  );
+}
+
+/** The probe's build folder of this checkout (`native/probe/build`), or null when not built. */
+export function defaultProbeBuildDir(): string | null {
+  const probe = walkUp('native/probe/build/droidway-probe');
+  return probe === null ? null : path.dirname(probe);
+}
+
+/**
+ * Loads the policy of `source`: a preset by name, or a file read (size-capped), parsed and
+ * validated. Either way the shared folders are checked against this host for `uid`. Throws a
+ * `PolicyError` naming each refused field, or `POLICY_SOURCE_INVALID` for an unreadable file.
+ */
+export async function resolvePolicy(
+  source: PolicySource,
+  uid: number = process.getuid?.() ?? 0,
+): Promise<ValidatedPolicy> {
+  let policy: ValidatedPolicy;
+  if ('policy' in source) {
+    policy = source.policy;
+  } else if ('preset' in source) {
+    policy = loadPreset(source.preset);
+  } else {
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(source.file);
+    } catch (e) {
+      throw new SessionServiceError(
+        'POLICY_SOURCE_INVALID',
+        `policy file ${source.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    if (buf.length > MAX_POLICY_TEXT_LENGTH) {
+      throw new PolicyError(POLICY_INVALID, [
+        { path: '', message: `is larger than ${MAX_POLICY_TEXT_LENGTH} bytes` },
+      ]);
+    }
+    const parsed = parsePolicyText(buf.toString('utf8'));
+    if (!parsed.ok) throw new PolicyError(POLICY_INVALID, parsed.issues);
+    policy = parsed.policy;
+  }
+  await assertSharedFoldersAllowed(policy.sharedFolders, { uid });
+  return policy;
+}
+
+/**
+ * (Re)creates the instance's mask file: empty, root-owned, mode 0444, replaced atomically, so
+ * a guest that managed to write to it in an earlier session leaves nothing behind. Bound
+ * read-only over masked files, writes to it fail with `EROFS`.
+ */
+async function prepareMaskFile(paths: InstancePaths): Promise<string> {
+  await fs.mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(paths.dataDir, MASK_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.rm(tmp, { force: true });
+  await fs.writeFile(tmp, '', { mode: 0o444, flag: 'wx' });
+  await fs.chmod(tmp, 0o444);
+  await fs.rename(tmp, file);
+  return file;
+}
+
+/**
+ * This process's capability bounding set, by name (`CapBnd` of `/proc/self/status`): the session
+ * host and LXC inherit it, so the guest can hold nothing outside it. Null when unreadable.
+ */
+export async function ownBoundingSet(): Promise<string[] | null> {
+  try {
+    const status = await fs.readFile('/proc/self/status', 'utf8');
+    const hex = /^CapBnd:\s*([0-9a-f]{1,16})$/m.exec(status)?.[1];
+    if (hex === undefined) return null;
+    const mask = BigInt(`0x${hex}`);
+    return LINUX_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  } catch {
+    return null;
+  }
+}
+
+/** The initial fds of the demo guest's init: the usual streams, plus its own script (`sh` keeps it open). */
+function initFdTargets(guest: DemoGuest): string[] {
+  return [...DEFAULT_INIT_FD_TARGETS, guest.init];
+}
+
+/**
+ * Prepares a session without starting it: the instance's paths, the policy, the demo guest
+ * (built on first use), the mask file, and the policy compiled for this host. The compiled
+ * config names no seccomp profile: the runtime writes the profile and names it itself.
+ */
+export async function planSession(options: StartSessionOptions): Promise<SessionPlan> {
+  const image = options.image ?? 'demo';
+  if (!(SUPPORTED_IMAGES as readonly string[]).includes(image)) {
+    throw new SessionServiceError(
+      'IMAGE_UNSUPPORTED',
+      `image ${JSON.stringify(image.slice(0, 200))} cannot be booted yet: only --image demo is supported (Android images come later)`,
+    );
+  }
+  const paths = sessionPaths(options.instance, options);
+  const policy = await resolvePolicy(options.policy);
+  const guest = await ensureDemoGuest(
+    options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
+  );
+  const probeDir = options.probeBuildDir ?? defaultProbeBuildDir();
+  const extraMounts: ExtraMount[] = [];
+  let probe: string | null = null;
+  if (probeDir !== null && existsSync(path.join(probeDir, 'droidway-probe'))) {
+    extraMounts.push({
+      source: probeDir,
+      target: PROBE_GUEST_DIR,
+      options: 'bind,ro,nosuid,nodev,create=dir',
+    });
+    probe = PROBE_GUEST_PATH;
+  }
+  const maskFile = await prepareMaskFile(paths);
+  const cgroup = detectCgroupSupport();
+  const hostCapabilities = await ownBoundingSet();
+  const compiled = compilePolicy(policy, {
+    name: paths.containerName,
+    rootfsPath: guest.rootfs,
+    logFile: paths.lxcLog,
+    init: [guest.init],
+    cgroupVersion: cgroup.version,
+    unsupportedLimits: cgroup.unsupportedLimits,
+    apparmorAvailable: apparmorEnabled(),
+    maskFile,
+    extraMounts,
+    ...(hostCapabilities !== null ? { hostCapabilities } : {}),
+    ...(options.natBridge !== undefined ? { natBridge: options.natBridge } : {}),
+  });
+  compiled.expectations.initFdTargets = initFdTargets(guest);
+  return {
+    paths,
+    guest,
+    policy,
+    compiled,
+    extraMountEntries: [...guest.mountEntries],
+    probe,
+  };
+}
+
+/**
+ * Starts a session: plans it (see `planSession`), records what the policy promises, and
+ * launches the detached session host; resolves once the guest's init runs. Rejects with a
+ * `PolicyError` for a refused policy, `SessionServiceError`, or the runtime's `RuntimeError`
+ * (`SESSION_ALREADY_RUNNING`, `LXC_START_FAILED` with the host log's tail …).
+ */
+export async function startSession(options: StartSessionOptions): Promise<StartedSession> {
+  const plan = await planSession(options);
+  const record: SessionRecord = {
+    version: 1,
+    instance: plan.paths.name,
+    image: 'demo',
+    policyName: plan.policy.name,
+    startedAt: new Date().toISOString(),
+    expectations: plan.compiled.expectations,
+    notes: plan.compiled.notes,
+    probe: plan.probe,
+  };
+  const status = await launchSessionHost({
+    paths: plan.paths,
+    lxcConfig: plan.compiled.lxcConfig,
+    seccompProfile: plan.compiled.seccompProfile,
+    extraMountEntries: plan.extraMountEntries,
+    hostScript: options.hostScript ?? resolveHostScript(),
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  });
+  // Written once this start owns the instance, so a refused start (another live host) never
+  // replaces the running session's record.
+  const file = path.join(plan.paths.dataDir, SESSION_RECORD_FILE);
+  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await fs.rename(`${file}.tmp`, file);
+  return { status, policyName: plan.policy.name, notes: plan.compiled.notes, paths: plan.paths };
+}
+
+/** Options naming a session: its instance and where instances live. */
+export interface SessionRef extends InstanceRoots {
+  instance?: string;
+}
+
+/**
+ * The session's status, or a `stopped` status when no host answers for the instance. Rejects
+ * with the runtime's errors for anything else (`CONTROL_UNAVAILABLE` …).
+ */
+export async function sessionStatus(ref: SessionRef = {}): Promise<SessionStatus> {
+  const paths = sessionPaths(ref.instance, ref);
+  try {
+    return await requestStatus(paths.controlSocket);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SESSION_NOT_RUNNING') throw e;
+    return {
+      instance: paths.name,
+      containerName: paths.containerName,
+      state: { name: 'stopped', since: Date.now() },
+      initPid: null,
+      monitorPid: null,
+    };
+  }
+}
+
+/**
+ * Stops the session and resolves with its final status once the host has cleaned up. Rejects
+ * with `SESSION_NOT_RUNNING` when no host answers.
+ */
+export async function stopSession(
+  ref: SessionRef = {},
+  timeoutSeconds?: number,
+): Promise<SessionStatus> {
+  return requestStop(sessionPaths(ref.instance, ref).controlSocket, timeoutSeconds);
+}
+
+/** Freezes the session (`SESSION_NOT_RUNNING` without a host, `SESSION_BAD_STATE` unless running). */
+export async function freezeSession(ref: SessionRef = {}): Promise<SessionStatus> {
+  return requestFreeze(sessionPaths(ref.instance, ref).controlSocket);
+}
+
+/** Thaws the session (`SESSION_NOT_RUNNING` without a host, `SESSION_BAD_STATE` unless frozen). */
+export async function unfreezeSession(ref: SessionRef = {}): Promise<SessionStatus> {
+  return requestUnfreeze(sessionPaths(ref.instance, ref).controlSocket);
+}
+
+/** Reads the record `startSession` wrote. Throws `SESSION_RECORD_INVALID` when it is missing or malformed. */
+export async function readSessionRecord(paths: InstancePaths): Promise<SessionRecord> {
+  const file = path.join(paths.dataDir, SESSION_RECORD_FILE);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new SessionServiceError(
+      'SESSION_RECORD_INVALID',
+      `the session of ${paths.name} has no readable policy record (${file}: ${(e as Error).message}); restart it with droidway session start`,
+    );
+  }
+  const r = parsed as Partial<SessionRecord> | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    r.version !== 1 ||
+    typeof r.policyName !== 'string' ||
+    typeof r.expectations !== 'object' ||
+    r.expectations === null ||
+    !Array.isArray(r.notes) ||
+    (r.probe !== null && typeof r.probe !== 'string')
+  ) {
+    throw new SessionServiceError(
+      'SESSION_RECORD_INVALID',
+      `${file} is not a session record; restart the session with droidway session start`,
+    );
+  }
+  return r as SessionRecord;
+}
+
+/** Options of `verifySession`. */
+export interface VerifySessionOptions extends SessionRef {
+  /**
+   * Promises to check instead of the running session's own, e.g. a stronger policy's (a
+   * weakened session must then fail exactly where it is weaker).
+   */
+  expectations?: ProbeExpectations;
+  /** Abort the probe after this long; default 180 s. */
+  timeoutMs?: number;
+}
+
+/** What `verifySession` returns: the report, and which policy's promises it checked. */
+export interface SessionVerification {
+  report: VerifyReport;
+  policyName: string;
+  notes: CompileNote[];
+}
+
+/**
+ * Runs the isolation probe inside the running session and compares what it saw with the
+ * policy's promises (the session's own unless `expectations` is given). Host fixtures (a TCP
+ * server on 127.0.0.1, an abstract socket, a SysV queue) exist only while the probe runs.
+ * Rejects with `SESSION_NOT_RUNNING`, `SESSION_BAD_STATE` (frozen), `PROBE_UNAVAILABLE`,
+ * `SESSION_RECORD_INVALID`, or the verifier's `VerifyError`/`ProbeOutputError`; a probe that
+ * ran and saw a broken promise resolves with a failing report.
+ */
+export async function verifySession(
+  options: VerifySessionOptions = {},
+): Promise<SessionVerification> {
+  const paths = sessionPaths(options.instance, options);
+  const status = await requestStatus(paths.controlSocket);
+  if (status.state.name !== 'running') {
+    throw new RuntimeError(
+      'SESSION_BAD_STATE',
+      `cannot verify a session that is ${status.state.name} (needs running)`,
+    );
+  }
+  const record = await readSessionRecord(paths);
+  if (record.probe === null) {
+    throw new SessionServiceError(
+      'PROBE_UNAVAILABLE',
+      'this session was started without the isolation probe (build it with `make -C native/probe`, then restart the session)',
+    );
+  }
+  const probe = record.probe;
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const fixtures = await prepareHostFixtures();
+  try {
+    const facts = await collectHostFacts(fixtures);
+    const report = await verifyIsolation(
+      options.expectations ?? record.expectations,
+      async (argv) => {
+        const r = await requestAttachExec(paths.controlSocket, [probe, ...argv], {
+          timeoutMs: timeoutMs + 5_000,
+        });
+        return {
+          stdout: r.stdout.toString('utf8'),
+          stderr: r.stderr.toString('utf8'),
+          exitCode: r.exitCode,
+        };
+      },
+      facts,
+      { timeoutMs, scratchDir: PROBE_SCRATCH_DIR },
+    );
+    return { report, policyName: record.policyName, notes: record.notes };
+  } finally {
+    await fixtures.close();
+  }
+}
