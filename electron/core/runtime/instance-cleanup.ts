@@ -40,7 +40,10 @@ export async function cleanupContainer(
   options: CleanupOptions = {},
 ): Promise<CleanupReport> {
   const report = emptyReport();
-  if (options.stopLiveContainer) {
+  // Every container of ours is started from a config under `lxcPath`, and a crashed host leaves
+  // that folder behind; without it there is nothing LXC could still run, and the lxc-info call
+  // (a process spawn on every session start) is skipped.
+  if (options.stopLiveContainer && (await exists(paths.lxcPath))) {
     const target = lxcTargetOf(paths);
     const info = await lxcInfo(target).catch(() => null);
     if (info !== null && info.state !== 'STOPPED') {
@@ -110,4 +113,11 @@ export async function reclaimInstance(
   const report = await cleanupContainer(paths, { ...options, stopLiveContainer: exists });
   await removeTree(paths.runtimeDir, report);
   return { kind: 'stale', record, report };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fs.lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
