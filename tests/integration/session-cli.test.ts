@@ -326,7 +326,9 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
           '/srv/android',
         );
         expect(image.code).toBe(1);
-        expect(image.stderr).toMatch(/IMAGE_UNSUPPORTED: .*only --image demo/);
+        // An Android image on this kernel: refused before mounting, naming what is missing.
+        expect(image.stderr).toMatch(/ANDROID_NOT_READY: Android cannot start on this host/);
+        expect(image.stderr).toMatch(/\/srv\/android has no system\.img/);
         const both = await droidway(
           'session',
           'start',

@@ -1,7 +1,10 @@
 /**
  * `droidway session …`: a headless session, owned by a detached session host.
- * - `session start [--instance NAME] [--image demo] [--preset NAME | --policy FILE] [--json]`:
- *   boots the guest under the policy (default preset `strict`) and prints its state.
+ * - `session start [--instance NAME] [--image demo|NAME|PATH] [--preset NAME | --policy FILE]
+ *   [--json]`: boots the demo guest or an Android image (a name `image list` shows, or a folder
+ *   with system.img and vendor.img) under the policy (default preset `strict` for the demo,
+ *   `android` for Android) and prints its state. A host that cannot boot Android (no binder …)
+ *   is told exactly what it lacks, before anything is mounted.
  * - `session status [--instance NAME] [--json]`: the state (`stopped` when no host answers).
  * - `session stop|freeze|unfreeze [--instance NAME] [--json]`: asks the host; prints the state.
  * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1.
@@ -11,7 +14,8 @@ import { PolicyError, formatIssues } from '../../core/policy/policy-errors.js';
 import { PRESET_NAMES } from '../../core/policy/presets.js';
 import type { SessionStatus } from '../../core/runtime/session.js';
 import {
-  SUPPORTED_IMAGES,
+  DEMO_IMAGE,
+  defaultPresetFor,
   freezeSession,
   sessionStatus,
   startSession,
@@ -23,8 +27,10 @@ import {
 } from '../../core/runtime/session-service.js';
 import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
-/** Preset of `session start` when neither `--preset` nor `--policy` is given. */
-export const DEFAULT_SESSION_PRESET = 'strict';
+/** Preset of `session start --image demo` when neither `--preset` nor `--policy` is given. */
+export const DEFAULT_SESSION_PRESET = defaultPresetFor(DEMO_IMAGE);
+/** Preset of `session start` with an Android image when no policy is given. */
+export const DEFAULT_ANDROID_PRESET = 'android';
 
 /** Codes of refusals that are answers ("no session", "wrong state"), not crashes: exit 1. */
 const REFUSAL_CODES = new Set([
@@ -33,6 +39,15 @@ const REFUSAL_CODES = new Set([
   'SESSION_ALREADY_RUNNING',
   'INSTANCE_NAME_INVALID',
   'IMAGE_UNSUPPORTED',
+  'POLICY_UNSUITABLE',
+  'IMAGE_MOUNTS_STALE',
+  'ANDROID_NOT_READY',
+  'IMAGE_NOT_FOUND',
+  'IMAGE_INVALID',
+  'MOUNT_FAILED',
+  'BINDER_UNAVAILABLE',
+  'PROPS_INVALID',
+  'TOOL_FAILED',
   'POLICY_SOURCE_INVALID',
   'POLICY_UNKNOWN_PRESET',
   'POLICY_INVALID',
@@ -96,10 +111,14 @@ export function register(program: Command): void {
     .command('start')
     .description('boot the guest under an isolation policy; returns once its init runs')
     .option('--instance <name>', 'instance name', 'default')
-    .option('--image <image>', `image to boot (${SUPPORTED_IMAGES.join(', ')})`, 'demo')
+    .option(
+      '--image <image>',
+      `${DEMO_IMAGE}, an Android image name (droidway image list) or a folder holding system.img and vendor.img`,
+      DEMO_IMAGE,
+    )
     .option(
       '--preset <name>',
-      `isolation preset (${PRESET_NAMES.join(', ')}; default ${DEFAULT_SESSION_PRESET})`,
+      `isolation preset (${PRESET_NAMES.join(', ')}; default ${DEFAULT_SESSION_PRESET} for the demo, ${DEFAULT_ANDROID_PRESET} for Android)`,
     )
     .option('--policy <file>', 'isolation policy file (see droidway policy check)')
     .option('--json', 'print the result as JSON')
@@ -116,7 +135,7 @@ export function register(program: Command): void {
         const source: PolicySource =
           options.policy !== undefined
             ? { file: options.policy }
-            : { preset: options.preset ?? DEFAULT_SESSION_PRESET };
+            : { preset: options.preset ?? defaultPresetFor(options.image) };
         let started: StartedSession;
         try {
           started = await startSession({ ...refOf(options), image: options.image, policy: source });

@@ -8,6 +8,12 @@
  *   for this host (cgroup version, AppArmor, an empty read-only mask file, the probe mounted
  *   read-only at `/opt/droidway/probe`), records what the policy promises in the instance's
  *   data folder, and launches the session host, which owns the container from then on.
+ * - With an Android image (`image` other than `demo`): the policy must be able to boot Android,
+ *   then `checkAndroidReadiness` must pass — both before anything is written or mounted. Then the
+ *   image is mounted (system + vendor overlays, `/data`, the properties file) and binderfs
+ *   prepared in `androidMountDir`, the policy compiled with the merged root as rootfs, `/init`
+ *   as init and the binder nodes as its `binder` devices, and the host launched. The session
+ *   releases those mounts whenever its container ends; a start that fails releases them here.
  * - `sessionStatus`, `stopSession`, `freezeSession`, `unfreezeSession`: requests to that host
  *   over the instance's control socket.
  * - `verifySession`: runs the probe inside the running container through the host
@@ -34,6 +40,23 @@ import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
 import { loadPreset } from '../policy/presets.js';
 import { assertSharedFoldersAllowed } from '../policy/shared-folders.js';
+import type { HostDeviceClassName } from '../policy/devices.js';
+import type { HostDeviceNode } from '../policy/policy-compile.js';
+import { androidPropsText } from '../images/android-props.js';
+import {
+  assertAndroidReady,
+  checkAndroidReadiness,
+  prepareBinder,
+  type AndroidReadiness,
+  type BinderInstance,
+  type ReadinessOptions,
+} from '../images/android-readiness.js';
+import type { AndroidImage, DiscoveryOptions } from '../images/image-discovery.js';
+import { mountAndroidImage, type MountedImage } from '../images/image-mount.js';
+import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
+import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
+import { emptyReport } from './host-cleanup.js';
+import { reclaimInstance } from './instance-cleanup.js';
 import {
   requestAttachExec,
   requestFreeze,
@@ -49,13 +72,18 @@ import {
   type InstanceRoots,
 } from './instance-paths.js';
 import { RuntimeError } from './runtime-errors.js';
+import { ImageError } from '../images/image-errors.js';
 import { defaultHostScript, launchSessionHost } from './session-host-launcher.js';
 import type { SessionStatus } from './session.js';
 
 /** Codes of `SessionServiceError`. */
 export type SessionServiceErrorCode =
-  /** `--image` names something this build cannot boot (only `demo` for now). */
+  /** `--image` names something this build cannot boot. */
   | 'IMAGE_UNSUPPORTED'
+  /** The policy cannot boot an Android image (no CAP_SYS_ADMIN, mount denied, no binder). */
+  | 'POLICY_UNSUITABLE'
+  /** Image mounts an earlier, crashed session left could not be released. */
+  | 'IMAGE_MOUNTS_STALE'
   /** Neither or both of a preset and a policy file were given, or the file cannot be read. */
   | 'POLICY_SOURCE_INVALID'
   /** The isolation probe is not built, or this session was started without it. */
@@ -75,8 +103,16 @@ export class SessionServiceError extends Error {
   }
 }
 
-/** Images `--image` accepts; Android images (`--image PATH`) come later. */
-export const SUPPORTED_IMAGES = ['demo'] as const;
+/** The image name of the demo guest; any other `--image` names an Android image. */
+export const DEMO_IMAGE = 'demo';
+
+/** Preset used when no policy is given: `strict` for the demo guest, `android` for Android. */
+export function defaultPresetFor(image: string): 'strict' | 'android' {
+  return image === DEMO_IMAGE ? 'strict' : 'android';
+}
+
+/** Android's init: `/init` of the system-as-root image (a link to `/system/bin/init`). */
+export const ANDROID_INIT = '/init';
 
 /** Where the probe's build folder is mounted in the guest (read-only). */
 export const PROBE_GUEST_DIR = '/opt/droidway/probe';
@@ -98,6 +134,8 @@ export interface ServiceLocations extends InstanceRoots {
   probeBuildDir?: string;
   /** The session host's entry script; default the compiled one (see `resolveHostScript`). */
   hostScript?: string;
+  /** Where Android image names are looked up; default the store and Waydroid's folders. */
+  imageDiscovery?: DiscoveryOptions;
 }
 
 /** Where a session's policy comes from: exactly one of a preset name, a file, or a document. */
@@ -107,13 +145,23 @@ export type PolicySource = { preset: string } | { file: string } | { policy: Val
 export interface StartSessionOptions extends ServiceLocations {
   /** Instance name; default `default`. */
   instance?: string;
-  /** Image to boot; only `demo` for now (the default). */
+  /**
+   * Image to boot: `demo` (the default), or an Android image's name (see `resolveImage`) or
+   * folder path (holding `system.img` and `vendor.img`).
+   */
   image?: string;
   policy: PolicySource;
   /** Host bridge for `network: nat`; default `lxcbr0`. */
   natBridge?: string;
   /** How long to wait for the guest's init; default the runtime's. */
   readyTimeoutMs?: number;
+  /** Host scale factor for Android's density (`ro.sf.lcd_density`); default Android's own. */
+  scale?: number;
+  /**
+   * Tests only, never set by the CLI or the app: replaces `checkAndroidReadiness`, so that the
+   * Android path past the readiness check can run on a host without binder.
+   */
+  androidReadinessForTests?: (options: ReadinessOptions) => Promise<AndroidReadiness>;
 }
 
 /** What `startSession` returns. */
@@ -129,7 +177,8 @@ export interface StartedSession {
 export interface SessionRecord {
   version: 1;
   instance: string;
-  image: 'demo';
+  /** `demo`, or the Android image's name. */
+  image: string;
   policyName: string;
   startedAt: string;
   expectations: ProbeExpectations;
@@ -141,12 +190,20 @@ export interface SessionRecord {
 /** What `planSession` prepared: everything a start needs, nothing started yet. */
 export interface SessionPlan {
   paths: InstancePaths;
-  guest: DemoGuest;
+  /** The demo guest, or null for an Android image. */
+  guest: DemoGuest | null;
+  /** The Android image, described, or null for the demo guest. */
+  image: AndroidImage | null;
   policy: ValidatedPolicy;
   compiled: CompiledPolicy;
   /** Runtime mount entries (the demo guest's host folders and private `/tmp`). */
   extraMountEntries: string[];
   probe: string | null;
+  /**
+   * Releases what the plan mounted (an Android image's layout and binderfs) when the session is
+   * not started after all; resolves with what could not be released. A no-op for the demo.
+   */
+  release(): Promise<string[]>;
 }
 
 /** Paths of instance `name` (default `default`) under `locations`. */
@@ -266,35 +323,45 @@ function initFdTargets(guest: DemoGuest): string[] {
   return [...DEFAULT_INIT_FD_TARGETS, guest.init];
 }
 
+/** The probe's build folder, mounted read-only into the guest when the probe is built. */
+function probeMount(options: StartSessionOptions): {
+  extraMounts: ExtraMount[];
+  probe: string | null;
+} {
+  const probeDir = options.probeBuildDir ?? defaultProbeBuildDir();
+  if (probeDir === null || !existsSync(path.join(probeDir, 'droidway-probe')))
+    return { extraMounts: [], probe: null };
+  return {
+    extraMounts: [
+      { source: probeDir, target: PROBE_GUEST_DIR, options: 'bind,ro,nosuid,nodev,create=dir' },
+    ],
+    probe: PROBE_GUEST_PATH,
+  };
+}
+
 /**
- * Prepares a session without starting it: the instance's paths, the policy, the demo guest
- * (built on first use), the mask file, and the policy compiled for this host. The compiled
- * config names no seccomp profile: the runtime writes the profile and names it itself.
+ * Prepares a session without starting it: the instance's paths, the policy, the guest, the mask
+ * file, and the policy compiled for this host. The compiled config names no seccomp profile:
+ * the runtime writes the profile and names it itself.
+ *
+ * For the demo guest (built on first use) nothing is mounted. For an Android image the policy
+ * and the host are checked first (see `startSession`), then the image and binderfs are mounted:
+ * a caller that does not start the plan must call `release()`. Rejects with a `PolicyError`,
+ * `SessionServiceError`, the images' `ImageError` (`ANDROID_NOT_READY` listing what the host
+ * lacks, `IMAGE_NOT_FOUND`, `MOUNT_FAILED` …) or `SESSION_ALREADY_RUNNING`.
  */
 export async function planSession(options: StartSessionOptions): Promise<SessionPlan> {
-  const image = options.image ?? 'demo';
-  if (!(SUPPORTED_IMAGES as readonly string[]).includes(image)) {
-    throw new SessionServiceError(
-      'IMAGE_UNSUPPORTED',
-      `image ${JSON.stringify(image.slice(0, 200))} cannot be booted yet: only --image demo is supported (Android images come later)`,
-    );
-  }
+  const image = options.image ?? DEMO_IMAGE;
+  return image === DEMO_IMAGE ? planDemoSession(options) : planAndroidSession(options, image);
+}
+
+async function planDemoSession(options: StartSessionOptions): Promise<SessionPlan> {
   const paths = sessionPaths(options.instance, options);
   const policy = await resolvePolicy(options.policy);
   const guest = await ensureDemoGuest(
     options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
   );
-  const probeDir = options.probeBuildDir ?? defaultProbeBuildDir();
-  const extraMounts: ExtraMount[] = [];
-  let probe: string | null = null;
-  if (probeDir !== null && existsSync(path.join(probeDir, 'droidway-probe'))) {
-    extraMounts.push({
-      source: probeDir,
-      target: PROBE_GUEST_DIR,
-      options: 'bind,ro,nosuid,nodev,create=dir',
-    });
-    probe = PROBE_GUEST_PATH;
-  }
+  const { extraMounts, probe } = probeMount(options);
   const maskFile = await prepareMaskFile(paths);
   const cgroup = detectCgroupSupport();
   const hostCapabilities = await ownBoundingSet();
@@ -315,39 +382,259 @@ export async function planSession(options: StartSessionOptions): Promise<Session
   return {
     paths,
     guest,
+    image: null,
     policy,
     compiled,
     extraMountEntries: [...guest.mountEntries],
     probe,
+    release: async () => [],
   };
+}
+
+/**
+ * Why `policy` cannot boot Android, one sentence per reason; empty when it can. Android's init
+ * mounts its own file systems (needs CAP_SYS_ADMIN and `mount(2)`), and every Android service
+ * talks over binder.
+ */
+export function androidPolicyProblems(policy: ValidatedPolicy): string[] {
+  const problems: string[] = [];
+  if (!policy.capabilities.includes('sys_admin'))
+    problems.push(
+      "it drops CAP_SYS_ADMIN (sys_admin), which Android's init needs to mount its own file systems",
+    );
+  const mountRule = policy.seccomp.rules.find(
+    (r) => r.syscall === 'mount' && (r.args === undefined || r.args.length === 0),
+  );
+  if ((mountRule?.action ?? policy.seccomp.defaultAction) !== 'allow')
+    problems.push("its seccomp filter denies mount(2), which Android's init calls at boot");
+  if (!policy.devices.includes('binder'))
+    problems.push('it does not allow the binder devices, without which no Android service starts');
+  return problems;
+}
+
+/** Throws `POLICY_UNSUITABLE` naming each reason `policy` cannot boot Android. */
+export function assertPolicyBootsAndroid(policy: ValidatedPolicy): void {
+  const problems = androidPolicyProblems(policy);
+  if (problems.length === 0) return;
+  throw new SessionServiceError(
+    'POLICY_UNSUITABLE',
+    `policy ${policy.name} cannot boot Android: ${problems.join('; ')}. Use --preset android, or a policy based on it`,
+  );
+}
+
+/** The device node at `hostPath` for the policy compiler, or null when it is not a character device. */
+export async function hostDeviceNode(
+  hostPath: string,
+  guestPath: string,
+): Promise<HostDeviceNode | null> {
+  const st = await fs.stat(hostPath, { bigint: true }).catch(() => null);
+  if (st === null || !st.isCharacterDevice()) return null;
+  // glibc's encoding of dev_t (gnu_dev_major / gnu_dev_minor).
+  const rdev = st.rdev;
+  return {
+    hostPath,
+    guestPath,
+    major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+  };
+}
+
+/** The host's first DRI render node (`/dev/dri/renderD128` …), or null. */
+async function firstRenderNode(): Promise<HostDeviceNode | null> {
+  const names = await fs.readdir('/dev/dri').catch(() => [] as string[]);
+  const render = names
+    .filter((n) => /^renderD[0-9]{1,4}$/.test(n))
+    .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))[0];
+  if (render === undefined) return null;
+  return hostDeviceNode(`/dev/dri/${render}`, `/dev/dri/${render}`);
+}
+
+/** The binder, ashmem and render nodes the policy allows, as this host provides them. */
+async function androidHostDevices(
+  policy: ValidatedPolicy,
+  binder: BinderInstance | null,
+  renderNode: HostDeviceNode | null,
+): Promise<Partial<Record<HostDeviceClassName, HostDeviceNode[]>>> {
+  const devices: Partial<Record<HostDeviceClassName, HostDeviceNode[]>> = {};
+  if (binder !== null && policy.devices.includes('binder')) {
+    const nodes: HostDeviceNode[] = [];
+    for (const [name, hostPath] of Object.entries(binder.devices)) {
+      const node = await hostDeviceNode(hostPath, `/dev/${name}`);
+      if (node === null)
+        throw new ImageError('BINDER_UNAVAILABLE', `${hostPath} is not a character device`);
+      nodes.push(node);
+    }
+    devices.binder = nodes;
+  }
+  if (policy.devices.includes('ashmem')) {
+    const ashmem = await hostDeviceNode('/dev/ashmem', '/dev/ashmem');
+    if (ashmem !== null) devices.ashmem = [ashmem];
+  }
+  if (renderNode !== null && policy.devices.includes('dri-render'))
+    devices['dri-render'] = [renderNode];
+  return devices;
+}
+
+/**
+ * Makes `/run` of a mounted image a real folder: the runtime mounts its tmpfs there (and the
+ * ready-marker folder inside), and Android's root has no `/run`. Created in the overlay upper;
+ * a symlink or a file there is refused, so no mount is ever redirected.
+ */
+async function ensureRunDir(rootfs: string): Promise<void> {
+  const run = path.join(rootfs, 'run');
+  const st = await fs.lstat(run).catch(() => null);
+  if (st === null) {
+    await fs.mkdir(run, { mode: 0o755 });
+    return;
+  }
+  if (!st.isDirectory() || st.isSymbolicLink())
+    throw new ImageError(
+      'MOUNT_FAILED',
+      `/run in the image is not a folder; refusing to mount over it`,
+    );
+}
+
+async function planAndroidSession(
+  options: StartSessionOptions,
+  image: string,
+): Promise<SessionPlan> {
+  // eslint-disable-next-line no-control-regex
+  if (image === '' || image.length > 4096 || /[\u0000-\u001f\u007f]/.test(image)) {
+    throw new SessionServiceError(
+      'IMAGE_UNSUPPORTED',
+      `image ${JSON.stringify(image.slice(0, 200))} is neither demo, an image name nor a folder path`,
+    );
+  }
+  const paths = sessionPaths(options.instance, options);
+  const policy = await resolvePolicy(options.policy);
+  assertPolicyBootsAndroid(policy);
+  // Nothing is written or mounted before this answers: a host without binder gets the exact
+  // kernel support it lacks, a missing image how to get one.
+  const check = options.androidReadinessForTests ?? checkAndroidReadiness;
+  const readiness = await check({
+    image,
+    ...(options.imageDiscovery !== undefined ? { discovery: options.imageDiscovery } : {}),
+  });
+  assertAndroidReady(readiness);
+  const android = readiness.image;
+  if (android === null)
+    throw new SessionServiceError('IMAGE_UNSUPPORTED', 'the readiness check named no image');
+
+  // Claimed as the host will claim it: a live host refuses this start before anything is
+  // mounted; a crashed one's container and files go, and so do its image mounts.
+  await reclaimInstance(paths);
+  const stale = emptyReport();
+  await releaseAndroidMounts(paths, stale);
+  if (stale.problems.length > 0) {
+    throw new SessionServiceError(
+      'IMAGE_MOUNTS_STALE',
+      `image mounts of an earlier session of ${paths.name} could not be released: ${stale.problems.join('; ')}`,
+    );
+  }
+
+  const { extraMounts, probe } = probeMount(options);
+  const maskFile = await prepareMaskFile(paths);
+  const dir = androidMountDir(paths);
+  let mounted: MountedImage | null = null;
+  let binder: BinderInstance | null = null;
+  const release = async (): Promise<string[]> => {
+    const report = emptyReport();
+    await binder?.release();
+    if (mounted !== null) report.problems.push(...(await mounted.unmountAll()).problems);
+    await releaseAndroidMounts(paths, report);
+    return report.problems;
+  };
+  try {
+    const renderNode = policy.devices.includes('dri-render') ? await firstRenderNode() : null;
+    const propsText = androidPropsText({
+      hasAshmem: (await hostDeviceNode('/dev/ashmem', '/dev/ashmem')) !== null,
+      renderNode: renderNode?.hostPath ?? null,
+      scale: options.scale ?? null,
+      multiWindows: true,
+      vendorType: android.vendorType,
+    });
+    await fs.mkdir(dir, { recursive: true, mode: 0o711 });
+    mounted = await mountAndroidImage({
+      systemImage: path.join(android.dir, SYSTEM_IMG),
+      vendorImage: path.join(android.dir, VENDOR_IMG),
+      dataDir: paths.dataDir,
+      runtimeDir: dir,
+      propsText,
+    });
+    await ensureRunDir(mounted.rootfs);
+    binder = readiness.binder === null ? null : await prepareBinder(readiness.binder, dir);
+    const cgroup = detectCgroupSupport();
+    const hostCapabilities = await ownBoundingSet();
+    const compiled = compilePolicy(policy, {
+      name: paths.containerName,
+      rootfsPath: mounted.rootfs,
+      logFile: paths.lxcLog,
+      init: [ANDROID_INIT],
+      cgroupVersion: cgroup.version,
+      unsupportedLimits: cgroup.unsupportedLimits,
+      apparmorAvailable: apparmorEnabled(),
+      maskFile,
+      extraMounts,
+      hostDevices: await androidHostDevices(policy, binder, renderNode),
+      ...(hostCapabilities !== null ? { hostCapabilities } : {}),
+      ...(options.natBridge !== undefined ? { natBridge: options.natBridge } : {}),
+    });
+    return {
+      paths,
+      guest: null,
+      image: android,
+      policy,
+      compiled,
+      extraMountEntries: [],
+      probe,
+      release,
+    };
+  } catch (e) {
+    const problems = await release();
+    if (problems.length > 0 && e instanceof Error)
+      e.message += ` (and releasing the mounts had problems: ${problems.join('; ')})`;
+    throw e;
+  }
 }
 
 /**
  * Starts a session: plans it (see `planSession`), records what the policy promises, and
  * launches the detached session host; resolves once the guest's init runs. Rejects with a
- * `PolicyError` for a refused policy, `SessionServiceError`, or the runtime's `RuntimeError`
- * (`SESSION_ALREADY_RUNNING`, `LXC_START_FAILED` with the host log's tail …).
+ * `PolicyError` for a refused policy, `SessionServiceError`, the images' `ImageError`
+ * (`ANDROID_NOT_READY` before anything is mounted …), or the runtime's `RuntimeError`
+ * (`SESSION_ALREADY_RUNNING`, `LXC_START_FAILED` with the host log's tail …). A start that
+ * fails leaves nothing mounted.
  */
 export async function startSession(options: StartSessionOptions): Promise<StartedSession> {
   const plan = await planSession(options);
   const record: SessionRecord = {
     version: 1,
     instance: plan.paths.name,
-    image: 'demo',
+    image: plan.image?.name ?? DEMO_IMAGE,
     policyName: plan.policy.name,
     startedAt: new Date().toISOString(),
     expectations: plan.compiled.expectations,
     notes: plan.compiled.notes,
     probe: plan.probe,
   };
-  const status = await launchSessionHost({
-    paths: plan.paths,
-    lxcConfig: plan.compiled.lxcConfig,
-    seccompProfile: plan.compiled.seccompProfile,
-    extraMountEntries: plan.extraMountEntries,
-    hostScript: options.hostScript ?? resolveHostScript(),
-    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-  });
+  let status: SessionStatus;
+  try {
+    status = await launchSessionHost({
+      paths: plan.paths,
+      lxcConfig: plan.compiled.lxcConfig,
+      seccompProfile: plan.compiled.seccompProfile,
+      extraMountEntries: plan.extraMountEntries,
+      hostScript: options.hostScript ?? resolveHostScript(),
+      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    });
+  } catch (e) {
+    // A host whose session failed has released the image mounts already; one that never got
+    // that far (missing entry script, early exit) leaves them to this process.
+    const problems = await plan.release();
+    if (problems.length > 0 && e instanceof Error)
+      e.message += ` (and releasing the image mounts had problems: ${problems.join('; ')})`;
+    throw e;
+  }
   // Written once this start owns the instance, so a refused start (another live host) never
   // replaces the running session's record.
   const file = path.join(plan.paths.dataDir, SESSION_RECORD_FILE);

@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { createWriteStream, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
 import { cleanupContainer, lxcTargetOf } from './instance-cleanup.js';
 import type { InstancePaths } from './instance-paths.js';
@@ -372,6 +373,8 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     this.#lastCleanup = await cleanupContainer(this.paths, {
       cgroupRoot: this.#options.cgroupRoot,
     });
+    // An Android image's rootfs and binderfs were mounted for this run by `session start`.
+    await releaseAndroidMounts(this.paths, this.#lastCleanup);
     this.#monitor = null;
     this.#initPid = null;
     return this.#lastCleanup;
