@@ -26,6 +26,7 @@ import { Session } from '../../electron/core/runtime/session.js';
 import type { SessionStateChange } from '../../electron/core/runtime/session-state.js';
 import { itNeeds, needRoot } from '../helpers/capability.js';
 import { minimalLxcConfig } from './helpers/minimal-lxc-config.js';
+import { mountTable } from './helpers/cli.js';
 
 function needLxc(): string | null {
   const root = needRoot();
@@ -42,15 +43,6 @@ function needLxc(): string | null {
 }
 
 const missing = needLxc();
-
-/** The host's mounts as comparable strings (mount ids excluded: they are not reused). */
-function mountTable(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ').slice(3).join(' '))
-    .sort();
-}
 
 let tmp: string;
 let guest: DemoGuest;

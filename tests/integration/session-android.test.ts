@@ -16,7 +16,7 @@
  * Not covered here (no binder in this kernel): `prepareBinder` and the binder nodes in the
  * compiled policy; a real Android init.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -42,9 +42,7 @@ import {
   writeVendorTree,
 } from '../fixtures/images/fixture-images.js';
 import { itNeeds, needRoot } from '../helpers/capability.js';
-
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(repoRoot, 'electron/cli/droidway.js');
+import { buildCli, droidway, mountTable, repoRoot } from './helpers/cli.js';
 
 function which(tool: string): boolean {
   try {
@@ -77,49 +75,6 @@ function needAndroidSessionHost(): string | null {
 const missing = needAndroidSessionHost();
 const refusalMissing =
   missing ?? (hostHasBinder() ? 'this host has binder: there is nothing to refuse' : null);
-
-/** Builds what the CLI and the session host run: the TypeScript into out/. */
-function buildOnce(): void {
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: repoRoot, stdio: 'pipe' },
-    );
-  } catch (e) {
-    // tsc still emits when another module has a type error; only missing entry points matter.
-    if (!existsSync(path.join(repoRoot, 'out/electron/core/runtime/session-host-main.js'))) throw e;
-  }
-}
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function droidway(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: repoRoot, timeout: 120_000, maxBuffer: 4 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** The host's mounts as comparable strings (mount ids excluded: they are not reused). */
-function mountTable(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ').slice(3).join(' '))
-    .sort();
-}
 
 /** `losetup -a` lines naming a file under `dir`. */
 function loopDevicesOn(dir: string): string[] {
@@ -201,7 +156,7 @@ describe('droidway session start --image (root, LXC, fixture images)', () => {
 
   beforeAll(async () => {
     if (missing) return;
-    buildOnce();
+    buildCli();
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'droidway-session-android-'));
     imageDir = path.join(tmp, 'store', 'fixture11');
     failingDir = path.join(tmp, 'failing');

@@ -6,8 +6,8 @@
  * `session stop` leaves the host's mount table, cgroups and runtime files as they were.
  * Hostile policies are refused with the field named, before anything starts.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,7 @@ import { findContainerCgroups } from '../../electron/core/runtime/host-cleanup.j
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import type { SessionStatus } from '../../electron/core/runtime/session.js';
 import { itNeeds, needRoot } from '../helpers/capability.js';
-
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const cli = path.join(repoRoot, 'electron/cli/droidway.js');
+import { buildCli, droidway, mountTable, repoRoot, type CliRun } from './helpers/cli.js';
 
 function needSessionHost(): string | null {
   const root = needRoot();
@@ -39,54 +37,6 @@ function needSessionHost(): string | null {
 }
 
 const missing = needSessionHost();
-
-/** Builds what the CLI runs: the TypeScript into out/ and the static probe. */
-function buildOnce(): void {
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: repoRoot,
-        stdio: 'pipe',
-      },
-    );
-  } catch (e) {
-    // tsc still emits when another module has a type error; only a missing entry point matters.
-    if (!existsSync(path.join(repoRoot, 'out/electron/cli/main.js'))) throw e;
-  }
-  execFileSync('make', ['-C', path.join(repoRoot, 'native/probe')], { stdio: 'pipe' });
-}
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI with `args`; resolves with its exit status and output (never rejects on a status). */
-function droidway(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: repoRoot, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** The host's mounts as comparable strings (mount ids excluded: they are not reused). */
-function mountTable(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ').slice(3).join(' '))
-    .sort();
-}
 
 /**
  * OOM kills counted in the container's v1 memory cgroup tree (v1 counts a kill in the victim's
@@ -113,7 +63,7 @@ const built = { done: false };
 describe('droidway session and policy verify (root, LXC, built CLI)', () => {
   beforeAll(() => {
     if (missing || built.done) return;
-    buildOnce();
+    buildCli({ probe: true });
     built.done = true;
   });
 
@@ -127,7 +77,7 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
       beforeAll(async () => {
         if (missing) return;
         if (!built.done) {
-          buildOnce();
+          buildCli({ probe: true });
           built.done = true;
         }
         mountsBefore = mountTable();
