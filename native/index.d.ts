@@ -88,6 +88,106 @@ export interface PeerCredentials {
   gid: number;
 }
 
+/** Globals the display bridge can relay (`bridgeSupportedGlobals`). */
+export type BridgeGlobalName =
+  | 'wl_compositor'
+  | 'wl_subcompositor'
+  | 'wl_shm'
+  | 'wl_output'
+  | 'wl_seat'
+  | 'xdg_wm_base'
+  | 'wp_viewporter'
+  | 'wp_presentation';
+
+/** Per-client caps; exceeding one disconnects that client with a protocol error. */
+export interface BridgeLimits {
+  /** Live relayed objects (default 4096, 1..2^20). */
+  maxObjects?: number;
+  /** Live `wl_shm_pool`s (default 64). */
+  maxPools?: number;
+  /** Live `wl_buffer`s (default 256). */
+  maxBuffers?: number;
+  /** Live `wl_surface`s (default 128). */
+  maxSurfaces?: number;
+}
+
+/** Options of `new DisplayBridge` (the facade `electron/core/display/bridge.ts` fills them in). */
+export interface BridgeNativeOptions {
+  /** Absolute path of the guest-facing socket; must not exist; removed on stop. */
+  socketPath: string;
+  /** `0o600` (default) or `0o660`, applied before the socket listens. */
+  socketMode?: number;
+  /** Absolute path of the host compositor's socket. */
+  hostSocketPath: string;
+  /** Globals the guest may see; each must be in `bridgeSupportedGlobals`. */
+  globals: BridgeGlobalName[];
+  /** Require `F_SEAL_SHRINK` on memfd/tmpfs pools (default true). */
+  requireSealed?: boolean;
+  /** Guest clients served at once (default 16). */
+  maxClients?: number;
+  /** Bound on each wait for the host compositor, in ms (default 5000). */
+  hostTimeoutMs?: number;
+  limits?: BridgeLimits;
+}
+
+/** A notification from the bridge thread, delivered on the JS thread. */
+export type BridgeEvent =
+  | { type: 'ready'; globals: { interface: string; version: number }[] }
+  | { type: 'client-connected'; clientId: number; pid: number; uid: number }
+  | { type: 'client-disconnected'; clientId: number; reason: string }
+  | {
+      type: 'toplevel-mapped' | 'toplevel-unmapped';
+      clientId: number;
+      appId: string;
+      title: string;
+    }
+  | { type: 'violation'; clientId: number; reason: string; message: string }
+  | { type: 'host-lost'; reason: string; message: string }
+  | { type: 'error'; reason: string; message: string }
+  | { type: 'stopped'; reason: 'stopped' | 'host-lost' | 'error' };
+
+/** Counters of one guest client (kept for the last 256 disconnected clients too). */
+export interface BridgeClientStats {
+  clientId: number;
+  pid: number;
+  uid: number;
+  connected: boolean;
+  /** `'disconnected'`, `'violation:<reason>'`, `'host-error'`, `'too-many-clients'`, …; null while connected. */
+  disconnectReason: string | null;
+  commits: number;
+  /** Buffers attached and committed, by kind. */
+  buffersForwarded: { shm: number; dmabuf: number };
+  /** Bytes of pixels the bridge copied: 0, as no code path copies. */
+  bytesCopied: number;
+  objects: number;
+  pools: number;
+  buffers: number;
+  surfaces: number;
+  /** Pool fds refused, by reason (`'unsealed'`, `'too-small'`, `'not-tmpfs'`, `'not-shm-file'`, …). */
+  fdsRejected: Record<string, number>;
+  /** Every policy violation, by reason (fd reasons included). */
+  violations: Record<string, number>;
+}
+
+export interface BridgeStats {
+  running: boolean;
+  clientsTotal: number;
+  clients: BridgeClientStats[];
+}
+
+/**
+ * One display bridge session on its own thread. The constructor binds the socket and starts the
+ * thread (throws a `NativeError` when the socket cannot be bound, `TypeError`/`RangeError` for bad
+ * options); the host connection is made on the thread, which then emits `'ready'` or `'error'`.
+ * A running bridge keeps the process alive until `stop()`.
+ */
+export declare class DisplayBridge {
+  constructor(options: BridgeNativeOptions, onEvent: (event: BridgeEvent) => void);
+  /** Disconnects every guest, closes the host connections, removes the socket; joins the thread. Idempotent. */
+  stop(): void;
+  stats(): BridgeStats;
+}
+
 export interface DroidwayNative {
   /** `NAPI_VERSION` the module was built against. */
   readonly napiVersion: number;
@@ -148,5 +248,13 @@ export interface DroidwayNative {
   truncateFd(fd: number, size: number): void;
 }
 
-declare const binding: DroidwayNative;
+/** The display bridge's exports, also on the module (kept apart so each part can be faked alone). */
+export interface DroidwayBridgeNative {
+  /** The display bridge class (see `DisplayBridge`). */
+  DisplayBridge: typeof DisplayBridge;
+  /** Interface names the bridge can relay. */
+  readonly bridgeSupportedGlobals: readonly BridgeGlobalName[];
+}
+
+declare const binding: DroidwayNative & DroidwayBridgeNative;
 export default binding;

@@ -4,6 +4,7 @@
 
 #include "addon_state.h"
 #include "ashmem.h"
+#include "bridge/bridge_js.h"
 #include "fd_inspect.h"
 #include "fd_ops.h"
 #include "fd_passing.h"
@@ -20,6 +21,7 @@ Napi::Object InitDroidwayNative(Napi::Env env, Napi::Object exports) {
   Mapping::Register(env, exports);
   FdPassing::Register(env, exports);
   FdOps::Register(env, exports);
+  bridge::BridgeJs::Register(env, exports);
   return exports;
 }
 

@@ -1,0 +1,233 @@
+/**
+ * The display bridge's facade: validates options, resolves the host compositor's socket, and
+ * wraps the native `DisplayBridge` (a nested compositor on its own thread, see
+ * `native/DESIGN.md`) with a `ready` promise and typed events.
+ */
+import { isAbsolute, join } from 'node:path';
+import type {
+  BridgeEvent,
+  BridgeGlobalName,
+  BridgeLimits,
+  BridgeNativeOptions,
+  BridgeStats,
+  DroidwayBridgeNative,
+} from '../../../native/index.js';
+import { checkBoolean, checkInteger, invalidType, outOfRange } from '../native/arguments.js';
+import { loadNative, nativeModulePath, NativeUnavailableError } from '../native/binding.js';
+
+export type {
+  BridgeClientStats,
+  BridgeEvent,
+  BridgeGlobalName,
+  BridgeLimits,
+  BridgeStats,
+} from '../../../native/index.js';
+
+/** Every global the bridge can relay. */
+export const BRIDGE_GLOBALS: readonly BridgeGlobalName[] = [
+  'wl_compositor',
+  'wl_subcompositor',
+  'wl_shm',
+  'wl_output',
+  'wl_seat',
+  'xdg_wm_base',
+  'wp_viewporter',
+  'wp_presentation',
+];
+
+/** `sun_path` holds 108 bytes including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Thrown when no host compositor socket can be found; `code` is `'ENOHOSTDISPLAY'`. */
+export class HostDisplayError extends Error {
+  readonly code = 'ENOHOSTDISPLAY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostDisplayError';
+  }
+}
+
+/** Options of `DisplayBridge.start`. */
+export interface DisplayBridgeOptions {
+  /** Absolute path of the guest-facing socket (must not exist). */
+  socketPath: string;
+  /** `0o600` (default) or `0o660`. */
+  socketMode?: number;
+  /**
+   * The host compositor: an absolute socket path or a display name under `XDG_RUNTIME_DIR`.
+   * Defaults to `WAYLAND_DISPLAY` (itself defaulting to `wayland-0`).
+   */
+  hostDisplay?: string;
+  /** Globals the guest may see (default: all of `BRIDGE_GLOBALS`). */
+  globals?: readonly BridgeGlobalName[];
+  /** Require `F_SEAL_SHRINK` on memfd pools (default true). */
+  requireSealed?: boolean;
+  maxClients?: number;
+  hostTimeoutMs?: number;
+  limits?: BridgeLimits;
+  /** Called on the JS thread for every event. */
+  onEvent?: (event: BridgeEvent) => void;
+  /** Environment used to find the host display; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** The native binding; defaults to `loadNative()`. */
+  binding?: DroidwayBridgeNative;
+}
+
+function checkSocketPath(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalidType(`${name} must be a string`);
+  if (!isAbsolute(value)) throw outOfRange(`${name} must be an absolute path`);
+  if (value.includes('\0')) throw outOfRange(`${name} must not contain NUL`);
+  if (Buffer.byteLength(value) > MAX_SOCKET_PATH_BYTES) {
+    throw outOfRange(`${name} must be at most ${MAX_SOCKET_PATH_BYTES} bytes`);
+  }
+  return value;
+}
+
+/**
+ * The host compositor's socket path, as libwayland resolves it: an absolute `hostDisplay` (or
+ * `WAYLAND_DISPLAY`) is used as is, a name is joined to `XDG_RUNTIME_DIR`.
+ * @throws HostDisplayError when a name is given but `XDG_RUNTIME_DIR` is unset or relative
+ */
+export function resolveHostSocket(
+  hostDisplay: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const name = hostDisplay ?? (env.WAYLAND_DISPLAY || 'wayland-0');
+  if (isAbsolute(name)) return checkSocketPath(name, 'hostDisplay');
+  if (name.includes('/')) throw outOfRange('hostDisplay must be a name or an absolute path');
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  if (runtimeDir === undefined || !isAbsolute(runtimeDir)) {
+    throw new HostDisplayError(
+      `cannot find the host compositor: XDG_RUNTIME_DIR is ${runtimeDir === undefined ? 'unset' : 'not absolute'} and the display '${name}' is not a path`,
+    );
+  }
+  return checkSocketPath(join(runtimeDir, name), 'host socket');
+}
+
+/** Checks `options` and returns what the native constructor takes. */
+export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNativeOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidType('options must be an object');
+  }
+  const socketPath = checkSocketPath(options.socketPath, 'socketPath');
+  const socketMode = options.socketMode ?? 0o600;
+  if (socketMode !== 0o600 && socketMode !== 0o660) {
+    throw outOfRange('socketMode must be 0o600 or 0o660');
+  }
+  const globals = options.globals ?? BRIDGE_GLOBALS;
+  if (!Array.isArray(globals)) throw invalidType('globals must be an array');
+  for (const global of globals) {
+    if (!BRIDGE_GLOBALS.includes(global)) {
+      throw outOfRange(`globals: '${String(global)}' cannot be relayed`);
+    }
+  }
+  const result: BridgeNativeOptions = {
+    socketPath,
+    socketMode,
+    hostSocketPath: resolveHostSocket(options.hostDisplay, options.env),
+    globals: [...new Set(globals)],
+    requireSealed:
+      options.requireSealed === undefined
+        ? true
+        : checkBoolean(options.requireSealed, 'requireSealed'),
+  };
+  if (options.maxClients !== undefined) {
+    result.maxClients = checkInteger(options.maxClients, 'maxClients', 1, 1024);
+  }
+  if (options.hostTimeoutMs !== undefined) {
+    result.hostTimeoutMs = checkInteger(options.hostTimeoutMs, 'hostTimeoutMs', 1, 600_000);
+  }
+  if (options.limits !== undefined) {
+    const limits = options.limits;
+    if (typeof limits !== 'object' || limits === null) {
+      throw invalidType('limits must be an object');
+    }
+    const checked: BridgeLimits = {};
+    const caps = {
+      maxObjects: 2 ** 20,
+      maxPools: 2 ** 16,
+      maxBuffers: 2 ** 16,
+      maxSurfaces: 2 ** 16,
+    };
+    for (const key of Object.keys(caps) as (keyof BridgeLimits)[]) {
+      const value = limits[key];
+      if (value !== undefined) checked[key] = checkInteger(value, `limits.${key}`, 1, caps[key]);
+    }
+    result.limits = checked;
+  }
+  return result;
+}
+
+/** Error of a bridge that could not reach the host compositor; `code` is `'EBRIDGEHOST'`. */
+export class BridgeHostError extends Error {
+  readonly code = 'EBRIDGEHOST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BridgeHostError';
+  }
+}
+
+/** The loaded module's bridge exports; a module built before the bridge existed lacks them. */
+function loadBridgeNative(): DroidwayBridgeNative {
+  const binding = loadNative() as Partial<DroidwayBridgeNative>;
+  if (typeof binding.DisplayBridge !== 'function') {
+    throw new NativeUnavailableError(nativeModulePath(), 'the module has no display bridge');
+  }
+  return binding as DroidwayBridgeNative;
+}
+
+interface NativeBridge {
+  stop(): void;
+  stats(): BridgeStats;
+}
+
+/** A running display bridge session. */
+export class DisplayBridge {
+  /** Resolves with the globals offered once the host is connected; rejects on `'error'`. */
+  readonly ready: Promise<{ interface: string; version: number }[]>;
+  readonly socketPath: string;
+  private readonly native: NativeBridge;
+  private stopped = false;
+
+  private constructor(options: DisplayBridgeOptions) {
+    const nativeOptions = bridgeNativeOptions(options);
+    this.socketPath = nativeOptions.socketPath;
+    const binding = options.binding ?? loadBridgeNative();
+    let settle: {
+      resolve: (globals: { interface: string; version: number }[]) => void;
+      reject: (error: Error) => void;
+    } | null = null;
+    this.ready = new Promise((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // A caller that never awaits `ready` must not get an unhandled rejection.
+    this.ready.catch(() => undefined);
+    const onEvent = options.onEvent;
+    this.native = new binding.DisplayBridge(nativeOptions, (event) => {
+      if (event.type === 'ready') settle?.resolve(event.globals);
+      if (event.type === 'error') settle?.reject(new BridgeHostError(event.message));
+      if (event.type === 'stopped') settle?.reject(new BridgeHostError('the bridge stopped'));
+      onEvent?.(event);
+    });
+  }
+
+  /**
+   * Binds the guest socket and starts the bridge thread. Await `ready` before pointing guests
+   * at the socket (they can connect earlier; they are served once the host is connected).
+   */
+  static start(options: DisplayBridgeOptions): DisplayBridge {
+    return new DisplayBridge(options);
+  }
+
+  /** Per-client counters (commits, buffers forwarded, bytes copied, fds rejected by reason). */
+  stats(): BridgeStats {
+    return this.native.stats();
+  }
+
+  /** Disconnects every guest, removes the socket and joins the bridge thread. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.native.stop();
+  }
+}

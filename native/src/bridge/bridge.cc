@@ -1,0 +1,444 @@
+#include "bridge.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "bridge_client.h"
+#include "host_connection.h"
+#include "wayland_headers.h"
+
+namespace droidway {
+namespace bridge {
+namespace {
+
+// Disconnected clients whose counters stay readable through Stats().
+constexpr size_t kFinishedClientsKept = 256;
+
+struct SupportedGlobal {
+  const char* name;
+  const wl_interface* table;
+};
+
+// What the relay can carry. linux-dmabuf is generated but not offered: its fds are not checked
+// yet, and the relay never forwards an unchecked fd.
+const SupportedGlobal kSupported[] = {
+    {"wl_compositor", &wl_compositor_interface},
+    {"wl_subcompositor", &wl_subcompositor_interface},
+    {"wl_shm", &wl_shm_interface},
+    {"wl_output", &wl_output_interface},
+    {"wl_seat", &wl_seat_interface},
+    {"xdg_wm_base", &xdg_wm_base_interface},
+    {"wp_viewporter", &wp_viewporter_interface},
+    {"wp_presentation", &wp_presentation_interface},
+};
+
+}  // namespace
+
+const std::vector<std::string>& Bridge::SupportedGlobals() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const auto& entry : kSupported) list.emplace_back(entry.name);
+    return list;
+  }();
+  return names;
+}
+
+NativeStatus Bridge::Start(BridgeConfig config, EventSink sink, std::unique_ptr<Bridge>* out) {
+  const size_t max_path = sizeof(sockaddr_un::sun_path) - 1;
+  for (const std::string* path : {&config.socket_path, &config.host_socket_path}) {
+    if (path->empty() || (*path)[0] != '/' || path->size() > max_path ||
+        path->find('\0') != std::string::npos) {
+      return NativeStatus::Error(
+          -EINVAL, "bind",
+          "socket paths must be absolute and at most " + std::to_string(max_path) + " bytes");
+    }
+  }
+  if (config.socket_mode != 0600 && config.socket_mode != 0660) {
+    return NativeStatus::Error(-EINVAL, "chmod", "socket mode must be 0600 or 0660");
+  }
+  for (const std::string& name : config.globals) {
+    const auto& supported = SupportedGlobals();
+    if (std::find(supported.begin(), supported.end(), name) == supported.end()) {
+      return NativeStatus::Error(-EINVAL, "bind", "global " + name + " cannot be relayed");
+    }
+  }
+  std::unique_ptr<Bridge> bridge(new Bridge(std::move(config), std::move(sink)));
+  bridge->wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!bridge->wake_fd_.valid()) return NativeStatus::FromErrno("eventfd", "bridge wake-up fd");
+  NativeStatus status = bridge->BindSocket();
+  if (!status.ok()) return status;
+  bridge->server_ = wl_display_create();
+  if (bridge->server_ == nullptr) {
+    return NativeStatus::FromErrno("wl_display_create", "bridge server display");
+  }
+  bridge->loop_ = wl_display_get_event_loop(bridge->server_);
+  bridge->wake_source_ = wl_event_loop_add_fd(bridge->loop_, bridge->wake_fd_.get(),
+                                              WL_EVENT_READABLE, WakeThunk, bridge.get());
+  if (bridge->wake_source_ == nullptr) {
+    return NativeStatus::FromErrno("wl_event_loop_add_fd", "watching the wake-up fd");
+  }
+  bridge->client_created_.listener.notify = ClientCreatedThunk;
+  bridge->client_created_.self = bridge.get();
+  wl_display_add_client_created_listener(bridge->server_, &bridge->client_created_.listener);
+  {
+    std::lock_guard<std::mutex> lock(bridge->stats_mutex_);
+    bridge->running_ = true;
+  }
+  bridge->thread_ = std::thread(&Bridge::Run, bridge.get());
+  *out = std::move(bridge);
+  return {};
+}
+
+Bridge::Bridge(BridgeConfig config, EventSink sink)
+    : config_(std::move(config)), sink_(std::move(sink)) {}
+
+NativeStatus Bridge::BindSocket() {
+  struct sockaddr_un address;
+  std::memset(&address, 0, sizeof address);
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, config_.socket_path.data(), config_.socket_path.size());
+  listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listen_fd_.valid()) return NativeStatus::FromErrno("socket", "bridge socket");
+  if (::bind(listen_fd_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) {
+    return NativeStatus::FromErrno("bind", "bind bridge socket " + config_.socket_path);
+  }
+  socket_bound_ = true;
+  struct stat socket_stat;
+  if (::stat(config_.socket_path.c_str(), &socket_stat) < 0) {
+    return NativeStatus::FromErrno("stat", "stat bridge socket " + config_.socket_path);
+  }
+  socket_dev_ = socket_stat.st_dev;
+  socket_ino_ = socket_stat.st_ino;
+  // Before listen(): until then every connect() is refused, so the umask's mode never serves.
+  if (::chmod(config_.socket_path.c_str(), config_.socket_mode) < 0) {
+    return NativeStatus::FromErrno("chmod", "chmod bridge socket " + config_.socket_path);
+  }
+  if (::listen(listen_fd_.get(), 128) < 0) {
+    return NativeStatus::FromErrno("listen", "listen on bridge socket " + config_.socket_path);
+  }
+  return {};
+}
+
+Bridge::~Bridge() {
+  Stop();
+  if (server_ != nullptr || socket_bound_) Teardown("stopped", false);  // the thread never ran
+}
+
+void Bridge::Stop() {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  // An eventfd write only fails when the counter would overflow, and then it is readable anyway.
+  (void)!::write(wake_fd_.get(), &one, sizeof one);
+  thread_.join();
+  wake_fd_.reset();  // everything else went with the thread's teardown
+}
+
+BridgeStats Bridge::Stats() const {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  BridgeStats out;
+  out.running = running_;
+  out.clients_total = clients_total_;
+  for (const auto& entry : stats_) out.clients.push_back(entry.second);
+  return out;
+}
+
+void Bridge::Emit(BridgeEvent&& event) {
+  if (sink_) sink_(std::move(event));
+}
+
+void Bridge::UpdateStats(uint64_t id, const std::function<void(ClientStats&)>& update) {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  auto it = stats_.find(id);
+  if (it != stats_.end()) update(it->second);
+}
+
+void Bridge::ScheduleDestroy(uint64_t id) {
+  if (std::find(doomed_.begin(), doomed_.end(), id) == doomed_.end()) doomed_.push_back(id);
+}
+
+void Bridge::ForgetClient(uint64_t id) {
+  clients_.erase(id);
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  finished_.push_back(id);
+  while (finished_.size() > kFinishedClientsKept) {
+    stats_.erase(finished_.front());
+    finished_.pop_front();
+  }
+}
+
+void Bridge::Run() {
+  NativeStatus status = ConnectHost();
+  if (status.ok()) status = CreateGlobals();
+  if (status.ok()) {
+    if (wl_display_add_socket_fd(server_, listen_fd_.get()) != 0) {
+      status = NativeStatus::FromErrno("wl_display_add_socket_fd", "serving the bridge socket");
+    } else {
+      (void)listen_fd_.release();  // the server display owns and closes it
+    }
+  }
+  if (!status.ok()) {
+    if (status.code() == -ECANCELED) return Teardown("stopped");
+    BridgeEvent event;
+    event.type = "error";
+    event.reason = "host-unavailable";
+    event.message = status.message();
+    Emit(std::move(event));
+    return Teardown("error");
+  }
+  host_source_ = wl_event_loop_add_fd(loop_, host_->fd(), WL_EVENT_READABLE, HostThunk, this);
+  BridgeEvent ready;
+  ready.type = "ready";
+  for (const auto& global : host_globals_) {
+    if (global->global != nullptr) {
+      ready.globals.push_back(global->interface + ":" + std::to_string(global->offered_version));
+    }
+  }
+  Emit(std::move(ready));
+  while (!stopping_) LoopIteration();
+  Teardown(stop_reason_);
+}
+
+NativeStatus Bridge::ConnectHost() {
+  NativeStatus status = HostConnection::Connect(config_.host_socket_path, &host_);
+  if (!status.ok()) return status;
+  static const wl_registry_listener registry_listener = {RegistryGlobalThunk,
+                                                         RegistryGlobalRemoveThunk};
+  host_registry_ = wl_display_get_registry(host_->display());
+  wl_registry_add_listener(host_registry_, &registry_listener, this);
+  status = host_->Roundtrip(wake_fd_.get(), config_.host_timeout_ms);
+  if (!status.ok()) return status;
+  for (const auto& global : host_globals_) {
+    if (global->interface == "wl_shm") {
+      static const wl_shm_listener shm_listener = {ShmFormatThunk};
+      host_shm_ = static_cast<wl_shm*>(
+          wl_registry_bind(host_registry_, global->name, &wl_shm_interface, 1));
+      wl_shm_add_listener(host_shm_, &shm_listener, this);
+      return host_->Roundtrip(wake_fd_.get(), config_.host_timeout_ms);
+    }
+  }
+  return {};
+}
+
+NativeStatus Bridge::CreateGlobals() {
+  for (const auto& global : host_globals_) {
+    if (std::find(config_.globals.begin(), config_.globals.end(), global->interface) ==
+        config_.globals.end()) {
+      continue;
+    }
+    for (const auto& entry : kSupported) {
+      if (global->interface != entry.name) continue;
+      global->table = entry.table;
+      global->offered_version =
+          std::min(global->version, static_cast<uint32_t>(entry.table->version));
+      global->global = wl_global_create(
+          server_, entry.table, static_cast<int>(global->offered_version), global.get(), BindThunk);
+      if (global->global == nullptr) {
+        return NativeStatus::FromErrno("wl_global_create", "offering " + global->interface);
+      }
+    }
+  }
+  return {};
+}
+
+void Bridge::OnHostGlobal(uint32_t name, const char* interface, uint32_t version) {
+  auto global = std::make_unique<HostGlobal>();
+  global->name = name;
+  global->interface = interface;
+  global->version = version;
+  host_globals_.push_back(std::move(global));
+}
+
+void Bridge::OnHostGlobalRemoved(uint32_t name) {
+  for (const auto& global : host_globals_) {
+    // Removed, not destroyed: clients may still bind it for a while (libwayland's rule); they
+    // then reach a dead host name and only that client ends. The entry lives until teardown.
+    if (global->name == name && global->global != nullptr) wl_global_remove(global->global);
+  }
+}
+
+void Bridge::LoopIteration() {
+  ReapDoomed();
+  FlushHosts();
+  wl_display_flush_clients(server_);
+  if (wl_event_loop_dispatch(loop_, -1) < 0 && errno != EINTR) {
+    BridgeEvent event;
+    event.type = "error";
+    event.reason = "event-loop";
+    event.message = std::string("event loop failed: ") + std::strerror(errno);
+    Emit(std::move(event));
+    stop_reason_ = "error";
+    stopping_ = true;
+  }
+}
+
+void Bridge::ReapDoomed() {
+  std::vector<uint64_t> doomed;
+  doomed.swap(doomed_);
+  for (uint64_t id : doomed) {
+    auto it = clients_.find(id);
+    if (it != clients_.end()) {
+      wl_client_flush(it->second->client());
+      wl_client_destroy(it->second->client());
+    }
+  }
+}
+
+void Bridge::FlushHosts() {
+  bool blocked = false;
+  if (host_ != nullptr && !host_->Flush(&blocked).ok()) {
+    stop_reason_ = "host-lost";
+    stopping_ = true;
+  }
+  for (const auto& entry : clients_) {
+    BridgeClient* client = entry.second;
+    if (client->host_ == nullptr || client->host_source_ == nullptr) continue;
+    const NativeStatus status = client->host_->Flush(&blocked);
+    if (!status.ok()) {
+      client->HostFailed(status.message());
+    } else if (blocked && !client->write_blocked_) {
+      client->write_blocked_ = true;
+      wl_event_source_fd_update(client->host_source_, WL_EVENT_READABLE | WL_EVENT_WRITABLE);
+    }
+  }
+}
+
+void Bridge::Teardown(const std::string& reason, bool emit) {
+  stopping_ = true;
+  if (server_ != nullptr) {
+    wl_display_destroy_clients(server_);  // each BridgeClient cleans up in its destroy listener
+    doomed_.clear();
+    if (wake_source_ != nullptr) wl_event_source_remove(wake_source_);
+    if (host_source_ != nullptr) wl_event_source_remove(host_source_);
+    wake_source_ = host_source_ = nullptr;
+    if (client_created_.listener.notify != nullptr) wl_list_remove(&client_created_.listener.link);
+    wl_display_destroy(server_);  // globals, sockets and the event loop
+    server_ = nullptr;
+    loop_ = nullptr;
+  }
+  if (host_shm_ != nullptr) wl_shm_destroy(host_shm_);
+  if (host_registry_ != nullptr) wl_registry_destroy(host_registry_);
+  host_shm_ = nullptr;
+  host_registry_ = nullptr;
+  host_.reset();
+  listen_fd_.reset();
+  if (socket_bound_) {
+    // Only the socket this bridge bound: a path reused by someone else since stays.
+    struct stat socket_stat;
+    if (::stat(config_.socket_path.c_str(), &socket_stat) == 0 &&
+        socket_stat.st_dev == socket_dev_ && socket_stat.st_ino == socket_ino_) {
+      ::unlink(config_.socket_path.c_str());
+    }
+    socket_bound_ = false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    running_ = false;
+  }
+  if (!emit) return;
+  BridgeEvent event;
+  event.type = "stopped";
+  event.reason = reason;
+  Emit(std::move(event));
+}
+
+void Bridge::OnClientCreated(wl_client* client) {
+  const uint64_t id = next_client_id_++;
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  wl_client_get_credentials(client, &pid, &uid, &gid);
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ClientStats stats;
+    stats.id = id;
+    stats.pid = pid;
+    stats.uid = uid;
+    stats_[id] = stats;
+    ++clients_total_;
+  }
+  BridgeClient* bridge_client = BridgeClient::Attach(this, client, id);
+  clients_[id] = bridge_client;
+  BridgeEvent event;
+  event.type = "client-connected";
+  event.client_id = id;
+  event.pid = pid;
+  event.uid = uid;
+  Emit(std::move(event));
+  if (clients_.size() > config_.max_clients) {
+    bridge_client->Kill("too-many-clients", "the bridge serves at most " +
+                                                std::to_string(config_.max_clients) + " clients");
+    return;
+  }
+  const NativeStatus status = bridge_client->ConnectHost(config_.host_socket_path);
+  if (!status.ok()) bridge_client->Kill("host-connect-failed", status.message());
+}
+
+void Bridge::OnHostEvent(uint32_t mask) {
+  NativeStatus status;
+  if ((mask & WL_EVENT_READABLE) != 0) {
+    status = host_->DispatchReadable();
+  } else if ((mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) != 0) {
+    status = NativeStatus::Error(-EPIPE, "read", "the host compositor closed the connection");
+  }
+  if (status.ok()) return;
+  BridgeEvent event;
+  event.type = "host-lost";
+  event.reason = "host-lost";
+  event.message = status.message();
+  Emit(std::move(event));
+  stop_reason_ = "host-lost";
+  stopping_ = true;
+  wl_event_source_remove(host_source_);
+  host_source_ = nullptr;
+}
+
+void Bridge::ClientCreatedThunk(wl_listener* listener, void* data) {
+  ListenerSlot* slot;
+  slot = wl_container_of(listener, slot, listener);
+  slot->self->OnClientCreated(static_cast<wl_client*>(data));
+}
+
+int Bridge::WakeThunk(int fd, uint32_t /*mask*/, void* data) {
+  uint64_t count;
+  (void)!::read(fd, &count, sizeof count);
+  auto* self = static_cast<Bridge*>(data);
+  self->stop_reason_ = "stopped";
+  self->stopping_ = true;
+  return 0;
+}
+
+int Bridge::HostThunk(int /*fd*/, uint32_t mask, void* data) {
+  static_cast<Bridge*>(data)->OnHostEvent(mask);
+  return 0;
+}
+
+void Bridge::BindThunk(wl_client* client, void* data, uint32_t version, uint32_t id) {
+  const auto* global = static_cast<const HostGlobal*>(data);
+  BridgeClient* bridge_client = BridgeClient::From(client);
+  if (bridge_client == nullptr) return;
+  bridge_client->BindGlobal(*global, global->table, version, id);
+}
+
+void Bridge::RegistryGlobalThunk(void* data, wl_registry* /*registry*/, uint32_t name,
+                                 const char* interface, uint32_t version) {
+  static_cast<Bridge*>(data)->OnHostGlobal(name, interface, version);
+}
+
+void Bridge::RegistryGlobalRemoveThunk(void* data, wl_registry* /*registry*/, uint32_t name) {
+  static_cast<Bridge*>(data)->OnHostGlobalRemoved(name);
+}
+
+void Bridge::ShmFormatThunk(void* data, wl_shm* /*shm*/, uint32_t format) {
+  static_cast<Bridge*>(data)->shm_formats_.push_back(format);
+}
+
+}  // namespace bridge
+}  // namespace droidway

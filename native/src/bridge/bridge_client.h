@@ -1,0 +1,111 @@
+// One guest client of the bridge: its own connection to the host compositor (so a host-side
+// error caused by one guest ends that guest only), the relay objects it owns, its limits and its
+// counters.
+#ifndef DROIDWAY_NATIVE_BRIDGE_BRIDGE_CLIENT_H_
+#define DROIDWAY_NATIVE_BRIDGE_BRIDGE_CLIENT_H_
+
+#include <wayland-server-core.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "../native_error.h"
+#include "relay_object.h"
+
+struct wl_registry;
+
+namespace droidway {
+namespace bridge {
+
+class Bridge;
+class HostConnection;
+struct HostGlobal;
+
+/** Lives from the guest's connection to its destruction (wl_client destroy listener). */
+class BridgeClient {
+ public:
+  /** Attaches a BridgeClient to `client`; it deletes itself when the client is destroyed. */
+  static BridgeClient* Attach(Bridge* bridge, wl_client* client, uint64_t id);
+  /** The BridgeClient of `client`, or nullptr. */
+  static BridgeClient* From(wl_client* client);
+
+  /** Opens this client's host connection and watches it on the bridge's loop. */
+  NativeStatus ConnectHost(const std::string& host_socket_path);
+  /** Binds host global `global` at `version` for the guest's new resource `id`. */
+  void BindGlobal(const HostGlobal& global, const wl_interface* interface, uint32_t version,
+                  uint32_t id);
+
+  /**
+   * Ends the client for `reason`: posts an implementation error (unless one was posted already)
+   * and schedules its destruction. Safe inside the client's own dispatch.
+   */
+  void Kill(const std::string& reason, const std::string& message);
+  /**
+   * Records a policy violation for which a protocol error has just been posted on one of the
+   * client's resources (libwayland disconnects the client after that). `fd_reason` counts it
+   * under fds rejected too.
+   */
+  void RecordViolation(const std::string& reason, const std::string& message, bool fd_reason);
+
+  /** Whether one more object of `kind` fits the limits; posts the error and kills when not. */
+  bool Admit(RelayKind kind);
+  void Added(RelayObject* object);
+  void Removed(RelayObject* object);
+  void CountCommit(bool shm_buffer_attached);
+  void EmitToplevel(bool mapped, const std::string& app_id, const std::string& title);
+
+  /** True while the relay creates a resource itself (so a wl_callback is not a guest sync). */
+  bool creating() const { return creating_; }
+  void set_creating(bool creating) { creating_ = creating; }
+
+  wl_client* client() const { return client_; }
+  uint64_t id() const { return id_; }
+  Bridge* bridge() const { return bridge_; }
+  bool require_sealed() const;
+
+ private:
+  BridgeClient(Bridge* bridge, wl_client* client, uint64_t id);
+  ~BridgeClient();
+
+  void Destroyed();
+  void OnResourceCreated(wl_resource* resource);
+  void OnHostEvent(uint32_t mask);
+  void HostFailed(const std::string& message);
+
+  static void DestroyedThunk(wl_listener* listener, void* data);
+  static void ResourceCreatedThunk(wl_listener* listener, void* data);
+  static int HostThunk(int fd, uint32_t mask, void* data);
+
+  Bridge* bridge_;
+  wl_client* client_;
+  uint64_t id_;
+  std::unique_ptr<HostConnection> host_;
+  wl_registry* host_registry_ = nullptr;
+  wl_event_source* host_source_ = nullptr;
+  std::unordered_set<RelayObject*> objects_;
+  uint32_t pools_ = 0;
+  uint32_t buffers_ = 0;
+  uint32_t surfaces_ = 0;
+  bool creating_ = false;
+  bool doomed_ = false;
+  bool write_blocked_ = false;
+  std::string reason_;
+
+  // Plain structs, so wl_container_of (offsetof) stays well-defined.
+  struct ListenerSlot {
+    wl_listener listener;
+    BridgeClient* self;
+  };
+  ListenerSlot destroy_listener_;
+  ListenerSlot resource_created_listener_;
+
+  friend class Bridge;
+  friend class RelayObject;
+};
+
+}  // namespace bridge
+}  // namespace droidway
+
+#endif  // DROIDWAY_NATIVE_BRIDGE_BRIDGE_CLIENT_H_

@@ -1,0 +1,219 @@
+#include "bridge_js.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "../js_args.h"
+
+namespace droidway {
+namespace bridge {
+namespace {
+
+std::string StringOption(Napi::Env env, Napi::Object options, const char* name) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsString())
+    throw JsArgs::TypeError(env, std::string("options.") + name + " must be a string");
+  return value.As<Napi::String>().Utf8Value();
+}
+
+uint32_t IntegerOption(Napi::Env env, Napi::Object object, const char* prefix, const char* name,
+                       int64_t min, int64_t max, uint32_t fallback) {
+  Napi::Value value = object.Get(name);
+  if (value.IsUndefined()) return fallback;
+  return static_cast<uint32_t>(
+      JsArgs::IntegerValue(env, value, std::string(prefix) + name, min, max));
+}
+
+BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
+  BridgeConfig config;
+  config.socket_path = StringOption(env, options, "socketPath");
+  config.host_socket_path = StringOption(env, options, "hostSocketPath");
+  config.socket_mode = IntegerOption(env, options, "options.", "socketMode", 0, 0777, 0600);
+  if (config.socket_mode != 0600 && config.socket_mode != 0660) {
+    throw JsArgs::RangeError(env, "options.socketMode must be 0o600 or 0o660");
+  }
+  Napi::Value globals = options.Get("globals");
+  if (!globals.IsArray()) throw JsArgs::TypeError(env, "options.globals must be an array");
+  Napi::Array list = globals.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value name = list.Get(i);
+    if (!name.IsString()) throw JsArgs::TypeError(env, "options.globals must hold strings");
+    config.globals.push_back(name.As<Napi::String>().Utf8Value());
+  }
+  Napi::Value sealed = options.Get("requireSealed");
+  if (!sealed.IsUndefined()) {
+    config.require_sealed = JsArgs::BooleanValue(env, sealed, "options.requireSealed");
+  }
+  config.max_clients = IntegerOption(env, options, "options.", "maxClients", 1, 1024, 16);
+  config.host_timeout_ms =
+      static_cast<int>(IntegerOption(env, options, "options.", "hostTimeoutMs", 1, 600000, 5000));
+  Napi::Value limits = options.Get("limits");
+  if (!limits.IsUndefined()) {
+    if (!limits.IsObject()) throw JsArgs::TypeError(env, "options.limits must be an object");
+    Napi::Object object = limits.As<Napi::Object>();
+    ClientLimits& out = config.limits;
+    out.max_objects =
+        IntegerOption(env, object, "options.limits.", "maxObjects", 1, 1 << 20, out.max_objects);
+    out.max_pools =
+        IntegerOption(env, object, "options.limits.", "maxPools", 1, 1 << 16, out.max_pools);
+    out.max_buffers =
+        IntegerOption(env, object, "options.limits.", "maxBuffers", 1, 1 << 16, out.max_buffers);
+    out.max_surfaces =
+        IntegerOption(env, object, "options.limits.", "maxSurfaces", 1, 1 << 16, out.max_surfaces);
+  }
+  return config;
+}
+
+Napi::Object CountsObject(Napi::Env env, const std::map<std::string, uint64_t>& counts) {
+  Napi::Object object = Napi::Object::New(env);
+  for (const auto& entry : counts) {
+    object.Set(entry.first, Napi::Number::New(env, static_cast<double>(entry.second)));
+  }
+  return object;
+}
+
+Napi::Number Count(Napi::Env env, uint64_t value) {
+  return Napi::Number::New(env, static_cast<double>(value));
+}
+
+void DeliverEvent(Napi::Env env, Napi::Function callback, BridgeEvent* raw) {
+  std::unique_ptr<BridgeEvent> event(raw);
+  if (env == nullptr || callback.IsEmpty()) return;  // the environment is going away
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("type", event->type);
+  if (event->client_id != 0) object.Set("clientId", Count(env, event->client_id));
+  if (event->type == "client-connected") {
+    object.Set("pid", Napi::Number::New(env, event->pid));
+    object.Set("uid", Napi::Number::New(env, event->uid));
+  }
+  if (event->type == "toplevel-mapped" || event->type == "toplevel-unmapped") {
+    object.Set("appId", event->app_id);
+    object.Set("title", event->title);
+  }
+  if (!event->reason.empty()) object.Set("reason", event->reason);
+  if (!event->message.empty()) object.Set("message", event->message);
+  if (event->type == "ready") {
+    Napi::Array globals = Napi::Array::New(env, event->globals.size());
+    for (size_t i = 0; i < event->globals.size(); ++i) {
+      const std::string& entry = event->globals[i];
+      const size_t colon = entry.rfind(':');
+      Napi::Object global = Napi::Object::New(env);
+      global.Set("interface", entry.substr(0, colon));
+      global.Set("version", Napi::Number::New(env, std::stod(entry.substr(colon + 1))));
+      globals.Set(static_cast<uint32_t>(i), global);
+    }
+    object.Set("globals", globals);
+  }
+  // An exception thrown by the listener propagates as an uncaught exception, as for any
+  // event emitter.
+  callback.Call({object});
+}
+
+}  // namespace
+
+void BridgeJs::Register(Napi::Env env, Napi::Object exports) {
+  Napi::Function constructor = DefineClass(
+      env, "DisplayBridge",
+      {InstanceMethod<&BridgeJs::Stop>("stop"), InstanceMethod<&BridgeJs::Stats>("stats")});
+  exports.Set("DisplayBridge", constructor);
+  Napi::Array supported = Napi::Array::New(env);
+  for (const std::string& name : Bridge::SupportedGlobals()) {
+    supported.Set(supported.Length(), name);
+  }
+  exports.Set("bridgeSupportedGlobals", supported);
+}
+
+BridgeJs::BridgeJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BridgeJs>(info) {
+  Napi::Env env = info.Env();
+  JsArgs args(info);
+  args.ExpectCount(2);
+  BridgeConfig config = ReadConfig(env, args.Object(0, "options"));
+  if (!info[1].IsFunction()) throw JsArgs::TypeError(env, "onEvent must be a function");
+
+  events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(),
+                                          "droidway-bridge-events", 0, 1);
+  events_live_ = true;
+  Napi::ThreadSafeFunction events = events_;
+  auto sink = [events](BridgeEvent&& event) mutable {
+    auto* copy = new BridgeEvent(std::move(event));
+    if (events.NonBlockingCall(copy, DeliverEvent) != napi_ok) delete copy;
+  };
+  const NativeStatus status = Bridge::Start(std::move(config), sink, &bridge_);
+  if (!status.ok()) {
+    events_.Release();
+    events_live_ = false;
+    status.ThrowIfError(env);
+  }
+  env_ = env;
+  napi_add_env_cleanup_hook(env_, CleanupHook, this);
+  cleanup_hook_ = true;
+}
+
+BridgeJs::~BridgeJs() {
+  Shutdown();
+}
+
+void BridgeJs::Shutdown() {
+  if (bridge_ != nullptr) {
+    bridge_->Stop();  // joins the thread: no event is produced after this
+  }
+  if (events_live_) {
+    events_.Release();
+    events_live_ = false;
+  }
+  if (cleanup_hook_) {
+    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    cleanup_hook_ = false;
+  }
+}
+
+void BridgeJs::CleanupHook(void* data) {
+  auto* self = static_cast<BridgeJs*>(data);
+  self->cleanup_hook_ = false;  // hooks are removed by the environment as they run
+  self->Shutdown();
+}
+
+Napi::Value BridgeJs::Stop(const Napi::CallbackInfo& info) {
+  JsArgs(info).ExpectCount(0);
+  Shutdown();
+  return info.Env().Undefined();
+}
+
+Napi::Value BridgeJs::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  JsArgs(info).ExpectCount(0);
+  const BridgeStats stats = bridge_->Stats();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("running", Napi::Boolean::New(env, stats.running));
+  result.Set("clientsTotal", Count(env, stats.clients_total));
+  Napi::Array clients = Napi::Array::New(env, stats.clients.size());
+  for (size_t i = 0; i < stats.clients.size(); ++i) {
+    const ClientStats& client = stats.clients[i];
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("clientId", Count(env, client.id));
+    object.Set("pid", Napi::Number::New(env, client.pid));
+    object.Set("uid", Napi::Number::New(env, client.uid));
+    object.Set("connected", Napi::Boolean::New(env, client.connected));
+    object.Set("disconnectReason",
+               client.connected ? env.Null() : Napi::String::New(env, client.disconnect_reason));
+    object.Set("commits", Count(env, client.commits));
+    Napi::Object forwarded = Napi::Object::New(env);
+    forwarded.Set("shm", Count(env, client.shm_buffers_forwarded));
+    forwarded.Set("dmabuf", Count(env, client.dmabuf_buffers_forwarded));
+    object.Set("buffersForwarded", forwarded);
+    object.Set("bytesCopied", Count(env, client.bytes_copied));
+    object.Set("objects", Count(env, client.objects));
+    object.Set("pools", Count(env, client.pools));
+    object.Set("buffers", Count(env, client.buffers));
+    object.Set("surfaces", Count(env, client.surfaces));
+    object.Set("fdsRejected", CountsObject(env, client.fds_rejected));
+    object.Set("violations", CountsObject(env, client.violations));
+    clients.Set(static_cast<uint32_t>(i), object);
+  }
+  result.Set("clients", clients);
+  return result;
+}
+
+}  // namespace bridge
+}  // namespace droidway

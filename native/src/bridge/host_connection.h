@@ -1,0 +1,59 @@
+// One libwayland-client connection to the host compositor, with the bounded, cancellable waits
+// the bridge thread needs (it must never block forever on the host, and stop() must always win).
+#ifndef DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
+#define DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "../native_error.h"
+
+struct wl_display;
+
+namespace droidway {
+namespace bridge {
+
+/** Owns a client wl_display connected to the host compositor's socket. */
+class HostConnection {
+ public:
+  /**
+   * Connects to the compositor socket at the absolute `socket_path`. The socket is connected
+   * here (not through wl_display_connect), so a WAYLAND_SOCKET in the environment is never
+   * consumed by mistake.
+   */
+  static NativeStatus Connect(const std::string& socket_path, std::unique_ptr<HostConnection>* out);
+  ~HostConnection();
+
+  HostConnection(const HostConnection&) = delete;
+  HostConnection& operator=(const HostConnection&) = delete;
+
+  wl_display* display() const { return display_; }
+  /** The connection's socket fd (owned by the wl_display). */
+  int fd() const;
+
+  /**
+   * Sends wl_display.sync and dispatches events until the host answers it. Fails with
+   * -ETIMEDOUT after `timeout_ms`, with -ECANCELED as soon as `wake_fd` becomes readable (the
+   * bridge is stopping), or with the connection's error.
+   */
+  NativeStatus Roundtrip(int wake_fd, int timeout_ms);
+  /** Reads what the socket holds (it must be readable) and dispatches it; never blocks. */
+  NativeStatus DispatchReadable();
+  /** Dispatches events already queued, without reading. */
+  NativeStatus DispatchPending();
+  /** Flushes requests; `*blocked` is true when the socket buffer is full (try again later). */
+  NativeStatus Flush(bool* blocked);
+  /** Describes the connection's fatal error (a protocol error names the object). */
+  std::string ErrorText() const;
+
+ private:
+  explicit HostConnection(wl_display* display) : display_(display) {}
+  NativeStatus ConnectionError(const char* what) const;
+
+  wl_display* display_;
+};
+
+}  // namespace bridge
+}  // namespace droidway
+
+#endif  // DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_

@@ -1,0 +1,394 @@
+#include "relay_object.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bridge.h"
+#include "bridge_client.h"
+#include "shm_policy.h"
+#include "text_sanitize.h"
+#include "wayland_headers.h"
+
+namespace droidway {
+namespace bridge {
+namespace {
+
+// Marks relayed host proxies (wl_proxy_set_tag compares the pointer, not the text).
+const char* const kRelayProxyTag = "droidway-bridge-relay";
+// The "implementation" of relayed resources; only its address matters.
+const int kRelayImplementation = 0;
+
+// libwayland's limit on the arguments of one message (WL_CLOSURE_MAX_ARGS).
+constexpr int kMaxArgs = 20;
+
+struct ArgSpec {
+  char type;
+  bool nullable;
+};
+
+// Argument types of a message signature ("2?oii" → o? i i), without the version prefix.
+int ParseSignature(const char* signature, ArgSpec* specs) {
+  int count = 0;
+  bool nullable = false;
+  for (const char* p = signature; *p != '\0'; ++p) {
+    if (*p >= '0' && *p <= '9') continue;
+    if (*p == '?') {
+      nullable = true;
+      continue;
+    }
+    if (count == kMaxArgs) return -1;
+    specs[count++] = {*p, nullable};
+    nullable = false;
+  }
+  return count;
+}
+
+void CloseFds(const ArgSpec* specs, int count, union wl_argument* args) {
+  for (int i = 0; i < count; ++i) {
+    if (specs[i].type == 'h' && args[i].h >= 0) {
+      ::close(args[i].h);
+      args[i].h = -1;
+    }
+  }
+}
+
+bool NameIs(const wl_interface* interface, const char* name) {
+  return interface != nullptr && std::strcmp(interface->name, name) == 0;
+}
+
+bool ClassIs(wl_resource* resource, const char* name) {
+  return std::strcmp(wl_resource_get_class(resource), name) == 0;
+}
+
+// Every destructor request of the relayed protocols is named destroy or release.
+bool IsDestructorRequest(const wl_message* message) {
+  return std::strcmp(message->name, "destroy") == 0 || std::strcmp(message->name, "release") == 0;
+}
+
+// Events after which the compositor destroys the object (type="destructor" in the XML, which
+// libwayland's message tables do not carry).
+bool IsDestructorEvent(const char* interface_name, const wl_message* message) {
+  if (std::strcmp(interface_name, "wl_callback") == 0) {
+    return std::strcmp(message->name, "done") == 0;
+  }
+  if (std::strcmp(interface_name, "wp_presentation_feedback") == 0) {
+    return std::strcmp(message->name, "presented") == 0 ||
+           std::strcmp(message->name, "discarded") == 0;
+  }
+  return false;
+}
+
+RelayKind KindOf(const wl_interface* interface) {
+  if (NameIs(interface, "wl_surface")) return RelayKind::kSurface;
+  if (NameIs(interface, "wl_shm_pool")) return RelayKind::kShmPool;
+  // wl_buffer objects are only created by wl_shm_pool while linux-dmabuf is not relayed.
+  if (NameIs(interface, "wl_buffer")) return RelayKind::kShmBuffer;
+  if (NameIs(interface, "xdg_surface")) return RelayKind::kXdgSurface;
+  if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
+  return RelayKind::kOther;
+}
+
+}  // namespace
+
+bool RelayObject::SameInterface(const wl_interface* a, const wl_interface* b) {
+  return a == b || (a != nullptr && b != nullptr && std::strcmp(a->name, b->name) == 0);
+}
+
+RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interface,
+                                 uint32_t version, uint32_t id) {
+  const RelayKind kind = KindOf(interface);
+  if (!owner->Admit(kind)) return nullptr;
+  owner->set_creating(true);
+  wl_resource* resource =
+      wl_resource_create(owner->client(), interface, static_cast<int>(version), id);
+  owner->set_creating(false);
+  if (resource == nullptr) {
+    wl_client_post_no_memory(owner->client());
+    return nullptr;
+  }
+  auto* object = new RelayObject(owner, resource, kind);
+  wl_resource_set_dispatcher(resource, DispatchRequest, &kRelayImplementation, object,
+                             ResourceDestroyed);
+  owner->Added(object);
+  return object;
+}
+
+RelayObject* RelayObject::FromResource(wl_resource* resource) {
+  if (resource == nullptr) return nullptr;
+  BridgeClient* owner = BridgeClient::From(wl_resource_get_client(resource));
+  if (owner == nullptr) return nullptr;
+  auto* candidate = static_cast<RelayObject*>(wl_resource_get_user_data(resource));
+  // Only resources the relay created are in the owner's set; libwayland's own (wl_display,
+  // wl_registry) carry other user data.
+  return owner->objects_.count(candidate) != 0 && candidate->resource_ == resource ? candidate
+                                                                                   : nullptr;
+}
+
+RelayObject* RelayObject::FromProxy(wl_proxy* proxy) {
+  if (proxy == nullptr || wl_proxy_get_tag(proxy) != &kRelayProxyTag) return nullptr;
+  return static_cast<RelayObject*>(wl_proxy_get_user_data(proxy));
+}
+
+void RelayObject::AttachProxy(wl_proxy* proxy) {
+  proxy_ = proxy;
+  wl_proxy_set_tag(proxy, &kRelayProxyTag);
+  wl_proxy_add_dispatcher(proxy, DispatchEvent, &kRelayImplementation, this);
+}
+
+void RelayObject::DetachFromOwner() {
+  if (proxy_ != nullptr) wl_proxy_destroy(proxy_);
+  proxy_ = nullptr;
+  owner_ = nullptr;
+}
+
+void RelayObject::ResourceDestroyed(wl_resource* resource) {
+  auto* self = static_cast<RelayObject*>(wl_resource_get_user_data(resource));
+  for (RelayObject* role : self->roles_) role->surface_ = nullptr;
+  self->roles_.clear();
+  self->UnlinkRole();
+  if (self->owner_ != nullptr) self->owner_->Removed(self);
+  // Only reached with a live proxy on error paths (a destructor request clears proxy_ first):
+  // the host object then lives until this client's host connection closes.
+  if (self->proxy_ != nullptr) wl_proxy_destroy(self->proxy_);
+  delete self;
+}
+
+int RelayObject::DispatchRequest(const void* /*implementation*/, void* target, uint32_t opcode,
+                                 const wl_message* message, union wl_argument* args) {
+  auto* resource = static_cast<wl_resource*>(target);
+  auto* self = static_cast<RelayObject*>(wl_resource_get_user_data(resource));
+  ArgSpec specs[kMaxArgs];
+  const int count = ParseSignature(message->signature, specs);
+  if (self->owner_ == nullptr || self->proxy_ == nullptr || count < 0) {
+    if (count > 0) CloseFds(specs, count, args);
+    return 0;
+  }
+  std::string replaced;
+  if (!self->CheckRequest(opcode, args, &replaced)) {
+    CloseFds(specs, count, args);
+    return 0;
+  }
+  self->Forward(opcode, message, args);
+  return 0;
+}
+
+void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_argument* args) {
+  ArgSpec specs[kMaxArgs];
+  const int count = ParseSignature(message->signature, specs);
+  RelayObject* objects[kMaxArgs] = {};
+  const wl_interface* new_interface = nullptr;
+  uint32_t new_id = 0;
+  for (int i = 0; i < count; ++i) {
+    if (specs[i].type == 'o' && args[i].o != nullptr) {
+      RelayObject* object = FromResource(reinterpret_cast<wl_resource*>(args[i].o));
+      if (object == nullptr || object->proxy_ == nullptr || object->owner_ != owner_) {
+        CloseFds(specs, count, args);
+        owner_->Kill("unrelayed-object", std::string("argument ") + std::to_string(i) + " of " +
+                                             message->name + " is not a relayed object");
+        return;
+      }
+      objects[i] = object;
+      args[i].o = reinterpret_cast<wl_object*>(object->proxy_);
+    } else if (specs[i].type == 'n') {
+      new_interface = message->types[i];
+      new_id = args[i].n;
+    }
+  }
+  RelayObject* created = nullptr;
+  if (new_interface != nullptr) {
+    created = Create(owner_, new_interface,
+                     static_cast<uint32_t>(wl_resource_get_version(resource_)), new_id);
+    if (created == nullptr) {
+      CloseFds(specs, count, args);
+      return;
+    }
+  }
+  const bool destructor = IsDestructorRequest(message);
+  wl_proxy* new_proxy =
+      wl_proxy_marshal_array_flags(proxy_, opcode, new_interface, wl_proxy_get_version(proxy_),
+                                   destructor ? WL_MARSHAL_FLAG_DESTROY : 0, args);
+  if (destructor) proxy_ = nullptr;  // the marshal call destroyed it
+  if (created != nullptr) {
+    if (new_proxy == nullptr) {
+      wl_resource_destroy(created->resource_);
+      created = nullptr;
+      wl_client_post_no_memory(owner_->client());
+    } else {
+      created->AttachProxy(new_proxy);
+    }
+  }
+  AfterRequest(opcode, args, objects, created);
+  CloseFds(specs, count, args);  // the host got duplicates; fds kept by AfterRequest are -1 now
+  if (destructor) wl_resource_destroy(resource_);  // deletes this: nothing may follow
+}
+
+bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
+                               std::string* replaced_string) {
+  const bool sealed = owner_->require_sealed();
+  if (kind_ == RelayKind::kOther && ClassIs(resource_, "wl_shm") && opcode == WL_SHM_CREATE_POOL) {
+    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(args[1].h, args[2].i, sealed);
+    if (!verdict.ok) {
+      wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
+      owner_->RecordViolation(verdict.reason, verdict.message, true);
+      return false;
+    }
+    return true;
+  }
+  switch (kind_) {
+    case RelayKind::kShmPool: {
+      ShmVerdict verdict;
+      bool fd_check = false;
+      if (opcode == WL_SHM_POOL_CREATE_BUFFER) {
+        verdict = ShmPolicy::CheckBuffer(pool_size_, args[1].i, args[2].i, args[3].i, args[4].i,
+                                         args[5].u, owner_->bridge()->host_shm_formats());
+      } else if (opcode == WL_SHM_POOL_RESIZE) {
+        if (args[0].i < pool_size_) {
+          verdict.ok = false;
+          verdict.error = WL_SHM_ERROR_INVALID_FD;
+          verdict.reason = "pool-shrink";
+          verdict.message = "a pool can only grow";
+        } else {
+          verdict = ShmPolicy::CheckPoolFd(pool_fd_.get(), args[0].i, sealed);
+          fd_check = true;
+        }
+        if (verdict.ok) pool_size_ = args[0].i;
+      }
+      if (!verdict.ok) {
+        wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
+        owner_->RecordViolation(verdict.reason, verdict.message, fd_check);
+        return false;
+      }
+      return true;
+    }
+    case RelayKind::kSurface:
+      if (opcode == WL_SURFACE_ATTACH) {
+        attach_pending_ = true;
+        pending_has_buffer_ = args[0].o != nullptr;
+      } else if (opcode == WL_SURFACE_COMMIT) {
+        OnSurfaceCommit();
+      }
+      return true;
+    case RelayKind::kXdgToplevel:
+      if (opcode == XDG_TOPLEVEL_SET_TITLE) {
+        title_ = TextSanitize::Title(args[0].s);
+        *replaced_string = title_;
+        args[0].s = replaced_string->c_str();
+      } else if (opcode == XDG_TOPLEVEL_SET_APP_ID) {
+        app_id_ = TextSanitize::AppId(args[0].s);
+        *replaced_string = app_id_;
+        args[0].s = replaced_string->c_str();
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+void RelayObject::AfterRequest(uint32_t opcode, union wl_argument* args,
+                               RelayObject* const* objects, RelayObject* created) {
+  if (created == nullptr) return;
+  if (created->kind_ == RelayKind::kShmPool) {
+    // wl_shm.create_pool(id, fd, size): keep the guest's fd to re-check it on resize.
+    created->pool_fd_.reset(args[1].h);
+    args[1].h = -1;
+    created->pool_size_ = args[2].i;
+  } else if (created->kind_ == RelayKind::kXdgSurface && objects[1] != nullptr) {
+    // xdg_wm_base.get_xdg_surface(id, surface)
+    created->LinkRole(objects[1]);
+  } else if (created->kind_ == RelayKind::kXdgToplevel && kind_ == RelayKind::kXdgSurface) {
+    if (surface_ != nullptr) created->LinkRole(surface_);
+    // Every host toplevel carries a droidway app_id, even before (or without) the guest's own.
+    created->app_id_ = TextSanitize::AppId("");
+    xdg_toplevel_set_app_id(reinterpret_cast<xdg_toplevel*>(created->proxy_),
+                            created->app_id_.c_str());
+  }
+  (void)opcode;
+}
+
+void RelayObject::LinkRole(RelayObject* surface) {
+  if (surface->kind_ != RelayKind::kSurface) return;
+  surface_ = surface;
+  surface->roles_.push_back(this);
+}
+
+void RelayObject::UnlinkRole() {
+  if (kind_ == RelayKind::kXdgToplevel && mapped_) SetMapped(false);
+  if (surface_ == nullptr) return;
+  auto& roles = surface_->roles_;
+  roles.erase(std::remove(roles.begin(), roles.end(), this), roles.end());
+  surface_ = nullptr;
+}
+
+RelayObject* RelayObject::Toplevel() const {
+  for (RelayObject* role : roles_) {
+    if (role->kind_ == RelayKind::kXdgToplevel) return role;
+  }
+  return nullptr;
+}
+
+void RelayObject::OnSurfaceCommit() {
+  const bool forwarded = attach_pending_ && pending_has_buffer_;
+  if (attach_pending_) {
+    has_buffer_ = pending_has_buffer_;
+    attach_pending_ = false;
+  }
+  owner_->CountCommit(forwarded);
+  RelayObject* toplevel = Toplevel();
+  if (toplevel != nullptr && has_buffer_ != toplevel->mapped_) toplevel->SetMapped(has_buffer_);
+}
+
+void RelayObject::SetMapped(bool mapped) {
+  mapped_ = mapped;
+  if (owner_ != nullptr) owner_->EmitToplevel(mapped, app_id_, title_);
+}
+
+int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uint32_t opcode,
+                               const wl_message* message, union wl_argument* args) {
+  auto* proxy = static_cast<wl_proxy*>(target);
+  auto* self = static_cast<RelayObject*>(wl_proxy_get_user_data(proxy));
+  ArgSpec specs[kMaxArgs];
+  const int count = ParseSignature(message->signature, specs);
+  if (count < 0) return 0;
+  if (self->owner_ == nullptr) {
+    CloseFds(specs, count, args);
+    return 0;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (specs[i].type == 'o') {
+      RelayObject* object = FromProxy(reinterpret_cast<wl_proxy*>(args[i].o));
+      if (object != nullptr && object->owner_ == self->owner_) {
+        args[i].o = reinterpret_cast<wl_object*>(object->resource_);
+      } else if (specs[i].nullable) {
+        args[i].o = nullptr;
+      } else {
+        // An object the guest never had (an output it did not bind): the event means nothing
+        // to it, so it is dropped, as sommelier does.
+        CloseFds(specs, count, args);
+        return 0;
+      }
+    } else if (specs[i].type == 'n') {
+      auto* new_proxy = reinterpret_cast<wl_proxy*>(args[i].o);
+      if (new_proxy == nullptr) continue;
+      RelayObject* created =
+          Create(self->owner_, message->types[i], wl_proxy_get_version(new_proxy), 0);
+      if (created == nullptr) {
+        wl_proxy_destroy(new_proxy);
+        CloseFds(specs, count, args);
+        return 0;
+      }
+      created->AttachProxy(new_proxy);
+      args[i].o = reinterpret_cast<wl_object*>(created->resource_);
+    }
+  }
+  wl_resource_post_event_array(self->resource_, opcode, args);
+  CloseFds(specs, count, args);  // the guest got duplicates
+  if (IsDestructorEvent(wl_proxy_get_class(proxy), message)) {
+    self->proxy_ = nullptr;
+    wl_proxy_destroy(proxy);
+    wl_resource_destroy(self->resource_);  // deletes self
+  }
+  return 0;
+}
+
+}  // namespace bridge
+}  // namespace droidway

@@ -1,0 +1,108 @@
+// One guest object and its host twin. Requests from the guest resource are checked by the
+// relay's policy hooks and forwarded to the host proxy (object arguments translated, new objects
+// paired); events from the host proxy are forwarded back the same way. The generic path works
+// from the protocol's message signatures, so every interface of an allowed global is relayed
+// without hand-written glue, and the hooks only add the checks.
+#ifndef DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
+#define DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../unique_fd.h"
+
+struct wl_interface;
+struct wl_message;
+struct wl_proxy;
+struct wl_resource;
+union wl_argument;
+
+namespace droidway {
+namespace bridge {
+
+class BridgeClient;
+
+/** What the relay tracks about an object beyond forwarding it. */
+enum class RelayKind { kOther, kSurface, kShmPool, kShmBuffer, kXdgSurface, kXdgToplevel };
+
+/** A guest wl_resource paired with a host wl_proxy. */
+class RelayObject {
+ public:
+  /**
+   * Creates the guest resource `id` (0: a server-allocated id, for objects the host creates in
+   * an event) of `interface` at `version`, owned by `owner`, counted against its limits. Returns
+   * nullptr after posting the error when a limit is reached or memory runs out.
+   */
+  static RelayObject* Create(BridgeClient* owner, const wl_interface* interface, uint32_t version,
+                             uint32_t id);
+  /** The relay object of a guest resource, or nullptr when the resource is not relayed. */
+  static RelayObject* FromResource(wl_resource* resource);
+  /** The relay object of a host proxy, or nullptr when the proxy is not relayed. */
+  static RelayObject* FromProxy(wl_proxy* proxy);
+  /** Whether two interfaces are the same protocol interface (both libraries carry a copy). */
+  static bool SameInterface(const wl_interface* a, const wl_interface* b);
+
+  /** Pairs the object with its host proxy and starts relaying the proxy's events. */
+  void AttachProxy(wl_proxy* proxy);
+  /**
+   * Drops the host proxy without telling the host (the whole host connection is going away).
+   * The guest resource stays until libwayland destroys it.
+   */
+  void DetachFromOwner();
+
+  wl_resource* resource() const { return resource_; }
+  wl_proxy* proxy() const { return proxy_; }
+  RelayKind kind() const { return kind_; }
+
+ private:
+  RelayObject(BridgeClient* owner, wl_resource* resource, RelayKind kind)
+      : owner_(owner), resource_(resource), kind_(kind) {}
+  ~RelayObject() = default;
+
+  static int DispatchRequest(const void* implementation, void* target, uint32_t opcode,
+                             const ::wl_message* message, ::wl_argument* args);
+  static int DispatchEvent(const void* implementation, void* target, uint32_t opcode,
+                           const ::wl_message* message, ::wl_argument* args);
+  static void ResourceDestroyed(wl_resource* resource);
+
+  /** Policy before forwarding; false when the request was refused (error already posted). */
+  bool CheckRequest(uint32_t opcode, ::wl_argument* args, std::string* replaced_string);
+  /** Bookkeeping once forwarded; `objects[i]` is the relay object of object argument i. */
+  void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
+                    RelayObject* created);
+  void Forward(uint32_t opcode, const ::wl_message* message, ::wl_argument* args);
+  void LinkRole(RelayObject* surface);
+  void UnlinkRole();
+  RelayObject* Toplevel() const;
+  void OnSurfaceCommit();
+  void SetMapped(bool mapped);
+
+  BridgeClient* owner_;
+  wl_resource* resource_;
+  wl_proxy* proxy_ = nullptr;
+  RelayKind kind_;
+
+  // wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked size.
+  UniqueFd pool_fd_;
+  int64_t pool_size_ = 0;
+
+  // wl_surface: role objects (xdg_surface, xdg_toplevel) pointing at it, and the buffer state.
+  std::vector<RelayObject*> roles_;
+  bool attach_pending_ = false;
+  bool pending_has_buffer_ = false;
+  bool has_buffer_ = false;
+
+  // xdg_surface / xdg_toplevel: the surface they give a role to (nullptr once it is gone).
+  RelayObject* surface_ = nullptr;
+  bool mapped_ = false;
+  std::string app_id_;
+  std::string title_;
+
+  friend class BridgeClient;
+};
+
+}  // namespace bridge
+}  // namespace droidway
+
+#endif  // DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_

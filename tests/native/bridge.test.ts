@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bridgeNativeOptions,
+  DisplayBridge,
+  resolveHostSocket,
+  type BridgeEvent,
+} from '../../electron/core/display/bridge.js';
+import { countOpenFds, loadNative } from '../../electron/core/native/index.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync('/tmp/droidway-bridge-native-');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('display bridge options', () => {
+  it('resolves the host socket as libwayland does', () => {
+    expect(
+      resolveHostSocket(undefined, { WAYLAND_DISPLAY: 'w-1', XDG_RUNTIME_DIR: '/run/u' }),
+    ).toBe('/run/u/w-1');
+    expect(resolveHostSocket(undefined, { XDG_RUNTIME_DIR: '/run/u' })).toBe('/run/u/wayland-0');
+    expect(resolveHostSocket('/abs/sock', {})).toBe('/abs/sock');
+    expect(() => resolveHostSocket('w-1', {})).toThrow(
+      expect.objectContaining({ code: 'ENOHOSTDISPLAY' }),
+    );
+    expect(() => resolveHostSocket('a/b', { XDG_RUNTIME_DIR: '/run/u' })).toThrow(RangeError);
+  });
+
+  it('refuses malformed options before anything reaches the native side', () => {
+    const base = { socketPath: '/tmp/x', hostDisplay: '/tmp/h' };
+    expect(bridgeNativeOptions(base)).toMatchObject({
+      socketPath: '/tmp/x',
+      hostSocketPath: '/tmp/h',
+      socketMode: 0o600,
+      requireSealed: true,
+    });
+    const cases: [object, string][] = [
+      [{ ...base, socketPath: 'relative' }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, socketPath: `/${'x'.repeat(200)}` }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, socketPath: 7 }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, socketMode: 0o666 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, globals: ['wl_data_device_manager'] }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, globals: 'wl_shm' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, requireSealed: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, maxClients: 0 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, limits: { maxObjects: 1.5 } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, limits: 3 }, 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [options, code] of cases) {
+      expect(
+        () => bridgeNativeOptions(options as Parameters<typeof bridgeNativeOptions>[0]),
+        JSON.stringify(options),
+      ).toThrow(expect.objectContaining({ code }));
+    }
+  });
+
+  it('has the native constructor check its options again', () => {
+    const { DisplayBridge: NativeBridge } = loadNative() as unknown as {
+      DisplayBridge: new (options: unknown, onEvent: unknown) => unknown;
+    };
+    const onEvent = () => undefined;
+    expect(() => new NativeBridge({}, onEvent)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    const options = {
+      socketPath: join(dir, 'n'),
+      hostSocketPath: '/nonexistent',
+      globals: ['nope'],
+    };
+    expect(() => new NativeBridge(options, onEvent)).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
+    expect(() => new NativeBridge({ ...options, globals: [], socketMode: 0o777 }, onEvent)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(existsSync(options.socketPath)).toBe(false);
+  });
+});
+
+describe('display bridge lifecycle without a host', () => {
+  it('refuses a socket path that exists, leaving the file alone', () => {
+    const taken = join(dir, 'taken');
+    writeFileSync(taken, 'keep');
+    expect(() =>
+      DisplayBridge.start({ socketPath: taken, hostDisplay: join(dir, 'none') }),
+    ).toThrow(expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind' }));
+    expect(readFileSync(taken, 'utf8')).toBe('keep');
+  });
+
+  it('reports an unreachable host, removes its socket and releases every fd', async () => {
+    const before = countOpenFds();
+    const events: BridgeEvent[] = [];
+    const socketPath = join(dir, 'bridge-nohost');
+    const bridge = DisplayBridge.start({
+      socketPath,
+      socketMode: 0o660,
+      hostDisplay: join(dir, 'no-compositor-here'),
+      onEvent: (event) => events.push(event),
+    });
+    expect(statSync(socketPath).mode & 0o777).toBe(0o660);
+    await expect(bridge.ready).rejects.toMatchObject({ code: 'EBRIDGEHOST' });
+    expect(events[0]).toMatchObject({ type: 'error', reason: 'host-unavailable' });
+    expect((events[0] as { message: string }).message).toContain('no-compositor-here');
+    bridge.stop();
+    bridge.stop();
+    expect(existsSync(socketPath)).toBe(false);
+    expect(bridge.stats()).toEqual({ running: false, clientsTotal: 0, clients: [] });
+    expect(countOpenFds()).toBe(before);
+  });
+});
