@@ -26,6 +26,8 @@ export type RuntimeErrorCode =
   | 'SESSION_ALREADY_RUNNING'
   /** No session host answers for the instance. */
   | 'SESSION_NOT_RUNNING'
+  /** The session stopped, but its host did not exit and remove its files in time. */
+  | 'SESSION_HOST_STUCK'
   /** A control request that is not valid JSON, too long, or has a wrong method or parameter. */
   | 'CONTROL_BAD_REQUEST'
   /** The control socket's peer is neither the host's user nor root. */

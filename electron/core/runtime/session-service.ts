@@ -676,8 +676,25 @@ export async function stopSession(
   ref: SessionRef = {},
   timeoutSeconds?: number,
 ): Promise<SessionStatus> {
-  return requestStop(sessionPaths(ref.instance, ref).controlSocket, timeoutSeconds);
+  const paths = sessionPaths(ref.instance, ref);
+  const status = await requestStop(paths.controlSocket, timeoutSeconds);
+  // The host answers once the session is stopped and cleaned, then closes its socket and removes
+  // its own files; waiting for that keeps the promise that a returned stop leaves nothing behind.
+  const deadline = Date.now() + HOST_EXIT_WAIT_MS;
+  while (existsSync(paths.hostRecord) || existsSync(paths.controlDir)) {
+    if (Date.now() > deadline) {
+      throw new RuntimeError(
+        'SESSION_HOST_STUCK',
+        `the session stopped, but its host did not remove ${paths.controlDir} within ${HOST_EXIT_WAIT_MS} ms; see ${paths.logDir}/session-host.log`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return status;
 }
+
+/** How long `stopSession` waits for the host to remove its files after the session stopped. */
+const HOST_EXIT_WAIT_MS = 5000;
 
 /** Freezes the session (`SESSION_NOT_RUNNING` without a host, `SESSION_BAD_STATE` unless running). */
 export async function freezeSession(ref: SessionRef = {}): Promise<SessionStatus> {
