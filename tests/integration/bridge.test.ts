@@ -236,6 +236,9 @@ describe('display bridge against weston', () => {
         const hidden = await run(client, ['hidden-global'], { env: guestEnv(), timeout: 10_000 });
         expect(hidden.stdout.trim()).toBe('protocol-error wl_registry 0');
 
+        await waitFor('a violation event per attack', () =>
+          events.filter((e) => e.type === 'violation').length >= attacks.length ? true : undefined,
+        );
         expect(events.filter((e) => e.type === 'violation')).toHaveLength(attacks.length);
         expect(statsOf(good.pid)?.commits).toBeGreaterThan(goodCommitsBefore);
         await expectGoodWindowOnScreen();
@@ -247,7 +250,11 @@ describe('display bridge against weston', () => {
         await waitFor('clients gone', () =>
           bridge.stats().clients.every((c) => !c.connected) ? true : undefined,
         );
-        expect(events.filter((e) => e.type === 'toplevel-unmapped')).toHaveLength(2);
+        // Events cross from the bridge thread through a thread-safe function, so they can land
+        // after the stats already show the clients gone.
+        await waitFor('both toplevels unmapped', () =>
+          events.filter((e) => e.type === 'toplevel-unmapped').length === 2 ? true : undefined,
+        );
       } finally {
         for (const child of children) child.kill();
         bridge.stop();

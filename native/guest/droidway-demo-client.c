@@ -1,0 +1,453 @@
+// The demo guest's Wayland client: one window laid out as Android composes an app, a main
+// surface with an animated frame plus two subsurfaces, a status bar at the top and a
+// navigation bar at the bottom. Every layer's pixels live in its own named, sealed memfd region,
+// made as the foundation's ashmem API makes them (`memfd_create("droidway-demo:<layer>")`,
+// fixed size, `F_SEAL_GROW|F_SEAL_SHRINK`), so the display bridge forwards them untouched.
+//
+//   droidway-demo-client [--frames N] [--size WxH]
+//
+// --frames N   exit after N frames have been shown (default: run until closed or SIGTERM)
+// --size WxH   window size in pixels (default 360x640; 64x96 up to 4096x4096)
+//
+// Colours (XRGB8888), so tests can find each layer on a screenshot: status bar 0xe8a01a, nav
+// bar 0x1ae8a0, main background 0x283040 with a 16 px wide 0xf0f0f0 band that moves 4 px per
+// frame. Prints "mapped" once the first frame is shown and "frames N" on a clean exit.
+// Exit status: 0 after N frames, a close request, SIGTERM or SIGINT; 1 when the connection
+// fails; 2 on a usage error or a failed setup.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+// The bridge maps a guest app_id to `droidway.<app_id>` on the host, as it maps Android's
+// `waydroid.<pkg>`: the demo's package name is "demo", its host window `droidway.demo`.
+static const char kAppId[] = "demo";
+static const char kTitle[] = "Droidway demo";
+
+enum {
+  kStatusBarHeight = 24,
+  kNavBarHeight = 48,
+  kMainBuffers = 3,
+  kBandWidth = 16,
+  kBandStep = 4,
+};
+
+static const uint32_t kStatusBarColor = 0xffe8a01au;
+static const uint32_t kNavBarColor = 0xff1ae8a0u;
+static const uint32_t kBackgroundColor = 0xff283040u;
+static const uint32_t kBandColor = 0xfff0f0f0u;
+
+// One memfd region and the wl_buffers carved from it.
+struct demo_pool {
+  int fd;
+  uint32_t* pixels;
+  size_t size;
+};
+
+struct demo_buffer {
+  struct wl_buffer* buffer;
+  uint32_t* pixels;
+  bool busy;
+};
+
+struct demo {
+  struct wl_display* display;
+  struct wl_registry* registry;
+  struct wl_compositor* compositor;
+  struct wl_subcompositor* subcompositor;
+  struct wl_shm* shm;
+  struct xdg_wm_base* wm_base;
+
+  struct wl_surface* surface;
+  struct xdg_surface* xdg_surface;
+  struct xdg_toplevel* toplevel;
+  struct wl_surface* status_surface;
+  struct wl_subsurface* status_subsurface;
+  struct wl_surface* nav_surface;
+  struct wl_subsurface* nav_subsurface;
+
+  struct demo_pool main_pool;
+  struct demo_pool status_pool;
+  struct demo_pool nav_pool;
+  struct demo_buffer main_buffers[kMainBuffers];
+  struct wl_buffer* status_buffer;
+  struct wl_buffer* nav_buffer;
+
+  int32_t width;
+  int32_t height;
+  long max_frames;  // 0: no limit
+  long frames_shown;
+  long frames_drawn;
+  bool configured;
+  bool waiting_for_buffer;  // a frame is due but every main buffer is still held by the server
+  bool running;
+};
+
+static void fail(const char* what) {
+  fprintf(stderr, "droidway-demo-client: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
+
+static void registry_global(void* data, struct wl_registry* registry, uint32_t name,
+                            const char* interface, uint32_t version) {
+  struct demo* demo = data;
+  (void)version;
+  if (strcmp(interface, "wl_compositor") == 0) {
+    demo->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
+  } else if (strcmp(interface, "wl_subcompositor") == 0) {
+    demo->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
+  } else if (strcmp(interface, "wl_shm") == 0) {
+    demo->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+  } else if (strcmp(interface, "xdg_wm_base") == 0) {
+    demo->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+  }
+}
+
+static void registry_global_remove(void* data, struct wl_registry* registry, uint32_t name) {
+  (void)data;
+  (void)registry;
+  (void)name;
+}
+
+static const struct wl_registry_listener registry_listener = {registry_global,
+                                                              registry_global_remove};
+
+static void wm_base_ping(void* data, struct xdg_wm_base* wm_base, uint32_t serial) {
+  (void)data;
+  xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {wm_base_ping};
+
+// A named region of a fixed size, sealed against growing and shrinking: what Android's
+// ashmem_create_region gives on a kernel without /dev/ashmem.
+static void pool_create(struct demo_pool* pool, const char* layer, size_t size) {
+  char name[64];
+  snprintf(name, sizeof name, "droidway-demo:%s", layer);
+  pool->size = size;
+  pool->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (pool->fd < 0) fail("memfd_create");
+  if (ftruncate(pool->fd, (off_t)size) < 0) fail("ftruncate");
+  if (fcntl(pool->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0) fail("F_ADD_SEALS");
+  pool->pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pool->fd, 0);
+  if (pool->pixels == MAP_FAILED) fail("mmap");
+}
+
+static void pool_destroy(struct demo_pool* pool) {
+  if (pool->pixels != NULL && pool->pixels != MAP_FAILED) munmap(pool->pixels, pool->size);
+  if (pool->fd >= 0) close(pool->fd);
+  pool->pixels = NULL;
+  pool->fd = -1;
+}
+
+static void fill(uint32_t* pixels, size_t count, uint32_t color) {
+  for (size_t i = 0; i < count; ++i) pixels[i] = color;
+}
+
+static void buffer_release(void* data, struct wl_buffer* buffer) {
+  struct demo_buffer* slot = data;
+  (void)buffer;
+  slot->busy = false;
+}
+
+static const struct wl_buffer_listener buffer_listener = {buffer_release};
+
+// A single-buffer layer (the bars never change, so the server may keep their buffer).
+static struct wl_buffer* make_bar(struct demo* demo, struct demo_pool* pool, const char* layer,
+                                  int32_t height, uint32_t color) {
+  const size_t stride = (size_t)demo->width * 4;
+  pool_create(pool, layer, stride * (size_t)height);
+  fill(pool->pixels, pool->size / 4, color);
+  struct wl_shm_pool* shm_pool = wl_shm_create_pool(demo->shm, pool->fd, (int32_t)pool->size);
+  struct wl_buffer* buffer = wl_shm_pool_create_buffer(shm_pool, 0, demo->width, height,
+                                                       (int32_t)stride, WL_SHM_FORMAT_XRGB8888);
+  wl_shm_pool_destroy(shm_pool);
+  return buffer;
+}
+
+static void make_buffers(struct demo* demo) {
+  const size_t stride = (size_t)demo->width * 4;
+  const size_t frame_size = stride * (size_t)demo->height;
+  pool_create(&demo->main_pool, "main", frame_size * kMainBuffers);
+  struct wl_shm_pool* shm_pool =
+      wl_shm_create_pool(demo->shm, demo->main_pool.fd, (int32_t)demo->main_pool.size);
+  for (int i = 0; i < kMainBuffers; ++i) {
+    struct demo_buffer* slot = &demo->main_buffers[i];
+    slot->pixels = demo->main_pool.pixels + (frame_size / 4) * (size_t)i;
+    slot->buffer =
+        wl_shm_pool_create_buffer(shm_pool, (int32_t)(frame_size * (size_t)i), demo->width,
+                                  demo->height, (int32_t)stride, WL_SHM_FORMAT_XRGB8888);
+    wl_buffer_add_listener(slot->buffer, &buffer_listener, slot);
+  }
+  wl_shm_pool_destroy(shm_pool);
+  demo->status_buffer =
+      make_bar(demo, &demo->status_pool, "status", kStatusBarHeight, kStatusBarColor);
+  demo->nav_buffer = make_bar(demo, &demo->nav_pool, "nav", kNavBarHeight, kNavBarColor);
+}
+
+static void draw_frame(struct demo* demo, uint32_t* pixels) {
+  const int32_t band = (int32_t)((demo->frames_drawn * kBandStep) % demo->width);
+  for (int32_t y = 0; y < demo->height; ++y) {
+    uint32_t* row = pixels + (size_t)y * (size_t)demo->width;
+    for (int32_t x = 0; x < demo->width; ++x) {
+      const int32_t dx = (x - band + demo->width) % demo->width;
+      row[x] = dx < kBandWidth ? kBandColor : kBackgroundColor;
+    }
+  }
+}
+
+static void frame_done(void* data, struct wl_callback* callback, uint32_t time);
+static const struct wl_callback_listener frame_listener = {frame_done};
+
+// Draws the next frame into a free buffer and commits it with a frame callback, so the server
+// paces the animation. With no free buffer, the frame waits for the next release.
+static void present(struct demo* demo) {
+  struct demo_buffer* slot = NULL;
+  for (int i = 0; i < kMainBuffers && slot == NULL; ++i) {
+    if (!demo->main_buffers[i].busy) slot = &demo->main_buffers[i];
+  }
+  if (slot == NULL) {
+    demo->waiting_for_buffer = true;
+    return;
+  }
+  demo->waiting_for_buffer = false;
+  draw_frame(demo, slot->pixels);
+  ++demo->frames_drawn;
+  slot->busy = true;
+  wl_callback_add_listener(wl_surface_frame(demo->surface), &frame_listener, demo);
+  wl_surface_attach(demo->surface, slot->buffer, 0, 0);
+  wl_surface_damage_buffer(demo->surface, 0, 0, demo->width, demo->height);
+  wl_surface_commit(demo->surface);
+}
+
+static void frame_done(void* data, struct wl_callback* callback, uint32_t time) {
+  struct demo* demo = data;
+  (void)time;
+  wl_callback_destroy(callback);
+  if (++demo->frames_shown == 1) {
+    printf("mapped\n");
+    fflush(stdout);
+  }
+  if (demo->max_frames > 0 && demo->frames_shown >= demo->max_frames) {
+    demo->running = false;
+    return;
+  }
+  present(demo);
+}
+
+// Bars are committed once; as synchronized subsurfaces, their state and positions take effect
+// with the main surface's next commit.
+static void show_bars(struct demo* demo) {
+  wl_subsurface_set_position(demo->status_subsurface, 0, 0);
+  wl_surface_attach(demo->status_surface, demo->status_buffer, 0, 0);
+  wl_surface_damage_buffer(demo->status_surface, 0, 0, demo->width, kStatusBarHeight);
+  wl_surface_commit(demo->status_surface);
+  wl_subsurface_set_position(demo->nav_subsurface, 0, demo->height - kNavBarHeight);
+  wl_surface_attach(demo->nav_surface, demo->nav_buffer, 0, 0);
+  wl_surface_damage_buffer(demo->nav_surface, 0, 0, demo->width, kNavBarHeight);
+  wl_surface_commit(demo->nav_surface);
+}
+
+static void xdg_surface_configure(void* data, struct xdg_surface* xdg_surface, uint32_t serial) {
+  struct demo* demo = data;
+  xdg_surface_ack_configure(xdg_surface, serial);
+  if (!demo->configured) {
+    demo->configured = true;
+    show_bars(demo);
+    present(demo);
+  } else {
+    // The window keeps its size (allowed for a floating window); the ack needs a commit.
+    wl_surface_commit(demo->surface);
+  }
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {xdg_surface_configure};
+
+static void toplevel_configure(void* data, struct xdg_toplevel* toplevel, int32_t width,
+                               int32_t height, struct wl_array* states) {
+  (void)data;
+  (void)toplevel;
+  (void)width;
+  (void)height;
+  (void)states;
+}
+
+static void toplevel_close(void* data, struct xdg_toplevel* toplevel) {
+  struct demo* demo = data;
+  (void)toplevel;
+  demo->running = false;
+}
+
+// Bound at version 1, so configure_bounds (v4) and wm_capabilities (v5) never arrive.
+static const struct xdg_toplevel_listener toplevel_listener = {.configure = toplevel_configure,
+                                                               .close = toplevel_close};
+
+static long parse_long(const char* text, long min, long max, const char* what) {
+  char* end = NULL;
+  errno = 0;
+  const long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
+    fprintf(stderr, "droidway-demo-client: %s must be an integer in %ld..%ld\n", what, min, max);
+    exit(2);
+  }
+  return value;
+}
+
+static void parse_args(struct demo* demo, int argc, char** argv) {
+  demo->width = 360;
+  demo->height = 640;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
+      demo->max_frames = parse_long(argv[++i], 1, 100000000, "--frames");
+    } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+      char* size = argv[++i];
+      char* x = strchr(size, 'x');
+      if (x == NULL) {
+        fprintf(stderr, "droidway-demo-client: --size must be WxH\n");
+        exit(2);
+      }
+      *x = '\0';
+      demo->width = (int32_t)parse_long(size, 64, 4096, "--size width");
+      demo->height = (int32_t)parse_long(x + 1, 96, 4096, "--size height");
+    } else {
+      fprintf(stderr, "usage: droidway-demo-client [--frames N] [--size WxH]\n");
+      exit(2);
+    }
+  }
+}
+
+static void connect_demo(struct demo* demo) {
+  demo->display = wl_display_connect(NULL);
+  if (demo->display == NULL) fail("wl_display_connect");
+  demo->registry = wl_display_get_registry(demo->display);
+  wl_registry_add_listener(demo->registry, &registry_listener, demo);
+  if (wl_display_roundtrip(demo->display) < 0) fail("registry round trip");
+  if (demo->compositor == NULL || demo->subcompositor == NULL || demo->shm == NULL ||
+      demo->wm_base == NULL) {
+    fprintf(stderr,
+            "droidway-demo-client: the compositor lacks wl_compositor, wl_subcompositor, wl_shm "
+            "or xdg_wm_base\n");
+    exit(2);
+  }
+  xdg_wm_base_add_listener(demo->wm_base, &wm_base_listener, demo);
+}
+
+static void create_window(struct demo* demo) {
+  make_buffers(demo);
+  demo->surface = wl_compositor_create_surface(demo->compositor);
+  demo->status_surface = wl_compositor_create_surface(demo->compositor);
+  demo->nav_surface = wl_compositor_create_surface(demo->compositor);
+  demo->status_subsurface =
+      wl_subcompositor_get_subsurface(demo->subcompositor, demo->status_surface, demo->surface);
+  demo->nav_subsurface =
+      wl_subcompositor_get_subsurface(demo->subcompositor, demo->nav_surface, demo->surface);
+  demo->xdg_surface = xdg_wm_base_get_xdg_surface(demo->wm_base, demo->surface);
+  xdg_surface_add_listener(demo->xdg_surface, &xdg_surface_listener, demo);
+  demo->toplevel = xdg_surface_get_toplevel(demo->xdg_surface);
+  xdg_toplevel_add_listener(demo->toplevel, &toplevel_listener, demo);
+  xdg_toplevel_set_title(demo->toplevel, kTitle);
+  xdg_toplevel_set_app_id(demo->toplevel, kAppId);
+  // The initial commit, without a buffer, asks for the first configure.
+  wl_surface_commit(demo->surface);
+}
+
+static void destroy_demo(struct demo* demo) {
+  if (demo->toplevel != NULL) xdg_toplevel_destroy(demo->toplevel);
+  if (demo->xdg_surface != NULL) xdg_surface_destroy(demo->xdg_surface);
+  if (demo->nav_subsurface != NULL) wl_subsurface_destroy(demo->nav_subsurface);
+  if (demo->status_subsurface != NULL) wl_subsurface_destroy(demo->status_subsurface);
+  if (demo->nav_surface != NULL) wl_surface_destroy(demo->nav_surface);
+  if (demo->status_surface != NULL) wl_surface_destroy(demo->status_surface);
+  if (demo->surface != NULL) wl_surface_destroy(demo->surface);
+  for (int i = 0; i < kMainBuffers; ++i) {
+    if (demo->main_buffers[i].buffer != NULL) wl_buffer_destroy(demo->main_buffers[i].buffer);
+  }
+  if (demo->nav_buffer != NULL) wl_buffer_destroy(demo->nav_buffer);
+  if (demo->status_buffer != NULL) wl_buffer_destroy(demo->status_buffer);
+  if (demo->wm_base != NULL) xdg_wm_base_destroy(demo->wm_base);
+  if (demo->shm != NULL) wl_shm_destroy(demo->shm);
+  if (demo->subcompositor != NULL) wl_subcompositor_destroy(demo->subcompositor);
+  if (demo->compositor != NULL) wl_compositor_destroy(demo->compositor);
+  if (demo->registry != NULL) wl_registry_destroy(demo->registry);
+  // Flushes the destroy requests, so the server sees an orderly teardown before the hang-up.
+  wl_display_roundtrip(demo->display);
+  wl_display_disconnect(demo->display);
+  pool_destroy(&demo->main_pool);
+  pool_destroy(&demo->status_pool);
+  pool_destroy(&demo->nav_pool);
+}
+
+// Dispatches until a stop condition; the signalfd turns SIGTERM/SIGINT into an ordinary event,
+// so the loop ends with the window torn down in order rather than in a handler.
+static int run_loop(struct demo* demo, int signal_fd) {
+  while (demo->running) {
+    while (wl_display_prepare_read(demo->display) != 0) {
+      if (wl_display_dispatch_pending(demo->display) < 0) return -1;
+    }
+    if (wl_display_flush(demo->display) < 0 && errno != EAGAIN) {
+      wl_display_cancel_read(demo->display);
+      return -1;
+    }
+    struct pollfd fds[2] = {{wl_display_get_fd(demo->display), POLLIN, 0}, {signal_fd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      wl_display_cancel_read(demo->display);
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+      if (wl_display_read_events(demo->display) < 0) return -1;
+    } else {
+      wl_display_cancel_read(demo->display);
+    }
+    if (wl_display_dispatch_pending(demo->display) < 0) return -1;
+    if (demo->waiting_for_buffer) present(demo);
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      if (read(signal_fd, &info, sizeof info) == (ssize_t)sizeof info) demo->running = false;
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  struct demo demo;
+  memset(&demo, 0, sizeof demo);
+  demo.main_pool.fd = demo.status_pool.fd = demo.nav_pool.fd = -1;
+  parse_args(&demo, argc, argv);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &signals, NULL) < 0) fail("sigprocmask");
+  const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+  if (signal_fd < 0) fail("signalfd");
+
+  connect_demo(&demo);
+  create_window(&demo);
+  demo.running = true;
+  if (run_loop(&demo, signal_fd) < 0) {
+    const int error = wl_display_get_error(demo.display);
+    fprintf(stderr, "droidway-demo-client: connection failed: %s\n",
+            strerror(error != 0 ? error : errno));
+    wl_display_disconnect(demo.display);
+    return 1;
+  }
+  const long shown = demo.frames_shown;
+  destroy_demo(&demo);
+  close(signal_fd);
+  printf("frames %ld\n", shown);
+  return 0;
+}
