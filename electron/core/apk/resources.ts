@@ -1,0 +1,270 @@
+/**
+ * Decoder of `resources.arsc`, only as far as the APK reader needs it: resolving a resource id
+ * to its string values per locale (the app label) and to its file paths per screen density (the
+ * icon). The table is hostile input like the manifest: every chunk is bounds- and
+ * alignment-checked with the same reader as the binary XML, entry offsets must stay inside their
+ * chunk, reference chains are bounded, and counts are capped; problems are `APK_ARSC_INVALID`.
+ */
+import { ApkError } from './apk-errors.js';
+import { DEFAULT_AXML_LIMITS, readChunk, StringPool, type AxmlLimits } from './axml.js';
+
+const RES_STRING_POOL_TYPE = 0x0001;
+const RES_TABLE_TYPE = 0x0002;
+const RES_TABLE_PACKAGE_TYPE = 0x0200;
+const RES_TABLE_TYPE_TYPE = 0x0201;
+const NO_ENTRY = 0xffffffff;
+const FLAG_SPARSE = 0x01;
+const FLAG_OFFSET16 = 0x02;
+const ENTRY_FLAG_COMPLEX = 0x0001;
+const ENTRY_FLAG_COMPACT = 0x0008;
+const TYPE_REFERENCE = 0x01;
+const TYPE_STRING = 0x03;
+const MAX_REFERENCE_DEPTH = 8;
+/** Most candidates visited while resolving one id (fan-out of references is multiplicative). */
+const MAX_RESOLVE_STEPS = 10_000;
+const MAX_PACKAGES = 256;
+const MAX_TYPE_CHUNKS = 65_536;
+
+/** String pools in a resources table are far larger than in a manifest. */
+const ARSC_POOL_LIMITS: AxmlLimits = {
+  ...DEFAULT_AXML_LIMITS,
+  maxStrings: 4 * 1024 * 1024,
+  maxStringLength: 65_536,
+};
+
+function bad(message: string): ApkError {
+  return new ApkError('APK_ARSC_INVALID', `resources.arsc: ${message}`);
+}
+
+/** The configuration of one value, reduced to what label and icon choice need. */
+export interface ResourceConfig {
+  /** BCP-47-ish locale (`fr`, `de-DE`), or '' for the default. */
+  locale: string;
+  /** Screen density in dpi; 0 for any/default, 0xfffe for anydpi, 0xffff for nodpi. */
+  density: number;
+}
+
+/** One value of a resource under one configuration. */
+export interface ResourceCandidate {
+  config: ResourceConfig;
+  /** Res_value dataType and data; strings are resolved. */
+  value: { type: 'string'; value: string } | { type: 'reference'; id: number } | { type: 'other' };
+}
+
+interface TypeChunk {
+  start: number;
+  end: number;
+  entriesStart: number;
+  entryCount: number;
+  flags: number;
+  offsetsAt: number;
+  config: ResourceConfig;
+}
+
+function twoLetters(b0: number, b1: number, base: number): string {
+  if (b0 === 0) return '';
+  if ((b0 & 0x80) === 0) return String.fromCharCode(b0, b1);
+  // Packed three-letter code: 5 bits each, first letter in the low bits of b1.
+  const first = b1 & 0x1f;
+  const second = ((b1 & 0xe0) >> 5) | ((b0 & 0x03) << 3);
+  const third = (b0 & 0x7c) >> 2;
+  return String.fromCharCode(first + base, second + base, third + base);
+}
+
+/** A parsed resources table; resolve ids with `candidates`, `strings` and `files`. */
+export class ResourceTable {
+  private constructor(
+    private readonly buf: Buffer,
+    private readonly values: StringPool,
+    /** package id → type id → chunks */
+    private readonly types: Map<number, Map<number, TypeChunk[]>>,
+  ) {}
+
+  /**
+   * Parses `buf`, checking every chunk header, pool and type chunk.
+   * @throws ApkError `APK_ARSC_INVALID`
+   */
+  static parse(buf: Buffer): ResourceTable {
+    let head;
+    try {
+      head = readChunk(buf, 0, buf.length);
+    } catch (e) {
+      throw bad((e as Error).message.replace(/^binary XML: /, ''));
+    }
+    if (head.type !== RES_TABLE_TYPE || head.headerSize < 12) throw bad('not a resources table');
+    let values: StringPool | undefined;
+    const types = new Map<number, Map<number, TypeChunk[]>>();
+    let typeChunks = 0;
+    const chunk = (at: number, end: number): ReturnType<typeof readChunk> => {
+      try {
+        return readChunk(buf, at, end);
+      } catch (e) {
+        throw bad((e as Error).message.replace(/^binary XML: /, ''));
+      }
+    };
+    for (let at = head.start + head.headerSize; at < head.end;) {
+      const c = chunk(at, head.end);
+      at = c.end;
+      if (c.type === RES_STRING_POOL_TYPE) {
+        if (values !== undefined) throw bad('two global string pools');
+        values = StringPool.parse(buf, c, ARSC_POOL_LIMITS, bad);
+      } else if (c.type === RES_TABLE_PACKAGE_TYPE) {
+        if (types.size >= MAX_PACKAGES) throw bad('too many packages');
+        if (c.headerSize < 284) throw bad('package header too small');
+        const id = buf.readUInt32LE(c.start + 8);
+        if (id > 0xff) throw bad(`package id ${id} out of range`);
+        const byType = types.get(id) ?? new Map<number, TypeChunk[]>();
+        types.set(id, byType);
+        for (let p = c.start + c.headerSize; p < c.end;) {
+          const t = chunk(p, c.end);
+          p = t.end;
+          if (t.type !== RES_TABLE_TYPE_TYPE) continue;
+          if (++typeChunks > MAX_TYPE_CHUNKS) throw bad('too many type chunks');
+          if (t.headerSize < 20 + 28) throw bad('type chunk header too small');
+          const typeId = buf[t.start + 8]!;
+          const flags = buf[t.start + 9]!;
+          const entryCount = buf.readUInt32LE(t.start + 12);
+          const entriesStart = buf.readUInt32LE(t.start + 16);
+          const cfg = t.start + 20;
+          const cfgSize = buf.readUInt32LE(cfg);
+          if (cfgSize < 28 || 20 + cfgSize > t.headerSize) throw bad('type config size invalid');
+          const offsetsAt = t.start + t.headerSize;
+          // Sparse: (index u16, offset/4 u16) pairs; OFFSET16: offset/4 u16; else offset u32.
+          const width = flags & FLAG_SPARSE ? 4 : flags & FLAG_OFFSET16 ? 2 : 4;
+          if (
+            entryCount > 0x10000 ||
+            offsetsAt + entryCount * width > t.start + entriesStart ||
+            t.start + entriesStart > t.end
+          )
+            throw bad('type chunk entries run past the chunk');
+          const lang = twoLetters(buf[cfg + 8]!, buf[cfg + 9]!, 0x61);
+          const country = twoLetters(buf[cfg + 10]!, buf[cfg + 11]!, 0x30);
+          const list = byType.get(typeId) ?? [];
+          byType.set(typeId, list);
+          list.push({
+            start: t.start,
+            end: t.end,
+            entriesStart: t.start + entriesStart,
+            entryCount,
+            flags,
+            offsetsAt,
+            config: {
+              locale: lang === '' ? '' : country === '' ? lang : `${lang}-${country}`,
+              density: buf.readUInt16LE(cfg + 14),
+            },
+          });
+        }
+      }
+    }
+    if (values === undefined) throw bad('no global string pool');
+    return new ResourceTable(buf, values, types);
+  }
+
+  /** Every value the table has for `id`, one per configuration (references not followed). */
+  candidates(id: number): ResourceCandidate[] {
+    const chunks = this.types.get(id >>> 24)?.get((id >>> 16) & 0xff) ?? [];
+    const entry = id & 0xffff;
+    const out: ResourceCandidate[] = [];
+    for (const t of chunks) {
+      const offset = this.entryOffset(t, entry);
+      if (offset === undefined) continue;
+      const at = t.entriesStart + offset;
+      if (at + 8 > t.end) throw bad('entry runs past its type chunk');
+      const size = this.buf.readUInt16LE(at);
+      const flags = this.buf.readUInt16LE(at + 2);
+      let dataType: number;
+      let data: number;
+      if (flags & ENTRY_FLAG_COMPACT) {
+        dataType = flags >>> 8;
+        data = this.buf.readUInt32LE(at + 4);
+      } else {
+        if (flags & ENTRY_FLAG_COMPLEX) {
+          out.push({ config: t.config, value: { type: 'other' } });
+          continue;
+        }
+        if (size < 8 || at + size + 8 > t.end) throw bad('entry value runs past its type chunk');
+        dataType = this.buf[at + size + 3]!;
+        data = this.buf.readUInt32LE(at + size + 4);
+      }
+      const value: ResourceCandidate['value'] =
+        dataType === TYPE_STRING
+          ? { type: 'string', value: this.values.get(data) }
+          : dataType === TYPE_REFERENCE
+            ? { type: 'reference', id: data >>> 0 }
+            : { type: 'other' };
+      out.push({ config: t.config, value });
+    }
+    return out;
+  }
+
+  private entryOffset(t: TypeChunk, entry: number): number | undefined {
+    if (t.flags & FLAG_SPARSE) {
+      // Sorted (index u16, offset/4 u16) pairs.
+      let lo = 0;
+      let hi = t.entryCount - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const idx = this.buf.readUInt16LE(t.offsetsAt + mid * 4);
+        if (idx === entry) return this.buf.readUInt16LE(t.offsetsAt + mid * 4 + 2) * 4;
+        if (idx < entry) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
+    }
+    if (entry >= t.entryCount) return undefined;
+    if (t.flags & FLAG_OFFSET16) {
+      const o = this.buf.readUInt16LE(t.offsetsAt + entry * 2);
+      return o === 0xffff ? undefined : o * 4;
+    }
+    const o = this.buf.readUInt32LE(t.offsetsAt + entry * 4);
+    return o === NO_ENTRY ? undefined : o;
+  }
+
+  /**
+   * Follows references from `id` (bounded). A reference found under the default configuration
+   * yields every configuration of its target; one found under a specific configuration yields
+   * the target's value for that locale (or its default), reported under the referring config.
+   */
+  private resolved(id: number): ResourceCandidate[] {
+    const out: ResourceCandidate[] = [];
+    let steps = 0;
+    const walk = (rid: number, depth: number, inherited: ResourceConfig | undefined): void => {
+      if (depth > MAX_REFERENCE_DEPTH) throw bad('reference chain too long');
+      if (++steps > MAX_RESOLVE_STEPS) throw bad('references fan out too widely');
+      let found = this.candidates(rid);
+      if (inherited !== undefined) {
+        const exact = found.filter((c) => c.config.locale === inherited.locale);
+        found = exact.length > 0 ? exact : found.filter((c) => c.config.locale === '');
+      }
+      for (const c of found) {
+        const config = inherited ?? c.config;
+        const specific = config.locale !== '' || config.density !== 0;
+        if (c.value.type === 'reference')
+          walk(c.value.id, depth + 1, specific ? config : undefined);
+        else out.push({ config, value: c.value });
+      }
+    };
+    walk(id, 0, undefined);
+    return out;
+  }
+
+  /**
+   * The string values of `id` by locale ('' = default), as a launcher shows the label.
+   * Only values without a density qualifier or other locale variants are kept per locale.
+   */
+  strings(id: number): Map<string, string> {
+    const byLocale = new Map<string, string>();
+    for (const c of this.resolved(id))
+      if (c.value.type === 'string' && !byLocale.has(c.config.locale))
+        byLocale.set(c.config.locale, c.value.value);
+    return byLocale;
+  }
+
+  /** The file paths of `id` (a drawable or mipmap) with their densities. */
+  files(id: number): Array<{ path: string; density: number }> {
+    const out: Array<{ path: string; density: number }> = [];
+    for (const c of this.resolved(id))
+      if (c.value.type === 'string') out.push({ path: c.value.value, density: c.config.density });
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The APK reader in its worker: the compiled worker entry (built here with tsc, as
+ * `npm run build:ts` would) reads an APK off the main thread, reports the reader's own error
+ * codes, and is stopped by its time limit.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readApkInfoInWorker } from '../../electron/core/apk/apk-worker-client.js';
+import { writeAxml } from '../unit/apk/axml-writer.js';
+import { craftZip } from '../unit/apk/zip-writer.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let out: string;
+let workerUrl: URL;
+
+beforeAll(async () => {
+  out = await mkdtemp(path.join(tmpdir(), 'apk-worker-'));
+  execFileSync(
+    path.join(root, 'node_modules/.bin/tsc'),
+    [
+      '--outDir',
+      out,
+      '--rootDir',
+      root,
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2023',
+      '--types',
+      'node',
+      '--skipLibCheck',
+      '--strict',
+      path.join(root, 'electron/core/apk/apk-worker.ts'),
+    ],
+    { cwd: root },
+  );
+  await writeFile(path.join(out, 'package.json'), '{ "type": "module" }\n');
+  await symlink(path.join(root, 'node_modules'), path.join(out, 'node_modules'));
+  workerUrl = pathToFileURL(path.join(out, 'electron/core/apk/apk-worker.js'));
+}, 120_000);
+
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+async function apk(name: string, manifest: Buffer): Promise<string> {
+  const file = path.join(out, name);
+  await writeFile(file, craftZip([{ name: 'AndroidManifest.xml', data: manifest, method: 8 }]));
+  return file;
+}
+
+describe('readApkInfoInWorker', () => {
+  it('reads an APK in the worker while the main thread keeps running', async () => {
+    const file = await apk(
+      'ok.apk',
+      writeAxml({ name: 'manifest', attrs: [{ name: 'package', value: 'org.example.w' }] }),
+    );
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    try {
+      const info = await readApkInfoInWorker(file, { workerUrl });
+      expect(info.packageName).toBe('org.example.w');
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('passes the reader’s error code through', async () => {
+    const file = await apk('bad.apk', Buffer.from('<?xml version="1.0"?><manifest/>'));
+    await expect(readApkInfoInWorker(file, { workerUrl })).rejects.toMatchObject({
+      code: 'APK_AXML_INVALID',
+      message: expect.stringMatching(/plain-text XML/) as unknown,
+    });
+  });
+
+  it('stops the worker at the time limit', async () => {
+    const file = await apk('slow.apk', Buffer.alloc(0));
+    const started = Date.now();
+    await expect(readApkInfoInWorker(file, { workerUrl, timeoutMs: 1 })).rejects.toMatchObject({
+      code: 'APK_TIMEOUT',
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('reports a worker that cannot start as APK_READ_FAILED', async () => {
+    await expect(
+      readApkInfoInWorker('/nonexistent.apk', { workerUrl: new URL('file:///nonexistent/w.js') }),
+    ).rejects.toMatchObject({ code: 'APK_READ_FAILED' });
+  });
+});

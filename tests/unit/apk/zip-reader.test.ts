@@ -1,0 +1,239 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApkError } from '../../../electron/core/apk/apk-errors.js';
+import { openApkZip, unsafeEntryName } from '../../../electron/core/apk/zip-reader.js';
+import { craftZip, type CraftEntry } from './zip-writer.js';
+
+let dir: string;
+let n = 0;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'apk-zip-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(bytes: Buffer): Promise<string> {
+  const file = path.join(dir, `z${n++}.apk`);
+  await writeFile(file, bytes);
+  return file;
+}
+
+async function refused(bytes: Buffer, code: string, message?: RegExp): Promise<void> {
+  const file = await write(bytes);
+  const started = Date.now();
+  const err = await openApkZip(file).then(
+    async (z) => {
+      await z.close();
+      return null;
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApkError);
+  expect((err as ApkError).code).toBe(code);
+  if (message !== undefined) expect((err as ApkError).message).toMatch(message);
+  expect(Date.now() - started).toBeLessThan(2000);
+}
+
+const manifest = (extra: Partial<CraftEntry> = {}): CraftEntry => ({
+  name: 'AndroidManifest.xml',
+  data: Buffer.from('manifest bytes'),
+  ...extra,
+});
+
+describe('openApkZip', () => {
+  it('lists and reads entries of a well-formed zip, stored and deflated', async () => {
+    const big = Buffer.alloc(50_000, 'a');
+    const file = await write(
+      craftZip([manifest(), { name: 'lib/x86_64/libx.so', data: big, method: 8 }]),
+    );
+    const zip = await openApkZip(file);
+    try {
+      expect([...zip.entries.keys()]).toEqual(['AndroidManifest.xml', 'lib/x86_64/libx.so']);
+      expect((await zip.readEntry('AndroidManifest.xml')).toString()).toBe('manifest bytes');
+      expect((await zip.readEntry('lib/x86_64/libx.so')).equals(big)).toBe(true);
+      await expect(zip.readEntry('lib/x86_64/libx.so', { maxBytes: 1000 })).rejects.toMatchObject({
+        code: 'APK_TOO_LARGE',
+      });
+      await expect(zip.readEntry('classes.dex')).rejects.toMatchObject({
+        code: 'APK_MISSING_ENTRY',
+      });
+    } finally {
+      await zip.close();
+    }
+  });
+
+  it('refuses a duplicate AndroidManifest.xml (Master Key)', async () => {
+    await refused(
+      craftZip([manifest(), manifest({ data: Buffer.from('evil') })]),
+      'APK_DUPLICATE_ENTRY',
+      /AndroidManifest\.xml/,
+    );
+  });
+
+  it('refuses two central entries sharing one local header', async () => {
+    // Same name bytes in both local headers, but the second central entry points at the first.
+    const a = manifest();
+    const b: CraftEntry = {
+      name: 'AndroidManifest.xml',
+      data: Buffer.from('manifest bytes'),
+      central: { localIndex: 0 },
+    };
+    const bytes = craftZip([a, { ...b }]);
+    // Rename the second central entry to keep names unique while pointing at the same header.
+    const renamed = Buffer.from(bytes);
+    const cd = renamed.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    renamed.write('B', cd + 46, 'latin1');
+    await refused(renamed, 'APK_HEADER_MISMATCH');
+  });
+
+  it('refuses entries whose data ranges overlap', async () => {
+    // The second entry's local header sits inside the first entry's declared data.
+    const bytes = craftZip([
+      { name: 'a', data: Buffer.alloc(100, 1) },
+      { name: 'b', data: Buffer.from('x') },
+    ]);
+    const cd = bytes.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    const local2 = bytes.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 1);
+    const patched = Buffer.from(bytes);
+    // Central entry a claims its data runs 10 bytes into b's local header.
+    patched.writeUInt32LE(110, cd + 20);
+    patched.writeUInt32LE(110, cd + 24);
+    patched.writeUInt32LE(110, 18);
+    patched.writeUInt32LE(110, 22);
+    expect(local2).toBeGreaterThan(0);
+    await refused(patched, 'APK_OVERLAPPING_ENTRIES', /"a" and "b" overlap/);
+  });
+
+  it('refuses bytes before the first local header', async () => {
+    await refused(
+      craftZip([manifest()], { prefix: Buffer.from('#!/bin/sh\nexit 0\n') }),
+      'APK_PREPENDED_DATA',
+    );
+  });
+
+  it('refuses a local header that disagrees with the central directory', async () => {
+    await refused(
+      craftZip([manifest({ local: { name: Buffer.from('AndroidManifest.xmX') } })]),
+      'APK_HEADER_MISMATCH',
+      /names another file/,
+    );
+    await refused(craftZip([manifest({ local: { method: 8 } })]), 'APK_HEADER_MISMATCH');
+    await refused(craftZip([manifest({ local: { size: 3 } })]), 'APK_HEADER_MISMATCH');
+    await refused(craftZip([manifest({ local: { crc: 1 } })]), 'APK_HEADER_MISMATCH');
+  });
+
+  it.each([
+    ['../evil', /"\.\."/],
+    ['a/../../evil', /"\.\."/],
+    ['/etc/passwd', /absolute/],
+    ['a\\b', /backslash/],
+    ['a\u0000b', /NUL/],
+    ['a\u0007b', /control/],
+  ])('refuses the hostile name %j', async (name, why) => {
+    await refused(craftZip([{ name, data: Buffer.from('x') }]), 'APK_UNSAFE_ENTRY_NAME', why);
+  });
+
+  it('refuses a name that is not valid UTF-8', async () => {
+    await refused(
+      craftZip([{ name: Buffer.from([0x61, 0xff, 0xfe]), data: Buffer.from('x') }]),
+      'APK_UNSAFE_ENTRY_NAME',
+      /UTF-8/,
+    );
+  });
+
+  it('refuses a compression bomb by ratio and by declared size', async () => {
+    const zeros = Buffer.alloc(20 * 1024 * 1024);
+    await refused(
+      craftZip([{ name: 'bomb', data: zeros, method: 8 }]),
+      'APK_TOO_LARGE',
+      /compression bomb/,
+    );
+    const file = await write(craftZip([{ name: 'big', data: Buffer.alloc(4096) }]));
+    await expect(openApkZip(file, { maxEntryBytes: 1024 })).rejects.toMatchObject({
+      code: 'APK_TOO_LARGE',
+    });
+    await expect(openApkZip(file, { maxEntries: 0 })).rejects.toMatchObject({
+      code: 'APK_TOO_LARGE',
+    });
+  });
+
+  it('stops inflating when the data is longer than the declared size', async () => {
+    // Central and local both declare 10 bytes; the deflate stream holds 1 MiB.
+    const bytes = craftZip([
+      {
+        name: 'liar',
+        data: Buffer.alloc(1024 * 1024, 7),
+        method: 8,
+        local: { size: 10 },
+        central: { size: 10 },
+      },
+    ]);
+    const file = await write(bytes);
+    const zip = await openApkZip(file, { ratioFloorBytes: 0, maxRatio: 1e9 });
+    try {
+      await expect(zip.readEntry('liar')).rejects.toMatchObject({
+        code: 'APK_ZIP_INVALID',
+        message: expect.stringMatching(/too many bytes/) as unknown,
+      });
+    } finally {
+      await zip.close();
+    }
+  });
+
+  it('refuses a truncated zip and a non-zip', async () => {
+    const bytes = craftZip([manifest()]);
+    await refused(bytes.subarray(0, bytes.length - 10), 'APK_ZIP_INVALID');
+    await refused(Buffer.from('<manifest/>'), 'APK_ZIP_INVALID', /not a zip/);
+    // Central directory cut short: the EOCD points past what is there.
+    const cut = Buffer.concat([bytes.subarray(0, 20), bytes.subarray(bytes.length - 22)]);
+    await refused(cut, 'APK_ZIP_INVALID');
+  });
+
+  it('refuses encrypted entries and unknown methods', async () => {
+    await refused(
+      craftZip([manifest({ method: 8, local: { flags: 0x801 }, central: { flags: 0x801 } })]),
+      'APK_UNSUPPORTED_ENTRY',
+      /encrypted/,
+    );
+    const bzip2 = craftZip([manifest({ method: 8 })]);
+    const cd = bzip2.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    bzip2.writeUInt16LE(12, 8);
+    bzip2.writeUInt16LE(12, cd + 10);
+    await refused(bzip2, 'APK_UNSUPPORTED_ENTRY', /method 12/);
+  });
+});
+
+describe('file descriptors', () => {
+  it('are all released after refusals and after reads', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const count = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+    const good = await write(craftZip([manifest({ method: 8 })]));
+    const bad = [
+      await write(craftZip([manifest(), manifest()])),
+      await write(Buffer.from('not a zip at all, not even close')),
+      await write(craftZip([manifest({ local: { crc: 1 } })])),
+    ];
+    const before = await count();
+    for (let i = 0; i < 20; i++) {
+      for (const file of bad) await openApkZip(file).catch(() => undefined);
+      const zip = await openApkZip(good);
+      await zip.readEntry('AndroidManifest.xml');
+      await zip.close();
+    }
+    // yauzl closes the fd once the last read stream has ended; give the loop a turn.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await count()).toBe(before);
+  });
+});
+
+describe('unsafeEntryName', () => {
+  it('accepts ordinary APK names', () => {
+    for (const ok of ['AndroidManifest.xml', 'res/mipmap-hdpi-v4/ic.png', 'lib/arm64-v8a/a.so'])
+      expect(unsafeEntryName(ok)).toBeNull();
+    expect(unsafeEntryName('')).toBe('empty name');
+    expect(unsafeEntryName('C:x')).toBe('absolute path');
+  });
+});
