@@ -93,6 +93,9 @@ struct demo {
   bool configured;
   bool waiting_for_buffer;  // a frame is due but every main buffer is still held by the server
   bool running;
+  // The frame callback in flight; destroyed before the surfaces so that no `done` can arrive
+  // during teardown and draw into a destroyed surface.
+  struct wl_callback* frame_callback;
 };
 
 static void fail(const char* what) {
@@ -226,7 +229,8 @@ static void present(struct demo* demo) {
   draw_frame(demo, slot->pixels);
   ++demo->frames_drawn;
   slot->busy = true;
-  wl_callback_add_listener(wl_surface_frame(demo->surface), &frame_listener, demo);
+  demo->frame_callback = wl_surface_frame(demo->surface);
+  wl_callback_add_listener(demo->frame_callback, &frame_listener, demo);
   wl_surface_attach(demo->surface, slot->buffer, 0, 0);
   wl_surface_damage_buffer(demo->surface, 0, 0, demo->width, demo->height);
   wl_surface_commit(demo->surface);
@@ -236,6 +240,7 @@ static void frame_done(void* data, struct wl_callback* callback, uint32_t time) 
   struct demo* demo = data;
   (void)time;
   wl_callback_destroy(callback);
+  demo->frame_callback = NULL;
   if (++demo->frames_shown == 1) {
     printf("mapped\n");
     fflush(stdout);
@@ -364,6 +369,7 @@ static void create_window(struct demo* demo) {
 }
 
 static void destroy_demo(struct demo* demo) {
+  if (demo->frame_callback != NULL) wl_callback_destroy(demo->frame_callback);
   if (demo->toplevel != NULL) xdg_toplevel_destroy(demo->toplevel);
   if (demo->xdg_surface != NULL) xdg_surface_destroy(demo->xdg_surface);
   if (demo->nav_subsurface != NULL) wl_subsurface_destroy(demo->nav_subsurface);
