@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
-import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
+import type { PngImage } from '../fixtures/bridge/png.js';
 import { itNeeds } from '../helpers/capability.js';
+import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 const run = promisify(execFile);
 const GUEST_DIR = join(import.meta.dirname, '../../native/guest');
@@ -38,38 +39,12 @@ const BACKGROUND_COLOR = 0x283040;
 const BAND_COLOR = 0xf0f0f0;
 const BAND_WIDTH = 16;
 
+let weston: HeadlessWeston | null = null;
 let dir = '';
-let weston: ChildProcess | null = null;
 const hostSocket = () => join(dir, 'host-0');
+const screenshot = () => weston!.screenshot();
 const bridgeSocket = () => join(dir, 'bridge-0');
 const guestEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket() });
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Takes a screenshot of weston's output (directly, not through the bridge) and decodes it. */
-async function screenshot(): Promise<PngImage> {
-  const shotDir = mkdtempSync(join(dir, 'shot-'));
-  await run('weston-screenshooter', [], {
-    cwd: shotDir,
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'host-0' },
-    timeout: 10_000,
-  });
-  const file = readdirSync(shotDir).find((name) => name.endsWith('.png'));
-  if (file === undefined) throw new Error('weston-screenshooter wrote no PNG');
-  return decodePng(readFileSync(join(shotDir, file)));
-}
 
 function pixel(image: PngImage, x: number, y: number): number {
   const i = (y * image.width + x) * 4;
@@ -183,30 +158,13 @@ async function windowOnScreen(): Promise<Layout> {
 
 beforeAll(async () => {
   if (missing !== null) return;
-  // mkdtemp creates the directory 0700, as libwayland wants a runtime directory.
-  dir = mkdtempSync('/tmp/droidway-demo-');
-  weston = spawn(
-    'weston',
-    [
-      '--backend=headless-backend.so',
-      '--use-pixman',
-      '--socket=host-0',
-      '--idle-time=0',
-      '--width=1024',
-      '--height=768',
-      '--debug',
-    ],
-    { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: 'ignore' },
-  );
+  weston = await startHeadlessWeston('droidway-demo-');
+  dir = weston.dir;
   await run('make', ['-C', GUEST_DIR], { timeout: 60_000 });
-  await waitFor('weston socket', () => (existsSync(hostSocket()) ? true : undefined));
-  // desktop-shell starts its helper clients asynchronously; a screenshot proves it is serving.
-  await screenshot();
 }, 60_000);
 
 afterAll(() => {
-  weston?.kill();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  weston?.stop();
 });
 
 /** Starts the bridge with what the demo client needs and waits for it to serve. */

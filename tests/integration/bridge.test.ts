@@ -1,12 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
 import { countOpenFds } from '../../electron/core/native/index.js';
-import { countColor, decodePng } from '../fixtures/bridge/png.js';
+import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds } from '../helpers/capability.js';
+import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
@@ -30,39 +31,13 @@ const GOOD_COLOR = 0x20c040;
 const GOOD_WIDTH = 160;
 const GOOD_HEIGHT = 120;
 
+let weston: HeadlessWeston | null = null;
 let dir = '';
-let weston: ChildProcess | null = null;
 let client = '';
 const hostSocket = () => join(dir, 'host-0');
+const screenshot = () => weston!.screenshot();
 const bridgeSocket = () => join(dir, 'bridge-0');
 const guestEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket() });
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Takes a screenshot of weston's output (directly, not through the bridge) and decodes it. */
-async function screenshot() {
-  const shotDir = mkdtempSync(join(dir, 'shot-'));
-  await run('weston-screenshooter', [], {
-    cwd: shotDir,
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'host-0' },
-    timeout: 10_000,
-  });
-  const file = readdirSync(shotDir).find((name) => name.endsWith('.png'));
-  if (file === undefined) throw new Error('weston-screenshooter wrote no PNG');
-  return decodePng(readFileSync(join(shotDir, file)));
-}
 
 /**
  * Waits until a screenshot shows every pixel of the solid client's window in its colour
@@ -81,21 +56,8 @@ async function expectGoodWindowOnScreen(): Promise<void> {
 
 beforeAll(async () => {
   if (missing !== null) return;
-  // mkdtemp creates the directory 0700, as libwayland wants a runtime directory.
-  dir = mkdtempSync('/tmp/droidway-bridge-');
-  weston = spawn(
-    'weston',
-    [
-      '--backend=headless-backend.so',
-      '--use-pixman',
-      '--socket=host-0',
-      '--idle-time=0',
-      '--width=1024',
-      '--height=768',
-      '--debug',
-    ],
-    { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: 'ignore' },
-  );
+  weston = await startHeadlessWeston('droidway-bridge-');
+  dir = weston.dir;
   await run('wayland-scanner', [
     'client-header',
     XDG_SHELL,
@@ -115,14 +77,10 @@ beforeAll(async () => {
     join(dir, 'xdg-shell-protocol.c'),
     '-lwayland-client',
   ]);
-  await waitFor('weston socket', () => (existsSync(hostSocket()) ? true : undefined));
-  // desktop-shell starts its helper clients asynchronously; a screenshot proves it is serving.
-  await screenshot();
 }, 60_000);
 
 afterAll(() => {
-  weston?.kill();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  weston?.stop();
 });
 
 describe('display bridge against weston', () => {
