@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readApkInfoInWorker } from '../../electron/core/apk/apk-worker-client.js';
-import { writeAxml } from '../unit/apk/axml-writer.js';
+import {
+  closeApkWorkers,
+  readApkIconsInWorker,
+  readApkInfoInWorker,
+} from '../../electron/core/apk/apk-worker-client.js';
+import { encodePng, solidImage } from '../../electron/core/apk/png.js';
+import { ANDROID_NS, writeAxml } from '../unit/apk/axml-writer.js';
 import { craftZip } from '../unit/apk/zip-writer.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -46,6 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await closeApkWorkers();
   await rm(out, { recursive: true, force: true });
 });
 
@@ -87,6 +93,60 @@ describe('readApkInfoInWorker', () => {
       code: 'APK_TIMEOUT',
     });
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('reuses its worker, and replaces one stopped by the time limit', async () => {
+    const file = await apk(
+      'again.apk',
+      writeAxml({ name: 'manifest', attrs: [{ name: 'package', value: 'org.example.again' }] }),
+    );
+    await closeApkWorkers();
+    let started = performance.now();
+    await readApkInfoInWorker(file, { workerUrl });
+    const cold = performance.now() - started;
+    started = performance.now();
+    for (let i = 0; i < 10; i++)
+      expect((await readApkInfoInWorker(file, { workerUrl })).packageName).toBe(
+        'org.example.again',
+      );
+    // Ten reads in the warm worker cost less than starting one worker.
+    expect(performance.now() - started).toBeLessThan(cold);
+    await expect(readApkInfoInWorker(file, { workerUrl, timeoutMs: 0 })).rejects.toMatchObject({
+      code: 'APK_TIMEOUT',
+    });
+    expect((await readApkInfoInWorker(file, { workerUrl })).packageName).toBe('org.example.again');
+  });
+
+  it('returns icon bytes as Buffers, for the info and for every density', async () => {
+    const file = path.join(out, 'icons.apk');
+    const png = encodePng(solidImage(48, 48, 0xff112233));
+    await writeFile(
+      file,
+      craftZip([
+        {
+          name: 'AndroidManifest.xml',
+          data: writeAxml({
+            name: 'manifest',
+            attrs: [{ name: 'package', value: 'org.example.icons' }],
+            children: [
+              {
+                name: 'application',
+                attrs: [
+                  { ns: ANDROID_NS, name: 'icon', resourceId: 0x01010002, value: 'res/icon.png' },
+                ],
+              },
+            ],
+          }),
+          method: 8,
+        },
+        { name: 'res/icon.png', data: png },
+      ]),
+    );
+    const info = await readApkInfoInWorker(file, { workerUrl });
+    expect(Buffer.isBuffer(info.icon?.png)).toBe(true);
+    expect(info.icon!.png.equals(png)).toBe(true);
+    const { icons } = await readApkIconsInWorker(file, { workerUrl });
+    expect(icons.map((i) => [i.width, Buffer.isBuffer(i.png)])).toEqual([[48, true]]);
   });
 
   it('reports a worker that cannot start as APK_READ_FAILED', async () => {

@@ -35,7 +35,11 @@ export type ApkErrorCode =
   /** The reader's worker died (heap limit, crash) or failed in an unexpected way. */
   | 'APK_READ_FAILED'
   /** A decodable manifest that lacks what every APK must have (package name …). */
-  | 'APK_MANIFEST_INVALID';
+  | 'APK_MANIFEST_INVALID'
+  /** The path is not a readable regular file: missing, a symlink, a directory, FIFO or device. */
+  | 'APK_NOT_A_FILE'
+  /** An icon PNG that is malformed or over its caps (width × height, sizes). */
+  | 'APK_PNG_INVALID';
 
 /** Thrown by the APK reader; `code` says what kind of failure. */
 export class ApkError extends Error {

@@ -1,15 +1,27 @@
 /**
  * ApkReader: the facts Droidway shows before installing an APK, read from the untrusted file
  * through the checked zip layer (`zip-reader.ts`) and the checked binary XML decoder
- * (`axml.ts`), with the label and icon resolved through `resources.arsc` (`resources.ts`).
- * and the v1/v2/v3 signatures detected, with v2/v3 verified (`signatures.ts`).
+ * (`axml.ts`), with the label and icon resolved through `resources.arsc` (`resources.ts`,
+ * `apk-icons.ts`), and the v1/v2/v3 signatures detected, with v2/v3 verified
+ * (`signatures.ts`). Only the entries it needs are read: the manifest, the resources table,
+ * the icon files and v1 signature files.
  */
 import { decodeAxml, type AxmlLimits } from './axml.js';
 import { readManifest, type ManifestInfo } from './manifest.js';
 import { ResourceTable } from './resources.js';
 import { ApkError } from './apk-errors.js';
+import {
+  pickIcon,
+  resolveIcons,
+  type ApkIcon,
+  type ApkIconInfo,
+  type ApkIconSource,
+} from './apk-icons.js';
 import { readSignatures, type ApkSignatures } from './signatures.js';
+import { verifyV1 } from './v1-signature.js';
 import { openApkZip, type ApkZip, type ZipLimits } from './zip-reader.js';
+
+export type { ApkIcon, ApkIconInfo, ApkIconSource };
 
 /** Largest `AndroidManifest.xml` accepted (real ones are well under 1 MiB). */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
@@ -19,32 +31,42 @@ export const MAX_ARSC_BYTES = 128 * 1024 * 1024;
 const MAX_SF_BYTES = 64 * 1024 * 1024;
 
 /** What `readApkInfo` returns. */
-export interface ApkInfo extends ManifestInfo {
+export interface ApkInfo extends Omit<ManifestInfo, 'icon'> {
+  /** The manifest's `android:icon` (a literal path or a resource id), if any. */
+  iconResource?: ManifestInfo['icon'];
   /** ABIs with native code (`lib/<abi>/…`), sorted. */
   nativeAbis: string[];
   /** Number of zip entries. */
   entryCount: number;
   /** Application label by locale ('' = default), resolved; empty when there is none. */
   labels: Record<string, string>;
-  /** Zip path of the best launcher icon PNG (highest density), if any. */
+  /** Zip path of the chosen launcher icon (`icon.path`), if any. */
   iconPath?: string;
+  /** The launcher icon as PNG at the requested size (default: the largest), or null. */
+  icon: ApkIcon | null;
+  /** Every density of the icon, ascending (for a composed adaptive icon: the composed ones). */
+  icons: ApkIconInfo[];
   signatures: ApkSignatures;
+  /** Problems that did not stop the read (a broken icon file …), for a person. */
+  warnings: string[];
 }
 
 /** Options of `readApkInfo`. */
 export interface ApkReadOptions {
   zip?: Partial<ZipLimits>;
   axml?: Partial<AxmlLimits>;
+  /** Icon width wanted in pixels: the smallest at least this wide, else the largest. */
+  iconSize?: number;
 }
 
 const ABI_DIR = /^lib\/([A-Za-z0-9_-]{1,32})\/[^/]+$/;
 
 /**
- * Reads an APK's manifest facts and native ABIs. The file descriptor is released on success
- * and on failure.
- * @param file path of the APK
- * @throws ApkError with the code of the first problem (zip structure, manifest, resources
- *   table, a v2/v3 signature that fails or content that does not match it, caps)
+ * Reads an APK's manifest facts, native ABIs, label, icon and signatures. The file descriptor
+ * is released on success and on failure.
+ * @param file path of the APK (opened with `openApkFile`: no symlinks, regular files only)
+ * @throws ApkError with the code of the first problem (file type, zip structure, manifest,
+ *   resources table, a v2/v3 signature that fails or content that does not match it, caps)
  */
 export async function readApkInfo(file: string, options: ApkReadOptions = {}): Promise<ApkInfo> {
   const zip = await openApkZip(file, options.zip);
@@ -60,27 +82,88 @@ export async function readApkInfo(file: string, options: ApkReadOptions = {}): P
       const m = ABI_DIR.exec(name);
       if (m !== null) abis.add(m[1]!);
     }
+    const { icon: iconResource, ...facts } = manifest;
     const info: ApkInfo = {
-      ...manifest,
+      ...facts,
+      ...(iconResource === undefined ? {} : { iconResource }),
       nativeAbis: [...abis].sort(),
       entryCount: zip.entries.size,
       labels: {},
-      signatures: await readSignatures(file, zip.entries.keys()),
+      icon: null,
+      icons: [],
+      signatures: await readSignatures(zip.fd, zip.entries.keys()),
+      warnings: [],
     };
     await checkNotStripped(zip, info.signatures);
+    const sig = info.signatures;
+    if (sig.schemes.v1 && !sig.schemes.v2 && !sig.schemes.v3) {
+      sig.signerCertSha256 = (await verifyV1(zip)).signerCertSha256;
+      sig.v1Verified = true;
+    }
     if (manifest.label?.kind === 'string') info.labels[''] = manifest.label.value;
-    const needsTable = manifest.label?.kind === 'reference' || manifest.icon?.kind === 'reference';
+    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
+    const needsTable = manifest.label?.kind === 'reference' || iconRef?.kind === 'reference';
     const table = needsTable ? await readTable(zip) : undefined;
     if (table !== undefined && manifest.label?.kind === 'reference')
       for (const [locale, text] of table.strings(manifest.label.id)) info.labels[locale] = text;
-    const icon = manifest.icon;
-    if (icon?.kind === 'string') {
-      if (icon.value.endsWith('.png')) info.iconPath = icon.value;
-    } else if (table !== undefined && icon !== undefined) {
-      const best = bestPng(table.files(icon.id));
-      if (best !== undefined) info.iconPath = best;
+    const { variants, warnings } = await resolveIcons(zip, table, iconRef);
+    info.warnings.push(...warnings);
+    info.icons = variants.map(({ density, path, width, height }) => ({
+      density,
+      path,
+      width,
+      height,
+    }));
+    const icon = pickIcon(variants, options.iconSize);
+    if (icon !== undefined) {
+      info.icon = icon;
+      info.iconPath = icon.path;
     }
     return info;
+  } finally {
+    await zip.close();
+  }
+}
+
+/**
+ * Every density of an APK's launcher icon with its PNG bytes, ascending by density (for
+ * installing icons into a hicolor theme). Same checks and errors as `readApkInfo`, without
+ * signature verification.
+ */
+export async function readApkIcons(
+  file: string,
+  options: ApkReadOptions = {},
+): Promise<{ icons: ApkIcon[]; warnings: string[] }> {
+  const zip = await openApkZip(file, options.zip);
+  try {
+    const manifest = readManifest(
+      decodeAxml(
+        await zip.readEntry('AndroidManifest.xml', { maxBytes: MAX_MANIFEST_BYTES }),
+        options.axml,
+      ),
+    );
+    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
+    const table = iconRef?.kind === 'reference' ? await readTable(zip) : undefined;
+    const { variants, warnings } = await resolveIcons(zip, table, iconRef);
+    return { icons: variants, warnings };
+  } finally {
+    await zip.close();
+  }
+}
+
+/**
+ * The bytes of one entry of an APK, after the whole zip structure is checked.
+ * @param maxBytes most inflated bytes accepted (default 32 MiB)
+ * @throws ApkError `APK_MISSING_ENTRY`, `APK_TOO_LARGE`, or any zip-level refusal
+ */
+export async function readApkEntry(
+  file: string,
+  entry: string,
+  options: { maxBytes?: number; zip?: Partial<ZipLimits> } = {},
+): Promise<Buffer> {
+  const zip = await openApkZip(file, options.zip);
+  try {
+    return await zip.readEntry(entry, { maxBytes: options.maxBytes ?? 32 * 1024 * 1024 });
   } finally {
     await zip.close();
   }
@@ -89,20 +172,6 @@ export async function readApkInfo(file: string, options: ApkReadOptions = {}): P
 async function readTable(zip: ApkZip): Promise<ResourceTable | undefined> {
   if (!zip.entries.has('resources.arsc')) return undefined;
   return ResourceTable.parse(await zip.readEntry('resources.arsc', { maxBytes: MAX_ARSC_BYTES }));
-}
-
-/**
- * The PNG of highest density among an icon's files. Adaptive icons (`anydpi-v26` XML) are
- * skipped for their PNG fallbacks; no density (0) counts as mdpi, as Android treats it.
- */
-function bestPng(files: Array<{ path: string; density: number }>): string | undefined {
-  let best: { path: string; rank: number } | undefined;
-  for (const f of files) {
-    if (!f.path.endsWith('.png')) continue;
-    const rank = f.density === 0 ? 160 : f.density >= 0xfffe ? 1 : f.density;
-    if (best === undefined || rank > best.rank) best = { path: f.path, rank };
-  }
-  return best?.path;
 }
 
 /**

@@ -19,6 +19,10 @@ const ENTRY_FLAG_COMPLEX = 0x0001;
 const ENTRY_FLAG_COMPACT = 0x0008;
 const TYPE_REFERENCE = 0x01;
 const TYPE_STRING = 0x03;
+const TYPE_FIRST_COLOR = 0x1c;
+const TYPE_LAST_COLOR = 0x1f;
+/** `#rgb` and `#rrggbb` colors: opaque whatever the alpha bits say. */
+const OPAQUE_COLOR_TYPES = new Set([0x1d, 0x1f]);
 const MAX_REFERENCE_DEPTH = 8;
 /** Most candidates visited while resolving one id (fan-out of references is multiplicative). */
 const MAX_RESOLVE_STEPS = 10_000;
@@ -48,7 +52,12 @@ export interface ResourceConfig {
 export interface ResourceCandidate {
   config: ResourceConfig;
   /** Res_value dataType and data; strings are resolved. */
-  value: { type: 'string'; value: string } | { type: 'reference'; id: number } | { type: 'other' };
+  value:
+    | { type: 'string'; value: string }
+    | { type: 'reference'; id: number }
+    /** A color resource, as 0xAARRGGBB. */
+    | { type: 'color'; argb: number }
+    | { type: 'other' };
 }
 
 interface TypeChunk {
@@ -191,7 +200,12 @@ export class ResourceTable {
           ? { type: 'string', value: this.values.get(data) }
           : dataType === TYPE_REFERENCE
             ? { type: 'reference', id: data >>> 0 }
-            : { type: 'other' };
+            : dataType >= TYPE_FIRST_COLOR && dataType <= TYPE_LAST_COLOR
+              ? {
+                  type: 'color',
+                  argb: (OPAQUE_COLOR_TYPES.has(dataType) ? data | 0xff000000 : data) >>> 0,
+                }
+              : { type: 'other' };
       out.push({ config: t.config, value });
     }
     return out;
@@ -258,6 +272,17 @@ export class ResourceTable {
       if (c.value.type === 'string' && !byLocale.has(c.config.locale))
         byLocale.set(c.config.locale, c.value.value);
     return byLocale;
+  }
+
+  /** The color value of `id` (0xAARRGGBB) for the default configuration, if it is a color. */
+  color(id: number): number | undefined {
+    let first: number | undefined;
+    for (const c of this.resolved(id)) {
+      if (c.value.type !== 'color') continue;
+      if (c.config.locale === '' && c.config.density === 0) return c.value.argb;
+      first ??= c.value.argb;
+    }
+    return first;
   }
 
   /** The file paths of `id` (a drawable or mipmap) with their densities. */

@@ -9,7 +9,9 @@
  * blocks are `APK_SIGNATURE_INVALID`.
  */
 import { constants, createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { fstat, read } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { ApkError } from './apk-errors.js';
 
 const BLOCK_MAGIC = Buffer.from('APK Sig Block 42', 'latin1');
@@ -43,7 +45,10 @@ const ALGORITHMS = new Map<number, Algorithm>([
 export interface ApkSignatures {
   /** Schemes present: v1 by its `META-INF` files, v2 and v3 by their blocks. */
   schemes: { v1: boolean; v2: boolean; v3: boolean };
-  /** SHA-256 (lowercase hex) of each signer's first certificate, from v3 else v2; empty for v1-only. */
+  /**
+   * SHA-256 (lowercase hex) of each signer's first certificate, from v3 else v2 else (once
+   * verified by the reader) v1.
+   */
   signerCertSha256: string[];
   /**
    * True when the v2 block's signers all verified and the content digests match; null when the
@@ -52,6 +57,11 @@ export interface ApkSignatures {
   v2Verified: true | null;
   /** The same for v3. */
   v3Verified: true | null;
+  /**
+   * True when the v1 (JAR) signature verified: checked only for APKs without v2/v3, as
+   * Android does; null otherwise. (A failure throws instead.)
+   */
+  v1Verified: true | null;
 }
 
 function bad(message: string): ApkError {
@@ -89,6 +99,31 @@ class Reader {
     }
     return out;
   }
+}
+
+/** The part of a file handle the verifier uses, so it can also read through a borrowed fd. */
+interface FileHandle {
+  read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+}
+
+const fstatAsync = promisify(fstat);
+
+function borrowed(fd: number): FileHandle {
+  return {
+    read: (buffer, offset, length, position) =>
+      new Promise((resolve, reject) =>
+        read(fd, buffer, offset, length, position, (err, bytesRead) =>
+          err === null ? resolve({ bytesRead }) : reject(err),
+        ),
+      ),
+    stat: () => fstatAsync(fd),
+  };
 }
 
 async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
@@ -237,20 +272,21 @@ async function contentDigest(
 
 /**
  * Reads and verifies the signatures of the APK at `file`.
- * @param file path of the APK
+ * @param file path of the APK, or an open descriptor of it (borrowed: not closed)
  * @param entryNames the zip's entry names (for v1 detection)
  * @throws ApkError `APK_SIGNATURE_INVALID` when a v2/v3 block is malformed, a signer's
  *   signature fails, or the content digest does not match (a tampered APK)
  */
 export async function readSignatures(
-  file: string,
+  file: string | number,
   entryNames: Iterable<string>,
 ): Promise<ApkSignatures> {
   const names = [...entryNames];
   const v1 =
     names.some((n) => /^META-INF\/[^/]+\.SF$/.test(n)) &&
     names.some((n) => /^META-INF\/[^/]+\.(RSA|DSA|EC)$/.test(n));
-  const fh = await open(file, 'r');
+  const owned = typeof file === 'string' ? await open(file, 'r') : undefined;
+  const fh: FileHandle = owned ?? borrowed(file as number);
   try {
     const { size } = await fh.stat();
     const { eocd, cd } = await locateEocd(fh, size);
@@ -260,6 +296,7 @@ export async function readSignatures(
       signerCertSha256: [],
       v2Verified: null,
       v3Verified: null,
+      v1Verified: null,
     };
     if (block === undefined) return result;
     const eocdBytes = await readAt(fh, eocd, size - eocd);
@@ -300,6 +337,6 @@ export async function readSignatures(
     }
     return result;
   } finally {
-    await fh.close();
+    await owned?.close();
   }
 }

@@ -9,13 +9,14 @@
  * count and compression ratio are capped. Reading an entry counts inflated bytes as they stream
  * and stops at the cap, so a lying header cannot make us inflate a bomb.
  */
-import { close as closeFd, fstatSync, open as openFd, read as readFd, readSync } from 'node:fs';
+import { close as closeFd, read as readFd, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ApkError, shown } from './apk-errors.js';
+import { DEFAULT_MAX_APK_BYTES, openApkFile } from './apk-file.js';
 
 /** Caps applied while reading an APK's zip structure. */
 export interface ZipLimits {
@@ -31,6 +32,8 @@ export interface ZipLimits {
   ratioFloorBytes: number;
   /** Longest entry name in bytes. */
   maxNameBytes: number;
+  /** Largest APK file. */
+  maxFileBytes: number;
 }
 
 /** Default caps: generous for real APKs (games reach a few GiB), tight against bombs. */
@@ -41,6 +44,7 @@ export const DEFAULT_ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
   maxRatio: 200,
   ratioFloorBytes: 1024 * 1024,
   maxNameBytes: 1024,
+  maxFileBytes: DEFAULT_MAX_APK_BYTES,
 });
 
 /** One checked central directory entry. */
@@ -70,6 +74,10 @@ const FLAG_ENCRYPTED = 0x1;
 const FLAG_DATA_DESCRIPTOR = 0x8;
 const ZIP64_MARKER = 0xffffffff;
 const READ_CHUNK = 64 * 1024;
+/** Where yauzl looks for the end of central directory record (and a zip64 locator/record). */
+const TAIL_BYTES = 22 + 0xffff + 20 + 56;
+/** Largest central directory read into memory at once; a bigger one is read piecewise. */
+const MAX_CD_BUFFER = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -84,8 +92,13 @@ export function unsafeEntryName(name: string): string | null {
   if (/[\u0001-\u001f\u007f]/.test(name)) return 'control character in the name';
   if (name.includes('\\')) return 'backslash in the name';
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'absolute path';
-  if (name.split('/').some((part) => part === '..')) return '".." component';
+  if (name.includes('..') && name.split('/').some((part) => part === '..')) return '".." component';
   return null;
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
 }
 
 function fail(file: string, code: ApkError['code'], message: string, cause?: unknown): ApkError {
@@ -111,7 +124,10 @@ export class ApkZip {
   readonly entries: ReadonlyMap<string, ZipEntryInfo>;
   private readonly file: string;
   private readonly zip: yauzl.ZipFile;
-  private readonly yauzlEntries: Map<string, yauzl.Entry>;
+  /** The open descriptor (valid until `close()`); for readers of the signing block. */
+  readonly fd: number;
+  /** File size at open time. */
+  readonly size: number;
   private closed = false;
 
   /** @internal use `openApkZip` */
@@ -119,12 +135,14 @@ export class ApkZip {
     file: string,
     zip: yauzl.ZipFile,
     entries: Map<string, ZipEntryInfo>,
-    yauzlEntries: Map<string, yauzl.Entry>,
+    fd: number,
+    size: number,
   ) {
     this.file = file;
     this.zip = zip;
     this.entries = entries;
-    this.yauzlEntries = yauzlEntries;
+    this.fd = fd;
+    this.size = size;
   }
 
   /**
@@ -134,10 +152,34 @@ export class ApkZip {
    * @throws ApkError `APK_MISSING_ENTRY` when there is no such entry
    */
   async readEntry(name: string, options: ReadEntryOptions = {}): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const total = await this.streamEntry(name, options, (chunk) => chunks.push(chunk));
+    return Buffer.concat(chunks, total);
+  }
+
+  /**
+   * Digests one entry while it streams (memory stays flat for large entries), with the same
+   * size, cap and CRC-32 checks as `readEntry`.
+   * @param algorithm a node hash name (`sha256`, `sha1` …)
+   */
+  async hashEntry(
+    name: string,
+    algorithm: string,
+    options: ReadEntryOptions = {},
+  ): Promise<Buffer> {
+    const hash = createHash(algorithm);
+    await this.streamEntry(name, options, (chunk) => hash.update(chunk));
+    return hash.digest();
+  }
+
+  /** Streams an entry's inflated bytes to `onChunk`, counting and checking; returns the size. */
+  private async streamEntry(
+    name: string,
+    options: ReadEntryOptions,
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<number> {
     const info = this.entries.get(name);
-    const entry = this.yauzlEntries.get(name);
-    if (info === undefined || entry === undefined)
-      throw fail(this.file, 'APK_MISSING_ENTRY', `no entry ${shown(name)}`);
+    if (info === undefined) throw fail(this.file, 'APK_MISSING_ENTRY', `no entry ${shown(name)}`);
     const cap = options.maxBytes ?? info.uncompressedSize;
     if (info.uncompressedSize > cap)
       throw fail(
@@ -145,32 +187,42 @@ export class ApkZip {
         'APK_TOO_LARGE',
         `${shown(name)} declares ${info.uncompressedSize} bytes, more than the ${cap} allowed`,
       );
+    // yauzl reads from an Entry only these fields; building it here spares keeping one per
+    // entry (tens of thousands in large APKs) for the few entries ever read.
+    const entry = Object.assign(new yauzl.Entry(), {
+      fileName: name,
+      relativeOffsetOfLocalHeader: info.localHeaderOffset,
+      compressedSize: info.compressedSize,
+      uncompressedSize: info.uncompressedSize,
+      compressionMethod: info.method,
+      generalPurposeBitFlag: 0,
+    });
     const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
       this.zip.openReadStream(entry, (err, s) => {
         if (err !== null) reject(fromYauzl(this.file, err));
         else resolve(s);
       });
     });
-    const chunks: Buffer[] = [];
     let total = 0;
+    let crc = 0;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         total += chunk.length;
         if (total > cap)
           throw fail(this.file, 'APK_TOO_LARGE', `${shown(name)} inflates past ${cap} bytes`);
-        chunks.push(chunk);
+        crc = crc32(chunk, crc);
+        onChunk(chunk);
       }
     } catch (e) {
       (stream as unknown as { destroy?: () => void }).destroy?.();
       if (e instanceof ApkError) throw e;
       throw fromYauzl(this.file, e instanceof Error ? e : new Error(String(e)));
     }
-    const data = Buffer.concat(chunks, total);
-    if (data.length !== info.uncompressedSize)
+    if (total !== info.uncompressedSize)
       throw fail(this.file, 'APK_ZIP_INVALID', `${shown(name)} has the wrong size`);
-    if (crc32(data) >>> 0 !== info.crc32 >>> 0)
+    if (crc >>> 0 !== info.crc32 >>> 0)
       throw fail(this.file, 'APK_ZIP_INVALID', `${shown(name)} fails its CRC-32 check`);
-    return data;
+    return total;
   }
 
   /** Releases the file descriptor (once the last open read stream ends). Safe to call twice. */
@@ -183,14 +235,24 @@ export class ApkZip {
 }
 
 /**
- * yauzl's reader over our fd. yauzl's own fd reader makes two thread-pool reads per central
- * directory entry (seconds for 20,000 entries); these header-sized reads are synchronous
- * preads instead, while entry data still streams. The fd is closed when yauzl releases the
- * reader (the zip closed and every read stream ended).
+ * yauzl's reader over our fd. yauzl reads the central directory entry by entry (two small
+ * reads each: seconds through the thread pool for 20,000 entries), so the tail of the file and
+ * then the whole central directory are read once into a buffer (`preload`) and yauzl's reads are
+ * served from it; other small reads are synchronous preads, while entry data still streams. The
+ * fd is closed when yauzl releases the reader (the zip closed and every read stream ended).
  */
 class FdReader extends yauzl.RandomAccessReader {
+  private cacheStart = 0;
+  private cache: Buffer = Buffer.alloc(0);
+
   constructor(private readonly fd: number) {
     super();
+  }
+
+  /** Reads `[start, end)` once; later reads inside it are served from memory. */
+  preload(start: number, end: number): void {
+    this.cache = readAt(this.fd, start, end - start);
+    this.cacheStart = start;
   }
 
   // Not fs.createReadStream: destroying one closes its fd even with autoClose off, and yauzl
@@ -226,6 +288,12 @@ class FdReader extends yauzl.RandomAccessReader {
     position: number,
     callback: (err: Error | null, bytesRead?: number) => void,
   ): void {
+    const at = position - this.cacheStart;
+    if (at >= 0 && at + length <= this.cache.length) {
+      this.cache.copy(buffer, offset, at, at + length);
+      callback(null, length);
+      return;
+    }
     let n: number;
     try {
       n = readSync(this.fd, buffer, offset, length, position);
@@ -252,29 +320,51 @@ function readAt(fd: number, offset: number, length: number): Buffer {
   return buf.subarray(0, bytesRead);
 }
 
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+/**
+ * Walks the central directory: `onEntry` runs synchronously for each entry (it may throw to
+ * stop). One set of listeners for the whole walk: a promise per entry costs more than parsing
+ * the entry when there are tens of thousands.
+ */
+function walkEntries(
+  zip: yauzl.ZipFile,
+  file: string,
+  onEntry: (e: yauzl.Entry) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onEntry = (e: yauzl.Entry): void => {
-      cleanup();
-      resolve(e);
+    let done = false;
+    const stop = (err: unknown): void => {
+      if (done) return;
+      done = true;
+      zip.removeAllListeners('entry');
+      zip.removeAllListeners('end');
+      if (err === undefined) resolve();
+      else reject(err);
     };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(null);
+    // Our reader answers synchronously, so yauzl emits the next entry from inside readEntry();
+    // asking for it from the handler would recurse once per entry. A loop asks instead.
+    let inRead = false;
+    let more = false;
+    const pump = (): void => {
+      do {
+        more = false;
+        inRead = true;
+        zip.readEntry();
+        inRead = false;
+      } while (more && !done);
     };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = (): void => {
-      zip.off('entry', onEntry);
-      zip.off('end', onEnd);
-      zip.off('error', onError);
-    };
-    zip.on('entry', onEntry);
-    zip.on('end', onEnd);
-    zip.on('error', onError);
-    zip.readEntry();
+    zip.on('entry', (e: yauzl.Entry) => {
+      try {
+        onEntry(e);
+      } catch (err) {
+        stop(err);
+        return;
+      }
+      if (inRead) more = true;
+      else pump();
+    });
+    zip.on('end', () => stop(undefined));
+    zip.on('error', (err: Error) => stop(err instanceof ApkError ? err : fromYauzl(file, err)));
+    pump();
   });
 }
 
@@ -287,15 +377,17 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
  */
 export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}): Promise<ApkZip> {
   const caps: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
-  const fd = await promisify(openFd)(file, 'r');
+  const opened = await openApkFile(file, caps.maxFileBytes);
+  const { fd, size } = opened;
   let zip: yauzl.ZipFile | undefined;
   try {
     // yauzl owns the fd from here: `zip.close()` closes it once no read stream uses it.
     const reader = new FdReader(fd);
+    reader.preload(Math.max(0, size - TAIL_BYTES), size);
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
       yauzl.fromRandomAccessReader(
         reader,
-        fstatSync(fd).size,
+        size,
         {
           lazyEntries: true,
           autoClose: false,
@@ -316,26 +408,20 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
     const centralOffset = (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
     if (typeof centralOffset !== 'number')
       throw new Error('yauzl no longer exposes the central directory offset (readEntryCursor)');
+    if (centralOffset >= 0 && centralOffset < size && size - centralOffset <= MAX_CD_BUFFER)
+      reader.preload(centralOffset, size);
     const entries = new Map<string, ZipEntryInfo>();
-    const raw = new Map<string, yauzl.Entry>();
     const ranges: Array<{ start: number; end: number; name: string }> = [];
     let declaredTotal = 0;
-    for (;;) {
-      let entry: yauzl.Entry | null;
-      try {
-        entry = await nextEntry(zip);
-      } catch (e) {
-        throw fromYauzl(file, e as Error);
-      }
-      if (entry === null) break;
-      const info = await checkEntry(file, fd, entry, caps);
+    const header = Buffer.alloc(LOCAL_HEADER_SIZE + caps.maxNameBytes);
+    await walkEntries(zip, file, (entry) => {
+      const info = checkEntry(file, fd, entry, caps, header);
       if (entries.has(info.name))
         throw fail(file, 'APK_DUPLICATE_ENTRY', `entry ${shown(info.name)} appears twice`);
       declaredTotal += info.uncompressedSize;
       if (declaredTotal > caps.maxTotalBytes)
         throw fail(file, 'APK_TOO_LARGE', `entries declare more than ${caps.maxTotalBytes} bytes`);
       entries.set(info.name, info);
-      raw.set(info.name, entry);
       // A data descriptor's length (12 to 24 bytes) is unknown without reading it, so the range
       // ends at the data; overlaps into a descriptor still fail the header checks of the next.
       ranges.push({
@@ -343,12 +429,12 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
         end: info.dataOffset + info.compressedSize,
         name: info.name,
       });
-    }
+    });
     checkLayout(file, ranges, centralOffset);
-    return new ApkZip(file, zip, entries, raw);
+    return new ApkZip(file, zip, entries, fd, size);
   } catch (e) {
     if (zip !== undefined) zip.close();
-    else closeFd(fd, () => undefined);
+    else await opened.close();
     throw e;
   }
 }
@@ -388,21 +474,24 @@ function checkLayout(
     );
 }
 
-async function checkEntry(
+function checkEntry(
   file: string,
   fd: number,
   entry: yauzl.Entry,
   caps: ZipLimits,
-): Promise<ZipEntryInfo> {
+  scratch: Buffer,
+): ZipEntryInfo {
   const rawName = entry.fileName as unknown as Buffer;
   if (rawName.length > caps.maxNameBytes)
     throw fail(file, 'APK_UNSAFE_ENTRY_NAME', `entry name longer than ${caps.maxNameBytes} bytes`);
   let name: string;
-  try {
-    name = utf8.decode(rawName);
-  } catch {
-    throw fail(file, 'APK_UNSAFE_ENTRY_NAME', 'entry name is not valid UTF-8');
-  }
+  if (isAscii(rawName)) name = rawName.toString('latin1');
+  else
+    try {
+      name = utf8.decode(rawName);
+    } catch {
+      throw fail(file, 'APK_UNSAFE_ENTRY_NAME', 'entry name is not valid UTF-8');
+    }
   const unsafe = unsafeEntryName(name);
   if (unsafe !== null)
     throw fail(file, 'APK_UNSAFE_ENTRY_NAME', `unsafe entry name ${shown(name)}: ${unsafe}`);
@@ -435,7 +524,8 @@ async function checkEntry(
 
   const offset = entry.relativeOffsetOfLocalHeader;
   // The local name must equal the central one, so one read covers the header and the name.
-  const header = readAt(fd, offset, LOCAL_HEADER_SIZE + rawName.length);
+  const want = LOCAL_HEADER_SIZE + rawName.length;
+  const header = scratch.subarray(0, readSync(fd, scratch, 0, want, offset));
   if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE)
     throw fail(file, 'APK_HEADER_MISMATCH', `no local file header for ${shown(name)}`);
   const flags = header.readUInt16LE(6);

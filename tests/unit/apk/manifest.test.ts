@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng, solidImage } from '../../../electron/core/apk/png.js';
 import { readApkInfo } from '../../../electron/core/apk/apk-reader.js';
 import { decodeAxml } from '../../../electron/core/apk/axml.js';
 import { readManifest } from '../../../electron/core/apk/manifest.js';
@@ -193,12 +194,20 @@ describe('readApkInfo', () => {
       craftZip([
         { name: 'AndroidManifest.xml', data: writeAxml(doc), method: 8 },
         { name: 'resources.arsc', data: arsc },
+        { name: 'res/mipmap-hdpi/ic.png', data: encodePng(solidImage(72, 72, 0xff00ff00)) },
+        { name: 'res/mipmap-xxxhdpi/ic.png', data: encodePng(solidImage(192, 192, 0xff0000ff)) },
       ]),
     );
     const info = await readApkInfo(file);
     expect(info.labels).toEqual({ '': 'Hello', fr: 'Bonjour' });
     // The adaptive icon XML is skipped for its densest PNG fallback.
     expect(info.iconPath).toBe('res/mipmap-xxxhdpi/ic.png');
+    expect(info.icon).toMatchObject({ density: 640, width: 192, source: 'adaptive-fallback' });
+    expect(info.icons.map((i) => [i.density, i.width])).toEqual([
+      [240, 72],
+      [640, 192],
+    ]);
+    expect((await readApkInfo(file, { iconSize: 48 })).icon?.path).toBe('res/mipmap-hdpi/ic.png');
     expect(info.signatures.schemes).toEqual({ v1: false, v2: false, v3: false });
   });
 

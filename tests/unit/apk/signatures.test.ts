@@ -60,6 +60,7 @@ describe('readSignatures', () => {
       signerCertSha256: [],
       v2Verified: null,
       v3Verified: null,
+      v1Verified: null,
     });
     const v1 = await readSignatures(file, ['META-INF/CERT.SF', 'META-INF/CERT.RSA']);
     expect(v1.schemes.v1).toBe(true);

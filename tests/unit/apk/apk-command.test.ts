@@ -1,0 +1,94 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { register } from '../../../electron/cli/commands/apk.js';
+import { runCli } from '../../../electron/cli/main.js';
+import { ApkError } from '../../../electron/core/apk/apk-errors.js';
+import type { ApkInfo } from '../../../electron/core/apk/apk-reader.js';
+
+const info: ApkInfo = {
+  packageName: 'org.example.app',
+  versionCode: 3,
+  versionName: '1.0',
+  minSdkVersion: 24,
+  targetSdkVersion: 34,
+  permissions: ['android.permission.INTERNET'],
+  features: [{ name: 'android.hardware.camera', required: false }],
+  launcherActivity: { name: 'org.example.app.Main' },
+  nativeAbis: [],
+  entryCount: 4,
+  labels: { '': 'App', fr: 'Appli' },
+  icon: {
+    density: 480,
+    path: 'res/icon.png',
+    width: 144,
+    height: 144,
+    png: Buffer.from('png bytes'),
+    source: 'png',
+  },
+  icons: [{ density: 480, path: 'res/icon.png', width: 144, height: 144 }],
+  iconPath: 'res/icon.png',
+  signatures: {
+    schemes: { v1: false, v2: true, v3: false },
+    signerCertSha256: ['ab'.repeat(32)],
+    v2Verified: true,
+    v3Verified: null,
+    v1Verified: null,
+  },
+  warnings: [],
+};
+
+async function run(
+  args: string[],
+  read: () => Promise<ApkInfo>,
+): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command('droidway');
+  register(program, { readInfo: read });
+  let out = '';
+  let err = '';
+  const code = await runCli(program, ['node', 'droidway', ...args], {
+    writeOut: (t) => (out += t),
+    writeErr: (t) => (err += t),
+    env: {},
+  });
+  return { code, out, err };
+}
+
+describe('droidway apk info (in process)', () => {
+  it('prints text and JSON without the icon bytes', async () => {
+    const text = await run(['apk', 'info', 'a.apk'], () => Promise.resolve(info));
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^org\.example\.app {2}\(versionCode 3, versionName 1\.0\)/);
+    expect(text.out).toMatch(/fr: Appli/);
+    expect(text.out).toMatch(/icon +res\/icon\.png, 144×144, 480 dpi \(png\)/);
+    expect(text.out).toMatch(/signatures +v2 \(verified\)/);
+    const json = await run(['apk', 'info', '--json', 'a.apk'], () => Promise.resolve(info));
+    const parsed = JSON.parse(json.out) as { icon: Record<string, unknown> };
+    expect(parsed.icon).toEqual({
+      density: 480,
+      path: 'res/icon.png',
+      width: 144,
+      height: 144,
+      source: 'png',
+      pngBytes: 9,
+    });
+  });
+
+  it('exits 2 with the code and reason of a refusal', async () => {
+    const refused = await run(['apk', 'info', 'bad.apk'], () =>
+      Promise.reject(
+        new ApkError('APK_DUPLICATE_ENTRY', 'entry "AndroidManifest.xml" appears twice'),
+      ),
+    );
+    expect(refused).toEqual({
+      code: 2,
+      out: '',
+      err: 'droidway: refused bad.apk: APK_DUPLICATE_ENTRY: entry "AndroidManifest.xml" appears twice\n',
+    });
+  });
+
+  it('refuses a bad --icon-size as a usage error', async () => {
+    const r = await run(['apk', 'info', '--icon-size', '0', 'a.apk'], () => Promise.resolve(info));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--icon-size must be a whole number/);
+  });
+});
