@@ -1,0 +1,251 @@
+/**
+ * `droidway app …`: the installed apps of a session's guest. `list` (and every command that
+ * changes what is installed) keeps the desktop entries and hicolor icons under
+ * `$XDG_DATA_HOME` in step with the catalog; `launch` starts the session first when needed;
+ * `pin`/`unpin` edit the tray's pins. `install` is `app-install.ts`'s. Also the top-level
+ * `droidway --launch PKG`, `--launch-settings PKG` and `--install FILE…` the desktop entries run.
+ */
+import type { Command } from 'commander';
+import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exec.js';
+import { AppsStateStore, defaultAppsStateDir } from '../../core/apps/apps-state.js';
+import { AppCatalog, type CatalogApp } from '../../core/apps/catalog.js';
+import {
+  checkPackageName,
+  resolveLauncherCommand,
+  xdgDirs,
+} from '../../core/apps/desktop-entry.js';
+import { launchApp, openAppSettings } from '../../core/apps/launch.js';
+import { removeApp } from '../../core/apps/remove.js';
+import { sessionPaths } from '../../core/runtime/session-service.js';
+import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+import { registerAppInstall } from './app-install.js';
+
+/** Codes that mean "the answer is no" (exit 1) rather than "something broke" (exit 2). */
+const NEGATIVE_CODES = new Set(['APP_NOT_INSTALLED', 'APP_NOT_LAUNCHABLE', 'ACTIVITY_NOT_FOUND']);
+
+interface InstanceOption {
+  instance: string;
+}
+
+function store(env: NodeJS.ProcessEnv = process.env): AppsStateStore {
+  return new AppsStateStore(defaultAppsStateDir(xdgDirs(env).configHome));
+}
+
+/** The catalog of `instance`, syncing desktop entries unless `desktop` is false. */
+function catalogOf(instance: string, desktop = true): AppCatalog {
+  return new AppCatalog({
+    instance,
+    exec: async () => lxcGuestExecutor(await findRunningGuest({ instance })),
+    cacheDir: sessionPaths(instance).dataDir,
+    ...(desktop ? { desktop: { dirs: xdgDirs(), launcher: resolveLauncherCommand() } } : {}),
+  });
+}
+
+/** Prints `e` as one line and ends the run with 1 (a "no") or 2. */
+function fail(command: Command, e: unknown, json = false): never {
+  const { out, err } = outputOf(command);
+  const raw = (e as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : 'INTERNAL';
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) out(`${JSON.stringify({ ok: false, error: { code, message } }, null, 2)}\n`);
+  else err(`droidway: ${code}: ${message}\n`);
+  throw new CliExit(NEGATIVE_CODES.has(code) ? EXIT_NEGATIVE : EXIT_FAILURE);
+}
+
+function checkedPackage(command: Command, pkg: string): string {
+  try {
+    checkPackageName(pkg);
+    return pkg;
+  } catch (e) {
+    fail(command, e);
+  }
+}
+
+function listLine(app: CatalogApp, pinned: boolean): string {
+  const flags = [
+    app.system ? 'system' : null,
+    app.launcherActivity === null ? 'no launcher' : null,
+    pinned ? 'pinned' : null,
+  ].filter((f) => f !== null);
+  // The label is the APK's: control characters could rewrite the terminal.
+  // eslint-disable-next-line no-control-regex
+  const label = app.label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return `${app.packageName}\t${app.versionCode}\t${label}${flags.length > 0 ? `\t(${flags.join(', ')})` : ''}\n`;
+}
+
+/** Launches `pkg` with the CLI's defaults and prints what happened. */
+async function launchFromCli(command: Command, pkg: string, instance: string): Promise<void> {
+  const { out, err } = outputOf(command);
+  checkedPackage(command, pkg);
+  try {
+    const r = await launchApp(pkg, { instance, store: store() });
+    if (r.startedSession) err(`droidway: started the session of instance ${instance}\n`);
+    out(`started ${r.component}\n`);
+  } catch (e) {
+    fail(command, e);
+  }
+}
+
+async function settingsFromCli(command: Command, pkg: string, instance: string): Promise<void> {
+  checkedPackage(command, pkg);
+  try {
+    await openAppSettings(pkg, { instance });
+    outputOf(command).out(`opened the Android settings of ${pkg}\n`);
+  } catch (e) {
+    fail(command, e);
+  }
+}
+
+/** Adds the `app` commands (and `app install`) to the program. */
+export function register(program: Command): void {
+  const app =
+    program.commands.find((c) => c.name() === 'app') ??
+    program.command('app').description('install, list, launch and remove Android apps');
+  if (!app.commands.some((c) => c.name() === 'install')) registerAppInstall(app);
+  // Whatever `app install` installed gets its desktop entry; a failed batch exits before this,
+  // and the next `app list` (or the app's catalog) catches up.
+  app.commands
+    .find((c) => c.name() === 'install')
+    ?.hook('postAction', async (_this, action) => {
+      const opts = action.opts<InstanceOption>();
+      await catalogOf(opts.instance ?? 'default')
+        .refresh()
+        .catch(() => undefined);
+    });
+
+  app
+    .command('list')
+    .description('list the apps installed in the running guest (and sync their desktop entries)')
+    .option('--instance <name>', 'instance name', 'default')
+    .option('--json', 'print the apps as JSON')
+    .option('--no-desktop', 'do not write or remove desktop entries')
+    .action(
+      async (options: InstanceOption & { json?: boolean; desktop: boolean }, command: Command) => {
+        const { out, err } = outputOf(command);
+        const json = options.json === true;
+        const catalog = catalogOf(options.instance, options.desktop);
+        let apps: CatalogApp[];
+        let pinned: string[];
+        try {
+          apps = await catalog.refresh();
+          pinned = (await store().read()).pinned;
+        } catch (e) {
+          fail(command, e, json);
+        }
+        if (json) {
+          out(
+            `${JSON.stringify(
+              {
+                ok: true,
+                apps: apps.map((a) => ({ ...a, pinned: pinned.includes(a.packageName) })),
+                notes: catalog.notes,
+              },
+              null,
+              2,
+            )}\n`,
+          );
+          return;
+        }
+        for (const a of apps) out(listLine(a, pinned.includes(a.packageName)));
+        for (const n of catalog.notes) err(`droidway: note: ${n}\n`);
+      },
+    );
+
+  app
+    .command('launch')
+    .description('start an app (starting the session first when it is stopped)')
+    .argument('<package>', 'Android package name')
+    .option('--instance <name>', 'instance name', 'default')
+    .action(async (pkg: string, options: InstanceOption, command: Command) =>
+      launchFromCli(command, pkg, options.instance),
+    );
+
+  app
+    .command('settings')
+    .description("open an app's page in Android's settings")
+    .argument('<package>', 'Android package name')
+    .option('--instance <name>', 'instance name', 'default')
+    .action(async (pkg: string, options: InstanceOption, command: Command) =>
+      settingsFromCli(command, pkg, options.instance),
+    );
+
+  app
+    .command('remove')
+    .description('uninstall an app, with its desktop entry and icons')
+    .argument('<package>', 'Android package name')
+    .option('--instance <name>', 'instance name', 'default')
+    .action(async (pkg: string, options: InstanceOption, command: Command) => {
+      checkedPackage(command, pkg);
+      try {
+        const exec = lxcGuestExecutor(await findRunningGuest({ instance: options.instance }));
+        await removeApp(exec, pkg, { desktop: { dirs: xdgDirs() }, store: store() });
+        // The catalog's cache and the other entries follow the guest.
+        await catalogOf(options.instance)
+          .refresh()
+          .catch(() => undefined);
+      } catch (e) {
+        fail(command, e);
+      }
+      outputOf(command).out(`removed ${pkg}\n`);
+    });
+
+  for (const [name, verb] of [
+    ['pin', 'pin an app to the tray menu'],
+    ['unpin', 'unpin an app from the tray menu'],
+  ] as const)
+    app
+      .command(name)
+      .description(verb)
+      .argument('<package>', 'Android package name')
+      .action(async (pkg: string, _options: unknown, command: Command) => {
+        checkedPackage(command, pkg);
+        const state = name === 'pin' ? await store().pin(pkg) : await store().unpin(pkg);
+        outputOf(command).out(`${name === 'pin' ? 'pinned' : 'unpinned'} ${pkg}\n`);
+        if (name === 'pin' && !state.pinned.includes(pkg)) throw new CliExit(EXIT_NEGATIVE);
+      });
+}
+
+/**
+ * Adds the top-level `--launch PKG`, `--launch-settings PKG` and `--install FILE…` options
+ * (what desktop entries run): handled directly here, as the app's second instance would. They
+ * act on the instance `$DROIDWAY_INSTANCE` names, else `default`.
+ */
+export function registerLaunchOptions(program: Command): void {
+  program
+    .option('--launch <package>', 'launch an installed Android app')
+    .option('--launch-settings <package>', "open an app's page in Android's settings")
+    .option('--install <file...>', 'install APK files or bundles into the running guest')
+    .allowExcessArguments()
+    .action(
+      async (
+        options: { launch?: string; launchSettings?: string; install?: string[] },
+        command: Command,
+      ) => {
+        // Excess arguments are allowed so that a mistyped command is reported as one.
+        if (command.args.length > 0)
+          command.error(`error: unknown command '${command.args[0]}'`, {
+            code: 'commander.unknownCommand',
+          });
+        // No `--instance` here: a program option would also swallow the subcommands' own.
+        const instance = process.env.DROIDWAY_INSTANCE || 'default';
+        if (options.launch !== undefined) await launchFromCli(command, options.launch, instance);
+        if (options.launchSettings !== undefined)
+          await settingsFromCli(command, options.launchSettings, instance);
+        if (options.install !== undefined && options.install.length > 0) {
+          const install = command.commands
+            .find((c) => c.name() === 'app')
+            ?.commands.find((c) => c.name() === 'install');
+          if (install === undefined) throw new Error('app install is not available');
+          await install.parseAsync([...options.install, '--instance', instance], {
+            from: 'user',
+          });
+        }
+        if (
+          options.launch === undefined &&
+          options.launchSettings === undefined &&
+          options.install === undefined
+        )
+          command.help({ error: true });
+      },
+    );
+}
