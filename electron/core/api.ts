@@ -9,6 +9,26 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDoctor } from './doctor/index.js';
+import { inspectSessionShm } from './inspect/shm-report.js';
+import type { AppsService } from './ui/apps-service.js';
+import { defaultGuestAppsService } from './ui/guest-apps-service.js';
+import { InstallTracker } from './ui/install-tracker.js';
+import { pipelineInstaller } from './ui/pipeline-installer.js';
+import type { ShmReport } from '../shared/shm.js';
+import type { Notice } from '../shared/settings.js';
+import type { ServiceLocations } from './runtime/session-service.js';
+import { openSettings, type SettingsStore } from './settings/settings-store.js';
+import { loadPreset } from './policy/presets.js';
+import {
+  applyPolicy,
+  checkPolicy,
+  diffJson,
+  policyInForce,
+  storedPolicy,
+  verifyPolicy,
+  type PolicyTarget,
+} from './ui/policy-editor.js';
+import { sessionPanel, type SessionPanel } from './ui/session-panel.js';
 import type { DoctorReport } from '../shared/doctor.js';
 import {
   IPC_ARG_VALIDATORS,
@@ -17,6 +37,7 @@ import {
   type AppInfo,
   type IpcArgs,
   type IpcChannel,
+  type IpcEventSink,
   type IpcValue,
 } from '../shared/ipc-contract.js';
 import { err, settle, type Result } from '../shared/result.js';
@@ -30,17 +51,116 @@ export type CoreApi = {
 export interface CoreServices {
   runDoctor: () => Promise<DoctorReport>;
   appInfo: () => AppInfo;
+  /** Catalog, launch, pins and uninstall behind the `apps:*` channels. */
+  apps: AppsService;
+  /** The install queue behind `install:*`. */
+  install: Pick<InstallTracker, 'start' | 'cancel' | 'list'>;
+  /** The session's shared-memory report (`shm:inspect`). */
+  inspectShm: () => Promise<ShmReport>;
+  /** Where main → renderer events go; default nowhere (no window to tell). */
+  emit: IpcEventSink;
+  /**
+   * The user's settings; default `openSettings()` (conf, the user's config folder), opened on
+   * first use so handlers that never touch settings never create the file.
+   */
+  settings?: SettingsStore;
+  /** Where instances live and the demo guest is; default the user's. */
+  locations: ServiceLocations;
+  /** The Session page's operations; default over the real session service. */
+  session?: SessionPanel;
 }
+
+/** Notices kept for pages that open later (`notices:pending`), at most. */
+const MAX_PENDING_NOTICES = 20;
 
 /**
  * Builds the handlers for every channel. `overrides` replaces individual services (unit tests of
  * the dispatch branches); the app and the e2e host pass nothing and get the real ones.
  */
 export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
-  const services: CoreServices = { runDoctor, appInfo: readAppInfo, ...overrides };
+  const services: CoreServices = {
+    runDoctor,
+    appInfo: readAppInfo,
+    apps: overrides.apps ?? defaultGuestAppsService(),
+    install: overrides.install ?? new InstallTracker(pipelineInstaller()),
+    inspectShm: () => inspectSessionShm(),
+    emit: () => undefined,
+    locations: {},
+    ...overrides,
+  };
+  const { apps, install, locations } = services;
+  // Every change of an install reaches the windows; a finished one changes the app list too.
+  if (install instanceof InstallTracker) {
+    install.on('progress', (item) => {
+      services.emit('install:progress', item);
+      if (item.stage === 'done') services.emit('apps:changed', null);
+    });
+  }
+  const notices: Notice[] = [];
+  const notify = (notice: Notice): void => {
+    notices.push(notice);
+    if (notices.length > MAX_PENDING_NOTICES) notices.shift();
+    services.emit('notice', notice);
+  };
+  let opened: SettingsStore | undefined;
+  const openStore = (): SettingsStore => {
+    if (opened === undefined) {
+      opened = services.settings ?? openSettings();
+      if (opened.recovered !== null) notify(opened.recovered);
+    }
+    return opened;
+  };
+  const settings = {
+    get: () => openStore().get(),
+    set: (...args: Parameters<SettingsStore['set']>) => openStore().set(...args),
+  };
+  if (services.settings !== undefined) openStore();
+  const target = (): PolicyTarget => {
+    const { instanceName, image } = settings.get();
+    return { ...locations, instance: instanceName, image };
+  };
+  const session =
+    services.session ??
+    sessionPanel({
+      locations,
+      emit: services.emit,
+      target: () => {
+        const s = settings.get();
+        return { instance: s.instanceName, image: s.image, scale: s.displayScale };
+      },
+    });
   return Object.freeze({
     'app:info': async () => services.appInfo(),
     'doctor:run': async () => services.runDoctor(),
+    'apps:list': () => apps.list(),
+    'apps:launch': async (pkg: string) => (await apps.launch(pkg), null),
+    'apps:pin': async (pkg: string) => (await apps.pin(pkg), null),
+    'apps:unpin': async (pkg: string) => (await apps.unpin(pkg), null),
+    'apps:remove': async (pkg: string) => (await apps.remove(pkg), null),
+    'apps:info': (pkg: string) => apps.info(pkg),
+    'install:start': async (paths: string[]) => install.start(paths),
+    'install:cancel': async (id: string) => install.cancel(id),
+    'install:list': async () => install.list(),
+    'shm:inspect': () => services.inspectShm(),
+    'session:status': () => session.status(),
+    'session:start': () => session.start(),
+    'session:stop': () => session.stop(),
+    'session:freeze': () => session.freeze(),
+    'session:unfreeze': () => session.unfreeze(),
+    'settings:get': async () => settings.get(),
+    'settings:set': async (key, value) => {
+      const all = settings.set(key, value);
+      services.emit('settings:changed', all);
+      return all;
+    },
+    'notices:pending': async () => (openStore(), [...notices]),
+    'policy:preset': async (name: string) =>
+      JSON.parse(JSON.stringify(loadPreset(name))) as unknown,
+    'policy:current': () => policyInForce(target()),
+    'policy:validate': async (doc: unknown) => checkPolicy(doc),
+    'policy:diff': async (doc: unknown) => diffJson((await storedPolicy(target())).policy, doc),
+    'policy:apply': (doc: unknown) => applyPolicy(target(), doc),
+    'policy:verify': () => verifyPolicy(target()),
   });
 }
 

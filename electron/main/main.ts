@@ -1,13 +1,35 @@
 /**
  * Electron main entry (`out/electron/main/main.js`, started by `npm start`): one instance per
- * user, one window, the IPC contract served by the core services. Everything Electron-specific
- * stays in `electron/main/`; the work happens in `electron/core/`.
+ * user, one window, a tray, the IPC contract served by the core services. Everything
+ * Electron-specific stays in `electron/main/`; the work happens in `electron/core/`.
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, Menu, session, type BrowserWindow } from 'electron';
-import { createCoreApi } from '../core/api.js';
+import { app, Menu, nativeTheme, session, type BrowserWindow } from 'electron';
+import ElectronStore from 'electron-store';
+import { findRunningGuest, lxcGuestExecutor } from '../core/android/guest-exec.js';
+import { createCoreApi, type CoreApi } from '../core/api.js';
+import { AppCatalog } from '../core/apps/catalog.js';
+import {
+  installDroidwayIntegration,
+  resolveLauncherCommand,
+  xdgDirs,
+} from '../core/apps/desktop-entry.js';
+import type { TrayAction, TrayModelInput } from '../core/apps/tray-model.js';
+import { openSettings, type BackendFactory } from '../core/settings/settings-store.js';
+import type { InstallItem } from '../shared/apps.js';
+import type { IpcEventSink } from '../shared/ipc-contract.js';
+import type { Settings } from '../shared/settings.js';
 import { registerIpcHandlers } from './ipc.js';
+import { createEventSender } from './ipc-events.js';
+import { notifyInstallResult } from './notifications.js';
+import {
+  claimSingleInstance,
+  dispatchLaunchRequests,
+  firstInstanceRequests,
+  type LaunchRequestHandlers,
+} from './single-instance.js';
+import { createTray, type DroidwayTray } from './tray.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
 const appRoot = app.getAppPath();
@@ -18,6 +40,12 @@ const files = {
 };
 const trustedIds = new Set<number>();
 let mainWindow: BrowserWindow | null = null;
+let api: CoreApi | null = null;
+let tray: DroidwayTray | null = null;
+/** Keeps the desktop entries and hicolor icons of the guest's apps in step with the guest. */
+let catalog: AppCatalog | null = null;
+let closeBehaviour: Settings['closeBehaviour'] = 'tray';
+const trayState: TrayModelInput = { session: 'stopped', pinned: [], recents: [], apps: [] };
 
 function showMainWindow(): void {
   if (mainWindow === null || mainWindow.isDestroyed()) {
@@ -31,6 +59,68 @@ function showMainWindow(): void {
   mainWindow.focus();
 }
 
+/** Runs a core call from main (tray, second instance); a failure goes to the log. */
+function run(what: string, call: () => Promise<unknown>): void {
+  call().catch((error: unknown) => {
+    trayState.error = error instanceof Error ? error.message : String(error);
+    tray?.update(trayState);
+    console.error(`droidway: ${what}: ${trayState.error}`);
+  });
+}
+
+function onTrayAction(action: TrayAction): void {
+  const core = api;
+  if (core === null) return;
+  switch (action.kind) {
+    case 'show-window':
+      return showMainWindow();
+    case 'start-session':
+      return run('start', () => core['session:start']());
+    case 'stop-session':
+      return run('stop', () => core['session:stop']());
+    case 'unfreeze-session':
+      return run('unfreeze', () => core['session:unfreeze']());
+    case 'launch':
+      return run(`launch ${action.packageName}`, () => core['apps:launch'](action.packageName));
+    case 'quit':
+      return app.quit();
+  }
+}
+
+/** Re-reads the catalog for the tray's pins and labels. */
+function refreshTrayApps(): void {
+  const core = api;
+  if (core === null) return;
+  run('list apps', async () => {
+    const listing = await core['apps:list']();
+    trayState.apps = listing.apps;
+    trayState.pinned = listing.apps.filter((a) => a.pinned).map((a) => a.packageName);
+    tray?.update(trayState);
+  });
+}
+
+/** Re-reads the guest's apps and writes or removes their desktop entries and icons. */
+function syncDesktopEntries(): void {
+  const current = catalog;
+  if (current === null) return;
+  run('sync desktop entries', () => current.refresh());
+}
+
+const launchHandlers: LaunchRequestHandlers = {
+  showWindow: showMainWindow,
+  launch: (pkg) => run(`launch ${pkg}`, async () => api?.['apps:launch'](pkg)),
+  // The per-app settings view does not exist yet: show the window.
+  openSettings: () => showMainWindow(),
+  install: (paths) => run('install', async () => api?.['install:start'](paths)),
+  problems: (problems) => console.warn(`droidway: ${problems.join('; ')}`),
+};
+
+function applySettings(settings: Settings): void {
+  nativeTheme.themeSource = settings.theme;
+  closeBehaviour = settings.closeBehaviour;
+  if (app.isPackaged) app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   // The renderer needs no device, notification or clipboard permission; refuse every request.
@@ -39,23 +129,80 @@ async function start(): Promise<void> {
   );
   session.defaultSession.setPermissionCheckHandler(() => false);
   Menu.setApplicationMenu(null);
+  // electron-store and conf read the same file with the same schema (settings-store.ts).
+  const electronStore: BackendFactory = (options) =>
+    new ElectronStore<Record<string, unknown>>(
+      options as unknown as ConstructorParameters<typeof ElectronStore>[0],
+    );
+  const settings = openSettings({ cwd: app.getPath('userData'), backend: electronStore });
+  applySettings(settings.get());
+  const sendEvent = createEventSender(trustedIds);
+  const emit: IpcEventSink = (event, payload) => {
+    if (event === 'settings:changed') applySettings(payload as Settings);
+    if (event === 'session:changed') {
+      trayState.session = (payload as { state: TrayModelInput['session'] }).state;
+      if (trayState.session === 'running') syncDesktopEntries();
+      trayState.error = null;
+      tray?.update(trayState);
+    }
+    if (event === 'apps:changed') {
+      refreshTrayApps();
+      syncDesktopEntries();
+    }
+    if (event === 'install:progress') {
+      const item = payload as InstallItem;
+      // Only outcomes the user did not just watch happen need a desktop notification.
+      if ((item.stage === 'done' || item.stage === 'failed') && !mainWindow?.isFocused()) {
+        notifyInstallResult(
+          {
+            name: item.packageName ?? item.fileName,
+            ok: item.stage === 'done',
+            ...(item.message !== null ? { message: item.message } : {}),
+          },
+          showMainWindow,
+        );
+      }
+    }
+    sendEvent(event, payload);
+  };
+  api = createCoreApi({ settings, emit });
+  const dirs = xdgDirs();
+  const launcher = resolveLauncherCommand({ packaged: app.isPackaged });
+  catalog = new AppCatalog({
+    exec: async () => lxcGuestExecutor(await findRunningGuest({})),
+    cacheDir: join(app.getPath('userData'), 'catalog'),
+    desktop: { dirs, launcher },
+  });
+  // The app's own entry makes `.apk` files offer "Install with Droidway".
+  run('desktop integration', () => installDroidwayIntegration(dirs, { launcher }));
   registerIpcHandlers({
-    api: createCoreApi(),
+    api,
     senders: { allowedWebContentsIds: trustedIds, pageUrl: pathToFileURL(files.pageFile).href },
   });
-  showMainWindow();
+  try {
+    tray = createTray(files.iconPath, trayState, onTrayAction);
+  } catch (error) {
+    // A desktop without a status notifier: the app works without the tray.
+    console.warn(`droidway: no tray: ${String(error)}`);
+  }
+  run('session status', async () => {
+    const status = await api?.['session:status']();
+    if (status !== undefined)
+      emit('session:changed', { instance: status.instance, state: status.state });
+  });
+  dispatchLaunchRequests(firstInstanceRequests(), launchHandlers);
 }
 
-// A second launch (desktop icon, `droidway --launch <pkg>` later) focuses the first instance.
-if (!app.requestSingleInstanceLock()) {
+// A second launch (desktop icon, `droidway --launch <pkg>`) hands its argv to the first instance.
+if (!claimSingleInstance(launchHandlers)) {
   app.quit();
 } else {
   app.enableSandbox();
-  app.on('second-instance', () => {
-    if (app.isReady()) showMainWindow();
-  });
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
-  app.on('window-all-closed', () => app.quit());
+  app.on('window-all-closed', () => {
+    // With a tray and "close to tray", the app (and its session) keeps running.
+    if (tray === null || closeBehaviour === 'quit') app.quit();
+  });
   start().catch((error: unknown) => {
     console.error(
       `droidway: startup failed: ${error instanceof Error ? error.stack : String(error)}`,

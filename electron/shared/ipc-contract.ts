@@ -6,9 +6,27 @@
  *
  * Every call resolves to a `Result`: the value, or `{ code, message }`.
  */
+import type { AppDetails, AppsListing, InstallItem } from './apps.js';
 import type { DoctorReport } from './doctor.js';
 import type { Result } from './result.js';
-import { expectArgs } from './validate.js';
+import type { ShmReport } from './shm.js';
+import type {
+  PolicyChange,
+  PolicyCheck,
+  PolicyInForce,
+  PolicyVerifyResult,
+} from './policy-view.js';
+import type { SessionView } from './session-view.js';
+import { SETTING_KEYS, type Notice, type SettingKey, type Settings } from './settings.js';
+import {
+  ValidationError,
+  expectArgs,
+  expectJsonValue,
+  expectOneOf,
+  expectPackageName,
+  expectString,
+  MAX_IPC_STRING_LENGTH,
+} from './validate.js';
 
 /** What `app:info` reports about the running application. */
 export interface AppInfo {
@@ -26,7 +44,91 @@ export interface IpcContract {
   'app:info': { args: []; result: AppInfo };
   /** Runs every host check and returns the report (a few seconds at most). */
   'doctor:run': { args: []; result: DoctorReport };
+  /** The installed apps of the session, with labels and icons. */
+  'apps:list': { args: []; result: AppsListing };
+  /** Starts an app's launcher activity (starting the session first when it is stopped). */
+  'apps:launch': { args: [packageName: string]; result: null };
+  /** Pins an app to the tray menu. */
+  'apps:pin': { args: [packageName: string]; result: null };
+  /** Unpins an app from the tray menu. */
+  'apps:unpin': { args: [packageName: string]; result: null };
+  /** Uninstalls an app from the guest and removes its desktop entry. */
+  'apps:remove': { args: [packageName: string]; result: null };
+  /** Version, permissions and signer of an installed app. */
+  'apps:info': { args: [packageName: string]; result: AppDetails };
+  /** Queues files for install; each gets an item, refused at once when it is not an APK. */
+  'install:start': { args: [paths: string[]]; result: InstallItem[] };
+  /** Cancels a queued or running install; false when it had already finished. */
+  'install:cancel': { args: [id: string]; result: boolean };
+  /** Every item of the install queue, newest last. */
+  'install:list': { args: []; result: InstallItem[] };
+  /** The shared-memory regions of the session's processes and the bridge's counters. */
+  'shm:inspect': { args: []; result: ShmReport };
+  /** The managed instance's state, image, policy, resource use and console log tail. */
+  'session:status': { args: []; result: SessionView };
+  /** Starts the session with the instance's policy; resolves once the guest's init runs. */
+  'session:start': { args: []; result: SessionView };
+  /** Stops the session and waits until its host has cleaned up. */
+  'session:stop': { args: []; result: SessionView };
+  /** Freezes every process of the session (cgroup freezer). */
+  'session:freeze': { args: []; result: SessionView };
+  /** Thaws a frozen session. */
+  'session:unfreeze': { args: []; result: SessionView };
+  /** Every setting with its value. */
+  'settings:get': { args: []; result: Settings };
+  /** Sets one setting (checked against the settings schema); resolves with all settings. */
+  'settings:set': { args: [key: SettingKey, value: unknown]; result: Settings };
+  /** Notices raised before the page subscribed (e.g. a settings file that was reset). */
+  'notices:pending': { args: []; result: Notice[] };
+  /** A preset policy document by name (`android`, `strict`). */
+  'policy:preset': { args: [name: string]; result: unknown };
+  /** The instance's stored policy (used at its next start) and whether a restart would apply it. */
+  'policy:current': { args: []; result: PolicyInForce };
+  /** Checks a policy document with the core's schema and rules; field errors by JSON Pointer. */
+  'policy:validate': { args: [policy: unknown]; result: PolicyCheck };
+  /** What changes from the stored policy to `policy`, value by value. */
+  'policy:diff': { args: [policy: unknown]; result: PolicyChange[] };
+  /** Stores `policy` as the instance's policy (refused with field errors when invalid). */
+  'policy:apply': { args: [policy: unknown]; result: PolicyInForce };
+  /** Runs the isolation probe in the running session: each check, expected, seen, pass. */
+  'policy:verify': { args: []; result: PolicyVerifyResult };
 }
+
+/**
+ * Events main pushes to every app window: small invalidations (re-query with a channel) or a
+ * payload that is cheap to send whole.
+ */
+export interface IpcEvents {
+  /** The session changed state. */
+  'session:changed': { instance: string; state: SessionView['state'] };
+  /** The installed apps changed; re-query `apps:list`. */
+  'apps:changed': null;
+  /** An install item changed (queued, progressing, done, failed). */
+  'install:progress': InstallItem;
+  /** Settings changed (from any window, or the tray). */
+  'settings:changed': Settings;
+  /** Something the user should know. */
+  notice: Notice;
+}
+
+/** An event name. */
+export type IpcEvent = keyof IpcEvents;
+/** The payload of event `E`. */
+export type IpcEventPayload<E extends IpcEvent> = IpcEvents[E];
+/** Sends one event to every app window (main), or to every page (the e2e host). */
+export type IpcEventSink = <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>) => void;
+
+/** Every event name; the preload refuses to subscribe to anything else. */
+export const IPC_EVENTS: readonly IpcEvent[] = Object.freeze([
+  'session:changed',
+  'apps:changed',
+  'install:progress',
+  'settings:changed',
+  'notice',
+] as const satisfies readonly IpcEvent[]);
+
+/** Limits of a policy document received over IPC (a policy is a few hundred values). */
+export const POLICY_JSON_LIMITS = Object.freeze({ maxDepth: 12, maxNodes: 20_000 });
 
 /** A channel name of the contract. */
 export type IpcChannel = keyof IpcContract;
@@ -50,7 +152,99 @@ export const IPC_ARG_VALIDATORS: { readonly [C in IpcChannel]: (args: unknown) =
       expectArgs(args, 0);
       return [];
     },
+    'apps:list': noArgs,
+    'apps:launch': onePackage,
+    'apps:pin': onePackage,
+    'apps:unpin': onePackage,
+    'apps:remove': onePackage,
+    'apps:info': onePackage,
+    'install:start': (args: unknown): [string[]] => {
+      const [paths] = expectArgs(args, 1);
+      return [expectPathList(paths, 'paths')];
+    },
+    'install:cancel': (args: unknown): [string] => {
+      const [id] = expectArgs(args, 1);
+      return [
+        expectString(id, 'id', {
+          minLength: 1,
+          maxLength: 64,
+          pattern: /^[a-z0-9-]+$/,
+          patternName: 'an install id',
+        }),
+      ];
+    },
+    'install:list': noArgs,
+    'shm:inspect': noArgs,
+    'session:status': noArgs,
+    'session:start': noArgs,
+    'session:stop': noArgs,
+    'session:freeze': noArgs,
+    'session:unfreeze': noArgs,
+    'settings:get': noArgs,
+    'settings:set': (args: unknown): [SettingKey, unknown] => {
+      const [key, value] = expectArgs(args, 2);
+      const name = expectOneOf(key, 'key', SETTING_KEYS);
+      // Every setting is a scalar; the core checks it against the schema.
+      if (!['string', 'number', 'boolean'].includes(typeof value)) {
+        throw new ValidationError('value must be a string, number or boolean');
+      }
+      if (typeof value === 'string') {
+        expectString(value, 'value', { maxLength: MAX_IPC_STRING_LENGTH });
+      }
+      return [name, value];
+    },
+    'notices:pending': noArgs,
+    'policy:preset': (args: unknown): [string] => {
+      const [name] = expectArgs(args, 1);
+      return [
+        expectString(name, 'name', {
+          minLength: 1,
+          maxLength: 32,
+          pattern: /^[a-z0-9-]+$/,
+          patternName: 'a preset name',
+        }),
+      ];
+    },
+    'policy:current': noArgs,
+    'policy:validate': onePolicy,
+    'policy:diff': onePolicy,
+    'policy:apply': onePolicy,
+    'policy:verify': noArgs,
   });
+
+function onePolicy(args: unknown): [unknown] {
+  const [policy] = expectArgs(args, 1);
+  return [expectJsonValue(policy, 'policy', POLICY_JSON_LIMITS)];
+}
+
+function noArgs(args: unknown): [] {
+  expectArgs(args, 0);
+  return [];
+}
+
+function onePackage(args: unknown): [string] {
+  const [name] = expectArgs(args, 1);
+  return [expectPackageName(name, 'packageName')];
+}
+
+/** Files dropped at once, at most. */
+export const MAX_INSTALL_PATHS = 64;
+
+/** A list of 1–64 absolute paths, each a checked string. */
+function expectPathList(value: unknown, name: string): string[] {
+  if (!Array.isArray(value)) throw new ValidationError(`${name} must be an array`);
+  if (value.length < 1 || value.length > MAX_INSTALL_PATHS) {
+    throw new ValidationError(`${name} must hold 1 to ${MAX_INSTALL_PATHS} paths`);
+  }
+  return value.map((entry: unknown, i) =>
+    expectString(entry, `${name}[${i}]`, {
+      minLength: 2,
+      maxLength: MAX_IPC_STRING_LENGTH,
+      pattern: /^\//,
+      patternName: 'an absolute path',
+    }),
+  );
+}
 
 /** Every channel of the contract. */
 export const IPC_CHANNELS: readonly IpcChannel[] = Object.freeze(
@@ -77,6 +271,80 @@ export interface DroidwayApi {
   readonly doctor: {
     /** `doctor:run` */
     run(): Promise<Result<DoctorReport>>;
+  };
+  readonly apps: {
+    /** `apps:list` */
+    list(): Promise<Result<AppsListing>>;
+    /** `apps:launch` */
+    launch(packageName: string): Promise<Result<null>>;
+    /** `apps:pin` */
+    pin(packageName: string): Promise<Result<null>>;
+    /** `apps:unpin` */
+    unpin(packageName: string): Promise<Result<null>>;
+    /** `apps:remove` */
+    remove(packageName: string): Promise<Result<null>>;
+    /** `apps:info` */
+    info(packageName: string): Promise<Result<AppDetails>>;
+  };
+  readonly install: {
+    /** `install:start` */
+    start(paths: string[]): Promise<Result<InstallItem[]>>;
+    /** `install:cancel` */
+    cancel(id: string): Promise<Result<boolean>>;
+    /** `install:list` */
+    list(): Promise<Result<InstallItem[]>>;
+  };
+  readonly shm: {
+    /** `shm:inspect` */
+    inspect(): Promise<Result<ShmReport>>;
+  };
+  readonly session: {
+    /** `session:status` */
+    status(): Promise<Result<SessionView>>;
+    /** `session:start` */
+    start(): Promise<Result<SessionView>>;
+    /** `session:stop` */
+    stop(): Promise<Result<SessionView>>;
+    /** `session:freeze` */
+    freeze(): Promise<Result<SessionView>>;
+    /** `session:unfreeze` */
+    unfreeze(): Promise<Result<SessionView>>;
+  };
+  readonly settings: {
+    /** `settings:get` */
+    get(): Promise<Result<Settings>>;
+    /** `settings:set` */
+    set<K extends SettingKey>(key: K, value: Settings[K]): Promise<Result<Settings>>;
+  };
+  readonly notices: {
+    /** `notices:pending` */
+    pending(): Promise<Result<Notice[]>>;
+  };
+  readonly policy: {
+    /** `policy:preset` */
+    preset(name: string): Promise<Result<unknown>>;
+    /** `policy:current` */
+    current(): Promise<Result<PolicyInForce>>;
+    /** `policy:validate` */
+    validate(policy: unknown): Promise<Result<PolicyCheck>>;
+    /** `policy:diff` */
+    diff(policy: unknown): Promise<Result<PolicyChange[]>>;
+    /** `policy:apply` */
+    apply(policy: unknown): Promise<Result<PolicyInForce>>;
+    /** `policy:verify` */
+    verify(): Promise<Result<PolicyVerifyResult>>;
+  };
+  /**
+   * Subscribes to a main → renderer event; returns the function that unsubscribes. An unknown
+   * event name throws.
+   */
+  on<E extends IpcEvent>(event: E, listener: (payload: IpcEventPayload<E>) => void): () => void;
+  readonly files: {
+    /**
+     * The path of a dropped or picked `File` (Electron's `webUtils.getPathForFile`); `''` when
+     * it has none (a file made in the page).
+     */
+    pathFor(file: File): string;
   };
 }
 

@@ -157,3 +157,57 @@ export function expectPackageName(value: unknown, name: string): string {
     patternName: 'an Android package name (like com.example.app)',
   });
 }
+
+/** Limits of `expectJsonValue`. */
+export interface JsonLimits {
+  /** Deepest nesting of arrays and objects. */
+  maxDepth: number;
+  /** Most values (every object, array and scalar counts one). */
+  maxNodes: number;
+}
+
+/**
+ * Checks that `value` is plain JSON data within `limits` — objects (plain), arrays, finite
+ * numbers, strings of at most `MAX_IPC_STRING_LENGTH`, booleans and null — and returns it. For
+ * documents (a policy) whose meaning the core checks afterwards.
+ */
+export function expectJsonValue(value: unknown, name: string, limits: JsonLimits): unknown {
+  let nodes = 0;
+  const walk = (v: unknown, depth: number, where: string): void => {
+    if (++nodes > limits.maxNodes) {
+      throw new ValidationError(`${name} holds more than ${limits.maxNodes} values`);
+    }
+    if (v === null || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new ValidationError(`${where} must be a finite number`);
+      return;
+    }
+    if (typeof v === 'string') {
+      if (v.length > MAX_IPC_STRING_LENGTH) {
+        throw new ValidationError(`${where} is longer than ${MAX_IPC_STRING_LENGTH} characters`);
+      }
+      return;
+    }
+    if (depth >= limits.maxDepth) {
+      throw new ValidationError(`${name} is nested deeper than ${limits.maxDepth} levels`);
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item: unknown, i) => walk(item, depth + 1, `${where}[${i}]`));
+      return;
+    }
+    if (typeof v === 'object') {
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new ValidationError(`${where} must be a plain object`);
+      }
+      for (const [key, inner] of Object.entries(v)) {
+        if (key.length > 256) throw new ValidationError(`${where} has an overlong key`);
+        walk(inner, depth + 1, `${where}.${key}`);
+      }
+      return;
+    }
+    throw new ValidationError(`${where} must be JSON data, got ${describe(v)}`);
+  };
+  walk(value, 0, name);
+  return value;
+}

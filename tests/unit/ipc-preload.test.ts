@@ -5,6 +5,8 @@ import { transpilePreload } from '../e2e/preload-script.js';
 
 interface Loaded {
   exposed: Map<string, unknown>;
+  /** Listeners the preload registered with `ipcRenderer.on`, by channel. */
+  listeners: Map<string, Set<(event: unknown, payload: unknown) => void>>;
   invoked: Array<{ channel: string; args: unknown[] }>;
   required: string[];
 }
@@ -14,7 +16,7 @@ interface Loaded {
  * `answer` decides what `ipcRenderer.invoke` resolves or rejects with.
  */
 async function loadPreload(answer: (channel: string) => Promise<unknown>): Promise<Loaded> {
-  const loaded: Loaded = { exposed: new Map(), invoked: [], required: [] };
+  const loaded: Loaded = { exposed: new Map(), listeners: new Map(), invoked: [], required: [] };
   const electron = {
     contextBridge: {
       exposeInMainWorld: (key: string, api: unknown) => loaded.exposed.set(key, api),
@@ -23,6 +25,13 @@ async function loadPreload(answer: (channel: string) => Promise<unknown>): Promi
       invoke: (channel: string, ...args: unknown[]) => {
         loaded.invoked.push({ channel, args });
         return answer(channel);
+      },
+      on: (channel: string, listener: (event: unknown, payload: unknown) => void) => {
+        if (!loaded.listeners.has(channel)) loaded.listeners.set(channel, new Set());
+        loaded.listeners.get(channel)?.add(listener);
+      },
+      removeListener: (channel: string, listener: (event: unknown, payload: unknown) => void) => {
+        loaded.listeners.get(channel)?.delete(listener);
       },
     },
   };
@@ -39,6 +48,9 @@ async function loadPreload(answer: (channel: string) => Promise<unknown>): Promi
 interface ExposedApi {
   app: { info(): Promise<unknown> };
   doctor: { run(): Promise<unknown> };
+  settings: { set(key: string, value: unknown): Promise<unknown> };
+  policy: { validate(doc: unknown): Promise<unknown> };
+  on(event: string, listener: (payload: unknown) => void): () => void;
 }
 
 describe('preload', () => {
@@ -51,12 +63,28 @@ describe('preload', () => {
   it('maps each capability to its contract channel, with no extra arguments', async () => {
     const loaded = await loadPreload(async (channel) => ({ ok: true, value: channel }));
     const api = loaded.exposed.get('droidway') as ExposedApi;
-    expect(Object.keys(api).sort()).toEqual(['app', 'doctor']);
+    expect(Object.keys(api).sort()).toEqual([
+      'app',
+      'apps',
+      'doctor',
+      'files',
+      'install',
+      'notices',
+      'on',
+      'policy',
+      'session',
+      'settings',
+      'shm',
+    ]);
     expect(await api.app.info()).toEqual({ ok: true, value: 'app:info' });
     expect(await api.doctor.run()).toEqual({ ok: true, value: 'doctor:run' });
+    expect(await api.settings.set('theme', 'dark')).toEqual({ ok: true, value: 'settings:set' });
+    expect(await api.policy.validate({ a: 1 })).toEqual({ ok: true, value: 'policy:validate' });
     expect(loaded.invoked).toEqual([
       { channel: 'app:info', args: [] },
       { channel: 'doctor:run', args: [] },
+      { channel: 'settings:set', args: ['theme', 'dark'] },
+      { channel: 'policy:validate', args: [{ a: 1 }] },
     ]);
     for (const { channel } of loaded.invoked) expect(IPC_CHANNELS).toContain(channel);
   });
@@ -70,5 +98,28 @@ describe('preload', () => {
       ok: false,
       error: { code: 'IPC_FAILED', message: "No handler registered for 'doctor:run'" },
     });
+  });
+
+  it('on() delivers only the payload of contract events and unsubscribes', async () => {
+    const loaded = await loadPreload(async () => ({ ok: true, value: null }));
+    const api = loaded.exposed.get('droidway') as ExposedApi;
+    const seen: unknown[] = [];
+    const off = api.on('session:changed', (payload) => seen.push(payload));
+    const listeners = loaded.listeners.get('session:changed');
+    expect(listeners?.size).toBe(1);
+    for (const listener of listeners ?? []) {
+      listener(
+        { sender: 'the IPC event stays in the preload' },
+        { instance: 'x', state: 'running' },
+      );
+    }
+    expect(seen).toEqual([{ instance: 'x', state: 'running' }]);
+    off();
+    expect(listeners?.size).toBe(0);
+    for (const bad of ['shell:exec', 'toString', 7]) {
+      expect(() => api.on(bad as string, () => undefined)).toThrow(/unknown event/);
+    }
+    expect(() => api.on('notice', 'not a function' as never)).toThrow(/listener/);
+    expect([...loaded.listeners.keys()]).toEqual(['session:changed']);
   });
 });

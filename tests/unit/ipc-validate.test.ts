@@ -5,6 +5,7 @@ import type { DoctorReport } from '../../electron/shared/doctor.js';
 import {
   IPC_ARG_VALIDATORS,
   IPC_CHANNELS,
+  IPC_EVENTS,
   isIpcChannel,
 } from '../../electron/shared/ipc-contract.js';
 import { isResult, toResultError } from '../../electron/shared/result.js';
@@ -14,6 +15,7 @@ import {
   expectArgs,
   expectBoolean,
   expectInteger,
+  expectJsonValue,
   expectOneOf,
   expectPackageName,
   expectPlainObject,
@@ -166,7 +168,10 @@ describe('validators', () => {
 
 describe('the contract', () => {
   it('has a validator for every channel, and every channel is namespace:verb', () => {
-    expect([...IPC_CHANNELS].sort()).toEqual(['app:info', 'doctor:run']);
+    expect(IPC_CHANNELS).toEqual(
+      expect.arrayContaining(['app:info', 'doctor:run', 'settings:set', 'policy:apply']),
+    );
+    expect(new Set(IPC_CHANNELS).size).toBe(IPC_CHANNELS.length);
     for (const channel of IPC_CHANNELS) {
       expect(channel).toMatch(/^[a-z]+:[a-z][a-zA-Z]*$/);
       expect(typeof IPC_ARG_VALIDATORS[channel]).toBe('function');
@@ -334,5 +339,65 @@ describe('checkIpcSender', () => {
     expect(checkIpcSender(good, { ...policy, pageUrl: 'http://localhost/' })?.message).toBe(
       'IPC refused: the app page URL is not a file: URL',
     );
+  });
+});
+
+describe('session, settings and policy channels', () => {
+  it('settings:set takes a known key and one scalar, nothing else', () => {
+    const v = IPC_ARG_VALIDATORS['settings:set'];
+    expect(v(['theme', 'dark'])).toEqual(['theme', 'dark']);
+    expect(v(['displayScale', 1.5])).toEqual(['displayScale', 1.5]);
+    expect(rejection(() => v(['__proto__', 'x']))).toMatch(/key must be one of/);
+    expect(rejection(() => v(['theme']))).toMatch(/expected 2/);
+    expect(rejection(() => v(['theme', { toString: 1 }]))).toMatch(/string, number or boolean/);
+    expect(rejection(() => v(['theme', null]))).toMatch(/string, number or boolean/);
+    expect(rejection(() => v(['image', 'x'.repeat(MAX_IPC_STRING_LENGTH + 1)]))).toMatch(
+      /too long/,
+    );
+  });
+
+  it('policy channels take one plain JSON document within limits', () => {
+    const v = IPC_ARG_VALIDATORS['policy:validate'];
+    expect(v([{ limits: { pidsMax: 100 } }])).toEqual([{ limits: { pidsMax: 100 } }]);
+    expect(rejection(() => v([]))).toMatch(/expected 1/);
+    expect(rejection(() => v([{ a: Number.NaN }]))).toMatch(/finite/);
+    expect(rejection(() => v([{ a: new Date() }]))).toMatch(/plain object/);
+    expect(rejection(() => v([{ a: 'x'.repeat(MAX_IPC_STRING_LENGTH + 1) }]))).toMatch(/longer/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    expect(rejection(() => v([deep]))).toMatch(/nested deeper/);
+    expect(rejection(() => v([new Array(30_000).fill(0)]))).toMatch(/more than/);
+    expect(rejection(() => expectJsonValue(() => 1, 'doc', { maxDepth: 2, maxNodes: 5 }))).toMatch(
+      /JSON data/,
+    );
+  });
+
+  it('policy:preset takes a short preset-like name only', () => {
+    const v = IPC_ARG_VALIDATORS['policy:preset'];
+    expect(v(['strict'])).toEqual(['strict']);
+    expect(rejection(() => v(['../../etc/passwd']))).toMatch(/preset name/);
+    expect(rejection(() => v([7]))).toMatch(/string/);
+  });
+
+  it('session channels take no arguments', () => {
+    for (const channel of [
+      'session:status',
+      'session:start',
+      'session:stop',
+      'session:freeze',
+      'session:unfreeze',
+      'policy:current',
+      'policy:verify',
+      'settings:get',
+      'notices:pending',
+    ] as const) {
+      expect(IPC_ARG_VALIDATORS[channel]([])).toEqual([]);
+      expect(rejection(() => IPC_ARG_VALIDATORS[channel](['extra']))).toMatch(/expected 0/);
+    }
+  });
+
+  it('lists every event once, namespaced or `notice`', () => {
+    expect(new Set(IPC_EVENTS).size).toBe(IPC_EVENTS.length);
+    for (const event of IPC_EVENTS) expect(event).toMatch(/^([a-z]+:[a-z]+|notice)$/);
   });
 });

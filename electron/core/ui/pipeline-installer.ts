@@ -1,0 +1,71 @@
+/**
+ * The window's installer: each file through the install pipeline (`installFile`) into the
+ * instance's running guest, with the pipeline's progress mapped onto the queue's stages and its
+ * typed errors onto plain words plus Android's verdict.
+ */
+import path from 'node:path';
+import { findRunningGuest, lxcGuestExecutor } from '../android/guest-exec.js';
+import { installFile, type InstallOptions } from '../install/install-pipeline.js';
+import { sessionPaths, type SessionRef } from '../runtime/session-service.js';
+import type { Installer } from './install-tracker.js';
+
+/** Folder (under the instance's data folder) of the installs' private staging folders. */
+const STAGING_DIR_NAME = 'install-staging';
+
+/** Options of `pipelineInstaller`. */
+export interface PipelineInstallerOptions extends SessionRef {
+  /** Overrides of the pipeline's options (tests: a fake `readApk`, a staging root). */
+  pipeline?: Partial<Omit<InstallOptions, 'signal' | 'onProgress' | 'id'>>;
+}
+
+/**
+ * An `Installer` for `InstallTracker` that installs into the instance's running session. The
+ * guest is looked up for each file, so files dropped before a session started install once it
+ * runs (or fail with "no session is running").
+ */
+export function pipelineInstaller(options: PipelineInstallerOptions = {}): Installer {
+  return async (file, context) => {
+    const guest = await findRunningGuest(options);
+    try {
+      const result = await installFile(file, {
+        exec: lxcGuestExecutor(guest),
+        stagingRoot: path.join(sessionPaths(options.instance, options).dataDir, STAGING_DIR_NAME),
+        ...options.pipeline,
+        signal: context.signal,
+        onProgress: (event) => {
+          if (
+            event.stage === 'copying' ||
+            event.stage === 'checking' ||
+            event.stage === 'installing'
+          )
+            context.progress(event.stage, event.bytes, event.totalBytes);
+        },
+      });
+      const version = result.versionName ?? `version code ${result.versionCode}`;
+      return {
+        packageName: result.packageName,
+        message: `Installed ${result.packageName} ${version}.`,
+        verdict: 'Success',
+      };
+    } catch (error) {
+      const e = error as { code?: unknown; message?: unknown; guestDetail?: unknown };
+      const code = typeof e.code === 'string' ? e.code : 'INSTALL_FAILED';
+      const message = typeof e.message === 'string' ? e.message : String(error);
+      const fromAndroid = /^INSTALL_(FAILED|PARSE_FAILED)_|^DELETE_FAILED_/.test(code);
+      throw Object.assign(new Error(sentence(message)), {
+        code,
+        verdict: fromAndroid
+          ? `Failure [${code}${typeof e.guestDetail === 'string' && e.guestDetail !== '' ? `: ${e.guestDetail}` : ''}]`
+          : null,
+      });
+    }
+  };
+}
+
+/** `the file is not an APK` → `The file is not an APK.` */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === '') return 'The install failed.';
+  const capital = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
