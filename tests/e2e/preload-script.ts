@@ -27,6 +27,11 @@ export async function transpilePreload(): Promise<string> {
  *   Electron's bridge gives the page;
  * - `ipcRenderer.invoke(channel, ...args)` → `window[invokeBinding](channel, args)`, a function
  *   the host exposes (`page.exposeFunction`), which answers as main's IPC handler would;
+ * - `ipcRenderer.on`/`removeListener` → listeners the host calls through
+ *   `window.__droidwayEmitEvent(event, payload)` (`page.evaluate`), as main's `webContents.send`;
+ * - `webUtils.getPathForFile(file)` → the path a test registered for the file's name in
+ *   `window.__droidwayTestFilePaths` (a page made the `File`, so it has no path of its own);
+ *   `''` for any other file, as Electron answers for a file that did not come from the disk;
  * - `require` of anything but `'electron'` throws, as in a sandboxed preload.
  */
 export async function preloadInitScript(invokeBinding: string): Promise<string> {
@@ -40,6 +45,12 @@ export async function preloadInitScript(invokeBinding: string): Promise<string> 
     return value;
   };
   const invoke = window[${JSON.stringify(invokeBinding)}];
+  const listeners = new Map();
+  Object.defineProperty(window, '__droidwayEmitEvent', {
+    value: (event, payload) => {
+      for (const listener of [...(listeners.get(event) ?? [])]) listener({}, payload);
+    },
+  });
   const electron = Object.freeze({
     contextBridge: {
       exposeInMainWorld(key, api) {
@@ -49,6 +60,19 @@ export async function preloadInitScript(invokeBinding: string): Promise<string> 
     ipcRenderer: {
       invoke(channel, ...args) {
         return invoke(channel, args);
+      },
+      on(channel, listener) {
+        if (!listeners.has(channel)) listeners.set(channel, new Set());
+        listeners.get(channel).add(listener);
+      },
+      removeListener(channel, listener) {
+        listeners.get(channel)?.delete(listener);
+      },
+    },
+    webUtils: {
+      getPathForFile(file) {
+        const paths = window.__droidwayTestFilePaths ?? {};
+        return Object.hasOwn(paths, file.name) ? String(paths[file.name]) : '';
       },
     },
   });

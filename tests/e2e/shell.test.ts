@@ -146,7 +146,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       const expected = await runDoctor();
       const view = await running().open();
       const { page } = view;
-      await page.getByRole('button', { name: 'Session' }).click();
+      await page.getByRole('navigation').getByRole('button', { name: 'Session' }).click();
       await waitForReport(view);
 
       for (const check of expected.checks) {
@@ -199,7 +199,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
         }),
       });
       const { page } = view;
-      await page.getByRole('button', { name: 'Session' }).click();
+      await page.getByRole('navigation').getByRole('button', { name: 'Session' }).click();
       await waitForReport(view);
       expect(runs).toBe(1);
 
@@ -207,9 +207,9 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       const busy = page.getByRole('button', { name: 'Checking…' });
       await busy.waitFor();
       await expect(busy.isDisabled()).resolves.toBe(true);
-      await expect(page.getByRole('status').innerText()).resolves.toContain(
-        'Checking this machine…',
-      );
+      await expect(
+        page.locator('.status[role="status"][aria-live]').innerText(),
+      ).resolves.toContain('Checking this machine…');
       // The previous report stays visible, marked busy, while the new one is made.
       await expect(page.locator('.report').getAttribute('aria-busy')).resolves.toBe('true');
 
@@ -217,7 +217,9 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       await waitForReport(view);
       expect(runs).toBe(2);
       await expect(page.locator('.report').getAttribute('aria-busy')).resolves.toBe('false');
-      await expect(page.getByRole('status').innerText()).resolves.not.toContain('Checking');
+      await expect(
+        page.locator('.status[role="status"][aria-live]').innerText(),
+      ).resolves.not.toContain('Checking');
       expectClean(view.diagnostics);
     },
   );
@@ -235,7 +237,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
         }),
       });
       const { page } = view;
-      await page.getByRole('button', { name: 'Session' }).click();
+      await page.getByRole('navigation').getByRole('button', { name: 'Session' }).click();
       const alert = page.getByRole('alert');
       await alert.waitFor();
       await expect(alert.innerText()).resolves.toContain('The checks could not run');

@@ -16,7 +16,13 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createCoreApi, dispatch, type CoreApi } from '../../electron/core/api.js';
+import {
+  createCoreApi,
+  dispatch,
+  type CoreApi,
+  type CoreServices,
+} from '../../electron/core/api.js';
+import type { IpcEventSink } from '../../electron/shared/ipc-contract.js';
 import { preloadInitScript } from './preload-script.js';
 
 /** Repository root. */
@@ -83,10 +89,17 @@ export interface TestHost {
   /** `http://127.0.0.1:<port>/`, serving `renderer/dist`. */
   readonly url: string;
   /**
-   * Opens the app in a new page, in `colorScheme`, with `api` (default: `createCoreApi()`, the
-   * real services) behind `window.droidway`, and waits until the shell has rendered.
+   * Opens the app in a new page, in `colorScheme`, with `api` (default:
+   * `createCoreApi({ emit: host.emit, ...services })`, the real services) behind
+   * `window.droidway`, and waits until the shell has rendered.
    */
-  open(options?: { api?: CoreApi; colorScheme?: 'light' | 'dark' }): Promise<HostPage>;
+  open(options?: {
+    api?: CoreApi;
+    services?: Partial<CoreServices>;
+    colorScheme?: 'light' | 'dark';
+  }): Promise<HostPage>;
+  /** Sends a main → renderer event to every open page, as main's `webContents.send` does. */
+  readonly emit: IpcEventSink;
   /** Closes the browser and the server. */
   close(): Promise<void>;
 }
@@ -107,11 +120,29 @@ export async function startTestHost(distDir: string = rendererDist): Promise<Tes
   }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const contexts: BrowserContext[] = [];
+  const pages: Page[] = [];
+  const emit: IpcEventSink = (event, payload) => {
+    for (const page of pages) {
+      if (page.isClosed()) continue;
+      page
+        .evaluate(
+          ([name, data]) =>
+            (
+              globalThis as unknown as {
+                __droidwayEmitEvent: (e: string, p: unknown) => void;
+              }
+            ).__droidwayEmitEvent(name, data),
+          [event, payload] as const,
+        )
+        .catch(() => undefined);
+    }
+  };
 
   return {
     url,
+    emit,
     async open(options = {}) {
-      const api = options.api ?? createCoreApi();
+      const api = options.api ?? createCoreApi({ emit, ...options.services });
       const context = await browser.newContext({
         viewport: windowSize,
         colorScheme: options.colorScheme ?? 'light',
@@ -119,6 +150,7 @@ export async function startTestHost(distDir: string = rendererDist): Promise<Tes
       });
       contexts.push(context);
       const page = await context.newPage();
+      pages.push(page);
       const diagnostics: PageDiagnostics = { consoleErrors: [], pageErrors: [], cspViolations: [] };
       page.on('console', (message) => {
         if (message.type() === 'error') diagnostics.consoleErrors.push(message.text());

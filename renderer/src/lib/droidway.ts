@@ -27,6 +27,35 @@ export function droidway(): DroidwayApi {
     window.droidway ?? {
       app: { info: unavailable },
       doctor: { run: unavailable },
+      apps: {
+        list: unavailable,
+        launch: unavailable,
+        pin: unavailable,
+        unpin: unavailable,
+        remove: unavailable,
+        info: unavailable,
+      },
+      install: { start: unavailable, cancel: unavailable, list: unavailable },
+      shm: { inspect: unavailable },
+      session: {
+        status: unavailable,
+        start: unavailable,
+        stop: unavailable,
+        freeze: unavailable,
+        unfreeze: unavailable,
+      },
+      settings: { get: unavailable, set: unavailable },
+      notices: { pending: unavailable },
+      policy: {
+        preset: unavailable,
+        current: unavailable,
+        validate: unavailable,
+        diff: unavailable,
+        apply: unavailable,
+        verify: unavailable,
+      },
+      on: () => () => undefined,
+      files: { pathFor: () => '' },
     }
   );
 }

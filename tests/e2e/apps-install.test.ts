@@ -1,0 +1,409 @@
+/**
+ * The Apps page, drag-and-drop install and the Shared memory page against the real stack: a demo
+ * guest session started with the fixture Android tools (`--android-tools`), APKs built by aapt
+ * and signed by apksigner (the ApkReader fixtures), the install pipeline streaming them into the
+ * guest through lxc-attach, the guest's package manager listing and launching them, and the
+ * shared-memory inspector reading `/proc/<pid>/maps` of the container's processes.
+ *
+ * The page is the built renderer in Chromium; a drop is a real `drop` event with a
+ * `DataTransfer` of `File`s made in the page. Electron would give their paths through
+ * `webUtils.getPathForFile`; the test host's stand-in answers with the paths this test
+ * registers per file name.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
+import { readApkInfo } from '../../electron/core/apk/apk-reader.js';
+import { AppsStateStore } from '../../electron/core/apps/apps-state.js';
+import { inspectSessionShm } from '../../electron/core/inspect/shm-report.js';
+import { sessionPaths } from '../../electron/core/runtime/session-service.js';
+import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
+import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
+import { pipelineInstaller } from '../../electron/core/ui/pipeline-installer.js';
+import type { InstallItem } from '../../electron/shared/apps.js';
+import { itNeeds, needRoot } from '../helpers/capability.js';
+import { apkFixture, apkToolsMissing, cleanupApkFixtures } from '../fixtures/apk/build-fixtures.js';
+import { buildCli, droidway } from '../integration/helpers/cli.js';
+import { startHeadlessWeston, type HeadlessWeston } from '../integration/helpers/weston.js';
+import {
+  chromiumPath,
+  ensureRendererBuilt,
+  repoRoot,
+  startTestHost,
+  type HostPage,
+  type PageDiagnostics,
+  type TestHost,
+} from './test-host.js';
+
+const INSTANCE = `h7e2e-${process.pid % 100000}`;
+const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
+const screenshotDir = path.join(repoRoot, 'tests', 'artifacts', 'screenshots');
+
+function needs(): string | null {
+  if (!existsSync(chromiumPath)) return `needs Debian's Chromium at ${chromiumPath}`;
+  const root = needRoot();
+  if (root !== null) return root;
+  for (const tool of ['lxc-start', 'lxc-attach', 'weston', 'openssl', 'unzip']) {
+    try {
+      execFileSync('which', [tool], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed`;
+    }
+  }
+  if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
+  if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node')))
+    return 'the native addon is not built (npm run build:native)';
+  return apkToolsMissing();
+}
+
+const missing = needs();
+
+function expectClean(diagnostics: PageDiagnostics): void {
+  expect(diagnostics.cspViolations).toEqual([]);
+  expect(diagnostics.consoleErrors).toEqual([]);
+  expect(diagnostics.pageErrors).toEqual([]);
+}
+
+/** Polls the async `probe` every 100 ms until it is true; throws naming `what` after `timeoutMs`. */
+async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function callsLog(): Promise<string> {
+  const host = await guestDataPathToHost(INSTANCE, '/data/droidway-fixture/calls.log');
+  return fs.readFile(host, 'utf8').catch(() => '');
+}
+
+/**
+ * Drops files on the window the way a file manager does: dragenter, dragover, drop, each with a
+ * DataTransfer holding `File`s of these names (their paths registered for the preload's
+ * stand-in of webUtils.getPathForFile). Resolves once the drop event was dispatched; returns
+ * whether the overlay showed during the drag.
+ */
+async function dropFiles(page: HostPage['page'], files: Record<string, string>): Promise<boolean> {
+  await page.evaluate(`window.__droidwayTestFilePaths = ${JSON.stringify(files)}`);
+  const names = JSON.stringify(Object.keys(files));
+  await page.evaluate(`(() => {
+    const transfer = new DataTransfer();
+    for (const name of ${names}) transfer.items.add(new File(['x'], name));
+    window.__dropTransfer = transfer;
+    for (const type of ['dragenter', 'dragover'])
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  })()`);
+  const overlay = await page
+    .getByTestId('drop-overlay')
+    .waitFor({ timeout: 2000 })
+    .then(
+      () => true,
+      () => false,
+    );
+  await page.evaluate(`document.body.dispatchEvent(new DragEvent('drop', {
+    dataTransfer: window.__dropTransfer, bubbles: true, cancelable: true }))`);
+  return overlay;
+}
+
+describe('Apps, drag-and-drop install and Shared memory against a demo guest (root, LXC)', () => {
+  let host: TestHost | undefined;
+  let work: string;
+  let tracker: InstallTracker;
+  let store: AppsStateStore;
+  let weston: HeadlessWeston | undefined;
+  const events: InstallItem[] = [];
+  const files: Record<string, string> = {};
+  let view: HostPage | undefined;
+
+  const page = (): HostPage['page'] => {
+    if (view === undefined) throw new Error('the page did not open');
+    return view.page;
+  };
+
+  beforeAll(async () => {
+    if (missing !== null) return;
+    await ensureRendererBuilt();
+    buildCli();
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'h7e2e-'));
+    // Keyed by file name, which is what the page's File and main's queue item both carry.
+    for (const fixture of ['hello', 'adaptive-fallback']) {
+      const file = await apkFixture(fixture);
+      files[path.basename(file)] = file;
+    }
+    files['notes.txt'] = path.join(work, 'notes.txt');
+    await fs.writeFile(files['notes.txt'], 'not an app\n');
+    // The session's display bridge shows the guest's windows here; the demo guest's init starts
+    // its demo client once the bridge's socket is up.
+    weston = await startHeadlessWeston('h7e2e-weston-');
+
+    await droidway('session', 'stop', '--instance', INSTANCE);
+    await fs.rm(sessionPaths(INSTANCE).guestDataDir, { recursive: true, force: true });
+    const started = await droidway(
+      'session',
+      'start',
+      '--instance',
+      INSTANCE,
+      '--android-tools',
+      TOOLS,
+      '--host-display',
+      weston.socket,
+    );
+    if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
+
+    store = new AppsStateStore(path.join(work, 'config'));
+    tracker = new InstallTracker(pipelineInstaller({ instance: INSTANCE }));
+    tracker.on('progress', (item) => events.push(item));
+    host = await startTestHost();
+    view = await host.open({
+      // The host's event sink is wired in: install progress reaches the page as main's events.
+      services: {
+        apps: guestAppsService({ instance: INSTANCE, store }),
+        install: tracker,
+        inspectShm: () => inspectSessionShm({ instance: INSTANCE }),
+      },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (missing !== null) return;
+    weston?.stop();
+    await host?.close();
+    await droidway('session', 'stop', '--instance', INSTANCE);
+    await fs.rm(sessionPaths(INSTANCE).dataDir, { recursive: true, force: true });
+    await fs.rm(work, { recursive: true, force: true });
+    cleanupApkFixtures();
+  }, 120_000);
+
+  itNeeds(
+    'shows the empty state, then installs two dropped APKs with progress and refuses a text file',
+    missing,
+    async () => {
+      const p = page();
+      await p.getByRole('heading', { name: 'No apps yet — drop an APK here' }).waitFor();
+      // Record every stage the queue shows, as the page renders it.
+      await p.evaluate(`(() => {
+        window.__stagesSeen = [];
+        new MutationObserver(() => {
+          for (const li of document.querySelectorAll('li[data-stage]'))
+            window.__stagesSeen.push(li.dataset.file + ':' + li.dataset.stage + ':' + (li.querySelector('progress') ? 'bar' : ''));
+        }).observe(document.body, { subtree: true, childList: true, attributes: true });
+      })()`);
+
+      const overlay = await dropFiles(p, files);
+      expect(overlay).toBe(true);
+
+      const refused = p.locator('li[data-file="notes.txt"]');
+      await refused.waitFor();
+      await expect(refused.getAttribute('data-stage')).resolves.toBe('refused');
+      await expect(refused.innerText()).resolves.toContain(
+        'Not an Android app: only .apk, .apks, .xapk files can be installed.',
+      );
+
+      for (const name of ['hello.apk', 'adaptive-fallback.apk']) {
+        const item = p.locator(`li[data-file="${name}"]`);
+        await p.waitForSelector(`li[data-file="${name}"][data-stage="done"]`, { timeout: 90_000 });
+        await expect(item.innerText()).resolves.toMatch(/Installed org\.example\.\w+ /);
+      }
+      await expect(p.locator('li[data-file="hello.apk"]').innerText()).resolves.toContain(
+        'Installed org.example.hello 1.2.',
+      );
+
+      // The pipeline reported every stage with bytes, and the page showed a progress bar.
+      const helloStages = events.filter((e) => e.fileName === 'hello.apk');
+      expect([...new Set(helloStages.map((e) => e.stage))]).toEqual([
+        'queued',
+        'copying',
+        'checking',
+        'installing',
+        'done',
+      ]);
+      const size = (await fs.stat(files['hello.apk']!)).size;
+      expect(helloStages.some((e) => e.stage === 'copying' && e.totalBytes === size)).toBe(true);
+      const seen = (await p.evaluate('window.__stagesSeen')) as string[];
+      expect(seen.some((s) => /:(copying|checking|installing|queued):bar$/.test(s))).toBe(true);
+      expect(events.find((e) => e.fileName === 'notes.txt')?.stage).toBe('refused');
+
+      // The grid lists both with their labels and PNG icons.
+      const grid = p.getByRole('list', { name: 'Installed apps' });
+      await grid.waitFor({ timeout: 30_000 });
+      // Each finished install refreshes the list: wait for the second.
+      await expect.poll(() => grid.getByRole('listitem').count(), { timeout: 30_000 }).toBe(2);
+      const hello = p.locator('.tile[data-package="org.example.hello"]');
+      await expect(hello.locator('.label').innerText()).resolves.toBe('Hello');
+      await expect(hello.locator('img').getAttribute('src')).resolves.toMatch(
+        /^data:image\/png;base64,/,
+      );
+      const loaded = await p.evaluate(
+        `[...document.querySelectorAll('.tile img')].map((img) => img.complete && img.naturalWidth > 0)`,
+      );
+      expect(loaded).toEqual([true, true]);
+      expectClean(view!.diagnostics);
+    },
+    180_000,
+  );
+
+  itNeeds('search filters as you type', missing, async () => {
+    const p = page();
+    const search = p.getByRole('searchbox', { name: 'Search apps' });
+    const tiles = (): Promise<string[]> =>
+      p
+        .locator('#app-grid .tile')
+        .evaluateAll((els) =>
+          els.map((el) => (el as unknown as { dataset: { package: string } }).dataset.package),
+        );
+    await search.pressSequentially('hel');
+    await p.getByText('1 of 2 apps').waitFor();
+    expect(await tiles()).toEqual(['org.example.hello']);
+    await search.fill('EXAMPLE.ADAPT');
+    await p.getByText('1 of 2 apps').waitFor();
+    expect(await tiles()).toEqual(['org.example.adaptive']);
+    await search.fill('nothing-like-this');
+    await p.getByText('No app matches').waitFor();
+    await search.fill('');
+    await p.getByText('2 apps', { exact: true }).waitFor();
+    expect(await tiles()).toHaveLength(2);
+
+    // From the search box, Tab walks the tiles: launch, then details, with a visible focus ring.
+    await search.focus();
+    await p.keyboard.press('Tab');
+    const first = await tiles();
+    const label = async (): Promise<string | null> =>
+      p.locator(':focus').getAttribute('aria-label');
+    expect(await label()).toMatch(/^Launch /);
+    expect(await p.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await p.keyboard.press('Tab');
+    expect(await label()).toMatch(/^Details of /);
+    expect(first).toHaveLength(2);
+  });
+
+  itNeeds(
+    'launches an app: the guest receives am start for its launcher activity',
+    missing,
+    async () => {
+      const p = page();
+      await p.getByRole('button', { name: 'Launch Hello' }).click();
+      await until('am start in the fixture log', async () =>
+        (await callsLog()).includes('am start -n org.example.hello/org.example.hello.Main'),
+      );
+      await p.getByRole('status').filter({ hasText: 'Launched Hello.' }).waitFor();
+      expect((await store.read()).recents.map((r) => r.packageName)).toEqual(['org.example.hello']);
+    },
+  );
+
+  itNeeds(
+    'shows app info: version, permissions and signer digest, and pins it',
+    missing,
+    async () => {
+      const p = page();
+      const expected = await readApkInfo(files['hello.apk']!);
+      await p.getByRole('button', { name: 'Details of Hello' }).click();
+      const panel = p.getByRole('region', { name: 'Hello' });
+      await panel.getByText('android.permission.CAMERA').waitFor();
+      const text = await panel.innerText();
+      expect(text).toContain('1.2 (7)');
+      expect(text).toContain('API 21 and up, made for API 30');
+      expect(expected.signatures.signerCertSha256.length).toBeGreaterThan(0);
+      for (const digest of expected.signatures.signerCertSha256) expect(text).toContain(digest);
+      expect(text).toContain('android.permission.INTERNET');
+
+      await panel.getByRole('button', { name: 'Pin to tray' }).click();
+      await panel.getByRole('button', { name: 'Unpin from tray' }).waitFor();
+      await p.locator('.tile[data-package="org.example.hello"] .pin').waitFor();
+      // Pinned in the store the tray reads.
+      expect((await store.read()).pinned).toEqual(['org.example.hello']);
+      await panel.getByRole('button', { name: 'Unpin from tray' }).click();
+      await panel.getByRole('button', { name: 'Pin to tray' }).waitFor();
+      expect((await store.read()).pinned).toEqual([]);
+    },
+  );
+
+  itNeeds('screenshots of the Apps page in light and dark', missing, async () => {
+    mkdirSync(screenshotDir, { recursive: true });
+    const p = page();
+    for (const scheme of ['light', 'dark'] as const) {
+      await p.emulateMedia({ colorScheme: scheme });
+      await p.evaluate('document.activeElement?.blur()');
+      await p.screenshot({ path: path.join(screenshotDir, `apps-grid-${scheme}.png`) });
+    }
+    await p.emulateMedia({ colorScheme: 'light' });
+  });
+
+  itNeeds('uninstalls after confirmation; Cancel keeps the app', missing, async () => {
+    const p = page();
+    await p.locator('.tile[data-package="org.example.adaptive"] .details').click();
+    const panel = p.locator('section[data-package="org.example.adaptive"]');
+    await panel.getByRole('button', { name: 'Uninstall…' }).click();
+    const dialog = p.getByRole('dialog');
+    await dialog.waitFor();
+    // The safe choice has the focus; Escape cancels.
+    await expect(p.locator(':focus').innerText()).resolves.toBe('Cancel');
+    await p.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await expect(p.locator('#app-grid .tile').count()).resolves.toBe(2);
+
+    await panel.getByRole('button', { name: 'Uninstall…' }).click();
+    await dialog.getByRole('button', { name: 'Uninstall' }).click();
+    await p
+      .locator('.tile[data-package="org.example.adaptive"]')
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    await expect(p.locator('#app-grid .tile').count()).resolves.toBe(1);
+    expect(await callsLog()).toContain('uninstall org.example.adaptive');
+  });
+
+  itNeeds(
+    "lists the demo client's memfd regions and the session's processes",
+    missing,
+    async () => {
+      await until(
+        'demo client memfd in the container',
+        async () => {
+          const report = await inspectSessionShm({ instance: INSTANCE });
+          return report.processes.some((pr) =>
+            pr.regions.some((r) => r.kind === 'memfd' && r.name.startsWith('droidway-demo:')),
+          );
+        },
+        30_000,
+      );
+      const p = page();
+      await p.getByRole('navigation').getByRole('button', { name: 'Shared memory' }).click();
+      await p.getByRole('main', { name: 'Shared memory' }).waitFor();
+      await p.getByRole('button', { name: 'Refresh' }).click();
+      const table = p.locator('table.process[data-comm^="droidway-demo"]');
+      await table.first().waitFor({ timeout: 10_000 });
+      const rows = table.first().locator('tr[data-kind="memfd"]');
+      expect(await rows.count()).toBeGreaterThan(0);
+      const names = await rows.evaluateAll((trs) =>
+        trs.map((tr) => (tr as unknown as { dataset: { region: string } }).dataset.region),
+      );
+      expect(names.some((n) => n.startsWith('droidway-demo:'))).toBe(true);
+      await expect(table.first().innerText()).resolves.toMatch(/rw-s|r--s/);
+      // The bridge's counters for the demo client: buffers forwarded, nothing copied.
+      const client = p.locator('tr[data-client]').first();
+      await client.waitFor();
+      const cells = await client.locator('td').allInnerTexts();
+      expect(cells[2]).toBe('connected');
+      expect(Number.parseInt(cells[3]!, 10)).toBeGreaterThan(0);
+      expect(cells[4]).toBe('0');
+      expect(cells[5]?.trim()).toBe('0');
+      const totalProcesses = Number(await p.locator('[data-total="processes"]').innerText());
+      expect(totalProcesses).toBeGreaterThanOrEqual(2);
+      mkdirSync(screenshotDir, { recursive: true });
+      for (const scheme of ['light', 'dark'] as const) {
+        await p.emulateMedia({ colorScheme: scheme });
+        await p.evaluate('document.activeElement?.blur()');
+        await p.screenshot({ path: path.join(screenshotDir, `shared-memory-live-${scheme}.png`) });
+      }
+      expectClean(view!.diagnostics);
+    },
+    90_000,
+  );
+});

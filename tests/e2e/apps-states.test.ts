@@ -1,0 +1,169 @@
+/**
+ * The Apps and Shared memory pages when there is nothing to show: a stopped session (the real
+ * runtime's status of an instance that does not run), a catalog that cannot be read, and a
+ * dropped file that has no path on disk. Needs only Chromium.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { createCoreApi } from '../../electron/core/api.js';
+import { inspectSessionShm } from '../../electron/core/inspect/shm-report.js';
+import type { AppsService } from '../../electron/core/ui/apps-service.js';
+import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
+import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
+import { itNeeds } from '../helpers/capability.js';
+import {
+  chromiumPath,
+  ensureRendererBuilt,
+  repoRoot,
+  startTestHost,
+  type PageDiagnostics,
+  type TestHost,
+} from './test-host.js';
+
+const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
+const STOPPED = `h7stopped-${process.pid % 100000}`;
+const screenshotDir = path.join(repoRoot, 'tests', 'artifacts', 'screenshots');
+
+function expectClean(diagnostics: PageDiagnostics): void {
+  expect(diagnostics.cspViolations).toEqual([]);
+  expect(diagnostics.consoleErrors).toEqual([]);
+  expect(diagnostics.pageErrors).toEqual([]);
+}
+
+describe('Apps and Shared memory pages without a running session', () => {
+  let host: TestHost | undefined;
+  const running = (): TestHost => {
+    if (host === undefined) throw new Error('test host did not start');
+    return host;
+  };
+
+  beforeAll(async () => {
+    if (missing !== null) return;
+    await ensureRendererBuilt();
+    host = await startTestHost();
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  const stoppedApi = () =>
+    createCoreApi({
+      apps: guestAppsService({ instance: STOPPED }),
+      install: new InstallTracker(async () => {
+        throw new Error('no install expected');
+      }),
+      inspectShm: () => inspectSessionShm({ instance: STOPPED }),
+    });
+
+  itNeeds('offers to start the session when it is stopped', missing, async () => {
+    const view = await running().open({ api: stoppedApi() });
+    const { page } = view;
+    await page.getByRole('heading', { name: 'The Android session is not running' }).waitFor();
+    mkdirSync(screenshotDir, { recursive: true });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: path.join(screenshotDir, `apps-stopped-${scheme}.png`) });
+    }
+    await page.getByRole('button', { name: 'Start session…' }).click();
+    await page.getByRole('main', { name: 'Session' }).waitFor();
+
+    await page.getByRole('navigation').getByRole('button', { name: 'Shared memory' }).click();
+    await page.getByRole('heading', { name: 'No session is running' }).waitFor();
+    await expect(page.getByRole('main').innerText()).resolves.toContain(STOPPED);
+    expectClean(view.diagnostics);
+  });
+
+  itNeeds('shows the error with its code, and retries', missing, async () => {
+    let calls = 0;
+    const failing: AppsService = {
+      ...guestAppsService({ instance: STOPPED }),
+      list: async () => {
+        calls += 1;
+        throw Object.assign(new Error('the guest package manager did not answer'), {
+          code: 'GUEST_OUTPUT_INVALID',
+        });
+      },
+    };
+    const view = await running().open({ api: createCoreApi({ apps: failing }) });
+    const { page } = view;
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.innerText()).resolves.toContain('The app list could not be read');
+    await expect(alert.innerText()).resolves.toContain('the guest package manager did not answer');
+    await expect(alert.innerText()).resolves.toContain('GUEST_OUTPUT_INVALID');
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => calls).toBe(2);
+    expectClean(view.diagnostics);
+  });
+
+  itNeeds('shows a running install with its progress bar and cancels it', missing, async () => {
+    // The queue is real; the installer holds at 40 KiB of 100 KiB copied until it is cancelled.
+    let aborted = false;
+    const tracker = new InstallTracker(
+      (_path, context) =>
+        new Promise((_resolve, reject) => {
+          context.progress('copying', 40 * 1024, 100 * 1024);
+          context.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(context.signal.reason);
+          });
+        }),
+    );
+    const view = await running().open({
+      services: { apps: guestAppsService({ instance: STOPPED }), install: tracker },
+    });
+    const { page } = view;
+    await page.evaluate(`window.__droidwayTestFilePaths = { 'slow.apk': '/tmp/slow.apk' }`);
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['x'], 'slow.apk'));
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    const item = page.locator('li[data-file="slow.apk"][data-stage="copying"]');
+    await item.waitFor();
+    const bar = item.getByRole('progressbar');
+    await expect(bar.getAttribute('aria-label')).resolves.toBe(
+      'slow.apk: Copying: 40 KiB of 100 KiB',
+    );
+    const progress = await bar.evaluate((el) => {
+      const bar = el as unknown as { value: number; max: number };
+      return [bar.value, bar.max];
+    });
+    expect(progress).toEqual([40960, 102400]);
+    await item.getByRole('button', { name: 'Cancel slow.apk' }).click();
+    await page.locator('li[data-file="slow.apk"][data-stage="cancelled"]').waitFor();
+    expect(aborted).toBe(true);
+    await expect(page.locator('li[data-file="slow.apk"]').innerText()).resolves.toContain(
+      'Cancelled; nothing was installed.',
+    );
+    expectClean(view.diagnostics);
+  });
+
+  itNeeds('refuses a dropped file that has no path on disk, with the reason', missing, async () => {
+    const view = await running().open({ api: stoppedApi() });
+    const { page } = view;
+    await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
+    // No path registered for this name: the stand-in of webUtils answers '' as Electron does.
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['x'], 'from-browser.apk'));
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    // A drop on any page brings the Apps page and its queue.
+    await page.getByRole('main', { name: 'Apps' }).waitFor();
+    const item = page.locator('li[data-file="from-browser.apk"]');
+    await item.waitFor();
+    await expect(item.getAttribute('data-stage')).resolves.toBe('refused');
+    await expect(item.innerText()).resolves.toContain('This file is not on the disk');
+    await page
+      .getByRole('status')
+      .filter({ hasText: '1 file added to the install queue.' })
+      .waitFor();
+    await page.getByRole('button', { name: 'Clear finished' }).click();
+    await expect(item.count()).resolves.toBe(0);
+    expectClean(view.diagnostics);
+  });
+});
