@@ -1,0 +1,85 @@
+/**
+ * The packaging config (`build/electron-builder.json`) parses, keeps the native addon out of the
+ * asar, packages AppImage and deb with the `.apk` association, and names only files that exist
+ * in the checkout (or that the build makes: `out/`, `renderer/dist/`, the addon, the probe).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+const config = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.json'), 'utf8')) as {
+  appId: string;
+  files: string[];
+  asarUnpack: string[];
+  fileAssociations: { ext: string; mimeType: string }[];
+  linux: {
+    target: string[];
+    icon: string;
+    mimeTypes: string[];
+    desktop: { entry: Record<string, string> };
+  };
+  deb: { fpm: string[]; depends: string[] };
+};
+/** Outputs of the build, not in the checkout. */
+const BUILT = ['out/', 'renderer/dist/', 'native/build/', 'native/probe/build/'];
+
+function checkedIn(pattern: string): string | null {
+  const path = pattern.replace(/^!/, '');
+  if (BUILT.some((prefix) => path.startsWith(prefix)) || path.startsWith('**')) return null;
+  return path.replace(/\/\*\*\/\*$/, '').replace(/\/\*\*$/, '');
+}
+
+describe('build/electron-builder.json', () => {
+  it('builds AppImage and deb with the .apk association and the desktop entry', () => {
+    expect(config.appId).toBe('org.droidway.Droidway');
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.fileAssociations).toContainEqual(
+      expect.objectContaining({ ext: 'apk', mimeType: 'application/vnd.android.package-archive' }),
+    );
+    expect(config.linux.mimeTypes).toContain('application/vnd.android.package-archive');
+    // The entry matches the checked-in desktop file, so the two cannot drift.
+    const desktop = readFileSync(join(root, 'resources', 'desktop', 'droidway.desktop'), 'utf8');
+    for (const [key, value] of Object.entries(config.linux.desktop.entry)) {
+      expect(desktop).toContain(`${key}=${value}`);
+    }
+  });
+
+  it('unpacks the native addon and the probe from the asar', () => {
+    expect(config.asarUnpack).toContain('native/build/Release/droidway_native.node');
+    expect(config.asarUnpack).toContain('native/probe/build/droidway-probe');
+    for (const unpacked of config.asarUnpack) {
+      const covered = config.files.some(
+        (f) => f === unpacked || unpacked.startsWith(f.replace(/\*\*\/\*$/, '')),
+      );
+      expect(covered, `${unpacked} is unpacked but not packaged`).toBe(true);
+    }
+  });
+
+  it('names only files that exist', () => {
+    const referenced = [
+      config.linux.icon,
+      ...config.files.map(checkedIn),
+      ...config.asarUnpack.map(checkedIn),
+      ...config.deb.fpm.map((mapping) => mapping.split('=')[0]),
+    ].filter((p): p is string => p !== null && p !== undefined);
+    expect(referenced.length).toBeGreaterThan(4);
+    for (const path of referenced) expect(existsSync(join(root, path)), path).toBe(true);
+  });
+
+  it('installs the polkit policy for the helper, admin-only and active sessions only', () => {
+    const mapping = config.deb.fpm.find((m) => m.includes('polkit'));
+    expect(mapping).toBe(
+      'build/polkit/org.droidway.helper.policy=/usr/share/polkit-1/actions/org.droidway.helper.policy',
+    );
+    const policy = readFileSync(
+      join(root, 'build', 'polkit', 'org.droidway.helper.policy'),
+      'utf8',
+    );
+    expect(policy).toMatch(/<action id="org\.droidway\.helper">/);
+    expect(policy).toMatch(/<allow_any>no<\/allow_any>/);
+    expect(policy).toMatch(/<allow_inactive>no<\/allow_inactive>/);
+    expect(policy).toMatch(/<allow_active>auth_admin_keep<\/allow_active>/);
+    expect(policy).toMatch(/org\.freedesktop\.policykit\.exec\.path">\/opt\/Droidway\//);
+  });
+});
