@@ -19,6 +19,8 @@
         "src/bridge/bridge.cc",
         "src/bridge/bridge_client.cc",
         "src/bridge/bridge_js.cc",
+        "src/bridge/dmabuf_policy.cc",
+        "src/bridge/guest_display_hook.cc",
         "src/bridge/host_connection.cc",
         "src/bridge/relay_object.cc",
         "src/bridge/shm_policy.cc",

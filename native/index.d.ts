@@ -97,7 +97,9 @@ export type BridgeGlobalName =
   | 'wl_seat'
   | 'xdg_wm_base'
   | 'wp_viewporter'
-  | 'wp_presentation';
+  | 'wp_presentation'
+  /** Offered only when the host has it at version ≥ 3; offered at most at version 3. */
+  | 'zwp_linux_dmabuf_v1';
 
 /** Per-client caps; exceeding one disconnects that client with a protocol error. */
 export interface BridgeLimits {
@@ -109,6 +111,8 @@ export interface BridgeLimits {
   maxBuffers?: number;
   /** Live `wl_surface`s (default 128). */
   maxSurfaces?: number;
+  /** fds the bridge keeps open for the client: shm pools, dma-buf planes (default 256). */
+  maxFds?: number;
 }
 
 /** Options of `new DisplayBridge` (the facade `electron/core/display/bridge.ts` fills them in). */
@@ -125,7 +129,7 @@ export interface BridgeNativeOptions {
   requireSealed?: boolean;
   /** Guest clients served at once (default 16). */
   maxClients?: number;
-  /** Bound on each wait for the host compositor, in ms (default 5000). */
+  /** Bound on the bridge thread's startup waits for the host compositor, in ms (default 5000). */
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
 }
@@ -254,7 +258,40 @@ export interface DroidwayBridgeNative {
   DisplayBridge: typeof DisplayBridge;
   /** Interface names the bridge can relay. */
   readonly bridgeSupportedGlobals: readonly BridgeGlobalName[];
+  /**
+   * Test hook: runs the bridge's linux-dmabuf checks (`add` for each plane in order, then
+   * `create`) on borrowed fds, without a compositor. `hostFormats` stands for the host's
+   * (format, modifier) table.
+   */
+  bridgeCheckDmabuf(
+    planes: readonly BridgeDmabufPlane[],
+    width: number,
+    height: number,
+    format: number,
+    hostFormats: readonly (readonly [number, bigint])[],
+  ): BridgeDmabufVerdict;
 }
+
+/** One `zwp_linux_buffer_params_v1.add` (the fd is borrowed). */
+export interface BridgeDmabufPlane {
+  fd: number;
+  index: number;
+  offset: number;
+  stride: number;
+  modifier: bigint;
+}
+
+/** Outcome of `bridgeCheckDmabuf`: ok, or the protocol error the bridge would post. */
+export type BridgeDmabufVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      step: 'add' | 'create';
+      /** `zwp_linux_buffer_params_v1` error code. */
+      error: number;
+      reason: string;
+      message: string;
+    };
 
 declare const binding: DroidwayNative & DroidwayBridgeNative;
 export default binding;

@@ -35,6 +35,12 @@ export const BRIDGE_GLOBALS: readonly BridgeGlobalName[] = [
   'wp_presentation',
 ];
 
+/**
+ * Globals the bridge relays only when asked for by name (never by default): linux-dmabuf, which
+ * the bridge offers only when the host compositor has it.
+ */
+export const BRIDGE_OPTIONAL_GLOBALS: readonly BridgeGlobalName[] = ['zwp_linux_dmabuf_v1'];
+
 /** `sun_path` holds 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -117,7 +123,7 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
   const globals = options.globals ?? BRIDGE_GLOBALS;
   if (!Array.isArray(globals)) throw invalidType('globals must be an array');
   for (const global of globals) {
-    if (!BRIDGE_GLOBALS.includes(global)) {
+    if (!BRIDGE_GLOBALS.includes(global) && !BRIDGE_OPTIONAL_GLOBALS.includes(global)) {
       throw outOfRange(`globals: '${String(global)}' cannot be relayed`);
     }
   }
@@ -148,6 +154,7 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
       maxPools: 2 ** 16,
       maxBuffers: 2 ** 16,
       maxSurfaces: 2 ** 16,
+      maxFds: 2 ** 16,
     };
     for (const key of Object.keys(caps) as (keyof BridgeLimits)[]) {
       const value = limits[key];

@@ -24,20 +24,31 @@ constexpr size_t kFinishedClientsKept = 256;
 struct SupportedGlobal {
   const char* name;
   const wl_interface* table;
+  /** Highest version offered (0: the generated table's). */
+  uint32_t max_version;
 };
 
-// What the relay can carry. linux-dmabuf is generated but not offered: its fds are not checked
-// yet, and the relay never forwards an unchecked fd.
+// linux-dmabuf needs version 3 on the host (modifier events fill the table the checks use) and
+// is offered at most at 3: version 4's feedback objects carry a format-table fd and device ids
+// the relay does not check yet, and guests fall back to the modifier events without them.
+constexpr uint32_t kDmabufVersion = 3;
+
+// What the relay can carry.
 const SupportedGlobal kSupported[] = {
-    {"wl_compositor", &wl_compositor_interface},
-    {"wl_subcompositor", &wl_subcompositor_interface},
-    {"wl_shm", &wl_shm_interface},
-    {"wl_output", &wl_output_interface},
-    {"wl_seat", &wl_seat_interface},
-    {"xdg_wm_base", &xdg_wm_base_interface},
-    {"wp_viewporter", &wp_viewporter_interface},
-    {"wp_presentation", &wp_presentation_interface},
+    {"wl_compositor", &wl_compositor_interface, 0},
+    {"wl_subcompositor", &wl_subcompositor_interface, 0},
+    {"wl_shm", &wl_shm_interface, 0},
+    {"wl_output", &wl_output_interface, 0},
+    {"wl_seat", &wl_seat_interface, 0},
+    {"xdg_wm_base", &xdg_wm_base_interface, 0},
+    {"wp_viewporter", &wp_viewporter_interface, 0},
+    {"wp_presentation", &wp_presentation_interface, 0},
+    {"zwp_linux_dmabuf_v1", &zwp_linux_dmabuf_v1_interface, kDmabufVersion},
 };
+
+bool Wanted(const std::vector<std::string>& globals, const std::string& name) {
+  return std::find(globals.begin(), globals.end(), name) != globals.end();
+}
 
 }  // namespace
 
@@ -215,29 +226,39 @@ NativeStatus Bridge::ConnectHost() {
   wl_registry_add_listener(host_registry_, &registry_listener, this);
   status = host_->Roundtrip(wake_fd_.get(), config_.host_timeout_ms);
   if (!status.ok()) return status;
+  bool bound = false;
   for (const auto& global : host_globals_) {
-    if (global->interface == "wl_shm") {
+    if (global->interface == "wl_shm" && host_shm_ == nullptr) {
       static const wl_shm_listener shm_listener = {ShmFormatThunk};
       host_shm_ = static_cast<wl_shm*>(
           wl_registry_bind(host_registry_, global->name, &wl_shm_interface, 1));
       wl_shm_add_listener(host_shm_, &shm_listener, this);
-      return host_->Roundtrip(wake_fd_.get(), config_.host_timeout_ms);
+      bound = true;
+    } else if (global->interface == "zwp_linux_dmabuf_v1" && host_dmabuf_ == nullptr &&
+               global->version >= kDmabufVersion && Wanted(config_.globals, global->interface)) {
+      static const zwp_linux_dmabuf_v1_listener dmabuf_listener = {DmabufFormatThunk,
+                                                                   DmabufModifierThunk};
+      host_dmabuf_ = static_cast<zwp_linux_dmabuf_v1*>(wl_registry_bind(
+          host_registry_, global->name, &zwp_linux_dmabuf_v1_interface, kDmabufVersion));
+      zwp_linux_dmabuf_v1_add_listener(host_dmabuf_, &dmabuf_listener, this);
+      bound = true;
     }
   }
+  if (bound) return host_->Roundtrip(wake_fd_.get(), config_.host_timeout_ms);
   return {};
 }
 
 NativeStatus Bridge::CreateGlobals() {
   for (const auto& global : host_globals_) {
-    if (std::find(config_.globals.begin(), config_.globals.end(), global->interface) ==
-        config_.globals.end()) {
-      continue;
-    }
+    if (!Wanted(config_.globals, global->interface)) continue;
+    // Without the host's table every dma-buf would be refused: better not to offer it at all.
+    if (global->interface == "zwp_linux_dmabuf_v1" && host_dmabuf_ == nullptr) continue;
     for (const auto& entry : kSupported) {
       if (global->interface != entry.name) continue;
       global->table = entry.table;
-      global->offered_version =
-          std::min(global->version, static_cast<uint32_t>(entry.table->version));
+      uint32_t ours = static_cast<uint32_t>(entry.table->version);
+      if (entry.max_version != 0) ours = std::min(ours, entry.max_version);
+      global->offered_version = std::min(global->version, ours);
       global->global = wl_global_create(
           server_, entry.table, static_cast<int>(global->offered_version), global.get(), BindThunk);
       if (global->global == nullptr) {
@@ -299,6 +320,7 @@ void Bridge::FlushHosts() {
   }
   for (const auto& entry : clients_) {
     BridgeClient* client = entry.second;
+    client->PublishStats();
     if (client->host_ == nullptr || client->host_source_ == nullptr) continue;
     const NativeStatus status = client->host_->Flush(&blocked);
     if (!status.ok()) {
@@ -324,6 +346,8 @@ void Bridge::Teardown(const std::string& reason, bool emit) {
     loop_ = nullptr;
   }
   if (host_shm_ != nullptr) wl_shm_destroy(host_shm_);
+  if (host_dmabuf_ != nullptr) zwp_linux_dmabuf_v1_destroy(host_dmabuf_);
+  host_dmabuf_ = nullptr;
   if (host_registry_ != nullptr) wl_registry_destroy(host_registry_);
   host_shm_ = nullptr;
   host_registry_ = nullptr;
@@ -438,6 +462,17 @@ void Bridge::RegistryGlobalRemoveThunk(void* data, wl_registry* /*registry*/, ui
 
 void Bridge::ShmFormatThunk(void* data, wl_shm* /*shm*/, uint32_t format) {
   static_cast<Bridge*>(data)->shm_formats_.push_back(format);
+}
+
+void Bridge::DmabufFormatThunk(void* data, zwp_linux_dmabuf_v1* /*dmabuf*/, uint32_t format) {
+  // Version 3 hosts send modifier events too; this one stands for an implicit modifier.
+  static_cast<Bridge*>(data)->dmabuf_formats_.emplace_back(format, 0x00ffffffffffffffULL);
+}
+
+void Bridge::DmabufModifierThunk(void* data, zwp_linux_dmabuf_v1* /*dmabuf*/, uint32_t format,
+                                 uint32_t modifier_hi, uint32_t modifier_lo) {
+  static_cast<Bridge*>(data)->dmabuf_formats_.emplace_back(
+      format, uint64_t{modifier_hi} << 32 | modifier_lo);
 }
 
 }  // namespace bridge

@@ -18,11 +18,13 @@
 
 #include "../native_error.h"
 #include "../unique_fd.h"
+#include "dmabuf_policy.h"
 
 #include <wayland-server-core.h>
 
 struct wl_registry;
 struct wl_shm;
+struct zwp_linux_dmabuf_v1;
 
 namespace droidway {
 namespace bridge {
@@ -36,6 +38,8 @@ struct ClientLimits {
   uint32_t max_pools = 64;
   uint32_t max_buffers = 256;
   uint32_t max_surfaces = 128;
+  /** fds the bridge keeps open for the client (shm pools, dma-buf planes being assembled). */
+  uint32_t max_fds = 256;
 };
 
 /** What a bridge is started with (validated by the JS edge and again by Bridge::Start). */
@@ -52,7 +56,10 @@ struct BridgeConfig {
   bool require_sealed = true;
   uint32_t max_clients = 16;
   ClientLimits limits;
-  /** Bound on each wait for the host compositor (startup, relayed syncs). */
+  /**
+   * Bound on each blocking wait for the host compositor: startup only (a guest's sync is relayed
+   * without waiting), unless the sync hook cannot be installed.
+   */
   int host_timeout_ms = 5000;
 };
 
@@ -146,6 +153,7 @@ class Bridge {
   int wake_fd() const { return wake_fd_.get(); }
   wl_event_loop* loop() const { return loop_; }
   const std::vector<uint32_t>& host_shm_formats() const { return shm_formats_; }
+  const DmabufFormatTable& host_dmabuf_formats() const { return dmabuf_formats_; }
   void Emit(BridgeEvent&& event);
   /** Runs `update` on the stats of client `id` under the stats lock. */
   void UpdateStats(uint64_t id, const std::function<void(ClientStats&)>& update);
@@ -178,6 +186,9 @@ class Bridge {
                                   const char* interface, uint32_t version);
   static void RegistryGlobalRemoveThunk(void* data, wl_registry* registry, uint32_t name);
   static void ShmFormatThunk(void* data, wl_shm* shm, uint32_t format);
+  static void DmabufFormatThunk(void* data, zwp_linux_dmabuf_v1* dmabuf, uint32_t format);
+  static void DmabufModifierThunk(void* data, zwp_linux_dmabuf_v1* dmabuf, uint32_t format,
+                                  uint32_t modifier_hi, uint32_t modifier_lo);
 
   const BridgeConfig config_;
   const EventSink sink_;
@@ -199,10 +210,12 @@ class Bridge {
   std::unique_ptr<HostConnection> host_;  // the bridge's own: globals, formats, liveness
   wl_registry* host_registry_ = nullptr;
   wl_shm* host_shm_ = nullptr;
+  zwp_linux_dmabuf_v1* host_dmabuf_ = nullptr;
   // Every host global seen; offered ones also have a wl_global. unique_ptr: the wl_global's
   // user data points at its entry.
   std::vector<std::unique_ptr<HostGlobal>> host_globals_;
   std::vector<uint32_t> shm_formats_;
+  DmabufFormatTable dmabuf_formats_;
   std::string stop_reason_ = "stopped";
 
   std::map<uint64_t, BridgeClient*> clients_;

@@ -24,6 +24,9 @@ BridgeClient* BridgeClient::Attach(Bridge* bridge, wl_client* client, uint64_t i
   auto* self = new BridgeClient(bridge, client, id);
   wl_client_add_destroy_listener(client, &self->destroy_listener_.listener);
   wl_client_add_resource_created_listener(client, &self->resource_created_listener_.listener);
+  // Without the hook (an unexpected libwayland), OnResourceCreated keeps syncs ordered by a
+  // blocking host round trip instead.
+  (void)self->display_hook_.Install(client, GuestSyncThunk);
   return self;
 }
 
@@ -103,7 +106,7 @@ bool BridgeClient::Admit(RelayKind kind) {
   const ClientLimits& limits = bridge_->config().limits;
   const char* reason = nullptr;
   uint32_t limit = 0;
-  if (objects_.size() >= limits.max_objects) {
+  if (objects_.size() + pending_syncs_.size() >= limits.max_objects) {
     reason = "limit-objects";
     limit = limits.max_objects;
   } else if (kind == RelayKind::kShmPool && pools_ >= limits.max_pools) {
@@ -138,12 +141,7 @@ void BridgeClient::Added(RelayObject* object) {
     default:
       break;
   }
-  bridge_->UpdateStats(id_, [&](ClientStats& stats) {
-    stats.objects = static_cast<uint32_t>(objects_.size());
-    stats.pools = pools_;
-    stats.buffers = buffers_;
-    stats.surfaces = surfaces_;
-  });
+  stats_dirty_ = true;
 }
 
 void BridgeClient::Removed(RelayObject* object) {
@@ -161,18 +159,40 @@ void BridgeClient::Removed(RelayObject* object) {
     default:
       break;
   }
+  stats_dirty_ = true;
+}
+
+void BridgeClient::CountCommit(bool shm_buffer_attached) {
+  ++commits_;
+  if (shm_buffer_attached) ++shm_forwarded_;
+  stats_dirty_ = true;
+}
+
+void BridgeClient::CountDmabufBuffer() {
+  ++dmabuf_forwarded_;
+  stats_dirty_ = true;
+}
+
+bool BridgeClient::AdmitFd() {
+  const uint32_t limit = bridge_->config().limits.max_fds;
+  if (fds_kept_ < 0 || static_cast<uint32_t>(fds_kept_) < limit) return true;
+  const std::string message = "limit-fds: at most " + std::to_string(limit);
+  Kill("violation:limit-fds", message);
+  RecordViolation("limit-fds", message, true);
+  return false;
+}
+
+void BridgeClient::PublishStats() {
+  if (!stats_dirty_) return;
+  stats_dirty_ = false;
   bridge_->UpdateStats(id_, [&](ClientStats& stats) {
+    stats.commits = commits_;
+    stats.shm_buffers_forwarded = shm_forwarded_;
+    stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.objects = static_cast<uint32_t>(objects_.size());
     stats.pools = pools_;
     stats.buffers = buffers_;
     stats.surfaces = surfaces_;
-  });
-}
-
-void BridgeClient::CountCommit(bool shm_buffer_attached) {
-  bridge_->UpdateStats(id_, [&](ClientStats& stats) {
-    ++stats.commits;
-    if (shm_buffer_attached) ++stats.shm_buffers_forwarded;
   });
 }
 
@@ -189,11 +209,37 @@ void BridgeClient::OnResourceCreated(wl_resource* resource) {
   // A wl_callback the relay did not create is libwayland's answer to wl_display.sync, queued
   // right after this returns. Relaying the sync to the host first keeps its meaning: every
   // event the host sent before (configure, formats, output modes…) reaches the guest first.
-  if (creating_ || doomed_ || host_ == nullptr) return;
+  if (display_hook_.installed() || creating_ || doomed_ || host_ == nullptr) return;
   if (std::strcmp(wl_resource_get_class(resource), "wl_callback") != 0) return;
   const NativeStatus status =
       host_->Roundtrip(bridge_->wake_fd(), bridge_->config().host_timeout_ms);
   if (!status.ok() && status.code() != -ECANCELED) HostFailed(status.message());
+}
+
+void BridgeClient::OnGuestSync(uint32_t callback_id) {
+  if (!Admit(RelayKind::kOther)) return;
+  set_creating(true);
+  wl_resource* callback = wl_resource_create(client_, &wl_callback_interface, 1, callback_id);
+  set_creating(false);
+  if (callback == nullptr) {
+    wl_client_post_no_memory(client_);
+    return;
+  }
+  wl_callback* host_callback = nullptr;
+  if (host_ != nullptr && host_source_ != nullptr && !doomed_) {
+    host_callback = wl_display_sync(host_->display());
+  }
+  if (host_callback == nullptr) {
+    // No host to ask (the client is ending): answer as libwayland would.
+    wl_callback_send_done(callback, wl_display_get_serial(wl_client_get_display(client_)));
+    wl_resource_destroy(callback);
+    return;
+  }
+  static const wl_callback_listener host_sync_listener = {HostSyncDoneThunk};
+  auto* pending = new PendingSync{this, callback, host_callback};
+  wl_callback_add_listener(host_callback, &host_sync_listener, pending);
+  wl_resource_set_implementation(callback, nullptr, pending, GuestCallbackDestroyedThunk);
+  pending_syncs_.insert(pending);
 }
 
 void BridgeClient::OnHostEvent(uint32_t mask) {
@@ -231,6 +277,14 @@ void BridgeClient::Destroyed() {
   }
   for (RelayObject* object : objects_) object->DetachFromOwner();
   objects_.clear();
+  // The guest callbacks of pending syncs are destroyed with the client's other resources.
+  for (PendingSync* pending : pending_syncs_) {
+    if (pending->host != nullptr) wl_callback_destroy(pending->host);
+    pending->host = nullptr;
+    pending->owner = nullptr;
+  }
+  pending_syncs_.clear();
+  display_hook_.Restore();
   if (host_source_ != nullptr) wl_event_source_remove(host_source_);
   host_source_ = nullptr;
   if (host_registry_ != nullptr) wl_registry_destroy(host_registry_);
@@ -240,6 +294,9 @@ void BridgeClient::Destroyed() {
 
   const std::string reason = reason_.empty() ? "disconnected" : reason_;
   bridge_->UpdateStats(id_, [&](ClientStats& stats) {
+    stats.commits = commits_;
+    stats.shm_buffers_forwarded = shm_forwarded_;
+    stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.connected = false;
     stats.disconnect_reason = reason;
     stats.objects = stats.pools = stats.buffers = stats.surfaces = 0;
@@ -263,6 +320,31 @@ void BridgeClient::ResourceCreatedThunk(wl_listener* listener, void* data) {
   ListenerSlot* slot;
   slot = wl_container_of(listener, slot, listener);
   slot->self->OnResourceCreated(static_cast<wl_resource*>(data));
+}
+
+void BridgeClient::GuestSyncThunk(wl_client* client, wl_resource* /*display*/,
+                                  uint32_t callback_id) {
+  BridgeClient* self = From(client);
+  if (self != nullptr) return self->OnGuestSync(callback_id);
+  wl_client_post_implementation_error(client, "sync on a client the bridge does not know");
+}
+
+void BridgeClient::HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
+  auto* pending = static_cast<PendingSync*>(data);
+  wl_callback_destroy(callback);
+  pending->host = nullptr;
+  // Every host event sent before this answer has been relayed already: the guest's sync is done.
+  wl_resource* guest = pending->guest;
+  wl_callback_send_done(
+      guest, wl_display_get_serial(wl_client_get_display(wl_resource_get_client(guest))));
+  wl_resource_destroy(guest);  // frees `pending`
+}
+
+void BridgeClient::GuestCallbackDestroyedThunk(wl_resource* resource) {
+  auto* pending = static_cast<PendingSync*>(wl_resource_get_user_data(resource));
+  if (pending->owner != nullptr) pending->owner->pending_syncs_.erase(pending);
+  if (pending->host != nullptr) wl_callback_destroy(pending->host);
+  delete pending;
 }
 
 int BridgeClient::HostThunk(int /*fd*/, uint32_t mask, void* data) {

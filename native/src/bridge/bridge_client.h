@@ -12,8 +12,10 @@
 #include <unordered_set>
 
 #include "../native_error.h"
+#include "guest_display_hook.h"
 #include "relay_object.h"
 
+struct wl_callback;
 struct wl_registry;
 
 namespace droidway {
@@ -54,6 +56,13 @@ class BridgeClient {
   void Added(RelayObject* object);
   void Removed(RelayObject* object);
   void CountCommit(bool shm_buffer_attached);
+  void CountDmabufBuffer();
+  /** Whether the client may make the bridge keep one more fd; posts the error and kills if not. */
+  bool AdmitFd();
+  void FdsKept(int count) { fds_kept_ += count; }
+  void FdsReleased(int count) { fds_kept_ -= count; }
+  /** Copies the counters kept on the bridge thread into the shared stats, if they changed. */
+  void PublishStats();
   void EmitToplevel(bool mapped, const std::string& app_id, const std::string& title);
 
   /** True while the relay creates a resource itself (so a wl_callback is not a guest sync). */
@@ -71,12 +80,23 @@ class BridgeClient {
 
   void Destroyed();
   void OnResourceCreated(wl_resource* resource);
+  void OnGuestSync(uint32_t callback_id);
   void OnHostEvent(uint32_t mask);
   void HostFailed(const std::string& message);
 
   static void DestroyedThunk(wl_listener* listener, void* data);
   static void ResourceCreatedThunk(wl_listener* listener, void* data);
   static int HostThunk(int fd, uint32_t mask, void* data);
+  static void GuestSyncThunk(wl_client* client, wl_resource* display, uint32_t callback_id);
+  static void HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
+  static void GuestCallbackDestroyedThunk(wl_resource* resource);
+
+  // A guest wl_display.sync waiting for the same sync on the host connection.
+  struct PendingSync {
+    BridgeClient* owner;
+    wl_resource* guest;
+    wl_callback* host;
+  };
 
   Bridge* bridge_;
   wl_client* client_;
@@ -85,12 +105,21 @@ class BridgeClient {
   wl_registry* host_registry_ = nullptr;
   wl_event_source* host_source_ = nullptr;
   std::unordered_set<RelayObject*> objects_;
+  std::unordered_set<PendingSync*> pending_syncs_;
+  GuestDisplayHook display_hook_;
   uint32_t pools_ = 0;
   uint32_t buffers_ = 0;
   uint32_t surfaces_ = 0;
   bool creating_ = false;
   bool doomed_ = false;
   bool write_blocked_ = false;
+  // Counted here on every request and published once per loop iteration, so the hot path takes
+  // no lock.
+  uint64_t commits_ = 0;
+  uint64_t shm_forwarded_ = 0;
+  uint64_t dmabuf_forwarded_ = 0;
+  int fds_kept_ = 0;
+  bool stats_dirty_ = false;
   std::string reason_;
 
   // Plain structs, so wl_container_of (offsetof) stays well-defined.

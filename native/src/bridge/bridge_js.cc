@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "../js_args.h"
+#include "dmabuf_policy.h"
 
 namespace droidway {
 namespace bridge {
@@ -61,6 +62,7 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
         IntegerOption(env, object, "options.limits.", "maxBuffers", 1, 1 << 16, out.max_buffers);
     out.max_surfaces =
         IntegerOption(env, object, "options.limits.", "maxSurfaces", 1, 1 << 16, out.max_surfaces);
+    out.max_fds = IntegerOption(env, object, "options.limits.", "maxFds", 1, 1 << 16, out.max_fds);
   }
   return config;
 }
@@ -110,6 +112,79 @@ void DeliverEvent(Napi::Env env, Napi::Function callback, BridgeEvent* raw) {
   callback.Call({object});
 }
 
+uint64_t BigIntValue(Napi::Env env, Napi::Value value, const std::string& name) {
+  if (!value.IsBigInt()) throw JsArgs::TypeError(env, name + " must be a bigint");
+  bool lossless = false;
+  const uint64_t out = value.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw JsArgs::RangeError(env, name + " must fit in 64 unsigned bits");
+  return out;
+}
+
+uint32_t Uint32Value(Napi::Env env, Napi::Value value, const std::string& name) {
+  return static_cast<uint32_t>(JsArgs::IntegerValue(env, value, name, 0, 0xffffffffLL));
+}
+
+// bridgeCheckDmabuf(planes, width, height, format, hostFormats): runs the bridge's linux-dmabuf
+// checks (each add, then create) without a compositor, for the native tests.
+Napi::Value CheckDmabuf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5 || !info[0].IsArray() || !info[4].IsArray()) {
+    throw JsArgs::TypeError(env, "bridgeCheckDmabuf(planes, width, height, format, hostFormats)");
+  }
+  std::vector<DmabufPlane> planes;
+  Napi::Array list = info[0].As<Napi::Array>();
+  if (list.Length() > 16) throw JsArgs::RangeError(env, "at most 16 planes");
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) throw JsArgs::TypeError(env, "planes must hold objects");
+    Napi::Object object = item.As<Napi::Object>();
+    DmabufPlane plane;
+    plane.fd =
+        static_cast<int>(JsArgs::IntegerValue(env, object.Get("fd"), "plane.fd", 0, 0x7fffffff));
+    plane.index = Uint32Value(env, object.Get("index"), "plane.index");
+    plane.offset = Uint32Value(env, object.Get("offset"), "plane.offset");
+    plane.stride = Uint32Value(env, object.Get("stride"), "plane.stride");
+    plane.modifier = BigIntValue(env, object.Get("modifier"), "plane.modifier");
+    planes.push_back(plane);
+  }
+  const auto width =
+      static_cast<int32_t>(JsArgs::IntegerValue(env, info[1], "width", -0x80000000LL, 0x7fffffff));
+  const auto height =
+      static_cast<int32_t>(JsArgs::IntegerValue(env, info[2], "height", -0x80000000LL, 0x7fffffff));
+  const uint32_t format = Uint32Value(env, info[3], "format");
+  DmabufFormatTable table;
+  Napi::Array formats = info[4].As<Napi::Array>();
+  for (uint32_t i = 0; i < formats.Length(); ++i) {
+    Napi::Value pair = formats.Get(i);
+    if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2) {
+      throw JsArgs::TypeError(env, "hostFormats must hold [format, modifier] pairs");
+    }
+    table.emplace_back(Uint32Value(env, pair.As<Napi::Array>().Get(0u), "format"),
+                       BigIntValue(env, pair.As<Napi::Array>().Get(1u), "modifier"));
+  }
+  DmabufVerdict verdict;
+  std::string step = "add";
+  std::vector<DmabufPlane> added;
+  for (const DmabufPlane& plane : planes) {
+    verdict = DmabufPolicy::CheckAdd(added, plane);
+    if (!verdict.ok) break;
+    added.push_back(plane);
+  }
+  if (verdict.ok) {
+    step = "create";
+    verdict = DmabufPolicy::CheckCreate(added, width, height, format, table);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ok", verdict.ok);
+  if (!verdict.ok) {
+    out.Set("step", step);
+    out.Set("error", verdict.error);
+    out.Set("reason", verdict.reason);
+    out.Set("message", verdict.message);
+  }
+  return out;
+}
+
 }  // namespace
 
 void BridgeJs::Register(Napi::Env env, Napi::Object exports) {
@@ -122,6 +197,7 @@ void BridgeJs::Register(Napi::Env env, Napi::Object exports) {
     supported.Set(supported.Length(), name);
   }
   exports.Set("bridgeSupportedGlobals", supported);
+  exports.Set("bridgeCheckDmabuf", Napi::Function::New(env, CheckDmabuf, "bridgeCheckDmabuf"));
 }
 
 BridgeJs::BridgeJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BridgeJs>(info) {

@@ -21,10 +21,7 @@ const int kRelayImplementation = 0;
 // libwayland's limit on the arguments of one message (WL_CLOSURE_MAX_ARGS).
 constexpr int kMaxArgs = 20;
 
-struct ArgSpec {
-  char type;
-  bool nullable;
-};
+using ArgSpec = RelayObject::ArgSpec;
 
 // Argument types of a message signature ("2?oii" → o? i i), without the version prefix.
 int ParseSignature(const char* signature, ArgSpec* specs) {
@@ -56,18 +53,18 @@ bool NameIs(const wl_interface* interface, const char* name) {
   return interface != nullptr && std::strcmp(interface->name, name) == 0;
 }
 
-bool ClassIs(wl_resource* resource, const char* name) {
-  return std::strcmp(wl_resource_get_class(resource), name) == 0;
-}
-
 // Every destructor request of the relayed protocols is named destroy or release.
 bool IsDestructorRequest(const wl_message* message) {
+  const char first = message->name[0];
+  if (first != 'd' && first != 'r') return false;  // the common case, without strcmp
   return std::strcmp(message->name, "destroy") == 0 || std::strcmp(message->name, "release") == 0;
 }
 
 // Events after which the compositor destroys the object (type="destructor" in the XML, which
 // libwayland's message tables do not carry).
 bool IsDestructorEvent(const char* interface_name, const wl_message* message) {
+  const char first = message->name[0];
+  if (first != 'd' && first != 'p') return false;  // done, discarded, presented
   if (std::strcmp(interface_name, "wl_callback") == 0) {
     return std::strcmp(message->name, "done") == 0;
   }
@@ -80,9 +77,10 @@ bool IsDestructorEvent(const char* interface_name, const wl_message* message) {
 
 RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "wl_surface")) return RelayKind::kSurface;
+  if (NameIs(interface, "wl_shm")) return RelayKind::kShm;
   if (NameIs(interface, "wl_shm_pool")) return RelayKind::kShmPool;
-  // wl_buffer objects are only created by wl_shm_pool while linux-dmabuf is not relayed.
   if (NameIs(interface, "wl_buffer")) return RelayKind::kShmBuffer;
+  if (NameIs(interface, "zwp_linux_buffer_params_v1")) return RelayKind::kDmabufParams;
   if (NameIs(interface, "xdg_surface")) return RelayKind::kXdgSurface;
   if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
   return RelayKind::kOther;
@@ -146,7 +144,11 @@ void RelayObject::ResourceDestroyed(wl_resource* resource) {
   for (RelayObject* role : self->roles_) role->surface_ = nullptr;
   self->roles_.clear();
   self->UnlinkRole();
-  if (self->owner_ != nullptr) self->owner_->Removed(self);
+  if (self->owner_ != nullptr) {
+    self->owner_->Removed(self);
+    self->owner_->FdsReleased(static_cast<int>(self->plane_fds_.size()) +
+                              (self->pool_fd_.valid() ? 1 : 0));
+  }
   // Only reached with a live proxy on error paths (a destructor request clears proxy_ first):
   // the host object then lives until this client's host connection closes.
   if (self->proxy_ != nullptr) wl_proxy_destroy(self->proxy_);
@@ -168,13 +170,12 @@ int RelayObject::DispatchRequest(const void* /*implementation*/, void* target, u
     CloseFds(specs, count, args);
     return 0;
   }
-  self->Forward(opcode, message, args);
+  self->Forward(opcode, message, args, specs, count);
   return 0;
 }
 
-void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_argument* args) {
-  ArgSpec specs[kMaxArgs];
-  const int count = ParseSignature(message->signature, specs);
+void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_argument* args,
+                          const ArgSpec* specs, int count) {
   RelayObject* objects[kMaxArgs] = {};
   const wl_interface* new_interface = nullptr;
   uint32_t new_id = 0;
@@ -224,9 +225,10 @@ void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_a
 
 bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
                                std::string* replaced_string) {
-  const bool sealed = owner_->require_sealed();
-  if (kind_ == RelayKind::kOther && ClassIs(resource_, "wl_shm") && opcode == WL_SHM_CREATE_POOL) {
-    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(args[1].h, args[2].i, sealed);
+  if (kind_ == RelayKind::kShm && opcode == WL_SHM_CREATE_POOL) {
+    if (!owner_->AdmitFd()) return false;
+    const ShmVerdict verdict =
+        ShmPolicy::CheckPoolFd(args[1].h, args[2].i, owner_->require_sealed());
     if (!verdict.ok) {
       wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
       owner_->RecordViolation(verdict.reason, verdict.message, true);
@@ -248,7 +250,7 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
           verdict.reason = "pool-shrink";
           verdict.message = "a pool can only grow";
         } else {
-          verdict = ShmPolicy::CheckPoolFd(pool_fd_.get(), args[0].i, sealed);
+          verdict = ShmPolicy::CheckPoolFd(pool_fd_.get(), args[0].i, owner_->require_sealed());
           fd_check = true;
         }
         if (verdict.ok) pool_size_ = args[0].i;
@@ -260,6 +262,8 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
       }
       return true;
     }
+    case RelayKind::kDmabufParams:
+      return CheckDmabufRequest(opcode, args);
     case RelayKind::kSurface:
       if (opcode == WL_SURFACE_ATTACH) {
         attach_pending_ = true;
@@ -284,13 +288,53 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
   }
 }
 
+bool RelayObject::CheckDmabufRequest(uint32_t opcode, union wl_argument* args) {
+  DmabufVerdict verdict;
+  const DmabufFormatTable& table = owner_->bridge()->host_dmabuf_formats();
+  if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_ADD) {
+    if (!owner_->AdmitFd()) return false;
+    verdict = DmabufPolicy::CheckAdd(planes_, PlaneOf(args));
+  } else if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_CREATE) {
+    verdict = DmabufPolicy::CheckCreate(planes_, args[0].i, args[1].i, args[2].u, table);
+  } else if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_CREATE_IMMED) {
+    verdict = DmabufPolicy::CheckCreate(planes_, args[1].i, args[2].i, args[3].u, table);
+  }
+  if (!verdict.ok) {
+    wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
+    owner_->RecordViolation(verdict.reason, verdict.message, verdict.reason == "dmabuf-fd-size");
+    return false;
+  }
+  if (opcode != ZWP_LINUX_BUFFER_PARAMS_V1_ADD) owner_->CountDmabufBuffer();
+  return true;
+}
+
+DmabufPlane RelayObject::PlaneOf(const union wl_argument* args) {
+  // add(fd, plane_idx, offset, stride, modifier_hi, modifier_lo)
+  DmabufPlane plane;
+  plane.fd = args[0].h;
+  plane.index = args[1].u;
+  plane.offset = args[2].u;
+  plane.stride = args[3].u;
+  plane.modifier = uint64_t{args[4].u} << 32 | args[5].u;
+  return plane;
+}
+
 void RelayObject::AfterRequest(uint32_t opcode, union wl_argument* args,
                                RelayObject* const* objects, RelayObject* created) {
+  if (kind_ == RelayKind::kDmabufParams && opcode == ZWP_LINUX_BUFFER_PARAMS_V1_ADD) {
+    // Keep the guest's fd (the host got a duplicate) so create can measure the plane.
+    planes_.push_back(PlaneOf(args));
+    plane_fds_.emplace_back(args[0].h);
+    args[0].h = -1;
+    owner_->FdsKept(1);
+    return;
+  }
   if (created == nullptr) return;
   if (created->kind_ == RelayKind::kShmPool) {
     // wl_shm.create_pool(id, fd, size): keep the guest's fd to re-check it on resize.
     created->pool_fd_.reset(args[1].h);
     args[1].h = -1;
+    owner_->FdsKept(1);
     created->pool_size_ = args[2].i;
   } else if (created->kind_ == RelayKind::kXdgSurface && objects[1] != nullptr) {
     // xdg_wm_base.get_xdg_surface(id, surface)
@@ -353,13 +397,17 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
     CloseFds(specs, count, args);
     return 0;
   }
+  // The guest gets a rewritten copy: libwayland-client unrefs the 'o'/'n' arguments of the
+  // queued closure after this returns, so they must still hold the host proxies then.
+  union wl_argument out[kMaxArgs];
+  for (int i = 0; i < count; ++i) out[i] = args[i];
   for (int i = 0; i < count; ++i) {
     if (specs[i].type == 'o') {
       RelayObject* object = FromProxy(reinterpret_cast<wl_proxy*>(args[i].o));
       if (object != nullptr && object->owner_ == self->owner_) {
-        args[i].o = reinterpret_cast<wl_object*>(object->resource_);
+        out[i].o = reinterpret_cast<wl_object*>(object->resource_);
       } else if (specs[i].nullable) {
-        args[i].o = nullptr;
+        out[i].o = nullptr;
       } else {
         // An object the guest never had (an output it did not bind): the event means nothing
         // to it, so it is dropped, as sommelier does.
@@ -377,10 +425,10 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
         return 0;
       }
       created->AttachProxy(new_proxy);
-      args[i].o = reinterpret_cast<wl_object*>(created->resource_);
+      out[i].o = reinterpret_cast<wl_object*>(created->resource_);
     }
   }
-  wl_resource_post_event_array(self->resource_, opcode, args);
+  wl_resource_post_event_array(self->resource_, opcode, out);
   CloseFds(specs, count, args);  // the guest got duplicates
   if (IsDestructorEvent(wl_proxy_get_class(proxy), message)) {
     self->proxy_ = nullptr;

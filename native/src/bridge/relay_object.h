@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../unique_fd.h"
+#include "dmabuf_policy.h"
 
 struct wl_interface;
 struct wl_message;
@@ -24,11 +25,26 @@ namespace bridge {
 class BridgeClient;
 
 /** What the relay tracks about an object beyond forwarding it. */
-enum class RelayKind { kOther, kSurface, kShmPool, kShmBuffer, kXdgSurface, kXdgToplevel };
+enum class RelayKind {
+  kOther,
+  kShm,
+  kSurface,
+  kShmPool,
+  kShmBuffer,  // any wl_buffer (shm or dma-buf): counted against max_buffers
+  kXdgSurface,
+  kXdgToplevel,
+  kDmabufParams,
+};
 
 /** A guest wl_resource paired with a host wl_proxy. */
 class RelayObject {
  public:
+  /** One argument of a message signature: its type letter and whether it may be null. */
+  struct ArgSpec {
+    char type;
+    bool nullable;
+  };
+
   /**
    * Creates the guest resource `id` (0: a server-allocated id, for objects the host creates in
    * an event) of `interface` at `version`, owned by `owner`, counted against its limits. Returns
@@ -71,7 +87,10 @@ class RelayObject {
   /** Bookkeeping once forwarded; `objects[i]` is the relay object of object argument i. */
   void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
                     RelayObject* created);
-  void Forward(uint32_t opcode, const ::wl_message* message, ::wl_argument* args);
+  bool CheckDmabufRequest(uint32_t opcode, ::wl_argument* args);
+  static DmabufPlane PlaneOf(const ::wl_argument* args);
+  void Forward(uint32_t opcode, const ::wl_message* message, ::wl_argument* args,
+               const ArgSpec* specs, int count);
   void LinkRole(RelayObject* surface);
   void UnlinkRole();
   RelayObject* Toplevel() const;
@@ -86,6 +105,11 @@ class RelayObject {
   // wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked size.
   UniqueFd pool_fd_;
   int64_t pool_size_ = 0;
+
+  // zwp_linux_buffer_params_v1: the planes added so far, with the guest's fds kept to measure
+  // them at create.
+  std::vector<DmabufPlane> planes_;
+  std::vector<UniqueFd> plane_fds_;
 
   // wl_surface: role objects (xdg_surface, xdg_toplevel) pointing at it, and the buffer state.
   std::vector<RelayObject*> roles_;

@@ -11,6 +11,8 @@
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "presentation-time-server-protocol.h"
 #include "viewporter-client-protocol.h"
