@@ -161,6 +161,7 @@ describe('display bridge against weston', () => {
           ],
           [['directory', '/var/tmp'], 'wl_shm 2', 'not-shm-file'],
           [['pipe'], 'wl_shm 2', 'not-shm-file'],
+          [['socket'], 'wl_shm 2', 'not-shm-file'],
           [['dev-zero'], 'wl_shm 2', 'not-shm-file'],
           [['unsealed-memfd'], 'wl_shm 2', 'unsealed'],
           [['short-memfd'], 'wl_shm 2', 'too-small'],
@@ -193,6 +194,10 @@ describe('display bridge against weston', () => {
         }
         const hidden = await run(client, ['hidden-global'], { env: guestEnv(), timeout: 10_000 });
         expect(hidden.stdout.trim()).toBe('protocol-error wl_registry 0');
+        // A guest's sync is answered only once the host answered it (never blocking the bridge
+        // thread): the formats of a freshly bound wl_shm always arrive before the done.
+        const order = await run(client, ['sync-order'], { env: guestEnv(), timeout: 10_000 });
+        expect(order.stdout.trim()).toBe('ordered 50');
 
         await waitFor('a violation event per attack', () =>
           events.filter((e) => e.type === 'violation').length >= attacks.length ? true : undefined,

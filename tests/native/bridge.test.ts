@@ -36,6 +36,11 @@ describe('display bridge options', () => {
       socketMode: 0o600,
       requireSealed: true,
     });
+    // linux-dmabuf only by name, never in the default set.
+    expect(bridgeNativeOptions(base).globals).not.toContain('zwp_linux_dmabuf_v1');
+    expect(
+      bridgeNativeOptions({ ...base, globals: ['zwp_linux_dmabuf_v1'], limits: { maxFds: 8 } }),
+    ).toMatchObject({ globals: ['zwp_linux_dmabuf_v1'], limits: { maxFds: 8 } });
     const cases: [object, string][] = [
       [{ ...base, socketPath: 'relative' }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, socketPath: `/${'x'.repeat(200)}` }, 'ERR_OUT_OF_RANGE'],
@@ -47,6 +52,7 @@ describe('display bridge options', () => {
       [{ ...base, maxClients: 0 }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, limits: { maxObjects: 1.5 } }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, limits: 3 }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, limits: { maxFds: 0 } }, 'ERR_OUT_OF_RANGE'],
     ];
     for (const [options, code] of cases) {
       expect(
