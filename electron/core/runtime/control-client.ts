@@ -4,8 +4,10 @@
  * per method.
  */
 import net from 'node:net';
+import type { BridgeStats } from '../../../native/index.js';
 import {
   MAX_RESPONSE_BYTES,
+  parseBridgeStatsValue,
   parseControlResponse,
   type AttachExecWireResult,
   type ControlMethod,
@@ -146,6 +148,11 @@ export async function requestFreeze(socketPath: string): Promise<SessionStatus> 
 /** Thaws the session. */
 export async function requestUnfreeze(socketPath: string): Promise<SessionStatus> {
   return (await controlRequest(socketPath, 'unfreeze')) as SessionStatus;
+}
+
+/** The display bridge's per-client counters; `BRIDGE_OFF` when the session has no bridge. */
+export async function requestBridgeStats(socketPath: string): Promise<BridgeStats> {
+  return parseBridgeStatsValue(await controlRequest(socketPath, 'bridge-stats'));
 }
 
 /** Result of `requestAttachExec`, outputs decoded. */

@@ -4,8 +4,10 @@
  * applet links, the empty mountpoints LXC and the runtime mount onto, a few `/etc` files, and
  * Droidway's init (`resources/guest/init`). The host's `/usr`, `/lib` and `/lib64` are
  * bind-mounted read-only at start (`demoGuestMountEntries`), so host programs such as Wayland
- * clients run inside later. `/opt/droidway/guest.d/` holds the guest programs later parts add;
- * init starts each executable there.
+ * clients run inside. `/opt/droidway/guest.d/` holds the guest programs (init starts each
+ * executable there): `resources/guest/guest.d/`, mounted read-only at start, whose launcher
+ * runs the demo Wayland client (`native/guest/build`, mounted at `/opt/droidway/bin`) once the
+ * display bridge's socket appears.
  *
  * The build is idempotent and atomic: it happens in a temporary folder beside the target that
  * is renamed into place, and a stamp (a hash of the builder version, the init script and the
@@ -120,10 +122,14 @@ const ROOTFS_DIRS = [
   'opt',
   'opt/droidway',
   'opt/droidway/guest.d',
+  'opt/droidway/bin',
 ] as const;
 
 /** Where the guest programs of later issues go; init starts each executable in it. */
 export const GUEST_PROGRAMS_DIR = '/opt/droidway/guest.d';
+
+/** Where the demo client's build folder appears in the guest. */
+export const GUEST_BIN_DIR = '/opt/droidway/bin';
 
 /** Where init writes its ready marker inside the guest. */
 export const GUEST_READY_MARKER = '/run/droidway/ready';
@@ -139,6 +145,16 @@ export interface DemoGuestOptions {
   busybox?: string;
   /** Init script to install as `/sbin/init`; default `resources/guest/init` of this checkout. */
   initScript?: string;
+  /**
+   * Host folder of guest programs mounted at `GUEST_PROGRAMS_DIR`; default
+   * `resources/guest/guest.d` of this checkout; null for none (the rootfs's empty folder).
+   */
+  programsDir?: string | null;
+  /**
+   * Host folder holding the built `droidway-demo-client`, mounted at `GUEST_BIN_DIR`; default
+   * `native/guest/build` of this checkout when the client is built there; null for none.
+   */
+  demoClientDir?: string | null;
 }
 
 /** A ready demo guest. */
@@ -147,8 +163,13 @@ export interface DemoGuest {
   rootfs: string;
   /** Init inside the guest (for `lxc.init.cmd`). */
   init: string;
-  /** Extra `lxc.mount.entry` values the runtime adds (host `/usr`, `/lib`, `/lib64`, read-only). */
+  /**
+   * Extra `lxc.mount.entry` values the runtime adds (host `/usr`, `/lib`, `/lib64`, the guest
+   * programs and the demo client, read-only).
+   */
   mountEntries: string[];
+  /** The demo client's host folder, or null when it is not built (no window then). */
+  demoClientDir: string | null;
   /** The build stamp recorded in the rootfs. */
   stamp: string;
   /** True when this call built it, false when a matching build was already there. */
@@ -163,18 +184,60 @@ export function defaultDemoGuestDir(): string {
   return path.join(base, 'droidway', 'guest', 'demo');
 }
 
-/** Finds `resources/guest/init` from this module, in the source tree or in `out/`. */
-export function defaultInitScript(): string {
+function findAbove(relative: string): string | null {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'resources', 'guest', 'init');
+    const candidate = path.join(dir, relative);
     if (existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
+  return null;
+}
+
+/** Finds `resources/guest/init` from this module, in the source tree or in `out/`. */
+export function defaultInitScript(): string {
+  const found = findAbove(path.join('resources', 'guest', 'init'));
+  if (found !== null) return found;
   throw new RuntimeError(
     'GUEST_BUILD_FAILED',
     'resources/guest/init was not found above the runtime module',
   );
+}
+
+/** `resources/guest/guest.d` above this module, or null. */
+export function defaultGuestProgramsDir(): string | null {
+  return findAbove(path.join('resources', 'guest', 'guest.d'));
+}
+
+/** `native/guest/build` above this module when it holds the built demo client, or null. */
+export function defaultDemoClientDir(): string | null {
+  const client = findAbove(path.join('native', 'guest', 'build', 'droidway-demo-client'));
+  return client === null ? null : path.dirname(client);
+}
+
+/**
+ * The mount entries of the guest programs and the demo client's folder (read-only, nosuid,
+ * nodev). Throws `GUEST_BUILD_FAILED` for a path with whitespace, which a mount entry cannot
+ * carry.
+ */
+export function guestProgramMountEntries(
+  programsDir: string | null,
+  demoClientDir: string | null,
+): string[] {
+  const entries: string[] = [];
+  const add = (source: string, target: string): void => {
+    if (/\s/.test(source))
+      throw new RuntimeError(
+        'GUEST_BUILD_FAILED',
+        `${source} holds whitespace and cannot be mounted into the guest`,
+      );
+    entries.push(
+      `${path.resolve(source)} ${target.slice(1)} none bind,ro,nosuid,nodev,create=dir 0 0`,
+    );
+  };
+  if (programsDir !== null) add(programsDir, GUEST_PROGRAMS_DIR);
+  if (demoClientDir !== null) add(demoClientDir, GUEST_BIN_DIR);
+  return entries;
 }
 
 /**
@@ -214,16 +277,26 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
     .update(init)
     .update(busyboxBytes)
     .digest('hex');
+  const programsDir =
+    options.programsDir === undefined ? defaultGuestProgramsDir() : options.programsDir;
+  const demoClientDir =
+    options.demoClientDir === undefined ? defaultDemoClientDir() : options.demoClientDir;
+  const programEntries = guestProgramMountEntries(programsDir, demoClientDir);
   const result = (built: boolean): DemoGuest => ({
     rootfs,
     init: '/sbin/init',
-    mountEntries: demoGuestMountEntries(),
+    mountEntries: [...demoGuestMountEntries(), ...programEntries],
+    demoClientDir,
     stamp,
     built,
   });
 
   if ((await readStamp(rootfs)) === stamp) {
     await checkRootfs(rootfs);
+    // Builds from before the demo client's mountpoint existed get it here: a rebuild would
+    // pull the tree from under sessions running on it, and LXC cannot create it in a rootfs
+    // mounted read-only.
+    if (demoClientDir !== null) await ensureMountpoint(rootfs, GUEST_BIN_DIR);
     return result(false);
   }
 
@@ -255,6 +328,29 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
     );
   }
   return result(true);
+}
+
+async function ensureMountpoint(rootfs: string, guestDir: string): Promise<void> {
+  const dir = path.join(rootfs, guestDir);
+  const st = await fs.lstat(dir).catch(() => null);
+  if (st?.isDirectory()) return;
+  if (st !== null)
+    throw new RuntimeError(
+      'GUEST_BUILD_FAILED',
+      `${dir} is not a folder; refusing to mount the demo client over it`,
+    );
+  try {
+    await fs.mkdir(dir, { mode: 0o755 });
+  } catch (e) {
+    if (!isErrno(e, 'EEXIST'))
+      throw new RuntimeError(
+        'GUEST_BUILD_FAILED',
+        `cannot create ${dir}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+  }
 }
 
 async function readInput(file: string, what: string): Promise<Buffer> {

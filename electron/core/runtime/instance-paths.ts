@@ -56,6 +56,10 @@ export interface InstancePaths {
   /** Host folder bind-mounted at `/run/droidway` in the guest; init writes `ready` into it. */
   guestRunDir: string;
   readyMarker: string;
+  /** Host folder bind-mounted at `/run/xdg` in the guest; holds the display bridge's socket. */
+  xdgDir: string;
+  /** The display bridge's guest-facing socket (`/run/xdg/wayland-0` in the guest). */
+  bridgeSocket: string;
 }
 
 /** Root folders; tests and the CLI override them, else they follow the user (see the module doc). */
@@ -134,5 +138,7 @@ export function instancePaths(name: string, roots: InstanceRoots = {}): Instance
     hostRecord: path.join(runtimeDir, 'host.json'),
     guestRunDir,
     readyMarker: path.join(guestRunDir, 'ready'),
+    xdgDir: path.join(runtimeDir, 'xdg'),
+    bridgeSocket: path.join(runtimeDir, 'xdg', 'wayland-0'),
   };
 }

@@ -84,6 +84,8 @@ export interface RuntimeConfigAdditions {
   extraMountEntries: readonly string[];
   /** Seccomp profile file the runtime wrote, when it was handed one. */
   seccompFile?: string;
+  /** Variables of the guest init's environment (`lxc.environment`). */
+  environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -110,6 +112,11 @@ export function withRuntimeAdditions(
     `lxc.mount.entry = ${add.guestRunDir} run/droidway none bind,create=dir,nosuid,nodev,noexec 0 0`,
     ...add.extraMountEntries.map((e) => `lxc.mount.entry = ${e}`),
   ];
+  for (const [name, value] of Object.entries(add.environment ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || unsafe(value))
+      invalid(`environment variable ${JSON.stringify(name.slice(0, 40))} is not a safe name=value`);
+    extra.push(`lxc.environment = ${name}=${value}`);
+  }
   if (add.seccompFile !== undefined) {
     if (unsafe(add.seccompFile) || /\s/.test(add.seccompFile))
       invalid('seccomp profile path contains whitespace');

@@ -33,7 +33,11 @@ export type RuntimeErrorCode =
   /** The control socket's peer is neither the host's user nor root. */
   | 'CONTROL_PEER_REFUSED'
   /** The control connection failed or closed before an answer arrived. */
-  | 'CONTROL_UNAVAILABLE';
+  | 'CONTROL_UNAVAILABLE'
+  /** The session host was handed display bridge settings it cannot use. */
+  | 'BRIDGE_SETTINGS_INVALID'
+  /** The session's display bridge is off or never ran (no host display …). */
+  | 'BRIDGE_OFF';
 
 /** Thrown by the runtime; `code` says what kind of failure, `logTail` carries LXC's last words. */
 export class RuntimeError extends Error {

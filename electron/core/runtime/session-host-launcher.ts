@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { requestStatus } from './control-client.js';
 import { isHostAlive, readHostRecord } from './host-record.js';
 import type { InstancePaths } from './instance-paths.js';
+import type { SessionBridgeConfig } from './session-bridge.js';
 import { readLogTail } from './lxc.js';
 import { RuntimeError } from './runtime-errors.js';
 import type { SessionStatus } from './session.js';
@@ -27,6 +28,8 @@ export interface LaunchOptions {
   /** How long to wait for `running`; default 60 s. */
   timeoutMs?: number;
   readyTimeoutMs?: number;
+  /** The display bridge the host runs; default off. */
+  bridge?: SessionBridgeConfig;
 }
 
 /** `session-host-main.js` next to this module. */
@@ -68,6 +71,15 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   for (const entry of options.extraMountEntries ?? []) args.push('--mount-entry', entry);
   if (options.readyTimeoutMs !== undefined)
     args.push('--ready-timeout-ms', String(options.readyTimeoutMs));
+  const bridge = options.bridge;
+  if (bridge?.enabled === true)
+    args.push(
+      '--host-socket',
+      bridge.hostSocket,
+      '--bridge-settings',
+      JSON.stringify(bridge.settings),
+    );
+  else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
 
   const out = openSync(p.hostLog, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;

@@ -3,8 +3,12 @@
  * on the instance's `session-host.log`):
  *
  *     node session-host-main.js --instance NAME --data-root DIR --runtime-root DIR \
- *       --config FILE [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N]
+ *       --config FILE [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
+ *       [--host-socket PATH --bridge-settings JSON | --bridge-off REASON]
  *
+ * With `--host-socket` it runs the display bridge toward that compositor socket, with the
+ * settings of the compiled policy (see `parseBridgeSettings`); otherwise the bridge is off and
+ * the status says why (`--bridge-off`).
  * It owns the session until the session ends, then exits: 0 after a clean stop, 1 otherwise.
  * SIGTERM and SIGINT stop the session first.
  */
@@ -12,6 +16,7 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { peerCredentials } from '../native/index.js';
 import { instancePaths } from './instance-paths.js';
+import { parseBridgeSettings, type SessionBridgeConfig } from './session-bridge.js';
 import { SessionHost } from './session-host.js';
 
 function log(line: string): void {
@@ -30,6 +35,9 @@ async function main(): Promise<number> {
       seccomp: { type: 'string' },
       'mount-entry': { type: 'string', multiple: true },
       'ready-timeout-ms': { type: 'string' },
+      'host-socket': { type: 'string' },
+      'bridge-settings': { type: 'string' },
+      'bridge-off': { type: 'string' },
     },
   });
   if (!values.instance || !values.config) throw new Error('--instance and --config are required');
@@ -42,7 +50,20 @@ async function main(): Promise<number> {
   if (readyTimeout !== undefined && !(Number.isInteger(readyTimeout) && readyTimeout > 0)) {
     throw new Error('--ready-timeout-ms must be a positive integer');
   }
+  let bridge: SessionBridgeConfig;
+  if (values['host-socket'] !== undefined) {
+    if (values['bridge-settings'] === undefined)
+      throw new Error('--host-socket needs --bridge-settings');
+    bridge = {
+      enabled: true,
+      hostSocket: values['host-socket'],
+      settings: parseBridgeSettings(values['bridge-settings']),
+    };
+  } else {
+    bridge = { enabled: false, reason: values['bridge-off'] ?? 'no host display was given' };
+  }
   const host = await SessionHost.start({
+    bridge,
     session: {
       paths,
       lxcConfig: await fs.readFile(values.config, 'utf8'),

@@ -2,8 +2,9 @@
  * The session host: the process that owns a running session (in the desktop app, Electron main;
  * headless, the detached `session-host-main.js`). It claims the instance (a live host elsewhere
  * is refused, a crashed one's leftovers are cleaned), records itself in the runtime folder,
- * answers the control socket, and, once the session has ended, closes the socket and removes
- * its own files.
+ * runs the session's display bridge (`session-bridge.ts`; its socket folder is mounted at
+ * `/run/xdg` in the guest), answers the control socket, and, once the session has ended, stops
+ * the bridge, closes the socket and removes its own files.
  */
 import fs from 'node:fs/promises';
 import type { PeerCredentials } from '../../../native/index.js';
@@ -11,7 +12,13 @@ import type { ControlRequest } from './control-protocol.js';
 import { ControlServer } from './control-socket.js';
 import { currentHostRecord, writeHostRecord } from './host-record.js';
 import { reclaimInstance, type ReclaimResult } from './instance-cleanup.js';
-import { Session, type SessionOptions } from './session.js';
+import { Session, type SessionOptions, type SessionStatus } from './session.js';
+import {
+  SessionBridge,
+  bridgeGuestEnvironment,
+  bridgeMountEntry,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import type { SessionState, SessionStateChange } from './session-state.js';
 
 /** Options of `SessionHost.start`. */
@@ -23,11 +30,15 @@ export interface SessionHostOptions {
   allowedUids?: readonly number[];
   /** Progress lines for the host log. */
   log?: (line: string) => void;
+  /** The display bridge; default off ("no host display was given"). */
+  bridge?: SessionBridgeConfig;
 }
 
 /** A host owning one session; see the module doc. */
 export class SessionHost {
   readonly session: Session;
+  /** The session's display bridge (possibly off). */
+  readonly bridge: SessionBridge;
   /** What claiming the instance found (a stale session it cleaned, or a free instance). */
   readonly reclaimed: ReclaimResult;
   readonly #server: ControlServer;
@@ -35,11 +46,13 @@ export class SessionHost {
 
   private constructor(
     session: Session,
+    bridge: SessionBridge,
     server: ControlServer,
     reclaimed: ReclaimResult,
     done: Promise<SessionState>,
   ) {
     this.session = session;
+    this.bridge = bridge;
     this.#server = server;
     this.reclaimed = reclaimed;
     this.#done = done;
@@ -60,7 +73,18 @@ export class SessionHost {
     await fs.mkdir(paths.runtimeDir, { recursive: true, mode: 0o711 });
     await fs.chmod(paths.runtimeDir, 0o711);
     await writeHostRecord(paths.hostRecord, await currentHostRecord(paths.name));
-    const session = new Session(options.session);
+    // Started before the container so the socket is there when the guest's clients look.
+    const bridge = await SessionBridge.start({
+      paths,
+      config: options.bridge ?? { enabled: false, reason: 'no host display was given' },
+      log,
+    });
+    // The runtime's /run tmpfs comes before its extra entries, so /run/xdg lands on top of it.
+    const session = new Session({
+      ...options.session,
+      extraMountEntries: [...(options.session.extraMountEntries ?? []), bridgeMountEntry(paths)],
+      environment: { ...options.session.environment, ...bridgeGuestEnvironment() },
+    });
     session.on('state', (c) =>
       log(`state ${c.from.name} -> ${c.to.name}${c.to.reason ? ` (${c.to.reason})` : ''}`),
     );
@@ -70,9 +94,10 @@ export class SessionHost {
         socketPath: paths.controlSocket,
         peerCredentials: options.peerCredentials,
         ...(options.allowedUids ? { allowedUids: options.allowedUids } : {}),
-        handler: (request) => handle(session, request),
+        handler: (request) => handle(session, bridge, request),
       });
     } catch (e) {
+      await bridge.stop('the control socket could not be opened');
       await removeHostFiles(options.session);
       throw e;
     }
@@ -87,6 +112,7 @@ export class SessionHost {
       session.on('state', listener);
     });
     const done = ended.then(async (final) => {
+      await bridge.stop(`the session ended (${final.name})`);
       await server.close();
       await removeHostFiles(options.session);
       log(`host done: ${final.name}${final.reason ? ` (${final.reason})` : ''}`);
@@ -98,7 +124,7 @@ export class SessionHost {
       await done;
       throw e;
     }
-    return new SessionHost(session, server, reclaimed, done);
+    return new SessionHost(session, bridge, server, reclaimed, done);
   }
 
   /** Resolves with the session's final state once the host has closed its socket and files. */
@@ -122,22 +148,30 @@ async function removeHostFiles(options: SessionOptions): Promise<void> {
   const p = options.paths;
   await fs.rm(p.controlDir, { recursive: true, force: true });
   await fs.rm(p.hostRecord, { force: true });
+  await fs.rm(p.xdgDir, { recursive: true, force: true });
   await fs.rmdir(p.runtimeDir).catch(() => {});
 }
 
-async function handle(session: Session, request: ControlRequest): Promise<unknown> {
+async function handle(
+  session: Session,
+  bridge: SessionBridge,
+  request: ControlRequest,
+): Promise<unknown> {
+  const status = (): SessionStatus => ({ ...session.status(), bridge: bridge.status() });
   switch (request.method) {
     case 'status':
-      return session.status();
+      return status();
     case 'stop':
       await session.stop(request.params.timeoutSeconds);
-      return session.status();
+      return status();
     case 'freeze':
       await session.freeze();
-      return session.status();
+      return status();
     case 'unfreeze':
       await session.unfreeze();
-      return session.status();
+      return status();
+    case 'bridge-stats':
+      return bridge.stats();
     case 'attach-exec': {
       const p = request.params;
       const r = await session.attachExec(p.argv, {

@@ -20,7 +20,7 @@
  *   (`attach-exec`, i.e. `lxc-attach` with the policy applied), with host fixtures it must not
  *   reach, and compares what it saw with what the policy promised.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +57,11 @@ import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
 import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
+import { resolveHostSocket, type BridgeStats } from '../display/bridge.js';
+import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-bridge.js';
 import {
   requestAttachExec,
+  requestBridgeStats,
   requestFreeze,
   requestStatus,
   requestStop,
@@ -74,6 +77,7 @@ import {
 import { RuntimeError } from './runtime-errors.js';
 import { ImageError } from '../images/image-errors.js';
 import { defaultHostScript, launchSessionHost } from './session-host-launcher.js';
+import { acquireStartLock } from './start-lock.js';
 import type { SessionStatus } from './session.js';
 
 /** Codes of `SessionServiceError`. */
@@ -91,7 +95,9 @@ export type SessionServiceErrorCode =
   /** The compiled session host entry point (`out/…/session-host-main.js`) is missing. */
   | 'HOST_ENTRY_MISSING'
   /** The running session has no readable record of its policy's promises. */
-  | 'SESSION_RECORD_INVALID';
+  | 'SESSION_RECORD_INVALID'
+  /** `androidTools` is not a folder, or was given for an Android image (which has its own). */
+  | 'ANDROID_TOOLS_INVALID';
 
 /** A failure of the service itself (runtime and policy failures keep their own errors). */
 export class SessionServiceError extends Error {
@@ -157,6 +163,20 @@ export interface StartSessionOptions extends ServiceLocations {
   readyTimeoutMs?: number;
   /** Host scale factor for Android's density (`ro.sf.lcd_density`); default Android's own. */
   scale?: number;
+  /**
+   * The host Wayland compositor the display bridge draws on: a socket path or a display name
+   * under `XDG_RUNTIME_DIR`; default `WAYLAND_DISPLAY` of `env`. Without one the session starts
+   * with the bridge off, and its status says why.
+   */
+  hostDisplay?: string;
+  /** Environment the host display is looked up in; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
+   * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
+   * persistent guest data folder mounted read-write at `/data` (as an Android image's is).
+   */
+  androidTools?: string;
   /**
    * Tests only, never set by the CLI or the app: replaces `checkAndroidReadiness`, so that the
    * Android path past the readiness check can run on a host without binder.
@@ -362,6 +382,8 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
   );
   const { extraMounts, probe } = probeMount(options);
+  if (options.androidTools !== undefined)
+    extraMounts.push(...(await androidToolsMounts(paths, options.androidTools)));
   const maskFile = await prepareMaskFile(paths);
   const cgroup = detectCgroupSupport();
   const hostCapabilities = await ownBoundingSet();
@@ -389,6 +411,32 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     probe,
     release: async () => [],
   };
+}
+
+/** Where `androidTools` appear in the demo guest. */
+export const ANDROID_TOOLS_GUEST_DIR = '/system/bin';
+
+/**
+ * The mounts of `StartSessionOptions.androidTools`: the folder (which must be a real folder,
+ * not a symlink) read-only at `/system/bin`, and the instance's guest data folder (created 0771
+ * like Android's `/data`) read-write at `/data`. Throws `ANDROID_TOOLS_INVALID` otherwise.
+ */
+export async function androidToolsMounts(
+  paths: InstancePaths,
+  toolsDir: string,
+): Promise<ExtraMount[]> {
+  const dir = path.resolve(toolsDir);
+  const st = await fs.lstat(dir).catch(() => null);
+  if (st === null || !st.isDirectory())
+    throw new SessionServiceError(
+      'ANDROID_TOOLS_INVALID',
+      `--android-tools ${JSON.stringify(toolsDir.slice(0, 200))} is not a folder`,
+    );
+  await fs.mkdir(paths.guestDataDir, { recursive: true, mode: 0o771 });
+  return [
+    { source: dir, target: ANDROID_TOOLS_GUEST_DIR, options: 'bind,ro,nosuid,nodev,create=dir' },
+    { source: paths.guestDataDir, target: '/data', options: 'bind,rw,nosuid,nodev,create=dir' },
+  ];
 }
 
 /**
@@ -505,6 +553,11 @@ async function planAndroidSession(
       `image ${JSON.stringify(image.slice(0, 200))} is neither demo, an image name nor a folder path`,
     );
   }
+  if (options.androidTools !== undefined)
+    throw new SessionServiceError(
+      'ANDROID_TOOLS_INVALID',
+      'stand-in Android tools are for the demo guest only; an Android image has its own',
+    );
   const paths = sessionPaths(options.instance, options);
   const policy = await resolvePolicy(options.policy);
   assertPolicyBootsAndroid(policy);
@@ -603,9 +656,19 @@ async function planAndroidSession(
  * `PolicyError` for a refused policy, `SessionServiceError`, the images' `ImageError`
  * (`ANDROID_NOT_READY` before anything is mounted …), or the runtime's `RuntimeError`
  * (`SESSION_ALREADY_RUNNING`, `LXC_START_FAILED` with the host log's tail …). A start that
- * fails leaves nothing mounted.
+ * fails leaves nothing mounted. The whole start holds the instance's start lock: a second start
+ * of the same instance meanwhile is refused with `SESSION_ALREADY_RUNNING`.
  */
 export async function startSession(options: StartSessionOptions): Promise<StartedSession> {
+  const lock = await acquireStartLock(sessionPaths(options.instance, options));
+  try {
+    return await startLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function startLocked(options: StartSessionOptions): Promise<StartedSession> {
   const plan = await planSession(options);
   const record: SessionRecord = {
     version: 1,
@@ -625,6 +688,7 @@ export async function startSession(options: StartSessionOptions): Promise<Starte
       seccompProfile: plan.compiled.seccompProfile,
       extraMountEntries: plan.extraMountEntries,
       hostScript: options.hostScript ?? resolveHostScript(),
+      bridge: bridgeConfigFor(plan, options),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
     });
   } catch (e) {
@@ -641,6 +705,52 @@ export async function startSession(options: StartSessionOptions): Promise<Starte
   await fs.writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await fs.rename(`${file}.tmp`, file);
   return { status, policyName: plan.policy.name, notes: plan.compiled.notes, paths: plan.paths };
+}
+
+/**
+ * What the session host is told about the display bridge: the host compositor's socket (see
+ * `StartSessionOptions.hostDisplay`) and the policy's bridge settings, or why it stays off.
+ * Globals the policy allows but the bridge cannot relay are noted in the plan's notes.
+ */
+export function bridgeConfigFor(
+  plan: Pick<SessionPlan, 'compiled'>,
+  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'>,
+): SessionBridgeConfig {
+  const env = options.env ?? process.env;
+  if (options.hostDisplay === undefined && !env.WAYLAND_DISPLAY)
+    return {
+      enabled: false,
+      reason: 'no host display: WAYLAND_DISPLAY is unset and no --host-display was given',
+    };
+  let hostSocket: string;
+  try {
+    hostSocket = resolveHostSocket(options.hostDisplay, env);
+  } catch (e) {
+    return { enabled: false, reason: `no host display: ${(e as Error).message}` };
+  }
+  let isSocket = false;
+  try {
+    isSocket = statSync(hostSocket).isSocket();
+  } catch {
+    // Missing: said below.
+  }
+  if (!isSocket)
+    return { enabled: false, reason: `no host display: ${hostSocket} is not a Wayland socket` };
+  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge);
+  if (dropped.length > 0)
+    plan.compiled.notes.push({
+      field: '/bridge/globals',
+      message: `the display bridge cannot relay ${dropped.join(', ')}; the guest will not see them`,
+    });
+  return { enabled: true, hostSocket, settings };
+}
+
+/**
+ * The display bridge's per-client counters of the running session. Rejects with
+ * `SESSION_NOT_RUNNING` when no host answers, `BRIDGE_OFF` when the session has no bridge.
+ */
+export async function bridgeStats(ref: SessionRef = {}): Promise<BridgeStats> {
+  return requestBridgeStats(sessionPaths(ref.instance, ref).controlSocket);
 }
 
 /** Options naming a session: its instance and where instances live. */

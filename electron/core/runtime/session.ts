@@ -14,7 +14,14 @@
  *   clean host.
  */
 import { EventEmitter } from 'node:events';
-import { createWriteStream, watch, type FSWatcher, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  readFileSync,
+  readlinkSync,
+  watch,
+  type FSWatcher,
+  type WriteStream,
+} from 'node:fs';
 import fs from 'node:fs/promises';
 import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
@@ -41,6 +48,7 @@ import {
   withRuntimeAdditions,
 } from './lxc-config-text.js';
 import { checkRootfs } from './rootfs-check.js';
+import type { SessionBridgeStatus } from './session-bridge.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import {
   SessionStateMachine,
@@ -65,6 +73,8 @@ export interface SessionOptions {
   seccompProfile?: string;
   /** Extra `lxc.mount.entry` values, e.g. the demo guest's read-only host mounts. */
   extraMountEntries?: readonly string[];
+  /** Variables set in the guest init's environment (`lxc.environment`). */
+  environment?: Readonly<Record<string, string>>;
   readyTimeoutMs?: number;
   stopTimeoutSeconds?: number;
   /** Where cgroup hierarchies are mounted (tests only). */
@@ -80,6 +90,8 @@ export interface SessionStatus {
   initPid: number | null;
   /** Pid of the monitored `lxc-start -F`. */
   monitorPid: number | null;
+  /** The display bridge, when a session host runs one (see `session-bridge.ts`). */
+  bridge?: SessionBridgeStatus;
 }
 
 /** How a container's end is judged, from lxc-start's exit and LXC's log. */
@@ -214,16 +226,20 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
       this.#consoleCopied = copyOutput(monitor, sink).then(() => sinkClosed);
       void monitor.exited.then((exit) => this.#onExit(monitor, exit));
       await this.#waitReady();
-      const info = await lxcInfo(target);
-      if (info.state !== 'RUNNING' || info.initPid === null) {
-        throw new RuntimeError(
-          'LXC_START_FAILED',
-          `the guest is ready but LXC reports it ${info.state}`,
-        );
+      let initPid = findContainerInit(monitor.pid);
+      if (initPid === null) {
+        const info = await lxcInfo(target);
+        if (info.state !== 'RUNNING' || info.initPid === null) {
+          throw new RuntimeError(
+            'LXC_START_FAILED',
+            `the guest is ready but LXC reports it ${info.state}`,
+          );
+        }
+        initPid = info.initPid;
       }
       if (this.state.name !== 'starting')
         throw new RuntimeError('SESSION_BAD_STATE', 'the start was cancelled by a stop');
-      this.#initPid = info.initPid;
+      this.#initPid = initPid;
       this.#machine.transition('running');
     } catch (e) {
       const error =
@@ -265,6 +281,7 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     const text = withRuntimeAdditions(this.#options.lxcConfig, lines, {
       guestRunDir: p.guestRunDir,
       extraMountEntries: this.#options.extraMountEntries ?? [],
+      ...(this.#options.environment ? { environment: this.#options.environment } : {}),
       ...(seccomp !== undefined ? { seccompFile: p.lxcSeccompFile } : {}),
     });
     await fs.writeFile(p.lxcConfigFile, text, { mode: 0o600 });
@@ -483,6 +500,41 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   info(): Promise<LxcInfo> {
     return lxcInfo(lxcTargetOf(this.paths));
   }
+}
+
+/** How far past the monitor's pid `findContainerInit` looks. */
+const INIT_PID_WINDOW = 64;
+
+/**
+ * The host pid of the container's init, found without asking `lxc-info` (a process start on the
+ * start path): `lxc-start -F` clones init itself, so init is the monitor's child in another pid
+ * namespace, and pids are handed out upwards, so it sits just above the monitor's pid. Null when
+ * not found there (pid wrap-around, a busy host): the caller asks LXC then.
+ */
+export function findContainerInit(monitorPid: number): number | null {
+  let ownNs: string;
+  try {
+    ownNs = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+  for (let pid = monitorPid + 1; pid <= monitorPid + INIT_PID_WINDOW; pid++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields resume after the command name's last ')': state, then the parent pid.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== monitorPid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) !== ownNs) return pid;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return null;
 }
 
 /** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is ended. */

@@ -4,6 +4,8 @@ import {
   ControlRequestError,
   MAX_REQUEST_BYTES,
   encodeResponse,
+  MAX_BRIDGE_STATS_CLIENTS,
+  parseBridgeStatsValue,
   parseControlRequest,
   parseControlResponse,
 } from '../../../electron/core/runtime/control-protocol.js';
@@ -220,5 +222,108 @@ describe('control responses', () => {
         expect.objectContaining({ code: 'CONTROL_UNAVAILABLE' }),
       );
     }
+  });
+});
+
+describe('bridge-stats', () => {
+  const client = {
+    clientId: 1,
+    pid: 42,
+    uid: 0,
+    connected: true,
+    disconnectReason: null,
+    commits: 10,
+    buffersForwarded: { shm: 9, dmabuf: 0 },
+    bytesCopied: 0,
+    objects: 12,
+    pools: 1,
+    buffers: 3,
+    surfaces: 3,
+    fdsRejected: {},
+    violations: {},
+  };
+  const stats = { running: true, clientsTotal: 2, clients: [client] };
+
+  it('accepts the request with no params and refuses any param', () => {
+    expect(parseControlRequest(req({ id: 7, method: 'bridge-stats' }))).toEqual({
+      id: 7,
+      method: 'bridge-stats',
+      params: {},
+    });
+    expect(parseControlRequest(req({ id: 7, method: 'bridge-stats', params: {} }))).toEqual({
+      id: 7,
+      method: 'bridge-stats',
+      params: {},
+    });
+    const e = refused(req({ id: 8, method: 'bridge-stats', params: { client: 1 } }));
+    expect(e.message).toMatch(/unknown parameter "client" for bridge-stats/);
+    expect(e.requestId).toBe(8);
+    expect(refused(req({ id: 9, method: 'bridge-stats', params: [] })).message).toMatch(
+      /params must be an object, got array/,
+    );
+    expect(refused(req({ id: 9, method: 'Bridge-Stats' })).message).toMatch(/unknown method/);
+  });
+
+  it('reads a well-formed answer, gone clients and reason maps included', () => {
+    expect(parseBridgeStatsValue(stats)).toEqual(stats);
+    const gone = {
+      ...client,
+      clientId: 2,
+      connected: false,
+      disconnectReason: 'violation:unsealed',
+      fdsRejected: { unsealed: 1 },
+      violations: { unsealed: 1 },
+    };
+    const parsed = parseBridgeStatsValue({ ...stats, clients: [client, gone] });
+    expect(parsed.clients[1]).toEqual(gone);
+    // The answer crossed a socket as JSON: it must survive a round trip.
+    const line = encodeResponse({ id: 1, ok: true, value: parsed });
+    const back = parseControlResponse(line.trimEnd());
+    expect(back.ok && parseBridgeStatsValue(back.value)).toEqual(parsed);
+  });
+
+  it('refuses malformed answers naming the field', () => {
+    const bad = (value: unknown, message: RegExp): void => {
+      let error: unknown;
+      try {
+        parseBridgeStatsValue(value);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { code?: string }).code).toBe('CONTROL_UNAVAILABLE');
+      expect((error as Error).message).toMatch(message);
+    };
+    bad(null, /not an object/);
+    bad([], /not an object/);
+    bad({ ...stats, running: 'yes' }, /running is not a boolean/);
+    bad({ ...stats, clientsTotal: -1 }, /clientsTotal is not a non-negative integer/);
+    bad({ ...stats, clientsTotal: 1.5 }, /clientsTotal/);
+    bad({ ...stats, clients: {} }, /clients is not an array/);
+    bad({ ...stats, clients: [7] }, /clients\[0\] is not an object/);
+    bad({ ...stats, clients: [{ ...client, pid: '42' }] }, /clients\[0\].pid/);
+    bad({ ...stats, clients: [{ ...client, commits: 2 ** 60 }] }, /clients\[0\].commits/);
+    bad({ ...stats, clients: [{ ...client, connected: 1 }] }, /connected is not a boolean/);
+    bad(
+      { ...stats, clients: [{ ...client, disconnectReason: 5 }] },
+      /disconnectReason is neither null/,
+    );
+    bad(
+      { ...stats, clients: [{ ...client, buffersForwarded: { shm: 1 } }] },
+      /buffersForwarded.dmabuf/,
+    );
+    bad({ ...stats, clients: [{ ...client, buffersForwarded: null }] }, /buffersForwarded is not/);
+    bad({ ...stats, clients: [{ ...client, fdsRejected: [] }] }, /fdsRejected is not an object/);
+    bad(
+      { ...stats, clients: [{ ...client, violations: { unsealed: 'x' } }] },
+      /violations.unsealed/,
+    );
+    bad(
+      { ...stats, clients: [{ ...client, violations: { ['r'.repeat(200)]: 1 } }] },
+      /reason of bad length/,
+    );
+    bad(
+      { ...stats, clients: new Array(MAX_BRIDGE_STATS_CLIENTS + 1).fill(client) },
+      /more than 2048 clients/,
+    );
   });
 });

@@ -9,6 +9,8 @@ import {
   DEMO_GUEST_STAMP_FILE,
   defaultInitScript,
   ensureDemoGuest,
+  defaultGuestProgramsDir,
+  guestProgramMountEntries,
 } from '../../../electron/core/runtime/demo-guest.js';
 import { checkRootfs } from '../../../electron/core/runtime/rootfs-check.js';
 import { itNeeds } from '../../helpers/capability.js';
@@ -59,6 +61,7 @@ describe('demo guest', () => {
         'lib',
         'lib64',
         'opt/droidway/guest.d',
+        'opt/droidway/bin',
       ]) {
         expect((await fs.lstat(path.join(rootfs, dir))).isDirectory()).toBe(true);
         expect(await fs.readdir(path.join(rootfs, dir))).toEqual([]);
@@ -94,6 +97,38 @@ describe('demo guest', () => {
         stamp: rebuilt.stamp,
       });
       expect(await fs.readdir(path.dirname(rootfs))).toEqual(['demo']);
+    },
+  );
+
+  itNeeds(
+    'mounts the guest programs and the demo client read-only, and adds the mountpoint to older builds',
+    missing,
+    async () => {
+      const rootfs = path.join(tmp, 'programs', 'demo');
+      const programs = path.join(tmp, 'guest.d');
+      const client = path.join(tmp, 'client-build');
+      await fs.mkdir(programs);
+      await fs.mkdir(client);
+      const guest = await ensureDemoGuest({ rootfs, programsDir: programs, demoClientDir: client });
+      expect(guest.demoClientDir).toBe(client);
+      expect(guest.mountEntries).toContain(
+        `${programs} opt/droidway/guest.d none bind,ro,nosuid,nodev,create=dir 0 0`,
+      );
+      expect(guest.mountEntries).toContain(
+        `${client} opt/droidway/bin none bind,ro,nosuid,nodev,create=dir 0 0`,
+      );
+      // A build from before the mountpoint existed gets it without a rebuild.
+      await fs.rmdir(path.join(rootfs, 'opt/droidway/bin'));
+      const again = await ensureDemoGuest({ rootfs, programsDir: programs, demoClientDir: client });
+      expect(again.built).toBe(false);
+      expect((await fs.lstat(path.join(rootfs, 'opt/droidway/bin'))).isDirectory()).toBe(true);
+      const none = await ensureDemoGuest({ rootfs, programsDir: null, demoClientDir: null });
+      expect(none.mountEntries.some((e) => e.includes('opt/droidway'))).toBe(false);
+      expect(() => guestProgramMountEntries('/a b', null)).toThrow(/whitespace/);
+      // The launcher the default programs folder holds waits for the bridge socket.
+      const launcher = path.join(defaultGuestProgramsDir()!, '50-demo-client');
+      expect((await fs.stat(launcher)).mode & 0o111).not.toBe(0);
+      expect(await fs.readFile(launcher, 'utf8')).toMatch(/while \[ ! -S "\$SOCKET" \]/);
     },
   );
 

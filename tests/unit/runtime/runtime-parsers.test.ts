@@ -146,6 +146,26 @@ describe('LXC config text', () => {
       withRuntimeAdditions(withProfile, parseLxcConfig(withProfile), { ...add, seccompFile: '/s' }),
     ).toThrow(/already sets lxc.seccomp.profile/);
   });
+
+  it("adds the guest init's environment after the mounts, refusing unsafe names and values", () => {
+    const lines = parseLxcConfig(base);
+    const add = { guestRunDir: '/r', extraMountEntries: ['/x run/xdg none bind 0 0'] };
+    const text = withRuntimeAdditions(base, lines, {
+      ...add,
+      environment: { XDG_RUNTIME_DIR: '/run/xdg', WAYLAND_DISPLAY: 'wayland-0' },
+    });
+    expect(text).toContain('lxc.environment = XDG_RUNTIME_DIR=/run/xdg\n');
+    expect(text).toContain('lxc.environment = WAYLAND_DISPLAY=wayland-0\n');
+    // /run/xdg must be mounted after the runtime's /run tmpfs, or the tmpfs hides it.
+    expect(text.indexOf('tmpfs run tmpfs')).toBeLessThan(text.indexOf('run/xdg'));
+    expect(() => parseLxcConfig(text)).not.toThrow();
+    expect(() =>
+      withRuntimeAdditions(base, lines, { ...add, environment: { 'A=B': 'c' } }),
+    ).toThrow(/not a safe name=value/);
+    expect(() =>
+      withRuntimeAdditions(base, lines, { ...add, environment: { A: 'x\nlxc.cap.drop =' } }),
+    ).toThrow(/not a safe name=value/);
+  });
 });
 
 describe('instance names and paths', () => {

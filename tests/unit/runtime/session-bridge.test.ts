@@ -1,0 +1,358 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  BridgeEvent,
+  BridgeStats,
+  DisplayBridgeOptions,
+} from '../../../electron/core/display/bridge.js';
+import {
+  instancePaths,
+  type InstancePaths,
+} from '../../../electron/core/runtime/instance-paths.js';
+import {
+  MAX_KEPT_EVENTS,
+  SessionBridge,
+  bridgeMountEntry,
+  bridgeSettingsFromPolicy,
+  parseBridgeSettings,
+} from '../../../electron/core/runtime/session-bridge.js';
+import { bridgeConfigFor } from '../../../electron/core/runtime/session-service.js';
+import { formatBridge } from '../../../electron/cli/commands/session.js';
+import { formatBridgeStats } from '../../../electron/cli/commands/bridge.js';
+
+const compiledBridge = {
+  globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
+  maxFds: 64,
+  maxPools: 8,
+  maxBuffers: 32,
+  maxSurfaces: 16,
+  maxObjects: 1024,
+  requireSealedBuffers: true,
+};
+
+/** A stand-in for the native bridge: records its options, lets the test emit events. */
+function fakeBridge() {
+  const fake = {
+    options: null as DisplayBridgeOptions | null,
+    stopped: 0,
+    settle: null as null | { resolve: (g: never[]) => void; reject: (e: Error) => void },
+    stats: { running: true, clientsTotal: 0, clients: [] } as BridgeStats,
+    emit(event: BridgeEvent) {
+      fake.options!.onEvent!(event);
+    },
+    start(options: DisplayBridgeOptions) {
+      fake.options = options;
+      writeFileSync(options.socketPath, '');
+      const ready = new Promise<never[]>((resolve, reject) => {
+        fake.settle = { resolve, reject };
+      });
+      ready.catch(() => undefined);
+      return {
+        ready,
+        stats: () => fake.stats,
+        stop: () => {
+          fake.stopped++;
+          rmSync(options.socketPath, { force: true });
+        },
+      } as never;
+    },
+  };
+  return fake;
+}
+
+let dir = '';
+let paths: InstancePaths;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'h2-bridge-'));
+  paths = instancePaths('h2-unit', {
+    dataRoot: path.join(dir, 'data'),
+    runtimeRoot: path.join(dir, 'run'),
+  });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bridge settings', () => {
+  it('keeps what the bridge can relay and names the rest', () => {
+    const { settings, dropped } = bridgeSettingsFromPolicy(compiledBridge);
+    expect(settings).toEqual({
+      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
+      requireSealed: true,
+      maxObjects: 1024,
+      maxPools: 8,
+      maxBuffers: 32,
+      maxSurfaces: 16,
+    });
+    expect(dropped).toEqual(['zwp_linux_dmabuf_v1']);
+    expect(parseBridgeSettings(JSON.stringify(settings))).toEqual(settings);
+  });
+
+  it('refuses malformed settings from the command line', () => {
+    const bad = (text: string, message: RegExp): void => {
+      expect(() => parseBridgeSettings(text)).toThrow(message);
+    };
+    bad('', /not JSON/);
+    bad('{', /not JSON/);
+    bad('[]', /not an object/);
+    bad('null', /not an object/);
+    bad('{"requireSealed":true}', /globals must be an array/);
+    bad('{"globals":["wl_drm"],"requireSealed":true}', /"wl_drm" cannot be relayed/);
+    bad('{"globals":[7],"requireSealed":true}', /"7" cannot be relayed/);
+    bad('{"globals":[],"requireSealed":"yes"}', /requireSealed must be a boolean/);
+    bad('{"globals":[],"requireSealed":true,"maxPools":0}', /maxPools must be an integer/);
+    bad('{"globals":[],"requireSealed":true,"maxPools":1.5}', /maxPools/);
+    bad('{"globals":[],"requireSealed":true,"extra":1}', /unknown key "extra"/);
+    bad(`{"globals":[],"requireSealed":true,"x":"${'a'.repeat(70_000)}"}`, /longer than 64 KiB/);
+    expect(() => parseBridgeSettings('{')).toThrow(
+      expect.objectContaining({ code: 'BRIDGE_SETTINGS_INVALID' }),
+    );
+  });
+
+  it('mounts the socket folder at /run/xdg', () => {
+    expect(bridgeMountEntry(paths)).toBe(
+      `${paths.runtimeDir}/xdg run/xdg none bind,create=dir,nosuid,nodev,noexec 0 0`,
+    );
+    expect(paths.bridgeSocket).toBe(`${paths.runtimeDir}/xdg/wayland-0`);
+  });
+});
+
+describe('bridgeConfigFor', () => {
+  const plan = () =>
+    ({
+      compiled: {
+        bridge: { ...compiledBridge },
+        notes: [] as { field: string; message: string }[],
+      },
+    }) as never;
+
+  it('is off, saying why, without a display', () => {
+    const off = bridgeConfigFor(plan(), { env: {} });
+    expect(off).toEqual({
+      enabled: false,
+      reason: expect.stringMatching(/WAYLAND_DISPLAY is unset/),
+    });
+    const noRuntime = bridgeConfigFor(plan(), { env: { WAYLAND_DISPLAY: 'wayland-9' } });
+    expect(noRuntime).toMatchObject({
+      enabled: false,
+      reason: expect.stringMatching(/XDG_RUNTIME_DIR is unset/),
+    });
+    const missing = bridgeConfigFor(plan(), { hostDisplay: path.join(dir, 'nope'), env: {} });
+    expect(missing).toMatchObject({
+      enabled: false,
+      reason: expect.stringMatching(/is not a Wayland socket/),
+    });
+    writeFileSync(path.join(dir, 'file'), '');
+    expect(bridgeConfigFor(plan(), { hostDisplay: path.join(dir, 'file'), env: {} })).toMatchObject(
+      { enabled: false },
+    );
+  });
+
+  it('is on for a listening socket, by path or by name, noting dropped globals', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 'wl-test'), resolve));
+    try {
+      const p = plan() as { compiled: { notes: { field: string; message: string }[] } };
+      const on = bridgeConfigFor(p as never, {
+        env: { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wl-test' },
+      });
+      expect(on).toMatchObject({ enabled: true, hostSocket: path.join(dir, 'wl-test') });
+      expect(p.compiled.notes).toEqual([
+        {
+          field: '/bridge/globals',
+          message: expect.stringMatching(/cannot relay zwp_linux_dmabuf_v1/),
+        },
+      ]);
+      expect(
+        bridgeConfigFor(plan(), { hostDisplay: path.join(dir, 'wl-test'), env: {} }),
+      ).toMatchObject({
+        enabled: true,
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('SessionBridge', () => {
+  const settings = bridgeSettingsFromPolicy(compiledBridge).settings;
+
+  it('is off with the reason, and still makes the folder the mount needs', async () => {
+    const sb = await SessionBridge.start({
+      paths,
+      config: { enabled: false, reason: 'no display' },
+    });
+    expect(existsSync(paths.xdgDir)).toBe(true);
+    expect(sb.status()).toMatchObject({
+      state: 'off',
+      reason: 'no display',
+      socket: null,
+      clients: 0,
+    });
+    expect(() => sb.stats()).toThrow(expect.objectContaining({ code: 'BRIDGE_OFF' }));
+    await sb.stop();
+    expect(existsSync(paths.xdgDir)).toBe(false);
+    expect(sb.status().state).toBe('off');
+  });
+
+  it('passes the policy to the bridge and tracks clients and windows from its events', async () => {
+    const fake = fakeBridge();
+    const lines: string[] = [];
+    const sb = await SessionBridge.start({
+      paths,
+      config: { enabled: true, hostSocket: '/run/host-0', settings },
+      log: (l) => lines.push(l),
+      startBridge: (o) => fake.start(o),
+    });
+    expect(fake.options).toMatchObject({
+      socketPath: paths.bridgeSocket,
+      hostDisplay: '/run/host-0',
+      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
+      requireSealed: true,
+      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16 },
+    });
+    expect(sb.status().state).toBe('starting');
+    fake.settle!.resolve([]);
+    expect(await sb.whenSettled()).toBe('running');
+    fake.emit({ type: 'client-connected', clientId: 1, pid: 10, uid: 0 });
+    fake.emit({ type: 'toplevel-mapped', clientId: 1, appId: 'droidway.demo', title: 'Demo' });
+    fake.emit({ type: 'violation', clientId: 1, reason: 'unsealed', message: 'x'.repeat(1000) });
+    let status = sb.status();
+    expect(status).toMatchObject({
+      state: 'running',
+      clients: 1,
+      toplevels: ['droidway.demo'],
+      socket: paths.bridgeSocket,
+    });
+    const violation = status.events.find((e) => e.type === 'violation') as { message: string };
+    expect(violation.message.length).toBeLessThan(400);
+    fake.emit({ type: 'client-disconnected', clientId: 1, reason: 'violation:unsealed' });
+    status = sb.status();
+    expect(status).toMatchObject({ clients: 0, toplevels: [] });
+    expect(lines.join('\n')).toMatch(/client 1 violation unsealed/);
+    for (let i = 0; i < MAX_KEPT_EVENTS + 10; i++)
+      fake.emit({ type: 'client-connected', clientId: 100 + i, pid: 1, uid: 0 });
+    expect(sb.status().events).toHaveLength(MAX_KEPT_EVENTS);
+    expect(sb.stats()).toBe(fake.stats);
+
+    await sb.stop();
+    expect(fake.stopped).toBe(1);
+    expect(existsSync(paths.bridgeSocket)).toBe(false);
+    expect(existsSync(paths.xdgDir)).toBe(false);
+    expect(sb.status()).toMatchObject({
+      state: 'stopped',
+      reason: 'the session ended',
+      socket: null,
+    });
+    // The last counters stay readable after the stop.
+    expect(sb.stats()).toBe(fake.stats);
+  });
+
+  it('goes down with the reason when the host is lost, and when the host refuses', async () => {
+    const fake = fakeBridge();
+    const sb = await SessionBridge.start({
+      paths,
+      config: { enabled: true, hostSocket: '/run/host-0', settings },
+      startBridge: (o) => fake.start(o),
+    });
+    fake.settle!.resolve([]);
+    await sb.whenSettled();
+    fake.emit({
+      type: 'host-lost',
+      reason: 'hangup',
+      message: 'the compositor closed the connection',
+    });
+    expect(sb.status()).toMatchObject({
+      state: 'down',
+      reason: expect.stringMatching(/lost the host compositor \(hangup\)/),
+      socket: null,
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(fake.stopped).toBe(1);
+    await sb.stop();
+    expect(sb.status().state).toBe('down');
+
+    const refusing = fakeBridge();
+    const sb2 = await SessionBridge.start({
+      paths,
+      config: { enabled: true, hostSocket: '/run/host-0', settings },
+      startBridge: (o) => refusing.start(o),
+    });
+    refusing.settle!.reject(new Error('connect: ENOENT'));
+    expect(await sb2.whenSettled()).toBe('down');
+    expect(sb2.status().reason).toMatch(/refused: connect: ENOENT/);
+    await sb2.stop();
+  });
+
+  it('goes down when the bridge cannot even start', async () => {
+    const sb = await SessionBridge.start({
+      paths,
+      config: { enabled: true, hostSocket: '/run/host-0', settings },
+      startBridge: () => {
+        throw new Error('bind: EADDRINUSE');
+      },
+    });
+    expect(sb.status()).toMatchObject({
+      state: 'down',
+      reason: expect.stringMatching(/EADDRINUSE/),
+    });
+    await sb.stop();
+  });
+});
+
+describe('CLI formatting', () => {
+  it('prints the bridge line and the stats table', () => {
+    expect(
+      formatBridge({
+        state: 'running',
+        reason: null,
+        hostSocket: '/run/host-0',
+        socket: '/x',
+        guestRuntimeDir: '/run/xdg',
+        guestDisplay: 'wayland-0',
+        clients: 1,
+        toplevels: ['droidway.demo'],
+        events: [],
+      }),
+    ).toBe('  display bridge: running on /run/host-0 (1 client; windows droidway.demo)\n');
+    expect(
+      formatBridge({
+        state: 'off',
+        reason: 'no display',
+        hostSocket: null,
+        socket: null,
+        guestRuntimeDir: '/run/xdg',
+        guestDisplay: 'wayland-0',
+        clients: 0,
+        toplevels: [],
+        events: [],
+      }),
+    ).toBe('  display bridge: off (no display)\n');
+    const client = {
+      clientId: 3,
+      pid: 77,
+      uid: 0,
+      connected: false,
+      disconnectReason: 'violation:unsealed',
+      commits: 1,
+      buffersForwarded: { shm: 0, dmabuf: 0 },
+      bytesCopied: 0,
+      objects: 0,
+      pools: 0,
+      buffers: 0,
+      surfaces: 0,
+      fdsRejected: { unsealed: 1 },
+      violations: { unsealed: 1 },
+    };
+    const text = formatBridgeStats('default', {
+      running: true,
+      clientsTotal: 3,
+      clients: [client],
+    });
+    expect(text).toMatch(/^instance default: bridge running, 0 clients connected, 3 since start\n/);
+    expect(text).toMatch(
+      /^3 +77 +gone \(violation:unsealed\) +1 +0 +0 +0 +unsealed=1 +unsealed=1$/m,
+    );
+  });
+});
