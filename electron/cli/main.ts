@@ -10,6 +10,9 @@ import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerSession } from './commands/session.js';
 import { register as registerImage } from './commands/image.js';
+import { register as registerApp, registerLaunchOptions } from './commands/app.js';
+import { register as registerApk } from './commands/apk.js';
+import { register as registerBridge } from './commands/bridge.js';
 
 /** Builds the `droidway` program with every command group registered. */
 export function createProgram(version: string): Command {
@@ -20,6 +23,10 @@ export function createProgram(version: string): Command {
   registerPolicy(program);
   registerSession(program);
   registerImage(program);
+  registerApp(program);
+  registerLaunchOptions(program);
+  registerApk(program);
+  registerBridge(program);
   return program;
 }
 

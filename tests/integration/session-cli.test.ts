@@ -103,7 +103,9 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
         expect(started?.stderr).toBe('');
         expect(started?.code).toBe(0);
         expect(started?.stdout).toMatch(
-          new RegExp(`^instance ${instance}: running \\(init pid \\d+\\)\\n  policy ${preset};`),
+          new RegExp(
+            `^instance ${instance}: running \\(init pid \\d+\\)\\n  display bridge: [^\\n]+\\n  policy ${preset};`,
+          ),
         );
       });
 
@@ -156,7 +158,9 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
 
             const frozen = await droidway('session', 'freeze', '--instance', instance);
             expect(frozen.stdout).toMatch(
-              new RegExp(`^instance ${instance}: frozen \\(init pid \\d+\\)\\n$`),
+              new RegExp(
+                `^instance ${instance}: frozen \\(init pid \\d+\\)\\n  display bridge: [^\\n]+\\n$`,
+              ),
             );
             const refused = await droidway('policy', 'verify', '--instance', instance);
             expect(refused.code).toBe(1);

@@ -1,10 +1,15 @@
 /**
  * `droidway session …`: a headless session, owned by a detached session host.
  * - `session start [--instance NAME] [--image demo|NAME|PATH] [--preset NAME | --policy FILE]
- *   [--json]`: boots the demo guest or an Android image (a name `image list` shows, or a folder
- *   with system.img and vendor.img) under the policy (default preset `strict` for the demo,
- *   `android` for Android) and prints its state. A host that cannot boot Android (no binder …)
- *   is told exactly what it lacks, before anything is mounted.
+ *   [--host-display NAME|PATH] [--android-tools DIR] [--json]`: boots the demo guest or an
+ *   Android image (a name `image list` shows, or a folder with system.img and vendor.img)
+ *   under the policy (default preset `strict` for the demo, `android` for Android) and prints
+ *   its state. A host that cannot boot Android (no binder …) is told exactly what it lacks,
+ *   before anything is mounted.
+ *   The guest's windows reach the host compositor (`--host-display`, default `WAYLAND_DISPLAY`)
+ *   through the display bridge; without one the session runs with the bridge off.
+ *   `--android-tools DIR` (demo guest only) mounts stand-in `pm`/`am`/`cmd` read-only at
+ *   `/system/bin` and the instance's persistent guest data at `/data`.
  * - `session status [--instance NAME] [--json]`: the state (`stopped` when no host answers).
  * - `session stop|freeze|unfreeze [--instance NAME] [--json]`: asks the host; prints the state.
  * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1.
@@ -56,6 +61,7 @@ const REFUSAL_CODES = new Set([
   'ROOTFS_UNSAFE',
   'GUEST_BUILD_FAILED',
   'HOST_ENTRY_MISSING',
+  'ANDROID_TOOLS_INVALID',
 ]);
 
 /** One line for a person: `instance default: running (init pid 1234)`. */
@@ -64,7 +70,20 @@ export function formatStatus(s: SessionStatus): string {
   if (s.initPid !== null) detail.push(`init pid ${s.initPid}`);
   if (s.state.code !== undefined) detail.push(s.state.code);
   if (s.state.reason !== undefined && s.state.reason !== s.state.name) detail.push(s.state.reason);
-  return `instance ${s.instance}: ${s.state.name}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
+  const line = `instance ${s.instance}: ${s.state.name}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
+  return s.bridge === undefined ? line : `${line}${formatBridge(s.bridge)}`;
+}
+
+/** `  display bridge: running on /run/user/1000/wayland-0 (1 client; windows droidway.demo)`. */
+export function formatBridge(b: NonNullable<SessionStatus['bridge']>): string {
+  const detail: string[] = [];
+  if (b.state === 'starting' || b.state === 'running') {
+    detail.push(`${b.clients} client${b.clients === 1 ? '' : 's'}`);
+    if (b.toplevels.length > 0) detail.push(`windows ${b.toplevels.join(', ')}`);
+  }
+  if (b.reason !== null) detail.push(b.reason);
+  const on = b.hostSocket !== null && b.state !== 'off' ? ` on ${b.hostSocket}` : '';
+  return `  display bridge: ${b.state}${on}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
 }
 
 /**
@@ -121,10 +140,24 @@ export function register(program: Command): void {
       `isolation preset (${PRESET_NAMES.join(', ')}; default ${DEFAULT_SESSION_PRESET} for the demo, ${DEFAULT_ANDROID_PRESET} for Android)`,
     )
     .option('--policy <file>', 'isolation policy file (see droidway policy check)')
+    .option(
+      '--host-display <name|path>',
+      'host Wayland display the guest windows go to (default: WAYLAND_DISPLAY under XDG_RUNTIME_DIR)',
+    )
+    .option(
+      '--android-tools <dir>',
+      'demo guest only: mount stand-in Android tools (pm, am, cmd) at /system/bin and a persistent /data',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
-        options: RefOptions & { image: string; preset?: string; policy?: string },
+        options: RefOptions & {
+          image: string;
+          preset?: string;
+          policy?: string;
+          androidTools?: string;
+          hostDisplay?: string;
+        },
         command: Command,
       ) => {
         const json = options.json === true;
@@ -138,7 +171,13 @@ export function register(program: Command): void {
             : { preset: options.preset ?? defaultPresetFor(options.image) };
         let started: StartedSession;
         try {
-          started = await startSession({ ...refOf(options), image: options.image, policy: source });
+          started = await startSession({
+            ...refOf(options),
+            image: options.image,
+            policy: source,
+            ...(options.androidTools !== undefined ? { androidTools: options.androidTools } : {}),
+            ...(options.hostDisplay !== undefined ? { hostDisplay: options.hostDisplay } : {}),
+          });
         } catch (e) {
           refuse(command, e, json);
         }

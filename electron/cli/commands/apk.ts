@@ -1,0 +1,163 @@
+/**
+ * `droidway apk info FILE [--json] [--icon-size N] [--icon-out FILE.png]`: what an APK is
+ * (identity, versions, SDKs, labels, launcher, permissions, native code, features, split,
+ * signatures, icon), read in the sandboxed reader worker. A refused APK exits 2 with the
+ * reader's code and reason.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { ApkError } from '../../core/apk/apk-errors.js';
+import type { ApkInfo } from '../../core/apk/apk-reader.js';
+import { readApkInfoInWorker, type WorkerReadOptions } from '../../core/apk/apk-worker-client.js';
+import { CliExit, EXIT_FAILURE, outputOf } from '../cli-io.js';
+
+/** What the command calls; tests pass a fake. */
+export interface ApkCommandDeps {
+  readInfo: (file: string, options: WorkerReadOptions) => Promise<ApkInfo>;
+}
+
+/** The info as JSON-safe data: the icon without its bytes (their size instead). */
+export function apkInfoJson(info: ApkInfo): Record<string, unknown> {
+  const { icon, ...rest } = info;
+  return {
+    ...rest,
+    icon:
+      icon === null
+        ? null
+        : {
+            density: icon.density,
+            path: icon.path,
+            width: icon.width,
+            height: icon.height,
+            source: icon.source,
+            pngBytes: icon.png.length,
+          },
+  };
+}
+
+function list(items: readonly string[], none: string): string {
+  return items.length === 0 ? none : items.join(', ');
+}
+
+/** The info as text a person reads. */
+export function formatApkInfo(info: ApkInfo): string {
+  const rows: Array<[string, string]> = [];
+  const version = `versionCode ${info.versionCode}${info.versionName === undefined ? '' : `, versionName ${info.versionName}`}`;
+  const { '': label, ...localized } = info.labels;
+  rows.push(['label', label ?? '(none)']);
+  const locales = Object.entries(localized).sort(([a], [b]) => a.localeCompare(b));
+  if (locales.length > 0) rows.push(['', locales.map(([l, t]) => `${l}: ${t}`).join(', ')]);
+  rows.push(['SDK', `min ${info.minSdkVersion}, target ${info.targetSdkVersion}`]);
+  if (info.splitName !== undefined) rows.push(['split', info.splitName]);
+  const l = info.launcherActivity;
+  rows.push([
+    'launcher',
+    l === undefined
+      ? '(none: no MAIN/LAUNCHER activity)'
+      : `${l.name}${l.targetActivity === undefined ? '' : ` (alias of ${l.targetActivity})`}`,
+  ]);
+  rows.push(['permissions', list(info.permissions, '(none)')]);
+  rows.push(['native code', list(info.nativeAbis, '(none: runs on any ABI)')]);
+  rows.push([
+    'features',
+    list(
+      info.features.map((f) => (f.required ? f.name : `${f.name} (optional)`)),
+      '(none)',
+    ),
+  ]);
+  const icon = info.icon;
+  rows.push([
+    'icon',
+    icon === null
+      ? '(none)'
+      : `${icon.path}, ${icon.width}×${icon.height}, ${icon.density} dpi (${icon.source})`,
+  ]);
+  if (info.icons.length > 1)
+    rows.push([
+      '',
+      `densities: ${info.icons.map((i) => `${i.density} (${i.width}px)`).join(', ')}`,
+    ]);
+  const s = info.signatures;
+  const schemes = (['v1', 'v2', 'v3'] as const).filter((k) => s.schemes[k]);
+  rows.push([
+    'signatures',
+    schemes.length === 0
+      ? 'unsigned'
+      : schemes
+          .map((k) =>
+            k === 'v1'
+              ? 'v1 (not verified)'
+              : (k === 'v2' ? s.v2Verified : s.v3Verified) === true
+                ? `${k} (verified)`
+                : k,
+          )
+          .join(', '),
+  ]);
+  for (const cert of s.signerCertSha256) rows.push(['signer', `SHA-256 ${cert}`]);
+  rows.push(['entries', String(info.entryCount)]);
+  for (const w of info.warnings) rows.push(['warning', w]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `${info.packageName}  (${version})`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    '',
+  ].join('\n');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 4096)
+    throw new Error(`--icon-size must be a whole number of pixels from 1 to 4096, not ${value}`);
+  return n;
+}
+
+/** Adds the `apk` command group to `program`. `deps` defaults to the real reader. */
+export function register(
+  program: Command,
+  deps: ApkCommandDeps = { readInfo: readApkInfoInWorker },
+): void {
+  const apk = program.command('apk').description('inspect APK files');
+  apk
+    .command('info')
+    .description('show what an APK is: package, versions, label, launcher, permissions, signer …')
+    .argument('<file>', 'the APK')
+    .option('--json', 'print the facts as JSON')
+    .option('--icon-size <px>', 'pick the icon closest above this width', positiveInt)
+    .option('--icon-out <file.png>', 'write the launcher icon PNG to this file')
+    .action(
+      async (
+        file: string,
+        options: { json?: boolean; iconSize?: number; iconOut?: string },
+        command: Command,
+      ) => {
+        const { out, err } = outputOf(command);
+        let info: ApkInfo;
+        try {
+          info = await deps.readInfo(
+            file,
+            options.iconSize === undefined ? {} : { iconSize: options.iconSize },
+          );
+        } catch (e) {
+          if (!(e instanceof ApkError)) throw e;
+          if (options.json === true)
+            out(
+              `${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } }, null, 2)}\n`,
+            );
+          err(`droidway: refused ${file}: ${e.code}: ${e.message}\n`);
+          throw new CliExit(EXIT_FAILURE);
+        }
+        if (options.iconOut !== undefined) {
+          if (info.icon === null) {
+            err(`droidway: ${file} has no PNG launcher icon to write\n`);
+            throw new CliExit(EXIT_FAILURE);
+          }
+          await writeFile(options.iconOut, info.icon.png);
+        }
+        out(
+          options.json === true
+            ? `${JSON.stringify(apkInfoJson(info), null, 2)}\n`
+            : formatApkInfo(info),
+        );
+      },
+    );
+}
