@@ -33,8 +33,10 @@
 
 // The bridge maps a guest app_id to `droidway.<app_id>` on the host, as it maps Android's
 // `waydroid.<pkg>`: the demo's package name is "demo", its host window `droidway.demo`.
-static const char kAppId[] = "demo";
+// `--app-id PKG` lets the fixture Android tools show a launched app as its own window.
+static const char kDefaultAppId[] = "demo";
 static const char kTitle[] = "Droidway demo";
+enum { kMaxAppIdLength = 255 };
 
 enum {
   kStatusBarHeight = 24,
@@ -63,6 +65,7 @@ struct demo_buffer {
 };
 
 struct demo {
+  const char* app_id;
   struct wl_display* display;
   struct wl_registry* registry;
   struct wl_compositor* compositor;
@@ -310,10 +313,33 @@ static long parse_long(const char* text, long min, long max, const char* what) {
   return value;
 }
 
+// An Android package name's characters; the bridge sanitizes app_ids anyway.
+static int valid_app_id(const char* id) {
+  const size_t length = strlen(id);
+  if (length == 0 || length > kMaxAppIdLength) return 0;
+  for (size_t i = 0; i < length; ++i) {
+    const char c = id[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_'))
+      return 0;
+  }
+  return 1;
+}
+
 static void parse_args(struct demo* demo, int argc, char** argv) {
   demo->width = 360;
   demo->height = 640;
+  demo->app_id = kDefaultAppId;
   for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--app-id") == 0 && i + 1 < argc) {
+      demo->app_id = argv[++i];
+      if (!valid_app_id(demo->app_id)) {
+        fprintf(stderr, "droidway-demo-client: --app-id must be 1..%d of [A-Za-z0-9._]\n",
+                kMaxAppIdLength);
+        exit(2);
+      }
+      continue;
+    }
     if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
       demo->max_frames = parse_long(argv[++i], 1, 100000000, "--frames");
     } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
@@ -327,7 +353,7 @@ static void parse_args(struct demo* demo, int argc, char** argv) {
       demo->width = (int32_t)parse_long(size, 64, 4096, "--size width");
       demo->height = (int32_t)parse_long(x + 1, 96, 4096, "--size height");
     } else {
-      fprintf(stderr, "usage: droidway-demo-client [--frames N] [--size WxH]\n");
+      fprintf(stderr, "usage: droidway-demo-client [--frames N] [--size WxH] [--app-id ID]\n");
       exit(2);
     }
   }
@@ -363,7 +389,7 @@ static void create_window(struct demo* demo) {
   demo->toplevel = xdg_surface_get_toplevel(demo->xdg_surface);
   xdg_toplevel_add_listener(demo->toplevel, &toplevel_listener, demo);
   xdg_toplevel_set_title(demo->toplevel, kTitle);
-  xdg_toplevel_set_app_id(demo->toplevel, kAppId);
+  xdg_toplevel_set_app_id(demo->toplevel, demo->app_id);
   // The initial commit, without a buffer, asks for the first configure.
   wl_surface_commit(demo->surface);
 }

@@ -14,7 +14,9 @@
  * - `session stop|freeze|unfreeze [--instance NAME] [--json]`: asks the host; prints the state.
  * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { rememberStartOptions } from '../../core/apps/last-start.js';
 import { PolicyError, formatIssues } from '../../core/policy/policy-errors.js';
 import { PRESET_NAMES } from '../../core/policy/presets.js';
 import type { SessionStatus } from '../../core/runtime/session.js';
@@ -181,6 +183,18 @@ export function register(program: Command): void {
         } catch (e) {
           refuse(command, e, json);
         }
+        // A later `app launch` while stopped starts the session the same way.
+        const remembered = await rememberStartOptions(refOf(options), {
+          image: options.image,
+          policy: 'file' in source ? { file: resolve(source.file) } : source,
+          ...(options.androidTools !== undefined
+            ? { androidTools: resolve(options.androidTools) }
+            : {}),
+        }).then(
+          () => null,
+          (e: unknown) => `could not remember the start options: ${(e as Error).message}`,
+        );
+        if (remembered !== null) started.notes.push({ field: '', message: remembered });
         const { out } = outputOf(command);
         if (json) {
           out(
