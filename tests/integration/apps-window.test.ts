@@ -7,7 +7,7 @@
  * show the bridge's host connection setting app_id `droidway.<pkg>`, and the screenshot must
  * show the second window.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -152,6 +152,15 @@ describe('a launched app is its own host window (root, LXC, weston)', () => {
     },
     180_000,
   );
+
+  itNeeds('the demo client refuses an app_id that is not a package name', missing, () => {
+    const client = path.join(repoRoot, 'native/guest/build/droidway-demo-client');
+    for (const bad of ['', 'a b', 'x;rm', 'é', 'a'.repeat(256)]) {
+      const r = spawnSync(client, ['--app-id', bad], { encoding: 'utf8', timeout: 5_000 });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain('--app-id must be');
+    }
+  });
 
   itNeeds(
     'app settings opens the app page of Android settings',
