@@ -10,7 +10,6 @@
  * `webUtils.getPathForFile`; the test host's stand-in answers with the paths this test
  * registers per file name.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -25,7 +24,7 @@ import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
 import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
 import { pipelineInstaller } from '../../electron/core/ui/pipeline-installer.js';
 import type { InstallItem } from '../../electron/shared/apps.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing, cleanupApkFixtures } from '../fixtures/apk/build-fixtures.js';
 import { buildCli, droidway } from '../integration/helpers/cli.js';
 import { startHeadlessWeston, type HeadlessWeston } from '../integration/helpers/weston.js';
@@ -47,13 +46,8 @@ function needs(): string | null {
   if (!existsSync(chromiumPath)) return `needs Debian's Chromium at ${chromiumPath}`;
   const root = needRoot();
   if (root !== null) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'weston', 'openssl', 'unzip']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool(['lxc-start', 'lxc-attach', 'weston', 'openssl', 'unzip']);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node')))
     return 'the native addon is not built (npm run build:native)';

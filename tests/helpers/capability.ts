@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { it, type TestFunction } from 'vitest';
 
 /** True when running under CI, where a missing capability is a failure, not a skip. */
@@ -29,4 +31,11 @@ export function itNeeds(
 /** Reason the current process is not root, or null. */
 export function needRoot(): string | null {
   return process.getuid?.() === 0 ? null : 'needs root';
+}
+
+/** `'<tool> is not installed'` for the first of `tools` not on PATH, or null when all are. */
+export function missingTool(tools: readonly string[]): string | null {
+  const dirs = (process.env.PATH ?? '').split(':').filter((dir) => dir !== '');
+  const absent = tools.find((tool) => !dirs.some((dir) => existsSync(join(dir, tool))));
+  return absent === undefined ? null : `${absent} is not installed`;
 }

@@ -6,7 +6,7 @@
  * fixture logs it); launching while stopped starts the session; `app remove` takes the entry and
  * icons with it; unknown and invalid packages fail clearly.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
 import { readPngHeader } from '../../electron/core/apk/png.js';
 import { rememberStartOptions } from '../../electron/core/apps/last-start.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 
@@ -28,13 +28,14 @@ const ADAPTIVE = 'org.example.adaptive';
 function needs(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'openssl', 'unzip', 'desktop-file-validate']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool([
+    'lxc-start',
+    'lxc-attach',
+    'openssl',
+    'unzip',
+    'desktop-file-validate',
+  ]);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   return apkToolsMissing();
 }

@@ -7,7 +7,7 @@
  * show the bridge's host connection setting app_id `droidway.<pkg>`, and the screenshot must
  * show the second window.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
@@ -31,13 +31,15 @@ const STATUS_PIXELS = 360 * 24;
 function needs(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'weston', 'weston-debug', 'openssl', 'unzip']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool([
+    'lxc-start',
+    'lxc-attach',
+    'weston',
+    'weston-debug',
+    'openssl',
+    'unzip',
+  ]);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/guest/build/droidway-demo-client')))
     return 'the demo client is not built (make -C native/guest)';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
 import type { PngImage } from '../fixtures/bridge/png.js';
-import { itNeeds } from '../helpers/capability.js';
+import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 const run = promisify(execFile);
@@ -14,10 +14,8 @@ const CLIENT = join(GUEST_DIR, 'build/droidway-demo-client');
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'make', 'pkg-config', 'wayland-scanner'];
 
 function missingCapability(): string | null {
-  for (const tool of TOOLS) {
-    const found = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-    if (!found) return `${tool} is not installed`;
-  }
+  const tool = missingTool(TOOLS);
+  if (tool !== null) return tool;
   if (!existsSync('/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml')) {
     return 'wayland-protocols is not installed';
   }

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
-import { itNeeds } from '../helpers/capability.js';
+import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 // The protocols beyond the basics, relayed to weston and checked on its screen: wp_viewporter,
@@ -23,10 +23,8 @@ const XML = {
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 
 function missingCapability(): string | null {
-  for (const tool of TOOLS) {
-    const found = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-    if (!found) return `${tool} is not installed`;
-  }
+  const tool = missingTool(TOOLS);
+  if (tool !== null) return tool;
   if (!Object.values(XML).every((xml) => existsSync(xml))) return 'wayland-protocols is missing';
   if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
     return 'the native module is not built (npm run build:native)';

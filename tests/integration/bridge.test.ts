@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
 import { countOpenFds } from '../../electron/core/native/index.js';
 import { countColor } from '../fixtures/bridge/png.js';
-import { itNeeds } from '../helpers/capability.js';
+import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 const run = promisify(execFile);
@@ -15,10 +15,8 @@ const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const TOOLS = ['weston', 'weston-simple-shm', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 
 function missingCapability(): string | null {
-  for (const tool of TOOLS) {
-    const found = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-    if (!found) return `${tool} is not installed`;
-  }
+  const tool = missingTool(TOOLS);
+  if (tool !== null) return tool;
   if (!existsSync(XDG_SHELL)) return 'wayland-protocols is not installed';
   if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
     return 'the native module is not built (npm run build:native)';

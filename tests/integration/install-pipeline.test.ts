@@ -35,7 +35,7 @@ import {
 } from '../../electron/core/install/install-pipeline.js';
 import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { ApkBuilder, apkToolsMissing } from '../fixtures/android-guest/build-apks.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 
@@ -45,13 +45,8 @@ const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
 function needs(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'openssl', 'unzip']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool(['lxc-start', 'lxc-attach', 'openssl', 'unzip']);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node')))
     return 'the native addon is not built (npm run build:native)';

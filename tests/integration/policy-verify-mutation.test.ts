@@ -25,20 +25,15 @@ import {
   verifySession,
   type ServiceLocations,
 } from '../../electron/core/runtime/session-service.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 function needMutationHost(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'make', 'gcc', 'ip']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool(['lxc-start', 'lxc-attach', 'make', 'gcc', 'ip']);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node'))) {
     return 'the native addon is not built (npm run build:native)';

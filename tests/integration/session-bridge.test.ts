@@ -20,7 +20,7 @@ import { requestAttachExec, requestStatus } from '../../electron/core/runtime/co
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import type { SessionStatus } from '../../electron/core/runtime/session.js';
 import type { PngImage } from '../fixtures/bridge/png.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
@@ -40,13 +40,8 @@ const TOOLS = [
 function missingCapability(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of TOOLS) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool(TOOLS);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node')))
     return 'the native addon is not built (npm run build:native)';

@@ -6,7 +6,6 @@
  * `session stop` leaves the host's mount table, cgroups and runtime files as they were.
  * Hostile policies are refused with the field named, before anything starts.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -16,19 +15,14 @@ import type { VerifyReport } from '../../electron/core/inspect/verify.js';
 import { findContainerCgroups } from '../../electron/core/runtime/host-cleanup.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import type { SessionStatus } from '../../electron/core/runtime/session.js';
-import { itNeeds, needRoot } from '../helpers/capability.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, mountTable, repoRoot, type CliRun } from './helpers/cli.js';
 
 function needSessionHost(): string | null {
   const root = needRoot();
   if (root) return root;
-  for (const tool of ['lxc-start', 'lxc-attach', 'lxc-stop', 'lxc-freeze', 'make', 'gcc']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
+  const tool = missingTool(['lxc-start', 'lxc-attach', 'lxc-stop', 'lxc-freeze', 'make', 'gcc']);
+  if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node'))) {
     return 'the native addon is not built (npm run build:native)';
