@@ -13,8 +13,8 @@ import { guestDataPathToHost } from '../android/guest-data.js';
 import type { GuestExecutor } from '../android/guest-exec.js';
 import { listPackages } from '../android/package-manager.js';
 import { isPackageName } from '../android/pm-output.js';
-import { readApkIcons, type ApkInfo } from '../apk/apk-reader.js';
-import { readApkInfoInWorker } from '../apk/apk-worker-client.js';
+import type { ApkInfo } from '../apk/apk-reader.js';
+import { readApkIconsInWorker, readApkInfoInWorker } from '../apk/apk-worker-client.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
 import type { InstanceRoots } from '../runtime/instance-paths.js';
 import {
@@ -72,7 +72,7 @@ export interface CatalogOptions extends InstanceRoots {
   cacheDir?: string;
   /** Reads an installed APK; default the ApkReader in its worker. */
   readApk?: (file: string) => Promise<ApkInfo>;
-  /** Reads an APK's icon at every density; default `readApkIcons`. */
+  /** Reads an APK's icon at every density; default `readApkIconsInWorker`. */
   readIcons?: (file: string) => Promise<{ png: Buffer }[]>;
   /** Keeps desktop entries and icons in step with the catalog. */
   desktop?: { dirs: XdgDirs; launcher: readonly string[]; run?: ToolRunner };
@@ -268,9 +268,18 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
       if (app.apkPath !== null && app.apkPath.startsWith('/data/')) {
         try {
           const host = await guestDataPathToHost(instance, app.apkPath, this.options);
-          icons = await (this.options.readIcons ?? (async (f) => (await readApkIcons(f)).icons))(
-            host,
-          );
+          // PNG decoding and adaptive-icon composition stay off the caller's thread (Electron
+          // main), under the worker's time and memory limits.
+          const readIcons =
+            this.options.readIcons ??
+            (async (f: string) =>
+              (
+                await readApkIconsInWorker(f, {
+                  workerUrl: defaultApkWorkerUrl(),
+                  timeoutMs: 30_000,
+                })
+              ).icons);
+          icons = await readIcons(host);
         } catch (e) {
           this.notes.push(`${app.packageName}: icons: ${(e as Error).message}`);
         }

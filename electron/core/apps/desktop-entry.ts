@@ -331,18 +331,27 @@ export const APK_MIME_XML = `<?xml version="1.0" encoding="UTF-8"?>
 
 /**
  * Installs the app's own desktop entry (`droidway.desktop`, which handles `.apk` files) and the
- * APK MIME type for this user, and refreshes the caches; the app calls it at first start.
- * Resolves with the files written.
+ * APK MIME type for this user, and refreshes the caches. The app calls it at every start: files
+ * that already hold the right text are left alone, and the caches are refreshed only when one
+ * changed. Resolves with the files written (none when all were current).
  */
 export async function installDroidwayIntegration(
   dirs: XdgDirs,
   options: { launcher?: readonly string[]; run?: ToolRunner } = {},
 ): Promise<string[]> {
   const launcher = options.launcher ?? resolveLauncherCommand();
-  const entry = path.join(applicationsDir(dirs), 'droidway.desktop');
-  const mime = path.join(dirs.dataHome, 'mime', 'packages', 'droidway.xml');
-  await writeFileAtomic(entry, droidwayEntryText(launcher));
-  await writeFileAtomic(mime, APK_MIME_XML);
-  await refreshDesktopCaches(dirs, { mime: true, ...(options.run ? { run: options.run } : {}) });
-  return [entry, mime];
+  const wanted: [string, string][] = [
+    [path.join(applicationsDir(dirs), 'droidway.desktop'), droidwayEntryText(launcher)],
+    [path.join(dirs.dataHome, 'mime', 'packages', 'droidway.xml'), APK_MIME_XML],
+  ];
+  const written: string[] = [];
+  for (const [file, text] of wanted) {
+    const current = await fs.readFile(file, 'utf8').catch(() => null);
+    if (current === text) continue;
+    await writeFileAtomic(file, text);
+    written.push(file);
+  }
+  if (written.length > 0)
+    await refreshDesktopCaches(dirs, { mime: true, ...(options.run ? { run: options.run } : {}) });
+  return written;
 }

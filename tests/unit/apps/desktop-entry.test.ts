@@ -248,6 +248,23 @@ describe('Droidway integration', () => {
     expect(readKey(text, 'Exec')).toBe('"/opt/Droid Way/droidway" --install %F');
     expect(await fs.readFile(files[1]!, 'utf8')).toContain('<glob pattern="*.apk"/>');
     expect(ran.map((a) => a[0])).toEqual(['update-desktop-database', 'update-mime-database']);
+
+    // Every app start calls it: current files are left alone and no cache tool runs.
+    ran.length = 0;
+    const record = async (argv: readonly string[]) => {
+      ran.push([...argv]);
+      return true;
+    };
+    expect(await installDroidwayIntegration(dirs, { launcher: LAUNCHER, run: record })).toEqual([]);
+    expect(ran).toEqual([]);
+    // A moved app rewrites its entry only.
+    expect(
+      await installDroidwayIntegration(dirs, { launcher: ['/usr/bin/droidway'], run: record }),
+    ).toEqual([files[0]]);
+    expect(readKey(await fs.readFile(files[0]!, 'utf8'), 'Exec')).toBe(
+      '/usr/bin/droidway --install %F',
+    );
+    expect(ran.map((a) => a[0])).toEqual(['update-desktop-database', 'update-mime-database']);
   });
 
   itNeeds('the shipped resources/desktop files are valid', noValidator, async () => {
