@@ -5,6 +5,7 @@
  * (image and policy name), else the demo guest with its default preset.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DEMO_IMAGE,
@@ -48,9 +49,21 @@ function parseRemembered(value: unknown): RememberedStart | null {
   return out;
 }
 
+/**
+ * Where the start options of `ref`'s instance are kept: its data folder for root; a desktop user
+ * cannot write there (root-owned), so `$XDG_STATE_HOME/droidway/instances/NAME`.
+ */
+function rememberDir(ref: SessionRef): string {
+  const paths = sessionPaths(ref.instance, ref);
+  if (process.getuid?.() === 0 || ref.dataRoot !== undefined) return paths.dataDir;
+  const xdg = process.env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'droidway', 'instances', paths.name);
+}
+
 /** Remembers how `ref`'s instance was started, for the next launch that must start it. */
 export async function rememberStartOptions(ref: SessionRef, start: RememberedStart): Promise<void> {
-  const file = path.join(sessionPaths(ref.instance, ref).dataDir, START_OPTIONS_FILE);
+  const file = path.join(rememberDir(ref), START_OPTIONS_FILE);
   await writeFileAtomic(file, `${JSON.stringify(start, null, 2)}\n`, 0o600);
 }
 
@@ -60,7 +73,7 @@ export async function lastStartOptions(ref: SessionRef = {}): Promise<StartSessi
   const base: StartSessionOptions = { ...ref, instance: paths.name, policy: { preset: 'strict' } };
   try {
     const remembered = parseRemembered(
-      JSON.parse(await fs.readFile(path.join(paths.dataDir, START_OPTIONS_FILE), 'utf8')),
+      JSON.parse(await fs.readFile(path.join(rememberDir(ref), START_OPTIONS_FILE), 'utf8')),
     );
     if (remembered !== null) return { ...base, ...remembered };
   } catch {

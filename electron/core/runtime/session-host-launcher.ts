@@ -32,6 +32,16 @@ export interface LaunchOptions {
   bridge?: SessionBridgeConfig;
 }
 
+/**
+ * How to run a Node entry script from this process: `process.execPath` in Node; in Electron that
+ * is the Electron binary, which runs a script as plain Node only with `ELECTRON_RUN_AS_NODE=1`.
+ */
+export function nodeCommand(): { command: string; env: Record<string, string> } {
+  return process.versions.electron !== undefined
+    ? { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } }
+    : { command: process.execPath, env: {} };
+}
+
 /** `session-host-main.js` next to this module. */
 export function defaultHostScript(): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), 'session-host-main.js');
@@ -63,6 +73,8 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
     path.dirname(p.runtimeDir),
     '--config',
     p.configFile,
+    '--owner',
+    String(p.owner),
   ];
   if (options.seccompProfile !== undefined) {
     await fs.writeFile(p.seccompFile, options.seccompProfile, { mode: 0o600 });
@@ -84,7 +96,12 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   const out = openSync(p.hostLog, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
+    const node = nodeCommand();
+    const child = spawn(node.command, args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...node.env },
+    });
     child.once('exit', (code, signal) => (exited = { code, signal }));
     child.once('error', () => {
       exited = { code: null, signal: null };

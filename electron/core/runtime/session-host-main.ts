@@ -3,7 +3,7 @@
  * on the instance's `session-host.log`):
  *
  *     node session-host-main.js --instance NAME --data-root DIR --runtime-root DIR \
- *       --config FILE [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
+ *       --config FILE [--owner UID] [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
  *       [--host-socket PATH --bridge-settings JSON | --bridge-off REASON]
  *
  * With `--host-socket` it runs the display bridge toward that compositor socket, with the
@@ -38,12 +38,14 @@ async function main(): Promise<number> {
       'host-socket': { type: 'string' },
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
+      owner: { type: 'string' },
     },
   });
   if (!values.instance || !values.config) throw new Error('--instance and --config are required');
   const paths = instancePaths(values.instance, {
     ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}),
     ...(values['runtime-root'] ? { runtimeRoot: values['runtime-root'] } : {}),
+    ...(values.owner !== undefined ? { owner: Number(values.owner) } : {}),
   });
   const readyTimeout =
     values['ready-timeout-ms'] === undefined ? undefined : Number(values['ready-timeout-ms']);

@@ -62,6 +62,7 @@ import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-br
 import {
   requestAttachExec,
   requestBridgeStats,
+  requestRecord,
   requestFreeze,
   requestStatus,
   requestStop,
@@ -172,6 +173,11 @@ export interface StartSessionOptions extends ServiceLocations {
   /** Environment the host display is looked up in; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /**
+   * The session host runs no display bridge, for this reason (a desktop user's session: its
+   * bridge runs on the user's side, toward the user's own compositor).
+   */
+  bridgeOff?: string;
+  /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
    * persistent guest data folder mounted read-write at `/data` (as an Android image's is).
@@ -234,6 +240,7 @@ export function sessionPaths(
   return instancePaths(name ?? DEFAULT_INSTANCE, {
     ...(locations.dataRoot !== undefined ? { dataRoot: locations.dataRoot } : {}),
     ...(locations.runtimeRoot !== undefined ? { runtimeRoot: locations.runtimeRoot } : {}),
+    ...(locations.owner !== undefined ? { owner: locations.owner } : {}),
   });
 }
 
@@ -377,7 +384,7 @@ export async function planSession(options: StartSessionOptions): Promise<Session
 
 async function planDemoSession(options: StartSessionOptions): Promise<SessionPlan> {
   const paths = sessionPaths(options.instance, options);
-  const policy = await resolvePolicy(options.policy);
+  const policy = await resolvePolicy(options.policy, options.owner ?? process.getuid?.() ?? 0);
   const guest = await ensureDemoGuest(
     options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
   );
@@ -559,7 +566,7 @@ async function planAndroidSession(
       'stand-in Android tools are for the demo guest only; an Android image has its own',
     );
   const paths = sessionPaths(options.instance, options);
-  const policy = await resolvePolicy(options.policy);
+  const policy = await resolvePolicy(options.policy, options.owner ?? process.getuid?.() ?? 0);
   assertPolicyBootsAndroid(policy);
   // Nothing is written or mounted before this answers: a host without binder gets the exact
   // kernel support it lacks, a missing image how to get one.
@@ -688,7 +695,10 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
       seccompProfile: plan.compiled.seccompProfile,
       extraMountEntries: plan.extraMountEntries,
       hostScript: options.hostScript ?? resolveHostScript(),
-      bridge: bridgeConfigFor(plan, options),
+      bridge:
+        options.bridgeOff !== undefined
+          ? { enabled: false, reason: options.bridgeOff }
+          : bridgeConfigFor(plan, options),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
     });
   } catch (e) {
@@ -821,7 +831,12 @@ export async function readSessionRecord(paths: InstancePaths): Promise<SessionRe
   const file = path.join(paths.dataDir, SESSION_RECORD_FILE);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+    // A desktop user cannot read its instance's root-owned data folder; its host reads it.
+    parsed =
+      process.getuid?.() === 0 || (paths.owner === process.getuid?.() && existsSync(file))
+        ? JSON.parse(await fs.readFile(file, 'utf8'))
+        : await requestRecord(paths.controlSocket);
+    if (parsed === null) throw new Error('the session host has no record');
   } catch (e) {
     throw new SessionServiceError(
       'SESSION_RECORD_INVALID',

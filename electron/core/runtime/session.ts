@@ -490,6 +490,11 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     if (this.state.name === 'frozen') this.#machine.transition('running');
   }
 
+  /** Throws `SESSION_BAD_STATE` unless the session is running; `what` names the operation. */
+  expectRunning(what: string): void {
+    this.#machine.expect(what, 'running');
+  }
+
   /** Runs `argv` in the container (see `lxcAttach`); needs `running`. */
   async attachExec(argv: readonly string[], options: AttachOptions = {}): Promise<ToolResult> {
     this.#machine.expect('run a command in', 'running');

@@ -3,14 +3,10 @@
  * instance's running guest, with the pipeline's progress mapped onto the queue's stages and its
  * typed errors onto plain words plus Android's verdict.
  */
-import path from 'node:path';
 import { findRunningGuest, lxcGuestExecutor } from '../android/guest-exec.js';
-import { installFile, type InstallOptions } from '../install/install-pipeline.js';
+import { installFile, stagingRootFor, type InstallOptions } from '../install/install-pipeline.js';
 import { sessionPaths, type SessionRef } from '../runtime/session-service.js';
 import type { Installer } from './install-tracker.js';
-
-/** Folder (under the instance's data folder) of the installs' private staging folders. */
-const STAGING_DIR_NAME = 'install-staging';
 
 /** Options of `pipelineInstaller`. */
 export interface PipelineInstallerOptions extends SessionRef {
@@ -29,7 +25,7 @@ export function pipelineInstaller(options: PipelineInstallerOptions = {}): Insta
     try {
       const result = await installFile(file, {
         exec: lxcGuestExecutor(guest),
-        stagingRoot: path.join(sessionPaths(options.instance, options).dataDir, STAGING_DIR_NAME),
+        stagingRoot: stagingRootFor(sessionPaths(options.instance, options)),
         ...options.pipeline,
         signal: context.signal,
         onProgress: (event) => {
