@@ -12,6 +12,8 @@ import type { Installer } from './install-tracker.js';
 export interface PipelineInstallerOptions extends SessionRef {
   /** Overrides of the pipeline's options (tests: a fake `readApk`, a staging root). */
   pipeline?: Partial<Omit<InstallOptions, 'signal' | 'onProgress' | 'id'>>;
+  /** The current instance (Settings' `instanceName`), asked for each file; else `instance`. */
+  currentInstance?: () => string;
 }
 
 /**
@@ -21,11 +23,15 @@ export interface PipelineInstallerOptions extends SessionRef {
  */
 export function pipelineInstaller(options: PipelineInstallerOptions = {}): Installer {
   return async (file, context) => {
-    const guest = await findRunningGuest(options);
+    const ref =
+      options.currentInstance === undefined
+        ? options
+        : { ...options, instance: options.currentInstance() };
+    const guest = await findRunningGuest(ref);
     try {
       const result = await installFile(file, {
         exec: lxcGuestExecutor(guest),
-        stagingRoot: stagingRootFor(sessionPaths(options.instance, options)),
+        stagingRoot: stagingRootFor(sessionPaths(ref.instance, ref)),
         ...options.pipeline,
         signal: context.signal,
         onProgress: (event) => {
