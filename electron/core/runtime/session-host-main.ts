@@ -4,11 +4,13 @@
  *
  *     node session-host-main.js --instance NAME --data-root DIR --runtime-root DIR \
  *       --config FILE [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
- *       [--host-socket PATH --bridge-settings JSON | --bridge-off REASON]
+ *       [--host-socket PATH --bridge-settings JSON [--bridge-guest-owner UID:GID]
+ *        | --bridge-off REASON]
  *
  * With `--host-socket` it runs the display bridge toward that compositor socket, with the
  * settings of the compiled policy (see `parseBridgeSettings`); otherwise the bridge is off and
- * the status says why (`--bridge-off`).
+ * the status says why (`--bridge-off`). `--bridge-guest-owner` gives the bridge socket and its
+ * folder to the guest's compositor client (its uid and gid as the host sees them).
  * It owns the session until the session ends, then exits: 0 after a clean stop, 1 otherwise.
  * SIGTERM and SIGINT stop the session first.
  */
@@ -38,6 +40,7 @@ async function main(): Promise<number> {
       'host-socket': { type: 'string' },
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
+      'bridge-guest-owner': { type: 'string' },
     },
   });
   if (!values.instance || !values.config) throw new Error('--instance and --config are required');
@@ -54,10 +57,15 @@ async function main(): Promise<number> {
   if (values['host-socket'] !== undefined) {
     if (values['bridge-settings'] === undefined)
       throw new Error('--host-socket needs --bridge-settings');
+    const owner = values['bridge-guest-owner'];
+    const ids = owner === undefined ? undefined : /^(\d{1,10}):(\d{1,10})$/.exec(owner);
+    if (ids === null || (ids && (Number(ids[1]) >= 2 ** 32 - 1 || Number(ids[2]) >= 2 ** 32 - 1)))
+      throw new Error('--bridge-guest-owner must be UID:GID');
     bridge = {
       enabled: true,
       hostSocket: values['host-socket'],
       settings: parseBridgeSettings(values['bridge-settings']),
+      ...(ids ? { guestOwner: { uid: Number(ids[1]), gid: Number(ids[2]) } } : {}),
     };
   } else {
     bridge = { enabled: false, reason: values['bridge-off'] ?? 'no host display was given' };

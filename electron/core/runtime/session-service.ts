@@ -57,7 +57,7 @@ import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
 import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
-import { resolveHostSocket, type BridgeStats } from '../display/bridge.js';
+import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
 import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-bridge.js';
 import {
   requestAttachExec,
@@ -714,7 +714,10 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
  */
 export function bridgeConfigFor(
   plan: Pick<SessionPlan, 'compiled'>,
-  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'>,
+  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'> & {
+    /** Globals the native bridge relays; default the module's `bridgeSupportedGlobals`. */
+    supportedGlobals?: readonly string[];
+  },
 ): SessionBridgeConfig {
   const env = options.env ?? process.env;
   if (options.hostDisplay === undefined && !env.WAYLAND_DISPLAY)
@@ -736,7 +739,13 @@ export function bridgeConfigFor(
   }
   if (!isSocket)
     return { enabled: false, reason: `no host display: ${hostSocket} is not a Wayland socket` };
-  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge);
+  let supported: readonly string[];
+  try {
+    supported = options.supportedGlobals ?? supportedBridgeGlobals();
+  } catch (e) {
+    return { enabled: false, reason: `no display bridge: ${(e as Error).message}` };
+  }
+  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge, supported);
   if (dropped.length > 0)
     plan.compiled.notes.push({
       field: '/bridge/globals',
