@@ -5,10 +5,12 @@
  * the demo client the guest starts by itself (a toplevel with two subsurfaces), weston's
  * `weston-simple-shm`, and `weston-subsurfaces` (Mesa's software EGL, which the strict policy
  * refuses: its wl_shm pools are unsealed memfds). The screenshots must show each window's
- * pixels; `bridge stats --json` must count forwarded buffers and 0 bytes copied; the session
- * host must never map a guest buffer, must get its fds back when a client is killed mid-frame,
- * and a container killed mid-frame must take its windows, the bridge and its socket with it,
- * leaving the instance ready for a new session.
+ * pixels; `bridge stats --json` must count forwarded buffers and 0 bytes copied; neither the
+ * session host nor the bridge process may map a guest buffer, the bridge gets its fds back when
+ * a client is killed mid-frame; the bridge process runs confined, and killed, it is restarted
+ * while the container runs on and the demo window comes back; a container killed mid-frame
+ * takes its windows, the bridge and its socket with it, leaving the instance ready for a new
+ * session.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -161,6 +163,22 @@ function hostPid(): number {
   return (JSON.parse(readFileSync(paths.hostRecord, 'utf8')) as { pid: number }).pid;
 }
 
+/** The display bridge process of the session (not the session host: it runs apart). */
+async function bridgePid(): Promise<number> {
+  const pid = (await requestStatus(paths.controlSocket)).bridge?.process.pid;
+  if (typeof pid !== 'number') throw new Error('no bridge process runs');
+  return pid;
+}
+
+/** `Name:` of /proc/PID/status. */
+function procStatus(pid: number, name: string): string {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (line === undefined) throw new Error(`no ${name} in /proc/${pid}/status`);
+  return line.slice(name.length + 1).trim();
+}
+
 function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -304,6 +322,57 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
   );
 
   itNeeds(
+    'the bridge runs apart, confined; killed, it is restarted and the demo window is back within 2 s',
+    missing,
+    async () => {
+      const before = await requestStatus(paths.controlSocket);
+      const host = hostPid();
+      const first = await bridgePid();
+      expect(first).not.toBe(host);
+      // Not root, no new privileges, a seccomp filter, an address-space cap.
+      expect(procStatus(first, 'Uid').split(/\s+/)).not.toContain('0');
+      expect(procStatus(first, 'NoNewPrivs')).toBe('1');
+      expect(procStatus(first, 'Seccomp')).toBe('2');
+      const limits = readFileSync(`/proc/${first}/limits`, 'utf8');
+      expect(limits).toMatch(/Max address space\s+268435456\s+268435456\s+bytes/);
+      await screenshotUntil('the demo window', demoWindow);
+
+      const killedAt = Date.now();
+      process.kill(first, 'SIGKILL');
+      // The window goes with the process's host connections, then the demo guest's client,
+      // run again by its launcher, reconnects to the restarted bridge.
+      const back = await waitForStatus(
+        (s) =>
+          typeof s.bridge?.process.pid === 'number' &&
+          s.bridge.process.pid !== first &&
+          s.bridge.toplevels.includes('droidway.demo'),
+      );
+      await screenshotUntil('the demo window back', demoWindow, 2_000);
+      const elapsed = Date.now() - killedAt;
+      expect(elapsed).toBeLessThan(2_000);
+
+      // The container never noticed: same init, still running, same session host.
+      expect(back.initPid).toBe(before.initPid);
+      expect(back.state.name).toBe('running');
+      expect(hostPid()).toBe(host);
+      expect(back.bridge).toMatchObject({ state: 'running', socket: paths.bridgeSocket });
+      expect(back.bridge?.process.restarts).toBe(1);
+      expect(back.bridge?.process.lastEnd).toMatch(
+        new RegExp(`^bridge process ${first} ended by signal SIGKILL, restarted at \\d{4}-`),
+      );
+      expect(
+        back.bridge?.events.some((e) => e.type === 'process-ended' && e.signal === 'SIGKILL'),
+      ).toBe(true);
+      const text = await droidway('session', 'status', '--instance', instance);
+      expect(text.stdout).toMatch(/display bridge: running .*ended by signal SIGKILL, restarted/);
+      const second = await bridgePid();
+      expect(procStatus(second, 'Seccomp')).toBe('2');
+      console.log(`bridge kill -9 → demo window back on screen in ${elapsed} ms`);
+    },
+    60_000,
+  );
+
+  itNeeds(
     'weston-simple-shm in the container draws through the bridge; the host maps no guest buffer',
     missing,
     async () => {
@@ -321,8 +390,8 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const status = await requestStatus(paths.controlSocket);
       expect(status.bridge?.toplevels).toContain('droidway.org.freedesktop.weston.simple-shm');
       const s = await stats();
-      const host = hostPid();
-      const mapped = mappedInodes(host);
+      // Neither the session host nor the bridge process.
+      const mapped = new Set([...mappedInodes(hostPid()), ...mappedInodes(await bridgePid())]);
       for (const c of s.clients.filter((c) => c.connected)) {
         expect(c.buffersForwarded.shm).toBeGreaterThan(0);
         expect(c.bytesCopied).toBe(0);
@@ -375,10 +444,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
   );
 
   itNeeds(
-    'a client killed mid-frame gives the host its fds back',
+    'a client killed mid-frame gives the bridge its fds back',
     missing,
     async () => {
-      const host = hostPid();
+      const host = await bridgePid();
       const baseline = fdCount(host);
       const before = (await stats()).clientsTotal;
       const run = await guestRun(
@@ -403,6 +472,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     missing,
     async () => {
       const host = hostPid();
+      const bridge = await bridgePid();
       const status = await requestStatus(paths.controlSocket);
       const demo = (await stats()).clients.find((c) => c.connected);
       expect(demo).toBeDefined();
@@ -414,6 +484,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       expect(existsSync(paths.xdgDir)).toBe(false);
       expect(existsSync(paths.runtimeDir)).toBe(false);
       expect(alive(demo!.pid)).toBe(false);
+      expect(alive(bridge)).toBe(false);
       await screenshotUntil('the demo window to go', (image) =>
         findColor(image, STATUS_COLOR) === null && findColor(image, NAV_COLOR) === null
           ? true
