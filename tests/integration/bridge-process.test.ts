@@ -308,6 +308,64 @@ describe('droidway-bridge: the display bridge in its own process', () => {
   );
 
   itNeeds(
+    'meets every hostile pool, flood and protocol abuse with its own checks, not the seccomp filter',
+    missing,
+    async () => {
+      const wanted = config('attacks', {
+        globals: ['wl_compositor', 'wl_subcompositor', 'wl_shm', 'wl_output', 'xdg_wm_base'],
+      });
+      const bridge = start({ config: wanted });
+      const env = { ...process.env, WAYLAND_DISPLAY: wanted.socketPath };
+      const scratch = join(dir, 'regular-file');
+      let guest: ChildProcess | null = null;
+      try {
+        await bridge.ready;
+        const pid = bridge.pid!;
+        guest = good(wanted.socketPath);
+        await windowOnScreen();
+        // The same attacks as bridge.test.ts: each must end in the bridge's protocol error,
+        // which means the fd checks (fstat, fstatfs, seals, readlink of /proc/self/fd) ran in
+        // the sandbox; a syscall missing from the allow-list would kill the process instead.
+        const attacks: [string[], string][] = [
+          [['regular-file', scratch], 'protocol-error wl_shm 2'],
+          [['directory', '/var/tmp'], 'protocol-error wl_shm 2'],
+          [['pipe'], 'protocol-error wl_shm 2'],
+          [['socket'], 'protocol-error wl_shm 2'],
+          [['dev-zero'], 'protocol-error wl_shm 2'],
+          [['unsealed-memfd'], 'protocol-error wl_shm 2'],
+          [['short-memfd'], 'protocol-error wl_shm 2'],
+          [['stride-short'], 'protocol-error wl_shm_pool 1'],
+          [['stride-overflow'], 'protocol-error wl_shm_pool 1'],
+          [['offset-negative'], 'protocol-error wl_shm_pool 1'],
+          [['bad-format'], 'protocol-error wl_shm_pool 0'],
+          [['hidden-global'], 'protocol-error wl_registry 0'],
+          [['many-objects', '10000'], 'protocol-error wl_display 3'],
+          [['sync-order'], 'ordered 50'],
+        ];
+        for (const [args, outcome] of attacks) {
+          const { stdout } = await run(client, args, { env, timeout: 20_000 });
+          expect(stdout.trim(), args[0]).toBe(outcome);
+          expect(bridge.pid, `${args[0]} must not end the bridge process`).toBe(pid);
+        }
+        const flood = await run(client, ['fd-flood', '300'], { env, timeout: 30_000 });
+        expect(flood.stdout.trim()).toMatch(/^(survived|connection-error .*)$/);
+        const pools = await run(client, ['many-pools', '100'], { env, timeout: 30_000 });
+        expect(pools.stdout.trim()).toMatch(/^protocol-error wl_/);
+        expect(bridge.pid).toBe(pid);
+        expect(bridge.ends).toEqual([]);
+        const s = await bridge.stats();
+        expect(s.clients.find((c) => c.pid === guest!.pid)?.connected).toBe(true);
+        expect(procStatus(pid, 'Seccomp')).toBe('2');
+      } finally {
+        guest?.kill();
+        rmSync(scratch, { force: true });
+        await bridge.stop();
+      }
+    },
+    90_000,
+  );
+
+  itNeeds(
     'a guest flooding objects meets the memory cap, which ends the bridge process alone',
     missing,
     async () => {
