@@ -7,7 +7,7 @@
  * meets the memory cap, which ends the bridge process alone.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -18,6 +18,8 @@ import {
   type BridgeProcessOptions,
 } from '../../electron/core/display/bridge-process.js';
 import type { BridgeEvent } from '../../electron/core/display/bridge.js';
+import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
+import { SessionBridge } from '../../electron/core/runtime/session-bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
@@ -363,6 +365,78 @@ describe('droidway-bridge: the display bridge in its own process', () => {
       }
     },
     90_000,
+  );
+
+  itNeeds(
+    "gives the socket folder to the guest's compositor client and to nobody else on the host",
+    missing,
+    async () => {
+      // The guest's compositor as the host sees it (its ids mapped by the user namespace).
+      const guest = { uid: 4321, gid: 4322 };
+      const root = mkdtempSync('/tmp/droidway-bridge-owner-');
+      // Let other uids reach the instance folders (mkdtemp makes them 0700), and run the client.
+      chmodSync(root, 0o711);
+      chmodSync(buildDir, 0o755);
+      const paths = instancePaths('owner', {
+        dataRoot: join(root, 'data'),
+        runtimeRoot: join(root, 'run'),
+      });
+      const sb = await SessionBridge.start({
+        paths,
+        config: {
+          enabled: true,
+          hostSocket: weston!.socket,
+          settings: {
+            globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
+            requireSealed: true,
+            limits: {
+              maxObjects: 4096,
+              maxPools: 64,
+              maxBuffers: 256,
+              maxSurfaces: 128,
+              maxFds: 256,
+            },
+          },
+          guestOwner: guest,
+        },
+      });
+      try {
+        expect(await sb.whenSettled()).toBe('running');
+        chmodSync(join(root, 'run'), 0o711);
+        chmodSync(paths.runtimeDir, 0o711);
+        const folder = statSync(paths.xdgDir);
+        expect([folder.uid, folder.gid, folder.mode & 0o777]).toEqual([
+          guest.uid,
+          guest.gid,
+          0o770,
+        ]);
+        const socket = statSync(paths.bridgeSocket);
+        expect([socket.uid, socket.gid, socket.mode & 0o777]).toEqual([
+          guest.uid,
+          guest.gid,
+          0o660,
+        ]);
+        const probe = (uid: number, gid: number) =>
+          run(client, ['sync-order'], {
+            env: { ...process.env, WAYLAND_DISPLAY: paths.bridgeSocket },
+            uid,
+            gid,
+            timeout: 10_000,
+          }).then(
+            (r) => r.stdout.trim(),
+            (e: { stderr?: string }) => `failed: ${e.stderr ?? ''}`.trim(),
+          );
+        // The guest's compositor client connects and is served…
+        expect(await probe(guest.uid, guest.gid)).toBe('ordered 50');
+        // …another host user, and the bridge's own uid, are refused by the folder.
+        expect(await probe(4444, 4444)).toMatch(/failed: .*Permission denied/);
+        expect(await probe(NOBODY, NOBODY)).toMatch(/failed: .*Permission denied/);
+      } finally {
+        await sb.stop();
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+    60_000,
   );
 
   itNeeds(
