@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import type {
   BridgeEffectiveConfig,
@@ -34,11 +34,15 @@ const STATS_TIMEOUT_MS = 3000;
 /** How long `stop()` waits for the process before it kills it. */
 const STOP_TIMEOUT_MS = 3000;
 
-/** Where the built `droidway-bridge` is (or `DROIDWAY_BRIDGE_PATH`). */
+/**
+ * Where the built `droidway-bridge` is (or `DROIDWAY_BRIDGE_PATH`). In a packaged app it is
+ * unpacked beside the asar (electron-builder's `asarUnpack`): nothing runs from inside one.
+ */
 export function bridgeExecutablePath(env: NodeJS.ProcessEnv = process.env): string {
   const explicit = env[BRIDGE_EXECUTABLE_ENV];
   if (explicit) return explicit;
-  return join(findProjectRoot(), 'native/build/bridge-process/droidway-bridge');
+  const built = join(findProjectRoot(), 'native/build/bridge-process/droidway-bridge');
+  return built.replace(`${sep}app.asar${sep}`, `${sep}app.asar.unpacked${sep}`);
 }
 
 /** One end of a bridge process, as kept for the status. */
