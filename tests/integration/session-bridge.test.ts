@@ -13,7 +13,7 @@
  * session.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -65,6 +65,8 @@ const PANEL_HEIGHT = 32;
 const instance = `h2-bridge-${process.pid}`;
 const paths = instancePaths(instance);
 let weston: HeadlessWeston | null = null;
+/** tests/fixtures/bridge/registry-flood.c, built for the guest (same libc and libwayland). */
+let registryFlood = '';
 
 function pixel(image: PngImage, x: number, y: number): number {
   const i = (y * image.width + x) * 4;
@@ -222,6 +224,14 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     if (missing) return;
     buildCli();
     execFileSync('make', ['-C', path.join(repoRoot, 'native/guest')], { stdio: 'pipe' });
+    registryFlood = path.join(mkdtempSync('/tmp/h2sb-flood-'), 'registry-flood');
+    execFileSync('gcc', [
+      '-O2',
+      '-o',
+      registryFlood,
+      path.join(repoRoot, 'tests/fixtures/bridge/registry-flood.c'),
+      '-lwayland-client',
+    ]);
     weston = await startHeadlessWeston('h2sb-');
   }, 120_000);
 
@@ -229,6 +239,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     if (missing) return;
     await droidway('session', 'stop', '--instance', instance);
     weston?.stop();
+    if (registryFlood !== '') rmSync(path.dirname(registryFlood), { recursive: true, force: true });
     await fs.rm(paths.dataDir, { recursive: true, force: true });
   });
 
@@ -370,6 +381,52 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       console.log(`bridge kill -9 → demo window back on screen in ${elapsed} ms`);
     },
     60_000,
+  );
+
+  itNeeds(
+    'a guest flooding registries is cut off; the bridge stays under its memory cap, the container runs on',
+    missing,
+    async () => {
+      const before = await requestStatus(paths.controlSocket);
+      const pid = await bridgePid();
+      let peakKiB = 0;
+      const sample = setInterval(() => {
+        try {
+          peakKiB = Math.max(peakKiB, Number(procStatus(pid, 'VmPeak').split(/\s+/)[0]));
+        } catch {
+          // The process ended: its restart is checked below.
+        }
+      }, 20);
+      let flood;
+      try {
+        // The guest's own copy, fed through stdin: /tmp in the guest is its tmpfs.
+        flood = await requestAttachExec(
+          paths.controlSocket,
+          [
+            '/bin/sh',
+            '-c',
+            'cat > /tmp/registry-flood && chmod 700 /tmp/registry-flood && exec /tmp/registry-flood 5000000',
+          ],
+          {
+            env: { XDG_RUNTIME_DIR: '/run/xdg', WAYLAND_DISPLAY: 'wayland-0' },
+            stdin: readFileSync(registryFlood),
+            timeoutMs: 60_000,
+          },
+        );
+      } finally {
+        clearInterval(sample);
+      }
+      expect(flood.stdout.toString().trim(), flood.stderr.toString()).toMatch(/^ended E[A-Z]+$/);
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThanOrEqual(256 * 1024);
+      const after = await waitForStatus(
+        (s) => s.bridge?.state === 'running' && s.bridge.toplevels.includes('droidway.demo'),
+      );
+      expect(after.initPid).toBe(before.initPid);
+      expect(after.state.name).toBe('running');
+      await screenshotUntil('the demo window after the flood', demoWindow);
+    },
+    90_000,
   );
 
   itNeeds(
