@@ -116,6 +116,12 @@ const int kRefused[] = {
 #endif
 };
 
+// The connector child's whole life after setup: read a request, connect, send the fd, close.
+const int kConnectorAllowed[] = {
+    SYS_recvfrom, SYS_recvmsg, SYS_socket,     SYS_connect,      SYS_sendmsg,
+    SYS_close,    SYS_exit,    SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
+};
+
 sock_filter Stmt(uint16_t code, uint32_t k) {
   return BPF_STMT(code, k);
 }
@@ -124,7 +130,9 @@ sock_filter Jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
   return BPF_JUMP(code, k, jt, jf);
 }
 
-std::vector<sock_filter> BuildFilter() {
+/** An allow-list of `allowed`, plus the bridge's own extras when `bridge` (see kRefused). */
+template <size_t N>
+std::vector<sock_filter> BuildFilter(const int (&allowed)[N], bool bridge) {
   std::vector<sock_filter> f;
   f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
   f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
@@ -135,9 +143,13 @@ std::vector<sock_filter> BuildFilter() {
   f.push_back(Jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 #endif
-  for (const int nr : kAllowed) {
+  for (const int nr : allowed) {
     f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
     f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  }
+  if (!bridge) {
+    f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    return f;
   }
   for (const int nr : kRefused) {
     f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
@@ -150,6 +162,14 @@ std::vector<sock_filter> BuildFilter() {
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
   return f;
+}
+
+/** Installs `filter` (no_new_privs must be set); `flags` as for seccomp(2). */
+long InstallFilter(std::vector<sock_filter>* filter, unsigned flags) {
+  sock_fprog program;
+  program.len = static_cast<unsigned short>(filter->size());
+  program.filter = filter->data();
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program);
 }
 
 // The connector child's loop: one byte in, one connected socket (or an errno) out.
@@ -215,7 +235,8 @@ NativeStatus HostConnector::Start(const std::string& host_socket_path, HostConne
     const int null_fd = ::open("/dev/null", O_RDWR);
     if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0) ::_exit(1);
     if (null_fd > 3) ::close(null_fd);
-    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    std::vector<sock_filter> filter = BuildFilter(kConnectorAllowed, false);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || InstallFilter(&filter, 0) != 0) ::_exit(1);
     ServeConnections(3, host_socket_path);
   }
   out->channel_ = std::move(ours);
@@ -295,13 +316,9 @@ NativeStatus Confine(const Confinement& confinement) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     return NativeStatus::FromErrno("prctl", "PR_SET_NO_NEW_PRIVS");
   }
-  std::vector<sock_filter> filter = BuildFilter();
-  sock_fprog program;
-  program.len = static_cast<unsigned short>(filter.size());
-  program.filter = filter.data();
+  std::vector<sock_filter> filter = BuildFilter(kAllowed, true);
   // TSYNC: the bridge thread already runs (blocked until this returns); it gets the same filter.
-  const long rc =
-      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program);
+  const long rc = InstallFilter(&filter, SECCOMP_FILTER_FLAG_TSYNC);
   if (rc != 0) {
     if (rc > 0) return NativeStatus::Error(-EBUSY, "seccomp", "a thread could not be synced");
     return NativeStatus::FromErrno("seccomp", "installing the allow-list");

@@ -20,7 +20,8 @@ namespace bridge_process {
 /**
  * A child process, forked before any thread exists, that connects to the host compositor's
  * socket on request and passes the connected socket back (SCM_RIGHTS). It reads one byte per
- * request and nothing else; it ends when the bridge process closes its end.
+ * request and nothing else, under no_new_privs and a seccomp filter that allows only that loop;
+ * it ends when the bridge process closes its end.
  */
 class HostConnector {
  public:

@@ -234,6 +234,12 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         expect(procStatus(pid, 'NoNewPrivs')).toBe('1');
         expect(procStatus(pid, 'Seccomp')).toBe('2');
         expect(addressSpaceLimit(pid)).toBe(128 * 1024 * 1024);
+        // Its one child, the host connector, keeps the starting credentials (it must reach
+        // the host's socket) but nothing else: no_new_privs and its own seccomp filter.
+        const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+        expect(children).toMatch(/^\d+$/);
+        expect(procStatus(Number(children), 'NoNewPrivs')).toBe('1');
+        expect(procStatus(Number(children), 'Seccomp')).toBe('2');
         const socket = statSync(wanted.socketPath);
         expect([socket.uid, socket.gid, socket.mode & 0o777]).toEqual([4321, 4322, 0o660]);
 
