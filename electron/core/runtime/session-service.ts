@@ -58,7 +58,11 @@ import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
 import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
-import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-bridge.js';
+import {
+  bridgeSettingsFromPolicy,
+  type GuestSocketOwner,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import {
   requestAttachExec,
   requestBridgeStats,
@@ -171,6 +175,12 @@ export interface StartSessionOptions extends ServiceLocations {
   hostDisplay?: string;
   /** Environment the host display is looked up in; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The guest's compositor client as the host sees it (its uid/gid mapped by the container's
+   * user namespace): the bridge socket and its folder are given to it and to nobody else.
+   * Default: the socket stays the session host's (0600).
+   */
+  bridgeGuestOwner?: GuestSocketOwner;
   /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
@@ -714,7 +724,7 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
  */
 export function bridgeConfigFor(
   plan: Pick<SessionPlan, 'compiled'>,
-  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'> & {
+  options: Pick<StartSessionOptions, 'hostDisplay' | 'env' | 'bridgeGuestOwner'> & {
     /** Globals the native bridge relays; default the module's `bridgeSupportedGlobals`. */
     supportedGlobals?: readonly string[];
   },
@@ -751,7 +761,12 @@ export function bridgeConfigFor(
       field: '/bridge/globals',
       message: `the display bridge cannot relay ${dropped.join(', ')}; the guest will not see them`,
     });
-  return { enabled: true, hostSocket, settings };
+  return {
+    enabled: true,
+    hostSocket,
+    settings,
+    ...(options.bridgeGuestOwner ? { guestOwner: options.bridgeGuestOwner } : {}),
+  };
 }
 
 /**

@@ -189,6 +189,15 @@ describe('bridgeConfigFor', () => {
       ).toMatchObject({
         enabled: true,
       });
+      // The guest's mapped compositor ids travel to the session host with the settings.
+      expect(
+        bridgeConfigFor(plan(), {
+          hostDisplay: path.join(dir, 'wl-test'),
+          env: {},
+          supportedGlobals: SUPPORTED,
+          bridgeGuestOwner: { uid: 101000, gid: 101000 },
+        }),
+      ).toMatchObject({ enabled: true, guestOwner: { uid: 101000, gid: 101000 } });
     } finally {
       server.close();
     }
