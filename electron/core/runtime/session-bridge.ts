@@ -162,6 +162,23 @@ export function parseBridgeSettings(text: string): SessionBridgeSettings {
   return raw as SessionBridgeSettings;
 }
 
+/**
+ * Reads `UID:GID` (the guest's compositor ids on the host, from the session host's command line).
+ * Throws `RuntimeError` (`BRIDGE_SETTINGS_INVALID`) for anything else, for root (0) and for
+ * the "unchanged" id (2^32 - 1).
+ */
+export function parseGuestOwner(text: string): GuestSocketOwner {
+  const ids = /^(\d{1,10}):(\d{1,10})$/.exec(text);
+  const uid = Number(ids?.[1]);
+  const gid = Number(ids?.[2]);
+  if (ids === null || uid < 1 || gid < 1 || uid >= 2 ** 32 - 1 || gid >= 2 ** 32 - 1)
+    throw new RuntimeError(
+      'BRIDGE_SETTINGS_INVALID',
+      `bridge guest owner: ${JSON.stringify(text.slice(0, 40))} is not UID:GID (1 to 4294967294)`,
+    );
+  return { uid, gid };
+}
+
 /** The `lxc.mount.entry` that shows the bridge socket's folder at `/run/xdg` in the guest. */
 export function bridgeMountEntry(paths: InstancePaths): string {
   return `${paths.xdgDir} ${GUEST_XDG_RUNTIME_DIR.slice(1)} none bind,create=dir,nosuid,nodev,noexec 0 0`;

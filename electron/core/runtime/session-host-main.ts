@@ -18,7 +18,11 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { peerCredentials } from '../native/index.js';
 import { instancePaths } from './instance-paths.js';
-import { parseBridgeSettings, type SessionBridgeConfig } from './session-bridge.js';
+import {
+  parseBridgeSettings,
+  parseGuestOwner,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import { SessionHost } from './session-host.js';
 
 function log(line: string): void {
@@ -58,14 +62,11 @@ async function main(): Promise<number> {
     if (values['bridge-settings'] === undefined)
       throw new Error('--host-socket needs --bridge-settings');
     const owner = values['bridge-guest-owner'];
-    const ids = owner === undefined ? undefined : /^(\d{1,10}):(\d{1,10})$/.exec(owner);
-    if (ids === null || (ids && (Number(ids[1]) >= 2 ** 32 - 1 || Number(ids[2]) >= 2 ** 32 - 1)))
-      throw new Error('--bridge-guest-owner must be UID:GID');
     bridge = {
       enabled: true,
       hostSocket: values['host-socket'],
       settings: parseBridgeSettings(values['bridge-settings']),
-      ...(ids ? { guestOwner: { uid: Number(ids[1]), gid: Number(ids[2]) } } : {}),
+      ...(owner !== undefined ? { guestOwner: parseGuestOwner(owner) } : {}),
     };
   } else {
     bridge = { enabled: false, reason: values['bridge-off'] ?? 'no host display was given' };

@@ -15,6 +15,7 @@ import {
   bridgeMountEntry,
   bridgeSettingsFromPolicy,
   parseBridgeSettings,
+  parseGuestOwner,
 } from '../../../electron/core/runtime/session-bridge.js';
 import { bridgeConfigFor } from '../../../electron/core/runtime/session-service.js';
 import { formatBridge } from '../../../electron/cli/commands/session.js';
@@ -117,6 +118,24 @@ describe('bridge settings', () => {
     expect(() => parseBridgeSettings('{')).toThrow(
       expect.objectContaining({ code: 'BRIDGE_SETTINGS_INVALID' }),
     );
+  });
+
+  it('reads the guest owner from the command line, refusing anything but UID:GID', () => {
+    expect(parseGuestOwner('101000:101000')).toEqual({ uid: 101000, gid: 101000 });
+    for (const bad of [
+      '',
+      '0:5',
+      '5:0',
+      '1:2:3',
+      '-1:5',
+      'a:b',
+      '4294967295:1',
+      '1 :2',
+      '99999999999:1',
+    ])
+      expect(() => parseGuestOwner(bad), bad).toThrow(
+        expect.objectContaining({ code: 'BRIDGE_SETTINGS_INVALID' }),
+      );
   });
 
   it('mounts the socket folder at /run/xdg', () => {
