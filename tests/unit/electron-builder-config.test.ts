@@ -52,8 +52,10 @@ describe('build/electron-builder.json', () => {
     }
   });
 
-  it('unpacks the native addon and the probe from the asar', () => {
+  it('unpacks the native addon, the bridge process and the probe from the asar', () => {
     expect(config.asarUnpack).toContain('native/build/Release/droidway_native.node');
+    // Sessions run the display bridge as this executable; it cannot run from inside an asar.
+    expect(config.asarUnpack).toContain('native/build/bridge-process/droidway-bridge');
     expect(config.asarUnpack).toContain('native/probe/build/droidway-probe');
     for (const unpacked of config.asarUnpack) {
       // electron-builder packages the production node_modules by itself.

@@ -89,6 +89,10 @@ export function formatBridge(b: NonNullable<SessionStatus['bridge']>): string {
     if (b.toplevels.length > 0) detail.push(`windows ${b.toplevels.join(', ')}`);
   }
   if (b.reason !== null) detail.push(b.reason);
+  // Older session hosts report no process part.
+  const proc = (b as Partial<typeof b>).process;
+  if (proc !== undefined && proc.lastEnd !== null && b.reason !== proc.lastEnd)
+    detail.push(proc.lastEnd);
   const on = b.hostSocket !== null && b.state !== 'off' ? ` on ${b.hostSocket}` : '';
   return `  display bridge: ${b.state}${on}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
 }

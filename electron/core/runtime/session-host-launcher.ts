@@ -84,14 +84,16 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   if (options.readyTimeoutMs !== undefined)
     args.push('--ready-timeout-ms', String(options.readyTimeoutMs));
   const bridge = options.bridge;
-  if (bridge?.enabled === true)
+  if (bridge?.enabled === true) {
     args.push(
       '--host-socket',
       bridge.hostSocket,
       '--bridge-settings',
       JSON.stringify(bridge.settings),
     );
-  else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
+    if (bridge.guestOwner)
+      args.push('--bridge-guest-owner', `${bridge.guestOwner.uid}:${bridge.guestOwner.gid}`);
+  } else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
 
   const out = openSync(p.hostLog, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;

@@ -57,8 +57,12 @@ import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
 import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
-import { resolveHostSocket, type BridgeStats } from '../display/bridge.js';
-import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-bridge.js';
+import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
+import {
+  bridgeSettingsFromPolicy,
+  type GuestSocketOwner,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import {
   requestAttachExec,
   requestBridgeStats,
@@ -177,6 +181,12 @@ export interface StartSessionOptions extends ServiceLocations {
    * bridge runs on the user's side, toward the user's own compositor).
    */
   bridgeOff?: string;
+  /**
+   * The guest's compositor client as the host sees it (its uid/gid mapped by the container's
+   * user namespace): the bridge socket and its folder are given to it and to nobody else.
+   * Default: the socket stays the session host's (0600).
+   */
+  bridgeGuestOwner?: GuestSocketOwner;
   /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
@@ -724,7 +734,10 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
  */
 export function bridgeConfigFor(
   plan: Pick<SessionPlan, 'compiled'>,
-  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'>,
+  options: Pick<StartSessionOptions, 'hostDisplay' | 'env' | 'bridgeGuestOwner'> & {
+    /** Globals the native bridge relays; default the module's `bridgeSupportedGlobals`. */
+    supportedGlobals?: readonly string[];
+  },
 ): SessionBridgeConfig {
   const env = options.env ?? process.env;
   if (options.hostDisplay === undefined && !env.WAYLAND_DISPLAY)
@@ -746,13 +759,24 @@ export function bridgeConfigFor(
   }
   if (!isSocket)
     return { enabled: false, reason: `no host display: ${hostSocket} is not a Wayland socket` };
-  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge);
+  let supported: readonly string[];
+  try {
+    supported = options.supportedGlobals ?? supportedBridgeGlobals();
+  } catch (e) {
+    return { enabled: false, reason: `no display bridge: ${(e as Error).message}` };
+  }
+  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge, supported);
   if (dropped.length > 0)
     plan.compiled.notes.push({
       field: '/bridge/globals',
       message: `the display bridge cannot relay ${dropped.join(', ')}; the guest will not see them`,
     });
-  return { enabled: true, hostSocket, settings };
+  return {
+    enabled: true,
+    hostSocket,
+    settings,
+    ...(options.bridgeGuestOwner ? { guestOwner: options.bridgeGuestOwner } : {}),
+  };
 }
 
 /**
