@@ -16,7 +16,23 @@ import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { stopSession } from '../../electron/core/runtime/session-service.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
+import { countColor } from '../fixtures/bridge/png.js';
+import type { SessionStatus } from '../../electron/core/runtime/session.js';
 import { buildCli, repoRoot } from './helpers/cli.js';
+import { startHeadlessWeston } from './helpers/weston.js';
+
+/** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
+async function waitForAsync(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 import {
   droidwayAs,
   ensureSystemBus,
@@ -186,6 +202,64 @@ describe('a desktop user through the privileged helper', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { pass: boolean }).pass).toBe(true);
   });
+
+  itNeeds(
+    "shows the guest's window on the user's own compositor, through a bridge the user runs",
+    missing ?? missingTool(['weston', 'weston-screenshooter']),
+    async () => {
+      const weston = await startHeadlessWeston('droidway-du-', alice);
+      const shown = `${INSTANCE}-w`;
+      try {
+        const env = { XDG_RUNTIME_DIR: weston.dir, WAYLAND_DISPLAY: 'host-0' };
+        const started = await droidwayAs(
+          alice,
+          ['session', 'start', '--instance', shown, '--json'],
+          env,
+        );
+        expect(started.stderr).toBe('');
+        expect(started.code).toBe(0);
+        const status = (JSON.parse(started.stdout) as { status: SessionStatus }).status;
+        expect(status.bridge?.state).toBe('running');
+        // The demo client's status bar, 360×24 px, on Alice's screen.
+        const statusBar = async (): Promise<boolean> =>
+          countColor(await weston.screenshot(), 0xe8a01a) === 360 * 24;
+        await waitForAsync('the demo window on the user compositor', statusBar);
+        // The bridge process is Alice's, not root's, and parses guest bytes confined.
+        const pid = status.bridge?.process.pid;
+        expect(pid).toBeTypeOf('number');
+        const proc = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+        expect(/^Uid:\s+(\d+)/m.exec(proc)?.[1]).toBe(String(alice.uid));
+        expect(proc).toMatch(/^NoNewPrivs:\s+1$/m);
+        expect(proc).toMatch(/^Seccomp:\s+2$/m);
+        // Killed, it is restarted and the window comes back; the container runs on.
+        process.kill(pid!, 'SIGKILL');
+        await waitForAsync('a restarted bridge', async () => {
+          const s = JSON.parse(
+            (await droidwayAs(alice, ['session', 'status', '--instance', shown, '--json'], env))
+              .stdout,
+          ) as SessionStatus;
+          return s.state.name === 'running' && (s.bridge?.process.restarts ?? 0) >= 1;
+        });
+        await waitForAsync('the demo window back', statusBar, 5_000);
+        const stopped = await droidwayAs(alice, ['session', 'stop', '--instance', shown], env);
+        expect(stopped.code).toBe(0);
+        // The display host leaves with the session.
+        await waitForAsync('the display host to leave', async () => {
+          const r = await runAs(alice, [
+            'pgrep',
+            '-u',
+            String(alice.uid),
+            '-f',
+            `display-host-main.js --instance ${shown}`,
+          ]);
+          return r.code === 1;
+        });
+      } finally {
+        await stopSession({ instance: shown, owner: alice.uid }, 10).catch(() => undefined);
+        weston.stop();
+      }
+    },
+  );
 
   itNeeds('stops the session as the user', missing, async () => {
     const r = await droidwayAs(alice, ['session', 'stop', '--instance', INSTANCE, '--json']);

@@ -159,9 +159,16 @@ export async function handleHelperRequest(
         policy,
         ...(request.androidTools !== undefined ? { androidTools: request.androidTools } : {}),
         ...(request.readyTimeoutMs !== undefined ? { readyTimeoutMs: request.readyTimeoutMs } : {}),
-        ...(caller.uid !== 0 ? { bridgeOff: USER_SIDE_BRIDGE } : {}),
+        ...(caller.uid !== 0
+          ? { bridgeOff: USER_SIDE_BRIDGE, userBridge: { uid: caller.uid, gid: caller.gid } }
+          : {}),
       });
-      return { status: started.status, policyName: started.policyName, notes: started.notes };
+      return {
+        status: started.status,
+        policyName: started.policyName,
+        notes: started.notes,
+        bridgePolicy: started.bridgePolicy,
+      };
     }
     case 'session-stop': {
       try {

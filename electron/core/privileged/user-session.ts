@@ -9,7 +9,10 @@ import fs from 'node:fs/promises';
 import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
 import type { SessionStatus } from '../runtime/session.js';
+import { launchDisplayHost } from '../display/display-host.js';
+import type { CompiledPolicy } from '../policy/policy-compile.js';
 import {
+  bridgeConfigFor,
   DEMO_IMAGE,
   SessionServiceError,
   sessionPaths,
@@ -64,11 +67,38 @@ export async function startSessionAsUser(options: UserStartOptions): Promise<Sta
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
     },
     options.privileged ?? {},
-  )) as { status: SessionStatus; policyName: string; notes: StartedSession['notes'] };
+  )) as {
+    status: SessionStatus;
+    policyName: string;
+    notes: StartedSession['notes'];
+    bridgePolicy: StartedSession['bridgePolicy'];
+  };
+  const paths = sessionPaths(options.instance, options);
+  const status = value.status;
+  // The bridge is this user's: toward this user's compositor, in this user's display host.
+  const bridge = bridgeConfigFor(
+    { compiled: { bridge: value.bridgePolicy, notes: value.notes } as CompiledPolicy },
+    {
+      ...(options.hostDisplay !== undefined ? { hostDisplay: options.hostDisplay } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+    },
+  );
+  if (bridge.enabled) {
+    const shown = await launchDisplayHost({
+      instance: paths.name,
+      hostSocket: bridge.hostSocket,
+      settings: bridge.settings,
+      ...(options.env !== undefined ? { env: options.env } : {}),
+    });
+    if (shown !== null) status.bridge = shown;
+  } else if (status.bridge !== undefined) {
+    status.bridge = { ...status.bridge, state: 'off', reason: bridge.reason };
+  }
   return {
-    status: value.status,
+    status,
     policyName: value.policyName,
     notes: value.notes,
-    paths: sessionPaths(options.instance, options),
+    paths,
+    bridgePolicy: value.bridgePolicy,
   };
 }

@@ -210,6 +210,28 @@ export interface SessionBridgeOptions {
   memoryLimitMiB?: number;
   /** Starts the bridge process; default `BridgeProcess.start` (tests inject a fake). */
   startBridge?: (options: BridgeProcessOptions) => SessionBridgeProcess;
+  /**
+   * A desktop user's bridge (`display/display-host.ts`): the root session host prepared the
+   * socket folder for this user (`prepareUserBridgeFolder`: the user's, group of the guest's
+   * compositor, setgid), so it is used as it is and the socket is made 0660 (its group comes
+   * from the folder; a user cannot chown to the guest's ids).
+   */
+  userSide?: boolean;
+}
+
+/**
+ * Prepares `paths`' socket folder for a bridge run by a desktop user (`owner`): owned by that
+ * user, group `guestGid` (the guest compositor's mapped gid, else the user's own), mode 02770 so
+ * the socket the user's bridge creates there belongs to that group. Nobody else on the host may
+ * enter. Root only.
+ */
+export async function prepareUserBridgeFolder(
+  paths: Pick<InstancePaths, 'xdgDir'>,
+  owner: { uid: number; gid: number },
+): Promise<void> {
+  await fs.mkdir(paths.xdgDir, { recursive: true, mode: 0o700 });
+  await fs.chown(paths.xdgDir, owner.uid, owner.gid);
+  await fs.chmod(paths.xdgDir, 0o2770);
 }
 
 /** A session's bridge; see the module doc. */
@@ -244,6 +266,10 @@ export class SessionBridge {
     const dir = options.paths.xdgDir;
     const config = options.config;
     const owner = config.enabled ? config.guestOwner : undefined;
+    if (options.userSide === true) {
+      if (!config.enabled) return sb;
+      return sb.#launch(options, config, undefined, log);
+    }
     await fs.rm(dir, { recursive: true, force: true });
     // With a guest owner: its group (and nobody else on the host) may enter, 0770; the socket
     // is then its own, 0660. Without one, the folder is traversable and the socket 0600.
@@ -255,41 +281,51 @@ export class SessionBridge {
       log(`bridge off: ${config.reason}`);
       return sb;
     }
+    return sb.#launch(options, config, owner, log);
+  }
+
+  #launch(
+    options: SessionBridgeOptions,
+    config: Extract<SessionBridgeConfig, { enabled: true }>,
+    owner: GuestSocketOwner | undefined,
+    log: (line: string) => void,
+  ): SessionBridge {
     const root = process.getuid?.() === 0;
     const runAs = options.runAs ?? DEFAULT_BRIDGE_RUN_AS;
     try {
       const start = options.startBridge ?? ((o: BridgeProcessOptions) => BridgeProcess.start(o));
-      sb.#bridge = start({
+      this.#bridge = start({
         config: {
           socketPath: options.paths.bridgeSocket,
           hostSocketPath: config.hostSocket,
           ...config.settings,
           ...(owner ? { socketMode: 0o660, socketUid: owner.uid, socketGid: owner.gid } : {}),
+          ...(options.userSide === true ? { socketMode: 0o660 } : {}),
           ...(root ? { runAsUid: runAs.uid, runAsGid: runAs.gid } : {}),
           ...(options.memoryLimitMiB !== undefined
             ? { memoryLimitMiB: options.memoryLimitMiB }
             : {}),
         },
-        onEvent: (event) => sb.#onEvent(event),
-        onEnd: (end) => sb.#onEnd(end),
+        onEvent: (event) => this.#onEvent(event),
+        onEnd: (end) => this.#onEnd(end),
         onStderr: (line) => log(`bridge process: ${line}`),
       });
     } catch (e) {
-      sb.#down(`the bridge could not start: ${(e as Error).message}`);
-      return sb;
+      this.#down(`the bridge could not start: ${(e as Error).message}`);
+      return this;
     }
-    sb.#bridge.ready.then(
+    this.#bridge.ready.then(
       (globals) => {
-        if (sb.#state !== 'starting') return;
-        sb.#state = 'running';
+        if (this.#state !== 'starting') return;
+        this.#state = 'running';
         log(
           `bridge running on ${config.hostSocket}: ${globals.map((g) => g.interface).join(', ')}`,
         );
       },
       (e: unknown) =>
-        sb.#down(`the host compositor ${config.hostSocket} refused: ${(e as Error).message}`),
+        this.#down(`the host compositor ${config.hostSocket} refused: ${(e as Error).message}`),
     );
-    return sb;
+    return this;
   }
 
   /** Resolves once the bridge is running, or with its state when it is off or down. */

@@ -30,6 +30,8 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
   /** The display bridge the host runs; default off. */
   bridge?: SessionBridgeConfig;
+  /** A desktop user's bridge runs on the user's side: prepare its socket folder (uid, gid). */
+  userBridgeFolder?: { uid: number; gid: number };
 }
 
 /**
@@ -83,6 +85,11 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   for (const entry of options.extraMountEntries ?? []) args.push('--mount-entry', entry);
   if (options.readyTimeoutMs !== undefined)
     args.push('--ready-timeout-ms', String(options.readyTimeoutMs));
+  if (options.userBridgeFolder !== undefined)
+    args.push(
+      '--user-bridge-folder',
+      `${options.userBridgeFolder.uid}:${options.userBridgeFolder.gid}`,
+    );
   const bridge = options.bridge;
   if (bridge?.enabled === true) {
     args.push(

@@ -45,6 +45,7 @@ async function main(): Promise<number> {
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
       owner: { type: 'string' },
+      'user-bridge-folder': { type: 'string' },
       'bridge-guest-owner': { type: 'string' },
     },
   });
@@ -73,7 +74,9 @@ async function main(): Promise<number> {
   } else {
     bridge = { enabled: false, reason: values['bridge-off'] ?? 'no host display was given' };
   }
+  const userFolder = values['user-bridge-folder'];
   const host = await SessionHost.start({
+    ...(userFolder !== undefined ? { userBridgeFolder: parseGuestOwner(userFolder) } : {}),
     bridge,
     session: {
       paths,

@@ -21,6 +21,7 @@ import {
   SessionBridge,
   bridgeGuestEnvironment,
   bridgeMountEntry,
+  prepareUserBridgeFolder,
   type SessionBridgeConfig,
 } from './session-bridge.js';
 import type { SessionState, SessionStateChange } from './session-state.js';
@@ -36,6 +37,11 @@ export interface SessionHostOptions {
   log?: (line: string) => void;
   /** The display bridge; default off ("no host display was given"). */
   bridge?: SessionBridgeConfig;
+  /**
+   * A desktop user's session: its bridge runs on the user's side, so the socket folder is
+   * prepared for that user (owner `uid`, group `gid`: the guest compositor's, setgid).
+   */
+  userBridgeFolder?: { uid: number; gid: number };
   /**
    * The uid owning the session (`paths.owner`): with the host running as root for a desktop user,
    * the control socket and the fd channel are that user's, and its guest commands are limited to
@@ -89,6 +95,8 @@ export class SessionHost {
       config: options.bridge ?? { enabled: false, reason: 'no host display was given' },
       log,
     });
+    if (options.userBridgeFolder !== undefined)
+      await prepareUserBridgeFolder(paths, options.userBridgeFolder);
     // The runtime's /run tmpfs comes before its extra entries, so /run/xdg lands on top of it.
     const session = new Session({
       ...options.session,

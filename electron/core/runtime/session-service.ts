@@ -58,6 +58,7 @@ import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
 import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
+import { displayHostSocket, displayHostStatus, stopDisplayHost } from '../display/display-host.js';
 import {
   bridgeSettingsFromPolicy,
   type GuestSocketOwner,
@@ -182,6 +183,12 @@ export interface StartSessionOptions extends ServiceLocations {
    */
   bridgeOff?: string;
   /**
+   * A desktop user's session (with `bridgeOff`): the user runs the bridge, so the socket folder
+   * is prepared for this uid and gid (the gid of `bridgeGuestOwner` when given, so the guest's
+   * compositor may connect).
+   */
+  userBridge?: { uid: number; gid: number };
+  /**
    * The guest's compositor client as the host sees it (its uid/gid mapped by the container's
    * user namespace): the bridge socket and its folder are given to it and to nobody else.
    * Default: the socket stays the session host's (0600).
@@ -207,6 +214,8 @@ export interface StartedSession {
   /** What the policy asks for that this host does not enforce. */
   notes: CompileNote[];
   paths: InstancePaths;
+  /** The policy's display bridge settings as compiled (a desktop user's bridge runs with them). */
+  bridgePolicy: CompiledPolicy['bridge'];
 }
 
 /** The record of a started session, `SESSION_RECORD_FILE` in the data folder. */
@@ -705,6 +714,14 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
       seccompProfile: plan.compiled.seccompProfile,
       extraMountEntries: plan.extraMountEntries,
       hostScript: options.hostScript ?? resolveHostScript(),
+      ...(options.userBridge !== undefined
+        ? {
+            userBridgeFolder: {
+              uid: options.userBridge.uid,
+              gid: options.bridgeGuestOwner?.gid ?? options.userBridge.gid,
+            },
+          }
+        : {}),
       bridge:
         options.bridgeOff !== undefined
           ? { enabled: false, reason: options.bridgeOff }
@@ -724,7 +741,13 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
   const file = path.join(plan.paths.dataDir, SESSION_RECORD_FILE);
   await fs.writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await fs.rename(`${file}.tmp`, file);
-  return { status, policyName: plan.policy.name, notes: plan.compiled.notes, paths: plan.paths };
+  return {
+    status,
+    policyName: plan.policy.name,
+    notes: plan.compiled.notes,
+    paths: plan.paths,
+    bridgePolicy: plan.compiled.bridge,
+  };
 }
 
 /**
@@ -784,7 +807,16 @@ export function bridgeConfigFor(
  * `SESSION_NOT_RUNNING` when no host answers, `BRIDGE_OFF` when the session has no bridge.
  */
 export async function bridgeStats(ref: SessionRef = {}): Promise<BridgeStats> {
-  return requestBridgeStats(sessionPaths(ref.instance, ref).controlSocket);
+  const paths = sessionPaths(ref.instance, ref);
+  if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
+    await requestStatus(paths.controlSocket);
+    return requestBridgeStats(displayHostSocket(paths.name)).catch((e: unknown) => {
+      if ((e as { code?: unknown }).code === 'SESSION_NOT_RUNNING')
+        throw new RuntimeError('BRIDGE_OFF', 'the display bridge of this session is not running');
+      throw e;
+    });
+  }
+  return requestBridgeStats(paths.controlSocket);
 }
 
 /** Options naming a session: its instance and where instances live. */
@@ -799,7 +831,13 @@ export interface SessionRef extends InstanceRoots {
 export async function sessionStatus(ref: SessionRef = {}): Promise<SessionStatus> {
   const paths = sessionPaths(ref.instance, ref);
   try {
-    return await requestStatus(paths.controlSocket);
+    const status = await requestStatus(paths.controlSocket);
+    // A desktop user's bridge runs in the user's display host, not in the root session host.
+    if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
+      const bridge = await displayHostStatus(paths.name);
+      if (bridge !== null) status.bridge = bridge;
+    }
+    return status;
   } catch (e) {
     if ((e as { code?: string }).code !== 'SESSION_NOT_RUNNING') throw e;
     return {
@@ -821,6 +859,7 @@ export async function stopSession(
   timeoutSeconds?: number,
 ): Promise<SessionStatus> {
   const paths = sessionPaths(ref.instance, ref);
+  if (paths.owner !== 0 && paths.owner === process.getuid?.()) await stopDisplayHost(paths.name);
   const status = await requestStop(paths.controlSocket, timeoutSeconds);
   // The host answers once the session is stopped and cleaned, then closes its socket and removes
   // its own files; waiting for that keeps the promise that a returned stop leaves nothing behind.
