@@ -38,12 +38,20 @@ constexpr uint32_t kAshmemGetSize = _IO(0x77, 4);
 // fd checks (fstat, fstatfs, F_GET_SEALS, readlink of /proc/self/fd, lseek on a dmabuf), memory
 // for libwayland and the C++ runtime, futexes for the stats lock and thread join, and exit.
 // Not here: socket, connect, open, execve, ptrace, fork/clone, kill, anything writing files.
+// The loop's own calls first: the filter is a linear list, run on every syscall.
 const int kAllowed[] = {
+#ifdef SYS_epoll_wait
+    SYS_epoll_wait,
+#endif
+    SYS_epoll_pwait,
+    SYS_recvmsg,
+    SYS_sendmsg,
+    SYS_futex,
+    SYS_close,
     SYS_read,
     SYS_write,
     SYS_readv,
     SYS_writev,
-    SYS_close,
     SYS_fstat,
     SYS_newfstatat,
     SYS_fstatfs,
@@ -55,12 +63,10 @@ const int kAllowed[] = {
     SYS_mremap,
     SYS_madvise,
     SYS_brk,
-    SYS_futex,
     SYS_clock_gettime,
     SYS_clock_nanosleep,
     SYS_nanosleep,
     SYS_gettimeofday,
-    SYS_epoll_pwait,
     SYS_epoll_ctl,
     SYS_epoll_create1,
     SYS_ppoll,
@@ -68,8 +74,6 @@ const int kAllowed[] = {
     SYS_exit_group,
     SYS_rt_sigreturn,
     SYS_rt_sigprocmask,
-    SYS_recvmsg,
-    SYS_sendmsg,
     SYS_recvfrom,
     SYS_sendto,
     SYS_accept4,
@@ -88,9 +92,6 @@ const int kAllowed[] = {
     SYS_set_robust_list,
     SYS_rseq,
     SYS_statx,
-#ifdef SYS_epoll_wait
-    SYS_epoll_wait,
-#endif
 #ifdef SYS_epoll_pwait2
     SYS_epoll_pwait2,
 #endif

@@ -11,6 +11,7 @@
  * says so. Events (clients, toplevels, violations, host loss, process ends) are logged and the
  * last ones kept in the status.
  */
+import { lstatSync, unlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BridgeSettings } from '../../../native/index.js';
@@ -189,6 +190,15 @@ export function bridgeGuestEnvironment(): Record<string, string> {
   return { XDG_RUNTIME_DIR: GUEST_XDG_RUNTIME_DIR, WAYLAND_DISPLAY: GUEST_WAYLAND_DISPLAY };
 }
 
+/** Removes the socket at `socketPath` if a socket is there (never anything else). */
+function removeSocket(socketPath: string): void {
+  try {
+    if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
+  } catch {
+    // Gone already.
+  }
+}
+
 function clip(text: string): string {
   return text.length > MAX_EVENT_TEXT ? `${text.slice(0, MAX_EVENT_TEXT)}…` : text;
 }
@@ -339,6 +349,9 @@ export class SessionBridge {
     this.#state = 'down';
     this.#reason = reason;
     this.#log(`bridge down: ${reason}`);
+    // No bridge will serve it again; the confined process cannot remove it itself, and the
+    // status stops naming it now.
+    removeSocket(this.#paths.bridgeSocket);
     void this.#stopNative();
   }
 
@@ -348,10 +361,7 @@ export class SessionBridge {
     // The process's guest clients went with it; restarted, it starts with none.
     this.#clients.clear();
     this.#toplevels.clear();
-    if (end.restartedAt === null && this.#state === 'running') {
-      this.#state = 'down';
-      this.#reason = end.summary;
-    }
+    if (end.restartedAt === null) this.#down(end.summary);
   }
 
   #keep(event: KeptBridgeEvent): void {
