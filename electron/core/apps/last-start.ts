@@ -5,7 +5,6 @@
  * (image and policy name), else the demo guest with its default preset.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import {
   DEMO_IMAGE,
@@ -15,6 +14,7 @@ import {
   type SessionRef,
   type StartSessionOptions,
 } from '../runtime/session-service.js';
+import { userStateDir } from '../runtime/instance-paths.js';
 import { writeFileAtomic } from './desktop-entry.js';
 
 /** The file, in the instance's data folder. */
@@ -49,16 +49,9 @@ function parseRemembered(value: unknown): RememberedStart | null {
   return out;
 }
 
-/**
- * Where the start options of `ref`'s instance are kept: its data folder for root; a desktop user
- * cannot write there (root-owned), so `$XDG_STATE_HOME/droidway/instances/NAME`.
- */
+/** Where the start options of `ref`'s instance are kept (see `userStateDir`). */
 function rememberDir(ref: SessionRef): string {
-  const paths = sessionPaths(ref.instance, ref);
-  if (process.getuid?.() === 0 || ref.dataRoot !== undefined) return paths.dataDir;
-  const xdg = process.env.XDG_STATE_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'state');
-  return path.join(base, 'droidway', 'instances', paths.name);
+  return userStateDir(sessionPaths(ref.instance, ref), ref);
 }
 
 /** Remembers how `ref`'s instance was started, for the next launch that must start it. */

@@ -15,6 +15,7 @@
  * the privileged side keeps those folders root-owned and reachable by the owner only. Every
  * caller computes the same paths for its own uid, so another user can neither find nor reach it.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError } from './runtime-errors.js';
 
@@ -122,6 +123,22 @@ export function defaultRuntimeRoot(owner: number = callerUid()): string {
 /** LXC's name of `owner`'s instance `name`. */
 export function containerNameOf(name: string, owner: number): string {
   return owner === 0 ? `${CONTAINER_PREFIX}${name}` : `${CONTAINER_PREFIX}u${owner}_${name}`;
+}
+
+/**
+ * Where the user side keeps its own files about an instance (the policy applied in the editor,
+ * the options of the last start): the instance's data folder when this process may write it
+ * (root, or roots given explicitly), else — a desktop user, whose instance folders are root's —
+ * `$XDG_STATE_HOME/droidway/instances/NAME`.
+ */
+export function userStateDir(
+  paths: Pick<InstancePaths, 'name' | 'dataDir'>,
+  roots: InstanceRoots = {},
+): string {
+  if (callerUid() === 0 || roots.dataRoot !== undefined) return paths.dataDir;
+  const xdg = process.env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'droidway', 'instances', paths.name);
 }
 
 /** All paths of instance `name` (validated) under `roots` (defaults per the module doc). */
