@@ -23,6 +23,7 @@
         "src/bridge/guest_display_hook.cc",
         "src/bridge/host_connection.cc",
         "src/bridge/relay_object.cc",
+        "src/bridge/shm_copy.cc",
         "src/bridge/shm_policy.cc",
         "src/bridge/text_sanitize.cc"
       ],

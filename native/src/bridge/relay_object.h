@@ -7,12 +7,15 @@
 #define DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../unique_fd.h"
 #include "dmabuf_policy.h"
+#include "shm_copy.h"
 
+struct wl_callback;
 struct wl_interface;
 struct wl_message;
 struct wl_proxy;
@@ -34,6 +37,7 @@ enum class RelayKind {
   kXdgSurface,
   kXdgToplevel,
   kDmabufParams,
+  kRegion,
 };
 
 /** A guest wl_resource paired with a host wl_proxy. */
@@ -95,7 +99,12 @@ class RelayObject {
   void UnlinkRole();
   RelayObject* Toplevel() const;
   void OnSurfaceCommit();
+  /** After a commit reached the host: asks the host whether it accepted a new toplevel. */
+  void UpdateMapped();
+  bool XdgSurfaceAcked() const;
+  void CancelMapSync();
   void SetMapped(bool mapped);
+  static void MapSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
 
   BridgeClient* owner_;
   wl_resource* resource_;
@@ -105,6 +114,13 @@ class RelayObject {
   // wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked size.
   UniqueFd pool_fd_;
   int64_t pool_size_ = 0;
+  // wl_shm (between create_pool's check and the pool's creation), wl_shm_pool and wl_buffer: the
+  // bridge-owned copy of an unsealable pool; wl_surface: the copy of the buffer being attached.
+  std::shared_ptr<ShmCopy> copy_;
+  // wl_region: rectangles added or subtracted so far.
+  uint32_t region_rects_ = 0;
+  // wl_surface: damage requests since the last commit.
+  uint32_t damage_rects_ = 0;
 
   // zwp_linux_buffer_params_v1: the planes added so far, with the guest's fds kept to measure
   // them at create.
@@ -119,6 +135,10 @@ class RelayObject {
 
   // xdg_surface / xdg_toplevel: the surface they give a role to (nullptr once it is gone).
   RelayObject* surface_ = nullptr;
+  // xdg_surface: a configure was acknowledged. xdg_toplevel: the host sync that confirms the
+  // first committed buffer was accepted (a host error would end the connection before it).
+  bool acked_ = false;
+  wl_callback* map_sync_ = nullptr;
   bool mapped_ = false;
   std::string app_id_;
   std::string title_;
