@@ -10,6 +10,7 @@
 #include "bridge.h"
 #include "bridge_client.h"
 #include "host_connection.h"
+#include "keymap_copy.h"
 #include "shm_policy.h"
 #include "text_sanitize.h"
 #include "wayland_headers.h"
@@ -89,6 +90,7 @@ RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "xdg_surface")) return RelayKind::kXdgSurface;
   if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
   if (NameIs(interface, "wl_region")) return RelayKind::kRegion;
+  if (NameIs(interface, "wl_keyboard")) return RelayKind::kKeyboard;
   return RelayKind::kOther;
 }
 
@@ -550,6 +552,16 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       created->AttachProxy(new_proxy);
       out[i].o = reinterpret_cast<wl_object*>(created->resource_);
     }
+  }
+  UniqueFd keymap;
+  if (self->kind_ == RelayKind::kKeyboard && opcode == WL_KEYBOARD_KEYMAP) {
+    // keymap(format, fd, size): the guest gets the bridge's sealed read-only copy instead.
+    const NativeStatus status = KeymapCopy::Make(args[1].h, args[2].u, &keymap);
+    if (!status.ok()) {
+      CloseFds(specs, count, args);
+      return 0;  // without a keymap the guest cannot read keys, but it cannot harm the host
+    }
+    out[1].h = keymap.get();
   }
   wl_resource_post_event_array(self->resource_, opcode, out);
   CloseFds(specs, count, args);  // the guest got duplicates

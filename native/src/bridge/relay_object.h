@@ -38,6 +38,7 @@ enum class RelayKind {
   kXdgToplevel,
   kDmabufParams,
   kRegion,
+  kKeyboard,
 };
 
 /** A guest wl_resource paired with a host wl_proxy. */

@@ -1,0 +1,233 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
+import { countOpenFds } from '../../electron/core/native/index.js';
+import { countColor, decodePng } from '../fixtures/bridge/png.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import { waitFor } from './helpers/weston.js';
+
+// Seat input through the bridge on sway headless, which (unlike headless weston) has a seat:
+// wtype types with a virtual keyboard, the host routes keys to the focused toplevel, and the
+// bridge relays them to the guest client that owns it, with a keymap fd of its own making. sway
+// refuses to run as root, so it runs as nobody (uid 65534) in a private runtime directory.
+const run = promisify(execFile);
+const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
+const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
+const TOOLS = ['sway', 'swaymsg', 'wtype', 'grim', 'gcc', 'wayland-scanner'];
+const NOBODY = 65534;
+
+function missingCapability(): string | null {
+  const root = needRoot();
+  if (root !== null) return root;
+  const tool = missingTool(TOOLS);
+  if (tool !== null) return tool;
+  if (!existsSync(XDG_SHELL)) return 'wayland-protocols is not installed';
+  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
+    return 'the native module is not built (npm run build:native)';
+  }
+  return null;
+}
+const missing = missingCapability();
+
+let dir = '';
+let client = '';
+let sway: ChildProcess | null = null;
+let swaySocket = '';
+const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
+
+beforeAll(async () => {
+  if (missing !== null) return;
+  // mkdtemp makes it 0700; it becomes nobody's runtime directory.
+  dir = mkdtempSync('/tmp/droidway-bridge-input-');
+  await run('wayland-scanner', [
+    'client-header',
+    XDG_SHELL,
+    join(dir, 'xdg-shell-client-protocol.h'),
+  ]);
+  await run('wayland-scanner', ['private-code', XDG_SHELL, join(dir, 'xdg-shell-protocol.c')]);
+  client = join(dir, 'input-client');
+  await run('gcc', [
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-O2',
+    `-I${dir}`,
+    '-o',
+    client,
+    FIXTURE,
+    join(dir, 'xdg-shell-protocol.c'),
+    '-lwayland-client',
+  ]);
+  // No bar, no borders, no gaps: two tiled windows split the 800×600 output exactly.
+  writeFileSync(
+    join(dir, 'config'),
+    'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',
+  );
+  chownSync(dir, NOBODY, NOBODY);
+  chownSync(join(dir, 'config'), NOBODY, NOBODY);
+  chmodSync(dir, 0o700);
+  sway = spawn('sway', ['-c', join(dir, 'config')], {
+    cwd: dir,
+    uid: NOBODY,
+    gid: NOBODY,
+    env: {
+      PATH: '/usr/bin:/bin',
+      HOME: dir,
+      XDG_RUNTIME_DIR: dir,
+      WLR_BACKENDS: 'headless',
+      WLR_RENDERER: 'pixman',
+      WLR_LIBINPUT_NO_DEVICES: '1',
+    },
+    stdio: 'ignore',
+  });
+  swaySocket = join(dir, 'wayland-1');
+  await waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined));
+}, 60_000);
+
+afterAll(() => {
+  sway?.kill();
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the input client through `bridgeSocket`; `line(re)` waits for a printed line. */
+function startClient(bridgeSocket: string, rgb: number, title: string) {
+  const child = spawn(client, [rgb.toString(16), title, title.toLowerCase()], {
+    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const lines = () => output.split('\n').filter(Boolean);
+  const line = (pattern: RegExp, from = 0) =>
+    waitFor(`${title} printing ${pattern}`, () =>
+      lines()
+        .slice(from)
+        .find((l) => pattern.test(l)),
+    );
+  return { child, lines, line };
+}
+
+/** Runs a sway command through its IPC socket (sway-ipc.UID.PID.sock in its runtime dir). */
+async function swaymsg(command: string): Promise<void> {
+  const ipc = readdirSync(dir).find((name) => name.startsWith('sway-ipc.'));
+  if (ipc === undefined) throw new Error('sway has no IPC socket');
+  await run('swaymsg', ['-s', join(dir, ipc), command], { env: hostEnv() });
+}
+
+async function screenshotCount(rgb: number): Promise<number> {
+  const { stdout } = await run('grim', ['-t', 'png', '-'], {
+    env: hostEnv(),
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return countColor(decodePng(stdout), rgb);
+}
+
+describe('display bridge input on sway', () => {
+  itNeeds(
+    'relays keys to the focused guest only, with a sealed read-only keymap, at the tiled size',
+    missing,
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const events: BridgeEvent[] = [];
+      const fdsBefore = countOpenFds();
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'wl_seat', 'wl_output'],
+        onEvent: (event) => events.push(event),
+      });
+      const A = 0x4080c0;
+      const B = 0xc08040;
+      const clients: ChildProcess[] = [];
+      try {
+        const globals = (await bridge.ready).map((g) => g.interface);
+        expect(globals).toContain('wl_seat');
+        const a = startClient(bridgeSocket, A, 'Alpha');
+        clients.push(a.child);
+        await a.line(/^configure 800 600$/);
+
+        // A second guest: sway tiles both side by side, each redrawn at its new size, and
+        // focuses the new one.
+        const b = startClient(bridgeSocket, B, 'Beta');
+        clients.push(b.child);
+        await a.line(/^configure 400 600$/);
+        await b.line(/^configure 400 600$/);
+        let seen: number[] = [];
+        for (let i = 0; i < 30; ++i) {
+          seen = [await screenshotCount(A), await screenshotCount(B)];
+          if (seen[0] === 400 * 600 && seen[1] === 400 * 600) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(seen).toEqual([400 * 600, 400 * 600]);
+
+        // wtype's virtual keyboard gives the seat a keyboard while it types. The keymap each
+        // guest gets is the bridge's copy: sealed against everything (shrink, grow, write,
+        // seal = 0xf), opened read-only, and still a keymap xkbcommon can map. Keys go to the
+        // focused guest only. wtype makes a keymap of its own with one keycode per character
+        // typed ("hi": 1 and 2); it waits 500 ms first, so the guests have their keyboards.
+        const aBefore = a.lines().length;
+        const bBefore = b.lines().length;
+        await run('wtype', ['-s', '500', '-d', '20', 'hi'], { env: hostEnv() });
+        expect(await b.line(/^keymap /, bBefore)).toMatch(/^keymap 1 \d+ f ro xkb$/);
+        await b.line(/^keyboard-enter$/, bBefore);
+        await b.line(/^key 2 0$/, bBefore);
+        expect(
+          b
+            .lines()
+            .slice(bBefore)
+            .filter((l) => l.startsWith('key ')),
+        ).toEqual(['key 1 1', 'key 1 0', 'key 2 1', 'key 2 0']);
+        // The unfocused guest gets a keyboard (and its keymap), but no focus and no keys.
+        const keysOrFocus = (l: string) => l.startsWith('key ') || l === 'keyboard-enter';
+        expect(a.lines().slice(aBefore).filter(keysOrFocus)).toEqual([]);
+
+        // Focus moves to the first guest: now it alone gets the keys.
+        await swaymsg('[title="Alpha"] focus');
+        const bAfterFocus = b.lines().length;
+        await run('wtype', ['-s', '500', 'x'], { env: hostEnv() });
+        await a.line(/^keyboard-enter$/, aBefore);
+        await a.line(/^key 1 0$/, aBefore);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(
+          b
+            .lines()
+            .slice(bAfterFocus)
+            .filter((l) => l.startsWith('key ')),
+        ).toEqual([]);
+
+        // Closing the second window (sway's kill sends xdg_toplevel.close) gives the first
+        // the whole output again, drawn at the new size.
+        await swaymsg('[title="Beta"] kill');
+        await b.line(/^close$/);
+        await a.line(/^configure 800 600$/, aBefore);
+        const mapped = events.filter((e) => e.type === 'toplevel-mapped');
+        expect(mapped.map((e) => (e.type === 'toplevel-mapped' ? e.title : ''))).toEqual([
+          'Alpha',
+          'Beta',
+        ]);
+      } finally {
+        for (const child of clients) child.kill();
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+      // The guests' stdout pipes close once the killed children are reaped.
+      await waitFor('fds back to baseline', () =>
+        countOpenFds() === fdsBefore ? true : undefined,
+      );
+    },
+    60_000,
+  );
+});
