@@ -23,7 +23,13 @@ import { waitFor } from './helpers/weston.js';
 // refuses to run as root, so it runs as nobody (uid 65534) in a private runtime directory.
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
+const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
+const PROTOCOLS = '/usr/share/wayland-protocols/stable';
+const XML = {
+  'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
+  viewporter: `${PROTOCOLS}/viewporter/viewporter.xml`,
+  'presentation-time': `${PROTOCOLS}/presentation-time/presentation-time.xml`,
+};
 const TOOLS = ['sway', 'swaymsg', 'wtype', 'grim', 'gcc', 'wayland-scanner'];
 const NOBODY = 65534;
 
@@ -32,7 +38,7 @@ function missingCapability(): string | null {
   if (root !== null) return root;
   const tool = missingTool(TOOLS);
   if (tool !== null) return tool;
-  if (!existsSync(XDG_SHELL)) return 'wayland-protocols is not installed';
+  if (!Object.values(XML).every((xml) => existsSync(xml))) return 'wayland-protocols is missing';
   if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
     return 'the native module is not built (npm run build:native)';
   }
@@ -42,6 +48,7 @@ const missing = missingCapability();
 
 let dir = '';
 let client = '';
+let hwcClient = '';
 let sway: ChildProcess | null = null;
 let swaySocket = '';
 const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
@@ -50,25 +57,28 @@ beforeAll(async () => {
   if (missing !== null) return;
   // mkdtemp makes it 0700; it becomes nobody's runtime directory.
   dir = mkdtempSync('/tmp/droidway-bridge-input-');
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(dir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(dir, 'xdg-shell-protocol.c')]);
+  for (const [name, xml] of Object.entries(XML)) {
+    await run('wayland-scanner', ['client-header', xml, join(dir, `${name}-client-protocol.h`)]);
+    await run('wayland-scanner', ['private-code', xml, join(dir, `${name}-protocol.c`)]);
+  }
+  const protocolCode = Object.keys(XML).map((name) => join(dir, `${name}-protocol.c`));
+  const cc = (out: string, source: string) =>
+    run('gcc', [
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-O2',
+      `-I${dir}`,
+      '-o',
+      out,
+      source,
+      ...protocolCode,
+      '-lwayland-client',
+    ]);
   client = join(dir, 'input-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${dir}`,
-    '-o',
-    client,
-    FIXTURE,
-    join(dir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  await cc(client, FIXTURE);
+  hwcClient = join(dir, 'android-hwc-client');
+  await cc(hwcClient, HWC_FIXTURE);
   // No bar, no borders, no gaps: two tiled windows split the 800×600 output exactly.
   writeFileSync(
     join(dir, 'config'),
@@ -227,6 +237,114 @@ describe('display bridge input on sway', () => {
       await waitFor('fds back to baseline', () =>
         countOpenFds() === fdsBefore ? true : undefined,
       );
+    },
+    60_000,
+  );
+  itNeeds(
+    "closes an Android task when the host closes its window (Waydroid's hwcomposer stand-in)",
+    missing,
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const events: BridgeEvent[] = [];
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals: [
+          'wl_compositor',
+          'wl_subcompositor',
+          'wl_shm',
+          'xdg_wm_base',
+          'wp_viewporter',
+          'wp_presentation',
+          'wl_output',
+          'wl_seat',
+        ],
+        onEvent: (event) => events.push(event),
+      });
+      const BG = 0x1f5f8f;
+      const FG = 0x8fbf3f;
+      let hwc: ChildProcess | null = null;
+      try {
+        await bridge.ready;
+        hwc = spawn(hwcClient, ['160', '120', BG.toString(16), FG.toString(16), 'com.a', 'com.b'], {
+          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        hwc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const line = (text: string) =>
+          waitFor(`hwc printing ${text}`, () =>
+            output.split('\n').includes(text) ? true : undefined,
+          );
+        // sway has the tablet, pointer-constraints and relative-pointer globals; the bridge does
+        // not relay them, and the hwcomposer works without them.
+        await line(
+          'globals wl_compositor wl_subcompositor xdg_wm_base wl_shm wp_viewporter wl_seat ' +
+            'wl_output wp_presentation',
+        );
+        await line(
+          'missing zwp_tablet_manager_v2 zwp_pointer_constraints_v1 zwp_relative_pointer_manager_v1',
+        );
+        await line('mapped com.a');
+        await line('mapped com.b');
+        await line('seals com.a 6');
+        await line('seals com.b 6');
+        const counts = async () => {
+          const { stdout } = await run('grim', ['-t', 'png', '-'], {
+            env: hostEnv(),
+            encoding: 'buffer',
+            maxBuffer: 64 * 1024 * 1024,
+          });
+          const image = decodePng(stdout);
+          return [countColor(image, BG), countColor(image, FG)];
+        };
+        // The layer is drawn 1:1 and must be exact; the background is the 1×1 buffer scaled by
+        // a viewport, and sway's pixman scaling blends at most one edge row and column of it.
+        const expectWindows = async (n: number) => {
+          const background = n * (160 * 120 - 80 * 60);
+          const edges = n * (160 + 120);
+          let seen: number[] = [];
+          for (let i = 0; i < 30; ++i) {
+            seen = await counts();
+            if (
+              seen[0]! <= background &&
+              seen[0]! >= background - edges &&
+              seen[1] === n * 80 * 60
+            ) {
+              return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          expect(seen[1]).toBe(n * 80 * 60);
+          expect(seen[0]).toBeLessThanOrEqual(background);
+          expect(seen[0]).toBeGreaterThanOrEqual(background - edges);
+        };
+        await expectWindows(2);
+
+        // sway's kill sends xdg_toplevel.close: the task goes, its window with it, the other
+        // task and the client stay.
+        await swaymsg('[app_id="droidway.com.a"] kill');
+        await line('closed com.a');
+        await expectWindows(1);
+        await waitFor('toplevel-unmapped of com.a', () =>
+          events.find((e) => e.type === 'toplevel-unmapped' && e.appId === 'droidway.com.a'),
+        );
+        const stats = bridge.stats().clients.find((c) => c.pid === hwc?.pid);
+        expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
+        // Each 4-byte background copied twice: when its pool was made and at its commit.
+        expect(stats?.bytesCopied).toBe(16);
+
+        // The last task closed: the hwcomposer stand-in ends on its own.
+        await swaymsg('[app_id="droidway.com.b"] kill');
+        await line('closed com.b');
+        await waitFor('hwc exited', () => (hwc?.exitCode === 0 ? true : undefined));
+        await expectWindows(0);
+      } finally {
+        hwc?.kill();
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
     },
     60_000,
   );
