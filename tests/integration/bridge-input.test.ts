@@ -24,6 +24,11 @@ import { waitFor } from './helpers/weston.js';
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
 const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
+const POINTER_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/virtual-pointer.c');
+const POINTER_XML = join(
+  import.meta.dirname,
+  '../fixtures/bridge/wlr-virtual-pointer-unstable-v1.xml',
+);
 const PROTOCOLS = '/usr/share/wayland-protocols/stable';
 const XML = {
   'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
@@ -49,6 +54,7 @@ const missing = missingCapability();
 let dir = '';
 let client = '';
 let hwcClient = '';
+let virtualPointer = '';
 let sway: ChildProcess | null = null;
 let swaySocket = '';
 const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
@@ -57,11 +63,16 @@ beforeAll(async () => {
   if (missing !== null) return;
   // mkdtemp makes it 0700; it becomes nobody's runtime directory.
   dir = mkdtempSync('/tmp/droidway-bridge-input-');
-  for (const [name, xml] of Object.entries(XML)) {
+  for (const [name, xml] of Object.entries({
+    ...XML,
+    'wlr-virtual-pointer-unstable-v1': POINTER_XML,
+  })) {
     await run('wayland-scanner', ['client-header', xml, join(dir, `${name}-client-protocol.h`)]);
     await run('wayland-scanner', ['private-code', xml, join(dir, `${name}-protocol.c`)]);
   }
-  const protocolCode = Object.keys(XML).map((name) => join(dir, `${name}-protocol.c`));
+  const protocolCode = [...Object.keys(XML), 'wlr-virtual-pointer-unstable-v1'].map((name) =>
+    join(dir, `${name}-protocol.c`),
+  );
   const cc = (out: string, source: string) =>
     run('gcc', [
       '-Wall',
@@ -79,6 +90,8 @@ beforeAll(async () => {
   await cc(client, FIXTURE);
   hwcClient = join(dir, 'android-hwc-client');
   await cc(hwcClient, HWC_FIXTURE);
+  virtualPointer = join(dir, 'virtual-pointer');
+  await cc(virtualPointer, POINTER_FIXTURE);
   // No bar, no borders, no gaps: two tiled windows split the 800×600 output exactly.
   writeFileSync(
     join(dir, 'config'),
@@ -342,6 +355,97 @@ describe('display bridge input on sway', () => {
         await expectWindows(0);
       } finally {
         hwc?.kill();
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+  itNeeds(
+    'relays pointer motion, buttons and the cursor to the guest under the pointer',
+    missing,
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'wl_seat', 'wl_output'],
+      });
+      const A = 0x2080a0;
+      const B = 0xa02080;
+      const children: ChildProcess[] = [];
+      try {
+        await bridge.ready;
+        const a = startClient(bridgeSocket, A, 'Left');
+        children.push(a.child);
+        await a.line(/^configure 800 600$/);
+        const b = startClient(bridgeSocket, B, 'Right');
+        children.push(b.child);
+        await a.line(/^configure 400 600$/);
+        await b.line(/^configure 400 600$/);
+
+        // A pointer device that lives as long as the test needs it (sway headless has none).
+        const pointer = spawn(virtualPointer, ['800', '600'], {
+          env: hostEnv(),
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        children.push(pointer);
+        let pointerOut = '';
+        pointer.stdout?.on('data', (chunk: Buffer) => (pointerOut += chunk.toString()));
+        let acks = 0;
+        const send = async (command: string) => {
+          pointer.stdin?.write(`${command}\n`);
+          ++acks;
+          await waitFor(`virtual pointer: ${command}`, () =>
+            pointerOut.split('\n').filter((l) => l === 'ok').length >= acks ? true : undefined,
+          );
+        };
+        await waitFor('virtual pointer ready', () =>
+          pointerOut.includes('ready') ? true : undefined,
+        );
+        // Both guests have asked for their wl_pointer (relayed to sway) before it moves: a
+        // pointer created after the motion would get no enter until the next one.
+        await a.line(/^capabilities 1$/);
+        await b.line(/^capabilities 1$/);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        // Over the left window: it gets the pointer at surface coordinates, and its cursor (a
+        // 16×16 square of the inverted colour, a surface relayed like any other) is drawn.
+        await send('move 100 300');
+        await a.line(/^pointer-enter /);
+        await a.line(/^pointer-(enter|motion) 100 300$/);
+        const cursorPixels = async (rgb: number) => {
+          const { stdout } = await run('grim', ['-c', '-t', 'png', '-'], {
+            env: hostEnv(),
+            encoding: 'buffer',
+            maxBuffer: 64 * 1024 * 1024,
+          });
+          return countColor(decodePng(stdout), ~rgb & 0xffffff);
+        };
+        let seen = 0;
+        for (let i = 0; i < 30 && seen !== 256; ++i) seen = await cursorPixels(A);
+        expect(seen).toBe(256);
+
+        // Over the right window (x 600 on the output is 200 in it): the left one leaves, and
+        // the click goes to the right one only (BTN_LEFT = 272).
+        const aBefore = a.lines().length;
+        await send('move 600 300');
+        await b.line(/^pointer-enter 200 300$/);
+        await a.line(/^pointer-leave$/, aBefore);
+        await send('click 272');
+        await b.line(/^button 272 0$/);
+        expect(b.lines().filter((l) => l.startsWith('button '))).toEqual([
+          'button 272 1',
+          'button 272 0',
+        ]);
+        expect(a.lines().filter((l) => l.startsWith('button '))).toEqual([]);
+        seen = 0;
+        for (let i = 0; i < 30 && seen !== 256; ++i) seen = await cursorPixels(B);
+        expect(seen).toBe(256);
+        pointer.stdin?.write('quit\n');
+      } finally {
+        for (const child of children) child.kill();
         bridge.stop();
         rmSync(socketDir, { recursive: true, force: true });
       }

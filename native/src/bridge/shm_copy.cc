@@ -33,6 +33,7 @@ NativeStatus ShmCopy::Create(int guest_fd, int64_t size, std::unique_ptr<ShmCopy
 }
 
 int64_t ShmCopy::Refresh() {
+  if (size_ <= 0 || size_ > kMaxBytes) return -EINVAL;  // Create and Grow keep it in range
   char buffer[kMaxBytes];
   int64_t done = 0;
   while (done < size_) {
@@ -42,7 +43,7 @@ int64_t ShmCopy::Refresh() {
     if (n == 0) break;  // the guest shrank its file: the rest reads as zeros
     done += n;
   }
-  std::memset(buffer + done, 0, static_cast<size_t>(size_ - done));
+  if (done < size_) std::memset(buffer + done, 0, static_cast<size_t>(size_ - done));
   int64_t written = 0;
   while (written < size_) {
     const ssize_t n =
