@@ -595,4 +595,42 @@ describe('display bridge limits and hostile guests', () => {
     },
     60_000,
   );
+  itNeeds(
+    'copies a small unsealable pool, reads zeros once the guest shrinks it, refuses growing it',
+    missing,
+    async () => {
+      const ctx = await setUp('droidway-bridge-copy-');
+      try {
+        const fdsWithGood = countOpenFds();
+        // Copied when the pool is made and again at the commit (16 KiB each): the guest's
+        // memfd was truncated to 0 in between, and the bridge (which reads with pread, never a
+        // mapping) copies zeros instead of faulting.
+        const shrunk = await runClient(['shrink-unsealable'], ctx.env);
+        expect(shrunk.stdout.trim()).toBe('survived');
+        const record = await waitFor('shrunk client stats', () =>
+          ctx.bridge.stats().clients.find((c) => !c.connected && c.bytesCopied > 0),
+        );
+        expect(record).toMatchObject({
+          disconnectReason: 'disconnected',
+          bytesCopied: 2 * 64 * 64 * 4,
+          violations: {},
+        });
+        // Grown past 64 KiB, the copy would cost a frame's bytes per commit: refused.
+        const grown = await runClient(['grow-unsealable'], ctx.env);
+        expect(grown.stdout.trim()).toBe('protocol-error wl_shm_pool 2');
+        const refused = await waitFor('grown client stats', () =>
+          ctx.bridge.stats().clients.find((c) => c.disconnectReason === 'violation:unsealed'),
+        );
+        expect(refused.fdsRejected.unsealed).toBe(1);
+        await waitFor('fds back after the copies', () =>
+          countOpenFds() === fdsWithGood ? true : undefined,
+        );
+        await goodWindowOnScreen(ctx.weston);
+        expect(ctx.bridge.stats().clients.filter((c) => c.connected)).toHaveLength(1);
+      } finally {
+        ctx.tearDown();
+      }
+    },
+    60_000,
+  );
 });
