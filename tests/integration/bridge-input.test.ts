@@ -24,6 +24,7 @@ import { waitFor } from './helpers/weston.js';
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
 const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
+const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
 const POINTER_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/virtual-pointer.c');
 const POINTER_XML = join(
   import.meta.dirname,
@@ -443,6 +444,108 @@ describe('display bridge input on sway', () => {
         seen = 0;
         for (let i = 0; i < 30 && seen !== 256; ++i) seen = await cursorPixels(B);
         expect(seen).toBe(256);
+        pointer.stdin?.write('quit\n');
+      } finally {
+        for (const child of children) child.kill();
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+  itNeeds(
+    'the demo guest client redraws at the tiled size, shows the pointer and marks typed keys',
+    missing ?? (existsSync(DEMO_CLIENT) ? null : 'the demo client is not built (npm run build)'),
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals: ['wl_compositor', 'wl_subcompositor', 'wl_shm', 'xdg_wm_base', 'wl_seat'],
+      });
+      const STATUS = 0xe8a01a;
+      const NAV = 0x1ae8a0;
+      const POINTER = 0xff3060;
+      const KEY_MARK = 0x60c0ff;
+      const children: ChildProcess[] = [];
+      const startDemo = () => {
+        const child = spawn(DEMO_CLIENT, [], {
+          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.push(child);
+        let output = '';
+        child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        return (text: string) =>
+          waitFor(`demo printing ${text}`, () =>
+            output.split('\n').includes(text) ? true : undefined,
+          );
+      };
+      const shot = async () => {
+        const { stdout } = await run('grim', ['-t', 'png', '-'], {
+          env: hostEnv(),
+          encoding: 'buffer',
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        return decodePng(stdout);
+      };
+      /** Polls screenshots until `counts` match, then asserts them. */
+      const expectCounts = async (want: Map<number, number>, nudge?: () => Promise<void>) => {
+        let seen = new Map<number, number>();
+        for (let i = 0; i < 40; ++i) {
+          const image = await shot();
+          seen = new Map([...want.keys()].map((rgb) => [rgb, countColor(image, rgb)]));
+          if ([...want].every(([rgb, n]) => seen.get(rgb) === n)) break;
+          await nudge?.();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(want));
+      };
+      try {
+        await bridge.ready;
+        const demo = startDemo();
+        await demo('mapped');
+        // sway tiles it over the whole 800×600 output: the bars span that width.
+        await expectCounts(
+          new Map([
+            [STATUS, 800 * 24],
+            [NAV, 800 * 48],
+          ]),
+        );
+
+        // The pointer, drawn by the guest where the host says it is.
+        const pointer = spawn(virtualPointer, ['800', '600'], {
+          env: hostEnv(),
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        children.push(pointer);
+        let pointerOut = '';
+        pointer.stdout?.on('data', (chunk: Buffer) => (pointerOut += chunk.toString()));
+        await waitFor('virtual pointer ready', () =>
+          pointerOut.includes('ready') ? true : undefined,
+        );
+        // Until the guest's wl_pointer exists (relayed to sway), a motion reaches nobody: move
+        // again between screenshots.
+        let step = 0;
+        await expectCounts(new Map([[POINTER, 12 * 12]]), async () => {
+          pointer.stdin?.write(`move ${300 + (step++ % 2)} 300\n`);
+        });
+
+        // Three keys typed, three marks.
+        await run('wtype', ['-s', '500', '-d', '20', 'abc'], { env: hostEnv() });
+        await expectCounts(new Map([[KEY_MARK, 3 * 8 * 8]]));
+
+        // A second window halves the first: it draws every layer again at 400×600.
+        const second = startDemo();
+        await second('mapped');
+        await demo('size 400x600');
+        await expectCounts(
+          new Map([
+            [STATUS, 2 * 400 * 24],
+            [NAV, 2 * 400 * 48],
+          ]),
+        );
         pointer.stdin?.write('quit\n');
       } finally {
         for (const child of children) child.kill();
