@@ -555,4 +555,47 @@ describe('display bridge input on sway', () => {
     },
     60_000,
   );
+  itNeeds(
+    "passes the host output's scale to the guest (HiDPI)",
+    missing,
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals: [
+          'wl_compositor',
+          'wl_subcompositor',
+          'wl_shm',
+          'xdg_wm_base',
+          'wp_viewporter',
+          'wl_output',
+        ],
+      });
+      let hwc: ChildProcess | null = null;
+      try {
+        await bridge.ready;
+        await swaymsg('output HEADLESS-1 scale 2');
+        hwc = spawn(hwcClient, ['64', '48', '102030', '405060', 'com.scaled'], {
+          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        hwc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        await waitFor('the guest told the output scale', () =>
+          output.split('\n').includes('output-scale 2') ? true : undefined,
+        );
+        await waitFor('hwc mapped', () =>
+          output.split('\n').includes('mapped com.scaled') ? true : undefined,
+        );
+      } finally {
+        hwc?.kill();
+        await swaymsg('output HEADLESS-1 scale 1');
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });
