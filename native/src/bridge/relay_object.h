@@ -87,7 +87,10 @@ class RelayObject {
                            const ::wl_message* message, ::wl_argument* args);
   static void ResourceDestroyed(wl_resource* resource);
 
-  /** Policy before forwarding; false when the request was refused (error already posted). */
+  /**
+   * Policy before forwarding; false when the request is not forwarded: refused (the error is
+   * posted already) or dropped on purpose (damage past the per-commit cap).
+   */
   bool CheckRequest(uint32_t opcode, ::wl_argument* args, std::string* replaced_string);
   /** Bookkeeping once forwarded; `objects[i]` is the relay object of object argument i. */
   void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
