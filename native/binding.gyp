@@ -22,7 +22,9 @@
         "src/bridge/dmabuf_policy.cc",
         "src/bridge/guest_display_hook.cc",
         "src/bridge/host_connection.cc",
+        "src/bridge/keymap_copy.cc",
         "src/bridge/relay_object.cc",
+        "src/bridge/shm_copy.cc",
         "src/bridge/shm_policy.cc",
         "src/bridge/text_sanitize.cc"
       ],

@@ -125,7 +125,11 @@ export interface BridgeNativeOptions {
   hostSocketPath: string;
   /** Globals the guest may see; each must be in `bridgeSupportedGlobals`. */
   globals: BridgeGlobalName[];
-  /** Require `F_SEAL_SHRINK` on memfd/tmpfs pools (default true). */
+  /**
+   * Pools must not be shrinkable under the host (default true): the bridge seals a sealable
+   * memfd itself (`F_SEAL_SHRINK | F_SEAL_GROW`), copies an unsealable one of at most 64 KiB into
+   * a sealed memfd of its own (counted in `bytesCopied`) and refuses larger ones (`'unsealed'`).
+   */
   requireSealed?: boolean;
   /** Guest clients served at once (default 16). */
   maxClients?: number;
@@ -187,12 +191,15 @@ export interface BridgeClientStats {
   pid: number;
   uid: number;
   connected: boolean;
-  /** `'disconnected'`, `'violation:<reason>'`, `'host-error'`, `'too-many-clients'`, …; null while connected. */
+  /**
+   * `'disconnected'`, `'violation:<reason>'`, `'host-error'`, `'too-many-clients'`,
+   * `'too-many-clients-for-uid'`, `'first-request-timeout'`, …; null while connected.
+   */
   disconnectReason: string | null;
   commits: number;
   /** Buffers attached and committed, by kind. */
   buffersForwarded: { shm: number; dmabuf: number };
-  /** Bytes of pixels the bridge copied: 0, as no code path copies. */
+  /** Bytes the bridge copied from small unsealable pools into sealed memfds of its own. */
   bytesCopied: number;
   objects: number;
   pools: number;

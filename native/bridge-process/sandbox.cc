@@ -92,6 +92,15 @@ const int kAllowed[] = {
     SYS_set_robust_list,
     SYS_rseq,
     SYS_statx,
+    // Sealed copies the bridge makes (ShmCopy for unsealable pools, KeymapCopy for the keymap).
+    SYS_memfd_create,
+    SYS_pread64,
+    SYS_pwrite64,
+    SYS_ftruncate,
+    // The deadline of a guest's first request (wl_event_loop timers are timerfds).
+    SYS_timerfd_create,
+    SYS_timerfd_settime,
+    SYS_timerfd_gettime,
 #ifdef SYS_epoll_pwait2
     SYS_epoll_pwait2,
 #endif
@@ -108,10 +117,14 @@ const int kAllowed[] = {
 
 // Refused with an errno instead of ending the process: removing its socket at teardown (the
 // parent removes it), and the connect a stray code path might try (the connector does that).
+// Opening files is refused too: the guest-pausing lookup in /proc/self/fdinfo then finds
+// nothing and the bridge falls back to ending an overflowing guest (bridge_client.cc), so a
+// taken-over bridge cannot read the files of the user it runs as.
 const int kRefused[] = {
-    SYS_unlinkat,
-    SYS_socket,
-    SYS_connect,
+    SYS_unlinkat, SYS_socket, SYS_connect, SYS_openat,
+#ifdef SYS_open
+    SYS_open,
+#endif
 #ifdef SYS_unlink
     SYS_unlink,
 #endif

@@ -12,8 +12,12 @@
 // Colours (XRGB8888), so tests can find each layer on a screenshot: status bar 0xe8a01a, nav
 // bar 0x1ae8a0, main background 0x283040 with a 16 px wide 0xf0f0f0 band that moves 4 px per
 // frame. Prints "mapped" once the first frame is shown and "frames N" on a clean exit.
-// Exit status: 0 after N frames, a close request, SIGTERM or SIGINT; 1 when the connection
-// fails; 2 on a usage error or a failed setup.
+// Input (when the compositor has a seat): the pointer is drawn as a 12×12 0xff3060 square
+// centred on it (the host's cursor is hidden over the window), each key typed adds an 8×8 0x60c0ff
+// mark to a row under the status bar (up to a row's width), and a configure with a size redraws
+// every layer at that size (printing "size WxH" when it changes after the first frame). Exit
+// status: 0 after N frames, a close request, SIGTERM or SIGINT; 1 when the connection fails; 2 on a
+// usage error or a failed setup.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -44,12 +48,19 @@ enum {
   kMainBuffers = 3,
   kBandWidth = 16,
   kBandStep = 4,
+  kPointerSize = 12,
+  kKeyMarkSize = 8,
+  kKeyMarkStep = 12,
+  kMinWidth = 64,
+  kMinHeight = 96,
 };
 
 static const uint32_t kStatusBarColor = 0xffe8a01au;
 static const uint32_t kNavBarColor = 0xff1ae8a0u;
 static const uint32_t kBackgroundColor = 0xff283040u;
 static const uint32_t kBandColor = 0xfff0f0f0u;
+static const uint32_t kPointerColor = 0xffff3060u;
+static const uint32_t kKeyMarkColor = 0xff60c0ffu;
 
 // One memfd region and the wl_buffers carved from it.
 struct demo_pool {
@@ -72,6 +83,9 @@ struct demo {
   struct wl_subcompositor* subcompositor;
   struct wl_shm* shm;
   struct xdg_wm_base* wm_base;
+  struct wl_seat* seat;
+  struct wl_pointer* pointer;
+  struct wl_keyboard* keyboard;
 
   struct wl_surface* surface;
   struct xdg_surface* xdg_surface;
@@ -90,6 +104,13 @@ struct demo {
 
   int32_t width;
   int32_t height;
+  // The size the last toplevel configure asked for (0: the client chooses).
+  int32_t configured_width;
+  int32_t configured_height;
+  bool pointer_inside;
+  int32_t pointer_x;
+  int32_t pointer_y;
+  long keys_typed;
   long max_frames;  // 0: no limit
   long frames_shown;
   long frames_drawn;
@@ -106,10 +127,149 @@ static void fail(const char* what) {
   exit(2);
 }
 
+static void pointer_enter(void* data, struct wl_pointer* pointer, uint32_t serial,
+                          struct wl_surface* surface, wl_fixed_t x, wl_fixed_t y) {
+  struct demo* demo = data;
+  // The client draws the pointer itself (as Android draws its own), so the host's cursor goes.
+  wl_pointer_set_cursor(pointer, serial, NULL, 0, 0);
+  // Only the main surface shows the pointer; over a bar it is hidden.
+  demo->pointer_inside = surface == demo->surface;
+  demo->pointer_x = wl_fixed_to_int(x);
+  demo->pointer_y = wl_fixed_to_int(y);
+}
+
+static void pointer_leave(void* data, struct wl_pointer* pointer, uint32_t serial,
+                          struct wl_surface* surface) {
+  struct demo* demo = data;
+  (void)pointer;
+  (void)serial;
+  (void)surface;
+  demo->pointer_inside = false;
+}
+
+static void pointer_motion(void* data, struct wl_pointer* pointer, uint32_t time, wl_fixed_t x,
+                           wl_fixed_t y) {
+  struct demo* demo = data;
+  (void)pointer;
+  (void)time;
+  demo->pointer_x = wl_fixed_to_int(x);
+  demo->pointer_y = wl_fixed_to_int(y);
+}
+
+static void pointer_button(void* data, struct wl_pointer* pointer, uint32_t serial, uint32_t time,
+                           uint32_t button, uint32_t state) {
+  (void)data;
+  (void)pointer;
+  (void)serial;
+  (void)time;
+  (void)button;
+  (void)state;
+}
+
+static void pointer_axis(void* data, struct wl_pointer* pointer, uint32_t time, uint32_t axis,
+                         wl_fixed_t value) {
+  (void)data;
+  (void)pointer;
+  (void)time;
+  (void)axis;
+  (void)value;
+}
+
+// Bound at wl_seat version 3: frame and the axis details (version 5+) never arrive.
+static const struct wl_pointer_listener pointer_listener = {.enter = pointer_enter,
+                                                            .leave = pointer_leave,
+                                                            .motion = pointer_motion,
+                                                            .button = pointer_button,
+                                                            .axis = pointer_axis};
+
+static void keyboard_keymap(void* data, struct wl_keyboard* keyboard, uint32_t format, int fd,
+                            uint32_t size) {
+  (void)data;
+  (void)keyboard;
+  (void)format;
+  (void)size;
+  close(fd);  // keys are counted, not translated
+}
+
+static void keyboard_enter(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                           struct wl_surface* surface, struct wl_array* keys) {
+  (void)data;
+  (void)keyboard;
+  (void)serial;
+  (void)surface;
+  (void)keys;
+}
+
+static void keyboard_leave(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                           struct wl_surface* surface) {
+  (void)data;
+  (void)keyboard;
+  (void)serial;
+  (void)surface;
+}
+
+static void keyboard_key(void* data, struct wl_keyboard* keyboard, uint32_t serial, uint32_t time,
+                         uint32_t key, uint32_t state) {
+  struct demo* demo = data;
+  (void)keyboard;
+  (void)serial;
+  (void)time;
+  (void)key;
+  if (state == WL_KEYBOARD_KEY_STATE_PRESSED) ++demo->keys_typed;
+}
+
+static void keyboard_modifiers(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                               uint32_t depressed, uint32_t latched, uint32_t locked,
+                               uint32_t group) {
+  (void)data;
+  (void)keyboard;
+  (void)serial;
+  (void)depressed;
+  (void)latched;
+  (void)locked;
+  (void)group;
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {.keymap = keyboard_keymap,
+                                                              .enter = keyboard_enter,
+                                                              .leave = keyboard_leave,
+                                                              .key = keyboard_key,
+                                                              .modifiers = keyboard_modifiers};
+
+// Input devices come and go with the seat's capabilities (a virtual keyboard exists only while
+// it types); an object from before a loss is inert, so it is released and asked for again.
+static void seat_capabilities(void* data, struct wl_seat* seat, uint32_t capabilities) {
+  struct demo* demo = data;
+  const bool has_pointer = (capabilities & WL_SEAT_CAPABILITY_POINTER) != 0;
+  const bool has_keyboard = (capabilities & WL_SEAT_CAPABILITY_KEYBOARD) != 0;
+  if (!has_pointer && demo->pointer != NULL) {
+    wl_pointer_release(demo->pointer);
+    demo->pointer = NULL;
+    demo->pointer_inside = false;
+  } else if (has_pointer && demo->pointer == NULL) {
+    demo->pointer = wl_seat_get_pointer(seat);
+    wl_pointer_add_listener(demo->pointer, &pointer_listener, demo);
+  }
+  if (!has_keyboard && demo->keyboard != NULL) {
+    wl_keyboard_release(demo->keyboard);
+    demo->keyboard = NULL;
+  } else if (has_keyboard && demo->keyboard == NULL) {
+    demo->keyboard = wl_seat_get_keyboard(seat);
+    wl_keyboard_add_listener(demo->keyboard, &keyboard_listener, demo);
+  }
+}
+
+static void seat_name(void* data, struct wl_seat* seat, const char* name) {
+  (void)data;
+  (void)seat;
+  (void)name;
+}
+
+static const struct wl_seat_listener seat_listener = {seat_capabilities, seat_name};
+
 static void registry_global(void* data, struct wl_registry* registry, uint32_t name,
                             const char* interface, uint32_t version) {
   struct demo* demo = data;
-  (void)version;
   if (strcmp(interface, "wl_compositor") == 0) {
     demo->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
   } else if (strcmp(interface, "wl_subcompositor") == 0) {
@@ -118,6 +278,10 @@ static void registry_global(void* data, struct wl_registry* registry, uint32_t n
     demo->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
   } else if (strcmp(interface, "xdg_wm_base") == 0) {
     demo->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+  } else if (strcmp(interface, "wl_seat") == 0 && version >= 3 && demo->seat == NULL) {
+    // Version 3 for wl_pointer.release and wl_keyboard.release.
+    demo->seat = wl_registry_bind(registry, name, &wl_seat_interface, 3);
+    wl_seat_add_listener(demo->seat, &seat_listener, demo);
   }
 }
 
@@ -212,6 +376,25 @@ static void draw_frame(struct demo* demo, uint32_t* pixels) {
       row[x] = dx < kBandWidth ? kBandColor : kBackgroundColor;
     }
   }
+  // One mark per key typed, in a row under the status bar, as many as fit.
+  const int32_t mark_y = kStatusBarHeight + 4;
+  for (long i = 0; i < demo->keys_typed; ++i) {
+    const int32_t mark_x = 4 + (int32_t)i * kKeyMarkStep;
+    if (mark_x + kKeyMarkSize > demo->width || mark_y + kKeyMarkSize > demo->height) break;
+    for (int32_t y = mark_y; y < mark_y + kKeyMarkSize; ++y) {
+      fill(pixels + (size_t)y * (size_t)demo->width + (size_t)mark_x, kKeyMarkSize, kKeyMarkColor);
+    }
+  }
+  if (!demo->pointer_inside) return;
+  // The pointer: a square centred on it, clipped to the surface.
+  const int32_t half = kPointerSize / 2;
+  for (int32_t y = demo->pointer_y - half; y < demo->pointer_y + half; ++y) {
+    if (y < 0 || y >= demo->height) continue;
+    for (int32_t x = demo->pointer_x - half; x < demo->pointer_x + half; ++x) {
+      if (x >= 0 && x < demo->width)
+        pixels[(size_t)y * (size_t)demo->width + (size_t)x] = kPointerColor;
+    }
+  }
 }
 
 static void frame_done(void* data, struct wl_callback* callback, uint32_t time);
@@ -268,16 +451,45 @@ static void show_bars(struct demo* demo) {
   wl_surface_commit(demo->nav_surface);
 }
 
+static void destroy_buffers(struct demo* demo) {
+  for (int i = 0; i < kMainBuffers; ++i) {
+    if (demo->main_buffers[i].buffer != NULL) wl_buffer_destroy(demo->main_buffers[i].buffer);
+    demo->main_buffers[i].buffer = NULL;
+    demo->main_buffers[i].busy = false;
+  }
+  if (demo->nav_buffer != NULL) wl_buffer_destroy(demo->nav_buffer);
+  if (demo->status_buffer != NULL) wl_buffer_destroy(demo->status_buffer);
+  demo->nav_buffer = demo->status_buffer = NULL;
+  pool_destroy(&demo->main_pool);
+  pool_destroy(&demo->status_pool);
+  pool_destroy(&demo->nav_pool);
+}
+
 static void xdg_surface_configure(void* data, struct xdg_surface* xdg_surface, uint32_t serial) {
   struct demo* demo = data;
   xdg_surface_ack_configure(xdg_surface, serial);
-  if (!demo->configured) {
-    demo->configured = true;
-    show_bars(demo);
-    present(demo);
-  } else {
-    // The window keeps its size (allowed for a floating window); the ack needs a commit.
+  int32_t width = demo->configured_width > 0 ? demo->configured_width : demo->width;
+  int32_t height = demo->configured_height > 0 ? demo->configured_height : demo->height;
+  width = width < kMinWidth ? kMinWidth : width > 4096 ? 4096 : width;
+  height = height < kMinHeight ? kMinHeight : height > 4096 ? 4096 : height;
+  if (demo->configured && width == demo->width && height == demo->height) {
+    // The same size: the ack needs a commit.
     wl_surface_commit(demo->surface);
+    return;
+  }
+  // The first configure, or a new size (a tiling compositor decides it): every layer is drawn at
+  // that size, in new fixed-size regions, as an Android app relayouts.
+  const bool resized = demo->configured;
+  destroy_buffers(demo);
+  demo->width = width;
+  demo->height = height;
+  make_buffers(demo);
+  demo->configured = true;
+  show_bars(demo);
+  if (demo->frame_callback == NULL) present(demo);
+  if (resized) {
+    printf("size %dx%d\n", demo->width, demo->height);
+    fflush(stdout);
   }
 }
 
@@ -285,11 +497,11 @@ static const struct xdg_surface_listener xdg_surface_listener = {xdg_surface_con
 
 static void toplevel_configure(void* data, struct xdg_toplevel* toplevel, int32_t width,
                                int32_t height, struct wl_array* states) {
-  (void)data;
+  struct demo* demo = data;
   (void)toplevel;
-  (void)width;
-  (void)height;
   (void)states;
+  demo->configured_width = width;
+  demo->configured_height = height;
 }
 
 static void toplevel_close(void* data, struct xdg_toplevel* toplevel) {
@@ -376,7 +588,7 @@ static void connect_demo(struct demo* demo) {
 }
 
 static void create_window(struct demo* demo) {
-  make_buffers(demo);
+  // The buffers are made at the first configure, at the size it asks for (or --size).
   demo->surface = wl_compositor_create_surface(demo->compositor);
   demo->status_surface = wl_compositor_create_surface(demo->compositor);
   demo->nav_surface = wl_compositor_create_surface(demo->compositor);
@@ -396,6 +608,9 @@ static void create_window(struct demo* demo) {
 
 static void destroy_demo(struct demo* demo) {
   if (demo->frame_callback != NULL) wl_callback_destroy(demo->frame_callback);
+  if (demo->pointer != NULL) wl_pointer_release(demo->pointer);
+  if (demo->keyboard != NULL) wl_keyboard_release(demo->keyboard);
+  if (demo->seat != NULL) wl_seat_destroy(demo->seat);
   if (demo->toplevel != NULL) xdg_toplevel_destroy(demo->toplevel);
   if (demo->xdg_surface != NULL) xdg_surface_destroy(demo->xdg_surface);
   if (demo->nav_subsurface != NULL) wl_subsurface_destroy(demo->nav_subsurface);

@@ -20,6 +20,7 @@ import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/wes
 // (droidway-bridge), so each protocol's relay is exercised under the seccomp allow-list too.
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/protocol-client.c');
+const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
 const PROTOCOLS = '/usr/share/wayland-protocols/stable';
 const XML = {
   'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
@@ -61,6 +62,7 @@ async function waitForStats<T>(
 }
 let socketDir = '';
 let client = '';
+let hwcClient = '';
 const events: BridgeEvent[] = [];
 const children: ChildProcess[] = [];
 
@@ -86,6 +88,19 @@ beforeAll(async () => {
     '-o',
     client,
     FIXTURE,
+    ...Object.keys(XML).map((name) => join(socketDir, `${name}-protocol.c`)),
+    '-lwayland-client',
+  ]);
+  hwcClient = join(socketDir, 'android-hwc-client');
+  await run('gcc', [
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-O2',
+    `-I${socketDir}`,
+    '-o',
+    hwcClient,
+    HWC_FIXTURE,
     ...Object.keys(XML).map((name) => join(socketDir, `${name}-protocol.c`)),
     '-lwayland-client',
   ]);
@@ -269,5 +284,64 @@ describe('display bridge with a real EGL client', () => {
       }
     },
     60_000,
+  );
+});
+
+describe("Android's own compositor client (Waydroid's hwcomposer, a stand-in)", () => {
+  // Its layers are memfds made with MFD_ALLOW_SEALING and never sealed, and each window's
+  // background is a 1×1 buffer in a memfd made with flags 0: the bridge seals the first itself
+  // and copies the second into a sealed memfd of its own, so the strict policy shows the window.
+  itNeeds(
+    'shows its task window: layers sealed by the bridge, the background copied',
+    missing,
+    async () => {
+      const BG = 0x2a6b9c;
+      const FG = 0x3cb371;
+      const task = 'com.android.settings';
+      const hwc = spawn(hwcClient, ['160', '120', BG.toString(16), FG.toString(16), task], {
+        env: { ...process.env, XDG_RUNTIME_DIR: socketDir, WAYLAND_DISPLAY: 'bridge-0' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(hwc);
+      let output = '';
+      hwc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const line = (prefix: string) =>
+        waitFor(`hwc client printing ${prefix}`, () =>
+          output.split('\n').find((l) => l.startsWith(prefix)),
+        );
+      // Headless weston has no seat and no linux-dmabuf; the rest is bound as the HAL binds it.
+      expect(await line('globals ')).toBe(
+        'globals wl_compositor wl_subcompositor xdg_wm_base wl_shm wp_viewporter wl_output ' +
+          'wp_presentation',
+      );
+      expect(await line('missing')).toBe(
+        'missing zwp_tablet_manager_v2 zwp_pointer_constraints_v1 zwp_relative_pointer_manager_v1',
+      );
+      await line(`mapped ${task}`);
+      // The guest sees the seals the bridge added to its own memfd: F_SEAL_SHRINK | F_SEAL_GROW.
+      expect(await line(`seals ${task}`)).toBe(`seals ${task} 6`);
+      await expectPixels(
+        new Map([
+          [BG, 160 * 120 - 80 * 60],
+          [FG, 80 * 60],
+        ]),
+      );
+      const stats = await waitForStats('hwc client stats', bridge!, (s) =>
+        s.clients.find((c) => c.pid === hwc.pid && c.commits > 5),
+      );
+      expect(stats).toMatchObject({ connected: true, disconnectReason: null, violations: {} });
+      // The 4-byte background: once when its pool was made, once at its commit.
+      expect(stats.bytesCopied).toBe(8);
+      expect(stats.buffersForwarded.shm).toBeGreaterThan(5);
+      const mapped = events.find(
+        (e) => e.type === 'toplevel-mapped' && e.appId === `droidway.${task}`,
+      );
+      expect(mapped).toMatchObject({ title: task });
+      hwc.kill();
+      await waitForStats('hwc client gone', bridge!, (s) =>
+        s.clients.find((c) => c.pid === hwc.pid)?.connected ? undefined : true,
+      );
+    },
+    30_000,
   );
 });

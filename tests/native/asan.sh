@@ -38,7 +38,8 @@ tests=(tests/native/ashmem-share.test.ts tests/native/fd-inspect.test.ts tests/n
 # The display bridge against real weston and real (hostile) guests: its thread, relay and
 # teardown paths only run there. They need root, weston and gcc, as in the integration project.
 integration=(tests/integration/bridge.test.ts tests/integration/bridge-limits.test.ts
-  tests/integration/bridge-demo-client.test.ts tests/integration/bridge-protocols.test.ts)
+  tests/integration/bridge-demo-client.test.ts tests/integration/bridge-protocols.test.ts
+  tests/integration/bridge-input.test.ts)
 if [ $# -gt 0 ]; then
   tests=("$@")
   integration=()

@@ -1,5 +1,6 @@
 #include "bridge.h"
 
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -187,6 +188,7 @@ void Bridge::ScheduleDestroy(uint64_t id) {
 
 void Bridge::ForgetClient(uint64_t id) {
   clients_.erase(id);
+  trim_pending_ = true;
   std::lock_guard<std::mutex> lock(stats_mutex_);
   finished_.push_back(id);
   while (finished_.size() > kFinishedClientsKept) {
@@ -298,8 +300,15 @@ void Bridge::OnHostGlobalRemoved(uint32_t name) {
 
 void Bridge::LoopIteration() {
   ReapDoomed();
+  if (trim_pending_) {
+    // A flood's many small allocations (closures, resources) otherwise stay in glibc's arenas
+    // after the guest is gone.
+    trim_pending_ = false;
+    malloc_trim(0);
+  }
   FlushHosts();
   wl_display_flush_clients(server_);
+  for (const auto& entry : clients_) entry.second->ReapplyPause();
   if (wl_event_loop_dispatch(loop_, -1) < 0 && errno != EINTR) {
     BridgeEvent event;
     event.type = "error";
@@ -337,8 +346,11 @@ void Bridge::FlushHosts() {
     if (!status.ok()) {
       client->HostFailed(status.message());
     } else if (blocked && !client->write_blocked_) {
+      // Until the host drains, reading more from this guest would only pile requests up
+      // (libwayland-client fails the connection once its buffer is full).
       client->write_blocked_ = true;
       wl_event_source_fd_update(client->host_source_, WL_EVENT_READABLE | WL_EVENT_WRITABLE);
+      client->SetGuestPaused(true);
     }
   }
 }
@@ -399,7 +411,11 @@ void Bridge::OnClientCreated(wl_client* client) {
     stats_[id] = stats;
     ++clients_total_;
   }
-  BridgeClient* bridge_client = BridgeClient::Attach(this, client, id);
+  uint32_t same_uid = 0;
+  for (const auto& entry : clients_) {
+    if (entry.second->uid() == uid) ++same_uid;
+  }
+  BridgeClient* bridge_client = BridgeClient::Attach(this, client, id, uid);
   clients_[id] = bridge_client;
   BridgeEvent event;
   event.type = "client-connected";
@@ -412,6 +428,17 @@ void Bridge::OnClientCreated(wl_client* client) {
                                                 std::to_string(config_.max_clients) + " clients");
     return;
   }
+  const uint32_t per_uid = config_.max_clients_per_uid != 0 ? config_.max_clients_per_uid
+                                                            : (config_.max_clients + 1) / 2;
+  if (same_uid >= per_uid) {
+    bridge_client->Kill(
+        "too-many-clients-for-uid",
+        "the bridge serves at most " + std::to_string(per_uid) + " clients of one uid");
+    return;
+  }
+  const NativeStatus deadline =
+      bridge_client->StartFirstRequestDeadline(config_.first_request_timeout_ms);
+  if (!deadline.ok()) return bridge_client->Kill("deadline-failed", deadline.message());
   const NativeStatus status = bridge_client->ConnectHost(config_.host_socket_path);
   if (!status.ok()) bridge_client->Kill("host-connect-failed", status.message());
 }

@@ -41,6 +41,10 @@ struct ClientLimits {
   uint32_t max_surfaces = 128;
   /** fds the bridge keeps open for the client (shm pools, dma-buf planes being assembled). */
   uint32_t max_fds = 256;
+  /** wl_region.add/subtract calls on one region (each rectangle costs the host per use). */
+  uint32_t max_region_rects = 256;
+  /** Damage rectangles of one surface per commit; more become one damage of the whole surface. */
+  uint32_t max_damage_rects = 256;
 };
 
 /** What a bridge is started with (validated by the JS edge and again by Bridge::Start). */
@@ -59,6 +63,10 @@ struct BridgeConfig {
   /** Require F_SEAL_SHRINK on memfd/tmpfs pools. */
   bool require_sealed = true;
   uint32_t max_clients = 16;
+  /** Clients one guest uid may hold at once (0: half of max_clients, rounded up). */
+  uint32_t max_clients_per_uid = 0;
+  /** A connection that has not completed its first request by then is dropped. */
+  int first_request_timeout_ms = 2000;
   ClientLimits limits;
   /**
    * Bound on each blocking wait for the host compositor: startup only (a guest's sync is relayed
@@ -97,7 +105,7 @@ struct ClientStats {
   uint64_t commits = 0;
   uint64_t shm_buffers_forwarded = 0;
   uint64_t dmabuf_buffers_forwarded = 0;
-  /** Always 0: no bridge code path copies pixels; counted so that a future one must say so. */
+  /** Bytes copied from small unsealable shm pools into bridge-owned sealed memfds. */
   uint64_t bytes_copied = 0;
   uint32_t objects = 0;
   uint32_t pools = 0;
@@ -227,6 +235,8 @@ class Bridge {
   std::map<uint64_t, BridgeClient*> clients_;
   std::vector<uint64_t> doomed_;
   uint64_t next_client_id_ = 1;
+  // A client went away since the last loop iteration: give its memory back to the system.
+  bool trim_pending_ = false;
   bool stopping_ = false;
 
   std::thread thread_;

@@ -1,6 +1,11 @@
 #include "bridge_client.h"
 
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 
 #include "bridge.h"
@@ -10,8 +15,44 @@
 namespace droidway {
 namespace bridge {
 
-BridgeClient::BridgeClient(Bridge* bridge, wl_client* client, uint64_t id)
-    : bridge_(bridge), client_(client), id_(id) {
+namespace {
+
+// The entry of the socket `fd` in the epoll set `epoll_fd`, from /proc/self/fdinfo: the kernel
+// lists each watched fd as "tfd: FD events: MASK data: DATA pos: POS ino: INO sdev: DEV".
+// wl_event_loop_add_fd watches a duplicate of the fd it is given, so the entry is found by the
+// socket's inode and device, and its own fd number is returned with its data word.
+bool FindEpollEntry(int epoll_fd, int fd, int* watched_fd, uint64_t* data) {
+  struct stat socket_stat;
+  if (::fstat(fd, &socket_stat) < 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epoll_fd);
+  FILE* file = std::fopen(path, "re");
+  if (file == nullptr) return false;
+  char line[256];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, file) != nullptr) {
+    int tfd = -1;
+    unsigned events = 0;
+    uint64_t value = 0;
+    long long pos = 0;
+    unsigned long inode = 0;
+    unsigned device = 0;
+    if (std::sscanf(line, "tfd: %d events: %x data: %" SCNx64 " pos:%lli ino:%lx sdev:%x", &tfd,
+                    &events, &value, &pos, &inode, &device) == 6 &&
+        inode == socket_stat.st_ino && device == socket_stat.st_dev) {
+      *watched_fd = tfd;
+      *data = value;
+      found = true;
+    }
+  }
+  std::fclose(file);
+  return found;
+}
+
+}  // namespace
+
+BridgeClient::BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid)
+    : bridge_(bridge), client_(client), id_(id), uid_(uid) {
   destroy_listener_.listener.notify = DestroyedThunk;
   destroy_listener_.self = this;
   resource_created_listener_.listener.notify = ResourceCreatedThunk;
@@ -20,13 +61,13 @@ BridgeClient::BridgeClient(Bridge* bridge, wl_client* client, uint64_t id)
 
 BridgeClient::~BridgeClient() = default;
 
-BridgeClient* BridgeClient::Attach(Bridge* bridge, wl_client* client, uint64_t id) {
-  auto* self = new BridgeClient(bridge, client, id);
+BridgeClient* BridgeClient::Attach(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid) {
+  auto* self = new BridgeClient(bridge, client, id, uid);
   wl_client_add_destroy_listener(client, &self->destroy_listener_.listener);
   wl_client_add_resource_created_listener(client, &self->resource_created_listener_.listener);
   // Without the hook (an unexpected libwayland), OnResourceCreated keeps syncs ordered by a
   // blocking host round trip instead.
-  (void)self->display_hook_.Install(client, GuestSyncThunk);
+  (void)self->display_hook_.Install(client, GuestSyncThunk, GuestGetRegistryThunk);
   return self;
 }
 
@@ -56,6 +97,63 @@ NativeStatus BridgeClient::ConnectHost(const std::string& host_socket_path) {
     return NativeStatus::FromErrno("wl_event_loop_add_fd", "watching a host connection");
   }
   return {};
+}
+
+NativeStatus BridgeClient::StartFirstRequestDeadline(int timeout_ms) {
+  deadline_source_ = wl_event_loop_add_timer(bridge_->loop(), DeadlineThunk, this);
+  if (deadline_source_ == nullptr) {
+    return NativeStatus::FromErrno("wl_event_loop_add_timer", "first-request deadline");
+  }
+  wl_event_source_timer_update(deadline_source_, timeout_ms);
+  return {};
+}
+
+void BridgeClient::OnFirstRequest() {
+  first_request_seen_ = true;
+  if (deadline_source_ != nullptr) wl_event_source_remove(deadline_source_);
+  deadline_source_ = nullptr;
+}
+
+void BridgeClient::OnDeadline() {
+  if (deadline_source_ != nullptr) wl_event_source_remove(deadline_source_);
+  deadline_source_ = nullptr;
+  if (first_request_seen_) return;
+  Kill("first-request-timeout", "no request within " +
+                                    std::to_string(bridge_->config().first_request_timeout_ms) +
+                                    " ms of connecting");
+}
+
+bool BridgeClient::SetGuestPaused(bool paused) {
+  if (paused == guest_paused_) return true;
+  const int epoll_fd = wl_event_loop_get_fd(bridge_->loop());
+  if (!epoll_data_known_) {
+    if (!paused ||
+        !FindEpollEntry(epoll_fd, wl_client_get_fd(client_), &epoll_fd_watched_, &epoll_data_)) {
+      return false;
+    }
+    epoll_data_known_ = true;
+  }
+  const int fd = epoll_fd_watched_;
+  struct epoll_event event;
+  std::memset(&event, 0, sizeof event);
+  // Paused: no events but the hang-up and error the kernel always reports, so a guest that
+  // leaves is still destroyed. Resumed: readable and writable, as libwayland-server arms a
+  // socket with output pending; it drops writable itself after the next flush.
+  event.events = paused ? 0 : EPOLLIN | EPOLLOUT;
+  event.data.u64 = epoll_data_;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &event) < 0) return false;
+  guest_paused_ = paused;
+
+  return true;
+}
+
+void BridgeClient::ReapplyPause() {
+  if (!guest_paused_) return;
+  struct epoll_event event;
+  std::memset(&event, 0, sizeof event);
+  event.data.u64 = epoll_data_;
+  (void)::epoll_ctl(wl_event_loop_get_fd(bridge_->loop()), EPOLL_CTL_MOD, wl_client_get_fd(client_),
+                    &event);
 }
 
 void BridgeClient::BindGlobal(const HostGlobal& global, const wl_interface* interface,
@@ -107,7 +205,7 @@ bool BridgeClient::Admit(RelayKind kind) {
   const ClientLimits& limits = bridge_->config().limits;
   const char* reason = nullptr;
   uint32_t limit = 0;
-  if (objects_.size() + pending_syncs_.size() >= limits.max_objects) {
+  if (objects_.size() + pending_syncs_.size() + registries_ >= limits.max_objects) {
     reason = "limit-objects";
     limit = limits.max_objects;
   } else if (kind == RelayKind::kShmPool && pools_ >= limits.max_pools) {
@@ -169,6 +267,11 @@ void BridgeClient::CountCommit(bool shm_buffer_attached) {
   stats_dirty_ = true;
 }
 
+void BridgeClient::CountCopied(uint64_t bytes) {
+  bytes_copied_ += bytes;
+  stats_dirty_ = true;
+}
+
 void BridgeClient::CountDmabufBuffer() {
   ++dmabuf_forwarded_;
   stats_dirty_ = true;
@@ -190,7 +293,8 @@ void BridgeClient::PublishStats() {
     stats.commits = commits_;
     stats.shm_buffers_forwarded = shm_forwarded_;
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
-    stats.objects = static_cast<uint32_t>(objects_.size());
+    stats.bytes_copied = bytes_copied_;
+    stats.objects = static_cast<uint32_t>(objects_.size() + pending_syncs_.size() + registries_);
     stats.pools = pools_;
     stats.buffers = buffers_;
     stats.surfaces = surfaces_;
@@ -211,6 +315,11 @@ void BridgeClient::OnResourceCreated(wl_resource* resource) {
   // right after this returns. Relaying the sync to the host first keeps its meaning: every
   // event the host sent before (configure, formats, output modes…) reaches the guest first.
   if (display_hook_.installed() || creating_ || doomed_ || host_ == nullptr) return;
+  OnFirstRequest();
+  if (std::strcmp(wl_resource_get_class(resource), "wl_registry") == 0) {
+    if (Admit(RelayKind::kOther)) ++registries_;
+    return;
+  }
   if (std::strcmp(wl_resource_get_class(resource), "wl_callback") != 0) return;
   const NativeStatus status =
       host_->Roundtrip(bridge_->wake_fd(), bridge_->config().host_timeout_ms);
@@ -218,6 +327,7 @@ void BridgeClient::OnResourceCreated(wl_resource* resource) {
 }
 
 void BridgeClient::OnGuestSync(uint32_t callback_id) {
+  OnFirstRequest();
   if (!Admit(RelayKind::kOther)) return;
   set_creating(true);
   wl_resource* callback = wl_resource_create(client_, &wl_callback_interface, 1, callback_id);
@@ -243,6 +353,14 @@ void BridgeClient::OnGuestSync(uint32_t callback_id) {
   pending_syncs_.insert(pending);
 }
 
+void BridgeClient::OnGuestGetRegistry(wl_resource* display, uint32_t registry_id) {
+  OnFirstRequest();
+  if (!Admit(RelayKind::kOther)) return;
+  ++registries_;
+  stats_dirty_ = true;
+  display_hook_.GetRegistry(client_, display, registry_id);
+}
+
 void BridgeClient::OnHostEvent(uint32_t mask) {
   if (host_ == nullptr) return;
   if ((mask & WL_EVENT_WRITABLE) != 0) {
@@ -252,6 +370,7 @@ void BridgeClient::OnHostEvent(uint32_t mask) {
     if (!blocked) {
       write_blocked_ = false;
       wl_event_source_fd_update(host_source_, WL_EVENT_READABLE);
+      SetGuestPaused(false);
     }
   }
   if ((mask & WL_EVENT_READABLE) != 0) {
@@ -266,6 +385,20 @@ void BridgeClient::HostFailed(const std::string& message) {
   if (host_source_ != nullptr) {
     wl_event_source_remove(host_source_);  // safe inside its own callback
     host_source_ = nullptr;
+  }
+  SetGuestPaused(false);  // its hang-up must reach libwayland-server again
+  HostConnection::ProtocolError error;
+  if (!doomed_ && host_ != nullptr && host_->GetProtocolError(&error)) {
+    // The guest gets the host's own error, on its twin of the object the host named, so it
+    // can tell what it did wrong.
+    for (RelayObject* object : objects_) {
+      if (object->proxy_ == nullptr || wl_proxy_get_id(object->proxy_) != error.id) continue;
+      doomed_ = true;
+      reason_ = "host-error";
+      wl_resource_post_error(object->resource_, error.code, "host: %s",
+                             error.message.empty() ? message.c_str() : error.message.c_str());
+      break;
+    }
   }
   Kill("host-error", message);
 }
@@ -286,6 +419,8 @@ void BridgeClient::Destroyed() {
   }
   pending_syncs_.clear();
   display_hook_.Restore();
+  if (deadline_source_ != nullptr) wl_event_source_remove(deadline_source_);
+  deadline_source_ = nullptr;
   if (host_source_ != nullptr) wl_event_source_remove(host_source_);
   host_source_ = nullptr;
   if (host_registry_ != nullptr) wl_registry_destroy(host_registry_);
@@ -298,6 +433,7 @@ void BridgeClient::Destroyed() {
     stats.commits = commits_;
     stats.shm_buffers_forwarded = shm_forwarded_;
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
+    stats.bytes_copied = bytes_copied_;
     stats.connected = false;
     stats.disconnect_reason = reason;
     stats.objects = stats.pools = stats.buffers = stats.surfaces = 0;
@@ -328,6 +464,18 @@ void BridgeClient::GuestSyncThunk(wl_client* client, wl_resource* /*display*/,
   BridgeClient* self = From(client);
   if (self != nullptr) return self->OnGuestSync(callback_id);
   wl_client_post_implementation_error(client, "sync on a client the bridge does not know");
+}
+
+void BridgeClient::GuestGetRegistryThunk(wl_client* client, wl_resource* display,
+                                         uint32_t registry_id) {
+  BridgeClient* self = From(client);
+  if (self != nullptr) return self->OnGuestGetRegistry(display, registry_id);
+  wl_client_post_implementation_error(client, "get_registry on a client the bridge does not know");
+}
+
+int BridgeClient::DeadlineThunk(void* data) {
+  static_cast<BridgeClient*>(data)->OnDeadline();
+  return 0;
 }
 
 void BridgeClient::HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {

@@ -29,12 +29,17 @@ struct HostGlobal;
 class BridgeClient {
  public:
   /** Attaches a BridgeClient to `client`; it deletes itself when the client is destroyed. */
-  static BridgeClient* Attach(Bridge* bridge, wl_client* client, uint64_t id);
+  static BridgeClient* Attach(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid);
   /** The BridgeClient of `client`, or nullptr. */
   static BridgeClient* From(wl_client* client);
 
   /** Opens this client's host connection and watches it on the bridge's loop. */
   NativeStatus ConnectHost(const std::string& host_socket_path);
+  /**
+   * Ends the client unless it has completed its first request within `timeout_ms` (a connection
+   * that never speaks would hold a client slot forever).
+   */
+  NativeStatus StartFirstRequestDeadline(int timeout_ms);
   /** Binds host global `global` at `version` for the guest's new resource `id`. */
   void BindGlobal(const HostGlobal& global, const wl_interface* interface, uint32_t version,
                   uint32_t id);
@@ -57,6 +62,8 @@ class BridgeClient {
   void Removed(RelayObject* object);
   void CountCommit(bool shm_buffer_attached);
   void CountDmabufBuffer();
+  /** Counts bytes the bridge copied for this client (small unsealable shm pools). */
+  void CountCopied(uint64_t bytes);
   /** Whether the client may make the bridge keep one more fd; posts the error and kills if not. */
   bool AdmitFd();
   void FdsKept(int count) { fds_kept_ += count; }
@@ -71,23 +78,39 @@ class BridgeClient {
 
   wl_client* client() const { return client_; }
   uint64_t id() const { return id_; }
+  uint32_t uid() const { return uid_; }
   Bridge* bridge() const { return bridge_; }
   bool require_sealed() const;
 
  private:
-  BridgeClient(Bridge* bridge, wl_client* client, uint64_t id);
+  BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid);
   ~BridgeClient();
 
   void Destroyed();
   void OnResourceCreated(wl_resource* resource);
   void OnGuestSync(uint32_t callback_id);
+  void OnGuestGetRegistry(wl_resource* display, uint32_t registry_id);
+  void OnFirstRequest();
   void OnHostEvent(uint32_t mask);
+  /** Ends the client after its host connection failed, relaying a host protocol error as is. */
   void HostFailed(const std::string& message);
+  /**
+   * Stops (or resumes) reading the guest's socket while its host connection cannot take more
+   * requests, by changing the socket's entry in the bridge loop's epoll set (libwayland-server
+   * has no call for it). Returns false when the entry could not be found.
+   */
+  bool SetGuestPaused(bool paused);
+  /** Re-applies a pause after libwayland-server may have re-armed the socket (flush_clients). */
+  void ReapplyPause();
+  /** Whether the first-request deadline has fired without a request. */
+  void OnDeadline();
 
   static void DestroyedThunk(wl_listener* listener, void* data);
   static void ResourceCreatedThunk(wl_listener* listener, void* data);
   static int HostThunk(int fd, uint32_t mask, void* data);
   static void GuestSyncThunk(wl_client* client, wl_resource* display, uint32_t callback_id);
+  static void GuestGetRegistryThunk(wl_client* client, wl_resource* display, uint32_t registry_id);
+  static int DeadlineThunk(void* data);
   static void HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
   static void GuestCallbackDestroyedThunk(wl_resource* resource);
 
@@ -101,6 +124,7 @@ class BridgeClient {
   Bridge* bridge_;
   wl_client* client_;
   uint64_t id_;
+  uint32_t uid_;
   std::unique_ptr<HostConnection> host_;
   wl_registry* host_registry_ = nullptr;
   wl_event_source* host_source_ = nullptr;
@@ -110,7 +134,19 @@ class BridgeClient {
   uint32_t pools_ = 0;
   uint32_t buffers_ = 0;
   uint32_t surfaces_ = 0;
+  // Registries libwayland made for the guest (wl_registry has no destructor: they live as long
+  // as the client), counted against max_objects with the relay objects and pending syncs.
+  uint32_t registries_ = 0;
+  bool first_request_seen_ = false;
+  wl_event_source* deadline_source_ = nullptr;
+  // The guest socket's epoll entry (data is libwayland's event source) while reading is paused.
+  bool guest_paused_ = false;
+  bool epoll_data_known_ = false;
+  int epoll_fd_watched_ = -1;  // libwayland's duplicate of the guest socket
+  uint64_t epoll_data_ = 0;
   bool creating_ = false;
+  // Whether any pool of this client is a bridge-owned copy (attach then looks for it).
+  bool has_copies_ = false;
   bool doomed_ = false;
   bool write_blocked_ = false;
   // Counted here on every request and published once per loop iteration, so the hot path takes
@@ -118,6 +154,7 @@ class BridgeClient {
   uint64_t commits_ = 0;
   uint64_t shm_forwarded_ = 0;
   uint64_t dmabuf_forwarded_ = 0;
+  uint64_t bytes_copied_ = 0;
   int fds_kept_ = 0;
   bool stats_dirty_ = false;
   std::string reason_;

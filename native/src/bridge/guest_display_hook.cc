@@ -10,7 +10,8 @@
 namespace droidway {
 namespace bridge {
 
-bool GuestDisplayHook::Install(wl_client* client, SyncHandler on_sync) {
+bool GuestDisplayHook::Install(wl_client* client, SyncHandler on_sync,
+                               RegistryHandler on_get_registry) {
   static_assert(sizeof(Implementation) == sizeof(struct wl_display_interface),
                 "wl_display has two requests: sync, get_registry");
   wl_resource* display = wl_client_get_object(client, 1);
@@ -26,11 +27,17 @@ bool GuestDisplayHook::Install(wl_client* client, SyncHandler on_sync) {
       static_cast<const struct wl_display_interface*>(display->object.implementation);
   if (original->sync == nullptr || original->get_registry == nullptr) return false;
   implementation_.sync = on_sync;
-  implementation_.get_registry = original->get_registry;
+  implementation_.get_registry = on_get_registry;
+  original_get_registry_ = original->get_registry;
   original_ = display->object.implementation;
   display->object.implementation = &implementation_;
   display_ = display;
   return true;
+}
+
+void GuestDisplayHook::GetRegistry(wl_client* client, wl_resource* display,
+                                   uint32_t registry_id) const {
+  if (original_get_registry_ != nullptr) original_get_registry_(client, display, registry_id);
 }
 
 void GuestDisplayHook::Restore() {

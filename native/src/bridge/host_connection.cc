@@ -6,7 +6,10 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "../unique_fd.h"
 #include "wayland_headers.h"
@@ -28,11 +31,32 @@ void SyncDone(void* data, wl_callback* callback, uint32_t /*serial*/) {
 
 const wl_callback_listener kSyncListener = {SyncDone};
 
+// libwayland-client 1.21 keeps the text of a host's wl_display.error only in its log line
+// ("%s@%u: error %d: %s\n", written while the error event is dispatched), so the bridge installs
+// a log handler that remembers the last line of the thread (the bridge thread dispatches every
+// host connection) and still prints it, as the default handler does.
+thread_local char last_log_line[1024];
+
+void LogHandler(const char* format, va_list args) {
+  va_list copy;
+  va_copy(copy, args);
+  std::vsnprintf(last_log_line, sizeof last_log_line, format, copy);
+  va_end(copy);
+  std::fputs(last_log_line, stderr);
+}
+
+void InstallLogHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] { wl_log_set_handler_client(LogHandler); });
+}
+
 }  // namespace
 
 NativeStatus HostConnection::Connect(const std::string& socket_path,
                                      std::unique_ptr<HostConnection>* out,
                                      const Connector& connector) {
+  // The host's error text reaches the guest only through libwayland's log line (both paths).
+  InstallLogHandler();
   UniqueFd fd;
   if (connector) {
     NativeStatus status = connector(&fd);
@@ -80,17 +104,36 @@ int HostConnection::fd() const {
   return wl_display_get_fd(display_);
 }
 
+bool HostConnection::GetProtocolError(ProtocolError* out) const {
+  if (wl_display_get_error(display_) != EPROTO) return false;
+  const wl_interface* interface = nullptr;
+  out->id = 0;
+  out->code = wl_display_get_protocol_error(display_, &interface, &out->id);
+  out->interface = interface != nullptr ? interface->name : "";
+  out->message.clear();
+  // The log line of this error, if it is the last one the thread logged.
+  const std::string prefix = (interface != nullptr ? out->interface : std::string("[unknown]")) +
+                             "@" + std::to_string(out->id) + ": error " +
+                             std::to_string(out->code) + ": ";
+  const std::string line = last_log_line;
+  if (line.compare(0, prefix.size(), prefix) == 0) {
+    out->message = line.substr(prefix.size());
+    while (!out->message.empty() && out->message.back() == '\n') out->message.pop_back();
+  }
+  return true;
+}
+
 std::string HostConnection::ErrorText() const {
   const int error = wl_display_get_error(display_);
   if (error == 0) return "no error";
-  if (error == EPROTO) {
-    const wl_interface* interface = nullptr;
-    uint32_t id = 0;
-    const uint32_t code = wl_display_get_protocol_error(display_, &interface, &id);
-    return std::string("host protocol error ") + std::to_string(code) + " on " +
-           (interface != nullptr ? interface->name : "unknown") + "@" + std::to_string(id);
+  ProtocolError protocol;
+  if (GetProtocolError(&protocol)) {
+    return "host error " + std::to_string(protocol.code) + " on " +
+           (protocol.interface.empty() ? std::string("unknown") : protocol.interface) + "@" +
+           std::to_string(protocol.id) + ": " +
+           (protocol.message.empty() ? std::string("(no text)") : protocol.message);
   }
-  return std::string("host connection error: ") + std::strerror(error);
+  return std::string("host connection failed: ") + std::strerror(error);
 }
 
 NativeStatus HostConnection::ConnectionError(const char* what) const {
@@ -114,7 +157,7 @@ NativeStatus HostConnection::DispatchReadable() {
 NativeStatus HostConnection::Flush(bool* blocked) {
   *blocked = false;
   if (wl_display_flush(display_) < 0) {
-    if (errno == EAGAIN) {
+    if (errno == EAGAIN && wl_display_get_error(display_) == 0) {
       *blocked = true;
       return {};
     }

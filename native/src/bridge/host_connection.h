@@ -3,6 +3,7 @@
 #ifndef DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
 #define DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "../unique_fd.h"
 
 struct wl_display;
+struct wl_interface;
 
 namespace droidway {
 namespace bridge {
@@ -50,10 +52,26 @@ class HostConnection {
   NativeStatus DispatchReadable();
   /** Dispatches events already queued, without reading. */
   NativeStatus DispatchPending();
-  /** Flushes requests; `*blocked` is true when the socket buffer is full (try again later). */
+  /**
+   * Flushes requests; `*blocked` is true when the socket buffer is full (try again later). A
+   * connection libwayland has marked failed (wl_display_get_error: it also reports EAGAIN when a
+   * request could not be queued because the buffer was full) is an error, never "blocked".
+   */
   NativeStatus Flush(bool* blocked);
-  /** Describes the connection's fatal error (a protocol error names the object). */
+  /** Describes the connection's fatal error (a protocol error names the object and the text). */
   std::string ErrorText() const;
+
+  /** A protocol error the host sent on this connection. */
+  struct ProtocolError {
+    uint32_t code = 0;
+    /** The interface name of the object the host named ("" when unknown). */
+    std::string interface;
+    uint32_t id = 0;
+    /** The host's own text, when libwayland reported it ("" otherwise). */
+    std::string message;
+  };
+  /** Whether the connection ended with a protocol error from the host; fills `*out`. */
+  bool GetProtocolError(ProtocolError* out) const;
 
  private:
   explicit HostConnection(wl_display* display) : display_(display) {}

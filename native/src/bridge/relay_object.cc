@@ -1,10 +1,16 @@
 #include "relay_object.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "bridge.h"
 #include "bridge_client.h"
+#include "host_connection.h"
+#include "keymap_copy.h"
 #include "shm_policy.h"
 #include "text_sanitize.h"
 #include "wayland_headers.h"
@@ -83,6 +89,8 @@ RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "zwp_linux_buffer_params_v1")) return RelayKind::kDmabufParams;
   if (NameIs(interface, "xdg_surface")) return RelayKind::kXdgSurface;
   if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
+  if (NameIs(interface, "wl_region")) return RelayKind::kRegion;
+  if (NameIs(interface, "wl_keyboard")) return RelayKind::kKeyboard;
   return RelayKind::kOther;
 }
 
@@ -134,6 +142,7 @@ void RelayObject::AttachProxy(wl_proxy* proxy) {
 }
 
 void RelayObject::DetachFromOwner() {
+  CancelMapSync();
   if (proxy_ != nullptr) wl_proxy_destroy(proxy_);
   proxy_ = nullptr;
   owner_ = nullptr;
@@ -146,8 +155,9 @@ void RelayObject::ResourceDestroyed(wl_resource* resource) {
   self->UnlinkRole();
   if (self->owner_ != nullptr) {
     self->owner_->Removed(self);
-    self->owner_->FdsReleased(static_cast<int>(self->plane_fds_.size()) +
-                              (self->pool_fd_.valid() ? 1 : 0));
+    self->owner_->FdsReleased(
+        static_cast<int>(self->plane_fds_.size()) + (self->pool_fd_.valid() ? 1 : 0) +
+        (self->kind_ == RelayKind::kShmPool && self->copy_ != nullptr ? 2 : 0));
   }
   // Only reached with a live proxy on error paths (a destructor request clears proxy_ first):
   // the host object then lives until this client's host connection closes.
@@ -227,12 +237,32 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
                                std::string* replaced_string) {
   if (kind_ == RelayKind::kShm && opcode == WL_SHM_CREATE_POOL) {
     if (!owner_->AdmitFd()) return false;
-    const ShmVerdict verdict =
-        ShmPolicy::CheckPoolFd(args[1].h, args[2].i, owner_->require_sealed());
+    std::unique_ptr<ShmCopy> copy;
+    ShmVerdict verdict =
+        ShmPolicy::PreparePoolFd(args[1].h, args[2].i, owner_->require_sealed(), &copy);
+    int copy_fd = -1;
+    if (verdict.ok && copy != nullptr) {
+      copy_fd = ::fcntl(copy->fd(), F_DUPFD_CLOEXEC, 0);
+      if (copy_fd < 0) {
+        verdict.ok = false;
+        verdict.error = WL_SHM_ERROR_INVALID_FD;
+        verdict.reason = "copy-failed";
+        verdict.message = "duplicating a pool copy failed";
+      }
+    }
     if (!verdict.ok) {
       wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
       owner_->RecordViolation(verdict.reason, verdict.message, true);
       return false;
+    }
+    copy_.reset();
+    if (copy != nullptr) {
+      // The host gets the sealed copy; the guest's fd stays with the copy for refreshes.
+      ::close(args[1].h);
+      args[1].h = copy_fd;
+      owner_->CountCopied(static_cast<uint64_t>(copy->size()));
+      owner_->has_copies_ = true;
+      copy_ = std::move(copy);
     }
     return true;
   }
@@ -249,6 +279,19 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
           verdict.error = WL_SHM_ERROR_INVALID_FD;
           verdict.reason = "pool-shrink";
           verdict.message = "a pool can only grow";
+        } else if (copy_ != nullptr) {
+          int64_t copied = 0;
+          const NativeStatus status = copy_->Grow(args[0].i, &copied);
+          if (!status.ok()) {
+            verdict.ok = false;
+            verdict.error = WL_SHM_ERROR_INVALID_FD;
+            verdict.reason = "unsealed";
+            verdict.message =
+                "an unsealable pool grows past what the bridge copies: " + status.message();
+          } else {
+            owner_->CountCopied(static_cast<uint64_t>(copied));
+          }
+          fd_check = true;
         } else {
           verdict = ShmPolicy::CheckPoolFd(pool_fd_.get(), args[0].i, owner_->require_sealed());
           fd_check = true;
@@ -268,9 +311,38 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
       if (opcode == WL_SURFACE_ATTACH) {
         attach_pending_ = true;
         pending_has_buffer_ = args[0].o != nullptr;
+        if (owner_->has_copies_) {
+          RelayObject* buffer = FromResource(reinterpret_cast<wl_resource*>(args[0].o));
+          copy_ = buffer != nullptr ? buffer->copy_ : nullptr;
+        }
       } else if (opcode == WL_SURFACE_COMMIT) {
         OnSurfaceCommit();
+      } else if (opcode == WL_SURFACE_DAMAGE || opcode == WL_SURFACE_DAMAGE_BUFFER) {
+        // Each rectangle costs the host on every repaint: past the cap, one damage of the whole
+        // surface stands for the rest (what the guest asked for, and bounded).
+        const uint32_t cap = owner_->bridge()->config().limits.max_damage_rects;
+        if (damage_rects_ >= cap) return false;
+        if (++damage_rects_ == cap) {
+          args[0].i = 0;
+          args[1].i = 0;
+          args[2].i = INT32_MAX;
+          args[3].i = INT32_MAX;
+        }
       }
+      return true;
+    case RelayKind::kRegion:
+      if (opcode == WL_REGION_ADD || opcode == WL_REGION_SUBTRACT) {
+        const uint32_t cap = owner_->bridge()->config().limits.max_region_rects;
+        if (++region_rects_ > cap) {
+          const std::string message = "limit-region-rects: at most " + std::to_string(cap);
+          owner_->Kill("violation:limit-region-rects", message);
+          owner_->RecordViolation("limit-region-rects", message, false);
+          return false;
+        }
+      }
+      return true;
+    case RelayKind::kXdgSurface:
+      if (opcode == XDG_SURFACE_ACK_CONFIGURE) acked_ = true;
       return true;
     case RelayKind::kXdgToplevel:
       if (opcode == XDG_TOPLEVEL_SET_TITLE) {
@@ -329,13 +401,21 @@ void RelayObject::AfterRequest(uint32_t opcode, union wl_argument* args,
     owner_->FdsKept(1);
     return;
   }
+  if (kind_ == RelayKind::kSurface && opcode == WL_SURFACE_COMMIT) return UpdateMapped();
   if (created == nullptr) return;
-  if (created->kind_ == RelayKind::kShmPool) {
+  if (created->kind_ == RelayKind::kShmPool && copy_ != nullptr) {
+    // A copied pool: the copy holds the guest's fd and its own (args[1] is a duplicate).
+    created->copy_ = std::move(copy_);
+    owner_->FdsKept(2);
+    created->pool_size_ = args[2].i;
+  } else if (created->kind_ == RelayKind::kShmPool) {
     // wl_shm.create_pool(id, fd, size): keep the guest's fd to re-check it on resize.
     created->pool_fd_.reset(args[1].h);
     args[1].h = -1;
     owner_->FdsKept(1);
     created->pool_size_ = args[2].i;
+  } else if (created->kind_ == RelayKind::kShmBuffer && kind_ == RelayKind::kShmPool) {
+    created->copy_ = copy_;
   } else if (created->kind_ == RelayKind::kXdgSurface && objects[1] != nullptr) {
     // xdg_wm_base.get_xdg_surface(id, surface)
     created->LinkRole(objects[1]);
@@ -356,6 +436,7 @@ void RelayObject::LinkRole(RelayObject* surface) {
 }
 
 void RelayObject::UnlinkRole() {
+  CancelMapSync();
   if (kind_ == RelayKind::kXdgToplevel && mapped_) SetMapped(false);
   if (surface_ == nullptr) return;
   auto& roles = surface_->roles_;
@@ -375,10 +456,54 @@ void RelayObject::OnSurfaceCommit() {
   if (attach_pending_) {
     has_buffer_ = pending_has_buffer_;
     attach_pending_ = false;
+    if (copy_ != nullptr) {
+      // The guest drew into its own memfd: the host must see those bytes in the copy.
+      const int64_t copied = copy_->Refresh();
+      if (copied > 0) owner_->CountCopied(static_cast<uint64_t>(copied));
+      copy_.reset();
+    }
   }
+  damage_rects_ = 0;
   owner_->CountCommit(forwarded);
+}
+
+bool RelayObject::XdgSurfaceAcked() const {
+  for (RelayObject* role : roles_) {
+    if (role->kind_ == RelayKind::kXdgSurface) return role->acked_;
+  }
+  return false;
+}
+
+void RelayObject::UpdateMapped() {
   RelayObject* toplevel = Toplevel();
-  if (toplevel != nullptr && has_buffer_ != toplevel->mapped_) toplevel->SetMapped(has_buffer_);
+  if (toplevel == nullptr) return;
+  if (!has_buffer_) {
+    toplevel->CancelMapSync();
+    if (toplevel->mapped_) toplevel->SetMapped(false);
+    return;
+  }
+  if (toplevel->mapped_ || toplevel->map_sync_ != nullptr || !XdgSurfaceAcked()) return;
+  if (owner_ == nullptr || owner_->host_ == nullptr) return;
+  // Mapped once the host has answered a sync sent after this commit: had it refused the
+  // toplevel (a protocol error), the connection would have ended before the answer.
+  static const wl_callback_listener listener = {MapSyncDoneThunk};
+  toplevel->map_sync_ = wl_display_sync(owner_->host_->display());
+  if (toplevel->map_sync_ != nullptr)
+    wl_callback_add_listener(toplevel->map_sync_, &listener, toplevel);
+}
+
+void RelayObject::CancelMapSync() {
+  if (map_sync_ != nullptr) wl_callback_destroy(map_sync_);
+  map_sync_ = nullptr;
+}
+
+void RelayObject::MapSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
+  auto* toplevel = static_cast<RelayObject*>(data);
+  wl_callback_destroy(callback);
+  toplevel->map_sync_ = nullptr;
+  if (toplevel->surface_ != nullptr && toplevel->surface_->has_buffer_ && !toplevel->mapped_) {
+    toplevel->SetMapped(true);
+  }
 }
 
 void RelayObject::SetMapped(bool mapped) {
@@ -427,6 +552,16 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       created->AttachProxy(new_proxy);
       out[i].o = reinterpret_cast<wl_object*>(created->resource_);
     }
+  }
+  UniqueFd keymap;
+  if (self->kind_ == RelayKind::kKeyboard && opcode == WL_KEYBOARD_KEYMAP) {
+    // keymap(format, fd, size): the guest gets the bridge's sealed read-only copy instead.
+    const NativeStatus status = KeymapCopy::Make(args[1].h, args[2].u, &keymap);
+    if (!status.ok()) {
+      CloseFds(specs, count, args);
+      return 0;  // without a keymap the guest cannot read keys, but it cannot harm the host
+    }
+    out[1].h = keymap.get();
   }
   wl_resource_post_event_array(self->resource_, opcode, out);
   CloseFds(specs, count, args);  // the guest got duplicates

@@ -7,12 +7,15 @@
 #define DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../unique_fd.h"
 #include "dmabuf_policy.h"
+#include "shm_copy.h"
 
+struct wl_callback;
 struct wl_interface;
 struct wl_message;
 struct wl_proxy;
@@ -34,6 +37,8 @@ enum class RelayKind {
   kXdgSurface,
   kXdgToplevel,
   kDmabufParams,
+  kRegion,
+  kKeyboard,
 };
 
 /** A guest wl_resource paired with a host wl_proxy. */
@@ -82,7 +87,10 @@ class RelayObject {
                            const ::wl_message* message, ::wl_argument* args);
   static void ResourceDestroyed(wl_resource* resource);
 
-  /** Policy before forwarding; false when the request was refused (error already posted). */
+  /**
+   * Policy before forwarding; false when the request is not forwarded: refused (the error is
+   * posted already) or dropped on purpose (damage past the per-commit cap).
+   */
   bool CheckRequest(uint32_t opcode, ::wl_argument* args, std::string* replaced_string);
   /** Bookkeeping once forwarded; `objects[i]` is the relay object of object argument i. */
   void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
@@ -95,7 +103,12 @@ class RelayObject {
   void UnlinkRole();
   RelayObject* Toplevel() const;
   void OnSurfaceCommit();
+  /** After a commit reached the host: asks the host whether it accepted a new toplevel. */
+  void UpdateMapped();
+  bool XdgSurfaceAcked() const;
+  void CancelMapSync();
   void SetMapped(bool mapped);
+  static void MapSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
 
   BridgeClient* owner_;
   wl_resource* resource_;
@@ -105,6 +118,13 @@ class RelayObject {
   // wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked size.
   UniqueFd pool_fd_;
   int64_t pool_size_ = 0;
+  // wl_shm (between create_pool's check and the pool's creation), wl_shm_pool and wl_buffer: the
+  // bridge-owned copy of an unsealable pool; wl_surface: the copy of the buffer being attached.
+  std::shared_ptr<ShmCopy> copy_;
+  // wl_region: rectangles added or subtracted so far.
+  uint32_t region_rects_ = 0;
+  // wl_surface: damage requests since the last commit.
+  uint32_t damage_rects_ = 0;
 
   // zwp_linux_buffer_params_v1: the planes added so far, with the guest's fds kept to measure
   // them at create.
@@ -119,6 +139,10 @@ class RelayObject {
 
   // xdg_surface / xdg_toplevel: the surface they give a role to (nullptr once it is gone).
   RelayObject* surface_ = nullptr;
+  // xdg_surface: a configure was acknowledged. xdg_toplevel: the host sync that confirms the
+  // first committed buffer was accepted (a host error would end the connection before it).
+  bool acked_ = false;
+  wl_callback* map_sync_ = nullptr;
   bool mapped_ = false;
   std::string app_id_;
   std::string title_;

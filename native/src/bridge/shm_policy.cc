@@ -1,10 +1,12 @@
 #include "shm_policy.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 
 #include "../fd_inspect.h"
+#include "../seals.h"
 #include "wayland_headers.h"
 
 namespace droidway {
@@ -97,6 +99,33 @@ ShmVerdict ShmPolicy::CheckPoolFd(int fd, int64_t size, bool require_sealed) {
     return Reject(WL_SHM_ERROR_INVALID_FD, "too-small",
                   "pool fd holds " + std::to_string(info.size) + " bytes, fewer than the " +
                       std::to_string(size) + " announced");
+  }
+  return {};
+}
+
+ShmVerdict ShmPolicy::PreparePoolFd(int fd, int64_t size, bool require_sealed,
+                                    std::unique_ptr<ShmCopy>* copy) {
+  copy->reset();
+  if (require_sealed && size > 0) {
+    // Fails harmlessly (EPERM: F_SEAL_SEAL; EINVAL: not shmem; EPERM: not writable) on anything
+    // else; CheckPoolFd then says what the fd is.
+    const int seals = ::fcntl(fd, F_GET_SEALS);
+    if (seals >= 0 && (seals & DROIDWAY_F_SEAL_SHRINK) == 0) {
+      (void)::fcntl(fd, F_ADD_SEALS, DROIDWAY_F_SEAL_SHRINK | DROIDWAY_F_SEAL_GROW);
+    }
+  }
+  ShmVerdict verdict = CheckPoolFd(fd, size, require_sealed);
+  if (verdict.ok || verdict.reason != "unsealed") return verdict;
+  if (size > ShmCopy::kMaxBytes) {
+    verdict.message = "pool fd lacks F_SEAL_SHRINK and cannot be sealed, and " +
+                      std::to_string(size) + " bytes is above the " +
+                      std::to_string(ShmCopy::kMaxBytes) + " the bridge copies";
+    return verdict;
+  }
+  const NativeStatus status = ShmCopy::Create(fd, size, copy);
+  if (!status.ok()) {
+    return Reject(WL_SHM_ERROR_INVALID_FD, "copy-failed",
+                  "copying an unsealable pool failed: " + status.message());
   }
   return {};
 }

@@ -5,8 +5,11 @@
 #define DROIDWAY_NATIVE_BRIDGE_SHM_POLICY_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "shm_copy.h"
 
 namespace droidway {
 namespace bridge {
@@ -34,6 +37,17 @@ class ShmPolicy {
    * 'write-sealed', 'unsealed', 'too-small'.
    */
   static ShmVerdict CheckPoolFd(int fd, int64_t size, bool require_sealed);
+
+  /**
+   * wl_shm.create_pool's policy: CheckPoolFd, but with `require_sealed` a memfd the guest left
+   * unsealed is first sealed by the bridge (F_SEAL_SHRINK | F_SEAL_GROW on the received fd:
+   * the same file), and one that cannot be sealed (created without MFD_ALLOW_SEALING, or a
+   * shm_open file) is copied into a bridge-owned sealed memfd (`*copy`, which the host gets
+   * instead) when it is at most ShmCopy::kMaxBytes, refused ('unsealed') otherwise. The size
+   * is checked after sealing, so the guest cannot shrink the file between check and use.
+   */
+  static ShmVerdict PreparePoolFd(int fd, int64_t size, bool require_sealed,
+                                  std::unique_ptr<ShmCopy>* copy);
 
   /**
    * Checks create_buffer arguments against a pool of `pool_size` bytes and the host's formats:

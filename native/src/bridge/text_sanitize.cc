@@ -51,7 +51,19 @@ size_t Utf8SequenceLength(const unsigned char* s, uint32_t* code_point) {
   return length;
 }
 
+// Bidirectional formatting characters: embeddings and overrides (U+202A..U+202E), isolates
+// (U+2066..U+2069) and the marks (U+200E, U+200F, U+061C). A title carrying them can display
+// reversed or reordered text ("exe.txt" shown as "txt.exe") in the host's window list.
+bool IsBidi(uint32_t c) {
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
+         c == 0x200F || c == 0x061C;
+}
+
 }  // namespace
+
+bool TextSanitize::IsBidiControl(uint32_t code_point) {
+  return IsBidi(code_point);
+}
 
 std::string TextSanitize::AppId(const char* guest_app_id) {
   const char* id = guest_app_id != nullptr ? guest_app_id : "";
@@ -60,9 +72,17 @@ std::string TextSanitize::AppId(const char* guest_app_id) {
   }
   std::string out = kAppIdPrefix;
   size_t kept = 0;
-  for (const char* p = id; *p != '\0' && kept < kMaxAppIdBytes; ++p, ++kept) {
-    const auto c = static_cast<unsigned char>(*p);
-    out.push_back(AppIdByteAllowed(c) ? static_cast<char>(c) : '_');
+  const auto* p = reinterpret_cast<const unsigned char*>(id);
+  while (*p != '\0' && kept < kMaxAppIdBytes) {
+    uint32_t code_point = 0;
+    const size_t length = Utf8SequenceLength(p, &code_point);
+    if (length > 1 && IsBidiControl(code_point)) {
+      p += length;  // dropped, not replaced: it was never visible
+      continue;
+    }
+    out.push_back(AppIdByteAllowed(*p) ? static_cast<char>(*p) : '_');
+    ++p;
+    ++kept;
   }
   if (kept == 0) out += "unknown";
   return out;
@@ -82,8 +102,8 @@ std::string TextSanitize::Title(const char* guest_title) {
       piece_length = sizeof kReplacement - 1;
       p += 1;
     } else {
-      const bool control =
-          code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point < 0xA0);
+      const bool control = code_point < 0x20 || code_point == 0x7F ||
+                           (code_point >= 0x80 && code_point < 0xA0) || IsBidiControl(code_point);
       piece = reinterpret_cast<const char*>(p);
       piece_length = control ? 0 : length;
       p += length;
