@@ -205,6 +205,8 @@ int Run() {
     return 2;
   }
   config.host_connector = [connector](UniqueFd* out) { return connector->Connect(out); };
+  // Confined after 'ready', this process may no longer open files (sandbox.cc).
+  config.preopen_epoll_info = true;
 
   UniqueFd stopped_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stopped_fd.valid()) {

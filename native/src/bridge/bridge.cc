@@ -1,5 +1,7 @@
 #include "bridge.h"
 
+#include <fcntl.h>
+
 #include <malloc.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "bridge_client.h"
@@ -16,6 +19,15 @@
 #include "wayland_headers.h"
 
 namespace droidway {
+namespace bridge {
+
+UniqueFd OpenEpollFdinfo(wl_event_loop* loop) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", wl_event_loop_get_fd(loop));
+  return UniqueFd(::open(path, O_RDONLY | O_CLOEXEC));
+}
+
+}  // namespace bridge
 namespace bridge {
 namespace {
 
@@ -217,6 +229,7 @@ void Bridge::Run() {
     return Teardown("error");
   }
   host_source_ = wl_event_loop_add_fd(loop_, host_->fd(), WL_EVENT_READABLE, HostThunk, this);
+  if (config_.preopen_epoll_info) epoll_fdinfo_fd_ = OpenEpollFdinfo(loop_);
   BridgeEvent ready;
   ready.type = "ready";
   for (const auto& global : host_globals_) {

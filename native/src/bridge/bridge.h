@@ -33,6 +33,9 @@ namespace bridge {
 class BridgeClient;
 class HostConnection;
 
+/** `/proc/self/fdinfo/<loop's epoll fd>` opened read-only (invalid without /proc). */
+UniqueFd OpenEpollFdinfo(wl_event_loop* loop);
+
 /** Per-client caps; exceeding one disconnects the client with a protocol error. */
 struct ClientLimits {
   uint32_t max_objects = 4096;
@@ -73,6 +76,11 @@ struct BridgeConfig {
    * without waiting), unless the sync hook cannot be installed.
    */
   int host_timeout_ms = 5000;
+  /**
+   * Open the event loop's /proc fdinfo before 'ready' and keep it (a bridge process that will be
+   * confined, and then may not open files); otherwise it is opened when a guest is paused.
+   */
+  bool preopen_epoll_info = false;
   /** Where host connections come from; empty: connect to host_socket_path directly. */
   HostConnection::Connector host_connector;
 };
@@ -165,6 +173,12 @@ class Bridge {
   // --- used by BridgeClient and the relay, on the bridge thread only ---
   const BridgeConfig& config() const { return config_; }
   int wake_fd() const { return wake_fd_.get(); }
+  /**
+   * `/proc/self/fdinfo/<the loop's epoll fd>`, opened before the bridge announces `ready` (and
+   * so before a confined bridge process loses the right to open files); -1 without /proc. Rewound
+   * and read, it lists the watched fds as they are now.
+   */
+  int epoll_fdinfo_fd() const { return epoll_fdinfo_fd_.get(); }
   wl_event_loop* loop() const { return loop_; }
   const std::vector<uint32_t>& host_shm_formats() const { return shm_formats_; }
   const DmabufFormatTable& host_dmabuf_formats() const { return dmabuf_formats_; }
@@ -208,6 +222,7 @@ class Bridge {
   const EventSink sink_;
 
   UniqueFd wake_fd_;
+  UniqueFd epoll_fdinfo_fd_;
   UniqueFd listen_fd_;  // until handed to the wl_display
   uint64_t socket_dev_ = 0;
   uint64_t socket_ino_ = 0;

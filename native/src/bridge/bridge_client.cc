@@ -1,5 +1,9 @@
 #include "bridge_client.h"
 
+#include <unistd.h>
+
+#include <vector>
+
 #include <sys/epoll.h>
 #include <sys/stat.h>
 
@@ -17,20 +21,33 @@ namespace bridge {
 
 namespace {
 
-// The entry of the socket `fd` in the epoll set `epoll_fd`, from /proc/self/fdinfo: the kernel
-// lists each watched fd as "tfd: FD events: MASK data: DATA pos: POS ino: INO sdev: DEV".
-// wl_event_loop_add_fd watches a duplicate of the fd it is given, so the entry is found by the
-// socket's inode and device, and its own fd number is returned with its data word.
-bool FindEpollEntry(int epoll_fd, int fd, int* watched_fd, uint64_t* data) {
+// The entry of the socket `fd` in the epoll set whose /proc/self/fdinfo file is open as
+// `fdinfo_fd`: the kernel lists each watched fd as "tfd: FD events: MASK data: DATA pos: POS
+// ino: INO sdev: DEV". wl_event_loop_add_fd watches a duplicate of the fd it is given, so the
+// entry is found by the socket's inode and device, and its own fd number is returned with its
+// data word. The file is rewound and read again, which regenerates the listing, so the
+// bridge opens it once, before a confined process loses the right to open files.
+bool FindEpollEntry(int fdinfo_fd, int fd, int* watched_fd, uint64_t* data) {
+  if (fdinfo_fd < 0) return false;
   struct stat socket_stat;
   if (::fstat(fd, &socket_stat) < 0) return false;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epoll_fd);
-  FILE* file = std::fopen(path, "re");
-  if (file == nullptr) return false;
-  char line[256];
-  bool found = false;
-  while (!found && std::fgets(line, sizeof line, file) != nullptr) {
+  // Each entry is one line of at most ~100 bytes; 64 KiB holds every fd a bridge keeps.
+  std::vector<char> text(64 * 1024);
+  // Rewound, the seq_file lists the set as it is now; it hands out a record or so per read
+  // (pread past the first record returns nothing, so sequential reads it is).
+  if (::lseek(fdinfo_fd, 0, SEEK_SET) != 0) return false;
+  size_t total = 0;
+  while (total < text.size() - 1) {
+    const ssize_t got = ::read(fdinfo_fd, text.data() + total, text.size() - 1 - total);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    total += static_cast<size_t>(got);
+  }
+  if (total == 0) return false;
+  text[total] = '\0';
+  for (char* line = text.data(); line != nullptr && *line != '\0';) {
+    char* next = std::strchr(line, '\n');
+    if (next != nullptr) *next++ = '\0';
     int tfd = -1;
     unsigned events = 0;
     uint64_t value = 0;
@@ -42,11 +59,11 @@ bool FindEpollEntry(int epoll_fd, int fd, int* watched_fd, uint64_t* data) {
         inode == socket_stat.st_ino && device == socket_stat.st_dev) {
       *watched_fd = tfd;
       *data = value;
-      found = true;
+      return true;
     }
+    line = next;
   }
-  std::fclose(file);
-  return found;
+  return false;
 }
 
 }  // namespace
@@ -127,10 +144,16 @@ bool BridgeClient::SetGuestPaused(bool paused) {
   if (paused == guest_paused_) return true;
   const int epoll_fd = wl_event_loop_get_fd(bridge_->loop());
   if (!epoll_data_known_) {
-    if (!paused ||
-        !FindEpollEntry(epoll_fd, wl_client_get_fd(client_), &epoll_fd_watched_, &epoll_data_)) {
-      return false;
+    if (!paused) return false;
+    // A confined bridge process opened it before 'ready'; in-process it is opened for the lookup.
+    UniqueFd opened;
+    int fdinfo = bridge_->epoll_fdinfo_fd();
+    if (fdinfo < 0) {
+      opened = OpenEpollFdinfo(bridge_->loop());
+      fdinfo = opened.get();
     }
+    if (!FindEpollEntry(fdinfo, wl_client_get_fd(client_), &epoll_fd_watched_, &epoll_data_))
+      return false;
     epoll_data_known_ = true;
   }
   const int fd = epoll_fd_watched_;
