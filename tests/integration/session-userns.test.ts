@@ -47,7 +47,7 @@ const missing = needUserns();
 const MiB = 1024 * 1024;
 
 /** A preset with small storage limits, so filling them is quick. */
-function small(preset: 'strict' | 'android'): ValidatedPolicy {
+function small(preset: 'strict' | 'android' | 'privileged'): ValidatedPolicy {
   const doc = structuredClone(loadPreset(preset)) as unknown as Record<string, unknown>;
   doc.storage = {
     maxBytes: 24 * MiB,
@@ -63,13 +63,18 @@ let locations: ServiceLocations;
 let counter = 0;
 const started: InstancePaths[] = [];
 
-async function start(preset: 'strict' | 'android', instance?: string): Promise<InstancePaths> {
+async function start(
+  preset: 'strict' | 'android' | 'privileged',
+  instance?: string,
+  onWarning?: (message: string) => void,
+): Promise<InstancePaths> {
   const name = instance ?? `un-${preset.slice(0, 3)}-${process.pid}-${++counter}`;
   const r = await startSession({
     ...locations,
     instance: name,
     policy: { policy: small(preset) },
     readyTimeoutMs: 20_000,
+    ...(onWarning !== undefined ? { onWarning } : {}),
   });
   started.push(r.paths);
   return r.paths;
@@ -187,6 +192,22 @@ describe('user-namespaced sessions (root, LXC)', () => {
   );
 
   itNeeds(
+    'the privileged preset is host-equivalent, and says so before it starts',
+    missing,
+    async () => {
+      const warnings: string[] = [];
+      const paths = await start('privileged', undefined, (m) => warnings.push(m));
+      expect(warnings).toEqual([expect.stringMatching(/HOST-EQUIVALENT/)]);
+      expect(statusIds(initPid(paths)).uid).toEqual([0, 0, 0, 0]);
+      const quiet: string[] = [];
+      const strict = await start('strict', undefined, (m) => quiet.push(m));
+      expect(quiet).toEqual([]);
+      await stop(strict);
+      await stop(paths);
+    },
+  );
+
+  itNeeds(
     'a setuid binary planted in /run/droidway or /tmp is the range’s, on nosuid mounts other users cannot reach',
     missing,
     async () => {
@@ -297,8 +318,8 @@ describe('user-namespaced sessions (root, LXC)', () => {
           'ls /usr | wc -l; test -e /usr/bin/python3; echo "python=$?"',
         ].join('; '),
       );
-      // A bind LXC made inside the guest's namespaces can be remounted there, but the files are
-      // host root's, which the guest's root is not: nothing can be written through it.
+      // The runtime made the bind outside the guest's user namespace: its flags are locked.
+      expect(r.out).toMatch(/remount=[1-9]/);
       expect(r.out).toMatch(/touch=[1-9]/);
       expect(existsSync(path.join(repoProbeDir(), 'x'))).toBe(false);
       expect(r.out).toMatch(/limit=[1-9]/);

@@ -273,3 +273,106 @@ export async function prepareSessionStorage(
     await prepareDataImage({ ...storage, dataMaxBytes: storage.dataMaxBytes }, targets);
   return { copiedBytes };
 }
+
+/** Decodes an fstab field as getmntent does (`\040` space, `\134` backslash, octal escapes). */
+function fstabDecode(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Guest folders LXC mounts itself after the rootfs; a bind made below them would be covered. */
+const KERNEL_TARGETS = ['proc', 'sys', 'dev'];
+
+/** One read-only bind the runtime makes on the host, before LXC. */
+export interface HostReadOnlyBind {
+  /** The `lxc.mount.entry` value it came from. */
+  entry: string;
+  source: string;
+  /** Relative to the rootfs. */
+  target: string;
+  options: string[];
+}
+
+/**
+ * Splits `lxc.mount.entry` values into the read-only binds of host paths the runtime mounts
+ * itself into the root layer (see `mountReadOnlyBinds`) and the entries left to LXC: kernel
+ * file systems, tmpfs, writable binds, anything below /proc, /sys or /dev, and optional entries
+ * whose source is missing. Throws `STORAGE_SETUP_FAILED` for a target with `..`.
+ */
+export function splitReadOnlyBinds(entries: readonly string[]): {
+  binds: HostReadOnlyBind[];
+  rest: string[];
+} {
+  const binds: HostReadOnlyBind[] = [];
+  const rest: string[] = [];
+  for (const entry of entries) {
+    const f = entry.trim().split(/\s+/);
+    const options = (f[3] ?? '').split(',');
+    const target = fstabDecode(f[1] ?? '');
+    const source = fstabDecode(f[0] ?? '');
+    const isRoBind =
+      f.length === 6 &&
+      f[2] === 'none' &&
+      options.includes('bind') &&
+      options.includes('ro') &&
+      source.startsWith('/') &&
+      !KERNEL_TARGETS.some((k) => target === k || target.startsWith(`${k}/`));
+    if (!isRoBind) {
+      rest.push(entry);
+      continue;
+    }
+    if (target.split('/').some((s) => s === '..' || s === '.' || s === ''))
+      throw new RuntimeError(
+        'STORAGE_SETUP_FAILED',
+        `mount target ${JSON.stringify(target)} is not a plain relative path`,
+      );
+    binds.push({ entry, source, target, options });
+  }
+  return { binds, rest };
+}
+
+/**
+ * Makes the read-only binds on the host, inside the mounted root layer, `ro,nosuid,nodev` (plus
+ * `noexec` when asked): LXC then carries them into the container with the rootfs, and since they
+ * were made outside the guest's user namespace the kernel locks their flags there, so even a
+ * guest holding CAP_SYS_ADMIN cannot remount them read-write. A bind whose source is missing is
+ * skipped when `optional`, an error otherwise. Returns the binds made.
+ */
+export async function mountReadOnlyBinds(
+  binds: readonly HostReadOnlyBind[],
+  rootfsDir: string,
+): Promise<HostReadOnlyBind[]> {
+  const made: HostReadOnlyBind[] = [];
+  for (const b of binds) {
+    const st = await fs.stat(b.source).catch(() => null);
+    if (st === null) {
+      if (b.options.includes('optional')) continue;
+      throw new RuntimeError('STORAGE_SETUP_FAILED', `bind source ${b.source} does not exist`);
+    }
+    const target = path.join(rootfsDir, b.target);
+    // The root layer is the guest's: refuse to follow anything it could have planted.
+    let dir = rootfsDir;
+    for (const part of path
+      .dirname(b.target)
+      .split('/')
+      .filter((p) => p !== '.')) {
+      dir = path.join(dir, part);
+      const d = await fs.lstat(dir).catch(() => null);
+      if (d === null) await fs.mkdir(dir, { mode: 0o755 });
+      else if (!d.isDirectory())
+        throw new RuntimeError('STORAGE_SETUP_FAILED', `${dir} is not a folder`);
+    }
+    const existing = await fs.lstat(target).catch(() => null);
+    if (existing === null) {
+      if (st.isDirectory()) await fs.mkdir(target, { mode: 0o755 });
+      else await fs.writeFile(target, '', { mode: 0o644, flag: 'wx' });
+    } else if (existing.isSymbolicLink() || existing.isDirectory() !== st.isDirectory()) {
+      throw new RuntimeError('STORAGE_SETUP_FAILED', `${target} does not match its bind source`);
+    }
+    const flags = ['remount', 'bind', 'ro', 'nosuid', 'nodev'];
+    if (b.options.includes('noexec')) flags.push('noexec');
+    await run(['mount', '--bind', b.source, target], `cannot bind ${b.source}`);
+    await run(['mount', '-o', flags.join(','), target], `cannot make ${target} read-only`);
+    made.push(b);
+  }
+  return made;
+}

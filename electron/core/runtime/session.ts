@@ -42,7 +42,12 @@ import {
 } from './lxc-config-text.js';
 import { checkRootfs } from './rootfs-check.js';
 import { CappedLog, DEFAULT_CONSOLE_MAX_BYTES } from './console-log.js';
-import { prepareSessionStorage, type SessionStorage } from './session-storage.js';
+import {
+  mountReadOnlyBinds,
+  prepareSessionStorage,
+  splitReadOnlyBinds,
+  type SessionStorage,
+} from './session-storage.js';
 import type { SessionBridgeStatus } from './session-bridge.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import {
@@ -301,11 +306,29 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     await fs.writeFile(p.maskFile, '', { mode: 0o444, flag: 'wx' });
     await fs.chmod(p.maskFile, 0o444);
 
+    let config = this.#options.lxcConfig;
+    let extraEntries = this.#options.extraMountEntries ?? [];
+    if (this.#options.storage !== undefined) {
+      // Read-only binds of host folders are made here, outside the guest's user namespace, so
+      // their flags are locked inside it (see mountReadOnlyBinds); LXC gets the rest.
+      const entries = lines.filter((l) => l.key === 'lxc.mount.entry').map((l) => l.value);
+      const split = splitReadOnlyBinds([...entries, ...extraEntries]);
+      await mountReadOnlyBinds(split.binds, p.rootfsDir);
+      const moved = new Set(split.binds.map((b) => b.entry));
+      config = config
+        .split('\n')
+        .filter((line) => {
+          const m = /^\s*lxc\.mount\.entry\s*=\s*(.*)$/.exec(line);
+          return m === null || !moved.has(m[1]!.trim());
+        })
+        .join('\n');
+      extraEntries = extraEntries.filter((e) => !moved.has(e));
+    }
     const seccomp = this.#options.seccompProfile;
     if (seccomp !== undefined) await fs.writeFile(p.lxcSeccompFile, seccomp, { mode: 0o600 });
-    const text = withRuntimeAdditions(this.#options.lxcConfig, lines, {
+    const text = withRuntimeAdditions(config, parseLxcConfig(config), {
       guestRunDir: p.guestRunDir,
-      extraMountEntries: this.#options.extraMountEntries ?? [],
+      extraMountEntries: extraEntries,
       ...(this.#options.environment ? { environment: this.#options.environment } : {}),
       ...(seccomp !== undefined ? { seccompFile: p.lxcSeccompFile } : {}),
     });
@@ -557,6 +580,10 @@ async function openBridgeSocket(
   root: { uid: number; gid: number },
 ): Promise<void> {
   if (root.uid === 0) return;
+  const dir = await fs.lstat(p.xdgDir).catch(() => null);
+  if (dir === null || !dir.isDirectory()) return;
+  // Listable, as XDG_RUNTIME_DIR is for its clients; still host root's, so not writable.
+  await fs.chmod(p.xdgDir, 0o755);
   const st = await fs.lstat(p.bridgeSocket).catch(() => null);
   if (st === null || !st.isSocket()) return;
   await fs.chmod(p.bridgeSocket, 0o666);
