@@ -67,6 +67,7 @@ async function start(
   preset: 'strict' | 'android' | 'privileged',
   instance?: string,
   onWarning?: (message: string) => void,
+  androidTools?: string,
 ): Promise<InstancePaths> {
   const name = instance ?? `un-${preset.slice(0, 3)}-${process.pid}-${++counter}`;
   const r = await startSession({
@@ -75,6 +76,7 @@ async function start(
     policy: { policy: small(preset) },
     readyTimeoutMs: 20_000,
     ...(onWarning !== undefined ? { onWarning } : {}),
+    ...(androidTools !== undefined ? { androidTools } : {}),
   });
   started.push(r.paths);
   return r.paths;
@@ -282,6 +284,34 @@ describe('user-namespaced sessions (root, LXC)', () => {
   );
 
   itNeeds(
+    "/data is the instance's fixed-size image: full at its limit, kept across sessions, nosuid",
+    missing,
+    async () => {
+      const tools = path.join(repoRoot, 'tests', 'fixtures', 'android-guest');
+      const name = `un-data-${process.pid}`;
+      const paths = await start('strict', name, undefined, tools);
+      const range = await allocateIdRange(paths.dataDir);
+      const fill = await guest(
+        paths,
+        'echo kept > /data/kept; dd if=/dev/zero of=/data/fill bs=1M count=200 2>&1; echo "rc=$?"; rm -f /data/fill',
+      );
+      expect(fill.out).toMatch(/No space left on device[\s\S]*rc=1/);
+      // The image on the host is exactly the policy's size, whatever the guest wrote.
+      expect((await fs.stat(paths.dataImage)).size).toBe(64 * MiB);
+      expect(mountOptions('self', paths.guestDataDir)).toEqual(
+        expect.arrayContaining(['nosuid', 'nodev']),
+      );
+      expect((await fs.stat(path.join(paths.guestDataDir, 'kept'))).uid).toBe(range.hostBase);
+      await stop(paths);
+      // Stopped: the image is detached; the next session finds the file again.
+      expect(existsSync(path.join(paths.guestDataDir, 'kept'))).toBe(false);
+      const again = await start('strict', name, undefined, tools);
+      expect((await guest(again, 'cat /data/kept')).out).toBe('kept\n');
+      await stop(again);
+    },
+  );
+
+  itNeeds(
     'a file planted in the root layer is gone in another instance and in the next session',
     missing,
     async () => {
@@ -319,6 +349,9 @@ describe('user-namespaced sessions (root, LXC)', () => {
         ].join('; '),
       );
       // The runtime made the bind outside the guest's user namespace: its flags are locked.
+      expect(mountOptions(initPid(paths), '/opt/droidway/probe')).toEqual(
+        expect.arrayContaining(['ro', 'nosuid', 'nodev']),
+      );
       expect(r.out).toMatch(/remount=[1-9]/);
       expect(r.out).toMatch(/touch=[1-9]/);
       expect(existsSync(path.join(repoProbeDir(), 'x'))).toBe(false);

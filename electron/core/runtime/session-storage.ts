@@ -18,6 +18,17 @@
  * parsed by `parseSessionStorage` where it arrives.
  */
 import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  constants as fsConstants,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -111,17 +122,43 @@ function shift(storage: SessionStorage, id: number): number {
   return storage.hostBase + (id < storage.idCount ? id : 65_534);
 }
 
-async function mountTmpfs(target: string, options: string[]): Promise<void> {
+/** A mount for `mountAll`. */
+interface FstabMount {
+  source: string;
+  target: string;
+  fstype: string;
+  options: string[];
+}
+
+/** Encodes an fstab field as getmntent decodes it. */
+function fstabEncode(field: string): string {
+  return field.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * Mounts `mounts` in order with one `mount --all --fstab` (a process start costs more than the
+ * mounts themselves; `bind,ro,…` is a bind then a remount, done by mount(8)). `fstab` is a
+ * scratch file, removed afterwards.
+ */
+async function mountAll(mounts: readonly FstabMount[], fstab: string): Promise<void> {
+  if (mounts.length === 0) return;
+  const text = mounts
+    .map(
+      (m) =>
+        `${fstabEncode(m.source)} ${fstabEncode(m.target)} ${m.fstype} ${m.options.join(',')} 0 0\n`,
+    )
+    .join('');
+  await fs.writeFile(fstab, text, { mode: 0o600 });
   try {
-    await execFileAsync('mount', ['-t', 'tmpfs', '-o', options.join(','), 'tmpfs', target], {
-      timeout: 15_000,
-    });
+    await execFileAsync('mount', ['--all', '--fstab', fstab], { timeout: 30_000 });
   } catch (e) {
     throw new RuntimeError(
       'STORAGE_SETUP_FAILED',
-      `cannot mount a tmpfs on ${target}: ${(e as Error).message.trim()}`,
+      `cannot mount ${mounts.map((m) => m.target).join(', ')}: ${(e as Error).message.trim()}`,
       { cause: e },
     );
+  } finally {
+    await fs.rm(fstab, { force: true });
   }
 }
 
@@ -136,29 +173,31 @@ export async function copyShifted(
   storage: SessionStorage,
 ): Promise<number> {
   let bytes = 0;
-  const walk = async (from: string, to: string): Promise<void> => {
-    for (const entry of await fs.readdir(from, { withFileTypes: true })) {
-      const src = path.join(from, entry.name);
-      const dst = path.join(to, entry.name);
-      const st = await fs.lstat(src);
+  // Synchronous on purpose: a few hundred small system calls on the start path, where one
+  // thread-pool round trip each cost more than the copying (40 ms against 8 ms for the demo tree).
+  const walk = (from: string, to: string): void => {
+    for (const name of readdirSync(from)) {
+      const src = path.join(from, name);
+      const dst = path.join(to, name);
+      const st = lstatSync(src);
       if (st.isDirectory()) {
-        await fs.mkdir(dst, { mode: 0o700 });
-        await walk(src, dst);
+        mkdirSync(dst, { mode: 0o700 });
+        walk(src, dst);
       } else if (st.isFile()) {
-        await fs.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
+        copyFileSync(src, dst, fsConstants.COPYFILE_EXCL);
         bytes += st.size;
       } else if (st.isSymbolicLink()) {
-        await fs.symlink(await fs.readlink(src), dst);
+        symlinkSync(readlinkSync(src), dst);
       } else {
         continue;
       }
-      await fs.lchown(dst, shift(storage, st.uid), shift(storage, st.gid));
+      lchownSync(dst, shift(storage, st.uid), shift(storage, st.gid));
       // chown clears set-id bits; the mode goes last. Symlinks have no mode of their own.
-      if (!st.isSymbolicLink()) await fs.chmod(dst, st.mode & 0o7777);
+      if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
     }
   };
   try {
-    await walk(source, target);
+    walk(source, target);
   } catch (e) {
     throw new RuntimeError(
       'STORAGE_SETUP_FAILED',
@@ -248,27 +287,35 @@ export async function prepareSessionStorage(
   const rootUid = shift(storage, 0);
   const own = [`uid=${rootUid}`, `gid=${rootUid}`];
   await fs.mkdir(targets.rootfsDir, { mode: 0o700 });
-  await mountTmpfs(targets.rootfsDir, [
-    'rw',
-    'nosuid',
-    'nodev',
-    `size=${storage.rootfsMaxBytes}`,
-    'mode=0755',
-    ...own,
-  ]);
+  await fs.mkdir(targets.guestRunDir, { mode: 0o700 });
+  await mountAll(
+    [
+      {
+        source: 'tmpfs',
+        target: targets.rootfsDir,
+        fstype: 'tmpfs',
+        options: ['rw', 'nosuid', 'nodev', `size=${storage.rootfsMaxBytes}`, 'mode=0755', ...own],
+      },
+      {
+        source: 'tmpfs',
+        target: targets.guestRunDir,
+        fstype: 'tmpfs',
+        options: [
+          'rw',
+          'nosuid',
+          'nodev',
+          'noexec',
+          `size=${GUEST_RUN_DIR_BYTES}`,
+          'mode=0755',
+          ...own,
+        ],
+      },
+    ],
+    `${targets.rootfsDir}.fstab`,
+  );
   const copiedBytes = await copyShifted(storage.rootfsSource, targets.rootfsDir, storage);
   const top = await fs.lstat(storage.rootfsSource);
   await fs.chmod(targets.rootfsDir, top.mode & 0o7777);
-  await fs.mkdir(targets.guestRunDir, { mode: 0o700 });
-  await mountTmpfs(targets.guestRunDir, [
-    'rw',
-    'nosuid',
-    'nodev',
-    'noexec',
-    `size=${GUEST_RUN_DIR_BYTES}`,
-    'mode=0755',
-    ...own,
-  ]);
   if (storage.dataMaxBytes !== undefined)
     await prepareDataImage({ ...storage, dataMaxBytes: storage.dataMaxBytes }, targets);
   return { copiedBytes };
@@ -342,6 +389,7 @@ export async function mountReadOnlyBinds(
   rootfsDir: string,
 ): Promise<HostReadOnlyBind[]> {
   const made: HostReadOnlyBind[] = [];
+  const mounts: FstabMount[] = [];
   for (const b of binds) {
     const st = await fs.stat(b.source).catch(() => null);
     if (st === null) {
@@ -368,11 +416,11 @@ export async function mountReadOnlyBinds(
     } else if (existing.isSymbolicLink() || existing.isDirectory() !== st.isDirectory()) {
       throw new RuntimeError('STORAGE_SETUP_FAILED', `${target} does not match its bind source`);
     }
-    const flags = ['remount', 'bind', 'ro', 'nosuid', 'nodev'];
+    const flags = ['bind', 'ro', 'nosuid', 'nodev'];
     if (b.options.includes('noexec')) flags.push('noexec');
-    await run(['mount', '--bind', b.source, target], `cannot bind ${b.source}`);
-    await run(['mount', '-o', flags.join(','), target], `cannot make ${target} read-only`);
+    mounts.push({ source: b.source, target, fstype: 'none', options: flags });
     made.push(b);
   }
+  await mountAll(mounts, `${rootfsDir}.binds.fstab`);
   return made;
 }

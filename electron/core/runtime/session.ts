@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, readlinkSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
 import { cleanupContainer, lxcTargetOf } from './instance-cleanup.js';
@@ -560,6 +561,8 @@ export async function restrictRuntimeDir(
   p: InstancePaths,
   root: { uid: number; gid: number },
 ): Promise<void> {
+  // Parents the runtime creates stay traversable (0711): the mapped root must pass through them.
+  await fs.mkdir(path.dirname(p.runtimeDir), { recursive: true, mode: 0o711 });
   await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o700 });
   if (root.uid === 0) {
     await fs.chmod(p.runtimeDir, 0o711);
