@@ -371,6 +371,18 @@ describe('user-namespaced sessions (root, LXC)', () => {
         readFileSync(path.join('/sys/fs/cgroup/memory', cg!, 'memory.limit_in_bytes'), 'utf8'),
       );
       expect(limit).toBe(loadPreset('android').limits.memoryMax);
+      // The limit files stay host root's: LXC gives the range at most the folder and its
+      // membership files (cgroup.procs, tasks), never a limit.
+      for (const [hierarchy, file] of [
+        ['memory', 'memory.limit_in_bytes'],
+        ['memory', 'memory.memsw.limit_in_bytes'],
+        ['pids', 'pids.max'],
+        ['devices', 'devices.allow'],
+      ]) {
+        const dir = path.join('/sys/fs/cgroup', hierarchy!, cg!);
+        if (!existsSync(path.join(dir, file!))) continue;
+        expect((await fs.stat(path.join(dir, file!))).uid, `${hierarchy}/${file}`).toBe(0);
+      }
       await stop(paths);
     },
   );

@@ -277,13 +277,16 @@ async function prepareDataImage(
 }
 
 /**
- * Mounts and fills the session's writable layers (see the module doc). The caller unmounts
- * them with the rest of the runtime folder when the session ends. Throws `STORAGE_SETUP_FAILED`.
+ * Mounts and fills the session's writable layers (see the module doc), and makes `binds` (see
+ * `splitReadOnlyBinds`) inside the root layer. The caller unmounts them with the rest of the
+ * runtime folder when the session ends. Resolves with the bytes copied and the binds made.
+ * Throws `STORAGE_SETUP_FAILED`.
  */
 export async function prepareSessionStorage(
   storage: SessionStorage,
   targets: StorageTargets,
-): Promise<{ copiedBytes: number }> {
+  binds: readonly HostReadOnlyBind[] = [],
+): Promise<{ copiedBytes: number; binds: HostReadOnlyBind[] }> {
   const rootUid = shift(storage, 0);
   const own = [`uid=${rootUid}`, `gid=${rootUid}`];
   await fs.mkdir(targets.rootfsDir, { mode: 0o700 });
@@ -296,6 +299,16 @@ export async function prepareSessionStorage(
         fstype: 'tmpfs',
         options: ['rw', 'nosuid', 'nodev', `size=${storage.rootfsMaxBytes}`, 'mode=0755', ...own],
       },
+    ],
+    `${targets.rootfsDir}.fstab`,
+  );
+  const copiedBytes = await copyShifted(storage.rootfsSource, targets.rootfsDir, storage);
+  const top = await fs.lstat(storage.rootfsSource);
+  await fs.chmod(targets.rootfsDir, top.mode & 0o7777);
+  // The run folder and the read-only binds (whose mountpoints are in the copy) in one go.
+  const made = await bindMounts(binds, targets.rootfsDir);
+  await mountAll(
+    [
       {
         source: 'tmpfs',
         target: targets.guestRunDir,
@@ -310,15 +323,13 @@ export async function prepareSessionStorage(
           ...own,
         ],
       },
+      ...made.map((m) => m.mount),
     ],
     `${targets.rootfsDir}.fstab`,
   );
-  const copiedBytes = await copyShifted(storage.rootfsSource, targets.rootfsDir, storage);
-  const top = await fs.lstat(storage.rootfsSource);
-  await fs.chmod(targets.rootfsDir, top.mode & 0o7777);
   if (storage.dataMaxBytes !== undefined)
     await prepareDataImage({ ...storage, dataMaxBytes: storage.dataMaxBytes }, targets);
-  return { copiedBytes };
+  return { copiedBytes, binds: made.map((m) => m.bind) };
 }
 
 /** Decodes an fstab field as getmntent does (`\040` space, `\134` backslash, octal escapes). */
@@ -378,18 +389,17 @@ export function splitReadOnlyBinds(entries: readonly string[]): {
 }
 
 /**
- * Makes the read-only binds on the host, inside the mounted root layer, `ro,nosuid,nodev` (plus
- * `noexec` when asked): LXC then carries them into the container with the rootfs, and since they
- * were made outside the guest's user namespace the kernel locks their flags there, so even a
- * guest holding CAP_SYS_ADMIN cannot remount them read-write. A bind whose source is missing is
- * skipped when `optional`, an error otherwise. Returns the binds made.
+ * Prepares the mountpoints of the read-only binds in the root layer and returns their mounts,
+ * `ro,nosuid,nodev` (plus `noexec` when asked). Made on the host, before LXC, they come into the
+ * container with the rootfs, and since they were made outside the guest's user namespace the
+ * kernel locks their flags there: even a guest holding CAP_SYS_ADMIN cannot remount them
+ * read-write. A bind whose source is missing is skipped when `optional`, an error otherwise.
  */
-export async function mountReadOnlyBinds(
+async function bindMounts(
   binds: readonly HostReadOnlyBind[],
   rootfsDir: string,
-): Promise<HostReadOnlyBind[]> {
-  const made: HostReadOnlyBind[] = [];
-  const mounts: FstabMount[] = [];
+): Promise<Array<{ bind: HostReadOnlyBind; mount: FstabMount }>> {
+  const made: Array<{ bind: HostReadOnlyBind; mount: FstabMount }> = [];
   for (const b of binds) {
     const st = await fs.stat(b.source).catch(() => null);
     if (st === null) {
@@ -418,9 +428,7 @@ export async function mountReadOnlyBinds(
     }
     const flags = ['bind', 'ro', 'nosuid', 'nodev'];
     if (b.options.includes('noexec')) flags.push('noexec');
-    mounts.push({ source: b.source, target, fstype: 'none', options: flags });
-    made.push(b);
+    made.push({ bind: b, mount: { source: b.source, target, fstype: 'none', options: flags } });
   }
-  await mountAll(mounts, `${rootfsDir}.binds.fstab`);
   return made;
 }

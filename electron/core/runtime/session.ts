@@ -44,9 +44,9 @@ import {
 import { checkRootfs } from './rootfs-check.js';
 import { CappedLog, DEFAULT_CONSOLE_MAX_BYTES } from './console-log.js';
 import {
-  mountReadOnlyBinds,
   prepareSessionStorage,
   splitReadOnlyBinds,
+  type HostReadOnlyBind,
   type SessionStorage,
 } from './session-storage.js';
 import type { SessionBridgeStatus } from './session-bridge.js';
@@ -289,14 +289,34 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     }
     await fs.mkdir(p.containerDir, { recursive: true, mode: 0o711 });
     await fs.chmod(p.lxcPath, 0o711);
+    let config = this.#options.lxcConfig;
+    let extraEntries = this.#options.extraMountEntries ?? [];
     if (this.#options.storage !== undefined) {
-      await prepareSessionStorage(this.#options.storage, {
-        rootfsDir: p.rootfsDir,
-        guestRunDir: p.guestRunDir,
-        dataImage: p.dataImage,
-        guestDataDir: p.guestDataDir,
-        guestDataMount: p.guestDataMount,
-      });
+      // Read-only binds of host folders are made by the host, outside the guest's user
+      // namespace, so their flags are locked inside it (see session-storage.ts); LXC gets the rest.
+      const entries = lines.filter((l) => l.key === 'lxc.mount.entry').map((l) => l.value);
+      const binds: HostReadOnlyBind[] = splitReadOnlyBinds([...entries, ...extraEntries]).binds;
+      await prepareSessionStorage(
+        this.#options.storage,
+        {
+          rootfsDir: p.rootfsDir,
+          guestRunDir: p.guestRunDir,
+          dataImage: p.dataImage,
+          guestDataDir: p.guestDataDir,
+          guestDataMount: p.guestDataMount,
+        },
+        binds,
+      );
+      // A missing optional source was skipped; LXC would skip it too.
+      const moved = new Set(binds.map((b) => b.entry));
+      config = config
+        .split('\n')
+        .filter((line) => {
+          const m = /^\s*lxc\.mount\.entry\s*=\s*(.*)$/.exec(line);
+          return m === null || !moved.has(m[1]!.trim());
+        })
+        .join('\n');
+      extraEntries = extraEntries.filter((e) => !moved.has(e));
     } else {
       await fs.mkdir(p.guestRunDir, { mode: 0o755 });
       await fs.chown(p.guestRunDir, root.uid, root.gid);
@@ -307,24 +327,6 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     await fs.writeFile(p.maskFile, '', { mode: 0o444, flag: 'wx' });
     await fs.chmod(p.maskFile, 0o444);
 
-    let config = this.#options.lxcConfig;
-    let extraEntries = this.#options.extraMountEntries ?? [];
-    if (this.#options.storage !== undefined) {
-      // Read-only binds of host folders are made here, outside the guest's user namespace, so
-      // their flags are locked inside it (see mountReadOnlyBinds); LXC gets the rest.
-      const entries = lines.filter((l) => l.key === 'lxc.mount.entry').map((l) => l.value);
-      const split = splitReadOnlyBinds([...entries, ...extraEntries]);
-      await mountReadOnlyBinds(split.binds, p.rootfsDir);
-      const moved = new Set(split.binds.map((b) => b.entry));
-      config = config
-        .split('\n')
-        .filter((line) => {
-          const m = /^\s*lxc\.mount\.entry\s*=\s*(.*)$/.exec(line);
-          return m === null || !moved.has(m[1]!.trim());
-        })
-        .join('\n');
-      extraEntries = extraEntries.filter((e) => !moved.has(e));
-    }
     const seccomp = this.#options.seccompProfile;
     if (seccomp !== undefined) await fs.writeFile(p.lxcSeccompFile, seccomp, { mode: 0o600 });
     const text = withRuntimeAdditions(config, parseLxcConfig(config), {
