@@ -337,8 +337,11 @@ function fstabDecode(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
-/** Guest folders LXC mounts itself after the rootfs; a bind made below them would be covered. */
-const KERNEL_TARGETS = ['proc', 'sys', 'dev'];
+/**
+ * Guest folders LXC (or the runtime, through LXC: /run, /tmp) mounts after the rootfs; a bind
+ * made below them beforehand would be covered.
+ */
+const KERNEL_TARGETS = ['proc', 'sys', 'dev', 'run', 'tmp'];
 
 /** One read-only bind the runtime makes on the host, before LXC. */
 export interface HostReadOnlyBind {
@@ -352,9 +355,8 @@ export interface HostReadOnlyBind {
 
 /**
  * Splits `lxc.mount.entry` values into the read-only binds of host paths the runtime mounts
- * itself into the root layer (see `mountReadOnlyBinds`) and the entries left to LXC: kernel
- * file systems, tmpfs, writable binds, anything below /proc, /sys or /dev, and optional entries
- * whose source is missing. Throws `STORAGE_SETUP_FAILED` for a target with `..`.
+ * itself into the root layer (see `prepareSessionStorage`) and the entries left to LXC: kernel
+ * file systems, tmpfs, writable binds, and anything below /proc, /sys, /dev, /run or /tmp. Throws `STORAGE_SETUP_FAILED` for a target with `..`.
  */
 export function splitReadOnlyBinds(entries: readonly string[]): {
   binds: HostReadOnlyBind[];

@@ -68,6 +68,8 @@ describe('splitReadOnlyBinds', () => {
       '/run/x/masked proc/kcore none bind,ro,optional 0 0',
       'tmpfs sys/firmware tmpfs ro,nosuid,nodev,noexec,size=4k,mode=0555,optional 0 0',
       '/dev/fuse dev/fuse none bind,create=file,optional 0 0',
+      '/run/x/xdg run/xdg none bind,ro,create=dir 0 0',
+      '/srv/t tmp/t none bind,ro,create=dir 0 0',
     ];
     const { binds, rest } = splitReadOnlyBinds(entries);
     expect(binds).toEqual([
