@@ -134,6 +134,37 @@ export interface BridgeNativeOptions {
   limits?: BridgeLimits;
 }
 
+/**
+ * The bridge's settings as the policy compiler produces them: the part of `BridgeNativeOptions`
+ * a policy decides. It travels unchanged from the compiled policy to the native bridge.
+ */
+export type BridgeSettings = Required<Pick<BridgeNativeOptions, 'globals' | 'requireSealed'>> & {
+  limits: Required<BridgeLimits>;
+};
+
+/**
+ * The configuration line of the `droidway-bridge` process (`native/bridge-process`): the native
+ * options plus what the process does around the bridge. It is parsed strictly there, once.
+ */
+export interface BridgeProcessConfig extends BridgeNativeOptions {
+  /** Owner and group given to the guest socket before it listens (the guest's mapped ids). */
+  socketUid?: number;
+  socketGid?: number;
+  /** Required when the process starts as root: the ids it becomes once set up (never 0). */
+  runAsUid?: number;
+  runAsGid?: number;
+  /** `RLIMIT_AS` once set up, in MiB (default 256, 32..65536). */
+  memoryLimitMiB?: number;
+}
+
+/** The configuration a bridge process runs with, as its 'ready' line reports it. */
+export type BridgeEffectiveConfig = Required<
+  Omit<BridgeProcessConfig, 'socketUid' | 'socketGid' | 'runAsUid' | 'runAsGid'>
+> &
+  Pick<BridgeProcessConfig, 'socketUid' | 'socketGid' | 'runAsUid' | 'runAsGid'> & {
+    limits: Required<BridgeLimits>;
+  };
+
 /** A notification from the bridge thread, delivered on the JS thread. */
 export type BridgeEvent =
   | { type: 'ready'; globals: { interface: string; version: number }[] }

@@ -11,13 +11,15 @@ cd "$(dirname "$0")/../.."
 # bridge and its tests (weston, libwayland-*, wayland-protocols), APK tooling for the tests
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
 # tools), the e2e browser (chromium), desktop integration (desktop-file-utils), and
-# the native toolchain (g++, make, python3, clang-format).
+# the native toolchain (g++, make, python3, clang-format), and polkit (polkitd, pkexec, the D-Bus
+# system bus) for the privileged helper a desktop user starts sessions through.
 packages=(
   build-essential python3 clang-format pkg-config
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
   weston libwayland-dev libwayland-bin wayland-protocols
   aapt apksigner android-framework-res openssl default-jre-headless unzip
   chromium xvfb desktop-file-utils
+  polkitd pkexec dbus
 )
 
 if [ "${DROIDWAY_SKIP_APT:-0}" != "1" ]; then
@@ -59,9 +61,33 @@ if [ "${ELECTRON_SKIP_BINARY_DOWNLOAD:-0}" = "1" ]; then
   echo "setup: Electron binary download skipped (ELECTRON_SKIP_BINARY_DOWNLOAD=1)"
 elif ! node node_modules/electron/install.js >/dev/null 2>&1; then
   echo "setup: the Electron binary could not be downloaded; the desktop window will not start," >&2
-  echo "       the CLI (npx droidway) and everything below the window work without it" >&2
+  echo "       the CLI (droidway) and everything below the window work without it" >&2
 fi
 
 echo "setup: building"
 npm run build
-echo "setup: done. Try: npx droidway doctor"
+
+# For desktop users: the privileged helper (the only part that runs as root, started by pkexec
+# under the polkit action org.droidway.helper), its polkit action, and `droidway` on PATH.
+# The helper refuses to run from files a user other than root could change, so a checkout owned
+# by a user gets the CLI link but a helper that says so (see README: "Running as a desktop user").
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi
+if "${sudo[@]}" true 2>/dev/null; then
+  root="$(pwd -P)"
+  node_bin="$(command -v node)"
+  tmp="$(mktemp)"
+  printf '%s\n' '#!/bin/sh' \
+    '# Droidway'"'"'s privileged helper, started by pkexec (polkit action org.droidway.helper).' \
+    "# Written by build/scripts/setup.sh for the Droidway at $root." \
+    "exec \"$node_bin\" \"$root/out/electron/core/privileged/helper-main.js\"" >"$tmp"
+  "${sudo[@]}" install -D -o root -g root -m 0755 "$tmp" /usr/local/libexec/droidway-helper
+  sed 's#\(<annotate key="org.freedesktop.policykit.exec.path">\)[^<]*#\1/usr/local/libexec/droidway-helper#' \
+    build/polkit/org.droidway.helper.policy >"$tmp"
+  "${sudo[@]}" install -D -o root -g root -m 0644 "$tmp" /usr/share/polkit-1/actions/org.droidway.helper.policy
+  rm -f "$tmp"
+  "${sudo[@]}" ln -sfn "$root/electron/cli/droidway.js" /usr/local/bin/droidway
+  echo "setup: installed the privileged helper (/usr/local/libexec/droidway-helper), its polkit action and /usr/local/bin/droidway"
+else
+  echo "setup: not root and no sudo: the privileged helper and /usr/local/bin/droidway were not installed" >&2
+fi
+echo "setup: done. Try: droidway doctor"

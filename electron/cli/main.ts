@@ -18,7 +18,10 @@ import { register as registerBridge } from './commands/bridge.js';
 export function createProgram(version: string): Command {
   const program = new Command('droidway')
     .description('Run Android apps in an isolated LXC container as Wayland windows')
-    .version(version, '-V, --version', 'print the version');
+    .version(version, '-V, --version', 'print the version')
+    // Program-level options (`--launch … --instance NAME`) only before a subcommand, so that a
+    // subcommand's `--instance` stays its own.
+    .enablePositionalOptions();
   registerDoctor(program);
   registerPolicy(program);
   registerSession(program);

@@ -78,12 +78,16 @@ const MAX_PENDING_NOTICES = 20;
  * the dispatch branches); the app and the e2e host pass nothing and get the real ones.
  */
 export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
+  // One current instance for every page, the tray and launches: the one Settings names, read at
+  // each call (settings are opened lazily below; until then the default).
+  let currentSettings: (() => { instanceName: string }) | null = null;
+  const currentInstance = (): string => currentSettings?.().instanceName ?? 'default';
   const services: CoreServices = {
     runDoctor,
     appInfo: readAppInfo,
-    apps: overrides.apps ?? defaultGuestAppsService(),
-    install: overrides.install ?? new InstallTracker(pipelineInstaller()),
-    inspectShm: () => inspectSessionShm(),
+    apps: overrides.apps ?? defaultGuestAppsService(currentInstance),
+    install: overrides.install ?? new InstallTracker(pipelineInstaller({ currentInstance })),
+    inspectShm: () => inspectSessionShm({ instance: currentInstance() }),
     emit: () => undefined,
     locations: {},
     ...overrides,
@@ -114,6 +118,7 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
     get: () => openStore().get(),
     set: (...args: Parameters<SettingsStore['set']>) => openStore().set(...args),
   };
+  currentSettings = () => settings.get();
   if (services.settings !== undefined) openStore();
   const target = (): PolicyTarget => {
     const { instanceName, image } = settings.get();

@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, Menu, nativeTheme, session, type BrowserWindow } from 'electron';
 import ElectronStore from 'electron-store';
 import { findRunningGuest, lxcGuestExecutor } from '../core/android/guest-exec.js';
+import { launchApp } from '../core/apps/launch.js';
+import { setAutostart } from '../core/apps/autostart.js';
 import { createCoreApi, type CoreApi } from '../core/api.js';
 import { AppCatalog } from '../core/apps/catalog.js';
 import {
@@ -108,7 +110,11 @@ function syncDesktopEntries(): void {
 
 const launchHandlers: LaunchRequestHandlers = {
   showWindow: showMainWindow,
-  launch: (pkg) => run(`launch ${pkg}`, async () => api?.['apps:launch'](pkg)),
+  // A desktop entry names the instance its app was installed in; otherwise the current one.
+  launch: (pkg, instance) =>
+    run(`launch ${pkg}`, async () =>
+      instance === null ? api?.['apps:launch'](pkg) : launchApp(pkg, { instance }),
+    ),
   // The per-app settings view does not exist yet: show the window.
   openSettings: () => showMainWindow(),
   install: (paths) => run('install', async () => api?.['install:start'](paths)),
@@ -118,7 +124,9 @@ const launchHandlers: LaunchRequestHandlers = {
 function applySettings(settings: Settings): void {
   nativeTheme.themeSource = settings.theme;
   closeBehaviour = settings.closeBehaviour;
-  if (app.isPackaged) app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
+  // Electron's setLoginItemSettings does nothing on Linux: an XDG autostart entry does.
+  const launcher = resolveLauncherCommand({ packaged: app.isPackaged });
+  run('start at login', () => setAutostart(xdgDirs(), settings.startAtLogin, launcher));
 }
 
 async function start(): Promise<void> {
@@ -169,7 +177,9 @@ async function start(): Promise<void> {
   const dirs = xdgDirs();
   const launcher = resolveLauncherCommand({ packaged: app.isPackaged });
   catalog = new AppCatalog({
-    exec: async () => lxcGuestExecutor(await findRunningGuest({})),
+    exec: async () =>
+      lxcGuestExecutor(await findRunningGuest({ instance: settings.get().instanceName })),
+    instance: settings.get().instanceName,
     cacheDir: join(app.getPath('userData'), 'catalog'),
     desktop: { dirs, launcher },
   });

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI
 #include "js_args.h"
+#endif
 #include "seals.h"
 
 // The ashmem ioctls are Android's (drivers/staging/android/uapi/ashmem.h); the kernel's exported
@@ -133,6 +135,7 @@ NativeStatus Ashmem::GetSize(int fd, uint64_t* size) {
   return {};
 }
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI
 namespace {
 
 Napi::Value JsAshmemCreate(const Napi::CallbackInfo& info) {
@@ -196,5 +199,7 @@ void Ashmem::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("ashmemDeviceAvailable",
               Napi::Function::New(env, JsAshmemDeviceAvailable, "ashmemDeviceAvailable"));
 }
+
+#endif  // DROIDWAY_NATIVE_NO_NAPI
 
 }  // namespace droidway

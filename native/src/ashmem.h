@@ -4,7 +4,9 @@
 #ifndef DROIDWAY_NATIVE_ASHMEM_H_
 #define DROIDWAY_NATIVE_ASHMEM_H_
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI  // the bridge process builds the core without Node
 #include <napi.h>
+#endif
 
 #include <cstdint>
 #include <string>
@@ -47,7 +49,9 @@ class Ashmem {
   static NativeStatus AshmemDeviceSize(int fd, uint64_t* size);
 
   /** Adds ashmemCreate, ashmemSetReadOnly, ashmemGetSize, ashmemDeviceAvailable to `exports`. */
+#ifndef DROIDWAY_NATIVE_NO_NAPI
   static void Register(Napi::Env env, Napi::Object exports);
+#endif
 };
 
 }  // namespace droidway

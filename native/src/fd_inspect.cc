@@ -9,7 +9,9 @@
 #include <cstdio>
 
 #include "ashmem.h"
+#ifndef DROIDWAY_NATIVE_NO_NAPI
 #include "js_args.h"
+#endif
 #include "seals.h"
 
 namespace droidway {
@@ -142,6 +144,7 @@ NativeStatus FdInspect::Inspect(int fd, FdInfo* info) {
   return {};
 }
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI
 namespace {
 
 Napi::Value JsInspectFd(const Napi::CallbackInfo& info) {
@@ -176,5 +179,7 @@ Napi::Value JsInspectFd(const Napi::CallbackInfo& info) {
 void FdInspect::Register(Napi::Env env, Napi::Object exports) {
   exports.Set("inspectFd", Napi::Function::New(env, JsInspectFd, "inspectFd"));
 }
+
+#endif  // DROIDWAY_NATIVE_NO_NAPI
 
 }  // namespace droidway

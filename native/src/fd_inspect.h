@@ -3,7 +3,9 @@
 #ifndef DROIDWAY_NATIVE_FD_INSPECT_H_
 #define DROIDWAY_NATIVE_FD_INSPECT_H_
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI  // the bridge process builds the core without Node
 #include <napi.h>
+#endif
 
 #include <cstdint>
 #include <string>
@@ -44,7 +46,9 @@ class FdInspect {
   static NativeStatus ReadFdLink(int fd, std::string* link);
 
   /** Adds inspectFd to `exports`. */
+#ifndef DROIDWAY_NATIVE_NO_NAPI
   static void Register(Napi::Env env, Napi::Object exports);
+#endif
 };
 
 }  // namespace droidway

@@ -21,6 +21,7 @@ std::string ErrnoName(int positive_errno) {
   return name != nullptr ? std::string(name) : "E" + std::to_string(positive_errno);
 }
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI
 Napi::Error NativeStatus::ToJsError(Napi::Env env) const {
   const int positive = -code_;
   const std::string name = ErrnoName(positive);
@@ -40,5 +41,7 @@ Napi::Error NativeStatus::ToJsError(Napi::Env env) const {
 void NativeStatus::ThrowIfError(Napi::Env env) const {
   if (!ok()) throw ToJsError(env);
 }
+
+#endif  // DROIDWAY_NATIVE_NO_NAPI
 
 }  // namespace droidway

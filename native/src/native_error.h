@@ -4,7 +4,9 @@
 #ifndef DROIDWAY_NATIVE_NATIVE_ERROR_H_
 #define DROIDWAY_NATIVE_NATIVE_ERROR_H_
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI  // the bridge process builds the core without Node
 #include <napi.h>
+#endif
 
 #include <string>
 
@@ -27,10 +29,12 @@ class NativeStatus {
   const char* syscall() const { return syscall_; }
   const std::string& message() const { return message_; }
 
+#ifndef DROIDWAY_NATIVE_NO_NAPI
   /** Builds the JS Error (`code` = errno name, `errno` = negative value, `syscall`). */
   Napi::Error ToJsError(Napi::Env env) const;
   /** Throws ToJsError() as a C++ exception when this is a failure; no-op on success. */
   void ThrowIfError(Napi::Env env) const;
+#endif
 
  private:
   NativeStatus(int code, const char* syscall, std::string message)

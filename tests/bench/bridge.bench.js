@@ -5,11 +5,15 @@
 // - commit: attach+damage+commit of a pre-made 64×64 sealed-memfd shm buffer, with a
 //   `wl_display_roundtrip` every BATCH commits so every commit has been processed by weston;
 //   reported as time per commit (lower is better, as for every row here);
-// - bytes copied: the bridge's own counter over every bench client (must be 0).
+// - bytes copied: the bridge's own counter over every bench client (must be 0);
+// - the cost of running the bridge in its own process (droidway-bridge, as sessions do) against
+//   the in-process addon bridge: time from start to 'ready' (a session start waits for it), and
+//   the round trip through each.
 // Direct and bridged runs alternate and the median of each is reported.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,6 +23,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const addonPath = join(root, 'native', 'build', 'Release', 'droidway_native.node');
 const clientSrc = join(root, 'tests', 'bench', 'baseline', 'wl-bench-client.c');
 const clientBin = join(root, 'tests', 'artifacts', 'bench', 'wl-bench-client');
+const bridgeExe = join(root, 'native', 'build', 'bridge-process', 'droidway-bridge');
+const GLOBALS = ['wl_compositor', 'wl_shm'];
 const BATCH = 100;
 
 function which(tool) {
@@ -48,6 +54,47 @@ async function measure(display, runtimeDir, syncs, commits) {
   return { p50, p99, commit };
 }
 
+/** Starts the in-process addon bridge; resolves with it and the ms until its 'ready'. */
+function startAddonBridge(native, socketPath, hostSocketPath) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let bridge = null;
+    bridge = new native.DisplayBridge({ socketPath, hostSocketPath, globals: GLOBALS }, (event) => {
+      if (event.type === 'ready') resolve({ bridge, readyMs: performance.now() - started });
+      if (event.type === 'error') reject(new Error(`bridge did not start: ${event.message}`));
+    });
+  });
+}
+
+/** Starts a droidway-bridge process; resolves with it and the ms from spawn to its 'ready'. */
+function startBridgeProcess(socketPath, hostSocketPath) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(bridgeExe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const config = { socketPath, hostSocketPath, globals: GLOBALS };
+    // As a session host run by root does: the bridge drops to nobody once set up.
+    if (process.getuid?.() === 0) Object.assign(config, { runAsUid: 65534, runAsGid: 65534 });
+    child.stdin.write(`${JSON.stringify(config)}\n`);
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      const event = JSON.parse(line);
+      if (event.type === 'ready') resolve({ child, readyMs: performance.now() - started });
+      else reject(new Error(`droidway-bridge did not start: ${line}`));
+    });
+    child.once('error', reject);
+  });
+}
+
+async function stopBridgeProcess(child, socketPath) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end('stop\n');
+    await gone;
+  }
+  // The confined process may not remove its own socket; its parent does.
+  rmSync(socketPath, { force: true });
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -65,6 +112,7 @@ export default {
       return 'libwayland-client headers are not installed (Debian: libwayland-dev)';
     }
     if (!existsSync(addonPath)) return 'native addon not built (npm run build:native)';
+    if (!existsSync(bridgeExe)) return 'droidway-bridge not built (npm run build:native)';
     return null;
   },
   async run({ quick }) {
@@ -96,8 +144,10 @@ export default {
     const dir = mkdtempSync('/tmp/droidway-bench-bridge-');
     const hostSocket = join(dir, 'host-0');
     const bridgeSocket = join(dir, 'bridge-0');
+    const processSocket = join(dir, 'bridge-p');
     let weston = null;
     let bridge = null;
+    let bridgeProcess = null;
     try {
       weston = spawn(
         'weston',
@@ -119,29 +169,32 @@ export default {
         }),
       ]);
 
-      const events = [];
-      bridge = new native.DisplayBridge(
-        {
-          socketPath: bridgeSocket,
-          hostSocketPath: hostSocket,
-          globals: ['wl_compositor', 'wl_shm'],
-        },
-        (event) => events.push(event),
-      );
-      await waitFor('bridge ready', () => {
-        const failed = events.find((e) => e.type === 'error' || e.type === 'stopped');
-        if (failed) throw new Error(`bridge did not start: ${failed.message ?? failed.reason}`);
-        return events.find((e) => e.type === 'ready');
-      });
+      // Start-to-ready of each kind, alternating, fresh sockets each time.
+      const readyAddon = [];
+      const readyProcess = [];
+      for (let i = 0; i < (quick ? 3 : 9); i++) {
+        const a = await startAddonBridge(native, join(dir, `ready-a-${i}`), hostSocket);
+        readyAddon.push(a.readyMs);
+        a.bridge.stop();
+        const p = await startBridgeProcess(join(dir, `ready-p-${i}`), hostSocket);
+        readyProcess.push(p.readyMs);
+        await stopBridgeProcess(p.child, join(dir, `ready-p-${i}`));
+      }
 
-      // One unmeasured run each warms weston, the bridge and the page cache.
+      bridge = (await startAddonBridge(native, bridgeSocket, hostSocket)).bridge;
+      bridgeProcess = (await startBridgeProcess(processSocket, hostSocket)).child;
+
+      // One unmeasured run each warms weston, the bridges and the page cache.
       await measure(hostSocket, dir, 200, 200);
       await measure(bridgeSocket, dir, 200, 200);
+      await measure(processSocket, dir, 200, 200);
       const direct = [];
       const bridged = [];
+      const processed = [];
       for (let round = 0; round < rounds; round++) {
         direct.push(await measure(hostSocket, dir, syncs, commits));
         bridged.push(await measure(bridgeSocket, dir, syncs, commits));
+        processed.push(await measure(processSocket, dir, syncs, commits));
       }
       const stats = bridge.stats();
       const bytesCopied = stats.clients.reduce((sum, c) => sum + c.bytesCopied, 0);
@@ -154,7 +207,31 @@ export default {
       const p50Bridge = pick(bridged, 'p50');
       const commitDirect = pick(direct, 'commit');
       const commitBridge = pick(bridged, 'commit');
+      const p50Process = pick(processed, 'p50');
+      const readyA = median(readyAddon);
+      const readyP = median(readyProcess);
       return [
+        {
+          metric: `bridge start to ready, own process (+${(readyP - readyA).toFixed(1)} ms)`,
+          value: readyP,
+          baseline: readyA,
+          baselineName: 'in-process bridge',
+          unit: 'ms',
+        },
+        {
+          metric: `round trip p50, own process (+${(p50Process - p50Bridge).toFixed(1)} µs)`,
+          value: p50Process,
+          baseline: p50Bridge,
+          baselineName: 'in-process bridge',
+          unit: 'µs',
+        },
+        {
+          metric: 'shm commit via own process',
+          value: pick(processed, 'commit'),
+          baseline: commitBridge,
+          baselineName: 'in-process bridge',
+          unit: 'µs/commit',
+        },
         {
           metric: `round trip p50 (+${(p50Bridge - p50Direct).toFixed(1)} µs added)`,
           value: p50Bridge,
@@ -189,6 +266,7 @@ export default {
       ];
     } finally {
       bridge?.stop();
+      if (bridgeProcess !== null) await stopBridgeProcess(bridgeProcess, processSocket);
       if (weston !== null && weston.exitCode === null) {
         const gone = new Promise((resolve) => weston.once('exit', resolve));
         weston.kill();

@@ -97,6 +97,11 @@ export interface TestHost {
     api?: CoreApi;
     services?: Partial<CoreServices>;
     colorScheme?: 'light' | 'dark';
+    /**
+     * Answers the page's calls instead of `dispatch(api, …)` in this process: e.g. the core
+     * services in another process, run as a desktop user (`user-core.ts`).
+     */
+    dispatcher?: (channel: unknown, args: unknown) => Promise<unknown>;
   }): Promise<HostPage>;
   /** Sends a main → renderer event to every open page, as main's `webContents.send` does. */
   readonly emit: IpcEventSink;
@@ -142,7 +147,12 @@ export async function startTestHost(distDir: string = rendererDist): Promise<Tes
     url,
     emit,
     async open(options = {}) {
-      const api = options.api ?? createCoreApi({ emit, ...options.services });
+      const dispatcher =
+        options.dispatcher ??
+        (
+          (api: CoreApi) => (channel: unknown, args: unknown) =>
+            dispatch(api, channel, args)
+        )(options.api ?? createCoreApi({ emit, ...options.services }));
       const context = await browser.newContext({
         viewport: windowSize,
         colorScheme: options.colorScheme ?? 'light',
@@ -159,9 +169,7 @@ export async function startTestHost(distDir: string = rendererDist): Promise<Tes
       await page.exposeFunction(CSP_BINDING, (text: string) => {
         diagnostics.cspViolations.push(text);
       });
-      await page.exposeFunction(INVOKE_BINDING, (channel: unknown, args: unknown) =>
-        dispatch(api, channel, args),
-      );
+      await page.exposeFunction(INVOKE_BINDING, dispatcher);
       await page.addInitScript({ content: CSP_LISTENER });
       await page.addInitScript({ content: preloadScript });
       await page.goto(url);

@@ -3,7 +3,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
+import {
+  BridgeProcess,
+  bridgeExecutablePath,
+  type BridgeProcessConfig,
+} from '../../electron/core/display/bridge-process.js';
+import type { BridgeEvent, BridgeStats } from '../../electron/core/display/bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
@@ -11,7 +16,8 @@ import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/wes
 // The protocols beyond the basics, relayed to weston and checked on its screen: wp_viewporter,
 // wp_presentation feedback, xdg popups and subsurface position and stacking. wl_seat is offered
 // by the relay but cannot be exercised here: weston's headless backend has no input devices, so
-// it announces no seat at all.
+// it announces no seat at all. The bridge runs as sessions run it: its own confined process
+// (droidway-bridge), so each protocol's relay is exercised under the seccomp allow-list too.
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/protocol-client.c');
 const PROTOCOLS = '/usr/share/wayland-protocols/stable';
@@ -26,15 +32,33 @@ function missingCapability(): string | null {
   const tool = missingTool(TOOLS);
   if (tool !== null) return tool;
   if (!Object.values(XML).every((xml) => existsSync(xml))) return 'wayland-protocols is missing';
-  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
-    return 'the native module is not built (npm run build:native)';
-  }
+  if (!existsSync(bridgeExecutablePath()))
+    return 'droidway-bridge is not built (npm run build:native)';
   return null;
 }
 const missing = missingCapability();
 
 let weston: HeadlessWeston | null = null;
-let bridge: DisplayBridge | null = null;
+let bridge: BridgeProcess | null = null;
+
+/** Root (CI) hands the confined bridge a uid to become, as the session host does. */
+const RUN_AS: Partial<BridgeProcessConfig> =
+  process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {};
+
+/** Polls the bridge process's stats until `pick` returns a value. */
+async function waitForStats<T>(
+  what: string,
+  of: BridgeProcess,
+  pick: (s: BridgeStats) => T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = pick(await of.stats());
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 let socketDir = '';
 let client = '';
 const events: BridgeEvent[] = [];
@@ -65,19 +89,22 @@ beforeAll(async () => {
     ...Object.keys(XML).map((name) => join(socketDir, `${name}-protocol.c`)),
     '-lwayland-client',
   ]);
-  bridge = DisplayBridge.start({
-    socketPath: join(socketDir, 'bridge-0'),
-    hostDisplay: weston.socket,
-    globals: [
-      'wl_compositor',
-      'wl_subcompositor',
-      'wl_shm',
-      'xdg_wm_base',
-      'wp_viewporter',
-      'wp_presentation',
-      'wl_output',
-      'wl_seat',
-    ],
+  bridge = BridgeProcess.start({
+    config: {
+      socketPath: join(socketDir, 'bridge-0'),
+      hostSocketPath: weston.socket,
+      ...RUN_AS,
+      globals: [
+        'wl_compositor',
+        'wl_subcompositor',
+        'wl_shm',
+        'xdg_wm_base',
+        'wp_viewporter',
+        'wp_presentation',
+        'wl_output',
+        'wl_seat',
+      ],
+    },
     onEvent: (event) => events.push(event),
   });
   const globals = (await bridge.ready).map((g) => g.interface);
@@ -85,9 +112,9 @@ beforeAll(async () => {
   expect(globals).not.toContain('wl_seat');
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
   for (const child of children) child.kill();
-  bridge?.stop();
+  await bridge?.stop();
   weston?.stop();
   if (socketDir !== '') rmSync(socketDir, { recursive: true, force: true });
 });
@@ -194,10 +221,23 @@ describe('display bridge with a real EGL client', () => {
     'relays weston-subsurfaces (events with object arguments) without harm',
     missing ?? (existsSync('/usr/bin/weston-subsurfaces') ? null : 'weston-subsurfaces is missing'),
     async () => {
-      const lenient = DisplayBridge.start({
-        socketPath: join(socketDir, 'bridge-lenient'),
-        hostDisplay: weston!.socket,
-        requireSealed: false,
+      const lenient = BridgeProcess.start({
+        config: {
+          socketPath: join(socketDir, 'bridge-lenient'),
+          hostSocketPath: weston!.socket,
+          ...RUN_AS,
+          globals: [
+            'wl_compositor',
+            'wl_subcompositor',
+            'wl_shm',
+            'wl_output',
+            'wl_seat',
+            'xdg_wm_base',
+            'wp_viewporter',
+            'wp_presentation',
+          ],
+          requireSealed: false,
+        },
       });
       try {
         await lenient.ready;
@@ -211,19 +251,21 @@ describe('display bridge with a real EGL client', () => {
           stdio: 'ignore',
         });
         children.push(child);
-        const client = await waitFor('weston-subsurfaces committing 30 frames', () =>
-          lenient.stats().clients.find((c) => c.connected && c.commits >= 30),
+        const client = await waitForStats('weston-subsurfaces committing 30 frames', lenient, (s) =>
+          s.clients.find((c) => c.connected && c.commits >= 30),
         );
         expect(client.disconnectReason).toBeNull();
         expect(client.buffersForwarded.shm).toBeGreaterThan(0);
         expect(client.bytesCopied).toBe(0);
         expect(child.exitCode).toBeNull();
         child.kill();
-        await waitFor('the client gone', () =>
-          lenient.stats().clients.every((c) => !c.connected) ? true : undefined,
+        await waitForStats('the client gone', lenient, (s) =>
+          s.clients.every((c) => !c.connected) ? true : undefined,
         );
+        // Neither client ended the confined process.
+        expect(lenient.ends).toEqual([]);
       } finally {
-        lenient.stop();
+        await lenient.stop();
       }
     },
     60_000,

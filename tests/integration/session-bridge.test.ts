@@ -5,13 +5,15 @@
  * the demo client the guest starts by itself (a toplevel with two subsurfaces), weston's
  * `weston-simple-shm`, and `weston-subsurfaces` (Mesa's software EGL, which the strict policy
  * refuses: its wl_shm pools are unsealed memfds). The screenshots must show each window's
- * pixels; `bridge stats --json` must count forwarded buffers and 0 bytes copied; the session
- * host must never map a guest buffer, must get its fds back when a client is killed mid-frame,
- * and a container killed mid-frame must take its windows, the bridge and its socket with it,
- * leaving the instance ready for a new session.
+ * pixels; `bridge stats --json` must count forwarded buffers and 0 bytes copied; neither the
+ * session host nor the bridge process may map a guest buffer, the bridge gets its fds back when
+ * a client is killed mid-frame; the bridge process runs confined, and killed, it is restarted
+ * while the container runs on and the demo window comes back; a container killed mid-frame
+ * takes its windows, the bridge and its socket with it, leaving the instance ready for a new
+ * session.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -63,6 +65,8 @@ const PANEL_HEIGHT = 32;
 const instance = `h2-bridge-${process.pid}`;
 const paths = instancePaths(instance);
 let weston: HeadlessWeston | null = null;
+/** tests/fixtures/bridge/registry-flood.c, built for the guest (same libc and libwayland). */
+let registryFlood = '';
 
 function pixel(image: PngImage, x: number, y: number): number {
   const i = (y * image.width + x) * 4;
@@ -161,6 +165,22 @@ function hostPid(): number {
   return (JSON.parse(readFileSync(paths.hostRecord, 'utf8')) as { pid: number }).pid;
 }
 
+/** The display bridge process of the session (not the session host: it runs apart). */
+async function bridgePid(): Promise<number> {
+  const pid = (await requestStatus(paths.controlSocket)).bridge?.process.pid;
+  if (typeof pid !== 'number') throw new Error('no bridge process runs');
+  return pid;
+}
+
+/** `Name:` of /proc/PID/status. */
+function procStatus(pid: number, name: string): string {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (line === undefined) throw new Error(`no ${name} in /proc/${pid}/status`);
+  return line.slice(name.length + 1).trim();
+}
+
 function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -204,6 +224,14 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     if (missing) return;
     buildCli();
     execFileSync('make', ['-C', path.join(repoRoot, 'native/guest')], { stdio: 'pipe' });
+    registryFlood = path.join(mkdtempSync('/tmp/h2sb-flood-'), 'registry-flood');
+    execFileSync('gcc', [
+      '-O2',
+      '-o',
+      registryFlood,
+      path.join(repoRoot, 'tests/fixtures/bridge/registry-flood.c'),
+      '-lwayland-client',
+    ]);
     weston = await startHeadlessWeston('h2sb-');
   }, 120_000);
 
@@ -211,6 +239,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     if (missing) return;
     await droidway('session', 'stop', '--instance', instance);
     weston?.stop();
+    if (registryFlood !== '') rmSync(path.dirname(registryFlood), { recursive: true, force: true });
     await fs.rm(paths.dataDir, { recursive: true, force: true });
   });
 
@@ -308,6 +337,103 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
   );
 
   itNeeds(
+    'the bridge runs apart, confined; killed, it is restarted and the demo window is back within 2 s',
+    missing,
+    async () => {
+      const before = await requestStatus(paths.controlSocket);
+      const host = hostPid();
+      const first = await bridgePid();
+      expect(first).not.toBe(host);
+      // Not root, no new privileges, a seccomp filter, an address-space cap.
+      expect(procStatus(first, 'Uid').split(/\s+/)).not.toContain('0');
+      expect(procStatus(first, 'NoNewPrivs')).toBe('1');
+      expect(procStatus(first, 'Seccomp')).toBe('2');
+      const limits = readFileSync(`/proc/${first}/limits`, 'utf8');
+      expect(limits).toMatch(/Max address space\s+268435456\s+268435456\s+bytes/);
+      await screenshotUntil('the demo window', demoWindow);
+
+      const killedAt = Date.now();
+      process.kill(first, 'SIGKILL');
+      // The window goes with the process's host connections, then the demo guest's client,
+      // run again by its launcher, reconnects to the restarted bridge.
+      const back = await waitForStatus(
+        (s) =>
+          typeof s.bridge?.process.pid === 'number' &&
+          s.bridge.process.pid !== first &&
+          s.bridge.toplevels.includes('droidway.demo'),
+      );
+      await screenshotUntil('the demo window back', demoWindow, 2_000);
+      const elapsed = Date.now() - killedAt;
+      expect(elapsed).toBeLessThan(2_000);
+
+      // The container never noticed: same init, still running, same session host.
+      expect(back.initPid).toBe(before.initPid);
+      expect(back.state.name).toBe('running');
+      expect(hostPid()).toBe(host);
+      expect(back.bridge).toMatchObject({ state: 'running', socket: paths.bridgeSocket });
+      expect(back.bridge?.process.restarts).toBe(1);
+      expect(back.bridge?.process.lastEnd).toMatch(
+        new RegExp(`^bridge process ${first} ended by signal SIGKILL, restarted at \\d{4}-`),
+      );
+      expect(
+        back.bridge?.events.some((e) => e.type === 'process-ended' && e.signal === 'SIGKILL'),
+      ).toBe(true);
+      const text = await droidway('session', 'status', '--instance', instance);
+      expect(text.stdout).toMatch(/display bridge: running .*ended by signal SIGKILL, restarted/);
+      const second = await bridgePid();
+      expect(procStatus(second, 'Seccomp')).toBe('2');
+      console.log(`bridge kill -9 → demo window back on screen in ${elapsed} ms`);
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'a guest flooding registries is cut off; the bridge stays under its memory cap, the container runs on',
+    missing,
+    async () => {
+      const before = await requestStatus(paths.controlSocket);
+      const pid = await bridgePid();
+      let peakKiB = 0;
+      const sample = setInterval(() => {
+        try {
+          peakKiB = Math.max(peakKiB, Number(procStatus(pid, 'VmPeak').split(/\s+/)[0]));
+        } catch {
+          // The process ended: its restart is checked below.
+        }
+      }, 20);
+      let flood;
+      try {
+        // The guest's own copy, fed through stdin: /tmp in the guest is its tmpfs.
+        flood = await requestAttachExec(
+          paths.controlSocket,
+          [
+            '/bin/sh',
+            '-c',
+            'cat > /tmp/registry-flood && chmod 700 /tmp/registry-flood && exec /tmp/registry-flood 5000000',
+          ],
+          {
+            env: { XDG_RUNTIME_DIR: '/run/xdg', WAYLAND_DISPLAY: 'wayland-0' },
+            stdin: readFileSync(registryFlood),
+            timeoutMs: 60_000,
+          },
+        );
+      } finally {
+        clearInterval(sample);
+      }
+      expect(flood.stdout.toString().trim(), flood.stderr.toString()).toMatch(/^ended E[A-Z]+$/);
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThanOrEqual(256 * 1024);
+      const after = await waitForStatus(
+        (s) => s.bridge?.state === 'running' && s.bridge.toplevels.includes('droidway.demo'),
+      );
+      expect(after.initPid).toBe(before.initPid);
+      expect(after.state.name).toBe('running');
+      await screenshotUntil('the demo window after the flood', demoWindow);
+    },
+    90_000,
+  );
+
+  itNeeds(
     'weston-simple-shm in the container draws through the bridge; the host maps no guest buffer',
     missing,
     async () => {
@@ -325,8 +451,8 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const status = await requestStatus(paths.controlSocket);
       expect(status.bridge?.toplevels).toContain('droidway.org.freedesktop.weston.simple-shm');
       const s = await stats();
-      const host = hostPid();
-      const mapped = mappedInodes(host);
+      // Neither the session host nor the bridge process.
+      const mapped = new Set([...mappedInodes(hostPid()), ...mappedInodes(await bridgePid())]);
       for (const c of s.clients.filter((c) => c.connected)) {
         expect(c.buffersForwarded.shm).toBeGreaterThan(0);
         expect(c.bytesCopied).toBe(0);
@@ -379,10 +505,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
   );
 
   itNeeds(
-    'a client killed mid-frame gives the host its fds back',
+    'a client killed mid-frame gives the bridge its fds back',
     missing,
     async () => {
-      const host = hostPid();
+      const host = await bridgePid();
       const baseline = fdCount(host);
       const before = (await stats()).clientsTotal;
       const run = await guestRun(
@@ -407,6 +533,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     missing,
     async () => {
       const host = hostPid();
+      const bridge = await bridgePid();
       const status = await requestStatus(paths.controlSocket);
       const demo = (await stats()).clients.find((c) => c.connected);
       expect(demo).toBeDefined();
@@ -418,6 +545,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       expect(existsSync(paths.xdgDir)).toBe(false);
       expect(existsSync(paths.runtimeDir)).toBe(false);
       expect(alive(demo!.pid)).toBe(false);
+      expect(alive(bridge)).toBe(false);
       await screenshotUntil('the demo window to go', (image) =>
         findColor(image, STATUS_COLOR) === null && findColor(image, NAV_COLOR) === null
           ? true

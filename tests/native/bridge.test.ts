@@ -5,6 +5,7 @@ import {
   bridgeNativeOptions,
   DisplayBridge,
   resolveHostSocket,
+  supportedBridgeGlobals,
   type BridgeEvent,
 } from '../../electron/core/display/bridge.js';
 import { countOpenFds, loadNative } from '../../electron/core/native/index.js';
@@ -60,6 +61,21 @@ describe('display bridge options', () => {
         JSON.stringify(options),
       ).toThrow(expect.objectContaining({ code }));
     }
+  });
+
+  it('takes the relayable globals from the native module, linux-dmabuf included', () => {
+    // The one list (the unit tests of the session bridge use the same names).
+    expect(supportedBridgeGlobals()).toEqual([
+      'wl_compositor',
+      'wl_subcompositor',
+      'wl_shm',
+      'wl_output',
+      'wl_seat',
+      'xdg_wm_base',
+      'wp_viewporter',
+      'wp_presentation',
+      'zwp_linux_dmabuf_v1',
+    ]);
   });
 
   it('has the native constructor check its options again', () => {

@@ -481,25 +481,68 @@ describe('checkPrivileges', () => {
     });
   });
 
-  it('passes a user with pkexec', async () => {
-    const check = await checkPrivileges(
-      host((s) => {
-        s.uid = 1000;
-        s.executables.push('/usr/bin/pkexec');
-      }),
-    );
-    expect(check).toMatchObject({
+  const user = (s: FakeHostSpec, pkcheck: number | null): void => {
+    s.uid = 1000;
+    s.executables.push('/usr/bin/pkexec', '/usr/local/libexec/droidway-helper');
+    if (pkcheck !== null) s.executables.push('/usr/bin/pkcheck');
+    s.files['/usr/share/polkit-1/actions/org.droidway.helper.policy'] =
+      '<annotate key="org.freedesktop.policykit.exec.path">/usr/local/libexec/droidway-helper</annotate>';
+    s.nodes['/run/dbus/system_bus_socket'] = 'socket';
+    const previous = s.exec;
+    s.exec = (argv) =>
+      argv[0] === '/usr/bin/pkcheck'
+        ? { exitCode: pkcheck, signal: null, timedOut: false, stdout: '', stderr: '' }
+        : previous(argv);
+  };
+
+  it('passes a user polkit allows, at once or after a password', async () => {
+    expect(await checkPrivileges(host((s) => user(s, 0)))).toMatchObject({
       ok: true,
-      seen: 'uid 1000; pkexec at /usr/bin/pkexec for the privileged steps',
+      seen: 'uid 1000; polkit allows org.droidway.helper for this user',
+    });
+    expect(await checkPrivileges(host((s) => user(s, 2)))).toMatchObject({
+      ok: true,
+      seen: expect.stringContaining("administrator's password"),
     });
   });
 
-  it('fails a user without pkexec', async () => {
+  it('fails a user polkit refuses, saying who can allow it', async () => {
+    expect(await checkPrivileges(host((s) => user(s, 1)))).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('allow the action org.droidway.helper'),
+    });
+  });
+
+  it('names each missing piece with its fix', async () => {
     expect(await checkPrivileges(host((s) => (s.uid = 1000)))).toMatchObject({
       ok: false,
       impact: 'demo',
       fix: expect.stringContaining('apt-get install pkexec'),
     });
+    expect(
+      await checkPrivileges(
+        host((s) => {
+          s.uid = 1000;
+          s.executables.push('/usr/bin/pkexec');
+        }),
+      ),
+    ).toMatchObject({ ok: false, fix: expect.stringContaining('setup.sh') });
+    expect(
+      await checkPrivileges(
+        host((s) => {
+          user(s, 0);
+          delete s.files['/usr/share/polkit-1/actions/org.droidway.helper.policy'];
+        }),
+      ),
+    ).toMatchObject({ ok: false, seen: expect.stringContaining('no polkit action') });
+    expect(
+      await checkPrivileges(
+        host((s) => {
+          user(s, 0);
+          delete s.nodes['/run/dbus/system_bus_socket'];
+        }),
+      ),
+    ).toMatchObject({ ok: false, fix: expect.stringContaining('start D-Bus') });
   });
 });
 

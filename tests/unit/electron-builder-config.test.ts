@@ -22,7 +22,14 @@ const config = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.jso
   deb: { fpm: string[]; depends: string[] };
 };
 /** Outputs of the build, not in the checkout. */
-const BUILT = ['out/', 'renderer/dist/', 'native/build/', 'native/probe/build/'];
+const BUILT = [
+  'out/',
+  'renderer/dist/',
+  'native/build/',
+  'native/probe/build/',
+  'native/guest/build/',
+  'node_modules/',
+];
 
 function checkedIn(pattern: string): string | null {
   const path = pattern.replace(/^!/, '');
@@ -45,13 +52,16 @@ describe('build/electron-builder.json', () => {
     }
   });
 
-  it('unpacks the native addon and the probe from the asar', () => {
+  it('unpacks the native addon, the bridge process and the probe from the asar', () => {
     expect(config.asarUnpack).toContain('native/build/Release/droidway_native.node');
+    // Sessions run the display bridge as this executable; it cannot run from inside an asar.
+    expect(config.asarUnpack).toContain('native/build/bridge-process/droidway-bridge');
     expect(config.asarUnpack).toContain('native/probe/build/droidway-probe');
     for (const unpacked of config.asarUnpack) {
-      const covered = config.files.some(
-        (f) => f === unpacked || unpacked.startsWith(f.replace(/\*\*\/\*$/, '')),
-      );
+      // electron-builder packages the production node_modules by itself.
+      const covered =
+        unpacked.startsWith('node_modules/') ||
+        config.files.some((f) => f === unpacked || unpacked.startsWith(f.replace(/\*\*\/\*$/, '')));
       expect(covered, `${unpacked} is unpacked but not packaged`).toBe(true);
     }
   });
@@ -81,5 +91,40 @@ describe('build/electron-builder.json', () => {
     expect(policy).toMatch(/<allow_inactive>no<\/allow_inactive>/);
     expect(policy).toMatch(/<allow_active>auth_admin_keep<\/allow_active>/);
     expect(policy).toMatch(/org\.freedesktop\.policykit\.exec\.path">\/opt\/Droidway\//);
+  });
+});
+
+describe('the packaged privileged helper', () => {
+  const full = JSON.parse(readFileSync(join(root, 'build', 'electron-builder.json'), 'utf8')) as {
+    extraResources: { from: string; to: string }[];
+    asarUnpack: string[];
+    files: string[];
+    deb: { depends: string[] };
+  };
+
+  it('ships the wrapper polkit names, and runs the helper outside the asar', () => {
+    const policy = readFileSync(
+      join(root, 'build', 'polkit', 'org.droidway.helper.policy'),
+      'utf8',
+    );
+    const execPath = /exec\.path">([^<]+)</.exec(policy)?.[1];
+    expect(execPath).toBe('/opt/Droidway/resources/droidway-helper');
+    expect(full.extraResources).toContainEqual({
+      from: 'build/droidway-helper',
+      to: 'droidway-helper',
+    });
+    const wrapper = readFileSync(join(root, 'build', 'droidway-helper'), 'utf8');
+    expect(wrapper).toMatch(/ELECTRON_RUN_AS_NODE=1/);
+    const entry = /app\.asar\.unpacked\/(\S+)/.exec(wrapper)?.[1];
+    expect(entry).toBe('out/electron/core/privileged/helper-main.js');
+    expect(existsSync(join(root, 'electron/core/privileged/helper-main.ts'))).toBe(true);
+    expect(full.asarUnpack).toContain('out/**/*');
+  });
+
+  it('packages the guest binaries and depends on what a session needs', () => {
+    expect(full.files).toContain('native/guest/build/droidway-demo-client');
+    expect(full.asarUnpack).toContain('native/guest/build/droidway-demo-client');
+    for (const dep of ['lxc', 'busybox-static', 'dbus']) expect(full.deb.depends).toContain(dep);
+    expect(full.deb.depends.some((d) => d.includes('pkexec'))).toBe(true);
   });
 });

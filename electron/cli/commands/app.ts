@@ -208,17 +208,27 @@ export function register(program: Command): void {
 /**
  * Adds the top-level `--launch PKG`, `--launch-settings PKG` and `--install FILE…` options
  * (what desktop entries run): handled directly here, as the app's second instance would. They
- * act on the instance `$DROIDWAY_INSTANCE` names, else `default`.
+ * act on the instance `--instance` names (desktop entries name the one the app was installed
+ * in), else `$DROIDWAY_INSTANCE`, else `default`.
  */
 export function registerLaunchOptions(program: Command): void {
   program
     .option('--launch <package>', 'launch an installed Android app')
     .option('--launch-settings <package>', "open an app's page in Android's settings")
     .option('--install <file...>', 'install APK files or bundles into the running guest')
+    .option(
+      '--instance <name>',
+      'with --launch, --launch-settings or --install: the instance (default $DROIDWAY_INSTANCE, else default)',
+    )
     .allowExcessArguments()
     .action(
       async (
-        options: { launch?: string; launchSettings?: string; install?: string[] },
+        options: {
+          launch?: string;
+          launchSettings?: string;
+          install?: string[];
+          instance?: string;
+        },
         command: Command,
       ) => {
         // Excess arguments are allowed so that a mistyped command is reported as one.
@@ -226,8 +236,9 @@ export function registerLaunchOptions(program: Command): void {
           command.error(`error: unknown command '${command.args[0]}'`, {
             code: 'commander.unknownCommand',
           });
-        // No `--instance` here: a program option would also swallow the subcommands' own.
-        const instance = process.env.DROIDWAY_INSTANCE || 'default';
+        // Program options are positional (see createProgram), so this `--instance` never takes a
+        // subcommand's own.
+        const instance = options.instance ?? (process.env.DROIDWAY_INSTANCE || 'default');
         if (options.launch !== undefined) await launchFromCli(command, options.launch, instance);
         if (options.launchSettings !== undefined)
           await settingsFromCli(command, options.launchSettings, instance);

@@ -25,13 +25,13 @@ import {
   defaultPresetFor,
   freezeSession,
   sessionStatus,
-  startSession,
   stopSession,
   unfreezeSession,
   type PolicySource,
   type SessionRef,
   type StartedSession,
 } from '../../core/runtime/session-service.js';
+import { startSessionAsUser } from '../../core/privileged/user-session.js';
 import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
 /** Preset of `session start --image demo` when neither `--preset` nor `--policy` is given. */
@@ -64,6 +64,11 @@ const REFUSAL_CODES = new Set([
   'GUEST_BUILD_FAILED',
   'HOST_ENTRY_MISSING',
   'ANDROID_TOOLS_INVALID',
+  'HELPER_MISSING',
+  'HELPER_REFUSED',
+  'HELPER_PATH_REFUSED',
+  'HELPER_IMAGE_REFUSED',
+  'CONTROL_PEER_REFUSED',
 ]);
 
 /** One line for a person: `instance default: running (init pid 1234)`. */
@@ -84,6 +89,10 @@ export function formatBridge(b: NonNullable<SessionStatus['bridge']>): string {
     if (b.toplevels.length > 0) detail.push(`windows ${b.toplevels.join(', ')}`);
   }
   if (b.reason !== null) detail.push(b.reason);
+  // Older session hosts report no process part.
+  const proc = (b as Partial<typeof b>).process;
+  if (proc !== undefined && proc.lastEnd !== null && b.reason !== proc.lastEnd)
+    detail.push(proc.lastEnd);
   const on = b.hostSocket !== null && b.state !== 'off' ? ` on ${b.hostSocket}` : '';
   return `  display bridge: ${b.state}${on}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
 }
@@ -173,7 +182,7 @@ export function register(program: Command): void {
             : { preset: options.preset ?? defaultPresetFor(options.image) };
         let started: StartedSession;
         try {
-          started = await startSession({
+          started = await startSessionAsUser({
             ...refOf(options),
             image: options.image,
             policy: source,

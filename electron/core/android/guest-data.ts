@@ -10,10 +10,65 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sessionPaths } from '../runtime/session-service.js';
 import type { InstanceRoots } from '../runtime/instance-paths.js';
+import { createReadStream, createWriteStream, existsSync, fstatSync } from 'node:fs';
+import os from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { closeFd } from '../native/fd.js';
+import { fdChannelCall, fdChannelPath } from '../runtime/fd-channel.js';
 import { AndroidError } from './android-errors.js';
 
 /** Where the guest's data lives in the guest. */
 export const GUEST_DATA_DIR = '/data';
+
+/**
+ * A desktop user cannot read the guest's `/data` (root-owned, inside the instance's folder): the
+ * session host opens the file with the same checks (`open-data`) and passes the fd. The bytes
+ * are copied into this user's cache (`$XDG_CACHE_HOME/droidway/guest-files/`, 0700), named by
+ * the original's device, inode, size and change time, so an unchanged file is copied once and
+ * readers (which open paths with `O_NOFOLLOW`) get a plain private file.
+ */
+async function openThroughHost(controlDir: string, guestPath: string): Promise<string> {
+  let answer: { fds: number[] };
+  try {
+    answer = await fdChannelCall(
+      fdChannelPath(controlDir),
+      { op: 'open-data', path: guestPath },
+      [],
+      10_000,
+    );
+  } catch (e) {
+    throw new AndroidError(
+      'GUEST_PATH_UNSAFE',
+      `guest path ${JSON.stringify(guestPath.slice(0, 200))} cannot be read: ${(e as Error).message}`,
+    );
+  }
+  const fd = answer.fds[0];
+  if (fd === undefined)
+    throw new AndroidError('GUEST_PATH_UNSAFE', `the session host passed no file for ${guestPath}`);
+  let source: FileHandleLike | null = null;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const dir = path.join(
+      process.env.XDG_CACHE_HOME && path.isAbsolute(process.env.XDG_CACHE_HOME)
+        ? process.env.XDG_CACHE_HOME
+        : path.join(os.homedir(), '.cache'),
+      'droidway',
+      'guest-files',
+    );
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${st.dev}-${st.ino}-${st.size}-${st.ctimeNs}`);
+    if (existsSync(file)) return file;
+    const tmp = `${file}.tmp-${process.pid}`;
+    source = createReadStream('', { fd, autoClose: true });
+    await pipeline(source, createWriteStream(tmp, { mode: 0o600 }));
+    await fs.rename(tmp, file);
+    return file;
+  } finally {
+    if (source === null) closeFd(fd);
+  }
+}
+
+type FileHandleLike = ReturnType<typeof createReadStream>;
 
 /**
  * The host path of `guestPath` (absolute, under `/data`) in `instance`'s guest data folder.
@@ -39,7 +94,9 @@ export async function guestDataPathToHost(
   const parts = guestPath.split('/').filter((p) => p !== '');
   if (parts.some((p) => p === '..' || p === '.')) refuse('has a . or .. component');
   if (parts[0] !== 'data') refuse(`is not under ${GUEST_DATA_DIR}`);
-  const base = sessionPaths(instance, roots).guestDataDir;
+  const paths = sessionPaths(instance, roots);
+  if (process.getuid?.() !== 0) return openThroughHost(paths.controlDir, guestPath);
+  const base = paths.guestDataDir;
   let host = base;
   for (const [i, part] of parts.slice(1).entries()) {
     host = path.join(host, part);

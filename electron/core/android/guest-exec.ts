@@ -4,20 +4,22 @@
  * `Readable` (an APK of any size goes through without being buffered), both outputs capped, a
  * timeout and an abort signal that kills the attach.
  *
- * `lxc-attach` needs root. The session host's control socket has an `attach-exec` request any
- * owner may send, but it buffers stdin and caps it at 512 KiB, so it cannot carry an APK; the
- * proper unprivileged path is handing the APK's fd to the host over that socket
- * (`SCM_RIGHTS`, the native module's sendMessage) so the host streams it. Until that exists, a
- * caller that is not root gets `GUEST_NEEDS_ROOT`.
+ * `lxc-attach` needs root. A desktop user's commands go through the session host's fd channel
+ * (`runtime/fd-channel.ts`): this process hands three socket ends over `SCM_RIGHTS`, the root host
+ * runs `lxc-attach` with them as the program's stdio, and the bytes (an APK in, Android's answer
+ * out) flow between the guest and this process without the host reading them. The host accepts
+ * only Droidway's own verbs from a user (`runtime/guest-verbs.ts`).
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { GUEST_PATH } from '../runtime/lxc.js';
+import { GUEST_COMMAND_PATH } from '../runtime/lxc.js';
 import { sessionPaths, sessionStatus, type SessionRef } from '../runtime/session-service.js';
+import { closeFd } from '../native/fd.js';
+import { fdChannelCall, fdChannelPath, streamPair } from '../runtime/fd-channel.js';
 import { AndroidError } from './android-errors.js';
 
 /** `PATH` inside the guest: Android's tool folders first, then the demo guest's. */
-export const ANDROID_GUEST_PATH = `/system/bin:/system/xbin:/vendor/bin:${GUEST_PATH}`;
+export const ANDROID_GUEST_PATH = GUEST_COMMAND_PATH;
 
 /** Default output kept per stream. */
 export const DEFAULT_GUEST_OUTPUT_BYTES = 1024 * 1024;
@@ -57,6 +59,8 @@ export interface GuestContainer {
   instance: string;
   containerName: string;
   lxcPath: string;
+  /** The session host's fd channel, used when this process is not root. */
+  channel?: string;
 }
 
 /**
@@ -64,12 +68,6 @@ export interface GuestContainer {
  * not root, `GUEST_NOT_RUNNING` when no session runs (or it is frozen), or the runtime's errors.
  */
 export async function findRunningGuest(ref: SessionRef = {}): Promise<GuestContainer> {
-  if (process.getuid?.() !== 0) {
-    throw new AndroidError(
-      'GUEST_NEEDS_ROOT',
-      "running commands in the guest needs root (lxc-attach); run as root, or through the app's privileged helper",
-    );
-  }
   const paths = sessionPaths(ref.instance, ref);
   const status = await sessionStatus(ref);
   if (status.state.name !== 'running') {
@@ -80,7 +78,12 @@ export async function findRunningGuest(ref: SessionRef = {}): Promise<GuestConta
         : `the session of instance ${paths.name} is ${status.state.name}, not running`,
     );
   }
-  return { instance: paths.name, containerName: paths.containerName, lxcPath: paths.lxcPath };
+  return {
+    instance: paths.name,
+    containerName: paths.containerName,
+    lxcPath: paths.lxcPath,
+    channel: fdChannelPath(paths.controlDir),
+  };
 }
 
 /** Rejects argv that `lxc-attach` would misread or that is empty. */
@@ -125,6 +128,8 @@ function collector(cap: number): {
  * (`lxc-attach` could not be run).
  */
 export function lxcGuestExecutor(container: GuestContainer): GuestExecutor {
+  if (process.getuid?.() !== 0 && container.channel !== undefined)
+    return channelGuestExecutor(container.channel);
   return (argv, options = {}) => {
     checkArgv(argv);
     const args = [
@@ -224,6 +229,99 @@ export function runAttach(
       });
     });
   });
+}
+
+/**
+ * An executor through the session host's fd channel at `socketPath` (see the module doc): same
+ * results, caps, timeout and cancellation as `lxcGuestExecutor`. Cancelling closes this side of
+ * the program's stdio (an install then fails on a short read) and stops waiting.
+ */
+export function channelGuestExecutor(socketPath: string): GuestExecutor {
+  return async (argv, options = {}) => {
+    checkArgv(argv);
+    const cap = options.maxOutputBytes ?? DEFAULT_GUEST_OUTPUT_BYTES;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
+    const input = options.stdin;
+    if (options.signal?.aborted) {
+      input?.destroy();
+      throw new AndroidError('CANCELLED', 'cancelled');
+    }
+    const pairs = [streamPair(), streamPair(), streamPair()] as const;
+    const [stdin, stdout, stderr] = pairs;
+    const out = collector(cap);
+    const errOut = collector(cap);
+    const ended = [stdout, stderr].map(
+      (p, i) =>
+        new Promise<void>((resolve) => {
+          p.local.on('data', i === 0 ? out.push : errOut.push);
+          p.local.once('close', () => resolve());
+          p.local.once('error', () => resolve());
+        }),
+    );
+    stdin.local.on('error', () => {});
+    // Closed once: a second close could hit an fd number reused meanwhile.
+    let remoteClosed = false;
+    const closeRemote = (): void => {
+      if (remoteClosed) return;
+      remoteClosed = true;
+      for (const p of pairs) closeFd(p.remoteFd);
+    };
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      input?.unpipe(stdin.local);
+      for (const p of pairs) p.local.destroy();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (input !== undefined) {
+      input.on('error', () => stdin.local.destroy());
+      input.pipe(stdin.local);
+    } else {
+      stdin.local.end();
+    }
+    try {
+      const answer = await fdChannelCall(
+        socketPath,
+        { op: 'exec', argv: [...argv], timeoutMs },
+        pairs.map((p) => p.remoteFd),
+        timeoutMs + 15_000,
+        closeRemote,
+      ).catch((e: unknown) => {
+        if (cancelled) throw new AndroidError('CANCELLED', 'cancelled');
+        throw new AndroidError(
+          'GUEST_EXEC_FAILED',
+          `the session host did not run ${argv.slice(0, 2).join(' ')}: ${(e as Error).message}`,
+          { cause: e },
+        );
+      });
+      await Promise.all(ended);
+      if (cancelled) throw new AndroidError('CANCELLED', 'cancelled');
+      const value = answer.value as { exitCode?: unknown; signal?: unknown };
+      const exitCode = typeof value.exitCode === 'number' ? value.exitCode : null;
+      const signal = typeof value.signal === 'string' ? (value.signal as NodeJS.Signals) : null;
+      if (exitCode === null && signal === 'SIGKILL')
+        throw new AndroidError(
+          'GUEST_EXEC_TIMEOUT',
+          `${argv.slice(0, 2).join(' ')} did not finish within ${timeoutMs} ms and was killed`,
+        );
+      return {
+        exitCode,
+        signal,
+        stdout: out.text(),
+        stderr: errOut.text(),
+        stdoutTruncated: out.truncated(),
+        stderrTruncated: errOut.truncated(),
+      };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      closeRemote();
+      if (input !== undefined) {
+        input.unpipe(stdin.local);
+        input.destroy();
+      }
+      for (const p of pairs) p.local.destroy();
+    }
+  };
 }
 
 function argv0(args: readonly string[]): string {

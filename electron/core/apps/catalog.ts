@@ -291,6 +291,7 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
         labels: app.labels,
         launcher: desktop.launcher,
         hasIcon: installed.installed.length > 0,
+        instance,
       });
       touched = true;
     }

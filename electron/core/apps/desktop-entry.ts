@@ -165,6 +165,19 @@ export interface AppEntryInput {
   launcher: readonly string[];
   /** Whether an icon `droidway.<pkg>` was installed (otherwise the generic Android icon). */
   hasIcon: boolean;
+  /** The instance the app is installed in; its launches go there (`--instance`). */
+  instance?: string;
+}
+
+/** `--instance NAME` for a named instance other than `default` (checked by its grammar). */
+function instanceArgs(instance: string | undefined): string[] {
+  if (instance === undefined || instance === 'default') return [];
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(instance))
+    throw new AppsError(
+      'DESKTOP_ENTRY_FAILED',
+      `unusable instance name ${JSON.stringify(instance)}`,
+    );
+  return ['--instance', instance];
 }
 
 /** The desktop-file ID (and icon name, and app_id) of a package's entry, without `.desktop`. */
@@ -204,7 +217,7 @@ export function appEntryText(input: AppEntryInput): string {
       .map(([k, v]) => `Name[${k}]=${escapeValue(v)}`),
     'Comment=Android app in Droidway',
     `Icon=${input.hasIcon ? id : 'droidway'}`,
-    `Exec=${execLine([...input.launcher, '--launch', pkg])}`,
+    `Exec=${execLine([...input.launcher, '--launch', pkg, ...instanceArgs(input.instance)])}`,
     'Terminal=false',
     `StartupWMClass=${id}`,
     'Categories=Utility;X-Droidway;',
@@ -213,7 +226,7 @@ export function appEntryText(input: AppEntryInput): string {
     '',
     '[Desktop Action settings]',
     'Name=Android app settings',
-    `Exec=${execLine([...input.launcher, '--launch-settings', pkg])}`,
+    `Exec=${execLine([...input.launcher, '--launch-settings', pkg, ...instanceArgs(input.instance)])}`,
     '',
   ];
   return lines.join('\n');

@@ -14,6 +14,7 @@ import {
   type SessionRef,
   type StartSessionOptions,
 } from '../runtime/session-service.js';
+import { userStateDir } from '../runtime/instance-paths.js';
 import { writeFileAtomic } from './desktop-entry.js';
 
 /** The file, in the instance's data folder. */
@@ -48,9 +49,14 @@ function parseRemembered(value: unknown): RememberedStart | null {
   return out;
 }
 
+/** Where the start options of `ref`'s instance are kept (see `userStateDir`). */
+function rememberDir(ref: SessionRef): string {
+  return userStateDir(sessionPaths(ref.instance, ref), ref);
+}
+
 /** Remembers how `ref`'s instance was started, for the next launch that must start it. */
 export async function rememberStartOptions(ref: SessionRef, start: RememberedStart): Promise<void> {
-  const file = path.join(sessionPaths(ref.instance, ref).dataDir, START_OPTIONS_FILE);
+  const file = path.join(rememberDir(ref), START_OPTIONS_FILE);
   await writeFileAtomic(file, `${JSON.stringify(start, null, 2)}\n`, 0o600);
 }
 
@@ -60,7 +66,7 @@ export async function lastStartOptions(ref: SessionRef = {}): Promise<StartSessi
   const base: StartSessionOptions = { ...ref, instance: paths.name, policy: { preset: 'strict' } };
   try {
     const remembered = parseRemembered(
-      JSON.parse(await fs.readFile(path.join(paths.dataDir, START_OPTIONS_FILE), 'utf8')),
+      JSON.parse(await fs.readFile(path.join(rememberDir(ref), START_OPTIONS_FILE), 'utf8')),
     );
     if (remembered !== null) return { ...base, ...remembered };
   } catch {

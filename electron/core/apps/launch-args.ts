@@ -19,6 +19,10 @@ export interface LaunchRequests {
   settings: string[];
   /** Absolute paths of files to install. */
   install: string[];
+  /** The instance they are for (`--instance NAME`), or null for the current one. */
+  instance: string | null;
+  /** `--hidden`: start to the tray without a window (the autostart entry's start). */
+  hidden: boolean;
   /** Arguments refused and why, for a person. */
   problems: string[];
 }
@@ -44,7 +48,14 @@ function toPath(arg: string, cwd: string): string | null {
  * accepted, other URIs refused), resolved against `cwd`.
  */
 export function parseLaunchArgs(args: readonly string[], cwd: string): LaunchRequests {
-  const out: LaunchRequests = { launch: [], settings: [], install: [], problems: [] };
+  const out: LaunchRequests = {
+    launch: [],
+    settings: [],
+    install: [],
+    instance: null,
+    hidden: false,
+    problems: [],
+  };
   const takePackage = (option: string, value: string | undefined, into: string[]): void => {
     if (value === undefined || value.startsWith('-'))
       out.problems.push(`${option} needs a package name`);
@@ -67,6 +78,13 @@ export function parseLaunchArgs(args: readonly string[], cwd: string): LaunchReq
         if (next !== undefined && !next.startsWith('-')) i++;
         takePackage(option, next, into);
       }
+    } else if (option === '--hidden') {
+      out.hidden = true;
+    } else if (option === '--instance') {
+      const value = inline ?? args[++i];
+      if (value === undefined || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(value))
+        out.problems.push(`--instance needs an instance name`);
+      else out.instance = value;
     } else if (option === '--install') {
       const files = inline !== undefined ? [inline] : [];
       while (inline === undefined && i + 1 < args.length && !args[i + 1]!.startsWith('-'))
@@ -96,9 +114,10 @@ export function hasRequests(requests: LaunchRequests): boolean {
 export interface LaunchRequestHandlers {
   /** Brings the window up (a start without requests, or one with `--install`). */
   showWindow: () => void;
-  launch: (packageName: string) => void;
-  openSettings: (packageName: string) => void;
-  install: (files: string[]) => void;
+  /** `instance` is the one the start named (`--instance`), null for the current one. */
+  launch: (packageName: string, instance: string | null) => void;
+  openSettings: (packageName: string, instance: string | null) => void;
+  install: (files: string[], instance: string | null) => void;
   /** Arguments that were refused, for a notice or the log. */
   problems?: (problems: string[]) => void;
 }
@@ -109,8 +128,9 @@ export function dispatchLaunchRequests(
   handlers: LaunchRequestHandlers,
 ): void {
   if (requests.problems.length > 0) handlers.problems?.(requests.problems);
-  if (!hasRequests(requests) || requests.install.length > 0) handlers.showWindow();
-  for (const pkg of requests.launch) handlers.launch(pkg);
-  for (const pkg of requests.settings) handlers.openSettings(pkg);
-  if (requests.install.length > 0) handlers.install(requests.install);
+  if ((!hasRequests(requests) && !requests.hidden) || requests.install.length > 0)
+    handlers.showWindow();
+  for (const pkg of requests.launch) handlers.launch(pkg, requests.instance);
+  for (const pkg of requests.settings) handlers.openSettings(pkg, requests.instance);
+  if (requests.install.length > 0) handlers.install(requests.install, requests.instance);
 }

@@ -3,6 +3,7 @@
  * options when stopped, thaw it when paused), find the app's launcher activity in its installed
  * APK, `am start -n pkg/activity` through the guest exec, and record the launch in the recents.
  */
+import { startSessionAsUser } from '../privileged/user-session.js';
 import { guestDataPathToHost } from '../android/guest-data.js';
 import { findRunningGuest, lxcGuestExecutor, type GuestExecutor } from '../android/guest-exec.js';
 import { packagePaths, startActivity } from '../android/package-manager.js';
@@ -10,12 +11,7 @@ import { verbatim } from '../android/pm-output.js';
 import type { ApkInfo } from '../apk/apk-reader.js';
 import { readApkInfoInWorker } from '../apk/apk-worker-client.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
-import {
-  sessionStatus,
-  startSession,
-  unfreezeSession,
-  type SessionRef,
-} from '../runtime/session-service.js';
+import { sessionStatus, unfreezeSession, type SessionRef } from '../runtime/session-service.js';
 import type { SessionStatus } from '../runtime/session.js';
 import { AppsError } from './apps-errors.js';
 import type { AppsStateStore } from './apps-state.js';
@@ -69,7 +65,7 @@ export async function ensureSessionRunning(deps: LaunchDeps = {}): Promise<boole
     case 'stopped':
       try {
         await (
-          deps.start ?? (async () => void (await startSession(await lastStartOptions(deps))))
+          deps.start ?? (async () => void (await startSessionAsUser(await lastStartOptions(deps))))
         )();
       } catch (e) {
         throw new AppsError(

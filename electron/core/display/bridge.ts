@@ -23,23 +23,18 @@ export type {
   BridgeStats,
 } from '../../../native/index.js';
 
-/** Every global the bridge can relay. */
-export const BRIDGE_GLOBALS: readonly BridgeGlobalName[] = [
-  'wl_compositor',
-  'wl_subcompositor',
-  'wl_shm',
-  'wl_output',
-  'wl_seat',
-  'xdg_wm_base',
-  'wp_viewporter',
-  'wp_presentation',
-];
-
 /**
  * Globals the bridge relays only when asked for by name (never by default): linux-dmabuf, which
  * the bridge offers only when the host compositor has it.
  */
 export const BRIDGE_OPTIONAL_GLOBALS: readonly BridgeGlobalName[] = ['zwp_linux_dmabuf_v1'];
+
+/** Every global the native bridge can relay (the module's `bridgeSupportedGlobals`). */
+export function supportedBridgeGlobals(
+  binding: DroidwayBridgeNative = loadBridgeNative(),
+): readonly BridgeGlobalName[] {
+  return binding.bridgeSupportedGlobals;
+}
 
 /** `sun_path` holds 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -64,7 +59,7 @@ export interface DisplayBridgeOptions {
    * Defaults to `WAYLAND_DISPLAY` (itself defaulting to `wayland-0`).
    */
   hostDisplay?: string;
-  /** Globals the guest may see (default: all of `BRIDGE_GLOBALS`). */
+  /** Globals the guest may see (default: every supported one but `BRIDGE_OPTIONAL_GLOBALS`). */
   globals?: readonly BridgeGlobalName[];
   /** Require `F_SEAL_SHRINK` on memfd pools (default true). */
   requireSealed?: boolean;
@@ -120,10 +115,11 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
   if (socketMode !== 0o600 && socketMode !== 0o660) {
     throw outOfRange('socketMode must be 0o600 or 0o660');
   }
-  const globals = options.globals ?? BRIDGE_GLOBALS;
+  const supported = supportedBridgeGlobals(options.binding ?? loadBridgeNative());
+  const globals = options.globals ?? supported.filter((g) => !BRIDGE_OPTIONAL_GLOBALS.includes(g));
   if (!Array.isArray(globals)) throw invalidType('globals must be an array');
   for (const global of globals) {
-    if (!BRIDGE_GLOBALS.includes(global) && !BRIDGE_OPTIONAL_GLOBALS.includes(global)) {
+    if (!supported.includes(global)) {
       throw outOfRange(`globals: '${String(global)}' cannot be relayed`);
     }
   }

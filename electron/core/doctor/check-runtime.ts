@@ -91,18 +91,82 @@ async function checkLxcVersion(
   );
 }
 
-/** Privileges (`demo`): running as root, or `pkexec` available to run the privileged helper. */
+/** Where setup and the packages install the privileged helper (`privileged-client.ts`). */
+const HELPER_PATHS = [
+  '/usr/local/libexec/droidway-helper',
+  '/usr/libexec/droidway-helper',
+  '/opt/Droidway/resources/droidway-helper',
+];
+/** The helper's polkit action file. */
+const HELPER_ACTION_FILE = '/usr/share/polkit-1/actions/org.droidway.helper.policy';
+/** The system bus polkitd is reached on. */
+const SYSTEM_BUS = '/run/dbus/system_bus_socket';
+
+/**
+ * Privileges (`demo`): can this user start a session now? Root can. Anyone else needs pkexec, the
+ * installed helper, its polkit action naming that helper, a running system bus, and polkit's
+ * answer for this user (`pkcheck`: allowed, or allowed after an administrator's password).
+ * Each missing piece is named with exactly what to do.
+ */
 export async function checkPrivileges(host: HostProbe): Promise<DoctorCheck> {
   const identity: CheckIdentity = { id: 'privileges', title: 'Privileges', impact: 'demo' };
   if (host.uid === 0) return passed(identity, 'running as root (uid 0)');
+  const who = `uid ${host.uid}`;
   const pkexec = await findExecutable(host, 'pkexec');
-  return verdict(
+  if (pkexec === null)
+    return failed(
+      identity,
+      `${who}; no pkexec`,
+      'install polkit (sudo apt-get install pkexec polkitd) so Droidway can ask for authorization, or run as root',
+    );
+  let helper: string | null = null;
+  for (const p of HELPER_PATHS) if (await host.exists(p)) helper = helper ?? p;
+  if (helper === null)
+    return failed(
+      identity,
+      `${who}; pkexec at ${pkexec}, but Droidway's privileged helper is not installed`,
+      'install it: sudo bash build/scripts/setup.sh (or install the Droidway package)',
+    );
+  const action = await host.readFile(HELPER_ACTION_FILE, 64 * 1024).catch(() => null);
+  if (action === null || !action.toString('utf8').includes(`>${helper}<`))
+    return failed(
+      identity,
+      `${who}; helper at ${helper}, but ${action === null ? 'no polkit action org.droidway.helper' : `the polkit action org.droidway.helper names another program`}`,
+      'reinstall it: sudo bash build/scripts/setup.sh (or reinstall the Droidway package)',
+    );
+  if (!(await host.exists(SYSTEM_BUS)))
+    return failed(
+      identity,
+      `${who}; helper at ${helper}, but the system bus (${SYSTEM_BUS}) is not running, so polkit cannot answer`,
+      'start D-Bus (sudo systemctl start dbus), which starts polkitd when asked',
+    );
+  const pkcheck = await findExecutable(host, 'pkcheck');
+  if (pkcheck === null)
+    return passed(
+      identity,
+      `${who}; helper at ${helper}, polkit action installed (pkcheck missing: not asked)`,
+    );
+  let code: number | null = null;
+  try {
+    const r = await host.exec(
+      [pkcheck, '--action-id', 'org.droidway.helper', '--process', String(process.pid)],
+      { timeoutMs: 10_000 },
+    );
+    code = r.exitCode;
+  } catch {
+    code = null;
+  }
+  if (code === 0)
+    return passed(identity, `${who}; polkit allows org.droidway.helper for this user`);
+  if (code === 2)
+    return passed(
+      identity,
+      `${who}; polkit allows org.droidway.helper after authentication (you will be asked for an administrator's password)`,
+    );
+  return failed(
     identity,
-    pkexec !== null,
-    pkexec !== null
-      ? `uid ${host.uid}; pkexec at ${pkexec} for the privileged steps`
-      : `uid ${host.uid}; no pkexec`,
-    'install pkexec (apt-get install pkexec) so Droidway can ask for authorization, or run as root',
+    `${who}; polkit does not allow org.droidway.helper for this user${code === null ? ' (pkcheck could not run)' : ''}`,
+    'ask an administrator to allow the action org.droidway.helper (a polkit rule in /etc/polkit-1/rules.d/), or use an active local login session',
   );
 }
 

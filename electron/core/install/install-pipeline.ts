@@ -14,6 +14,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -88,9 +89,16 @@ export interface InstallOptions {
   guestTimeoutMs?: number;
 }
 
-/** Folder (in the instance's data folder) holding the private staging folders of installs. */
-export function stagingRootFor(paths: Pick<InstancePaths, 'dataDir'>): string {
-  return path.join(paths.dataDir, 'install-staging');
+/**
+ * Folder holding the private staging folders of installs: the instance's data folder for root;
+ * a desktop user cannot write there (root-owned), so its own cache,
+ * `$XDG_CACHE_HOME/droidway/install-staging/NAME`.
+ */
+export function stagingRootFor(paths: Pick<InstancePaths, 'dataDir' | 'name'>): string {
+  if (process.getuid?.() === 0) return path.join(paths.dataDir, 'install-staging');
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  return path.join(base, 'droidway', 'install-staging', paths.name);
 }
 
 /** Most APKs taken from one bundle. */

@@ -155,6 +155,14 @@ export async function requestBridgeStats(socketPath: string): Promise<BridgeStat
   return parseBridgeStatsValue(await controlRequest(socketPath, 'bridge-stats'));
 }
 
+/**
+ * The session record (what the policy promised) as the host reads it from the instance's
+ * root-owned data folder, for an owner who cannot read that folder; the caller validates it.
+ */
+export async function requestRecord(socketPath: string): Promise<unknown> {
+  return controlRequest(socketPath, 'record');
+}
+
 /** Result of `requestAttachExec`, outputs decoded. */
 export interface AttachExecResult {
   exitCode: number | null;

@@ -39,6 +39,7 @@ export const CONTROL_METHODS = [
   'unfreeze',
   'attach-exec',
   'bridge-stats',
+  'record',
 ] as const;
 export type ControlMethod = (typeof CONTROL_METHODS)[number];
 
@@ -58,7 +59,7 @@ export interface AttachExecParams {
 export type ControlRequest =
   | {
       id: RequestId;
-      method: 'status' | 'freeze' | 'unfreeze' | 'bridge-stats';
+      method: 'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record';
       params: Record<string, never>;
     }
   | { id: RequestId; method: 'stop'; params: { timeoutSeconds?: number } }
@@ -155,10 +156,11 @@ export function parseControlRequest(line: string): ControlRequest {
     case 'freeze':
     case 'unfreeze':
     case 'bridge-stats':
+    case 'record':
       onlyKeys([]);
       return {
         id: rid,
-        method: method as 'status' | 'freeze' | 'unfreeze' | 'bridge-stats',
+        method: method as 'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record',
         params: {},
       };
     case 'stop': {

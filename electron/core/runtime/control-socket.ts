@@ -37,6 +37,11 @@ export interface ControlServerOptions {
   maxConnections?: number;
   /** A connection silent this long is closed. */
   idleTimeoutMs?: number;
+  /**
+   * The session's owner when it is not this process's user (a desktop user's session hosted by
+   * root): the folder and socket are handed to that uid, so only it (and root) can connect.
+   */
+  owner?: number;
 }
 
 /** A listening control socket. */
@@ -61,7 +66,8 @@ export class ControlServer {
     const dir = path.dirname(options.socketPath);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const st = await fs.lstat(dir);
-    if (!st.isDirectory() || st.uid !== process.getuid?.()) {
+    const self = process.getuid?.() ?? 0;
+    if (!st.isDirectory() || (st.uid !== self && st.uid !== options.owner)) {
       throw new RuntimeError('CONTROL_UNAVAILABLE', `${dir} is not a folder owned by this user`);
     }
     await fs.chmod(dir, 0o700);
@@ -89,6 +95,10 @@ export class ControlServer {
       });
     });
     await fs.chmod(options.socketPath, 0o600);
+    if (options.owner !== undefined && options.owner !== self) {
+      await fs.chown(dir, options.owner, -1);
+      await fs.chown(options.socketPath, options.owner, -1);
+    }
     return control;
   }
 

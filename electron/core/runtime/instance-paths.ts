@@ -4,9 +4,16 @@
  * guest's run dir), so several instances can exist side by side and nothing touches
  * `/var/lib/lxc`:
  *
- * - data: `/var/lib/droidway/instances/NAME` as root, else `$XDG_DATA_HOME/droidway/instances/NAME`;
- * - runtime: `/run/droidway/instances/NAME` as root, else `$XDG_RUNTIME_DIR/droidway/instances/NAME`
- *   (tmpfs: a reboot clears it, a crashed host leaves it for the next start to clean).
+ * - data: `/var/lib/droidway/instances/NAME` for root's instances, `/var/lib/droidway/users/UID/NAME`
+ *   for an instance a desktop user created through the privileged helper;
+ * - runtime: `/run/droidway/instances/NAME`, or `/run/droidway/users/UID/NAME` (tmpfs: a reboot
+ *   clears it, a crashed host leaves it for the next start to clean).
+ *
+ * An instance belongs to the uid that created it (its owner): the owner's uid is part of its
+ * folders and of its container name (`droidway-NAME` for root, `droidway-uUID_NAME` otherwise —
+ * `_` cannot appear in an instance name, so no name of one owner collides with another's), and
+ * the privileged side keeps those folders root-owned and reachable by the owner only. Every
+ * caller computes the same paths for its own uid, so another user can neither find nor reach it.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +31,8 @@ export const CONTAINER_PREFIX = 'droidway-';
 /** Every path of one instance. */
 export interface InstancePaths {
   name: string;
+  /** The uid the instance belongs to. */
+  owner: number;
   /** LXC container name, `droidway-NAME`. */
   containerName: string;
   /** Persistent folder of the instance. */
@@ -76,10 +85,12 @@ export interface InstancePaths {
   bridgeSocket: string;
 }
 
-/** Root folders; tests and the CLI override them, else they follow the user (see the module doc). */
+/** Root folders; tests and the CLI override them, else they follow the owner (see the module doc). */
 export interface InstanceRoots {
   dataRoot?: string;
   runtimeRoot?: string;
+  /** The uid owning the instance; default the calling process's uid. */
+  owner?: number;
 }
 
 /**
@@ -97,35 +108,60 @@ export function validateInstanceName(name: unknown): string {
   return name;
 }
 
-function isRoot(): boolean {
-  return process.getuid?.() === 0;
+/** The calling process's uid (0 where the platform has none). */
+export function callerUid(): number {
+  return process.getuid?.() ?? 0;
 }
 
-/** Folder holding every instance's data folder. */
-export function defaultDataRoot(): string {
-  if (isRoot()) return '/var/lib/droidway/instances';
-  const xdg = process.env.XDG_DATA_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'droidway', 'instances');
+/** Checks an owner uid: a non-negative 32-bit integer other than the overflow id. */
+export function validateOwner(owner: unknown): number {
+  if (typeof owner !== 'number' || !Number.isInteger(owner) || owner < 0 || owner >= 0xffffffff) {
+    throw new RuntimeError(
+      'INSTANCE_OWNER_INVALID',
+      `instance owner ${String(owner)} is not a uid`,
+    );
+  }
+  return owner;
 }
 
-/** Folder holding every instance's runtime folder. */
-export function defaultRuntimeRoot(): string {
-  if (isRoot()) return '/run/droidway/instances';
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  const base =
-    xdg && path.isAbsolute(xdg)
-      ? xdg
-      : path.join(os.tmpdir(), `droidway-${process.getuid?.() ?? 'user'}`);
-  return path.join(base, 'droidway', 'instances');
+/** Folder holding every data folder of `owner`'s instances. */
+export function defaultDataRoot(owner: number = callerUid()): string {
+  return owner === 0 ? '/var/lib/droidway/instances' : `/var/lib/droidway/users/${owner}`;
+}
+
+/** Folder holding every runtime folder of `owner`'s instances. */
+export function defaultRuntimeRoot(owner: number = callerUid()): string {
+  return owner === 0 ? '/run/droidway/instances' : `/run/droidway/users/${owner}`;
+}
+
+/** LXC's name of `owner`'s instance `name`. */
+export function containerNameOf(name: string, owner: number): string {
+  return owner === 0 ? `${CONTAINER_PREFIX}${name}` : `${CONTAINER_PREFIX}u${owner}_${name}`;
+}
+
+/**
+ * Where the user side keeps its own files about an instance (the policy applied in the editor,
+ * the options of the last start): the instance's data folder when this process may write it
+ * (root, or roots given explicitly), else — a desktop user, whose instance folders are root's —
+ * `$XDG_STATE_HOME/droidway/instances/NAME`.
+ */
+export function userStateDir(
+  paths: Pick<InstancePaths, 'name' | 'dataDir'>,
+  roots: InstanceRoots = {},
+): string {
+  if (callerUid() === 0 || roots.dataRoot !== undefined) return paths.dataDir;
+  const xdg = process.env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'droidway', 'instances', paths.name);
 }
 
 /** All paths of instance `name` (validated) under `roots` (defaults per the module doc). */
 export function instancePaths(name: string, roots: InstanceRoots = {}): InstancePaths {
   validateInstanceName(name);
-  const dataDir = path.join(roots.dataRoot ?? defaultDataRoot(), name);
-  const runtimeDir = path.join(roots.runtimeRoot ?? defaultRuntimeRoot(), name);
-  const containerName = `${CONTAINER_PREFIX}${name}`;
+  const owner = validateOwner(roots.owner ?? callerUid());
+  const dataDir = path.join(roots.dataRoot ?? defaultDataRoot(owner), name);
+  const runtimeDir = path.join(roots.runtimeRoot ?? defaultRuntimeRoot(owner), name);
+  const containerName = containerNameOf(name, owner);
   const lxcPath = path.join(runtimeDir, 'lxc');
   const containerDir = path.join(lxcPath, containerName);
   const logDir = path.join(dataDir, 'logs');
@@ -133,6 +169,7 @@ export function instancePaths(name: string, roots: InstanceRoots = {}): Instance
   const guestRunDir = path.join(runtimeDir, 'guest-run');
   return {
     name,
+    owner,
     containerName,
     dataDir,
     configFile: path.join(dataDir, 'lxc.conf'),

@@ -39,6 +39,9 @@ const LXC_STATES: ReadonlySet<string> = new Set([
 /** `PATH` given to attached processes (the attach runs with a cleared environment). */
 export const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** `PATH` of guest commands Droidway runs: Android's tool folders first, then `GUEST_PATH`. */
+export const GUEST_COMMAND_PATH = `/system/bin:/system/xbin:/vendor/bin:${GUEST_PATH}`;
+
 /** Default timeout of the short LXC tools (`lxc-info`, `lxc-freeze` …). */
 export const TOOL_TIMEOUT_MS = 15_000;
 

@@ -8,6 +8,8 @@
 export type RuntimeErrorCode =
   /** An instance name outside `[a-z0-9][a-z0-9-]{0,31}`. */
   | 'INSTANCE_NAME_INVALID'
+  /** An instance owner that is not a uid. */
+  | 'INSTANCE_OWNER_INVALID'
   /** A rootfs that is missing, not a directory, or has a symlinked `proc`, `sys` or `dev`. */
   | 'ROOTFS_UNSAFE'
   /** The demo guest could not be built (no static busybox, unwritable cache …). */

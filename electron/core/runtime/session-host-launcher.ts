@@ -33,6 +33,18 @@ export interface LaunchOptions {
   bridge?: SessionBridgeConfig;
   /** The session's writable layers (see `session-storage.ts`); default the config's rootfs as is. */
   storage?: SessionStorage;
+  /** A desktop user's bridge runs on the user's side: prepare its socket folder (uid, gid). */
+  userBridgeFolder?: { uid: number; gid: number };
+}
+
+/**
+ * How to run a Node entry script from this process: `process.execPath` in Node; in Electron that
+ * is the Electron binary, which runs a script as plain Node only with `ELECTRON_RUN_AS_NODE=1`.
+ */
+export function nodeCommand(): { command: string; env: Record<string, string> } {
+  return process.versions.electron !== undefined
+    ? { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } }
+    : { command: process.execPath, env: {} };
 }
 
 /** `session-host-main.js` next to this module. */
@@ -66,6 +78,8 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
     path.dirname(p.runtimeDir),
     '--config',
     p.configFile,
+    '--owner',
+    String(p.owner),
   ];
   if (options.seccompProfile !== undefined) {
     await fs.writeFile(p.seccompFile, options.seccompProfile, { mode: 0o600 });
@@ -75,20 +89,32 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   if (options.storage !== undefined) args.push('--storage', JSON.stringify(options.storage));
   if (options.readyTimeoutMs !== undefined)
     args.push('--ready-timeout-ms', String(options.readyTimeoutMs));
+  if (options.userBridgeFolder !== undefined)
+    args.push(
+      '--user-bridge-folder',
+      `${options.userBridgeFolder.uid}:${options.userBridgeFolder.gid}`,
+    );
   const bridge = options.bridge;
-  if (bridge?.enabled === true)
+  if (bridge?.enabled === true) {
     args.push(
       '--host-socket',
       bridge.hostSocket,
       '--bridge-settings',
       JSON.stringify(bridge.settings),
     );
-  else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
+    if (bridge.guestOwner)
+      args.push('--bridge-guest-owner', `${bridge.guestOwner.uid}:${bridge.guestOwner.gid}`);
+  } else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
 
   const out = openSync(p.hostLog, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
+    const node = nodeCommand();
+    const child = spawn(node.command, args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...node.env },
+    });
     child.once('exit', (code, signal) => (exited = { code, signal }));
     child.once('error', () => {
       exited = { code: null, signal: null };

@@ -3,12 +3,14 @@
  * on the instance's `session-host.log`):
  *
  *     node session-host-main.js --instance NAME --data-root DIR --runtime-root DIR \
- *       --config FILE [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
- *       [--host-socket PATH --bridge-settings JSON | --bridge-off REASON]
+ *       --config FILE [--owner UID] [--seccomp FILE] [--mount-entry ENTRY]... [--ready-timeout-ms N] \
+ *       [--host-socket PATH --bridge-settings JSON [--bridge-guest-owner UID:GID]
+ *        | --bridge-off REASON]
  *
  * With `--host-socket` it runs the display bridge toward that compositor socket, with the
  * settings of the compiled policy (see `parseBridgeSettings`); otherwise the bridge is off and
- * the status says why (`--bridge-off`).
+ * the status says why (`--bridge-off`). `--bridge-guest-owner` gives the bridge socket and its
+ * folder to the guest's compositor client (its uid and gid as the host sees them).
  * It owns the session until the session ends, then exits: 0 after a clean stop, 1 otherwise.
  * SIGTERM and SIGINT stop the session first.
  */
@@ -16,7 +18,11 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { peerCredentials } from '../native/index.js';
 import { instancePaths } from './instance-paths.js';
-import { parseBridgeSettings, type SessionBridgeConfig } from './session-bridge.js';
+import {
+  parseBridgeSettings,
+  parseGuestOwner,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import { SessionHost } from './session-host.js';
 import { parseSessionStorage } from './session-storage.js';
 
@@ -40,12 +46,16 @@ async function main(): Promise<number> {
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
       storage: { type: 'string' },
+      owner: { type: 'string' },
+      'user-bridge-folder': { type: 'string' },
+      'bridge-guest-owner': { type: 'string' },
     },
   });
   if (!values.instance || !values.config) throw new Error('--instance and --config are required');
   const paths = instancePaths(values.instance, {
     ...(values['data-root'] ? { dataRoot: values['data-root'] } : {}),
     ...(values['runtime-root'] ? { runtimeRoot: values['runtime-root'] } : {}),
+    ...(values.owner !== undefined ? { owner: Number(values.owner) } : {}),
   });
   const readyTimeout =
     values['ready-timeout-ms'] === undefined ? undefined : Number(values['ready-timeout-ms']);
@@ -56,15 +66,19 @@ async function main(): Promise<number> {
   if (values['host-socket'] !== undefined) {
     if (values['bridge-settings'] === undefined)
       throw new Error('--host-socket needs --bridge-settings');
+    const owner = values['bridge-guest-owner'];
     bridge = {
       enabled: true,
       hostSocket: values['host-socket'],
       settings: parseBridgeSettings(values['bridge-settings']),
+      ...(owner !== undefined ? { guestOwner: parseGuestOwner(owner) } : {}),
     };
   } else {
     bridge = { enabled: false, reason: values['bridge-off'] ?? 'no host display was given' };
   }
+  const userFolder = values['user-bridge-folder'];
   const host = await SessionHost.start({
+    ...(userFolder !== undefined ? { userBridgeFolder: parseGuestOwner(userFolder) } : {}),
     bridge,
     session: {
       paths,

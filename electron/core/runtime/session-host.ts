@@ -10,6 +10,10 @@ import fs from 'node:fs/promises';
 import type { PeerCredentials } from '../../../native/index.js';
 import type { ControlRequest } from './control-protocol.js';
 import { ControlServer } from './control-socket.js';
+import { attachWithFds, fdChannelPath, FdChannelServer, openGuestData } from './fd-channel.js';
+import { guestVerbRefusal } from './guest-verbs.js';
+import { GUEST_COMMAND_PATH } from './lxc.js';
+import { RuntimeError } from './runtime-errors.js';
 import { currentHostRecord, writeHostRecord } from './host-record.js';
 import { reclaimInstance, type ReclaimResult } from './instance-cleanup.js';
 import { Session, type SessionOptions, type SessionStatus } from './session.js';
@@ -17,6 +21,7 @@ import {
   SessionBridge,
   bridgeGuestEnvironment,
   bridgeMountEntry,
+  prepareUserBridgeFolder,
   type SessionBridgeConfig,
 } from './session-bridge.js';
 import type { SessionState, SessionStateChange } from './session-state.js';
@@ -32,6 +37,17 @@ export interface SessionHostOptions {
   log?: (line: string) => void;
   /** The display bridge; default off ("no host display was given"). */
   bridge?: SessionBridgeConfig;
+  /**
+   * A desktop user's session: its bridge runs on the user's side, so the socket folder is
+   * prepared for that user (owner `uid`, group `gid`: the guest compositor's, setgid).
+   */
+  userBridgeFolder?: { uid: number; gid: number };
+  /**
+   * The uid owning the session (`paths.owner`): with the host running as root for a desktop user,
+   * the control socket and the fd channel are that user's, and its guest commands are limited to
+   * `guest-verbs.ts`' set. Default the instance paths' owner.
+   */
+  owner?: number;
 }
 
 /** A host owning one session; see the module doc. */
@@ -79,6 +95,8 @@ export class SessionHost {
       config: options.bridge ?? { enabled: false, reason: 'no host display was given' },
       log,
     });
+    if (options.userBridgeFolder !== undefined)
+      await prepareUserBridgeFolder(paths, options.userBridgeFolder);
     // The runtime's /run tmpfs comes before its extra entries, so /run/xdg lands on top of it.
     const session = new Session({
       ...options.session,
@@ -88,13 +106,30 @@ export class SessionHost {
     session.on('state', (c) =>
       log(`state ${c.from.name} -> ${c.to.name}${c.to.reason ? ` (${c.to.reason})` : ''}`),
     );
+    const owner = options.owner ?? paths.owner;
+    const allowedUids = options.allowedUids ?? [...new Set([owner, process.getuid?.() ?? 0, 0])];
     let server: ControlServer;
+    let channel: FdChannelServer;
     try {
       server = await ControlServer.listen({
         socketPath: paths.controlSocket,
         peerCredentials: options.peerCredentials,
-        ...(options.allowedUids ? { allowedUids: options.allowedUids } : {}),
-        handler: (request) => handle(session, bridge, request),
+        allowedUids,
+        owner,
+        handler: (request, peer) => handle(session, bridge, request, peer),
+      });
+      channel = await FdChannelServer.listen({
+        socketPath: fdChannelPath(paths.controlDir),
+        peerCredentials: options.peerCredentials,
+        allowedUids,
+        socketOwner: owner,
+        handlers: {
+          exec: (argv, stdio, timeoutMs) => {
+            session.expectRunning('run a command in');
+            return attachWithFds(paths, argv, stdio, timeoutMs, GUEST_COMMAND_PATH);
+          },
+          openData: (guestPath) => openGuestData(paths.guestDataDir, guestPath),
+        },
       });
     } catch (e) {
       await bridge.stop('the control socket could not be opened');
@@ -113,6 +148,7 @@ export class SessionHost {
     });
     const done = ended.then(async (final) => {
       await bridge.stop(`the session ended (${final.name})`);
+      await channel.close();
       await server.close();
       await removeHostFiles(options.session);
       log(`host done: ${final.name}${final.reason ? ` (${final.reason})` : ''}`);
@@ -144,6 +180,16 @@ export class SessionHost {
   }
 }
 
+/** The session record (`session-policy.json` in the data folder), parsed; null when absent. */
+async function readRecordFile(paths: { dataDir: string }): Promise<unknown> {
+  try {
+    const text = await fs.readFile(`${paths.dataDir}/session-policy.json`, 'utf8');
+    return text.length > 4 * 1024 * 1024 ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
+
 async function removeHostFiles(options: SessionOptions): Promise<void> {
   const p = options.paths;
   await fs.rm(p.controlDir, { recursive: true, force: true });
@@ -156,6 +202,7 @@ async function handle(
   session: Session,
   bridge: SessionBridge,
   request: ControlRequest,
+  peer: PeerCredentials,
 ): Promise<unknown> {
   const status = (): SessionStatus => ({ ...session.status(), bridge: bridge.status() });
   switch (request.method) {
@@ -172,8 +219,14 @@ async function handle(
       return status();
     case 'bridge-stats':
       return bridge.stats();
+    case 'record':
+      return readRecordFile(session.paths);
     case 'attach-exec': {
       const p = request.params;
+      if (peer.uid !== 0) {
+        const refusal = guestVerbRefusal(p.argv);
+        if (refusal !== null) throw new RuntimeError('CONTROL_PEER_REFUSED', refusal);
+      }
       const r = await session.attachExec(p.argv, {
         ...(p.env ? { env: p.env } : {}),
         ...(p.stdin !== undefined ? { stdin: Buffer.from(p.stdin, 'base64') } : {}),

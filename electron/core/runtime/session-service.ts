@@ -57,11 +57,17 @@ import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
 import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
 import { emptyReport } from './host-cleanup.js';
 import { reclaimInstance } from './instance-cleanup.js';
-import { resolveHostSocket, type BridgeStats } from '../display/bridge.js';
-import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from './session-bridge.js';
+import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
+import { displayHostSocket, displayHostStatus, stopDisplayHost } from '../display/display-host.js';
+import {
+  bridgeSettingsFromPolicy,
+  type GuestSocketOwner,
+  type SessionBridgeConfig,
+} from './session-bridge.js';
 import {
   requestAttachExec,
   requestBridgeStats,
+  requestRecord,
   requestFreeze,
   requestStatus,
   requestStop,
@@ -174,6 +180,23 @@ export interface StartSessionOptions extends ServiceLocations {
   /** Environment the host display is looked up in; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /**
+   * The session host runs no display bridge, for this reason (a desktop user's session: its
+   * bridge runs on the user's side, toward the user's own compositor).
+   */
+  bridgeOff?: string;
+  /**
+   * A desktop user's session (with `bridgeOff`): the user runs the bridge, so the socket folder
+   * is prepared for this uid and gid (the gid of `bridgeGuestOwner` when given, so the guest's
+   * compositor may connect).
+   */
+  userBridge?: { uid: number; gid: number };
+  /**
+   * The guest's compositor client as the host sees it (its uid/gid mapped by the container's
+   * user namespace): the bridge socket and its folder are given to it and to nobody else.
+   * Default: the socket stays the session host's (0600).
+   */
+  bridgeGuestOwner?: GuestSocketOwner;
+  /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
    * persistent `/data` image (`storage.dataMaxBytes`) mounted read-write at `/data`.
@@ -198,6 +221,8 @@ export interface StartedSession {
   /** What the policy asks for that this host does not enforce. */
   notes: CompileNote[];
   paths: InstancePaths;
+  /** The policy's display bridge settings as compiled (a desktop user's bridge runs with them). */
+  bridgePolicy: CompiledPolicy['bridge'];
 }
 
 /** The record of a started session, `SESSION_RECORD_FILE` in the data folder. */
@@ -243,6 +268,7 @@ export function sessionPaths(
   return instancePaths(name ?? DEFAULT_INSTANCE, {
     ...(locations.dataRoot !== undefined ? { dataRoot: locations.dataRoot } : {}),
     ...(locations.runtimeRoot !== undefined ? { runtimeRoot: locations.runtimeRoot } : {}),
+    ...(locations.owner !== undefined ? { owner: locations.owner } : {}),
   });
 }
 
@@ -387,7 +413,7 @@ export async function planSession(options: StartSessionOptions): Promise<Session
 
 async function planDemoSession(options: StartSessionOptions): Promise<SessionPlan> {
   const paths = sessionPaths(options.instance, options);
-  const policy = await resolvePolicy(options.policy);
+  const policy = await resolvePolicy(options.policy, options.owner ?? process.getuid?.() ?? 0);
   const guest = await ensureDemoGuest(
     options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
   );
@@ -593,7 +619,7 @@ async function planAndroidSession(
       'stand-in Android tools are for the demo guest only; an Android image has its own',
     );
   const paths = sessionPaths(options.instance, options);
-  const policy = await resolvePolicy(options.policy);
+  const policy = await resolvePolicy(options.policy, options.owner ?? process.getuid?.() ?? 0);
   assertPolicyBootsAndroid(policy);
   // Nothing is written or mounted before this answers: a host without binder gets the exact
   // kernel support it lacks, a missing image how to get one.
@@ -720,10 +746,35 @@ export function hostEquivalentWarning(policy: ValidatedPolicy): string | null {
   return `policy ${policy.name} is HOST-EQUIVALENT: it runs the guest without a user namespace, so the guest's root is the host's root and anything that escapes the container owns this machine`;
 }
 
-async function startLocked(options: StartSessionOptions): Promise<StartedSession> {
-  const plan = await planSession(options);
+/** Android's system uid and graphics gid: its composer's ids, the bridge socket's client. */
+const ANDROID_COMPOSER_IDS = { uid: 1000, gid: 1003 };
+
+/**
+ * Who the bridge socket is given to when the caller names nobody: in a user namespace, the
+ * guest's compositor client as the host sees it (the demo client runs as guest root; Android's
+ * composer as system, group graphics), since the bridge's own uid is nobody to the guest.
+ * Undefined without a user namespace (guest root is host root, which reaches any socket).
+ */
+export function guestCompositorOwner(
+  plan: Pick<SessionPlan, 'compiled' | 'image' | 'policy'>,
+): GuestSocketOwner | undefined {
+  if (!plan.policy.namespaces.user) return undefined;
+  const inside = plan.image === null ? { uid: 0, gid: 0 } : ANDROID_COMPOSER_IDS;
+  return {
+    uid: plan.compiled.rootIds.uid + inside.uid,
+    gid: plan.compiled.rootIds.gid + inside.gid,
+  };
+}
+
+async function startLocked(given: StartSessionOptions): Promise<StartedSession> {
+  const plan = await planSession(given);
   const warning = hostEquivalentWarning(plan.policy);
-  if (warning !== null) options.onWarning?.(warning);
+  if (warning !== null) given.onWarning?.(warning);
+  const guestOwner = given.bridgeGuestOwner ?? guestCompositorOwner(plan);
+  const options: StartSessionOptions = {
+    ...given,
+    ...(guestOwner !== undefined ? { bridgeGuestOwner: guestOwner } : {}),
+  };
   const record: SessionRecord = {
     version: 1,
     instance: plan.paths.name,
@@ -743,7 +794,18 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
       extraMountEntries: plan.extraMountEntries,
       ...(plan.storage !== null ? { storage: plan.storage } : {}),
       hostScript: options.hostScript ?? resolveHostScript(),
-      bridge: bridgeConfigFor(plan, options),
+      ...(options.userBridge !== undefined
+        ? {
+            userBridgeFolder: {
+              uid: options.userBridge.uid,
+              gid: options.bridgeGuestOwner?.gid ?? options.userBridge.gid,
+            },
+          }
+        : {}),
+      bridge:
+        options.bridgeOff !== undefined
+          ? { enabled: false, reason: options.bridgeOff }
+          : bridgeConfigFor(plan, options),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
     });
   } catch (e) {
@@ -759,7 +821,13 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
   const file = path.join(plan.paths.dataDir, SESSION_RECORD_FILE);
   await fs.writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await fs.rename(`${file}.tmp`, file);
-  return { status, policyName: plan.policy.name, notes: plan.compiled.notes, paths: plan.paths };
+  return {
+    status,
+    policyName: plan.policy.name,
+    notes: plan.compiled.notes,
+    paths: plan.paths,
+    bridgePolicy: plan.compiled.bridge,
+  };
 }
 
 /**
@@ -769,7 +837,10 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
  */
 export function bridgeConfigFor(
   plan: Pick<SessionPlan, 'compiled'>,
-  options: Pick<StartSessionOptions, 'hostDisplay' | 'env'>,
+  options: Pick<StartSessionOptions, 'hostDisplay' | 'env' | 'bridgeGuestOwner'> & {
+    /** Globals the native bridge relays; default the module's `bridgeSupportedGlobals`. */
+    supportedGlobals?: readonly string[];
+  },
 ): SessionBridgeConfig {
   const env = options.env ?? process.env;
   if (options.hostDisplay === undefined && !env.WAYLAND_DISPLAY)
@@ -791,13 +862,24 @@ export function bridgeConfigFor(
   }
   if (!isSocket)
     return { enabled: false, reason: `no host display: ${hostSocket} is not a Wayland socket` };
-  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge);
+  let supported: readonly string[];
+  try {
+    supported = options.supportedGlobals ?? supportedBridgeGlobals();
+  } catch (e) {
+    return { enabled: false, reason: `no display bridge: ${(e as Error).message}` };
+  }
+  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge, supported);
   if (dropped.length > 0)
     plan.compiled.notes.push({
       field: '/bridge/globals',
       message: `the display bridge cannot relay ${dropped.join(', ')}; the guest will not see them`,
     });
-  return { enabled: true, hostSocket, settings };
+  return {
+    enabled: true,
+    hostSocket,
+    settings,
+    ...(options.bridgeGuestOwner ? { guestOwner: options.bridgeGuestOwner } : {}),
+  };
 }
 
 /**
@@ -805,7 +887,16 @@ export function bridgeConfigFor(
  * `SESSION_NOT_RUNNING` when no host answers, `BRIDGE_OFF` when the session has no bridge.
  */
 export async function bridgeStats(ref: SessionRef = {}): Promise<BridgeStats> {
-  return requestBridgeStats(sessionPaths(ref.instance, ref).controlSocket);
+  const paths = sessionPaths(ref.instance, ref);
+  if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
+    await requestStatus(paths.controlSocket);
+    return requestBridgeStats(displayHostSocket(paths.name)).catch((e: unknown) => {
+      if ((e as { code?: unknown }).code === 'SESSION_NOT_RUNNING')
+        throw new RuntimeError('BRIDGE_OFF', 'the display bridge of this session is not running');
+      throw e;
+    });
+  }
+  return requestBridgeStats(paths.controlSocket);
 }
 
 /** Options naming a session: its instance and where instances live. */
@@ -820,7 +911,13 @@ export interface SessionRef extends InstanceRoots {
 export async function sessionStatus(ref: SessionRef = {}): Promise<SessionStatus> {
   const paths = sessionPaths(ref.instance, ref);
   try {
-    return await requestStatus(paths.controlSocket);
+    const status = await requestStatus(paths.controlSocket);
+    // A desktop user's bridge runs in the user's display host, not in the root session host.
+    if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
+      const bridge = await displayHostStatus(paths.name);
+      if (bridge !== null) status.bridge = bridge;
+    }
+    return status;
   } catch (e) {
     if ((e as { code?: string }).code !== 'SESSION_NOT_RUNNING') throw e;
     return {
@@ -842,6 +939,7 @@ export async function stopSession(
   timeoutSeconds?: number,
 ): Promise<SessionStatus> {
   const paths = sessionPaths(ref.instance, ref);
+  if (paths.owner !== 0 && paths.owner === process.getuid?.()) await stopDisplayHost(paths.name);
   const status = await requestStop(paths.controlSocket, timeoutSeconds);
   // The host answers once the session is stopped and cleaned, then closes its socket and removes
   // its own files; waiting for that keeps the promise that a returned stop leaves nothing behind.
@@ -876,7 +974,12 @@ export async function readSessionRecord(paths: InstancePaths): Promise<SessionRe
   const file = path.join(paths.dataDir, SESSION_RECORD_FILE);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+    // A desktop user cannot read its instance's root-owned data folder; its host reads it.
+    parsed =
+      process.getuid?.() === 0 || (paths.owner === process.getuid?.() && existsSync(file))
+        ? JSON.parse(await fs.readFile(file, 'utf8'))
+        : await requestRecord(paths.controlSocket);
+    if (parsed === null) throw new Error('the session host has no record');
   } catch (e) {
     throw new SessionServiceError(
       'SESSION_RECORD_INVALID',

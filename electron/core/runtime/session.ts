@@ -541,6 +541,11 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     if (this.state.name === 'frozen') this.#machine.transition('running');
   }
 
+  /** Throws `SESSION_BAD_STATE` unless the session is running; `what` names the operation. */
+  expectRunning(what: string): void {
+    this.#machine.expect(what, 'running');
+  }
+
   /** Runs `argv` in the container (see `lxcAttach`); needs `running`. */
   async attachExec(argv: readonly string[], options: AttachOptions = {}): Promise<ToolResult> {
     this.#machine.expect('run a command in', 'running');
@@ -557,7 +562,10 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
  * Makes the instance's runtime folder reachable by host root and the guest's root only. With a
  * user namespace LXC mounts the guest's folders as the guest's (mapped) root, which must
  * traverse the folder: it is owned by that id, mode 0700, so no other host user reaches
- * anything under it. Without one (the host-equivalent preset) it stays root's, 0711.
+ * anything under it. A desktop user's instance stays traversable (0711) for the user's own
+ * bridge, which makes its socket in the `xdg` folder below; everything else below is either
+ * root's and closed, or a `nosuid,nodev` mount. Without a user namespace (the host-equivalent
+ * preset) it stays root's, 0711.
  */
 export async function restrictRuntimeDir(
   p: InstancePaths,
@@ -571,14 +579,15 @@ export async function restrictRuntimeDir(
     return;
   }
   await fs.chown(p.runtimeDir, root.uid, root.gid);
-  await fs.chmod(p.runtimeDir, 0o700);
+  await fs.chmod(p.runtimeDir, p.owner === 0 ? 0o700 : 0o711);
 }
 
 /**
- * Lets every guest id reach the display bridge's socket: the bridge creates it 0600 for host
- * root, which is nobody inside a user namespace, and the guest's clients run as guest root (the
- * demo client) or Android's system uid (its composer). The folder above (the runtime folder,
- * see `restrictRuntimeDir`) keeps other host users away from it.
+ * Lets the guest reach the display bridge's socket when the bridge made it for host root only
+ * (0600, in a root folder): in a user namespace host root is nobody, and the guest's clients run
+ * as guest root (the demo client) or Android's system uid (its composer). A socket the bridge
+ * already gave to the guest's compositor ids (`guestOwner`) or to a desktop user's bridge is
+ * left as it is. The runtime folder above (see `restrictRuntimeDir`) keeps other host users away.
  */
 async function openBridgeSocket(
   p: InstancePaths,
@@ -586,12 +595,12 @@ async function openBridgeSocket(
 ): Promise<void> {
   if (root.uid === 0) return;
   const dir = await fs.lstat(p.xdgDir).catch(() => null);
-  if (dir === null || !dir.isDirectory()) return;
+  if (dir === null || !dir.isDirectory() || dir.uid !== 0) return;
+  const st = await fs.lstat(p.bridgeSocket).catch(() => null);
+  if (st !== null && (!st.isSocket() || st.uid !== 0)) return;
   // Listable, as XDG_RUNTIME_DIR is for its clients; still host root's, so not writable.
   await fs.chmod(p.xdgDir, 0o755);
-  const st = await fs.lstat(p.bridgeSocket).catch(() => null);
-  if (st === null || !st.isSocket()) return;
-  await fs.chmod(p.bridgeSocket, 0o666);
+  if (st !== null) await fs.chmod(p.bridgeSocket, 0o666);
 }
 
 /** How far past the monitor's pid `findContainerInit` looks. */

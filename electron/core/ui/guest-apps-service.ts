@@ -31,6 +31,8 @@ export interface GuestAppsOptions extends SessionRef {
   store?: AppsStateStore;
   /** Where the app's desktop entry and icons live, removed with the app; none leaves them. */
   desktop?: RemoveOptions['desktop'];
+  /** The current instance (Settings' `instanceName`), asked at each call; else `instance`. */
+  currentInstance?: () => string;
 }
 
 /** The icon width the grid draws at 2× (56 px tiles). */
@@ -58,8 +60,14 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
   // Keyed by guest path and version: a reinstall gets a new path, an update a new version.
   const cache = new Map<string, ApkInfo>();
 
+  // The instance Settings names now, not the one of when the service was made.
+  const ref = (): GuestAppsOptions =>
+    options.currentInstance === undefined
+      ? options
+      : { ...options, instance: options.currentInstance() };
+
   async function guest(): Promise<{ exec: GuestExecutor; instance: string }> {
-    const container = await findRunningGuest(options);
+    const container = await findRunningGuest(ref());
     return { exec: lxcGuestExecutor(container), instance: container.instance };
   }
 
@@ -71,7 +79,7 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
     const key = `${pkg.apkPath}|${pkg.versionCode ?? ''}`;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
-    const host = await guestDataPathToHost(instance, pkg.apkPath, options);
+    const host = await guestDataPathToHost(instance, pkg.apkPath, ref());
     const info = await readApk(host);
     if (info.packageName !== pkg.packageName) return null;
     cache.set(key, info);
@@ -115,7 +123,7 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
 
   return {
     async list(): Promise<AppsListing> {
-      const status = await sessionStatus(options);
+      const status = await sessionStatus(ref());
       if (status.state.name !== 'running') return { session: status.state.name, apps: [] };
       const { exec, instance } = await guest();
       const packages = (await listPackages(exec, { thirdPartyOnly: true })).slice(0, MAX_APPS);
@@ -131,7 +139,7 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
     },
     async launch(pkg) {
       await launchApp(pkg, {
-        ...options,
+        ...ref(),
         launcherActivity: async (_exec, name) => {
           const { info } = await find(name);
           return info?.launcherActivity?.name ?? null;
@@ -174,13 +182,14 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
 }
 
 /**
- * The app's service: the default instance, pins and recents in `$XDG_CONFIG_HOME/droidway`
+ * The app's service: the current instance (`currentInstance`, default `default`), pins and recents in `$XDG_CONFIG_HOME/droidway`
  * (default `~/.config/droidway`), where the tray reads them too.
  */
-export function defaultGuestAppsService(): AppsService {
+export function defaultGuestAppsService(currentInstance?: () => string): AppsService {
   const configHome = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return guestAppsService({
     store: new AppsStateStore(defaultAppsStateDir(configHome)),
     desktop: { dirs: xdgDirs() },
+    ...(currentInstance !== undefined ? { currentInstance } : {}),
   });
 }

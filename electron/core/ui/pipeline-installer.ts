@@ -3,19 +3,17 @@
  * instance's running guest, with the pipeline's progress mapped onto the queue's stages and its
  * typed errors onto plain words plus Android's verdict.
  */
-import path from 'node:path';
 import { findRunningGuest, lxcGuestExecutor } from '../android/guest-exec.js';
-import { installFile, type InstallOptions } from '../install/install-pipeline.js';
+import { installFile, stagingRootFor, type InstallOptions } from '../install/install-pipeline.js';
 import { sessionPaths, type SessionRef } from '../runtime/session-service.js';
 import type { Installer } from './install-tracker.js';
-
-/** Folder (under the instance's data folder) of the installs' private staging folders. */
-const STAGING_DIR_NAME = 'install-staging';
 
 /** Options of `pipelineInstaller`. */
 export interface PipelineInstallerOptions extends SessionRef {
   /** Overrides of the pipeline's options (tests: a fake `readApk`, a staging root). */
   pipeline?: Partial<Omit<InstallOptions, 'signal' | 'onProgress' | 'id'>>;
+  /** The current instance (Settings' `instanceName`), asked for each file; else `instance`. */
+  currentInstance?: () => string;
 }
 
 /**
@@ -25,11 +23,15 @@ export interface PipelineInstallerOptions extends SessionRef {
  */
 export function pipelineInstaller(options: PipelineInstallerOptions = {}): Installer {
   return async (file, context) => {
-    const guest = await findRunningGuest(options);
+    const ref =
+      options.currentInstance === undefined
+        ? options
+        : { ...options, instance: options.currentInstance() };
+    const guest = await findRunningGuest(ref);
     try {
       const result = await installFile(file, {
         exec: lxcGuestExecutor(guest),
-        stagingRoot: path.join(sessionPaths(options.instance, options).dataDir, STAGING_DIR_NAME),
+        stagingRoot: stagingRootFor(sessionPaths(ref.instance, ref)),
         ...options.pipeline,
         signal: context.signal,
         onProgress: (event) => {

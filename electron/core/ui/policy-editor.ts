@@ -15,7 +15,7 @@ import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
 import type { ValidatedPolicy } from '../policy/policy-document.js';
 import { validatePolicy } from '../policy/policy-validate.js';
 import { loadPreset } from '../policy/presets.js';
-import { instancePaths, type InstanceRoots } from '../runtime/instance-paths.js';
+import { userStateDir, instancePaths, type InstanceRoots } from '../runtime/instance-paths.js';
 import {
   defaultPresetFor,
   readSessionRecord,
@@ -46,7 +46,10 @@ export function checkPolicy(doc: unknown): PolicyCheck {
 export async function storedPolicy(
   target: PolicyTarget,
 ): Promise<{ policy: ValidatedPolicy; source: 'preset' | 'applied' }> {
-  const file = join(instancePaths(target.instance, target).dataDir, APPLIED_POLICY_FILE);
+  const file = join(
+    userStateDir(instancePaths(target.instance, target), target),
+    APPLIED_POLICY_FILE,
+  );
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -94,7 +97,10 @@ export async function policyInForce(target: PolicyTarget): Promise<PolicyInForce
 }
 
 async function appliedAt(target: PolicyTarget): Promise<number> {
-  const file = join(instancePaths(target.instance, target).dataDir, APPLIED_POLICY_FILE);
+  const file = join(
+    userStateDir(instancePaths(target.instance, target), target),
+    APPLIED_POLICY_FILE,
+  );
   try {
     const text = JSON.parse(await readFile(`${file}.meta`, 'utf8')) as { appliedAt?: unknown };
     return typeof text.appliedAt === 'number' ? text.appliedAt : 0;
@@ -111,7 +117,7 @@ async function appliedAt(target: PolicyTarget): Promise<number> {
 export async function applyPolicy(target: PolicyTarget, doc: unknown): Promise<PolicyInForce> {
   const result = validatePolicy(doc);
   if (!result.ok) throw new PolicyError(POLICY_INVALID, result.issues);
-  const dir = instancePaths(target.instance, target).dataDir;
+  const dir = userStateDir(instancePaths(target.instance, target), target);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, APPLIED_POLICY_FILE);
   await writeFile(`${file}.tmp`, `${JSON.stringify(result.policy, null, 2)}\n`, { mode: 0o600 });

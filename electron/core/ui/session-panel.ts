@@ -2,6 +2,7 @@
  * The Session page's core: the managed instance's view (state, image, policy, resource use,
  * console tail) and its start/stop/freeze/unfreeze, each announced as `session:changed`.
  */
+import { startSessionAsUser } from '../privileged/user-session.js';
 import { open } from 'node:fs/promises';
 import type { IpcEventSink } from '../../shared/ipc-contract.js';
 import type { SessionView } from '../../shared/session-view.js';
@@ -10,7 +11,6 @@ import {
   freezeSession,
   readSessionRecord,
   sessionStatus,
-  startSession,
   stopSession,
   unfreezeSession,
   type ServiceLocations,
@@ -56,7 +56,7 @@ export function sessionPanel(options: SessionPanelOptions): SessionPanel {
       const { policy } = await storedPolicy({ ...locations, instance, image });
       options.emit('session:changed', { instance, state: 'starting' });
       try {
-        const started = await startSession({
+        const started = await startSessionAsUser({
           ...locations,
           instance,
           image,

@@ -74,6 +74,10 @@ NativeStatus Bridge::Start(BridgeConfig config, EventSink sink, std::unique_ptr<
   if (config.socket_mode != 0600 && config.socket_mode != 0660) {
     return NativeStatus::Error(-EINVAL, "chmod", "socket mode must be 0600 or 0660");
   }
+  if (config.socket_uid < -1 || config.socket_uid > 0xfffffffe || config.socket_gid < -1 ||
+      config.socket_gid > 0xfffffffe) {
+    return NativeStatus::Error(-EINVAL, "chown", "socket owner out of range");
+  }
   for (const std::string& name : config.globals) {
     const auto& supported = SupportedGlobals();
     if (std::find(supported.begin(), supported.end(), name) == supported.end()) {
@@ -127,7 +131,13 @@ NativeStatus Bridge::BindSocket() {
   }
   socket_dev_ = socket_stat.st_dev;
   socket_ino_ = socket_stat.st_ino;
-  // Before listen(): until then every connect() is refused, so the umask's mode never serves.
+  // Before listen(): until then every connect() is refused, so the umask's mode and owner never
+  // serve. lchown: the path is in a folder the guest may write to.
+  if ((config_.socket_uid >= 0 || config_.socket_gid >= 0) &&
+      ::lchown(config_.socket_path.c_str(), static_cast<uid_t>(config_.socket_uid),
+               static_cast<gid_t>(config_.socket_gid)) < 0) {
+    return NativeStatus::FromErrno("chown", "chown bridge socket " + config_.socket_path);
+  }
   if (::chmod(config_.socket_path.c_str(), config_.socket_mode) < 0) {
     return NativeStatus::FromErrno("chmod", "chmod bridge socket " + config_.socket_path);
   }
@@ -218,7 +228,8 @@ void Bridge::Run() {
 }
 
 NativeStatus Bridge::ConnectHost() {
-  NativeStatus status = HostConnection::Connect(config_.host_socket_path, &host_);
+  NativeStatus status =
+      HostConnection::Connect(config_.host_socket_path, &host_, config_.host_connector);
   if (!status.ok()) return status;
   static const wl_registry_listener registry_listener = {RegistryGlobalThunk,
                                                          RegistryGlobalRemoveThunk};

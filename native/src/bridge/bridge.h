@@ -19,6 +19,7 @@
 #include "../native_error.h"
 #include "../unique_fd.h"
 #include "dmabuf_policy.h"
+#include "host_connection.h"
 
 #include <wayland-server-core.h>
 
@@ -48,6 +49,9 @@ struct BridgeConfig {
   std::string socket_path;
   /** Permission bits of the socket (0600 or 0660). */
   uint32_t socket_mode = 0600;
+  /** Owner and group given to the socket before it listens (-1: the creator's). */
+  int64_t socket_uid = -1;
+  int64_t socket_gid = -1;
   /** Absolute path of the host compositor's socket. */
   std::string host_socket_path;
   /** Global interface names the guest may see (a subset of Bridge::SupportedGlobals()). */
@@ -61,6 +65,8 @@ struct BridgeConfig {
    * without waiting), unless the sync hook cannot be installed.
    */
   int host_timeout_ms = 5000;
+  /** Where host connections come from; empty: connect to host_socket_path directly. */
+  HostConnection::Connector host_connector;
 };
 
 /** A notification for JS, produced on the bridge thread. */

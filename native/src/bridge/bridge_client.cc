@@ -43,7 +43,8 @@ bool BridgeClient::require_sealed() const {
 }
 
 NativeStatus BridgeClient::ConnectHost(const std::string& host_socket_path) {
-  NativeStatus status = HostConnection::Connect(host_socket_path, &host_);
+  NativeStatus status =
+      HostConnection::Connect(host_socket_path, &host_, bridge_->config().host_connector);
   if (!status.ok()) return status;
   host_registry_ = wl_display_get_registry(host_->display());
   if (host_registry_ == nullptr) {

@@ -31,7 +31,14 @@ const wl_callback_listener kSyncListener = {SyncDone};
 }  // namespace
 
 NativeStatus HostConnection::Connect(const std::string& socket_path,
-                                     std::unique_ptr<HostConnection>* out) {
+                                     std::unique_ptr<HostConnection>* out,
+                                     const Connector& connector) {
+  UniqueFd fd;
+  if (connector) {
+    NativeStatus status = connector(&fd);
+    if (!status.ok()) return status;
+    return Adopt(std::move(fd), socket_path, out);
+  }
   struct sockaddr_un address;
   std::memset(&address, 0, sizeof address);
   address.sun_family = AF_UNIX;
@@ -42,7 +49,7 @@ NativeStatus HostConnection::Connect(const std::string& socket_path,
                                    std::to_string(sizeof address.sun_path) + " bytes");
   }
   std::memcpy(address.sun_path, socket_path.data(), socket_path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  fd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return NativeStatus::FromErrno("socket", "socket for the host compositor");
   int rc;
   do {
@@ -50,6 +57,11 @@ NativeStatus HostConnection::Connect(const std::string& socket_path,
   } while (rc < 0 && errno == EINTR);
   if (rc < 0)
     return NativeStatus::FromErrno("connect", "connect to host compositor " + socket_path);
+  return Adopt(std::move(fd), socket_path, out);
+}
+
+NativeStatus HostConnection::Adopt(UniqueFd fd, const std::string& socket_path,
+                                   std::unique_ptr<HostConnection>* out) {
   wl_display* display = wl_display_connect_to_fd(fd.get());
   if (display == nullptr) {
     return NativeStatus::FromErrno("wl_display_connect_to_fd",

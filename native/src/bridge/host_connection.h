@@ -3,10 +3,12 @@
 #ifndef DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
 #define DROIDWAY_NATIVE_BRIDGE_HOST_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "../native_error.h"
+#include "../unique_fd.h"
 
 struct wl_display;
 
@@ -17,11 +19,18 @@ namespace bridge {
 class HostConnection {
  public:
   /**
-   * Connects to the compositor socket at the absolute `socket_path`. The socket is connected
-   * here (not through wl_display_connect), so a WAYLAND_SOCKET in the environment is never
-   * consumed by mistake.
+   * Hands out a stream socket already connected to the host compositor (the bridge process's
+   * connector, which can reach a socket the sandboxed bridge could no longer open).
    */
-  static NativeStatus Connect(const std::string& socket_path, std::unique_ptr<HostConnection>* out);
+  using Connector = std::function<NativeStatus(UniqueFd* out)>;
+
+  /**
+   * Connects to the compositor socket at the absolute `socket_path`, or takes the socket from
+   * `connector` when one is given. The socket is connected here (not through wl_display_connect),
+   * so a WAYLAND_SOCKET in the environment is never consumed by mistake.
+   */
+  static NativeStatus Connect(const std::string& socket_path, std::unique_ptr<HostConnection>* out,
+                              const Connector& connector = nullptr);
   ~HostConnection();
 
   HostConnection(const HostConnection&) = delete;
@@ -48,6 +57,8 @@ class HostConnection {
 
  private:
   explicit HostConnection(wl_display* display) : display_(display) {}
+  static NativeStatus Adopt(UniqueFd fd, const std::string& socket_path,
+                            std::unique_ptr<HostConnection>* out);
   NativeStatus ConnectionError(const char* what) const;
 
   wl_display* display_;

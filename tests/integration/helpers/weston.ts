@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodePng, type PngImage } from '../../fixtures/bridge/png.js';
@@ -39,9 +39,16 @@ export interface HeadlessWeston {
  * socket exists and a first screenshot came back (desktop-shell starts its helpers
  * asynchronously).
  */
-export async function startHeadlessWeston(prefix: string): Promise<HeadlessWeston> {
+export async function startHeadlessWeston(
+  prefix: string,
+  /** Run weston (and the screenshooter) as this account instead of the test's own. */
+  user?: { uid: number; gid: number; home: string },
+): Promise<HeadlessWeston> {
   // mkdtemp creates the directory 0700, as libwayland wants a runtime directory.
   const dir = mkdtempSync(`/tmp/${prefix}`);
+  if (user !== undefined) chownSync(dir, user.uid, user.gid);
+  const as =
+    user === undefined ? {} : { uid: user.uid, gid: user.gid, env: { HOME: user.home } as const };
   const weston: ChildProcess = spawn(
     'weston',
     [
@@ -53,15 +60,21 @@ export async function startHeadlessWeston(prefix: string): Promise<HeadlessWesto
       '--height=768',
       '--debug',
     ],
-    { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: 'ignore' },
+    {
+      env: { ...process.env, ...as.env, XDG_RUNTIME_DIR: dir },
+      stdio: 'ignore',
+      ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
+    },
   );
   const socket = join(dir, 'host-0');
   const screenshot = async (): Promise<PngImage> => {
     const shotDir = mkdtempSync(join(dir, 'shot-'));
+    if (user !== undefined) chownSync(shotDir, user.uid, user.gid);
     await run('weston-screenshooter', [], {
       cwd: shotDir,
-      env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'host-0' },
+      env: { ...process.env, ...as.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'host-0' },
       timeout: 10_000,
+      ...(user !== undefined ? { uid: user.uid, gid: user.gid } : {}),
     });
     const file = readdirSync(shotDir).find((name) => name.endsWith('.png'));
     if (file === undefined) throw new Error('weston-screenshooter wrote no PNG');

@@ -60,12 +60,12 @@ describe('runAttach (the spawn under lxc-attach, run here with plain commands)',
 });
 
 describe('findRunningGuest', () => {
-  it('needs root, and says so', async () => {
+  it("looks for a desktop user's own instance, and says when none runs", async () => {
     const uid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
     try {
       await expect(findRunningGuest({ instance: 'x' })).rejects.toMatchObject({
-        code: 'GUEST_NEEDS_ROOT',
-        message: expect.stringContaining('privileged helper'),
+        code: 'GUEST_NOT_RUNNING',
+        message: expect.stringContaining('droidway session start'),
       });
     } finally {
       uid.mockRestore();

@@ -294,3 +294,26 @@ describe('Droidway integration', () => {
     expect(await runTool(['/nonexistent/tool'])).toBe(false);
   });
 });
+
+describe('the instance an app was installed in', () => {
+  it('is named in Exec for launches and settings, unless it is the default', async () => {
+    const { appEntryText } = await import('../../../electron/core/apps/desktop-entry.js');
+    const base = {
+      packageName: 'org.example.hello',
+      labels: { '': 'Hello' },
+      launcher: ['/usr/bin/droidway'],
+      hasIcon: true,
+    };
+    const work = appEntryText({ ...base, instance: 'work' });
+    expect(work).toMatch(
+      /^Exec=\/usr\/bin\/droidway --launch org\.example\.hello --instance work$/m,
+    );
+    expect(work).toMatch(
+      /^Exec=\/usr\/bin\/droidway --launch-settings org\.example\.hello --instance work$/m,
+    );
+    expect(appEntryText({ ...base, instance: 'default' })).toMatch(
+      /^Exec=\/usr\/bin\/droidway --launch org\.example\.hello$/m,
+    );
+    expect(() => appEntryText({ ...base, instance: 'a b' })).toThrow(/unusable instance name/);
+  });
+});

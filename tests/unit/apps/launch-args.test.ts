@@ -30,6 +30,8 @@ describe('launch arguments', () => {
       launch: ['com.a.maps', 'com.a.mail'],
       settings: ['com.a.maps'],
       install: ['/home/u/a.apk', '/abs/b.apks', '/tmp/c d.xapk'],
+      instance: null,
+      hidden: false,
       problems: [],
     });
     expect(hasRequests(r)).toBe(true);
@@ -103,5 +105,31 @@ describe('dispatching requests', () => {
       r.handlers,
     );
     expect(r.calls).toEqual(['problems 1', 'show', 'install /d/x.apk']);
+  });
+});
+
+describe('--instance and --hidden', () => {
+  it('names the instance a desktop entry installed the app in, and refuses a bad name', () => {
+    expect(parseLaunchArgs(['--launch', 'com.a.b', '--instance', 'work'], '/').instance).toBe(
+      'work',
+    );
+    expect(parseLaunchArgs(['--instance=work', '--launch', 'com.a.b'], '/').instance).toBe('work');
+    const bad = parseLaunchArgs(['--launch', 'com.a.b', '--instance', '../x'], '/');
+    expect(bad.instance).toBeNull();
+    expect(bad.problems).toContain('--instance needs an instance name');
+  });
+
+  it('starts to the tray without a window when hidden', () => {
+    const shown: string[] = [];
+    const handlers = {
+      showWindow: () => shown.push('window'),
+      launch: () => {},
+      openSettings: () => {},
+      install: () => {},
+    };
+    dispatchLaunchRequests(parseLaunchArgs(['--hidden'], '/'), handlers);
+    expect(shown).toEqual([]);
+    dispatchLaunchRequests(parseLaunchArgs([], '/'), handlers);
+    expect(shown).toEqual(['window']);
   });
 });

@@ -156,7 +156,10 @@ describe('demo guest', () => {
       // The launcher the default programs folder holds waits for the bridge socket.
       const launcher = path.join(defaultGuestProgramsDir()!, '50-demo-client');
       expect((await fs.stat(launcher)).mode & 0o111).not.toBe(0);
-      expect(await fs.readFile(launcher, 'utf8')).toMatch(/while \[ ! -S "\$SOCKET" \]/);
+      const text = await fs.readFile(launcher, 'utf8');
+      // Waits for the socket and runs the client again whenever it ends (a restarted bridge).
+      expect(text).toMatch(/if \[ ! -S "\$SOCKET" \]/);
+      expect(text).toMatch(/"\$CLIENT" &\n {2}client=\$!\n {2}wait "\$client"/);
     },
   );
 

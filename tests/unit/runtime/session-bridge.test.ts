@@ -3,11 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type {
-  BridgeEvent,
-  BridgeStats,
-  DisplayBridgeOptions,
-} from '../../../electron/core/display/bridge.js';
+import type { BridgeEvent, BridgeStats } from '../../../electron/core/display/bridge.js';
+import type { BridgeProcessOptions } from '../../../electron/core/display/bridge-process.js';
 import {
   instancePaths,
   type InstancePaths,
@@ -18,13 +15,27 @@ import {
   bridgeMountEntry,
   bridgeSettingsFromPolicy,
   parseBridgeSettings,
+  parseGuestOwner,
 } from '../../../electron/core/runtime/session-bridge.js';
 import { bridgeConfigFor } from '../../../electron/core/runtime/session-service.js';
 import { formatBridge } from '../../../electron/cli/commands/session.js';
 import { formatBridgeStats } from '../../../electron/cli/commands/bridge.js';
 
+/** What the native module relays (as `bridgeSupportedGlobals` says; the native tests pin it). */
+const SUPPORTED = [
+  'wl_compositor',
+  'wl_subcompositor',
+  'wl_shm',
+  'wl_output',
+  'wl_seat',
+  'xdg_wm_base',
+  'wp_viewporter',
+  'wp_presentation',
+  'zwp_linux_dmabuf_v1',
+];
+
 const compiledBridge = {
-  globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
+  globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1', 'wl_drm_unknown'],
   maxFds: 64,
   maxPools: 8,
   maxBuffers: 32,
@@ -33,30 +44,34 @@ const compiledBridge = {
   requireSealedBuffers: true,
 };
 
-/** A stand-in for the native bridge: records its options, lets the test emit events. */
+/** A stand-in for the bridge process: records its options, lets the test emit events. */
 function fakeBridge() {
   const fake = {
-    options: null as DisplayBridgeOptions | null,
+    options: null as BridgeProcessOptions | null,
     stopped: 0,
     settle: null as null | { resolve: (g: never[]) => void; reject: (e: Error) => void },
     stats: { running: true, clientsTotal: 0, clients: [] } as BridgeStats,
     emit(event: BridgeEvent) {
       fake.options!.onEvent!(event);
     },
-    start(options: DisplayBridgeOptions) {
+    start(options: BridgeProcessOptions) {
       fake.options = options;
-      writeFileSync(options.socketPath, '');
+      writeFileSync(options.config.socketPath, '');
       const ready = new Promise<never[]>((resolve, reject) => {
         fake.settle = { resolve, reject };
       });
       ready.catch(() => undefined);
       return {
         ready,
-        stats: () => fake.stats,
+        stats: () => Promise.resolve(fake.stats),
         stop: () => {
           fake.stopped++;
-          rmSync(options.socketPath, { force: true });
+          rmSync(options.config.socketPath, { force: true });
+          return Promise.resolve();
         },
+        pid: 4242,
+        ends: [],
+        effectiveConfig: null,
       } as never;
     },
   };
@@ -75,21 +90,18 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bridge settings', () => {
-  it('keeps what the bridge can relay and names the rest', () => {
-    const { settings, dropped } = bridgeSettingsFromPolicy(compiledBridge);
+  it('carries every field of the policy, the optional dmabuf global and maxFds included', () => {
+    const { settings, dropped } = bridgeSettingsFromPolicy(compiledBridge, SUPPORTED);
     expect(settings).toEqual({
-      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
+      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
-      maxObjects: 1024,
-      maxPools: 8,
-      maxBuffers: 32,
-      maxSurfaces: 16,
+      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
     });
-    expect(dropped).toEqual(['zwp_linux_dmabuf_v1']);
+    expect(dropped).toEqual(['wl_drm_unknown']);
     expect(parseBridgeSettings(JSON.stringify(settings))).toEqual(settings);
   });
 
-  it('refuses malformed settings from the command line', () => {
+  it('refuses settings from the command line that are not only bridge settings', () => {
     const bad = (text: string, message: RegExp): void => {
       expect(() => parseBridgeSettings(text)).toThrow(message);
     };
@@ -97,17 +109,33 @@ describe('bridge settings', () => {
     bad('{', /not JSON/);
     bad('[]', /not an object/);
     bad('null', /not an object/);
-    bad('{"requireSealed":true}', /globals must be an array/);
-    bad('{"globals":["wl_drm"],"requireSealed":true}', /"wl_drm" cannot be relayed/);
-    bad('{"globals":[7],"requireSealed":true}', /"7" cannot be relayed/);
-    bad('{"globals":[],"requireSealed":"yes"}', /requireSealed must be a boolean/);
-    bad('{"globals":[],"requireSealed":true,"maxPools":0}', /maxPools must be an integer/);
-    bad('{"globals":[],"requireSealed":true,"maxPools":1.5}', /maxPools/);
-    bad('{"globals":[],"requireSealed":true,"extra":1}', /unknown key "extra"/);
+    bad('{"requireSealed":true,"limits":{}}', /globals is missing/);
+    bad('{"globals":[],"requireSealed":true,"limits":{},"extra":1}', /unknown key "extra"/);
+    // Not a way around the session host's own fields: the bridge process never sees them.
+    bad('{"globals":[],"requireSealed":true,"limits":{},"socketPath":"/x"}', /"socketPath"/);
+    bad('{"globals":[],"requireSealed":true,"limits":{},"runAsUid":0}', /"runAsUid"/);
     bad(`{"globals":[],"requireSealed":true,"x":"${'a'.repeat(70_000)}"}`, /longer than 64 KiB/);
     expect(() => parseBridgeSettings('{')).toThrow(
       expect.objectContaining({ code: 'BRIDGE_SETTINGS_INVALID' }),
     );
+  });
+
+  it('reads the guest owner from the command line, refusing anything but UID:GID', () => {
+    expect(parseGuestOwner('101000:101000')).toEqual({ uid: 101000, gid: 101000 });
+    for (const bad of [
+      '',
+      '0:5',
+      '5:0',
+      '1:2:3',
+      '-1:5',
+      'a:b',
+      '4294967295:1',
+      '1 :2',
+      '99999999999:1',
+    ])
+      expect(() => parseGuestOwner(bad), bad).toThrow(
+        expect.objectContaining({ code: 'BRIDGE_SETTINGS_INVALID' }),
+      );
   });
 
   it('mounts the socket folder at /run/xdg', () => {
@@ -156,19 +184,39 @@ describe('bridgeConfigFor', () => {
       const p = plan() as { compiled: { notes: { field: string; message: string }[] } };
       const on = bridgeConfigFor(p as never, {
         env: { XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wl-test' },
+        supportedGlobals: SUPPORTED,
       });
       expect(on).toMatchObject({ enabled: true, hostSocket: path.join(dir, 'wl-test') });
+      expect(on).toMatchObject({
+        settings: {
+          limits: { maxFds: 64 },
+          globals: expect.arrayContaining(['zwp_linux_dmabuf_v1']),
+        },
+      });
       expect(p.compiled.notes).toEqual([
         {
           field: '/bridge/globals',
-          message: expect.stringMatching(/cannot relay zwp_linux_dmabuf_v1/),
+          message: expect.stringMatching(/cannot relay wl_drm_unknown/),
         },
       ]);
       expect(
-        bridgeConfigFor(plan(), { hostDisplay: path.join(dir, 'wl-test'), env: {} }),
+        bridgeConfigFor(plan(), {
+          hostDisplay: path.join(dir, 'wl-test'),
+          env: {},
+          supportedGlobals: SUPPORTED,
+        }),
       ).toMatchObject({
         enabled: true,
       });
+      // The guest's mapped compositor ids travel to the session host with the settings.
+      expect(
+        bridgeConfigFor(plan(), {
+          hostDisplay: path.join(dir, 'wl-test'),
+          env: {},
+          supportedGlobals: SUPPORTED,
+          bridgeGuestOwner: { uid: 101000, gid: 101000 },
+        }),
+      ).toMatchObject({ enabled: true, guestOwner: { uid: 101000, gid: 101000 } });
     } finally {
       server.close();
     }
@@ -176,7 +224,7 @@ describe('bridgeConfigFor', () => {
 });
 
 describe('SessionBridge', () => {
-  const settings = bridgeSettingsFromPolicy(compiledBridge).settings;
+  const settings = bridgeSettingsFromPolicy(compiledBridge, SUPPORTED).settings;
 
   it('is off with the reason, and still makes the folder the mount needs', async () => {
     const sb = await SessionBridge.start({
@@ -190,7 +238,7 @@ describe('SessionBridge', () => {
       socket: null,
       clients: 0,
     });
-    expect(() => sb.stats()).toThrow(expect.objectContaining({ code: 'BRIDGE_OFF' }));
+    await expect(sb.stats()).rejects.toMatchObject({ code: 'BRIDGE_OFF' });
     await sb.stop();
     expect(existsSync(paths.xdgDir)).toBe(false);
     expect(sb.status().state).toBe('off');
@@ -205,12 +253,13 @@ describe('SessionBridge', () => {
       log: (l) => lines.push(l),
       startBridge: (o) => fake.start(o),
     });
-    expect(fake.options).toMatchObject({
+    expect(fake.options!.config).toEqual({
       socketPath: paths.bridgeSocket,
-      hostDisplay: '/run/host-0',
-      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
+      hostSocketPath: '/run/host-0',
+      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
-      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16 },
+      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
+      ...(process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {}),
     });
     expect(sb.status().state).toBe('starting');
     fake.settle!.resolve([]);
@@ -234,7 +283,19 @@ describe('SessionBridge', () => {
     for (let i = 0; i < MAX_KEPT_EVENTS + 10; i++)
       fake.emit({ type: 'client-connected', clientId: 100 + i, pid: 1, uid: 0 });
     expect(sb.status().events).toHaveLength(MAX_KEPT_EVENTS);
-    expect(sb.stats()).toBe(fake.stats);
+    expect(await sb.stats()).toBe(fake.stats);
+    expect(sb.status().process).toEqual({ pid: 4242, restarts: 0, lastEnd: null, config: null });
+    fake.options!.onEnd!({
+      at: new Date().toISOString(),
+      pid: 4242,
+      code: null,
+      signal: 'SIGKILL',
+      restartedAt: new Date().toISOString(),
+      summary: 'bridge process 4242 ended by signal SIGKILL, restarted at now',
+    });
+    expect(sb.status()).toMatchObject({ state: 'running', clients: 0 });
+    expect(sb.status().events.at(-1)).toMatchObject({ type: 'process-ended', signal: 'SIGKILL' });
+    expect(lines.join('\n')).toMatch(/ended by signal SIGKILL, restarted/);
 
     await sb.stop();
     expect(fake.stopped).toBe(1);
@@ -246,7 +307,7 @@ describe('SessionBridge', () => {
       socket: null,
     });
     // The last counters stay readable after the stop.
-    expect(sb.stats()).toBe(fake.stats);
+    expect(await sb.stats()).toBe(fake.stats);
   });
 
   it('goes down with the reason when the host is lost, and when the host refuses', async () => {
@@ -314,6 +375,7 @@ describe('CLI formatting', () => {
         clients: 1,
         toplevels: ['droidway.demo'],
         events: [],
+        process: { pid: 7, restarts: 0, lastEnd: null, config: null },
       }),
     ).toBe('  display bridge: running on /run/host-0 (1 client; windows droidway.demo)\n');
     expect(
@@ -327,6 +389,7 @@ describe('CLI formatting', () => {
         clients: 0,
         toplevels: [],
         events: [],
+        process: { pid: null, restarts: 0, lastEnd: null, config: null },
       }),
     ).toBe('  display bridge: off (no display)\n');
     const client = {

@@ -1,0 +1,182 @@
+/**
+ * What the privileged helper does for one validated request, as root, on behalf of `caller`.
+ *
+ * - `session-start`: the instance is the caller's (its folders and container name carry the
+ *   caller's uid, see `runtime/instance-paths.ts`); the policy is a preset or a document this
+ *   code validates and compiles itself; shared folders and the stand-in tools folder must be
+ *   readable by the caller (checked by running `test` as the caller, with its groups), so a user
+ *   cannot make root read what the user could not. The session host started here answers only the
+ *   caller (and root) on its control socket and fd channel. The display bridge is not started
+ *   here: it runs on the caller's side, as the caller, toward the caller's compositor.
+ * - `session-stop`: stops the caller's session; other users' instances are not addressable.
+ *
+ * It never reads APK content or Wayland traffic: installs reach the guest through the session
+ * host's fd channel, whose bytes the host never reads.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { PolicyError, POLICY_INVALID } from '../policy/policy-errors.js';
+import { validatePolicy } from '../policy/policy-validate.js';
+import { RuntimeError } from '../runtime/runtime-errors.js';
+import {
+  DEMO_IMAGE,
+  sessionPaths,
+  startSession,
+  stopSession,
+  type PolicySource,
+  type ServiceLocations,
+} from '../runtime/session-service.js';
+import type { HelperRequest } from './helper-request.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Who asked (from `pkexec`'s `PKEXEC_UID`, or this process when the caller is root). */
+export interface HelperCaller {
+  uid: number;
+  gid: number;
+}
+
+/** A refusal of the helper itself (what the caller asked for is not allowed). */
+export class HelperRefusal extends Error {
+  readonly code: 'HELPER_PATH_REFUSED' | 'HELPER_IMAGE_REFUSED';
+  constructor(code: HelperRefusal['code'], message: string) {
+    super(message);
+    this.name = 'HelperRefusal';
+    this.code = code;
+  }
+}
+
+/** Why the bridge is not in the root host of a desktop user's session. */
+export const USER_SIDE_BRIDGE =
+  "the display bridge runs on the desktop user's side (droidway session start starts it)";
+
+/**
+ * Null when `caller` can read and enter folder `dir`, else why not. Runs `test -d -r -x` as the
+ * caller with its supplementary groups (`setpriv`), so permissions, groups and ACLs count as the
+ * kernel would count them for that user.
+ */
+export async function callerCanReadFolder(
+  caller: HelperCaller,
+  dir: string,
+): Promise<string | null> {
+  if (caller.uid === 0) return null;
+  try {
+    await execFileAsync(
+      'setpriv',
+      [
+        `--reuid=${caller.uid}`,
+        `--regid=${caller.gid}`,
+        '--init-groups',
+        '--',
+        'test',
+        '-d',
+        dir,
+        '-a',
+        '-r',
+        dir,
+        '-a',
+        '-x',
+        dir,
+      ],
+      { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
+    return null;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 1) return `${dir} is not a folder you can read`;
+    // setpriv --init-groups needs the uid to have a passwd entry; try again without groups.
+    try {
+      await execFileAsync(
+        'setpriv',
+        [
+          `--reuid=${caller.uid}`,
+          `--regid=${caller.gid}`,
+          '--clear-groups',
+          '--',
+          'test',
+          '-d',
+          dir,
+          '-a',
+          '-r',
+          dir,
+          '-a',
+          '-x',
+          dir,
+        ],
+        { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+      );
+      return null;
+    } catch {
+      return `${dir} is not a folder you can read`;
+    }
+  }
+}
+
+/** Creates the root-owned parents of a desktop user's instance folders. */
+async function prepareOwnerRoots(caller: HelperCaller): Promise<void> {
+  if (caller.uid === 0) return;
+  const paths = sessionPaths('default', { owner: caller.uid });
+  const dataRoot = paths.dataDir.slice(0, paths.dataDir.lastIndexOf('/'));
+  const runtimeRoot = paths.runtimeDir.slice(0, paths.runtimeDir.lastIndexOf('/'));
+  // Data: root-only; runtime: traversable (LXC and the owner reach the control folder, which is
+  // the owner's own 0700 folder), not listable, so other users cannot see which instances exist.
+  await fs.mkdir(dataRoot, { recursive: true, mode: 0o700 });
+  await fs.chmod(dataRoot, 0o700);
+  await fs.mkdir(runtimeRoot, { recursive: true, mode: 0o711 });
+  await fs.chmod(runtimeRoot, 0o711);
+  await fs.chmod(runtimeRoot.slice(0, runtimeRoot.lastIndexOf('/')), 0o711);
+}
+
+/** Runs one validated request for `caller`; resolves with the answer's value. */
+export async function handleHelperRequest(
+  request: HelperRequest,
+  caller: HelperCaller,
+  locations: ServiceLocations = {},
+): Promise<unknown> {
+  const where = { ...locations, owner: caller.uid };
+  switch (request.op) {
+    case 'session-start': {
+      if (request.image !== DEMO_IMAGE && caller.uid !== 0 && request.image.includes('/'))
+        throw new HelperRefusal('HELPER_IMAGE_REFUSED', 'images are named, not given as paths');
+      let policy: PolicySource;
+      if ('preset' in request.policy) {
+        policy = { preset: request.policy.preset };
+      } else {
+        const checked = validatePolicy(request.policy.document);
+        if (!checked.ok) throw new PolicyError(POLICY_INVALID, checked.issues);
+        policy = { policy: checked.policy };
+      }
+      if (request.androidTools !== undefined) {
+        const refusal = await callerCanReadFolder(caller, request.androidTools);
+        if (refusal !== null) throw new HelperRefusal('HELPER_PATH_REFUSED', refusal);
+      }
+      await prepareOwnerRoots(caller);
+      const started = await startSession({
+        ...where,
+        instance: request.instance,
+        image: request.image,
+        policy,
+        ...(request.androidTools !== undefined ? { androidTools: request.androidTools } : {}),
+        ...(request.readyTimeoutMs !== undefined ? { readyTimeoutMs: request.readyTimeoutMs } : {}),
+        ...(caller.uid !== 0
+          ? { bridgeOff: USER_SIDE_BRIDGE, userBridge: { uid: caller.uid, gid: caller.gid } }
+          : {}),
+      });
+      return {
+        status: started.status,
+        policyName: started.policyName,
+        notes: started.notes,
+        bridgePolicy: started.bridgePolicy,
+      };
+    }
+    case 'session-stop': {
+      try {
+        return await stopSession({ ...where, instance: request.instance }, request.timeoutSeconds);
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 'SESSION_NOT_RUNNING') throw e;
+        throw e instanceof Error ? e : new RuntimeError('CONTROL_UNAVAILABLE', String(e));
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The app as a desktop user who is not root: the renderer in Chromium, the core services in a
+ * process of that user's (what Electron main is), and the session started from the Session page
+ * through the real privileged helper (pkexec, polkit granting the test account the action). The
+ * session that runs is the user's own instance (its container name carries the uid), the page
+ * shows it running, and Stop ends it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
+import { stopSession } from '../../electron/core/runtime/session-service.js';
+import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import { buildCli } from '../integration/helpers/cli.js';
+import {
+  ensureSystemBus,
+  ensureUser,
+  grantHelper,
+  helperMissing,
+  openCheckoutToUsers,
+  type TestUser,
+} from '../integration/helpers/desktop-user.js';
+import { chromiumPath, ensureRendererBuilt, startTestHost, type TestHost } from './test-host.js';
+import { startUserCore, type UserCore } from './user-core.js';
+
+const INSTANCE = `du-e2e-${process.pid % 100000}`;
+
+function missing(): string | null {
+  if (!existsSync(chromiumPath)) return `needs Debian's Chromium at ${chromiumPath}`;
+  return needRoot() ?? missingTool(['lxc-start']) ?? helperMissing();
+}
+
+describe('the app as a desktop user', () => {
+  const reason = missing();
+  let host: TestHost | undefined;
+  let core: UserCore | undefined;
+  let user: TestUser;
+  let revoke: (() => Promise<void>) | null = null;
+  let closeCheckout: (() => Promise<void>) | null = null;
+
+  beforeAll(async () => {
+    if (reason !== null) return;
+    await ensureRendererBuilt();
+    buildCli();
+    user = ensureUser('droidway-it-a');
+    ensureSystemBus();
+    revoke = await grantHelper(user);
+    closeCheckout = await openCheckoutToUsers();
+    const settingsDir = path.join(user.home, '.config', 'droidway-e2e');
+    await fs.mkdir(settingsDir, { recursive: true });
+    await fs.writeFile(
+      path.join(settingsDir, 'settings.json'),
+      JSON.stringify({ instanceName: INSTANCE }),
+    );
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, path.join(user.home, '.config')]);
+    host = await startTestHost();
+    core = await startUserCore(user, settingsDir, host.emit);
+  }, 180_000);
+
+  afterAll(async () => {
+    core?.close();
+    await host?.close();
+    if (reason === null) {
+      await stopSession({ instance: INSTANCE, owner: user.uid }, 10).catch(() => undefined);
+      await revoke?.();
+      await closeCheckout?.();
+    }
+  }, 60_000);
+
+  itNeeds('starts and stops its own session from the Session page', reason, async () => {
+    if (host === undefined || core === undefined) throw new Error('host did not start');
+    expect(core.uid).toBe(user.uid);
+    const { page, diagnostics } = await host.open({ dispatcher: core.dispatcher });
+    await page
+      .getByRole('navigation', { name: 'Pages' })
+      .getByRole('button', { name: 'Session' })
+      .click();
+    await page.getByRole('heading', { name: `Instance ${INSTANCE}` }).waitFor();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const state = page.getByRole('status', { name: 'Session state' });
+    await state.filter({ hasText: 'Running' }).waitFor({ timeout: 90_000 });
+    // The container is the user's instance, started as root by the helper on the user's behalf.
+    const paths = instancePaths(INSTANCE, { owner: user.uid });
+    expect(
+      execFileSync('lxc-info', ['-P', paths.lxcPath, '-n', paths.containerName, '-s'], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/RUNNING/);
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await state.filter({ hasText: 'Stopped' }).waitFor({ timeout: 60_000 });
+    expect(diagnostics.pageErrors).toEqual([]);
+  });
+});
