@@ -306,6 +306,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
         'echo $XDG_RUNTIME_DIR $WAYLAND_DISPLAY; ls /run/xdg',
       ]);
       expect(env.stdout.toString()).toBe('/run/xdg wayland-0\nwayland-0\n');
+      // The folder is a host folder without a size limit: the guest may connect, never write.
+      const plant = await guestRun(['/bin/sh', '-c', 'touch /run/xdg/planted; echo $?']);
+      expect(plant.stdout.toString().trim()).not.toBe('0');
+      expect(existsSync(path.join(paths.xdgDir, 'planted'))).toBe(false);
 
       const shown = await screenshotUntil('the demo window', demoWindow);
       // Status bar on top, nav bar at the bottom, both over the main surface's full width.

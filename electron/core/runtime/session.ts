@@ -583,11 +583,15 @@ export async function restrictRuntimeDir(
 }
 
 /**
- * Lets the guest reach the display bridge's socket when the bridge made it for host root only
- * (0600, in a root folder): in a user namespace host root is nobody, and the guest's clients run
- * as guest root (the demo client) or Android's system uid (its composer). A socket the bridge
- * already gave to the guest's compositor ids (`guestOwner`) or to a desktop user's bridge is
- * left as it is. The runtime folder above (see `restrictRuntimeDir`) keeps other host users away.
+ * Makes the display bridge's socket reachable by the guest, and its folder not writable by it.
+ * In a user namespace host root is nobody, and the guest's clients run as guest root (the demo
+ * client) or Android's system uid (its composer):
+ * - a socket the bridge made for host root only (0600 in a root folder) is opened to them;
+ * - a folder the bridge gave to the guest's compositor ids (`guestOwner`, 0770) goes back to host
+ *   root, group kept, 0750: clients list it and connect, but it never becomes a host folder the
+ *   guest fills (it is neither size-limited nor `nosuid`);
+ * - a desktop user's bridge folder loses its group write for the same reason; the user keeps it.
+ * The runtime folder above (see `restrictRuntimeDir`) keeps other host users away.
  */
 async function openBridgeSocket(
   p: InstancePaths,
@@ -595,7 +599,16 @@ async function openBridgeSocket(
 ): Promise<void> {
   if (root.uid === 0) return;
   const dir = await fs.lstat(p.xdgDir).catch(() => null);
-  if (dir === null || !dir.isDirectory() || dir.uid !== 0) return;
+  if (dir === null || !dir.isDirectory()) return;
+  if (dir.uid !== 0) {
+    if (dir.uid === p.owner) {
+      await fs.chmod(p.xdgDir, dir.mode & 0o7757);
+    } else {
+      await fs.chown(p.xdgDir, 0, dir.gid);
+      await fs.chmod(p.xdgDir, 0o750);
+    }
+    return;
+  }
   const st = await fs.lstat(p.bridgeSocket).catch(() => null);
   if (st !== null && (!st.isSocket() || st.uid !== 0)) return;
   // Listable, as XDG_RUNTIME_DIR is for its clients; still host root's, so not writable.
