@@ -21,6 +21,7 @@ import {
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { existsSync } from 'node:fs';
 import { startHeadlessWeston, type HeadlessWeston } from './helpers/weston.js';
+import { idRangeOfSlot } from '../../electron/core/runtime/id-ranges.js';
 
 function missingCapability(): string | null {
   const root = needRoot();
@@ -52,6 +53,7 @@ describe('policy → native bridge settings chain', () => {
       missing,
       async () => {
         const compiled = compilePolicy(loadPreset(preset), {
+          idRange: idRangeOfSlot(0),
           name: `chain-${preset}`,
           rootfsPath: path.join(dir, 'rootfs'),
           logFile: path.join(dir, 'lxc.log'),

@@ -97,9 +97,11 @@ const mutations: Array<{
     fails: CAP_ROWS,
   },
   {
-    what: 'a path unmasked (/proc/timer_list)',
-    change: (d) => (d.maskedPaths = d.maskedPaths.filter((m) => m.path !== '/proc/timer_list')),
-    fails: ['masked./proc/timer_list'],
+    // /proc/keys, not /proc/timer_list: in the guest's user namespace timer_list (mode 0400,
+    // host root's) cannot be read even unmasked, so dropping its mask changes nothing visible.
+    what: 'a path unmasked (/proc/keys)',
+    change: (d) => (d.maskedPaths = d.maskedPaths.filter((m) => m.path !== '/proc/keys')),
+    fails: ['masked./proc/keys'],
   },
   {
     what: 'network given (nat on a private bridge)',

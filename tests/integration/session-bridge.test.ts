@@ -284,6 +284,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
         'demo',
         '--host-display',
         weston!.socket,
+        // The weston clients of the tests below run from the host's /usr, which the demo guest
+        // gets (read-only) only together with the stand-in Android tools.
+        '--android-tools',
+        path.join(repoRoot, 'tests', 'fixtures', 'android-guest'),
         '--json',
       );
       expect(run.code, run.stderr).toBe(0);
@@ -302,6 +306,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
         'echo $XDG_RUNTIME_DIR $WAYLAND_DISPLAY; ls /run/xdg',
       ]);
       expect(env.stdout.toString()).toBe('/run/xdg wayland-0\nwayland-0\n');
+      // The folder is a host folder without a size limit: the guest may connect, never write.
+      const plant = await guestRun(['/bin/sh', '-c', 'touch /run/xdg/planted; echo $?']);
+      expect(plant.stdout.toString().trim()).not.toBe('0');
+      expect(existsSync(path.join(paths.xdgDir, 'planted'))).toBe(false);
 
       const shown = await screenshotUntil('the demo window', demoWindow);
       // Status bar on top, nav bar at the bottom, both over the main surface's full width.

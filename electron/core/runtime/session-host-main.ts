@@ -24,6 +24,7 @@ import {
   type SessionBridgeConfig,
 } from './session-bridge.js';
 import { SessionHost } from './session-host.js';
+import { parseSessionStorage } from './session-storage.js';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} session-host[${process.pid}]: ${line}\n`);
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
       'host-socket': { type: 'string' },
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
+      storage: { type: 'string' },
       owner: { type: 'string' },
       'user-bridge-folder': { type: 'string' },
       'bridge-guest-owner': { type: 'string' },
@@ -84,6 +86,7 @@ async function main(): Promise<number> {
       ...(values.seccomp ? { seccompProfile: await fs.readFile(values.seccomp, 'utf8') } : {}),
       extraMountEntries: values['mount-entry'] ?? [],
       ...(readyTimeout !== undefined ? { readyTimeoutMs: readyTimeout } : {}),
+      ...(values.storage !== undefined ? { storage: parseSessionStorage(values.storage) } : {}),
     },
     peerCredentials: (fd) => peerCredentials(fd),
     log,

@@ -73,7 +73,9 @@ import {
   requestStop,
   requestUnfreeze,
 } from './control-client.js';
-import { ensureDemoGuest, type DemoGuest } from './demo-guest.js';
+import { ensureDemoGuest, hostToolMountEntries, type DemoGuest } from './demo-guest.js';
+import type { SessionStorage } from './session-storage.js';
+import { allocateIdRange, ensureSubordinateIds, type IdRange } from './id-ranges.js';
 import {
   DEFAULT_INSTANCE,
   instancePaths,
@@ -135,8 +137,6 @@ export const PROBE_SCRATCH_DIR = '/tmp';
 
 /** Name of the session record (what the policy promised) in the instance's data folder. */
 export const SESSION_RECORD_FILE = 'session-policy.json';
-/** Name of the empty, read-only file bound over masked files, in the instance's data folder. */
-export const MASK_FILE = 'masked-empty';
 
 /** Where things live; every field has a default for this user (root: `/var/lib/droidway`). */
 export interface ServiceLocations extends InstanceRoots {
@@ -148,6 +148,8 @@ export interface ServiceLocations extends InstanceRoots {
   hostScript?: string;
   /** Where Android image names are looked up; default the store and Waydroid's folders. */
   imageDiscovery?: DiscoveryOptions;
+  /** The subordinate id registry (see `id-ranges.ts`); default `/var/lib/droidway/idmap`. */
+  idRegistryDir?: string;
 }
 
 /** Where a session's policy comes from: exactly one of a preset name, a file, or a document. */
@@ -197,9 +199,14 @@ export interface StartSessionOptions extends ServiceLocations {
   /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
-   * persistent guest data folder mounted read-write at `/data` (as an Android image's is).
+   * persistent `/data` image (`storage.dataMaxBytes`) mounted read-write at `/data`.
    */
   androidTools?: string;
+  /**
+   * Told, before anything starts, what the user must know first: a host-equivalent policy (no
+   * user namespace, the `privileged` preset) is named here.
+   */
+  onWarning?: (message: string) => void;
   /**
    * Tests only, never set by the CLI or the app: replaces `checkAndroidReadiness`, so that the
    * Android path past the readiness check can run on a host without binder.
@@ -241,8 +248,10 @@ export interface SessionPlan {
   image: AndroidImage | null;
   policy: ValidatedPolicy;
   compiled: CompiledPolicy;
-  /** Runtime mount entries (the demo guest's host folders and private `/tmp`). */
+  /** Runtime mount entries (the host's tools for `androidTools`). */
   extraMountEntries: string[];
+  /** The session's writable layers, for the demo guest; null for an Android image (mounted here). */
+  storage: SessionStorage | null;
   probe: string | null;
   /**
    * Releases what the plan mounted (an Android image's layout and binderfs) when the session is
@@ -333,22 +342,6 @@ export async function resolvePolicy(
 }
 
 /**
- * (Re)creates the instance's mask file: empty, root-owned, mode 0444, replaced atomically, so
- * a guest that managed to write to it in an earlier session leaves nothing behind. Bound
- * read-only over masked files, writes to it fail with `EROFS`.
- */
-async function prepareMaskFile(paths: InstancePaths): Promise<string> {
-  await fs.mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(paths.dataDir, MASK_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.rm(tmp, { force: true });
-  await fs.writeFile(tmp, '', { mode: 0o444, flag: 'wx' });
-  await fs.chmod(tmp, 0o444);
-  await fs.rename(tmp, file);
-  return file;
-}
-
-/**
  * This process's capability bounding set, by name (`CapBnd` of `/proc/self/status`): the session
  * host and LXC inherit it, so the guest can hold nothing outside it. Null when unreadable.
  */
@@ -367,6 +360,23 @@ export async function ownBoundingSet(): Promise<string[] | null> {
 /** The initial fds of the demo guest's init: the usual streams, plus its own script (`sh` keeps it open). */
 function initFdTargets(guest: DemoGuest): string[] {
   return [...DEFAULT_INIT_FD_TARGETS, guest.init];
+}
+
+/**
+ * The instance's subordinate id range when the policy asks for a user namespace (always, but in
+ * the explicitly host-equivalent `privileged` preset): Droidway's block is registered for root
+ * in `/etc/subuid` and `/etc/subgid` first (once), then the instance's range is claimed or found.
+ * Needs root; null for a policy without a user namespace.
+ */
+async function instanceIdRange(
+  policy: ValidatedPolicy,
+  paths: InstancePaths,
+  options: ServiceLocations,
+): Promise<IdRange | null> {
+  if (!policy.namespaces.user) return null;
+  const registry = options.idRegistryDir !== undefined ? { dir: options.idRegistryDir } : {};
+  await ensureSubordinateIds(registry);
+  return allocateIdRange(paths.dataDir, registry);
 }
 
 /** The probe's build folder, mounted read-only into the guest when the probe is built. */
@@ -410,12 +420,16 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
   const { extraMounts, probe } = probeMount(options);
   if (options.androidTools !== undefined)
     extraMounts.push(...(await androidToolsMounts(paths, options.androidTools)));
-  const maskFile = await prepareMaskFile(paths);
+  // Recreated empty by the session host at each start, where the guest's root can reach it.
+  const maskFile = paths.maskFile;
+  const idRange = await instanceIdRange(policy, paths, options);
   const cgroup = detectCgroupSupport();
   const hostCapabilities = await ownBoundingSet();
   const compiled = compilePolicy(policy, {
+    ...(idRange !== null ? { idRange } : {}),
     name: paths.containerName,
-    rootfsPath: guest.rootfs,
+    // A per-session copy of the guest tree, made by the session host (see session-storage.ts).
+    rootfsPath: paths.rootfsDir,
     logFile: paths.lxcLog,
     init: [guest.init],
     cgroupVersion: cgroup.version,
@@ -433,7 +447,20 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     image: null,
     policy,
     compiled,
-    extraMountEntries: [...guest.mountEntries],
+    // The stand-in Android tools run the host's aapt, python3, unzip and openssl (read-only);
+    // the demo guest alone sees nothing of the host's /usr.
+    extraMountEntries: [
+      ...guest.mountEntries,
+      ...(options.androidTools !== undefined ? hostToolMountEntries() : []),
+    ],
+    storage: {
+      rootfsSource: guest.rootfs,
+      rootfsMaxBytes: policy.storage.maxBytes,
+      consoleMaxBytes: policy.storage.consoleMaxBytes,
+      hostBase: idRange?.hostBase ?? 0,
+      idCount: idRange?.count ?? 0,
+      ...(options.androidTools !== undefined ? { dataMaxBytes: policy.storage.dataMaxBytes } : {}),
+    },
     probe,
     release: async () => [],
   };
@@ -444,8 +471,9 @@ export const ANDROID_TOOLS_GUEST_DIR = '/system/bin';
 
 /**
  * The mounts of `StartSessionOptions.androidTools`: the folder (which must be a real folder,
- * not a symlink) read-only at `/system/bin`, and the instance's guest data folder (created 0771
- * like Android's `/data`) read-write at `/data`. Throws `ANDROID_TOOLS_INVALID` otherwise.
+ * not a symlink) read-only at `/system/bin`, and the instance's `/data` image (a fixed-size ext4
+ * of the policy's `storage.dataMaxBytes`, mounted `nosuid,nodev` by the session host, its root
+ * 0771 like Android's `/data`) read-write at `/data`. Throws `ANDROID_TOOLS_INVALID` otherwise.
  */
 export async function androidToolsMounts(
   paths: InstancePaths,
@@ -458,10 +486,10 @@ export async function androidToolsMounts(
       'ANDROID_TOOLS_INVALID',
       `--android-tools ${JSON.stringify(toolsDir.slice(0, 200))} is not a folder`,
     );
-  await fs.mkdir(paths.guestDataDir, { recursive: true, mode: 0o771 });
+  // The session host mounts the instance's /data image there (see session-storage.ts).
   return [
     { source: dir, target: ANDROID_TOOLS_GUEST_DIR, options: 'bind,ro,nosuid,nodev,create=dir' },
-    { source: paths.guestDataDir, target: '/data', options: 'bind,rw,nosuid,nodev,create=dir' },
+    { source: paths.guestDataMount, target: '/data', options: 'bind,rw,nosuid,nodev,create=dir' },
   ];
 }
 
@@ -550,22 +578,28 @@ async function androidHostDevices(
 }
 
 /**
- * Makes `/run` of a mounted image a real folder: the runtime mounts its tmpfs there (and the
- * ready-marker folder inside), and Android's root has no `/run`. Created in the overlay upper;
- * a symlink or a file there is refused, so no mount is ever redirected.
+ * Makes the folders the runtime and LXC mount onto real folders in a mounted image (`/run`,
+ * `/tmp`, the probe's folder …), created in the overlay upper as host root. With a user
+ * namespace LXC mounts as the guest's mapped root, which cannot create anything in the image's
+ * root-owned tree. A symlink or a file on the way is refused, so no mount is ever redirected.
  */
-async function ensureRunDir(rootfs: string): Promise<void> {
-  const run = path.join(rootfs, 'run');
-  const st = await fs.lstat(run).catch(() => null);
-  if (st === null) {
-    await fs.mkdir(run, { mode: 0o755 });
-    return;
+async function ensureGuestDirs(rootfs: string, guestDirs: readonly string[]): Promise<void> {
+  for (const guestDir of guestDirs) {
+    let dir = rootfs;
+    for (const part of guestDir.split('/').filter((p) => p !== '')) {
+      dir = path.join(dir, part);
+      const st = await fs.lstat(dir).catch(() => null);
+      if (st === null) {
+        await fs.mkdir(dir, { mode: 0o755 });
+        continue;
+      }
+      if (!st.isDirectory() || st.isSymbolicLink())
+        throw new ImageError(
+          'MOUNT_FAILED',
+          `${guestDir} in the image is not a folder; refusing to mount over it`,
+        );
+    }
   }
-  if (!st.isDirectory() || st.isSymbolicLink())
-    throw new ImageError(
-      'MOUNT_FAILED',
-      `/run in the image is not a folder; refusing to mount over it`,
-    );
 }
 
 async function planAndroidSession(
@@ -612,7 +646,9 @@ async function planAndroidSession(
   }
 
   const { extraMounts, probe } = probeMount(options);
-  const maskFile = await prepareMaskFile(paths);
+  // Recreated empty by the session host at each start, where the guest's root can reach it.
+  const maskFile = paths.maskFile;
+  const idRange = await instanceIdRange(policy, paths, options);
   const dir = androidMountDir(paths);
   let mounted: MountedImage | null = null;
   let binder: BinderInstance | null = null;
@@ -640,11 +676,20 @@ async function planAndroidSession(
       runtimeDir: dir,
       propsText,
     });
-    await ensureRunDir(mounted.rootfs);
+    await ensureGuestDirs(mounted.rootfs, ['/run', '/tmp', ...extraMounts.map((m) => m.target)]);
+    // Android's /data is the instance's own: its top belongs to the guest's root (0771, as
+    // Android makes it). The image's system and vendor files stay host root's, which the guest's
+    // root only reads until the image layers are idmapped (see resources/policies/README.md).
+    if (idRange !== null) {
+      const data = path.join(paths.dataDir, 'data');
+      await fs.chown(data, idRange.hostBase, idRange.hostBase);
+      await fs.chmod(data, 0o771);
+    }
     binder = readiness.binder === null ? null : await prepareBinder(readiness.binder, dir);
     const cgroup = detectCgroupSupport();
     const hostCapabilities = await ownBoundingSet();
     const compiled = compilePolicy(policy, {
+      ...(idRange !== null ? { idRange } : {}),
       name: paths.containerName,
       rootfsPath: mounted.rootfs,
       logFile: paths.lxcLog,
@@ -665,6 +710,7 @@ async function planAndroidSession(
       policy,
       compiled,
       extraMountEntries: [],
+      storage: null,
       probe,
       release,
     };
@@ -694,8 +740,41 @@ export async function startSession(options: StartSessionOptions): Promise<Starte
   }
 }
 
-async function startLocked(options: StartSessionOptions): Promise<StartedSession> {
-  const plan = await planSession(options);
+/** The warning a host-equivalent policy gets before its session starts. */
+export function hostEquivalentWarning(policy: ValidatedPolicy): string | null {
+  if (policy.namespaces.user) return null;
+  return `policy ${policy.name} is HOST-EQUIVALENT: it runs the guest without a user namespace, so the guest's root is the host's root and anything that escapes the container owns this machine`;
+}
+
+/** Android's system uid and graphics gid: its composer's ids, the bridge socket's client. */
+const ANDROID_COMPOSER_IDS = { uid: 1000, gid: 1003 };
+
+/**
+ * Who the bridge socket is given to when the caller names nobody: in a user namespace, the
+ * guest's compositor client as the host sees it (the demo client runs as guest root; Android's
+ * composer as system, group graphics), since the bridge's own uid is nobody to the guest.
+ * Undefined without a user namespace (guest root is host root, which reaches any socket).
+ */
+export function guestCompositorOwner(
+  plan: Pick<SessionPlan, 'compiled' | 'image' | 'policy'>,
+): GuestSocketOwner | undefined {
+  if (!plan.policy.namespaces.user) return undefined;
+  const inside = plan.image === null ? { uid: 0, gid: 0 } : ANDROID_COMPOSER_IDS;
+  return {
+    uid: plan.compiled.rootIds.uid + inside.uid,
+    gid: plan.compiled.rootIds.gid + inside.gid,
+  };
+}
+
+async function startLocked(given: StartSessionOptions): Promise<StartedSession> {
+  const plan = await planSession(given);
+  const warning = hostEquivalentWarning(plan.policy);
+  if (warning !== null) given.onWarning?.(warning);
+  const guestOwner = given.bridgeGuestOwner ?? guestCompositorOwner(plan);
+  const options: StartSessionOptions = {
+    ...given,
+    ...(guestOwner !== undefined ? { bridgeGuestOwner: guestOwner } : {}),
+  };
   const record: SessionRecord = {
     version: 1,
     instance: plan.paths.name,
@@ -713,6 +792,7 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
       lxcConfig: plan.compiled.lxcConfig,
       seccompProfile: plan.compiled.seccompProfile,
       extraMountEntries: plan.extraMountEntries,
+      ...(plan.storage !== null ? { storage: plan.storage } : {}),
       hostScript: options.hostScript ?? resolveHostScript(),
       ...(options.userBridge !== undefined
         ? {

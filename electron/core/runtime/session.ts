@@ -14,15 +14,9 @@
  *   clean host.
  */
 import { EventEmitter } from 'node:events';
-import {
-  createWriteStream,
-  readFileSync,
-  readlinkSync,
-  watch,
-  type FSWatcher,
-  type WriteStream,
-} from 'node:fs';
+import { readFileSync, readlinkSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
 import { cleanupContainer, lxcTargetOf } from './instance-cleanup.js';
@@ -48,6 +42,13 @@ import {
   withRuntimeAdditions,
 } from './lxc-config-text.js';
 import { checkRootfs } from './rootfs-check.js';
+import { CappedLog, DEFAULT_CONSOLE_MAX_BYTES } from './console-log.js';
+import {
+  prepareSessionStorage,
+  splitReadOnlyBinds,
+  type HostReadOnlyBind,
+  type SessionStorage,
+} from './session-storage.js';
 import type { SessionBridgeStatus } from './session-bridge.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import {
@@ -79,6 +80,12 @@ export interface SessionOptions {
   stopTimeoutSeconds?: number;
   /** Where cgroup hierarchies are mounted (tests only). */
   cgroupRoot?: string;
+  /**
+   * The session's writable layers (see `session-storage.ts`): when given, the config's rootfs
+   * must be `paths.rootfsDir`, filled at each start from `storage.rootfsSource`; the console log
+   * is capped by `storage.consoleMaxBytes`. Without it the config's rootfs is used as it is.
+   */
+  storage?: SessionStorage;
 }
 
 /** A snapshot for `status`. */
@@ -204,14 +211,25 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     const target = lxcTargetOf(this.paths);
     try {
       const lines = parseLxcConfig(this.#options.lxcConfig);
-      await checkRootfs(configRootfs(lines));
+      const storage = this.#options.storage;
+      if (storage !== undefined) {
+        if (configRootfs(lines) !== this.paths.rootfsDir)
+          throw new RuntimeError(
+            'LXC_CONFIG_INVALID',
+            `with session storage the config's rootfs must be ${this.paths.rootfsDir}`,
+          );
+        await checkRootfs(storage.rootfsSource);
+      } else {
+        await checkRootfs(configRootfs(lines));
+      }
       await this.#prepare(lines);
       // lxc-start hands its stdio to the guest's init (`lxc.console.path = none`): a pipe the
       // host copies into the console log, never the log file itself, keeps host files out of
       // the guest (`policy verify` checks init's fds).
-      const sink = createWriteStream(this.paths.consoleLog, { flags: 'a', mode: 0o600 });
-      const sinkClosed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
-      sink.on('error', () => {});
+      const sink = new CappedLog(
+        this.paths.consoleLog,
+        storage?.consoleMaxBytes ?? DEFAULT_CONSOLE_MAX_BYTES,
+      );
       try {
         this.#monitor = await spawnLxcStart(target, {
           configFile: this.paths.lxcConfigFile,
@@ -219,11 +237,11 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
           outputFd: 'pipe',
         });
       } catch (e) {
-        sink.end();
+        sink.close();
         throw e;
       }
       const monitor = this.#monitor;
-      this.#consoleCopied = copyOutput(monitor, sink).then(() => sinkClosed);
+      this.#consoleCopied = copyOutput(monitor, sink);
       void monitor.exited.then((exit) => this.#onExit(monitor, exit));
       await this.#waitReady();
       let initPid = findContainerInit(monitor.pid);
@@ -257,9 +275,8 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     const p = this.paths;
     for (const dir of [p.dataDir, p.logDir, p.guestDataDir])
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    // 0711: LXC (and, with an id map, the container's root) must traverse these to reach mounts.
-    await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o711 });
-    await fs.chmod(p.runtimeDir, 0o711);
+    const root = configRootIds(lines);
+    await restrictRuntimeDir(p, root);
     this.#lastCleanup = await cleanupContainer(p, {
       stopLiveContainer: true,
       cgroupRoot: this.#options.cgroupRoot,
@@ -272,15 +289,49 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     }
     await fs.mkdir(p.containerDir, { recursive: true, mode: 0o711 });
     await fs.chmod(p.lxcPath, 0o711);
-    await fs.mkdir(p.guestRunDir, { mode: 0o755 });
-    const root = configRootIds(lines);
-    await fs.chown(p.guestRunDir, root.uid, root.gid);
+    let config = this.#options.lxcConfig;
+    let extraEntries = this.#options.extraMountEntries ?? [];
+    if (this.#options.storage !== undefined) {
+      // Read-only binds of host folders are made by the host, outside the guest's user
+      // namespace, so their flags are locked inside it (see session-storage.ts); LXC gets the rest.
+      const entries = lines.filter((l) => l.key === 'lxc.mount.entry').map((l) => l.value);
+      const binds: HostReadOnlyBind[] = splitReadOnlyBinds([...entries, ...extraEntries]).binds;
+      await prepareSessionStorage(
+        this.#options.storage,
+        {
+          rootfsDir: p.rootfsDir,
+          guestRunDir: p.guestRunDir,
+          dataImage: p.dataImage,
+          guestDataDir: p.guestDataDir,
+          guestDataMount: p.guestDataMount,
+        },
+        binds,
+      );
+      // A missing optional source was skipped; LXC would skip it too.
+      const moved = new Set(binds.map((b) => b.entry));
+      config = config
+        .split('\n')
+        .filter((line) => {
+          const m = /^\s*lxc\.mount\.entry\s*=\s*(.*)$/.exec(line);
+          return m === null || !moved.has(m[1]!.trim());
+        })
+        .join('\n');
+      extraEntries = extraEntries.filter((e) => !moved.has(e));
+    } else {
+      await fs.mkdir(p.guestRunDir, { mode: 0o755 });
+      await fs.chown(p.guestRunDir, root.uid, root.gid);
+    }
+    await openBridgeSocket(p, root);
+    // The mask file must be reachable by the guest's root, which mounts it: in the runtime folder.
+    await fs.rm(p.maskFile, { force: true });
+    await fs.writeFile(p.maskFile, '', { mode: 0o444, flag: 'wx' });
+    await fs.chmod(p.maskFile, 0o444);
 
     const seccomp = this.#options.seccompProfile;
     if (seccomp !== undefined) await fs.writeFile(p.lxcSeccompFile, seccomp, { mode: 0o600 });
-    const text = withRuntimeAdditions(this.#options.lxcConfig, lines, {
+    const text = withRuntimeAdditions(config, parseLxcConfig(config), {
       guestRunDir: p.guestRunDir,
-      extraMountEntries: this.#options.extraMountEntries ?? [],
+      extraMountEntries: extraEntries,
       ...(this.#options.environment ? { environment: this.#options.environment } : {}),
       ...(seccomp !== undefined ? { seccompFile: p.lxcSeccompFile } : {}),
     });
@@ -507,6 +558,64 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   }
 }
 
+/**
+ * Makes the instance's runtime folder reachable by host root and the guest's root only. With a
+ * user namespace LXC mounts the guest's folders as the guest's (mapped) root, which must
+ * traverse the folder: it is owned by that id, mode 0700, so no other host user reaches
+ * anything under it. A desktop user's instance stays traversable (0711) for the user's own
+ * bridge, which makes its socket in the `xdg` folder below; everything else below is either
+ * root's and closed, or a `nosuid,nodev` mount. Without a user namespace (the host-equivalent
+ * preset) it stays root's, 0711.
+ */
+export async function restrictRuntimeDir(
+  p: InstancePaths,
+  root: { uid: number; gid: number },
+): Promise<void> {
+  // Parents the runtime creates stay traversable (0711): the mapped root must pass through them.
+  await fs.mkdir(path.dirname(p.runtimeDir), { recursive: true, mode: 0o711 });
+  await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o700 });
+  if (root.uid === 0) {
+    await fs.chmod(p.runtimeDir, 0o711);
+    return;
+  }
+  await fs.chown(p.runtimeDir, root.uid, root.gid);
+  await fs.chmod(p.runtimeDir, p.owner === 0 ? 0o700 : 0o711);
+}
+
+/**
+ * Makes the display bridge's socket reachable by the guest, and its folder not writable by it.
+ * In a user namespace host root is nobody, and the guest's clients run as guest root (the demo
+ * client) or Android's system uid (its composer):
+ * - a socket the bridge made for host root only (0600 in a root folder) is opened to them;
+ * - a folder the bridge gave to the guest's compositor ids (`guestOwner`, 0770) goes back to host
+ *   root, group kept, 0750: clients list it and connect, but it never becomes a host folder the
+ *   guest fills (it is neither size-limited nor `nosuid`);
+ * - a desktop user's bridge folder loses its group write for the same reason; the user keeps it.
+ * The runtime folder above (see `restrictRuntimeDir`) keeps other host users away.
+ */
+async function openBridgeSocket(
+  p: InstancePaths,
+  root: { uid: number; gid: number },
+): Promise<void> {
+  if (root.uid === 0) return;
+  const dir = await fs.lstat(p.xdgDir).catch(() => null);
+  if (dir === null || !dir.isDirectory()) return;
+  if (dir.uid !== 0) {
+    if (dir.uid === p.owner) {
+      await fs.chmod(p.xdgDir, dir.mode & 0o7757);
+    } else {
+      await fs.chown(p.xdgDir, 0, dir.gid);
+      await fs.chmod(p.xdgDir, 0o750);
+    }
+    return;
+  }
+  const st = await fs.lstat(p.bridgeSocket).catch(() => null);
+  if (st !== null && (!st.isSocket() || st.uid !== 0)) return;
+  // Listable, as XDG_RUNTIME_DIR is for its clients; still host root's, so not writable.
+  await fs.chmod(p.xdgDir, 0o755);
+  if (st !== null) await fs.chmod(p.bridgeSocket, 0o666);
+}
+
 /** How far past the monitor's pid `findContainerInit` looks. */
 const INIT_PID_WINDOW = 64;
 
@@ -542,8 +651,8 @@ export function findContainerInit(monitorPid: number): number | null {
   return null;
 }
 
-/** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is ended. */
-function copyOutput(monitor: LxcMonitor, sink: WriteStream): Promise<void> {
+/** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is closed. */
+function copyOutput(monitor: LxcMonitor, sink: CappedLog): Promise<void> {
   const streams = [monitor.child.stdout, monitor.child.stderr].filter(
     (s): s is NonNullable<typeof s> => s !== null,
   );
@@ -551,13 +660,20 @@ function copyOutput(monitor: LxcMonitor, sink: WriteStream): Promise<void> {
     streams.map(
       (stream) =>
         new Promise<void>((resolve) => {
-          stream.on('data', (chunk: Buffer) => sink.write(chunk));
+          stream.on('data', (chunk: Buffer) => {
+            try {
+              sink.write(chunk);
+            } catch {
+              // A full or vanished log must not take the session down: the rest is dropped.
+              sink.close();
+            }
+          });
           stream.once('close', () => resolve());
           stream.once('error', () => resolve());
         }),
     ),
   ).then(() => {
-    sink.end();
+    sink.close();
   });
 }
 
