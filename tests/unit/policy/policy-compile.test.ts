@@ -126,6 +126,32 @@ describe('each field has an observable effect', () => {
     ]);
     expect(out.expectations.namespaces).toContain('user');
     expect(base.expectations.namespaces).not.toContain('user');
+    expect(out.expectations.userNamespace).toEqual({ hostBase: 100000, count: 65536 });
+    expect(base.expectations.userNamespace).toBeNull();
+  });
+
+  it('a policy that forbids debugging starts init through droidway-nodump and expects it kept', () => {
+    const nodump = '/opt/droidway/probe/droidway-nodump';
+    const wrapped = compileWith(() => {}, { nodumpWrapper: nodump });
+    expect(lines(wrapped.lxcConfig)).toContain(`lxc.init.cmd = ${nodump} /sbin/init`);
+    expect(wrapped.expectations.noDebugging).toBe(true);
+    expect(wrapped.notes.some((n) => n.message.includes('droidway-nodump'))).toBe(false);
+    // Without the wrapper the promise is still expected (verify then fails) and noted.
+    expect(lines(base.lxcConfig)).toContain('lxc.init.cmd = /sbin/init');
+    expect(base.expectations.noDebugging).toBe(true);
+    expect(base.notes.map((n) => n.message).join('\n')).toMatch(/same uid .* \/proc\/PID\/mem/);
+    // Keeping CAP_SYS_PTRACE or allowing ptrace(2) withdraws the promise, and the wrapper.
+    for (const change of [
+      (d: PolicyJson) => d.capabilities.push('sys_ptrace'),
+      (d: PolicyJson) =>
+        (d.seccomp.rules = d.seccomp.rules.filter(
+          (r: { syscall: string }) => r.syscall !== 'ptrace',
+        )),
+    ]) {
+      const c = compileWith(change, { nodumpWrapper: nodump });
+      expect(c.expectations.noDebugging).toBe(false);
+      expect(lines(c.lxcConfig)).toContain('lxc.init.cmd = /sbin/init');
+    }
   });
 
   it('capabilities: a keep-list in kernel order, none when empty, and mknod changes mknodDenied', () => {

@@ -28,6 +28,7 @@ export const GOLDEN_CONTEXT: CompileContext = {
   unsupportedLimits: ['ioWeight'],
   apparmorAvailable: false,
   maskFile: '/run/droidway/golden/empty',
+  nodumpWrapper: '/opt/droidway/probe/droidway-nodump',
   extraMounts: [
     {
       source: '/run/droidway/golden/wayland',
