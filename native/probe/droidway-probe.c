@@ -11,7 +11,8 @@
  *   droidway-probe [--host-pid N] [--host-tcp-port N] [--host-abstract NAME]
  *                  [--host-ipc-key K] [--syscall NAME]... [--masked PATH]...
  *                  [--readonly PATH]... [--memory-test LIMIT_BYTES] [--pids-test MAX]
- *                  [--scratch DIR] [--escapes]
+ *                  [--scratch DIR] [--escapes] [--fill-dir DIR --fill-max BYTES]
+ *                  [--console-flood BYTES]
  *
  * Besides looking, the probe tries to debug another process (the guest's init: /proc/1/mem,
  * process_vm_readv/writev, pidfd_getfd, kcmp) and, with --escapes, tries the known ways out of a
@@ -419,6 +420,9 @@ struct probe_options {
   long long pids_max;
   const char* scratch;
   int escapes;
+  const char* fill_dir;
+  long long fill_max;
+  long long console_bytes;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2345,6 +2349,141 @@ static void probe_escapes(const struct probe_options* o) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Filling the writable layer, flooding the console.                                          */
+
+#define PROBE_CHUNK (1 << 20)
+
+struct probe_fill_arg {
+  const char* dir;
+  long long max;
+  long long written;
+  int err;
+};
+
+/* Writes zeros into a new file in `dir` until a write fails or `max` bytes are written, then
+ * removes the file. Runs in a child (an OOM kill must not end the probe); the byte count comes
+ * back through a pipe since the child's return value carries only the errno. */
+static long probe_fill_child(void* p) {
+  struct probe_fill_arg* a = p;
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/.droidway-probe-fill-%d", a->dir, (int)getpid());
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  static char zeros[PROBE_CHUNK];
+  long long total = 0;
+  int err = 0;
+  while (total < a->max) {
+    size_t want = (size_t)(a->max - total < PROBE_CHUNK ? a->max - total : PROBE_CHUNK);
+    ssize_t n = write(fd, zeros, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    total += n;
+  }
+  if (!err && fsync(fd) < 0) err = errno;
+  close(fd);
+  unlink(path);
+  /* The total rides in the return value: -1 is a failed create, below that -(total + 2). */
+  errno = err;
+  return err ? -(total + 2) : total;
+}
+
+static void probe_fill(const struct probe_options* o) {
+  probe_section_begin("fill_test");
+  probe_bool("requested", o->fill_dir != NULL);
+  probe_str("dir", o->fill_dir);
+  if (!o->fill_dir) {
+    probe_null("max_bytes");
+    probe_null("written_bytes");
+    probe_null("errno");
+    probe_null("signal");
+  } else {
+    struct probe_fill_arg a = {.dir = o->fill_dir, .max = o->fill_max};
+    struct probe_child_result r = probe_in_child(probe_fill_child, &a, PROBE_MEMORY_TIMEOUT_S);
+    probe_int("max_bytes", o->fill_max);
+    if (r.reported && r.ret == -1 && r.err) {
+      probe_null("written_bytes");
+      probe_str("errno", probe_errno_name(r.err));
+      probe_error("creating the fill file: %s", probe_errno_name(r.err));
+    } else if (r.reported) {
+      probe_int("written_bytes", r.ret < 0 ? -r.ret - 2 : r.ret);
+      probe_str("errno", r.ret < 0 ? probe_errno_name(r.err) : NULL);
+    } else {
+      probe_null("written_bytes");
+      probe_null("errno");
+    }
+    probe_str("signal", r.signaled ? probe_signal_name(r.sig) : NULL);
+    if (!r.started) probe_error("fork: %s", probe_errno_name(r.fork_errno));
+  }
+  probe_section_end();
+}
+
+/* Writes `console_bytes` to init's stdout (the pipe or socket the host logs), where a guest
+ * process that inherited it would write. */
+static long probe_console_child(void* p) {
+  long long want = *(const long long*)p;
+  int fd = open("/proc/1/fd/1", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    /* A socket cannot be reopened through /proc (ENXIO); taking init's fd itself works where
+     * debugging init is allowed. */
+    int first = errno;
+    long pidfd = syscall(SYS_pidfd_open, 1, 0U);
+    fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, (int)pidfd, 1, 0U);
+    if (pidfd >= 0) close((int)pidfd);
+    if (fd < 0) {
+      errno = first == ENXIO ? errno : first;
+      return -1;
+    }
+  }
+  static char line[4096];
+  memset(line, 'x', sizeof line - 1);
+  line[sizeof line - 1] = '\n';
+  long long total = 0;
+  while (total < want) {
+    size_t n =
+        (size_t)(want - total < (long long)sizeof line ? want - total : (long long)sizeof line);
+    ssize_t w = write(fd, line, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -(total + 2);
+    }
+    total += w;
+  }
+  close(fd);
+  return total;
+}
+
+static void probe_console(const struct probe_options* o) {
+  probe_section_begin("console_flood");
+  probe_bool("requested", o->console_bytes > 0);
+  if (o->console_bytes <= 0) {
+    probe_null("written_bytes");
+    probe_null("errno");
+  } else {
+    long long want = o->console_bytes;
+    struct probe_child_result r =
+        probe_in_child(probe_console_child, &want, PROBE_MEMORY_TIMEOUT_S);
+    if (r.reported && r.ret == -1) {
+      probe_int("written_bytes", 0);
+      probe_str("errno", probe_errno_name(r.err));
+    } else if (r.reported) {
+      probe_int("written_bytes", r.ret < 0 ? -r.ret - 2 : r.ret);
+      probe_str("errno", r.ret < 0 ? probe_errno_name(r.err) : NULL);
+    } else {
+      probe_null("written_bytes");
+      probe_null("errno");
+      probe_error("flood attempt: %s", r.signaled ? probe_signal_name(r.sig) : "no result");
+    }
+  }
+  probe_section_end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 static void probe_usage(const char* msg) {
   fprintf(stderr,
@@ -2352,7 +2491,8 @@ static void probe_usage(const char* msg) {
           "usage: droidway-probe [--host-pid N] [--host-tcp-port N] [--host-abstract NAME]\n"
           "         [--host-ipc-key K] [--syscall NAME]... [--masked PATH]...\n"
           "         [--readonly PATH]... [--memory-test LIMIT_BYTES] [--pids-test MAX]\n"
-          "         [--scratch DIR] [--escapes]\n",
+          "         [--scratch DIR] [--escapes] [--fill-dir DIR --fill-max BYTES]\n"
+          "         [--console-flood BYTES]\n",
           msg);
 }
 
@@ -2386,6 +2526,9 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
     O_PIDS,
     O_SCRATCH,
     O_ESCAPES,
+    O_FILL_DIR,
+    O_FILL_MAX,
+    O_CONSOLE,
     O_HELP
   };
   static const struct option longopts[] = {
@@ -2400,6 +2543,9 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
       {"pids-test", required_argument, NULL, O_PIDS},
       {"scratch", required_argument, NULL, O_SCRATCH},
       {"escapes", no_argument, NULL, O_ESCAPES},
+      {"fill-dir", required_argument, NULL, O_FILL_DIR},
+      {"fill-max", required_argument, NULL, O_FILL_MAX},
+      {"console-flood", required_argument, NULL, O_CONSOLE},
       {"help", no_argument, NULL, O_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -2450,6 +2596,16 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
       case O_ESCAPES:
         o->escapes = 1;
         break;
+      case O_FILL_DIR:
+        if (optarg[0] != '/' || strlen(optarg) > PATH_MAX / 2) goto bad;
+        o->fill_dir = optarg;
+        break;
+      case O_FILL_MAX:
+        if (probe_parse_ll(optarg, 1LL << 20, 1LL << 40, &o->fill_max) < 0) goto bad;
+        break;
+      case O_CONSOLE:
+        if (probe_parse_ll(optarg, 1, 1LL << 30, &o->console_bytes) < 0) goto bad;
+        break;
       case O_HELP:
         probe_usage("help");
         return -1;
@@ -2460,6 +2616,10 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
   }
   if (optind != argc) {
     probe_usage("unexpected positional argument");
+    return -1;
+  }
+  if ((o->fill_dir == NULL) != (o->fill_max == 0)) {
+    probe_usage("--fill-dir and --fill-max go together");
     return -1;
   }
   return 0;
@@ -2500,6 +2660,8 @@ int main(int argc, char** argv) {
   probe_memory_test(&o);
   probe_debug();
   probe_escapes(&o);
+  probe_fill(&o);
+  probe_console(&o);
   probe_obj_end();
   probe_json_raw("\n", 1);
 

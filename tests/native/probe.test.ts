@@ -109,6 +109,7 @@ const strict: ProbeExpectations = {
   noDebugging: true,
   userNamespace: { hostBase: 0x7000_0000, count: 131072 },
   storage: { defaultMaxBytes: 2 ** 30, paths: [] },
+  consoleMaxBytes: null,
 };
 
 describe('droidway-probe on the host', () => {

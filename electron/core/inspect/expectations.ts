@@ -58,6 +58,11 @@ export interface ProbeExpectations {
    */
   storage: { defaultMaxBytes: number; paths: Array<{ path: string; maxBytes: number }> } | null;
   /**
+   * The cap of the guest console's log on the host (init's output, rotated files included), or
+   * null when the runtime keeps no console log at all.
+   */
+  consoleMaxBytes: number | null;
+  /**
    * Optional: what the open fds of the container's init may point to, as `readlink` of
    * `/proc/1/fd/N` shows them; `*` matches any run of characters except `/` (`'pipe:*'`,
    * `'/dev/pts/*'`). When absent, the verifier allows the standard streams' usual targets:

@@ -232,7 +232,15 @@ export interface HostView {
   initFds: Array<{ fd: number; target: string | null }> | null;
   /** init's working directory and whether it lies under init's root (same inode through root). */
   initCwd: { path: string; withinRoot: boolean } | null;
+  /** Bytes the console log files (the log and its rotated predecessors) hold, when asked. */
+  consoleBytes: number | null;
   errors: string[];
+}
+
+/** Options of `collectHostView`. */
+export interface HostViewOptions {
+  /** The session's console log; its rotated predecessors (`.1`, `.2` …) are counted with it. */
+  consoleLog?: string;
 }
 
 /** The limit files each cgroup controller holds (v1 names, then the v2 ones). */
@@ -304,7 +312,10 @@ function safeJoin(base: string, rel: string): string | null {
  * Reads the host's view of the container whose init is `initPid`. Never rejects: what it cannot
  * read is null with the reason in `errors` (the rows then fail as "not measured").
  */
-export async function collectHostView(initPid: number): Promise<HostView> {
+export async function collectHostView(
+  initPid: number,
+  options: HostViewOptions = {},
+): Promise<HostView> {
   if (!Number.isSafeInteger(initPid) || initPid < 2)
     throw new HostViewError(`not a container init pid: ${initPid}`);
   const proc = `/proc/${initPid}`;
@@ -414,6 +425,22 @@ export async function collectHostView(initPid: number): Promise<HostView> {
     };
   });
 
+  let consoleBytes: number | null = null;
+  const consoleLog = options.consoleLog;
+  if (consoleLog !== undefined) {
+    consoleBytes = await attempt('console log', async () => {
+      const dir = path.dirname(consoleLog);
+      const base = path.basename(consoleLog);
+      let total = 0;
+      for (const name of await readdir(dir)) {
+        if (name !== base && !/^\.[0-9]{1,3}$/.test(name.slice(base.length))) continue;
+        if (!name.startsWith(base)) continue;
+        total += (await stat(path.join(dir, name))).size;
+      }
+      return total;
+    });
+  }
+
   return {
     initPid,
     uidMap,
@@ -424,6 +451,7 @@ export async function collectHostView(initPid: number): Promise<HostView> {
     initNamespaces,
     initFds: initFds === null ? null : initFds.sort((a, b) => a.fd - b.fd),
     initCwd,
+    consoleBytes,
     errors,
   };
 }

@@ -196,6 +196,21 @@ export interface ProbeObservations {
   debug: Section & { target: number; attempts: SyscallAttempt[] };
   /** Escape attempts; empty unless `requested`. */
   escapes: Section & { requested: boolean; attempts: EscapeAttempt[] };
+  /** Zeros written into a new file of `dir` until a write failed or `max_bytes` were written. */
+  fill_test: Section & {
+    requested: boolean;
+    dir: string | null;
+    max_bytes: number | null;
+    written_bytes: number | null;
+    errno: string | null;
+    signal: string | null;
+  };
+  /** Bytes written to init's stdout (the host's console log). */
+  console_flood: Section & {
+    requested: boolean;
+    written_bytes: number | null;
+    errno: string | null;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,6 +357,8 @@ export function parseProbeOutput(stdout: string): ProbeObservations {
   const mem = section(doc, 'memory_test');
   const debug = section(doc, 'debug');
   const escapes = section(doc, 'escapes');
+  const fill = section(doc, 'fill_test');
+  const flood = section(doc, 'console_flood');
 
   const nsOf = (key: 'self' | 'init') => {
     const p = `namespaces.${key}`;
@@ -562,6 +579,28 @@ export function parseProbeOutput(stdout: string): ProbeObservations {
       errors: escapes.errors,
       requested: bool(field(escapes.o, 'requested', 'escapes'), 'escapes.requested'),
       attempts: arr(readEscape)(field(escapes.o, 'attempts', 'escapes'), 'escapes.attempts'),
+    },
+    fill_test: {
+      errors: fill.errors,
+      requested: bool(field(fill.o, 'requested', 'fill_test'), 'fill_test.requested'),
+      dir: nstr(field(fill.o, 'dir', 'fill_test'), 'fill_test.dir'),
+      ...(pick(fill.o, 'fill_test', ['max_bytes', 'written_bytes'], nint) as {
+        max_bytes: number | null;
+        written_bytes: number | null;
+      }),
+      ...(pick(fill.o, 'fill_test', ['errno', 'signal'], nstr) as {
+        errno: string | null;
+        signal: string | null;
+      }),
+    },
+    console_flood: {
+      errors: flood.errors,
+      requested: bool(field(flood.o, 'requested', 'console_flood'), 'console_flood.requested'),
+      written_bytes: nint(
+        field(flood.o, 'written_bytes', 'console_flood'),
+        'console_flood.written_bytes',
+      ),
+      errno: nstr(field(flood.o, 'errno', 'console_flood'), 'console_flood.errno'),
     },
   };
 }

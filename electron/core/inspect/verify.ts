@@ -90,6 +90,31 @@ export class VerifyError extends Error {
   }
 }
 
+/** Bytes past a storage limit the fill test may write before concluding it is not enforced. */
+export const FILL_TEST_MARGIN = 16 * 2 ** 20;
+
+/**
+ * The guest's root layer and how much the fill test writes into it (limit plus margin), or null
+ * when the policy sets no storage limit.
+ */
+export function fillTarget(
+  expectations: ProbeExpectations,
+): { dir: string; limit: number; maxBytes: number } | null {
+  const storage = expectations.storage ?? null;
+  if (storage === null) return null;
+  const limit = storage.paths.find((p) => p.path === '/')?.maxBytes ?? storage.defaultMaxBytes;
+  if (!Number.isSafeInteger(limit) || limit < 2 ** 20 || limit > 2 ** 40)
+    throw new VerifyError('VERIFY_BAD_EXPECTATIONS', `storage limit out of range: ${limit}`);
+  return { dir: '/', limit, maxBytes: limit + FILL_TEST_MARGIN };
+}
+
+/** What the console flood writes: twice the cap, so an unenforced cap shows. */
+function floodBytes(cap: number): number {
+  if (!Number.isSafeInteger(cap) || cap < 1 || cap > 2 ** 29)
+    throw new VerifyError('VERIFY_BAD_EXPECTATIONS', `consoleMaxBytes out of range: ${cap}`);
+  return 2 * cap;
+}
+
 /** How many forks past the pids limit the probe may try before concluding it is not enforced. */
 export const PIDS_TEST_MARGIN = 32;
 
@@ -174,6 +199,10 @@ export function probeArgv(
     argv.push('--scratch', checkPath(options.scratchDir, 'scratchDir'));
   // Every report tries the known ways out: they are expected to fail under every policy.
   argv.push('--escapes');
+  const fill = fillTarget(expectations);
+  if (fill !== null) argv.push('--fill-dir', fill.dir, '--fill-max', String(fill.maxBytes));
+  if (expectations.consoleMaxBytes != null)
+    argv.push('--console-flood', String(floodBytes(expectations.consoleMaxBytes)));
   return argv;
 }
 
@@ -670,6 +699,8 @@ export function compareObservations(
 
   rows.push(...debugRows(expectations, obs));
   rows.push(...escapeRows(obs, host));
+  rows.push(fillRow(expectations, obs));
+  rows.push(consoleRow(expectations, obs, view));
   const hostRows = hostViewRows(expectations, view);
   rows.push(...hostRows.rows);
 
@@ -778,6 +809,67 @@ function escapeRows(obs: ProbeObservations, host: HostFacts): VerifyRow[] {
       pass,
     };
   });
+}
+
+function fillRow(expectations: ProbeExpectations, obs: ProbeObservations): VerifyRow {
+  const f = obs.fill_test;
+  const target = fillTarget(expectations);
+  const id = 'storage.fill';
+  const title = "filling the guest's root layer stops at its limit";
+  if (target === null)
+    return {
+      id,
+      title,
+      expected: 'a storage limit (this policy sets none)',
+      seen: 'not tested: the host disk is the only limit',
+      pass: false,
+    };
+  let seen: string;
+  if (!f.requested || f.dir !== target.dir) seen = 'not tested';
+  else if (f.written_bytes === null) seen = withErrors(f.signal ?? NOT_MEASURED, f.errors);
+  else
+    seen = `${mib(f.written_bytes)} written, then ${f.errno ?? (f.signal ? f.signal : `stopped at the test maximum ${mib(f.max_bytes)}`)}`;
+  return {
+    id,
+    title,
+    expected: `ENOSPC/EDQUOT before ${mib(target.maxBytes)} (limit ${mib(target.limit)})`,
+    seen,
+    pass:
+      f.requested &&
+      f.dir === target.dir &&
+      f.max_bytes === target.maxBytes &&
+      f.written_bytes !== null &&
+      f.written_bytes <= target.limit &&
+      (f.errno === 'ENOSPC' || f.errno === 'EDQUOT' || f.errno === 'EFBIG'),
+  };
+}
+
+function consoleRow(
+  expectations: ProbeExpectations,
+  obs: ProbeObservations,
+  view: HostView | null,
+): VerifyRow {
+  const c = obs.console_flood;
+  const cap = expectations.consoleMaxBytes ?? null;
+  const id = 'console.bounded';
+  const title = "flooding the console stays within its log's cap on the host";
+  // Only a runtime that keeps no console log at all (init's output to /dev/null) names no cap.
+  if (cap === null)
+    return { id, title, expected: 'not required (no console log)', seen: 'not tested', pass: true };
+  const size = view?.consoleBytes ?? null;
+  const wrote =
+    c.written_bytes === null
+      ? withErrors(NOT_MEASURED, c.errors)
+      : c.written_bytes === 0 && c.errno
+        ? `init's output unreachable (${c.errno})`
+        : `${mib(c.written_bytes)} written${c.errno ? ` then ${c.errno}` : ''}`;
+  return {
+    id,
+    title,
+    expected: `console log on the host at most ${mib(cap)}`,
+    seen: `${wrote}; log on the host ${size === null ? NOT_MEASURED : mib(size)}`,
+    pass: c.requested && c.written_bytes !== null && size !== null && size <= cap,
+  };
 }
 
 /** Options whose absence on a writable host-backed mount lets a guest plant a setuid file or a device node. */

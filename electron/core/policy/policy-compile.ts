@@ -674,6 +674,7 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
     noDebugging,
     userNamespace: user === undefined ? null : idRangeOf(user.uidMap, user.gidMap),
     storage: null,
+    consoleMaxBytes: null,
   };
 
   return {

@@ -946,7 +946,8 @@ export async function verifySession(
   const fixtures = await prepareHostFixtures();
   try {
     const facts = await collectHostFacts(fixtures);
-    if (status.initPid !== null) facts.view = await collectHostView(status.initPid);
+    if (status.initPid !== null)
+      facts.view = await collectHostView(status.initPid, { consoleLog: paths.consoleLog });
     const report = await verifyIsolation(
       expectations,
       async (argv) => {

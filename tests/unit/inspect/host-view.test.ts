@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   collectHostView,
@@ -119,6 +122,27 @@ describe('collectHostView (this process, real /proc)', () => {
     expect(view.initNamespaces.pid).toBeGreaterThan(0);
     expect(view.initFds?.some((f) => f.fd === 0)).toBe(true);
     expect(view.initCwd?.withinRoot).toBe(true);
+  });
+
+  it('counts the console log with its rotated predecessors only', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'droidway-host-view-'));
+    try {
+      await writeFile(path.join(dir, 'console.log'), 'x'.repeat(10));
+      await writeFile(path.join(dir, 'console.log.1'), 'x'.repeat(5));
+      await writeFile(path.join(dir, 'console.log.bak'), 'x'.repeat(100));
+      await writeFile(path.join(dir, 'lxc.log'), 'x'.repeat(100));
+      const view = await collectHostView(process.pid, {
+        consoleLog: path.join(dir, 'console.log'),
+      });
+      expect(view.consoleBytes).toBe(15);
+      const missing = await collectHostView(process.pid, {
+        consoleLog: path.join(dir, 'gone', 'console.log'),
+      });
+      expect(missing.consoleBytes).toBeNull();
+      expect(missing.errors.join()).toMatch(/console log: ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a pid that cannot be a container init', async () => {

@@ -11,6 +11,7 @@ import {
   compareObservations,
   DEBUG_ATTEMPTS,
   ESCAPE_CLASSES,
+  FILL_TEST_MARGIN,
   globMatch,
   PIDS_TEST_MARGIN,
   probeArgv,
@@ -53,6 +54,7 @@ const expectations: ProbeExpectations = {
   noDebugging: true,
   userNamespace: { hostBase: RANGE_BASE, count: 131072 },
   storage: { defaultMaxBytes: 512 * MiB, paths: [{ path: '/data', maxBytes: 2048 * MiB }] },
+  consoleMaxBytes: MiB,
 };
 
 /** The host's view of a container that keeps every promise above. */
@@ -118,6 +120,7 @@ function goodView(): HostView {
     initNamespaces: { pid: 200, user: 206 },
     initFds: [{ fd: 0, target: '/dev/null' }],
     initCwd: { path: '/', withinRoot: true },
+    consoleBytes: MiB - 100,
     errors: [],
   };
 }
@@ -332,6 +335,16 @@ function goodOutput(): Doc {
       })),
       errors: [],
     },
+    fill_test: {
+      requested: true,
+      dir: '/',
+      max_bytes: 512 * MiB + FILL_TEST_MARGIN,
+      written_bytes: 500 * MiB,
+      errno: 'ENOSPC',
+      signal: null,
+      errors: [],
+    },
+    console_flood: { requested: true, written_bytes: 2 * MiB, errno: null, errors: [] },
   };
 }
 
@@ -813,6 +826,64 @@ describe('debugging and escape rows', () => {
   });
 });
 
+describe('storage fill and console flood rows', () => {
+  it('passes a fill stopped by ENOSPC within the limit, and fails the other endings', () => {
+    const cases: Array<[Partial<Doc>, boolean]> = [
+      [{ written_bytes: 500 * MiB, errno: 'EDQUOT' }, true],
+      [{ written_bytes: 512 * MiB + FILL_TEST_MARGIN, errno: null }, false],
+      [{ written_bytes: 600 * MiB, errno: 'ENOSPC' }, false],
+      [{ written_bytes: 10 * MiB, errno: 'EIO' }, false],
+      [{ written_bytes: null, errno: null, signal: 'SIGKILL' }, false],
+      [{ requested: false }, false],
+      [{ dir: '/tmp' }, false],
+      [{ max_bytes: 4 * MiB }, false],
+    ];
+    for (const [change, pass] of cases) {
+      const doc = goodOutput();
+      Object.assign(doc.fill_test, change);
+      expect(failedIds(doc).includes('storage.fill'), JSON.stringify(change)).toBe(!pass);
+    }
+  });
+
+  it('judges the console by the log size on the host, whatever the guest wrote', () => {
+    const doc = goodOutput();
+    Object.assign(doc.console_flood, { written_bytes: 0, errno: 'EACCES' });
+    const unreachable = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(doc)),
+      host,
+    );
+    const row = unreachable.rows.find((r) => r.id === 'console.bounded');
+    expect(row?.pass).toBe(true);
+    expect(row?.seen).toMatch(/unreachable \(EACCES\)/);
+    const view = { ...goodView(), consoleBytes: 3 * MiB };
+    const over = compareObservations(expectations, parseProbeOutput(JSON.stringify(goodOutput())), {
+      ...host,
+      view,
+    });
+    expect(over.rows.filter((r) => !r.pass).map((r) => r.id)).toEqual(['console.bounded']);
+    const noLog = compareObservations(
+      { ...expectations, consoleMaxBytes: null },
+      parseProbeOutput(JSON.stringify(goodOutput())),
+      host,
+    );
+    expect(noLog.rows.find((r) => r.id === 'console.bounded')?.expected).toMatch(/not required/);
+  });
+
+  it('refuses storage and console limits the probe cannot take', () => {
+    for (const bad of [
+      { storage: { defaultMaxBytes: 1000, paths: [] } },
+      { storage: { defaultMaxBytes: 2 ** 41, paths: [] } },
+      { consoleMaxBytes: 0 },
+      { consoleMaxBytes: 2 ** 30 },
+    ]) {
+      expect(() => probeArgv({ ...expectations, ...bad }, host)).toThrow(
+        expect.objectContaining({ code: 'VERIFY_BAD_EXPECTATIONS' }),
+      );
+    }
+  });
+});
+
 describe('host-side rows', () => {
   const HOST_ROWS = [
     'host.idmap',
@@ -847,7 +918,8 @@ describe('host-side rows', () => {
         view: null,
       },
     );
-    expect(failed(report)).toEqual(HOST_ROWS);
+    // The console's log size is a host fact too.
+    expect(failed(report)).toEqual(['console.bounded', ...HOST_ROWS]);
     expect(report.rows.find((r) => r.id === 'host.idmap')?.seen).toMatch(/not measured/);
   });
 
@@ -891,6 +963,7 @@ describe('host-side rows', () => {
       'host.storage',
     ]);
     expect(failed(withView(() => {}, { ...expectations, storage: null }))).toEqual([
+      'storage.fill',
       'host.storage',
     ]);
   });
@@ -1037,6 +1110,16 @@ describe('parseProbeOutput (untrusted input)', () => {
       ],
       [(d) => (d.escapes.attempts[0] = null), /escapes\.attempts\[0\] must be an object/],
       [(d) => (d.escapes.errors = [1]), /escapes\.errors\[0\] must be a string/],
+      [(d) => delete d.fill_test, /\$\.fill_test is missing/],
+      [(d) => (d.fill_test.written_bytes = 1.5), /fill_test\.written_bytes must be an integer/],
+      [(d) => (d.fill_test.dir = 7), /fill_test\.dir must be a string/],
+      [(d) => (d.fill_test.requested = null), /fill_test\.requested must be a boolean/],
+      [(d) => delete d.console_flood.errno, /console_flood\.errno is missing/],
+      [
+        (d) => (d.console_flood.written_bytes = '1'),
+        /console_flood\.written_bytes must be an integer/,
+      ],
+      [(d) => (d.console_flood = []), /console_flood must be an object/],
     ];
     for (const [mutate, message] of cases) {
       const doc = goodOutput();
@@ -1089,6 +1172,12 @@ describe('probeArgv', () => {
       '--scratch',
       '/run',
       '--escapes',
+      '--fill-dir',
+      '/',
+      '--fill-max',
+      String(512 * MiB + FILL_TEST_MARGIN),
+      '--console-flood',
+      String(2 * MiB),
     ]);
   });
   it('passes syscall names with the argument filter the probe knows', () => {
