@@ -36,6 +36,16 @@ if [ "${DROIDWAY_SKIP_APT:-0}" != "1" ]; then
   fi
 fi
 
+# Droidway's block of subordinate ids (see electron/core/runtime/id-ranges.ts): every instance's
+# guest ids map to a range of it, never to a host user. newuidmap checks these files even for
+# root. The session start registers the block too; this does it once, up front.
+droidway_ids="root:1879048192:134217728"
+if [ "$(id -u)" -eq 0 ]; then
+  for f in /etc/subuid /etc/subgid; do
+    grep -qx "$droidway_ids" "$f" 2>/dev/null || echo "$droidway_ids" >>"$f"
+  done
+fi
+
 if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
   echo "setup: Node.js >= 20.19 is required (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1

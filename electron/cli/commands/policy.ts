@@ -24,6 +24,7 @@ import {
 import { DEVICE_CLASSES } from '../../core/policy/devices.js';
 import { formatIssues, type PolicyIssue } from '../../core/policy/policy-errors.js';
 import { compilePolicy, type CompiledPolicy } from '../../core/policy/policy-compile.js';
+import { ID_RANGE_SLOTS, idRangeOfSlot } from '../../core/runtime/id-ranges.js';
 import type { ValidatedPolicy } from '../../core/policy/policy-document.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../../core/policy/policy-validate.js';
 import { isPresetName, loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
@@ -217,11 +218,16 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
     .requiredOption('--out <dir>', 'folder to write the outputs into')
     .option('--name <name>', 'container name', 'droidway')
     .option('--rootfs <path>', 'guest root directory', '/var/lib/droidway/rootfs')
+    .option(
+      '--id-slot <n>',
+      "which of Droidway's subordinate id ranges the guest's ids map to (a session start allocates one per instance)",
+      '0',
+    )
     .option('--json', 'print the notes and written files as JSON')
     .action(
       async (
         file: string,
-        options: { out: string; name: string; rootfs: string; json?: boolean },
+        options: { out: string; name: string; rootfs: string; idSlot: string; json?: boolean },
         command: Command,
       ) => {
         const loaded = await loadPolicyFile(file, deps);
@@ -230,7 +236,11 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
         const cgroup = deps.cgroupSupport();
         let compiled: CompiledPolicy;
         try {
+          const slot = Number(options.idSlot);
+          if (!/^[0-9]{1,4}$/.test(options.idSlot) || slot >= ID_RANGE_SLOTS)
+            throw new Error(`--id-slot must be a number from 0 to ${ID_RANGE_SLOTS - 1}`);
           compiled = compilePolicy(loaded.policy, {
+            idRange: idRangeOfSlot(slot),
             name: options.name,
             rootfsPath: resolve(options.rootfs),
             seccompProfilePath: join(dir, COMPILE_OUTPUT_FILES.seccomp),

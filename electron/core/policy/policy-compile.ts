@@ -18,6 +18,7 @@ import { ERRNO_NAMES } from './errno-names.js';
 import { POLICY_BAD_CONTEXT, PolicyError, type PolicyIssue } from './policy-errors.js';
 import type {
   PolicyLimits,
+  PolicyStorage,
   SeccompAction,
   SeccompRule,
   ValidatedPolicy,
@@ -80,6 +81,11 @@ export interface CompileContext {
   /** Empty, read-only host file bound over masked files; default `/dev/null` (which accepts writes, noted). */
   maskFile?: string;
   /**
+   * The host ids the instance's guest ids `0 … count-1` map to (see `runtime/id-ranges.ts`);
+   * required when the policy asks for a user namespace, ignored otherwise.
+   */
+  idRange?: { hostBase: number; count: number };
+  /**
    * The capability bounding set the runtime itself runs with (names as in `LINUX_CAPABILITIES`);
    * a kept capability outside it cannot reach the guest, so it is left out of the expectations
    * and noted. Default: every capability.
@@ -107,6 +113,10 @@ export interface CompileNote {
 
 export interface CompiledPolicy {
   lxcConfig: string;
+  /** The policy's storage limits, which the runtime applies to the layers it mounts. */
+  storage: PolicyStorage;
+  /** Host uid and gid of the guest's root: the range's first id, or 0 without a user namespace. */
+  rootIds: { uid: number; gid: number };
   seccompProfile: string;
   bridge: BridgeSettings;
   expectations: ProbeExpectations;
@@ -229,6 +239,28 @@ function checkContext(ctx: CompileContext): void {
       }
     });
   }
+  if (ctx.idRange !== undefined) {
+    const { hostBase, count } = ctx.idRange;
+    if (
+      !Number.isInteger(hostBase) ||
+      !Number.isInteger(count) ||
+      hostBase < 1 ||
+      count < 65_536 ||
+      hostBase + count > 4_294_967_295
+    )
+      issues.push({
+        path: 'idRange',
+        message: 'must be a host range above id 0 of at least 65536 ids that ends below 4294967295',
+      });
+  }
+  (ctx.extraMounts ?? []).forEach((m, i) => {
+    const opts = m.options.split(',');
+    if (!opts.includes('ro') && !(opts.includes('nosuid') && opts.includes('nodev')))
+      issues.push({
+        path: `extraMounts/${i}/options`,
+        message: 'a writable mount must be nosuid and nodev',
+      });
+  });
   if (issues.length > 0) throw new PolicyError(POLICY_BAD_CONTEXT, issues);
 }
 
@@ -346,16 +378,6 @@ function compileSeccomp(policy: ValidatedPolicy): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The smallest host range holding every outside id of the maps. */
-function idRangeOf(...maps: Array<Array<{ outside: number; count: number }>>): {
-  hostBase: number;
-  count: number;
-} {
-  const lines = maps.flat();
-  const hostBase = Math.min(...lines.map((l) => l.outside));
-  return { hostBase, count: Math.max(...lines.map((l) => l.outside + l.count)) - hostBase };
-}
-
 function deniedSyscalls(policy: ValidatedPolicy): ProbeExpectations['deniedSyscalls'] {
   const { defaultAction, rules } = policy.seccomp;
   const out: ProbeExpectations['deniedSyscalls'] = [];
@@ -458,7 +480,9 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const apparmorAvailable = ctx.apparmorAvailable ?? true;
   const maskFile = ctx.maskFile ?? '/dev/null';
   const caps = LINUX_CAPABILITIES.filter((c) => policy.capabilities.includes(c));
-  const hostCaps = ctx.hostCapabilities;
+  // A new user namespace starts with a full bounding set of its own: the runtime's own set limits
+  // a privileged guest only.
+  const hostCaps = policy.namespaces.user ? undefined : ctx.hostCapabilities;
   const grantable = hostCaps === undefined ? caps : caps.filter((c) => hostCaps.includes(c));
   if (grantable.length < caps.length) {
     notes.push({
@@ -506,9 +530,22 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const shared = (['ipc', 'cgroup'] as const).filter((n) => !policy.namespaces[n]);
   if (shared.length > 0) w.set('lxc.namespace.keep', shared.join(' '));
   const user = policy.namespaces.user;
-  if (user !== undefined) {
-    for (const r of user.uidMap) w.set('lxc.idmap', `u ${r.inside} ${r.outside} ${r.count}`);
-    for (const r of user.gidMap) w.set('lxc.idmap', `g ${r.inside} ${r.outside} ${r.count}`);
+  let rootIds = { uid: 0, gid: 0 };
+  if (user) {
+    if (ctx.idRange === undefined)
+      throw new PolicyError(POLICY_BAD_CONTEXT, [
+        { path: 'idRange', message: 'the policy asks for a user namespace: an id range is needed' },
+      ]);
+    const { hostBase, count } = ctx.idRange;
+    w.set('lxc.idmap', `u 0 ${hostBase} ${count}`);
+    w.set('lxc.idmap', `g 0 ${hostBase} ${count}`);
+    rootIds = { uid: hostBase, gid: hostBase };
+  } else {
+    notes.push({
+      field: '/namespaces/user',
+      message:
+        'no user namespace: guest root is host root. This container is host-equivalent: anything that escapes it owns the host',
+    });
   }
 
   w.blank();
@@ -602,6 +639,15 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   }
   for (const m of ctx.extraMounts ?? [])
     mountEntry(w, m.source, m.target, 'none', m.options.split(','));
+  // A private, sized /tmp: writes there never reach a host disk and stop at the limit.
+  mountEntry(w, 'tmpfs', '/tmp', 'tmpfs', [
+    'rw',
+    'nosuid',
+    'nodev',
+    'mode=1777',
+    `size=${policy.storage.tmpMaxBytes}`,
+    'create=dir',
+  ]);
 
   w.blank();
   w.comment(`Network: ${policy.network}`);
@@ -637,7 +683,7 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   const nsNames: ProbeExpectations['namespaces'] = ['pid', 'mnt', 'net', 'uts'];
   if (policy.namespaces.ipc) nsNames.push('ipc');
   if (policy.namespaces.cgroup) nsNames.push('cgroup');
-  if (user !== undefined) nsNames.push('user');
+  if (user) nsNames.push('user');
 
   const denied = deniedSyscalls(policy);
   // Both mount(2) and the new mount API (fsopen) must be denied for debugfs to stay unmountable.
@@ -672,13 +718,23 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
         ? policy.limits.pidsMax
         : null,
     noDebugging,
-    userNamespace: user === undefined ? null : idRangeOf(user.uidMap, user.gidMap),
-    storage: null,
-    consoleMaxBytes: null,
+    userNamespace:
+      user && ctx.idRange !== undefined
+        ? { hostBase: ctx.idRange.hostBase, count: ctx.idRange.count }
+        : null,
+    // The root layer is the guest's `/` (a sized tmpfs); /data, where a guest has one, is its
+    // own image. Any other writable host-backed folder is held to the root layer's size.
+    storage: {
+      defaultMaxBytes: policy.storage.maxBytes,
+      paths: [{ path: '/data', maxBytes: policy.storage.dataMaxBytes }],
+    },
+    consoleMaxBytes: policy.storage.consoleMaxBytes,
   };
 
   return {
     lxcConfig: w.toString(),
+    storage: { ...policy.storage },
+    rootIds,
     seccompProfile: compileSeccomp(policy),
     bridge: { globals: [...policy.bridge.globals], ...policy.bridge.limits },
     expectations,

@@ -13,13 +13,6 @@ import type { DeviceClassName } from './devices.js';
 /** The only document version this code reads. */
 export const POLICY_VERSION = 1;
 
-/** One contiguous id range of a user namespace: guest ids `[inside, inside+count)` map to host `[outside, …)`. */
-export interface IdMapRange {
-  inside: number;
-  outside: number;
-  count: number;
-}
-
 /** What a seccomp rule or the default does: `allow`, `kill` (the thread), or fail with `errno N`. */
 export type SeccompAction = 'allow' | 'kill' | `errno ${number}`;
 
@@ -85,6 +78,21 @@ export interface PolicyLimits {
   ioWeight?: number;
 }
 
+/**
+ * Size limits of everything the guest can write that the host stores. Every writable layer is
+ * bounded: a full layer fails the guest's write with ENOSPC, never the host's disk.
+ */
+export interface PolicyStorage {
+  /** The guest's writable root layer (a per-session tmpfs the rootfs is copied into). */
+  maxBytes: number;
+  /** The guest's `/tmp` (a per-session tmpfs). */
+  tmpMaxBytes: number;
+  /** Persistent guest data (`/data`): a fixed-size loop-backed ext4 image in the instance's folder. */
+  dataMaxBytes: number;
+  /** The guest console's log on the host (init's stdout and stderr); rotated once at half. */
+  consoleMaxBytes: number;
+}
+
 export interface BridgePolicy {
   /** Wayland interface names the guest may bind; every other global is hidden. */
   globals: string[];
@@ -114,14 +122,22 @@ export interface PolicyDocument {
     uts: boolean;
     net: boolean;
     cgroup: boolean;
-    /** A user namespace with these id maps; absent = none (a privileged container). */
-    user?: { uidMap: IdMapRange[]; gidMap: IdMapRange[] };
+    /**
+     * A user namespace: guest ids 0… map to the instance's own subordinate host range (the
+     * runtime allocates it; the document never names host ids), so guest root is never host
+     * root. `false` (a privileged, host-equivalent container, Waydroid's model) needs
+     * `allowHostRoot: true`.
+     */
+    user: boolean;
   };
+  /** Must be true for `namespaces.user: false`: running the guest as host root is an explicit choice. */
+  allowHostRoot?: boolean;
   /** Capabilities kept in the bounding set; every other is dropped. */
   capabilities: string[];
   noNewPrivs: boolean;
   seccomp: { defaultAction: SeccompAction; rules: SeccompRule[] };
   limits: PolicyLimits;
+  storage: PolicyStorage;
   /** What LXC mounts itself: `proc:mixed` keeps /proc/sys read-only, `sys:ro` all of /sys. */
   mountAuto: {
     proc: 'mixed' | 'rw';
@@ -160,6 +176,10 @@ export const POLICY_BOUNDS = {
   pidsMin: 16,
   pidsMax: 4_194_304,
   idMax: 4_294_967_294,
+  storageMin: 1024 * 1024,
+  storageMax: 1024 * 1024 * 1024 * 1024,
+  consoleMin: 64 * 1024,
+  consoleMax: 1024 * 1024 * 1024,
 } as const;
 
 // Guest paths: absolute, segments of a conservative character set (no whitespace, no control
@@ -168,22 +188,6 @@ const GUEST_PATH = '^(/[A-Za-z0-9._@+,:-]+)+$';
 // Host paths of shared folders may contain spaces (escaped when compiled), never control characters.
 const HOST_PATH = '^/[^\\u0000-\\u001f\\u007f]*$';
 const SECCOMP_ACTION = '^(allow|kill|errno [1-9][0-9]{0,3})$';
-
-const idMap = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 16,
-  items: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['inside', 'outside', 'count'],
-    properties: {
-      inside: { type: 'integer', minimum: 0, maximum: POLICY_BOUNDS.idMax },
-      outside: { type: 'integer', minimum: 0, maximum: POLICY_BOUNDS.idMax },
-      count: { type: 'integer', minimum: 1, maximum: POLICY_BOUNDS.idMax },
-    },
-  },
-} as const;
 
 const argFilter = {
   type: 'array',
@@ -201,6 +205,13 @@ const argFilter = {
 /** JSON Schema (draft 2020-12) of a version-1 policy document. */
 export const POLICY_SCHEMA = {
   $id: 'https://droidway.invalid/schemas/policy-v1.json',
+  $defs: {
+    storageBytes: {
+      type: 'integer',
+      minimum: POLICY_BOUNDS.storageMin,
+      maximum: POLICY_BOUNDS.storageMax,
+    },
+  },
   type: 'object',
   additionalProperties: false,
   required: [
@@ -213,6 +224,7 @@ export const POLICY_SCHEMA = {
     'noNewPrivs',
     'seccomp',
     'limits',
+    'storage',
     'mountAuto',
     'devices',
     'maskedPaths',
@@ -234,7 +246,7 @@ export const POLICY_SCHEMA = {
     namespaces: {
       type: 'object',
       additionalProperties: false,
-      required: ['pid', 'mount', 'ipc', 'uts', 'net', 'cgroup'],
+      required: ['pid', 'mount', 'ipc', 'uts', 'net', 'cgroup', 'user'],
       properties: {
         pid: { type: 'boolean' },
         mount: { type: 'boolean' },
@@ -242,14 +254,10 @@ export const POLICY_SCHEMA = {
         uts: { type: 'boolean' },
         net: { type: 'boolean' },
         cgroup: { type: 'boolean' },
-        user: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['uidMap', 'gidMap'],
-          properties: { uidMap: idMap, gidMap: idMap },
-        },
+        user: { type: 'boolean' },
       },
     },
+    allowHostRoot: { type: 'boolean' },
     capabilities: {
       type: 'array',
       maxItems: 64,
@@ -314,6 +322,21 @@ export const POLICY_SCHEMA = {
           type: 'integer',
           minimum: POLICY_BOUNDS.weightMin,
           maximum: POLICY_BOUNDS.weightMax,
+        },
+      },
+    },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxBytes', 'tmpMaxBytes', 'dataMaxBytes', 'consoleMaxBytes'],
+      properties: {
+        maxBytes: { $ref: '#/$defs/storageBytes' },
+        tmpMaxBytes: { $ref: '#/$defs/storageBytes' },
+        dataMaxBytes: { $ref: '#/$defs/storageBytes' },
+        consoleMaxBytes: {
+          type: 'integer',
+          minimum: POLICY_BOUNDS.consoleMin,
+          maximum: POLICY_BOUNDS.consoleMax,
         },
       },
     },

@@ -275,35 +275,18 @@ function checkNamespaces(doc: PolicyDocument, issues: PolicyIssue[]): void {
       path: '/namespaces/net',
       message: "must be true: the host's network would bypass the network policy",
     });
-  if (ns.user === undefined) return;
-  for (const kind of ['uidMap', 'gidMap'] as const) {
-    const ranges = ns.user[kind];
-    const sorted = ranges.map((r, i) => ({ ...r, i })).sort((a, b) => a.inside - b.inside);
-    if (!ranges.some((r) => r.inside === 0)) {
-      issues.push({
-        path: `/namespaces/user/${kind}`,
-        message: 'must map guest id 0 (the guest root)',
-      });
-    }
-    ranges.forEach((r, i) => {
-      if (r.inside + r.count > 4_294_967_295 || r.outside + r.count > 4_294_967_295) {
-        issues.push({
-          path: `/namespaces/user/${kind}/${i}/count`,
-          message: 'range runs past id 4294967294',
-        });
-      }
+  if (!ns.user && doc.allowHostRoot !== true)
+    issues.push({
+      path: '/namespaces/user',
+      message:
+        'must be true: without a user namespace guest root is host root (host-equivalent); set allowHostRoot: true to choose that explicitly',
     });
-    for (let k = 1; k < sorted.length; k++) {
-      const prev = sorted[k - 1]!;
-      const cur = sorted[k]!;
-      if (prev.inside + prev.count > cur.inside) {
-        issues.push({
-          path: `/namespaces/user/${kind}/${cur.i}`,
-          message: `overlaps range ${prev.i} inside the guest`,
-        });
-      }
-    }
-  }
+  if (ns.user && !ns.cgroup)
+    issues.push({
+      path: '/namespaces/cgroup',
+      message:
+        "must be true with a user namespace: the guest would see the host's cgroup paths and could not be kept in its own",
+    });
 }
 
 function checkLimits(doc: PolicyDocument, issues: PolicyIssue[]): void {

@@ -11,7 +11,7 @@ import type { ValidatedPolicy } from './policy-document.js';
 import { parsePolicyText } from './policy-validate.js';
 
 /** Names of the built-in presets. */
-export const PRESET_NAMES = ['android', 'strict'] as const;
+export const PRESET_NAMES = ['android', 'strict', 'privileged'] as const;
 
 export type PresetName = (typeof PRESET_NAMES)[number];
 

@@ -1,17 +1,22 @@
 /**
  * The demo guest: a rootfs the runtime can boot where no Android image exists. It is built on
  * first use from what the host already has, with no download: the host's static busybox and its
- * applet links, the empty mountpoints LXC and the runtime mount onto, a few `/etc` files, and
- * Droidway's init (`resources/guest/init`). The host's `/usr`, `/lib` and `/lib64` are
- * bind-mounted read-only at start (`demoGuestMountEntries`), so host programs such as Wayland
- * clients run inside. `/opt/droidway/guest.d/` holds the guest programs (init starts each
- * executable there): `resources/guest/guest.d/`, mounted read-only at start, whose launcher
- * runs the demo Wayland client (`native/guest/build`, mounted at `/opt/droidway/bin`) once the
- * display bridge's socket appears.
+ * applet links, the empty mountpoints LXC and the runtime mount onto, a few `/etc` files,
+ * Droidway's init (`resources/guest/init`), the guest programs (`resources/guest/guest.d/`, in
+ * `/opt/droidway/guest.d/`, each started by init) and the demo Wayland client
+ * (`native/guest/build`, in `/opt/droidway/bin`) with the shared libraries `ldd` names for it,
+ * copied to the same paths inside. Nothing of the host's `/usr` or `/lib` is mounted into the
+ * guest: it sees no host file activity and runs only what was copied in.
+ *
+ * The tree is the read-only source of every session: the runtime copies it into a per-session,
+ * size-limited layer owned by the instance's id range (see `session-storage.ts`), so a guest
+ * never writes into it and no file planted by one session reaches another.
  *
  * The build is idempotent and atomic: it happens in a temporary folder beside the target that
- * is renamed into place, and a stamp (a hash of the builder version, the init script and the
- * busybox binary) makes a changed builder or busybox rebuild.
+ * is renamed into place, and a stamp (a hash of the builder version, the init script, busybox,
+ * the guest programs and the client with its libraries) makes a changed input rebuild. The
+ * default folder's name carries the builder version, so builders of other versions on the same
+ * machine keep their own trees.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -28,7 +33,7 @@ import { RuntimeError, isErrno } from './runtime-errors.js';
 const execFileAsync = promisify(execFile);
 
 /** Bump when the layout written by `buildTree` changes, so existing caches are rebuilt. */
-export const DEMO_GUEST_BUILDER_VERSION = 1;
+export const DEMO_GUEST_BUILDER_VERSION = 2;
 
 /** Name of the stamp file at the rootfs top. */
 export const DEMO_GUEST_STAMP_FILE = '.droidway-guest.json';
@@ -128,8 +133,11 @@ const ROOTFS_DIRS = [
 /** Where the guest programs of later issues go; init starts each executable in it. */
 export const GUEST_PROGRAMS_DIR = '/opt/droidway/guest.d';
 
-/** Where the demo client's build folder appears in the guest. */
+/** Where the demo client is in the guest. */
 export const GUEST_BIN_DIR = '/opt/droidway/bin';
+
+/** The demo client's file name (in `native/guest/build` and in `GUEST_BIN_DIR`). */
+export const DEMO_CLIENT_NAME = 'droidway-demo-client';
 
 /** Where init writes its ready marker inside the guest. */
 export const GUEST_READY_MARKER = '/run/droidway/ready';
@@ -164,24 +172,30 @@ export interface DemoGuest {
   /** Init inside the guest (for `lxc.init.cmd`). */
   init: string;
   /**
-   * Extra `lxc.mount.entry` values the runtime adds (host `/usr`, `/lib`, `/lib64`, the guest
-   * programs and the demo client, read-only).
+   * Extra `lxc.mount.entry` values the guest needs: none since builder version 2 (everything it
+   * runs is in the tree); kept so callers pass them on unchanged.
    */
   mountEntries: string[];
-  /** The demo client's host folder, or null when it is not built (no window then). */
+  /** The demo client's host folder it was copied from, or null when it is not built (no window then). */
   demoClientDir: string | null;
+  /** Bytes of regular files in the tree (what each session copies). */
+  payloadBytes: number;
   /** The build stamp recorded in the rootfs. */
   stamp: string;
   /** True when this call built it, false when a matching build was already there. */
   built: boolean;
 }
 
-/** Default rootfs folder: `/var/lib/droidway/guest/demo` as root, else under `$XDG_CACHE_HOME`. */
+/**
+ * Default rootfs folder: `/var/lib/droidway/guest/demo-v<builder version>` as root, else under
+ * `$XDG_CACHE_HOME`.
+ */
 export function defaultDemoGuestDir(): string {
-  if (process.getuid?.() === 0) return '/var/lib/droidway/guest/demo';
+  const name = `demo-v${DEMO_GUEST_BUILDER_VERSION}`;
+  if (process.getuid?.() === 0) return path.join('/var/lib/droidway/guest', name);
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
-  return path.join(base, 'droidway', 'guest', 'demo');
+  return path.join(base, 'droidway', 'guest', name);
 }
 
 function findAbove(relative: string): string | null {
@@ -211,50 +225,97 @@ export function defaultGuestProgramsDir(): string | null {
 
 /** `native/guest/build` above this module when it holds the built demo client, or null. */
 export function defaultDemoClientDir(): string | null {
-  const client = findAbove(path.join('native', 'guest', 'build', 'droidway-demo-client'));
+  const client = findAbove(path.join('native', 'guest', 'build', DEMO_CLIENT_NAME));
   return client === null ? null : path.dirname(client);
 }
 
 /**
- * The mount entries of the guest programs and the demo client's folder (read-only, nosuid,
- * nodev). Throws `GUEST_BUILD_FAILED` for a path with whitespace, which a mount entry cannot
- * carry.
- */
-export function guestProgramMountEntries(
-  programsDir: string | null,
-  demoClientDir: string | null,
-): string[] {
-  const entries: string[] = [];
-  const add = (source: string, target: string): void => {
-    if (/\s/.test(source))
-      throw new RuntimeError(
-        'GUEST_BUILD_FAILED',
-        `${source} holds whitespace and cannot be mounted into the guest`,
-      );
-    entries.push(
-      `${path.resolve(source)} ${target.slice(1)} none bind,ro,nosuid,nodev,create=dir 0 0`,
-    );
-  };
-  if (programsDir !== null) add(programsDir, GUEST_PROGRAMS_DIR);
-  if (demoClientDir !== null) add(demoClientDir, GUEST_BIN_DIR);
-  return entries;
-}
-
-/**
  * The `lxc.mount.entry` values that give the guest the host's `/usr`, `/lib` and `/lib64`
- * read-only (nosuid, nodev); `/lib64` only when the host has it. Symlinked host folders
- * (`/lib -> usr/lib` on merged-/usr systems) are fine: a bind mount resolves its source.
- * `/tmp` is a private tmpfs per session: the rootfs is shared by every instance, and a guest
- * that may not mount (the `strict` preset) would otherwise write into it.
+ * read-only (nosuid, nodev), `/lib64` only when the host has it. Only for the stand-in Android
+ * tools of the tests (`--android-tools`), which run the host's aapt, python3, unzip and openssl;
+ * the demo guest itself never gets them. Symlinked host folders (`/lib -> usr/lib` on merged-/usr
+ * systems) are fine: a bind mount resolves its source.
  */
-export function demoGuestMountEntries(): string[] {
+export function hostToolMountEntries(): string[] {
   const entries = [
     '/usr usr none bind,ro,nosuid,nodev 0 0',
     '/lib lib none bind,ro,nosuid,nodev 0 0',
-    'tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=64m 0 0',
   ];
   if (existsSync('/lib64')) entries.push('/lib64 lib64 none bind,ro,nosuid,nodev 0 0');
   return entries;
+}
+
+/** A shared library the demo client needs: where it is on the host, where the loader looks. */
+export interface LibraryDependency {
+  /** The path the loader resolves (and the path it gets inside the guest). */
+  path: string;
+}
+
+/**
+ * Parses `ldd` output into the absolute paths of the libraries and the loader. Lines are
+ * `name => /path (0xADDR)`, `/path (0xADDR)` (the loader) or `linux-vdso.so.1 (0xADDR)` (no
+ * file). Throws `GUEST_BUILD_FAILED` for `not found`, a relative or `..` path, or a line of
+ * another shape, so a client whose closure cannot be copied is never half-installed.
+ */
+export function parseLddOutput(text: string): LibraryDependency[] {
+  if (text.length > 256 * 1024)
+    throw new RuntimeError('GUEST_BUILD_FAILED', 'ldd printed more than 256 KiB');
+  const out: LibraryDependency[] = [];
+  const seen = new Set<string>();
+  const add = (p: string): void => {
+    if (
+      !path.isAbsolute(p) ||
+      p.split('/').some((seg) => seg === '..' || seg === '.') ||
+      // eslint-disable-next-line no-control-regex -- refused on purpose
+      /[\u0000-\u001f\u007f]/.test(p)
+    )
+      throw new RuntimeError(
+        'GUEST_BUILD_FAILED',
+        `ldd named an unusable library path ${JSON.stringify(p.slice(0, 200))}`,
+      );
+    if (!seen.has(p)) {
+      seen.add(p);
+      out.push({ path: p });
+    }
+  };
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (/=>\s*not found$/.test(line))
+      throw new RuntimeError(
+        'GUEST_BUILD_FAILED',
+        `the demo client needs a library the host lacks: ${line.slice(0, 200)}`,
+      );
+    let m = /^(\S+) => (\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (m) {
+      add(m[2]!);
+      continue;
+    }
+    m = /^(\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (m) {
+      // The vDSO has no file; anything else on its own is the loader.
+      if (m[1]!.includes('/')) add(m[1]!);
+      continue;
+    }
+    if (line === 'statically linked' || line === 'not a dynamic executable') continue;
+    throw new RuntimeError(
+      'GUEST_BUILD_FAILED',
+      `unexpected ldd output line ${JSON.stringify(line.slice(0, 200))}`,
+    );
+  }
+  return out;
+}
+
+async function libraryClosure(client: string): Promise<LibraryDependency[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('ldd', [client], { timeout: 10_000, maxBuffer: 256 * 1024 }));
+  } catch (e) {
+    throw new RuntimeError('GUEST_BUILD_FAILED', `ldd ${client} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return parseLddOutput(stdout);
 }
 
 /**
@@ -271,32 +332,34 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
   const busyboxBytes = await readInput(busybox, 'busybox');
   assertStatic(busybox, busyboxBytes);
   const applets = await availableApplets(busybox);
-  const stamp = createHash('sha256')
-    .update(`droidway-demo-guest:${DEMO_GUEST_BUILDER_VERSION}\n`)
-    .update(applets.join(' ') + '\n')
-    .update(init)
-    .update(busyboxBytes)
-    .digest('hex');
   const programsDir =
     options.programsDir === undefined ? defaultGuestProgramsDir() : options.programsDir;
   const demoClientDir =
     options.demoClientDir === undefined ? defaultDemoClientDir() : options.demoClientDir;
-  const programEntries = guestProgramMountEntries(programsDir, demoClientDir);
+  const programs = programsDir === null ? [] : await readPrograms(programsDir);
+  const client = demoClientDir === null ? [] : await readClient(demoClientDir);
+  const files = [...programs, ...client];
+  const hash = createHash('sha256')
+    .update(`droidway-demo-guest:${DEMO_GUEST_BUILDER_VERSION}\n`)
+    .update(applets.join(' ') + '\n')
+    .update(init)
+    .update(busyboxBytes);
+  for (const f of files) hash.update(`\n${f.guestPath} ${f.mode}\n`).update(f.bytes);
+  const stamp = hash.digest('hex');
+  const payloadBytes =
+    busyboxBytes.length + init.length + files.reduce((n, f) => n + f.bytes.length, 0);
   const result = (built: boolean): DemoGuest => ({
     rootfs,
     init: '/sbin/init',
-    mountEntries: [...demoGuestMountEntries(), ...programEntries],
+    mountEntries: [],
     demoClientDir,
+    payloadBytes,
     stamp,
     built,
   });
 
   if ((await readStamp(rootfs)) === stamp) {
     await checkRootfs(rootfs);
-    // Builds from before the demo client's mountpoint existed get it here: a rebuild would
-    // pull the tree from under sessions running on it, and LXC cannot create it in a rootfs
-    // mounted read-only.
-    if (demoClientDir !== null) await ensureMountpoint(rootfs, GUEST_BIN_DIR);
     return result(false);
   }
 
@@ -313,7 +376,7 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
   }
   const tmp = path.join(parent, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await buildTree(tmp, { init, busyboxBytes, applets, stamp });
+    await buildTree(tmp, { init, busyboxBytes, applets, stamp, files });
     await checkRootfs(tmp);
     await swapInto(tmp, rootfs, stamp);
   } catch (e) {
@@ -322,35 +385,60 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
     throw new RuntimeError(
       'GUEST_BUILD_FAILED',
       `building the demo guest in ${rootfs} failed: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
+      { cause: e },
     );
   }
   return result(true);
 }
 
-async function ensureMountpoint(rootfs: string, guestDir: string): Promise<void> {
-  const dir = path.join(rootfs, guestDir);
-  const st = await fs.lstat(dir).catch(() => null);
-  if (st?.isDirectory()) return;
-  if (st !== null)
+/** A file copied into the tree: its guest path, bytes and mode. */
+interface PayloadFile {
+  guestPath: string;
+  bytes: Buffer;
+  mode: number;
+}
+
+/** The regular files of the guest programs folder (sorted), for `GUEST_PROGRAMS_DIR`. */
+async function readPrograms(dir: string): Promise<PayloadFile[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).sort();
+  } catch (e) {
     throw new RuntimeError(
       'GUEST_BUILD_FAILED',
-      `${dir} is not a folder; refusing to mount the demo client over it`,
+      `cannot read the guest programs ${dir}: ${(e as Error).message}`,
+      { cause: e },
     );
-  try {
-    await fs.mkdir(dir, { mode: 0o755 });
-  } catch (e) {
-    if (!isErrno(e, 'EEXIST'))
-      throw new RuntimeError(
-        'GUEST_BUILD_FAILED',
-        `cannot create ${dir}: ${(e as Error).message}`,
-        {
-          cause: e,
-        },
-      );
   }
+  const out: PayloadFile[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const st = await fs.lstat(file);
+    if (!st.isFile()) continue;
+    out.push({
+      guestPath: path.posix.join(GUEST_PROGRAMS_DIR, name),
+      bytes: await readInput(file, 'guest program'),
+      mode: st.mode & 0o111 ? 0o755 : 0o644,
+    });
+  }
+  return out;
+}
+
+/** The demo client and every library `ldd` names for it, at the paths the loader looks in. */
+async function readClient(dir: string): Promise<PayloadFile[]> {
+  const client = path.join(dir, DEMO_CLIENT_NAME);
+  const out: PayloadFile[] = [
+    {
+      guestPath: path.posix.join(GUEST_BIN_DIR, DEMO_CLIENT_NAME),
+      bytes: await readInput(client, 'demo client'),
+      mode: 0o755,
+    },
+  ];
+  for (const lib of await libraryClosure(client)) {
+    // readFile follows the symlinks ldd names (libc.so.6 -> …): the guest gets the file itself.
+    out.push({ guestPath: lib.path, bytes: await readInput(lib.path, 'library'), mode: 0o755 });
+  }
+  return out;
 }
 
 async function readInput(file: string, what: string): Promise<Buffer> {
@@ -442,6 +530,7 @@ interface TreeInputs {
   busyboxBytes: Buffer;
   applets: string[];
   stamp: string;
+  files: PayloadFile[];
 }
 
 async function buildTree(dir: string, inputs: TreeInputs): Promise<void> {
@@ -458,6 +547,14 @@ async function buildTree(dir: string, inputs: TreeInputs): Promise<void> {
   // Written files get the umask applied; the modes must not depend on the caller's umask.
   await fs.chmod(path.join(dir, 'bin/busybox'), 0o755);
   await fs.chmod(path.join(dir, 'sbin/init'), 0o755);
+
+  for (const f of inputs.files) {
+    const target = path.join(dir, f.guestPath);
+    // Library paths may run through folders the skeleton lacks (/lib/x86_64-linux-gnu).
+    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    await fs.writeFile(target, f.bytes, { mode: f.mode, flag: 'wx' });
+    await fs.chmod(target, f.mode);
+  }
 
   const etc = (name: string, text: string): Promise<void> =>
     fs.writeFile(path.join(dir, 'etc', name), text, { mode: 0o644 });

@@ -69,6 +69,9 @@ export async function cleanupContainer(
   await unmountUnder([paths.runtimeDir, paths.dataDir], report);
   await removeTree(paths.lxcPath, report);
   await removeTree(paths.guestRunDir, report);
+  await removeTree(paths.rootfsDir, report);
+  await removeTree(paths.guestDataMount, report);
+  await fs.rm(paths.maskFile, { force: true }).catch(() => {});
   // The runtime folder goes once empty; while a host runs, its control folder keeps it.
   await fs.rmdir(paths.runtimeDir).catch(() => {});
   return report;

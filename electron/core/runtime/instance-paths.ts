@@ -37,10 +37,24 @@ export interface InstancePaths {
   lxcLog: string;
   hostLog: string;
   consoleLog: string;
-  /** Guest data kept across sessions (Android's `/data` later). */
+  /**
+   * Guest data kept across sessions (`/data`): while a session runs, the instance's fixed-size
+   * image (`dataImage`) is mounted here, so host readers find the guest's files at the same place.
+   */
   guestDataDir: string;
-  /** Per-session folder; removed when the session ends. Mode 0711: LXC must traverse it. */
+  /** The fixed-size ext4 image holding `/data` (created at the policy's `storage.dataMaxBytes`). */
+  dataImage: string;
+  /** Where `guestDataDir` is bound for LXC to reach (the guest's root cannot traverse `dataDir`). */
+  guestDataMount: string;
+  /** The empty, read-only file bound over masked files (recreated at each start). */
+  maskFile: string;
+  /**
+   * Per-session folder; removed when the session ends. Owned by the guest's (mapped) root, mode
+   * 0700: LXC mounts the guest's folders as that id, and no other host user reaches inside.
+   */
   runtimeDir: string;
+  /** Mountpoint of the session's root layer (a sized tmpfs holding a copy of the guest tree). */
+  rootfsDir: string;
   /** LXC's `-P` path; the container's folder and config live under it. */
   lxcPath: string;
   containerDir: string;
@@ -53,7 +67,7 @@ export interface InstancePaths {
   controlSocket: string;
   /** JSON record of the session host owning the instance (pid, start time). */
   hostRecord: string;
-  /** Host folder bind-mounted at `/run/droidway` in the guest; init writes `ready` into it. */
+  /** A 1 MiB tmpfs bind-mounted at `/run/droidway` in the guest; init writes `ready` into it. */
   guestRunDir: string;
   readyMarker: string;
   /** Host folder bind-mounted at `/run/xdg` in the guest; holds the display bridge's socket. */
@@ -128,7 +142,11 @@ export function instancePaths(name: string, roots: InstanceRoots = {}): Instance
     hostLog: path.join(logDir, 'session-host.log'),
     consoleLog: path.join(logDir, 'console.log'),
     guestDataDir: path.join(dataDir, 'data'),
+    dataImage: path.join(dataDir, 'data.img'),
+    guestDataMount: path.join(runtimeDir, 'data'),
+    maskFile: path.join(runtimeDir, 'masked-empty'),
     runtimeDir,
+    rootfsDir: path.join(runtimeDir, 'rootfs'),
     lxcPath,
     containerDir,
     lxcConfigFile: path.join(containerDir, 'config'),

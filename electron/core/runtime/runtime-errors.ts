@@ -37,7 +37,11 @@ export type RuntimeErrorCode =
   /** The session host was handed display bridge settings it cannot use. */
   | 'BRIDGE_SETTINGS_INVALID'
   /** The session's display bridge is off or never ran (no host display …). */
-  | 'BRIDGE_OFF';
+  | 'BRIDGE_OFF'
+  /** No subordinate id range could be claimed for the instance (registry full or locked). */
+  | 'ID_RANGE_UNAVAILABLE'
+  /** The instance's writable layers could not be prepared (mount, copy, ownership). */
+  | 'STORAGE_SETUP_FAILED';
 
 /** Thrown by the runtime; `code` says what kind of failure, `logTail` carries LXC's last words. */
 export class RuntimeError extends Error {

@@ -13,6 +13,7 @@ import { requestStatus } from './control-client.js';
 import { isHostAlive, readHostRecord } from './host-record.js';
 import type { InstancePaths } from './instance-paths.js';
 import type { SessionBridgeConfig } from './session-bridge.js';
+import type { SessionStorage } from './session-storage.js';
 import { readLogTail } from './lxc.js';
 import { RuntimeError } from './runtime-errors.js';
 import type { SessionStatus } from './session.js';
@@ -30,6 +31,8 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
   /** The display bridge the host runs; default off. */
   bridge?: SessionBridgeConfig;
+  /** The session's writable layers (see `session-storage.ts`); default the config's rootfs as is. */
+  storage?: SessionStorage;
 }
 
 /** `session-host-main.js` next to this module. */
@@ -69,6 +72,7 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
     args.push('--seccomp', p.seccompFile);
   }
   for (const entry of options.extraMountEntries ?? []) args.push('--mount-entry', entry);
+  if (options.storage !== undefined) args.push('--storage', JSON.stringify(options.storage));
   if (options.readyTimeoutMs !== undefined)
     args.push('--ready-timeout-ms', String(options.readyTimeoutMs));
   const bridge = options.bridge;

@@ -18,6 +18,7 @@ import { peerCredentials } from '../native/index.js';
 import { instancePaths } from './instance-paths.js';
 import { parseBridgeSettings, type SessionBridgeConfig } from './session-bridge.js';
 import { SessionHost } from './session-host.js';
+import { parseSessionStorage } from './session-storage.js';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} session-host[${process.pid}]: ${line}\n`);
@@ -38,6 +39,7 @@ async function main(): Promise<number> {
       'host-socket': { type: 'string' },
       'bridge-settings': { type: 'string' },
       'bridge-off': { type: 'string' },
+      storage: { type: 'string' },
     },
   });
   if (!values.instance || !values.config) throw new Error('--instance and --config are required');
@@ -70,6 +72,7 @@ async function main(): Promise<number> {
       ...(values.seccomp ? { seccompProfile: await fs.readFile(values.seccomp, 'utf8') } : {}),
       extraMountEntries: values['mount-entry'] ?? [],
       ...(readyTimeout !== undefined ? { readyTimeoutMs: readyTimeout } : {}),
+      ...(values.storage !== undefined ? { storage: parseSessionStorage(values.storage) } : {}),
     },
     peerCredentials: (fd) => peerCredentials(fd),
     log,

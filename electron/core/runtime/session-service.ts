@@ -69,7 +69,9 @@ import {
   requestStop,
   requestUnfreeze,
 } from './control-client.js';
-import { ensureDemoGuest, type DemoGuest } from './demo-guest.js';
+import { ensureDemoGuest, hostToolMountEntries, type DemoGuest } from './demo-guest.js';
+import type { SessionStorage } from './session-storage.js';
+import { allocateIdRange, ensureSubordinateIds, type IdRange } from './id-ranges.js';
 import {
   DEFAULT_INSTANCE,
   instancePaths,
@@ -133,8 +135,6 @@ export const PROBE_SCRATCH_DIR = '/tmp';
 
 /** Name of the session record (what the policy promised) in the instance's data folder. */
 export const SESSION_RECORD_FILE = 'session-policy.json';
-/** Name of the empty, read-only file bound over masked files, in the instance's data folder. */
-export const MASK_FILE = 'masked-empty';
 
 /** Where things live; every field has a default for this user (root: `/var/lib/droidway`). */
 export interface ServiceLocations extends InstanceRoots {
@@ -146,6 +146,8 @@ export interface ServiceLocations extends InstanceRoots {
   hostScript?: string;
   /** Where Android image names are looked up; default the store and Waydroid's folders. */
   imageDiscovery?: DiscoveryOptions;
+  /** The subordinate id registry (see `id-ranges.ts`); default `/var/lib/droidway/idmap`. */
+  idRegistryDir?: string;
 }
 
 /** Where a session's policy comes from: exactly one of a preset name, a file, or a document. */
@@ -178,7 +180,7 @@ export interface StartSessionOptions extends ServiceLocations {
   /**
    * Demo guest only: a host folder of stand-in Android tools (`pm`, `am`, `cmd`, e.g.
    * `tests/fixtures/android-guest`) bind-mounted read-only at `/system/bin`, with the instance's
-   * persistent guest data folder mounted read-write at `/data` (as an Android image's is).
+   * persistent `/data` image (`storage.dataMaxBytes`) mounted read-write at `/data`.
    */
   androidTools?: string;
   /**
@@ -227,8 +229,10 @@ export interface SessionPlan {
   compiled: CompiledPolicy;
   /** What `compiled` was compiled with. */
   context: CompileContext;
-  /** Runtime mount entries (the demo guest's host folders and private `/tmp`). */
+  /** Runtime mount entries (the host's tools for `androidTools`). */
   extraMountEntries: string[];
+  /** The session's writable layers, for the demo guest; null for an Android image (mounted here). */
+  storage: SessionStorage | null;
   probe: string | null;
   /**
    * Releases what the plan mounted (an Android image's layout and binderfs) when the session is
@@ -318,22 +322,6 @@ export async function resolvePolicy(
 }
 
 /**
- * (Re)creates the instance's mask file: empty, root-owned, mode 0444, replaced atomically, so
- * a guest that managed to write to it in an earlier session leaves nothing behind. Bound
- * read-only over masked files, writes to it fail with `EROFS`.
- */
-async function prepareMaskFile(paths: InstancePaths): Promise<string> {
-  await fs.mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(paths.dataDir, MASK_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.rm(tmp, { force: true });
-  await fs.writeFile(tmp, '', { mode: 0o444, flag: 'wx' });
-  await fs.chmod(tmp, 0o444);
-  await fs.rename(tmp, file);
-  return file;
-}
-
-/**
  * This process's capability bounding set, by name (`CapBnd` of `/proc/self/status`): the session
  * host and LXC inherit it, so the guest can hold nothing outside it. Null when unreadable.
  */
@@ -352,6 +340,23 @@ export async function ownBoundingSet(): Promise<string[] | null> {
 /** The initial fds of the demo guest's init: the usual streams, plus its own script (`sh` keeps it open). */
 function initFdTargets(guest: DemoGuest): string[] {
   return [...DEFAULT_INIT_FD_TARGETS, guest.init];
+}
+
+/**
+ * The instance's subordinate id range when the policy asks for a user namespace (always, but in
+ * the explicitly host-equivalent `privileged` preset): Droidway's block is registered for root
+ * in `/etc/subuid` and `/etc/subgid` first (once), then the instance's range is claimed or found.
+ * Needs root; null for a policy without a user namespace.
+ */
+async function instanceIdRange(
+  policy: ValidatedPolicy,
+  paths: InstancePaths,
+  options: ServiceLocations,
+): Promise<IdRange | null> {
+  if (!policy.namespaces.user) return null;
+  const registry = options.idRegistryDir !== undefined ? { dir: options.idRegistryDir } : {};
+  await ensureSubordinateIds(registry);
+  return allocateIdRange(paths.dataDir, registry);
 }
 
 /** The probe's build folder, mounted read-only into the guest when the probe is built. */
@@ -399,12 +404,16 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
   const { extraMounts, probe, nodump } = probeMount(options);
   if (options.androidTools !== undefined)
     extraMounts.push(...(await androidToolsMounts(paths, options.androidTools)));
-  const maskFile = await prepareMaskFile(paths);
+  // Recreated empty by the session host at each start, where the guest's root can reach it.
+  const maskFile = paths.maskFile;
+  const idRange = await instanceIdRange(policy, paths, options);
   const cgroup = detectCgroupSupport();
   const hostCapabilities = await ownBoundingSet();
   const context: CompileContext = {
+    ...(idRange !== null ? { idRange } : {}),
     name: paths.containerName,
-    rootfsPath: guest.rootfs,
+    // A per-session copy of the guest tree, made by the session host (see session-storage.ts).
+    rootfsPath: paths.rootfsDir,
     logFile: paths.lxcLog,
     init: [guest.init],
     ...nodump,
@@ -425,7 +434,20 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     policy,
     compiled,
     context,
-    extraMountEntries: [...guest.mountEntries],
+    // The stand-in Android tools run the host's aapt, python3, unzip and openssl (read-only);
+    // the demo guest alone sees nothing of the host's /usr.
+    extraMountEntries: [
+      ...guest.mountEntries,
+      ...(options.androidTools !== undefined ? hostToolMountEntries() : []),
+    ],
+    storage: {
+      rootfsSource: guest.rootfs,
+      rootfsMaxBytes: policy.storage.maxBytes,
+      consoleMaxBytes: policy.storage.consoleMaxBytes,
+      hostBase: idRange?.hostBase ?? 0,
+      idCount: idRange?.count ?? 0,
+      ...(options.androidTools !== undefined ? { dataMaxBytes: policy.storage.dataMaxBytes } : {}),
+    },
     probe,
     release: async () => [],
   };
@@ -436,8 +458,9 @@ export const ANDROID_TOOLS_GUEST_DIR = '/system/bin';
 
 /**
  * The mounts of `StartSessionOptions.androidTools`: the folder (which must be a real folder,
- * not a symlink) read-only at `/system/bin`, and the instance's guest data folder (created 0771
- * like Android's `/data`) read-write at `/data`. Throws `ANDROID_TOOLS_INVALID` otherwise.
+ * not a symlink) read-only at `/system/bin`, and the instance's `/data` image (a fixed-size ext4
+ * of the policy's `storage.dataMaxBytes`, mounted `nosuid,nodev` by the session host, its root
+ * 0771 like Android's `/data`) read-write at `/data`. Throws `ANDROID_TOOLS_INVALID` otherwise.
  */
 export async function androidToolsMounts(
   paths: InstancePaths,
@@ -450,10 +473,10 @@ export async function androidToolsMounts(
       'ANDROID_TOOLS_INVALID',
       `--android-tools ${JSON.stringify(toolsDir.slice(0, 200))} is not a folder`,
     );
-  await fs.mkdir(paths.guestDataDir, { recursive: true, mode: 0o771 });
+  // The session host mounts the instance's /data image there (see session-storage.ts).
   return [
     { source: dir, target: ANDROID_TOOLS_GUEST_DIR, options: 'bind,ro,nosuid,nodev,create=dir' },
-    { source: paths.guestDataDir, target: '/data', options: 'bind,rw,nosuid,nodev,create=dir' },
+    { source: paths.guestDataMount, target: '/data', options: 'bind,rw,nosuid,nodev,create=dir' },
   ];
 }
 
@@ -604,7 +627,9 @@ async function planAndroidSession(
   }
 
   const { extraMounts, probe, nodump } = probeMount(options);
-  const maskFile = await prepareMaskFile(paths);
+  // Recreated empty by the session host at each start, where the guest's root can reach it.
+  const maskFile = paths.maskFile;
+  const idRange = await instanceIdRange(policy, paths, options);
   const dir = androidMountDir(paths);
   let mounted: MountedImage | null = null;
   let binder: BinderInstance | null = null;
@@ -637,6 +662,7 @@ async function planAndroidSession(
     const cgroup = detectCgroupSupport();
     const hostCapabilities = await ownBoundingSet();
     const context: CompileContext = {
+      ...(idRange !== null ? { idRange } : {}),
       name: paths.containerName,
       rootfsPath: mounted.rootfs,
       logFile: paths.lxcLog,
@@ -660,6 +686,7 @@ async function planAndroidSession(
       compiled,
       context,
       extraMountEntries: [],
+      storage: null,
       probe,
       release,
     };
@@ -709,6 +736,7 @@ async function startLocked(options: StartSessionOptions): Promise<StartedSession
       lxcConfig: plan.compiled.lxcConfig,
       seccompProfile: plan.compiled.seccompProfile,
       extraMountEntries: plan.extraMountEntries,
+      ...(plan.storage !== null ? { storage: plan.storage } : {}),
       hostScript: options.hostScript ?? resolveHostScript(),
       bridge: bridgeConfigFor(plan, options),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),

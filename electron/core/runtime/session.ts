@@ -14,14 +14,7 @@
  *   clean host.
  */
 import { EventEmitter } from 'node:events';
-import {
-  createWriteStream,
-  readFileSync,
-  readlinkSync,
-  watch,
-  type FSWatcher,
-  type WriteStream,
-} from 'node:fs';
+import { readFileSync, readlinkSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
@@ -48,6 +41,8 @@ import {
   withRuntimeAdditions,
 } from './lxc-config-text.js';
 import { checkRootfs } from './rootfs-check.js';
+import { CappedLog, DEFAULT_CONSOLE_MAX_BYTES } from './console-log.js';
+import { prepareSessionStorage, type SessionStorage } from './session-storage.js';
 import type { SessionBridgeStatus } from './session-bridge.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import {
@@ -79,6 +74,12 @@ export interface SessionOptions {
   stopTimeoutSeconds?: number;
   /** Where cgroup hierarchies are mounted (tests only). */
   cgroupRoot?: string;
+  /**
+   * The session's writable layers (see `session-storage.ts`): when given, the config's rootfs
+   * must be `paths.rootfsDir`, filled at each start from `storage.rootfsSource`; the console log
+   * is capped by `storage.consoleMaxBytes`. Without it the config's rootfs is used as it is.
+   */
+  storage?: SessionStorage;
 }
 
 /** A snapshot for `status`. */
@@ -204,14 +205,25 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     const target = lxcTargetOf(this.paths);
     try {
       const lines = parseLxcConfig(this.#options.lxcConfig);
-      await checkRootfs(configRootfs(lines));
+      const storage = this.#options.storage;
+      if (storage !== undefined) {
+        if (configRootfs(lines) !== this.paths.rootfsDir)
+          throw new RuntimeError(
+            'LXC_CONFIG_INVALID',
+            `with session storage the config's rootfs must be ${this.paths.rootfsDir}`,
+          );
+        await checkRootfs(storage.rootfsSource);
+      } else {
+        await checkRootfs(configRootfs(lines));
+      }
       await this.#prepare(lines);
       // lxc-start hands its stdio to the guest's init (`lxc.console.path = none`): a pipe the
       // host copies into the console log, never the log file itself, keeps host files out of
       // the guest (`policy verify` checks init's fds).
-      const sink = createWriteStream(this.paths.consoleLog, { flags: 'a', mode: 0o600 });
-      const sinkClosed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
-      sink.on('error', () => {});
+      const sink = new CappedLog(
+        this.paths.consoleLog,
+        storage?.consoleMaxBytes ?? DEFAULT_CONSOLE_MAX_BYTES,
+      );
       try {
         this.#monitor = await spawnLxcStart(target, {
           configFile: this.paths.lxcConfigFile,
@@ -219,11 +231,11 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
           outputFd: 'pipe',
         });
       } catch (e) {
-        sink.end();
+        sink.close();
         throw e;
       }
       const monitor = this.#monitor;
-      this.#consoleCopied = copyOutput(monitor, sink).then(() => sinkClosed);
+      this.#consoleCopied = copyOutput(monitor, sink);
       void monitor.exited.then((exit) => this.#onExit(monitor, exit));
       await this.#waitReady();
       let initPid = findContainerInit(monitor.pid);
@@ -257,9 +269,8 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     const p = this.paths;
     for (const dir of [p.dataDir, p.logDir, p.guestDataDir])
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    // 0711: LXC (and, with an id map, the container's root) must traverse these to reach mounts.
-    await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o711 });
-    await fs.chmod(p.runtimeDir, 0o711);
+    const root = configRootIds(lines);
+    await restrictRuntimeDir(p, root);
     this.#lastCleanup = await cleanupContainer(p, {
       stopLiveContainer: true,
       cgroupRoot: this.#options.cgroupRoot,
@@ -272,9 +283,23 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     }
     await fs.mkdir(p.containerDir, { recursive: true, mode: 0o711 });
     await fs.chmod(p.lxcPath, 0o711);
-    await fs.mkdir(p.guestRunDir, { mode: 0o755 });
-    const root = configRootIds(lines);
-    await fs.chown(p.guestRunDir, root.uid, root.gid);
+    if (this.#options.storage !== undefined) {
+      await prepareSessionStorage(this.#options.storage, {
+        rootfsDir: p.rootfsDir,
+        guestRunDir: p.guestRunDir,
+        dataImage: p.dataImage,
+        guestDataDir: p.guestDataDir,
+        guestDataMount: p.guestDataMount,
+      });
+    } else {
+      await fs.mkdir(p.guestRunDir, { mode: 0o755 });
+      await fs.chown(p.guestRunDir, root.uid, root.gid);
+    }
+    await openBridgeSocket(p, root);
+    // The mask file must be reachable by the guest's root, which mounts it: in the runtime folder.
+    await fs.rm(p.maskFile, { force: true });
+    await fs.writeFile(p.maskFile, '', { mode: 0o444, flag: 'wx' });
+    await fs.chmod(p.maskFile, 0o444);
 
     const seccomp = this.#options.seccompProfile;
     if (seccomp !== undefined) await fs.writeFile(p.lxcSeccompFile, seccomp, { mode: 0o600 });
@@ -502,6 +527,41 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
   }
 }
 
+/**
+ * Makes the instance's runtime folder reachable by host root and the guest's root only. With a
+ * user namespace LXC mounts the guest's folders as the guest's (mapped) root, which must
+ * traverse the folder: it is owned by that id, mode 0700, so no other host user reaches
+ * anything under it. Without one (the host-equivalent preset) it stays root's, 0711.
+ */
+export async function restrictRuntimeDir(
+  p: InstancePaths,
+  root: { uid: number; gid: number },
+): Promise<void> {
+  await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o700 });
+  if (root.uid === 0) {
+    await fs.chmod(p.runtimeDir, 0o711);
+    return;
+  }
+  await fs.chown(p.runtimeDir, root.uid, root.gid);
+  await fs.chmod(p.runtimeDir, 0o700);
+}
+
+/**
+ * Lets every guest id reach the display bridge's socket: the bridge creates it 0600 for host
+ * root, which is nobody inside a user namespace, and the guest's clients run as guest root (the
+ * demo client) or Android's system uid (its composer). The folder above (the runtime folder,
+ * see `restrictRuntimeDir`) keeps other host users away from it.
+ */
+async function openBridgeSocket(
+  p: InstancePaths,
+  root: { uid: number; gid: number },
+): Promise<void> {
+  if (root.uid === 0) return;
+  const st = await fs.lstat(p.bridgeSocket).catch(() => null);
+  if (st === null || !st.isSocket()) return;
+  await fs.chmod(p.bridgeSocket, 0o666);
+}
+
 /** How far past the monitor's pid `findContainerInit` looks. */
 const INIT_PID_WINDOW = 64;
 
@@ -537,8 +597,8 @@ export function findContainerInit(monitorPid: number): number | null {
   return null;
 }
 
-/** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is ended. */
-function copyOutput(monitor: LxcMonitor, sink: WriteStream): Promise<void> {
+/** Copies lxc-start's stdout and stderr into `sink`; resolves once both ended and `sink` is closed. */
+function copyOutput(monitor: LxcMonitor, sink: CappedLog): Promise<void> {
   const streams = [monitor.child.stdout, monitor.child.stderr].filter(
     (s): s is NonNullable<typeof s> => s !== null,
   );
@@ -546,13 +606,20 @@ function copyOutput(monitor: LxcMonitor, sink: WriteStream): Promise<void> {
     streams.map(
       (stream) =>
         new Promise<void>((resolve) => {
-          stream.on('data', (chunk: Buffer) => sink.write(chunk));
+          stream.on('data', (chunk: Buffer) => {
+            try {
+              sink.write(chunk);
+            } catch {
+              // A full or vanished log must not take the session down: the rest is dropped.
+              sink.close();
+            }
+          });
           stream.once('close', () => resolve());
           stream.once('error', () => resolve());
         }),
     ),
   ).then(() => {
-    sink.end();
+    sink.close();
   });
 }
 

@@ -25,6 +25,7 @@ const ctx: CompileContext = {
   cgroupVersion: 1,
   apparmorAvailable: true,
   maskFile: '/run/dw/empty',
+  idRange: { hostBase: 1879048192, count: 131072 },
 };
 
 function strict(): PolicyJson {
@@ -103,31 +104,48 @@ describe('each field has an observable effect', () => {
     expect(out.seccompProfile).toMatch(/# droidway policy mine:/);
   });
 
-  it('namespaces.ipc and namespaces.cgroup shared with the host', () => {
+  it('namespaces.ipc and namespaces.cgroup shared with the host (privileged only)', () => {
     const out = compileWith((d) => {
       d.namespaces.ipc = false;
       d.namespaces.cgroup = false;
+      d.namespaces.user = false;
+      d.allowHostRoot = true;
     });
     expect(diff(base.lxcConfig, out.lxcConfig).added).toEqual(['lxc.namespace.keep = ipc cgroup']);
     expect(out.expectations.namespaces).toEqual(['pid', 'mnt', 'net', 'uts']);
+    const ipcOnly = compileWith((d) => (d.namespaces.ipc = false));
+    expect(diff(base.lxcConfig, ipcOnly.lxcConfig).added).toEqual(['lxc.namespace.keep = ipc']);
     expect(out.expectations.hostIpcInvisible).toBe(false);
   });
 
-  it('namespaces.user writes lxc.idmap lines and expects a user namespace', () => {
-    const out = compileWith((d) => {
-      d.namespaces.user = {
-        uidMap: [{ inside: 0, outside: 100000, count: 65536 }],
-        gidMap: [{ inside: 0, outside: 100000, count: 65536 }],
-      };
-    });
-    expect(diff(base.lxcConfig, out.lxcConfig).added).toEqual([
-      'lxc.idmap = u 0 100000 65536',
-      'lxc.idmap = g 0 100000 65536',
+  it("namespaces.user maps guest ids 0… to the instance's range and expects a user namespace", () => {
+    expect(base.lxcConfig).toContain(
+      'lxc.idmap = u 0 1879048192 131072\nlxc.idmap = g 0 1879048192 131072\n',
+    );
+    expect(base.rootIds).toEqual({ uid: 1879048192, gid: 1879048192 });
+    expect(base.expectations.namespaces).toContain('user');
+    expect(base.notes.map((n) => n.field)).not.toContain('/namespaces/user');
+    const other = compileWith(() => {}, { idRange: { hostBase: 1879179264, count: 131072 } });
+    expect(diff(base.lxcConfig, other.lxcConfig).added).toEqual([
+      'lxc.idmap = u 0 1879179264 131072',
+      'lxc.idmap = g 0 1879179264 131072',
     ]);
-    expect(out.expectations.namespaces).toContain('user');
-    expect(base.expectations.namespaces).not.toContain('user');
-    expect(out.expectations.userNamespace).toEqual({ hostBase: 100000, count: 65536 });
-    expect(base.expectations.userNamespace).toBeNull();
+    const privileged = compileWith((d) => {
+      d.namespaces.user = false;
+      d.allowHostRoot = true;
+    });
+    expect(diff(base.lxcConfig, privileged.lxcConfig)).toEqual({
+      added: [],
+      removed: ['lxc.idmap = u 0 1879048192 131072', 'lxc.idmap = g 0 1879048192 131072'],
+    });
+    expect(privileged.rootIds).toEqual({ uid: 0, gid: 0 });
+    expect(privileged.expectations.namespaces).not.toContain('user');
+    expect(base.expectations.userNamespace).toEqual({ hostBase: 1879048192, count: 131072 });
+    expect(privileged.expectations.userNamespace).toBeNull();
+    expect(privileged.notes).toContainEqual({
+      field: '/namespaces/user',
+      message: expect.stringMatching(/host-equivalent/),
+    });
   });
 
   it('a policy that forbids debugging starts init through droidway-nodump and expects it kept', () => {
@@ -154,6 +172,42 @@ describe('each field has an observable effect', () => {
     }
   });
 
+  it('a user namespace without an id range, or a range that is not one, is a context error', () => {
+    const noRange: Partial<CompileContext> = { idRange: undefined };
+    expect(() => compileWith(() => {}, noRange)).toThrow(
+      expect.objectContaining({ code: 'POLICY_BAD_CONTEXT' }),
+    );
+    for (const idRange of [
+      { hostBase: 0, count: 131072 },
+      { hostBase: 1879048192, count: 1000 },
+      { hostBase: 4294900000, count: 131072 },
+      { hostBase: 1.5, count: 131072 },
+    ]) {
+      expect(() => compileWith(() => {}, { idRange })).toThrow(
+        expect.objectContaining({
+          code: 'POLICY_BAD_CONTEXT',
+          issues: [expect.objectContaining({ path: 'idRange' })],
+        }),
+      );
+    }
+  });
+
+  it('storage.tmpMaxBytes sizes the private /tmp; a writable extra mount must be nosuid,nodev', () => {
+    expect(base.lxcConfig).toContain(
+      'lxc.mount.entry = tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=67108864,create=dir 0 0',
+    );
+    const out = compileWith((d) => (d.storage.tmpMaxBytes = 2097152));
+    expect(diff(base.lxcConfig, out.lxcConfig).added).toEqual([
+      'lxc.mount.entry = tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=2097152,create=dir 0 0',
+    ]);
+    expect(out.storage).toEqual({ ...base.storage, tmpMaxBytes: 2097152 });
+    expect(() =>
+      compileWith(() => {}, {
+        extraMounts: [{ source: '/srv/data', target: '/data', options: 'bind,rw,nodev' }],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'POLICY_BAD_CONTEXT' }));
+  });
+
   it('capabilities: a keep-list in kernel order, none when empty, and mknod changes mknodDenied', () => {
     const more = compileWith((d) => d.capabilities.push('mknod'));
     expect(diff(base.lxcConfig, more.lxcConfig).added).toEqual([
@@ -166,10 +220,16 @@ describe('each field has an observable effect', () => {
     expect(none.expectations.capabilities).toEqual([]);
   });
 
-  it('capabilities the runtime lacks are kept in the config but not expected, and noted', () => {
-    const out = compileWith((d) => d.capabilities.push('mknod', 'sys_admin'), {
-      hostCapabilities: LINUX_CAPABILITIES.filter((c) => c !== 'mknod' && c !== 'sys_admin'),
-    });
+  it('capabilities the runtime lacks are kept in the config but not expected without a user namespace, and noted', () => {
+    const lacking = LINUX_CAPABILITIES.filter((c) => c !== 'mknod' && c !== 'sys_admin');
+    const out = compileWith(
+      (d) => {
+        d.capabilities.push('mknod', 'sys_admin');
+        d.namespaces.user = false;
+        d.allowHostRoot = true;
+      },
+      { hostCapabilities: lacking },
+    );
     expect(out.lxcConfig).toMatch(/^lxc\.cap\.keep = .*\bmknod\b/m);
     expect(out.expectations.capabilities).toEqual(base.expectations.capabilities);
     expect(out.expectations.mknodDenied).toBe(true);
@@ -177,6 +237,15 @@ describe('each field has an observable effect', () => {
       field: '/capabilities',
       message: expect.stringMatching(/lacks sys_admin, mknod/),
     });
+    // A new user namespace starts with a full bounding set: the guest gets them there.
+    const userns = compileWith((d) => d.capabilities.push('mknod', 'sys_admin'), {
+      hostCapabilities: lacking,
+    });
+    expect(userns.expectations.capabilities).toEqual(
+      expect.arrayContaining(['mknod', 'sys_admin']),
+    );
+    expect(userns.expectations.mknodDenied).toBe(false);
+    expect(userns.notes.map((n) => n.field)).not.toContain('/capabilities');
   });
 
   it('without a seccomp profile path the config names none (the runtime adds it)', () => {

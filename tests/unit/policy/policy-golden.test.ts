@@ -29,6 +29,7 @@ export const GOLDEN_CONTEXT: CompileContext = {
   apparmorAvailable: false,
   maskFile: '/run/droidway/golden/empty',
   nodumpWrapper: '/opt/droidway/probe/droidway-nodump',
+  idRange: { hostBase: 1879048192, count: 131072 },
   extraMounts: [
     {
       source: '/run/droidway/golden/wayland',

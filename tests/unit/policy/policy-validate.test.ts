@@ -13,7 +13,7 @@ import { loadPreset, presetPath, PRESET_NAMES } from '../../../electron/core/pol
 type PolicyJson = any;
 
 /** A fresh, mutable copy of a preset as plain JSON, to break one field at a time. */
-function doc(name: 'android' | 'strict' = 'strict'): PolicyJson {
+function doc(name: 'android' | 'strict' | 'privileged' = 'strict'): PolicyJson {
   return JSON.parse(readFileSync(presetPath(name), 'utf8')) as PolicyJson;
 }
 
@@ -278,22 +278,55 @@ describe('semantic rules the schema cannot express', () => {
       expectRefused(d, `/namespaces/${ns}`, /must be true/);
     const ok = doc();
     ok.namespaces.ipc = false;
-    ok.namespaces.cgroup = false;
     expect(validatePolicy(ok).ok).toBe(true);
+    // With a user namespace the cgroup namespace is not optional.
+    const sharedCgroup = doc();
+    sharedCgroup.namespaces.cgroup = false;
+    expectRefused(sharedCgroup, '/namespaces/cgroup', /must be true with a user namespace/);
   });
 
-  it('refuses user-namespace maps without guest root or with overlapping ranges', () => {
+  it('refuses turning the user namespace off unless host root is chosen explicitly', () => {
+    for (const name of ['strict', 'android'] as const) {
+      const d = doc(name);
+      expect(d.namespaces.user).toBe(true);
+      d.namespaces.user = false;
+      expectRefused(d, '/namespaces/user', /guest root is host root/);
+      d.allowHostRoot = true;
+      expect(validatePolicy(d).ok).toBe(true);
+    }
+    expect(doc('privileged')).toMatchObject({ namespaces: { user: false }, allowHostRoot: true });
+  });
+
+  it('refuses id maps in the document: host ids come from the instance, never the policy', () => {
     const d = doc();
-    d.namespaces.user = {
-      uidMap: [
-        { inside: 1, outside: 100000, count: 10 },
-        { inside: 5, outside: 200000, count: 10 },
-      ],
-      gidMap: [{ inside: 0, outside: 4294967290, count: 100 }],
-    };
-    expectRefused(d, '/namespaces/user/uidMap', /must map guest id 0/);
-    expectRefused(d, '/namespaces/user/uidMap/1', /overlaps range 0/);
-    expectRefused(d, '/namespaces/user/gidMap/0/count', /runs past/);
+    d.namespaces.user = { uidMap: [{ inside: 0, outside: 0, count: 65536 }] };
+    expectRefused(d, '/namespaces/user', /must be a boolean, got an object/);
+    const missing = doc();
+    delete missing.namespaces.user;
+    expectRefused(missing, '/namespaces/user', /is required/);
+  });
+
+  it('storage: every limit is required, an integer, and within bounds', () => {
+    const missing = doc();
+    delete missing.storage;
+    expectRefused(missing, '/storage', /is required/);
+    const noTmp = doc();
+    delete noTmp.storage.tmpMaxBytes;
+    expectRefused(noTmp, '/storage/tmpMaxBytes', /is required/);
+    const bad = doc();
+    bad.storage.maxBytes = 1000;
+    bad.storage.tmpMaxBytes = 2 ** 41;
+    bad.storage.dataMaxBytes = 1.5e8 + 0.5;
+    bad.storage.consoleMaxBytes = '1M';
+    bad.storage.extra = 1;
+    expectRefused(bad, '/storage/maxBytes', /must be at least 1048576/);
+    expectRefused(bad, '/storage/tmpMaxBytes', /must be at most 1099511627776/);
+    expectRefused(bad, '/storage/dataMaxBytes', /must be an integer, got a fractional number/);
+    expectRefused(bad, '/storage/consoleMaxBytes', /must be an integer, got a string/);
+    expectRefused(bad, '/storage/extra', /unknown field/);
+    const tinyConsole = doc();
+    tinyConsole.storage.consoleMaxBytes = 100;
+    expectRefused(tinyConsole, '/storage/consoleMaxBytes', /must be at least 65536/);
   });
 
   it('refuses limits that need each other', () => {

@@ -3,14 +3,17 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseElfHeader } from '../../../electron/core/doctor/elf-header.js';
 import {
   DEMO_GUEST_STAMP_FILE,
   defaultInitScript,
   ensureDemoGuest,
   defaultGuestProgramsDir,
-  guestProgramMountEntries,
+  defaultDemoGuestDir,
+  DEMO_GUEST_BUILDER_VERSION,
+  hostToolMountEntries,
+  parseLddOutput,
 } from '../../../electron/core/runtime/demo-guest.js';
 import { checkRootfs } from '../../../electron/core/runtime/rootfs-check.js';
 import { itNeeds } from '../../helpers/capability.js';
@@ -31,7 +34,7 @@ describe('demo guest', () => {
     missing,
     async () => {
       const rootfs = path.join(tmp, 'cache', 'demo');
-      const first = await ensureDemoGuest({ rootfs });
+      const first = await ensureDemoGuest({ rootfs, programsDir: null, demoClientDir: null });
       expect(first).toMatchObject({ rootfs, init: '/sbin/init', built: true });
       const busybox = await fs.readFile(path.join(rootfs, 'bin/busybox'));
       expect(parseElfHeader(busybox.subarray(0, 65536)).interpreter).toBeNull();
@@ -63,6 +66,7 @@ describe('demo guest', () => {
         'opt/droidway/guest.d',
         'opt/droidway/bin',
       ]) {
+        // Without guest programs or a demo client (passed as null above) these stay empty too.
         expect((await fs.lstat(path.join(rootfs, dir))).isDirectory()).toBe(true);
         expect(await fs.readdir(path.join(rootfs, dir))).toEqual([]);
       }
@@ -74,20 +78,26 @@ describe('demo guest', () => {
       );
       expect((await fs.stat(path.join(rootfs, 'sbin/init'))).mode & 0o777).toBe(0o755);
       expect(await fs.readFile(path.join(rootfs, 'etc/passwd'), 'utf8')).toMatch(/^root:x:0:0:/);
-      expect(first.mountEntries).toContain('/usr usr none bind,ro,nosuid,nodev 0 0');
-      expect(first.mountEntries).toContain('/lib lib none bind,ro,nosuid,nodev 0 0');
+      // The guest gets nothing of the host's /usr or /lib: no mount entries at all.
+      expect(first.mountEntries).toEqual([]);
+      expect(first.payloadBytes).toBeGreaterThan(busybox.length);
       // Nothing of the build's temporary folders stays beside the rootfs.
       expect(await fs.readdir(path.dirname(rootfs))).toEqual(['demo']);
 
       const marker = path.join(rootfs, 'etc', 'marker');
       await fs.writeFile(marker, 'kept');
-      const again = await ensureDemoGuest({ rootfs });
+      const again = await ensureDemoGuest({ rootfs, programsDir: null, demoClientDir: null });
       expect(again).toMatchObject({ built: false, stamp: first.stamp });
       expect(existsSync(marker)).toBe(true);
 
       const changedInit = path.join(tmp, 'init-v2');
       await fs.writeFile(changedInit, `${await fs.readFile(defaultInitScript(), 'utf8')}\n# v2\n`);
-      const rebuilt = await ensureDemoGuest({ rootfs, initScript: changedInit });
+      const rebuilt = await ensureDemoGuest({
+        rootfs,
+        initScript: changedInit,
+        programsDir: null,
+        demoClientDir: null,
+      });
       expect(rebuilt.built).toBe(true);
       expect(rebuilt.stamp).not.toBe(first.stamp);
       expect(existsSync(marker)).toBe(false);
@@ -101,7 +111,7 @@ describe('demo guest', () => {
   );
 
   itNeeds(
-    'mounts the guest programs and the demo client read-only, and adds the mountpoint to older builds',
+    'copies the guest programs and a client with its ldd closure into the tree, mounting nothing',
     missing,
     async () => {
       const rootfs = path.join(tmp, 'programs', 'demo');
@@ -109,28 +119,95 @@ describe('demo guest', () => {
       const client = path.join(tmp, 'client-build');
       await fs.mkdir(programs);
       await fs.mkdir(client);
+      await fs.writeFile(path.join(programs, '10-hello'), '#!/bin/sh\necho hello\n', {
+        mode: 0o755,
+      });
+      await fs.writeFile(path.join(programs, 'README'), 'not a program\n', { mode: 0o644 });
+      // A real dynamic executable stands in for the demo client: the host's /bin/true.
+      await fs.copyFile('/bin/true', path.join(client, 'droidway-demo-client'));
       const guest = await ensureDemoGuest({ rootfs, programsDir: programs, demoClientDir: client });
       expect(guest.demoClientDir).toBe(client);
-      expect(guest.mountEntries).toContain(
-        `${programs} opt/droidway/guest.d none bind,ro,nosuid,nodev,create=dir 0 0`,
+      expect(guest.mountEntries).toEqual([]);
+      expect(await fs.readFile(path.join(rootfs, 'opt/droidway/guest.d/10-hello'), 'utf8')).toBe(
+        '#!/bin/sh\necho hello\n',
       );
-      expect(guest.mountEntries).toContain(
-        `${client} opt/droidway/bin none bind,ro,nosuid,nodev,create=dir 0 0`,
+      expect((await fs.stat(path.join(rootfs, 'opt/droidway/guest.d/10-hello'))).mode & 0o777).toBe(
+        0o755,
       );
-      // A build from before the mountpoint existed gets it without a rebuild.
-      await fs.rmdir(path.join(rootfs, 'opt/droidway/bin'));
+      expect((await fs.stat(path.join(rootfs, 'opt/droidway/guest.d/README'))).mode & 0o777).toBe(
+        0o644,
+      );
+      const copied = await fs.readFile(path.join(rootfs, 'opt/droidway/bin/droidway-demo-client'));
+      expect(copied.equals(await fs.readFile('/bin/true'))).toBe(true);
+      // Every library ldd names is a regular file at the same path inside, loader included.
+      const { execFileSync } = await import('node:child_process');
+      const libs = parseLddOutput(execFileSync('ldd', ['/bin/true'], { encoding: 'utf8' }));
+      expect(libs.length).toBeGreaterThan(0);
+      for (const lib of libs) {
+        const inside = await fs.lstat(path.join(rootfs, lib.path));
+        expect(inside.isFile(), lib.path).toBe(true);
+        expect(inside.size).toBe((await fs.stat(lib.path)).size);
+      }
+      // A changed program is a changed tree.
+      await fs.writeFile(path.join(programs, '10-hello'), '#!/bin/sh\necho changed\n');
       const again = await ensureDemoGuest({ rootfs, programsDir: programs, demoClientDir: client });
-      expect(again.built).toBe(false);
-      expect((await fs.lstat(path.join(rootfs, 'opt/droidway/bin'))).isDirectory()).toBe(true);
-      const none = await ensureDemoGuest({ rootfs, programsDir: null, demoClientDir: null });
-      expect(none.mountEntries.some((e) => e.includes('opt/droidway'))).toBe(false);
-      expect(() => guestProgramMountEntries('/a b', null)).toThrow(/whitespace/);
+      expect(again.built).toBe(true);
+      expect(again.stamp).not.toBe(guest.stamp);
       // The launcher the default programs folder holds waits for the bridge socket.
       const launcher = path.join(defaultGuestProgramsDir()!, '50-demo-client');
       expect((await fs.stat(launcher)).mode & 0o111).not.toBe(0);
       expect(await fs.readFile(launcher, 'utf8')).toMatch(/while \[ ! -S "\$SOCKET" \]/);
     },
   );
+
+  it('names its default folder by builder version, so older builders keep their own tree', () => {
+    expect(DEMO_GUEST_BUILDER_VERSION).toBe(2);
+    expect(path.basename(defaultDemoGuestDir())).toBe('demo-v2');
+  });
+
+  it('gives the host tools read-only, nosuid and nodev, only through hostToolMountEntries', () => {
+    const entries = hostToolMountEntries();
+    expect(entries).toContain('/usr usr none bind,ro,nosuid,nodev 0 0');
+    expect(entries).toContain('/lib lib none bind,ro,nosuid,nodev 0 0');
+    for (const e of entries) expect(e).toMatch(/ bind,ro,nosuid,nodev 0 0$/);
+  });
+
+  describe('ldd output', () => {
+    it('reads libraries and the loader, skipping the vDSO', () => {
+      const text = [
+        '\tlinux-vdso.so.1 (0x00007ffd4a5f2000)',
+        '\tlibwayland-client.so.0 => /lib/x86_64-linux-gnu/libwayland-client.so.0 (0x00007fa197c59000)',
+        '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fa197a77000)',
+        '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fa197a77000)',
+        '\t/lib64/ld-linux-x86-64.so.2 (0x00007fa197c87000)',
+        '',
+      ].join('\n');
+      expect(parseLddOutput(text)).toEqual([
+        { path: '/lib/x86_64-linux-gnu/libwayland-client.so.0' },
+        { path: '/lib/x86_64-linux-gnu/libc.so.6' },
+        { path: '/lib64/ld-linux-x86-64.so.2' },
+      ]);
+      expect(parseLddOutput('\tstatically linked\n')).toEqual([]);
+    });
+
+    it('refuses a missing library, relative or dot-dot paths, and lines of another shape', () => {
+      for (const bad of [
+        '\tlibfoo.so.1 => not found',
+        '\tlibc.so.6 => lib/libc.so.6 (0x1000)',
+        '\tlibc.so.6 => /lib/../etc/shadow (0x1000)',
+        '\tlibc.so.6 => /lib/./libc.so.6 (0x1000)',
+        '\tlibc.so.6 => /lib/libc.so.6',
+        '\tlibc.so.6 => /lib/libc.so.6 (0xZZ)',
+        'garbage',
+        '\u0000',
+        'x'.repeat(300 * 1024),
+      ]) {
+        expect(() => parseLddOutput(bad), JSON.stringify(bad.slice(0, 60))).toThrow(
+          expect.objectContaining({ code: 'GUEST_BUILD_FAILED' }),
+        );
+      }
+    });
+  });
 
   itNeeds(
     'refuses a dynamic busybox and a folder that is not its own build, changing nothing',
