@@ -1028,7 +1028,12 @@ function hostViewRows(
       const open = mounts.filter((m) => {
         if (m.hostPath === null) return false;
         if (m.hostMountOptions?.includes('nosuid')) return false;
-        return !m.hostParents.some((p) => p.uid === 0 && (p.mode & 0o001) === 0);
+        // A folder closed to others stops every host user but its owner: root, or the guest's
+        // own root (whose host uid runs nothing outside the container).
+        return !m.hostParents.some(
+          (p) =>
+            (p.mode & 0o001) === 0 && (p.uid === 0 || (range !== null && guestOwns(p.uid, range))),
+        );
       });
       rows.push({
         id,

@@ -960,7 +960,14 @@ export async function verifySession(
         'SESSION_RECORD_INVALID',
         `the session of ${paths.name} was started before its compile context was recorded; restart it to verify it against another policy`,
       );
-    const reference = compilePolicy(options.against, record.context);
+    // A session started without a user namespace has no id range in its context; the
+    // reference is compiled with the range this instance has (or gets) for one.
+    const idRange =
+      record.context.idRange ?? (await instanceIdRange(options.against, paths, options));
+    const reference = compilePolicy(options.against, {
+      ...record.context,
+      ...(idRange !== null ? { idRange } : {}),
+    });
     expectations = {
       ...reference.expectations,
       ...(record.expectations.initFdTargets !== undefined

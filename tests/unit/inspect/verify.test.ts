@@ -994,6 +994,20 @@ describe('host-side rows', () => {
     expect(report.rows.find((r) => r.id === 'host.setuid-reach')?.seen).toContain(
       '/run/droidway/instances/x/rootfs',
     );
+    // A 0700 parent owned by the guest's root closes the path as well as a root-owned one;
+    // owned by another host user it does not.
+    const guestOwned = withView((v) => {
+      v.writableHostMounts![0]!.hostParents = [
+        { path: '/run/droidway/instances/x', uid: RANGE_BASE, gid: RANGE_BASE, mode: 0o700 },
+      ];
+    });
+    expect(failed(guestOwned)).toEqual([]);
+    const userOwned = withView((v) => {
+      v.writableHostMounts![0]!.hostParents = [
+        { path: '/home/someone', uid: 1000, gid: 1000, mode: 0o700 },
+      ];
+    });
+    expect(failed(userOwned)).toEqual(['host.setuid-reach']);
   });
 
   it("uses the host's view of init where a non-dumpable init hides it from the guest", () => {
