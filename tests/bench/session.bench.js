@@ -7,7 +7,9 @@
 // - detached start+stop: `startSession`/`stopSession` as `droidway session start|stop` run them
 //   (policy compile, a node session host, control socket), versus the baseline's start+stop.
 // The baseline runs the very same config text (the compiled policy plus the runtime's mounts),
-// so the ratio is the runtime's own cost. Needs root, LXC and the compiled TypeScript (out/).
+// user namespace included, on a copy of the guest tree shifted into the same id range once
+// before the rounds; so the ratio is the runtime's own cost, including the per-session copy of
+// the tree into its sized layer. Needs root, LXC and the compiled TypeScript (out/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,7 @@ export default {
     const { planSession, startSession, stopSession } = await load('session-service.js');
     const { Session } = await load('session.js');
     const { parseLxcConfig, withRuntimeAdditions } = await load('lxc-config-text.js');
+    const { prepareSessionStorage } = await load('session-storage.js');
     const rounds = quick ? 3 : 7;
 
     const tmp = mkdtempSync(join(tmpdir(), 'droidway-bench-session-'));
@@ -50,7 +53,13 @@ export default {
         instance: 'bench',
         policy: { preset: 'strict' },
       });
-      const base = prepareBaseline(tmp, plan, parseLxcConfig, withRuntimeAdditions);
+      const base = await prepareBaseline(
+        tmp,
+        plan,
+        parseLxcConfig,
+        withRuntimeAdditions,
+        prepareSessionStorage,
+      );
 
       const ours = { start: [], stop: [], detached: [] };
       const baseline = { start: [], stop: [], both: [] };
@@ -62,6 +71,7 @@ export default {
           lxcConfig: plan.compiled.lxcConfig,
           seccompProfile: plan.compiled.seccompProfile,
           extraMountEntries: plan.extraMountEntries,
+          storage: plan.storage,
         });
         const t0 = performance.now();
         await session.start();
@@ -107,6 +117,13 @@ export default {
       } catch {
         // Not running.
       }
+      for (const dir of ['baseline-rootfs', 'baseline-run']) {
+        try {
+          execFileSync('umount', ['-l', join(tmp, dir)], { stdio: 'ignore' });
+        } catch {
+          // Not mounted.
+        }
+      }
       rmSync(tmp, { recursive: true, force: true });
     }
   },
@@ -114,24 +131,36 @@ export default {
 
 const BASE_NAME = 'droidway-bench-baseline';
 
-/** Writes the baseline container: the same config text under its own LXC path and run dir. */
-function prepareBaseline(tmp, plan, parseLxcConfig, withRuntimeAdditions) {
+/**
+ * Writes the baseline container: the same config text under its own LXC path, with its own
+ * shifted copy of the guest tree, run dir and mask file (made once, outside the timing).
+ */
+async function prepareBaseline(tmp, plan, parseLxcConfig, withRuntimeAdditions, prepareStorage) {
   const lxcPath = join(tmp, 'baseline');
   const dir = join(lxcPath, BASE_NAME);
   const guestRun = join(tmp, 'baseline-run');
+  const rootfs = join(tmp, 'baseline-rootfs');
+  const maskFile = join(tmp, 'baseline-mask');
   mkdirSync(dir, { recursive: true });
-  mkdirSync(guestRun, { recursive: true });
+  await prepareStorage(plan.storage, {
+    rootfsDir: rootfs,
+    guestRunDir: guestRun,
+    dataImage: join(tmp, 'unused.img'),
+    guestDataDir: join(tmp, 'unused-data'),
+    guestDataMount: join(tmp, 'unused-data-mount'),
+  });
+  writeFileSync(maskFile, '', { mode: 0o444 });
   const seccompFile = join(dir, 'seccomp.profile');
   writeFileSync(seccompFile, plan.compiled.seccompProfile);
-  const text = withRuntimeAdditions(
-    plan.compiled.lxcConfig,
-    parseLxcConfig(plan.compiled.lxcConfig),
-    {
-      guestRunDir: guestRun,
-      extraMountEntries: plan.extraMountEntries,
-      seccompFile,
-    },
-  );
+  const config = plan.compiled.lxcConfig
+    .replace(`lxc.rootfs.path = dir:${plan.paths.rootfsDir}\n`, `lxc.rootfs.path = dir:${rootfs}\n`)
+    .replaceAll(`${plan.paths.maskFile} `, `${maskFile} `);
+  if (!config.includes(rootfs)) throw new Error('the compiled config names another rootfs');
+  const text = withRuntimeAdditions(config, parseLxcConfig(config), {
+    guestRunDir: guestRun,
+    extraMountEntries: plan.extraMountEntries,
+    seccompFile,
+  });
   const configFile = join(dir, 'config');
   writeFileSync(configFile, text);
   return { lxcPath, configFile, marker: join(guestRun, 'ready'), log: join(tmp, 'baseline.log') };

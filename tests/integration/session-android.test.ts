@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import { checkAndroidReadiness } from '../../electron/core/images/android-readin
 import type { ReadinessOptions } from '../../electron/core/images/android-readiness.js';
 import { loadPreset } from '../../electron/core/policy/presets.js';
 import { androidMountDir } from '../../electron/core/runtime/android-mounts.js';
+import { allocateIdRange } from '../../electron/core/runtime/id-ranges.js';
 import { requestAttachExec } from '../../electron/core/runtime/control-client.js';
 import {
   androidPolicyProblems,
@@ -158,6 +159,8 @@ describe('droidway session start --image (root, LXC, fixture images)', () => {
     if (missing) return;
     buildCli();
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'droidway-session-android-'));
+    // The guest's mapped root mounts its folders and must traverse the path to them.
+    await fs.chmod(tmp, 0o755);
     imageDir = path.join(tmp, 'store', 'fixture11');
     failingDir = path.join(tmp, 'failing');
     makeBootableImage(tmp, imageDir, READY_INIT);
@@ -273,14 +276,23 @@ describe('droidway session start --image (root, LXC, fixture images)', () => {
       expect(props).toMatch(/^waydroid\.wayland_display=wayland-0$/m);
       if (!existsSync('/dev/ashmem')) expect(props).toMatch(/^sys\.use_memfd=true$/m);
       expect(await cat('/proc/1/cmdline')).toMatch(/^\/bin\/busybox\0sh\0\/init\0/);
-      // The overlay is writable, /data is the instance's, and the properties file is not.
+      // /data is the instance's; the properties file is not writable, and neither is the image's
+      // /system: its files are host root's, and the guest's root is not (user namespace).
       const write = await requestAttachExec(paths.controlSocket, [
         '/bin/busybox',
         'sh',
         '-c',
-        'echo x >/system/added && echo y >/data/kept && ! echo z >/vendor/waydroid.prop',
+        'echo y >/data/kept && ! echo z >/vendor/waydroid.prop && ! echo x >/system/added',
       ]);
       expect(write.exitCode, write.stderr.toString()).toBe(0);
+      const uid = await requestAttachExec(paths.controlSocket, [
+        '/bin/busybox',
+        'stat',
+        '-c',
+        '%u',
+        '/proc/1',
+      ]);
+      expect(uid.stdout.toString().trim()).toBe('0');
 
       const stopped = await stopSession({ ...locations, instance }, 5);
       expect(stopped.state.name).toBe('stopped');
@@ -288,11 +300,12 @@ describe('droidway session start --image (root, LXC, fixture images)', () => {
       expect(loopDevicesOn(imageDir)).toEqual([]);
       expect(existsSync(paths.runtimeDir)).toBe(false);
       expect(existsSync(androidMountDir(paths))).toBe(false);
-      // Changes went to the instance's data folder; the images are untouched.
-      expect(
-        readFileSync(path.join(paths.dataDir, 'overlay/system/upper/system/added'), 'utf8'),
-      ).toBe('x\n');
+      // Changes went to the instance's data folder, owned by its range; the images are untouched.
+      expect(existsSync(path.join(paths.dataDir, 'overlay/system/upper/system/added'))).toBe(false);
       expect(readFileSync(path.join(paths.dataDir, 'data/kept'), 'utf8')).toBe('y\n');
+      expect(statSync(path.join(paths.dataDir, 'data/kept')).uid).toBe(
+        (await allocateIdRange(paths.dataDir)).hostBase,
+      );
       expect(['system.img', 'vendor.img'].map((f) => sha256(path.join(imageDir, f)))).toEqual(
         hashes,
       );

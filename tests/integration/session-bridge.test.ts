@@ -255,6 +255,10 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
         'demo',
         '--host-display',
         weston!.socket,
+        // The weston clients of the tests below run from the host's /usr, which the demo guest
+        // gets (read-only) only together with the stand-in Android tools.
+        '--android-tools',
+        path.join(repoRoot, 'tests', 'fixtures', 'android-guest'),
         '--json',
       );
       expect(run.code, run.stderr).toBe(0);

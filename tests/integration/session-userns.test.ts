@@ -47,7 +47,7 @@ const missing = needUserns();
 const MiB = 1024 * 1024;
 
 /** A preset with small storage limits, so filling them is quick. */
-function small(preset: 'strict' | 'android'): ValidatedPolicy {
+function small(preset: 'strict' | 'android' | 'privileged'): ValidatedPolicy {
   const doc = structuredClone(loadPreset(preset)) as unknown as Record<string, unknown>;
   doc.storage = {
     maxBytes: 24 * MiB,
@@ -63,13 +63,20 @@ let locations: ServiceLocations;
 let counter = 0;
 const started: InstancePaths[] = [];
 
-async function start(preset: 'strict' | 'android', instance?: string): Promise<InstancePaths> {
+async function start(
+  preset: 'strict' | 'android' | 'privileged',
+  instance?: string,
+  onWarning?: (message: string) => void,
+  androidTools?: string,
+): Promise<InstancePaths> {
   const name = instance ?? `un-${preset.slice(0, 3)}-${process.pid}-${++counter}`;
   const r = await startSession({
     ...locations,
     instance: name,
     policy: { policy: small(preset) },
     readyTimeoutMs: 20_000,
+    ...(onWarning !== undefined ? { onWarning } : {}),
+    ...(androidTools !== undefined ? { androidTools } : {}),
   });
   started.push(r.paths);
   return r.paths;
@@ -187,6 +194,22 @@ describe('user-namespaced sessions (root, LXC)', () => {
   );
 
   itNeeds(
+    'the privileged preset is host-equivalent, and says so before it starts',
+    missing,
+    async () => {
+      const warnings: string[] = [];
+      const paths = await start('privileged', undefined, (m) => warnings.push(m));
+      expect(warnings).toEqual([expect.stringMatching(/HOST-EQUIVALENT/)]);
+      expect(statusIds(initPid(paths)).uid).toEqual([0, 0, 0, 0]);
+      const quiet: string[] = [];
+      const strict = await start('strict', undefined, (m) => quiet.push(m));
+      expect(quiet).toEqual([]);
+      await stop(strict);
+      await stop(paths);
+    },
+  );
+
+  itNeeds(
     'a setuid binary planted in /run/droidway or /tmp is the range’s, on nosuid mounts other users cannot reach',
     missing,
     async () => {
@@ -261,6 +284,34 @@ describe('user-namespaced sessions (root, LXC)', () => {
   );
 
   itNeeds(
+    "/data is the instance's fixed-size image: full at its limit, kept across sessions, nosuid",
+    missing,
+    async () => {
+      const tools = path.join(repoRoot, 'tests', 'fixtures', 'android-guest');
+      const name = `un-data-${process.pid}`;
+      const paths = await start('strict', name, undefined, tools);
+      const range = await allocateIdRange(paths.dataDir);
+      const fill = await guest(
+        paths,
+        'echo kept > /data/kept; dd if=/dev/zero of=/data/fill bs=1M count=200 2>&1; echo "rc=$?"; rm -f /data/fill',
+      );
+      expect(fill.out).toMatch(/No space left on device[\s\S]*rc=1/);
+      // The image on the host is exactly the policy's size, whatever the guest wrote.
+      expect((await fs.stat(paths.dataImage)).size).toBe(64 * MiB);
+      expect(mountOptions('self', paths.guestDataDir)).toEqual(
+        expect.arrayContaining(['nosuid', 'nodev']),
+      );
+      expect((await fs.stat(path.join(paths.guestDataDir, 'kept'))).uid).toBe(range.hostBase);
+      await stop(paths);
+      // Stopped: the image is detached; the next session finds the file again.
+      expect(existsSync(path.join(paths.guestDataDir, 'kept'))).toBe(false);
+      const again = await start('strict', name, undefined, tools);
+      expect((await guest(again, 'cat /data/kept')).out).toBe('kept\n');
+      await stop(again);
+    },
+  );
+
+  itNeeds(
     'a file planted in the root layer is gone in another instance and in the next session',
     missing,
     async () => {
@@ -297,8 +348,11 @@ describe('user-namespaced sessions (root, LXC)', () => {
           'ls /usr | wc -l; test -e /usr/bin/python3; echo "python=$?"',
         ].join('; '),
       );
-      // A bind LXC made inside the guest's namespaces can be remounted there, but the files are
-      // host root's, which the guest's root is not: nothing can be written through it.
+      // The runtime made the bind outside the guest's user namespace: its flags are locked.
+      expect(mountOptions(initPid(paths), '/opt/droidway/probe')).toEqual(
+        expect.arrayContaining(['ro', 'nosuid', 'nodev']),
+      );
+      expect(r.out).toMatch(/remount=[1-9]/);
       expect(r.out).toMatch(/touch=[1-9]/);
       expect(existsSync(path.join(repoProbeDir(), 'x'))).toBe(false);
       expect(r.out).toMatch(/limit=[1-9]/);
@@ -317,6 +371,18 @@ describe('user-namespaced sessions (root, LXC)', () => {
         readFileSync(path.join('/sys/fs/cgroup/memory', cg!, 'memory.limit_in_bytes'), 'utf8'),
       );
       expect(limit).toBe(loadPreset('android').limits.memoryMax);
+      // The limit files stay host root's: LXC gives the range at most the folder and its
+      // membership files (cgroup.procs, tasks), never a limit.
+      for (const [hierarchy, file] of [
+        ['memory', 'memory.limit_in_bytes'],
+        ['memory', 'memory.memsw.limit_in_bytes'],
+        ['pids', 'pids.max'],
+        ['devices', 'devices.allow'],
+      ]) {
+        const dir = path.join('/sys/fs/cgroup', hierarchy!, cg!);
+        if (!existsSync(path.join(dir, file!))) continue;
+        expect((await fs.stat(path.join(dir, file!))).uid, `${hierarchy}/${file}`).toBe(0);
+      }
       await stop(paths);
     },
   );

@@ -179,6 +179,7 @@ export function register(program: Command): void {
             policy: source,
             ...(options.androidTools !== undefined ? { androidTools: options.androidTools } : {}),
             ...(options.hostDisplay !== undefined ? { hostDisplay: options.hostDisplay } : {}),
+            onWarning: (message) => outputOf(command).err(`droidway: warning: ${message}\n`),
           });
         } catch (e) {
           refuse(command, e, json);

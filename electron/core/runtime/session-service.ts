@@ -184,6 +184,11 @@ export interface StartSessionOptions extends ServiceLocations {
    */
   androidTools?: string;
   /**
+   * Told, before anything starts, what the user must know first: a host-equivalent policy (no
+   * user namespace, the `privileged` preset) is named here.
+   */
+  onWarning?: (message: string) => void;
+  /**
    * Tests only, never set by the CLI or the app: replaces `checkAndroidReadiness`, so that the
    * Android path past the readiness check can run on a host without binder.
    */
@@ -565,22 +570,28 @@ async function androidHostDevices(
 }
 
 /**
- * Makes `/run` of a mounted image a real folder: the runtime mounts its tmpfs there (and the
- * ready-marker folder inside), and Android's root has no `/run`. Created in the overlay upper;
- * a symlink or a file there is refused, so no mount is ever redirected.
+ * Makes the folders the runtime and LXC mount onto real folders in a mounted image (`/run`,
+ * `/tmp`, the probe's folder …), created in the overlay upper as host root. With a user
+ * namespace LXC mounts as the guest's mapped root, which cannot create anything in the image's
+ * root-owned tree. A symlink or a file on the way is refused, so no mount is ever redirected.
  */
-async function ensureRunDir(rootfs: string): Promise<void> {
-  const run = path.join(rootfs, 'run');
-  const st = await fs.lstat(run).catch(() => null);
-  if (st === null) {
-    await fs.mkdir(run, { mode: 0o755 });
-    return;
+async function ensureGuestDirs(rootfs: string, guestDirs: readonly string[]): Promise<void> {
+  for (const guestDir of guestDirs) {
+    let dir = rootfs;
+    for (const part of guestDir.split('/').filter((p) => p !== '')) {
+      dir = path.join(dir, part);
+      const st = await fs.lstat(dir).catch(() => null);
+      if (st === null) {
+        await fs.mkdir(dir, { mode: 0o755 });
+        continue;
+      }
+      if (!st.isDirectory() || st.isSymbolicLink())
+        throw new ImageError(
+          'MOUNT_FAILED',
+          `${guestDir} in the image is not a folder; refusing to mount over it`,
+        );
+    }
   }
-  if (!st.isDirectory() || st.isSymbolicLink())
-    throw new ImageError(
-      'MOUNT_FAILED',
-      `/run in the image is not a folder; refusing to mount over it`,
-    );
 }
 
 async function planAndroidSession(
@@ -657,7 +668,15 @@ async function planAndroidSession(
       runtimeDir: dir,
       propsText,
     });
-    await ensureRunDir(mounted.rootfs);
+    await ensureGuestDirs(mounted.rootfs, ['/run', '/tmp', ...extraMounts.map((m) => m.target)]);
+    // Android's /data is the instance's own: its top belongs to the guest's root (0771, as
+    // Android makes it). The image's system and vendor files stay host root's, which the guest's
+    // root only reads until the image layers are idmapped (see resources/policies/README.md).
+    if (idRange !== null) {
+      const data = path.join(paths.dataDir, 'data');
+      await fs.chown(data, idRange.hostBase, idRange.hostBase);
+      await fs.chmod(data, 0o771);
+    }
     binder = readiness.binder === null ? null : await prepareBinder(readiness.binder, dir);
     const cgroup = detectCgroupSupport();
     const hostCapabilities = await ownBoundingSet();
@@ -716,8 +735,16 @@ export async function startSession(options: StartSessionOptions): Promise<Starte
   }
 }
 
+/** The warning a host-equivalent policy gets before its session starts. */
+export function hostEquivalentWarning(policy: ValidatedPolicy): string | null {
+  if (policy.namespaces.user) return null;
+  return `policy ${policy.name} is HOST-EQUIVALENT: it runs the guest without a user namespace, so the guest's root is the host's root and anything that escapes the container owns this machine`;
+}
+
 async function startLocked(options: StartSessionOptions): Promise<StartedSession> {
   const plan = await planSession(options);
+  const warning = hostEquivalentWarning(plan.policy);
+  if (warning !== null) options.onWarning?.(warning);
   const record: SessionRecord = {
     version: 1,
     instance: plan.paths.name,

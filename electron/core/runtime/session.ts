@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, readlinkSync, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { releaseAndroidMounts } from './android-mounts.js';
 import { type CleanupReport } from './host-cleanup.js';
 import { cleanupContainer, lxcTargetOf } from './instance-cleanup.js';
@@ -42,7 +43,12 @@ import {
 } from './lxc-config-text.js';
 import { checkRootfs } from './rootfs-check.js';
 import { CappedLog, DEFAULT_CONSOLE_MAX_BYTES } from './console-log.js';
-import { prepareSessionStorage, type SessionStorage } from './session-storage.js';
+import {
+  prepareSessionStorage,
+  splitReadOnlyBinds,
+  type HostReadOnlyBind,
+  type SessionStorage,
+} from './session-storage.js';
 import type { SessionBridgeStatus } from './session-bridge.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import {
@@ -283,14 +289,34 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
     }
     await fs.mkdir(p.containerDir, { recursive: true, mode: 0o711 });
     await fs.chmod(p.lxcPath, 0o711);
+    let config = this.#options.lxcConfig;
+    let extraEntries = this.#options.extraMountEntries ?? [];
     if (this.#options.storage !== undefined) {
-      await prepareSessionStorage(this.#options.storage, {
-        rootfsDir: p.rootfsDir,
-        guestRunDir: p.guestRunDir,
-        dataImage: p.dataImage,
-        guestDataDir: p.guestDataDir,
-        guestDataMount: p.guestDataMount,
-      });
+      // Read-only binds of host folders are made by the host, outside the guest's user
+      // namespace, so their flags are locked inside it (see session-storage.ts); LXC gets the rest.
+      const entries = lines.filter((l) => l.key === 'lxc.mount.entry').map((l) => l.value);
+      const binds: HostReadOnlyBind[] = splitReadOnlyBinds([...entries, ...extraEntries]).binds;
+      await prepareSessionStorage(
+        this.#options.storage,
+        {
+          rootfsDir: p.rootfsDir,
+          guestRunDir: p.guestRunDir,
+          dataImage: p.dataImage,
+          guestDataDir: p.guestDataDir,
+          guestDataMount: p.guestDataMount,
+        },
+        binds,
+      );
+      // A missing optional source was skipped; LXC would skip it too.
+      const moved = new Set(binds.map((b) => b.entry));
+      config = config
+        .split('\n')
+        .filter((line) => {
+          const m = /^\s*lxc\.mount\.entry\s*=\s*(.*)$/.exec(line);
+          return m === null || !moved.has(m[1]!.trim());
+        })
+        .join('\n');
+      extraEntries = extraEntries.filter((e) => !moved.has(e));
     } else {
       await fs.mkdir(p.guestRunDir, { mode: 0o755 });
       await fs.chown(p.guestRunDir, root.uid, root.gid);
@@ -303,9 +329,9 @@ export class Session extends EventEmitter<{ state: [SessionStateChange] }> {
 
     const seccomp = this.#options.seccompProfile;
     if (seccomp !== undefined) await fs.writeFile(p.lxcSeccompFile, seccomp, { mode: 0o600 });
-    const text = withRuntimeAdditions(this.#options.lxcConfig, lines, {
+    const text = withRuntimeAdditions(config, parseLxcConfig(config), {
       guestRunDir: p.guestRunDir,
-      extraMountEntries: this.#options.extraMountEntries ?? [],
+      extraMountEntries: extraEntries,
       ...(this.#options.environment ? { environment: this.#options.environment } : {}),
       ...(seccomp !== undefined ? { seccompFile: p.lxcSeccompFile } : {}),
     });
@@ -537,6 +563,8 @@ export async function restrictRuntimeDir(
   p: InstancePaths,
   root: { uid: number; gid: number },
 ): Promise<void> {
+  // Parents the runtime creates stay traversable (0711): the mapped root must pass through them.
+  await fs.mkdir(path.dirname(p.runtimeDir), { recursive: true, mode: 0o711 });
   await fs.mkdir(p.runtimeDir, { recursive: true, mode: 0o700 });
   if (root.uid === 0) {
     await fs.chmod(p.runtimeDir, 0o711);
@@ -557,6 +585,10 @@ async function openBridgeSocket(
   root: { uid: number; gid: number },
 ): Promise<void> {
   if (root.uid === 0) return;
+  const dir = await fs.lstat(p.xdgDir).catch(() => null);
+  if (dir === null || !dir.isDirectory()) return;
+  // Listable, as XDG_RUNTIME_DIR is for its clients; still host root's, so not writable.
+  await fs.chmod(p.xdgDir, 0o755);
   const st = await fs.lstat(p.bridgeSocket).catch(() => null);
   if (st === null || !st.isSocket()) return;
   await fs.chmod(p.bridgeSocket, 0o666);

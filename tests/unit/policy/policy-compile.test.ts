@@ -463,6 +463,39 @@ describe('each field has an observable effect', () => {
     });
   });
 
+  it('the android preset compiles user-namespaced: its own range, CAP_SYS_ADMIN kept, binder passed in', () => {
+    const binder = [
+      {
+        hostPath: '/run/dw.android/binderfs/binder',
+        guestPath: '/dev/binder',
+        major: 244,
+        minor: 3,
+      },
+    ];
+    const range = { hostBase: 1879048192 + 5 * 131072, count: 131072 };
+    const out = compilePolicy(loadPreset('android'), {
+      ...ctx,
+      init: ['/init'],
+      idRange: range,
+      hostDevices: { binder },
+    });
+    const lines = out.lxcConfig.split('\n');
+    expect(lines).toContain(`lxc.idmap = u 0 ${range.hostBase} 131072`);
+    expect(lines).toContain(`lxc.idmap = g 0 ${range.hostBase} 131072`);
+    expect(lines.filter((l) => l.startsWith('lxc.idmap'))).toHaveLength(2);
+    // Every namespace private, the cgroup one included: nothing is kept from the host.
+    expect(lines.some((l) => l.startsWith('lxc.namespace.keep'))).toBe(false);
+    expect(lines.find((l) => l.startsWith('lxc.cap.keep'))).toMatch(/\bsys_admin\b/);
+    expect(lines).toContain('lxc.cgroup.devices.allow = c 244:3 rwm');
+    expect(out.rootIds).toEqual({ uid: range.hostBase, gid: range.hostBase });
+    expect(out.expectations.namespaces).toEqual(
+      expect.arrayContaining(['user', 'cgroup', 'mnt', 'pid']),
+    );
+    expect(out.expectations.capabilities).toContain('sys_admin');
+    expect(out.storage).toEqual(loadPreset('android').storage);
+    expect(out.notes.map((n) => n.field)).not.toContain('/namespaces/user');
+  });
+
   it('maskedPaths: files get the empty read-only file, directories a read-only tmpfs', () => {
     const out = compileWith((d) =>
       d.maskedPaths.push(

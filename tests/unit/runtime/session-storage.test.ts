@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   copyShifted,
   parseSessionStorage,
+  splitReadOnlyBinds,
   type SessionStorage,
 } from '../../../electron/core/runtime/session-storage.js';
 
@@ -53,6 +54,46 @@ describe('parseSessionStorage', () => {
     }
     const { hostBase: _omitted, ...missing } = good;
     expect(() => parseSessionStorage(JSON.stringify(missing))).toThrow(/hostBase/);
+  });
+});
+
+describe('splitReadOnlyBinds', () => {
+  it('takes read-only binds of host paths, leaving kernel file systems, tmpfs and writable binds to LXC', () => {
+    const entries = [
+      '/work/native/probe/build opt/droidway/probe none bind,ro,nosuid,nodev,create=dir 0 0',
+      '/home/me/My\\040Files mnt/files none bind,create=dir,nosuid,nodev,ro 0 0',
+      '/srv/data data none bind,rw,nosuid,nodev,create=dir 0 0',
+      'tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=1024,create=dir 0 0',
+      '/proc/bus proc/bus none bind,ro,optional 0 0',
+      '/run/x/masked proc/kcore none bind,ro,optional 0 0',
+      'tmpfs sys/firmware tmpfs ro,nosuid,nodev,noexec,size=4k,mode=0555,optional 0 0',
+      '/dev/fuse dev/fuse none bind,create=file,optional 0 0',
+      '/run/x/xdg run/xdg none bind,ro,create=dir 0 0',
+      '/srv/t tmp/t none bind,ro,create=dir 0 0',
+    ];
+    const { binds, rest } = splitReadOnlyBinds(entries);
+    expect(binds).toEqual([
+      {
+        entry: entries[0],
+        source: '/work/native/probe/build',
+        target: 'opt/droidway/probe',
+        options: ['bind', 'ro', 'nosuid', 'nodev', 'create=dir'],
+      },
+      {
+        entry: entries[1],
+        source: '/home/me/My Files',
+        target: 'mnt/files',
+        options: ['bind', 'create=dir', 'nosuid', 'nodev', 'ro'],
+      },
+    ]);
+    expect(rest).toEqual(entries.slice(2));
+  });
+
+  it('refuses a target that climbs out of the rootfs', () => {
+    for (const target of ['opt/../../etc', './x', 'a//b'])
+      expect(() => splitReadOnlyBinds([`/src ${target} none bind,ro 0 0`])).toThrow(
+        expect.objectContaining({ code: 'STORAGE_SETUP_FAILED' }),
+      );
   });
 });
 
