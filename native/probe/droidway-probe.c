@@ -11,7 +11,15 @@
  *   droidway-probe [--host-pid N] [--host-tcp-port N] [--host-abstract NAME]
  *                  [--host-ipc-key K] [--syscall NAME]... [--masked PATH]...
  *                  [--readonly PATH]... [--memory-test LIMIT_BYTES] [--pids-test MAX]
- *                  [--scratch DIR]
+ *                  [--scratch DIR] [--escapes] [--fill-dir DIR --fill-max BYTES]
+ *                  [--console-flood BYTES]
+ *
+ * Besides looking, the probe tries to debug another process (the guest's init: /proc/1/mem,
+ * process_vm_readv/writev, pidfd_getfd, kcmp) and, with --escapes, tries the known ways out of a
+ * container: remounting its own read-only host bind read-write, fresh procfs/sysfs/tracefs
+ * mounts to reach host knobs, a binfmt_misc rule (removed again at once),
+ * a fanotify filesystem mark, and cgroup limit files opened for writing. Each attempt looks
+ * only: knobs are opened, never written, and whatever an attempt creates is removed again.
  *
  * Output contract: every section is always present; a value that could not be measured is null
  * and the section's "errors" array says why. Exit status 0 after printing the object, 2 on a
@@ -52,6 +60,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -410,6 +419,10 @@ struct probe_options {
   long long memory_limit;
   long long pids_max;
   const char* scratch;
+  int escapes;
+  const char* fill_dir;
+  long long fill_max;
+  long long console_bytes;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -972,6 +985,14 @@ static long probe_sys_kcmp(void* a) {
   return syscall(SYS_kcmp, 0, 0, 0, 0UL, 0UL);
 }
 
+#ifdef SYS_pidfd_getfd
+/* pidfd -1: EBADF before any process is looked up. */
+static long probe_sys_pidfd_getfd(void* a) {
+  (void)a;
+  return syscall(SYS_pidfd_getfd, -1, 0, 0U);
+}
+#endif
+
 /* fd -1: EBADF; no ring exists. */
 static long probe_sys_io_uring_enter(void* a) {
   (void)a;
@@ -1112,6 +1133,9 @@ static const struct probe_syscall probe_syscalls[] = {
     {"process_vm_readv", probe_sys_process_vm_readv},
     {"process_vm_writev", probe_sys_process_vm_writev},
     {"kcmp", probe_sys_kcmp},
+#ifdef SYS_pidfd_getfd
+    {"pidfd_getfd", probe_sys_pidfd_getfd},
+#endif
 };
 
 static void probe_syscall_attempts(const struct probe_options* o) {
@@ -1960,6 +1984,506 @@ static void probe_cwd(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Debugging another process.                                                                  */
+
+/* Each attempt targets the guest's init (PID 1), a process the probe did not start. They only
+ * look: /proc/1/mem is opened and closed, the process_vm_* calls name address 0 (never mapped,
+ * so a call the kernel lets through fails with EFAULT instead of touching memory), a stolen fd
+ * is closed at once, and kcmp compares. */
+#define PROBE_DEBUG_TARGET 1
+
+static long probe_dbg_proc_mem(void* a) {
+  (void)a;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", PROBE_DEBUG_TARGET);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+static long probe_dbg_vm(int write) {
+  char buf[16] = {0};
+  struct iovec local = {buf, write ? 1 : sizeof buf};
+  struct iovec remote = {NULL, local.iov_len};
+  return syscall(write ? SYS_process_vm_writev : SYS_process_vm_readv, PROBE_DEBUG_TARGET, &local,
+                 1UL, &remote, 1UL, 0UL);
+}
+static long probe_dbg_vm_readv(void* a) {
+  (void)a;
+  return probe_dbg_vm(0);
+}
+static long probe_dbg_vm_writev(void* a) {
+  (void)a;
+  return probe_dbg_vm(1);
+}
+static long probe_dbg_pidfd_getfd(void* a) {
+  (void)a;
+  long pidfd = syscall(SYS_pidfd_open, PROBE_DEBUG_TARGET, 0U);
+  if (pidfd < 0) return -1;
+  long fd = syscall(SYS_pidfd_getfd, (int)pidfd, 0, 0U);
+  int saved = errno;
+  if (fd >= 0) close((int)fd);
+  close((int)pidfd);
+  errno = saved;
+  return fd < 0 ? -1 : 0;
+}
+/* KCMP_FILE (0): whether our fd 0 and the target's fd 0 are the same open file. */
+static long probe_dbg_kcmp(void* a) {
+  (void)a;
+  return syscall(SYS_kcmp, getpid(), PROBE_DEBUG_TARGET, 0, 0UL, 0UL);
+}
+
+static const struct probe_syscall probe_debug_attempts[] = {
+    {"proc_mem", probe_dbg_proc_mem},
+    {"process_vm_readv", probe_dbg_vm_readv},
+    {"process_vm_writev", probe_dbg_vm_writev},
+    {"pidfd_getfd", probe_dbg_pidfd_getfd},
+    {"kcmp", probe_dbg_kcmp},
+};
+
+static void probe_debug(void) {
+  probe_section_begin("debug");
+  probe_int("target", PROBE_DEBUG_TARGET);
+  probe_arr("attempts");
+  for (size_t i = 0; i < sizeof probe_debug_attempts / sizeof probe_debug_attempts[0]; i++) {
+    struct probe_child_result r =
+        probe_in_child(probe_debug_attempts[i].fn, NULL, PROBE_SYSCALL_TIMEOUT_S);
+    probe_obj(NULL);
+    probe_str("name", probe_debug_attempts[i].name);
+    if (r.reported) {
+      probe_int("ret", r.ret);
+      probe_str("errno", r.ret < 0 ? probe_errno_name(r.err) : NULL);
+      probe_null("signal");
+      probe_null("error");
+    } else {
+      probe_null("ret");
+      probe_null("errno");
+      probe_str("signal", r.signaled ? probe_signal_name(r.sig) : NULL);
+      probe_str("error", r.signaled  ? NULL
+                         : r.started ? "child ended without reporting"
+                                     : probe_errno_name(r.fork_errno));
+    }
+    probe_obj_end();
+  }
+  probe_arr_end();
+  probe_section_end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Escape attempts.                                                                            */
+
+/* Each attack runs in a child (a seccomp kill or a hang cannot end the probe) and answers with
+ * 0 when it reached its goal, or -STEP with errno set at the step that was refused. Nothing is
+ * left changed: a file created through a remounted bind is removed and the bind made read-only
+ * again, knobs are opened for writing but never written, a binfmt_misc rule (random magic, an
+ * interpreter that does not exist) is removed right after it was accepted, fresh mounts are
+ * detached. Whether an accepted binfmt_misc rule could reach the host depends on the user
+ * namespace (kernels since 6.7 keep one binfmt_misc instance per user namespace): the verifier
+ * judges that with the namespace inodes. */
+enum probe_step {
+  PROBE_STEP_NONE,
+  PROBE_STEP_SETUP,
+  PROBE_STEP_REMOUNT,
+  PROBE_STEP_CREATE,
+  PROBE_STEP_MOUNT,
+  PROBE_STEP_OPEN,
+  PROBE_STEP_WRITE,
+  PROBE_STEP_INIT,
+  PROBE_STEP_MARK,
+  PROBE_STEP_COUNT
+};
+static const char* const probe_step_names[PROBE_STEP_COUNT] = {
+    NULL, "setup", "remount", "create", "mount", "open", "write", "init", "mark"};
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+struct probe_mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+struct probe_escape {
+  const char* name;
+  char target[PATH_MAX];
+  /* For fresh mounts: fstype, data, and the file opened for writing relative to the mount. */
+  const char* fstype;
+  const char* data;
+  const char* file;
+  const char* binfmt_name;
+};
+
+static long probe_fail(enum probe_step step) {
+  return -(long)step;
+}
+
+/* A private mount namespace when the guest may make one, so nothing the attack mounts outlives
+ * the child; where it may not, the attack detaches its mounts itself. */
+static void probe_private_mounts(void) {
+  if (syscall(SYS_unshare, CLONE_NEWNS) == 0)
+    syscall(SYS_mount, NULL, "/", NULL, (unsigned long)(MS_REC | MS_PRIVATE), NULL);
+  errno = 0;
+}
+
+static long probe_esc_remount(void* p) {
+  const struct probe_escape* e = p;
+  probe_private_mounts();
+  unsigned long rw = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
+  if (syscall(SYS_mount, NULL, e->target, NULL, rw, NULL) < 0) {
+    int first = errno;
+#ifdef SYS_mount_setattr
+    struct probe_mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, e->target, 0U, &attr, sizeof attr) < 0) {
+      errno = first;
+      return probe_fail(PROBE_STEP_REMOUNT);
+    }
+#else
+    errno = first;
+    return probe_fail(PROBE_STEP_REMOUNT);
+#endif
+  }
+  char file[PATH_MAX + 64];
+  snprintf(file, sizeof file, "%s/.droidway-probe-escape-%d", e->target, (int)getpid());
+  int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int saved = errno;
+  if (fd >= 0) {
+    close(fd);
+    unlink(file);
+  }
+  syscall(SYS_mount, NULL, e->target, NULL, rw | MS_RDONLY, NULL);
+  if (fd < 0) {
+    errno = saved;
+    return probe_fail(PROBE_STEP_CREATE);
+  }
+  return 0;
+}
+
+/* Writes a binfmt_misc rule: a random magic no real file starts with, an interpreter that does
+ * not exist. */
+static int probe_binfmt_register(int fd, const char* name) {
+  unsigned char magic[12];
+  int rnd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (rnd < 0 || read(rnd, magic, sizeof magic) != (ssize_t)sizeof magic) {
+    if (rnd >= 0) close(rnd);
+    for (size_t i = 0; i < sizeof magic; i++) magic[i] = (unsigned char)(0xA5 ^ (i * 37));
+  } else {
+    close(rnd);
+  }
+  char rule[256];
+  int n = snprintf(rule, sizeof rule, ":%s:M::\\x7fDWP", name);
+  for (size_t i = 0; i < sizeof magic && n > 0 && (size_t)n < sizeof rule - 8; i++)
+    n += snprintf(rule + n, sizeof rule - (size_t)n, "\\x%02x", magic[i]);
+  n += snprintf(rule + n, sizeof rule - (size_t)n, "::/nonexistent/droidway-probe-interp:");
+  if (n <= 0 || (size_t)n >= sizeof rule) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return write(fd, rule, (size_t)n) == n ? 0 : -1;
+}
+
+static long probe_esc_fresh_mount(void* p) {
+  const struct probe_escape* e = p;
+  probe_private_mounts();
+  if (syscall(SYS_mount, e->fstype, e->target, e->fstype,
+              (unsigned long)(MS_NOSUID | MS_NODEV | MS_NOEXEC), e->data) < 0)
+    return probe_fail(PROBE_STEP_MOUNT);
+  char file[PATH_MAX + 64];
+  snprintf(file, sizeof file, "%s/%s", e->target, e->file);
+  int fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  long result = 0;
+  int saved = errno;
+  if (fd < 0) {
+    result = probe_fail(PROBE_STEP_OPEN);
+  } else {
+    if (e->binfmt_name) {
+      if (probe_binfmt_register(fd, e->binfmt_name) < 0) {
+        saved = errno;
+        result = probe_fail(PROBE_STEP_WRITE);
+      } else {
+        snprintf(file, sizeof file, "%s/%s", e->target, e->binfmt_name);
+        int rule = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (rule >= 0) {
+          if (write(rule, "-1", 2) != 2) {
+            /* Still removed with the instance's last mount, or its user namespace. */
+          }
+          close(rule);
+        }
+      }
+    }
+    close(fd);
+  }
+  syscall(SYS_umount2, e->target, MNT_DETACH);
+  errno = saved;
+  return result;
+}
+
+/* A mounted knob (an existing cgroup limit file): opened for writing, never written. */
+static long probe_esc_open_existing(void* p) {
+  const struct probe_escape* e = p;
+  int fd = open(e->target, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return probe_fail(errno == ENOENT ? PROBE_STEP_SETUP : PROBE_STEP_OPEN);
+  close(fd);
+  return 0;
+}
+
+#ifndef FAN_MARK_FILESYSTEM
+#define FAN_MARK_FILESYSTEM 0x00000100
+#endif
+#ifndef FAN_REPORT_FID
+#define FAN_REPORT_FID 0x00000200
+#endif
+/* A filesystem-wide mark on the file system of a host-backed folder: every open on the host's
+ * file system would be reported. FAN_REPORT_FID is the mode the kernel allows without
+ * CAP_SYS_ADMIN in the initial user namespace, tried when the plain one is refused. */
+static long probe_esc_fanotify(void* p) {
+  const struct probe_escape* e = p;
+  long fd = syscall(SYS_fanotify_init, 0x00000000U /* FAN_CLASS_NOTIF */ | 0x00000001U,
+                    (unsigned)O_RDONLY);
+  if (fd < 0) fd = syscall(SYS_fanotify_init, FAN_REPORT_FID | 0x00000001U, (unsigned)O_RDONLY);
+  if (fd < 0) return probe_fail(PROBE_STEP_INIT);
+  long r = syscall(SYS_fanotify_mark, (int)fd, 0x00000001U /* FAN_MARK_ADD */ | FAN_MARK_FILESYSTEM,
+                   0x00000020ULL /* FAN_OPEN */, AT_FDCWD, e->target);
+  int saved = errno;
+  close((int)fd);
+  errno = saved;
+  return r < 0 ? probe_fail(PROBE_STEP_MARK) : 0;
+}
+
+static void probe_escape_report(const char* name, const char* target, struct probe_child_result r) {
+  probe_obj(NULL);
+  probe_str("name", name);
+  probe_str("target", target);
+  if (r.reported) {
+    long step = r.ret < 0 ? -r.ret : 0;
+    probe_bool("succeeded", r.ret == 0);
+    probe_str("step", step > 0 && step < PROBE_STEP_COUNT ? probe_step_names[step] : NULL);
+    probe_str("errno", r.ret < 0 && r.err ? probe_errno_name(r.err) : NULL);
+    probe_null("error");
+  } else {
+    probe_null("succeeded");
+    probe_null("step");
+    probe_null("errno");
+    char msg[64];
+    if (r.signaled)
+      snprintf(msg, sizeof msg, "attempt ended by %s", probe_signal_name(r.sig));
+    else if (!r.started)
+      snprintf(msg, sizeof msg, "fork: %s", probe_errno_name(r.fork_errno));
+    else
+      snprintf(msg, sizeof msg, "child ended without reporting");
+    probe_str("error", msg);
+  }
+  probe_obj_end();
+}
+
+static void probe_escape_run(const char* name, long (*fn)(void*), struct probe_escape* e) {
+  struct probe_child_result r = probe_in_child(fn, e, PROBE_SYSCALL_TIMEOUT_S);
+  probe_escape_report(name, e->target, r);
+}
+
+/* A fresh mount of `fstype` in a new folder of the scratch dir, then `file` in it opened for
+ * writing. */
+static void probe_escape_fresh(const char* name, const char* dir, const char* fstype,
+                               const char* data, const char* file, const char* binfmt_name) {
+  struct probe_escape e = {
+      .fstype = fstype, .data = data, .file = file, .binfmt_name = binfmt_name};
+  snprintf(e.target, sizeof e.target, "%s/%s", dir, name);
+  if (mkdir(e.target, 0700) < 0) {
+    probe_error("mkdir %s: %s", e.target, probe_errno_name(errno));
+    struct probe_child_result r = {0};
+    probe_escape_report(name, e.target, r);
+    return;
+  }
+  probe_escape_run(name, probe_esc_fresh_mount, &e);
+  rmdir(e.target);
+}
+
+static void probe_escape_existing(const char* name, const char* path) {
+  struct probe_escape e = {0};
+  snprintf(e.target, sizeof e.target, "%s", path);
+  probe_escape_run(name, probe_esc_open_existing, &e);
+}
+
+static void probe_escapes(const struct probe_options* o) {
+  probe_section_begin("escapes");
+  probe_bool("requested", o->escapes);
+  probe_arr("attempts");
+  if (o->escapes) {
+    /* The folder holding the probe: a read-only bind of a host folder in every session. */
+    struct probe_escape bind = {0};
+    ssize_t n = readlink("/proc/self/exe", bind.target, sizeof bind.target - 1);
+    if (n > 0) {
+      bind.target[n] = '\0';
+      char* slash = strrchr(bind.target, '/');
+      if (slash && slash != bind.target) *slash = '\0';
+      probe_escape_run("remount-ro-bind", probe_esc_remount, &bind);
+      probe_escape_run("fanotify-fs-mark", probe_esc_fanotify, &bind);
+    } else {
+      probe_error("/proc/self/exe: %s", probe_errno_name(errno));
+    }
+    char* dir = probe_scratch_dir(o->scratch);
+    if (!dir) {
+      probe_error("scratch dir in %s: %s", o->scratch, probe_errno_name(errno));
+    } else {
+      probe_escape_fresh("procfs-knob", dir, "proc", NULL, "sys/kernel/core_pattern", NULL);
+      probe_escape_fresh("sysfs-knob", dir, "sysfs", NULL, "power/state", NULL);
+      probe_escape_fresh("tracefs-knob", dir, "tracefs", NULL, "tracing_on", NULL);
+      char rule_name[48];
+      snprintf(rule_name, sizeof rule_name, "droidway_probe_%d", (int)getpid());
+      probe_escape_fresh("binfmt-misc", dir, "binfmt_misc", NULL, "register", rule_name);
+      probe_escape_fresh("cgroup-memory", dir, "cgroup", "memory", "memory.limit_in_bytes", NULL);
+      probe_escape_fresh("cgroup-pids", dir, "cgroup", "pids", "pids.max", NULL);
+      probe_escape_fresh("cgroup-devices", dir, "cgroup", "devices", "devices.allow", NULL);
+      probe_escape_fresh("cgroup2", dir, "cgroup2", NULL, "memory.max", NULL);
+      rmdir(dir);
+    }
+    probe_escape_existing("cgroup-memory", "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    probe_escape_existing("cgroup-pids", "/sys/fs/cgroup/pids/pids.max");
+    probe_escape_existing("cgroup-devices", "/sys/fs/cgroup/devices/devices.allow");
+    probe_escape_existing("cgroup2", "/sys/fs/cgroup/memory.max");
+    probe_escape_existing("cgroup2", "/sys/fs/cgroup/pids.max");
+  }
+  probe_arr_end();
+  probe_section_end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Filling the writable layer, flooding the console.                                          */
+
+#define PROBE_CHUNK (1 << 20)
+
+struct probe_fill_arg {
+  const char* dir;
+  long long max;
+  long long written;
+  int err;
+};
+
+/* Writes zeros into a new file in `dir` until a write fails or `max` bytes are written, then
+ * removes the file. Runs in a child (an OOM kill must not end the probe); the byte count comes
+ * back through a pipe since the child's return value carries only the errno. */
+static long probe_fill_child(void* p) {
+  struct probe_fill_arg* a = p;
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/.droidway-probe-fill-%d", a->dir, (int)getpid());
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  static char zeros[PROBE_CHUNK];
+  long long total = 0;
+  int err = 0;
+  while (total < a->max) {
+    size_t want = (size_t)(a->max - total < PROBE_CHUNK ? a->max - total : PROBE_CHUNK);
+    ssize_t n = write(fd, zeros, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    total += n;
+  }
+  if (!err && fsync(fd) < 0) err = errno;
+  close(fd);
+  unlink(path);
+  /* The total rides in the return value: -1 is a failed create, below that -(total + 2). */
+  errno = err;
+  return err ? -(total + 2) : total;
+}
+
+static void probe_fill(const struct probe_options* o) {
+  probe_section_begin("fill_test");
+  probe_bool("requested", o->fill_dir != NULL);
+  probe_str("dir", o->fill_dir);
+  if (!o->fill_dir) {
+    probe_null("max_bytes");
+    probe_null("written_bytes");
+    probe_null("errno");
+    probe_null("signal");
+  } else {
+    struct probe_fill_arg a = {.dir = o->fill_dir, .max = o->fill_max};
+    struct probe_child_result r = probe_in_child(probe_fill_child, &a, PROBE_MEMORY_TIMEOUT_S);
+    probe_int("max_bytes", o->fill_max);
+    if (r.reported && r.ret == -1 && r.err) {
+      probe_null("written_bytes");
+      probe_str("errno", probe_errno_name(r.err));
+      probe_error("creating the fill file: %s", probe_errno_name(r.err));
+    } else if (r.reported) {
+      probe_int("written_bytes", r.ret < 0 ? -r.ret - 2 : r.ret);
+      probe_str("errno", r.ret < 0 ? probe_errno_name(r.err) : NULL);
+    } else {
+      probe_null("written_bytes");
+      probe_null("errno");
+    }
+    probe_str("signal", r.signaled ? probe_signal_name(r.sig) : NULL);
+    if (!r.started) probe_error("fork: %s", probe_errno_name(r.fork_errno));
+  }
+  probe_section_end();
+}
+
+/* Writes `console_bytes` to init's stdout (the pipe or socket the host logs), where a guest
+ * process that inherited it would write. */
+static long probe_console_child(void* p) {
+  long long want = *(const long long*)p;
+  int fd = open("/proc/1/fd/1", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    /* A socket cannot be reopened through /proc (ENXIO); taking init's fd itself works where
+     * debugging init is allowed. */
+    int first = errno;
+    long pidfd = syscall(SYS_pidfd_open, 1, 0U);
+    fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, (int)pidfd, 1, 0U);
+    if (pidfd >= 0) close((int)pidfd);
+    if (fd < 0) {
+      errno = first == ENXIO ? errno : first;
+      return -1;
+    }
+  }
+  static char line[4096];
+  memset(line, 'x', sizeof line - 1);
+  line[sizeof line - 1] = '\n';
+  long long total = 0;
+  while (total < want) {
+    size_t n =
+        (size_t)(want - total < (long long)sizeof line ? want - total : (long long)sizeof line);
+    ssize_t w = write(fd, line, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -(total + 2);
+    }
+    total += w;
+  }
+  close(fd);
+  return total;
+}
+
+static void probe_console(const struct probe_options* o) {
+  probe_section_begin("console_flood");
+  probe_bool("requested", o->console_bytes > 0);
+  if (o->console_bytes <= 0) {
+    probe_null("written_bytes");
+    probe_null("errno");
+  } else {
+    long long want = o->console_bytes;
+    struct probe_child_result r =
+        probe_in_child(probe_console_child, &want, PROBE_MEMORY_TIMEOUT_S);
+    if (r.reported && r.ret == -1) {
+      probe_int("written_bytes", 0);
+      probe_str("errno", probe_errno_name(r.err));
+    } else if (r.reported) {
+      probe_int("written_bytes", r.ret < 0 ? -r.ret - 2 : r.ret);
+      probe_str("errno", r.ret < 0 ? probe_errno_name(r.err) : NULL);
+    } else {
+      probe_null("written_bytes");
+      probe_null("errno");
+      probe_error("flood attempt: %s", r.signaled ? probe_signal_name(r.sig) : "no result");
+    }
+  }
+  probe_section_end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 static void probe_usage(const char* msg) {
   fprintf(stderr,
@@ -1967,7 +2491,8 @@ static void probe_usage(const char* msg) {
           "usage: droidway-probe [--host-pid N] [--host-tcp-port N] [--host-abstract NAME]\n"
           "         [--host-ipc-key K] [--syscall NAME]... [--masked PATH]...\n"
           "         [--readonly PATH]... [--memory-test LIMIT_BYTES] [--pids-test MAX]\n"
-          "         [--scratch DIR]\n",
+          "         [--scratch DIR] [--escapes] [--fill-dir DIR --fill-max BYTES]\n"
+          "         [--console-flood BYTES]\n",
           msg);
 }
 
@@ -2000,6 +2525,10 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
     O_MEMORY,
     O_PIDS,
     O_SCRATCH,
+    O_ESCAPES,
+    O_FILL_DIR,
+    O_FILL_MAX,
+    O_CONSOLE,
     O_HELP
   };
   static const struct option longopts[] = {
@@ -2013,6 +2542,10 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
       {"memory-test", required_argument, NULL, O_MEMORY},
       {"pids-test", required_argument, NULL, O_PIDS},
       {"scratch", required_argument, NULL, O_SCRATCH},
+      {"escapes", no_argument, NULL, O_ESCAPES},
+      {"fill-dir", required_argument, NULL, O_FILL_DIR},
+      {"fill-max", required_argument, NULL, O_FILL_MAX},
+      {"console-flood", required_argument, NULL, O_CONSOLE},
       {"help", no_argument, NULL, O_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -2060,6 +2593,19 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
         if (optarg[0] != '/' || strlen(optarg) > PATH_MAX / 2) goto bad;
         o->scratch = optarg;
         break;
+      case O_ESCAPES:
+        o->escapes = 1;
+        break;
+      case O_FILL_DIR:
+        if (optarg[0] != '/' || strlen(optarg) > PATH_MAX / 2) goto bad;
+        o->fill_dir = optarg;
+        break;
+      case O_FILL_MAX:
+        if (probe_parse_ll(optarg, 1LL << 20, 1LL << 40, &o->fill_max) < 0) goto bad;
+        break;
+      case O_CONSOLE:
+        if (probe_parse_ll(optarg, 1, 1LL << 30, &o->console_bytes) < 0) goto bad;
+        break;
       case O_HELP:
         probe_usage("help");
         return -1;
@@ -2070,6 +2616,10 @@ static int probe_parse_args(int argc, char** argv, struct probe_options* o) {
   }
   if (optind != argc) {
     probe_usage("unexpected positional argument");
+    return -1;
+  }
+  if ((o->fill_dir == NULL) != (o->fill_max == 0)) {
+    probe_usage("--fill-dir and --fill-max go together");
     return -1;
   }
   return 0;
@@ -2108,6 +2658,10 @@ int main(int argc, char** argv) {
   probe_init_fds();
   probe_pids_test(&o);
   probe_memory_test(&o);
+  probe_debug();
+  probe_escapes(&o);
+  probe_fill(&o);
+  probe_console(&o);
   probe_obj_end();
   probe_json_raw("\n", 1);
 

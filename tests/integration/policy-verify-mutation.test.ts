@@ -1,38 +1,33 @@
 /**
- * A verify that cannot fail is worthless: the demo guest is started under the `strict` preset
- * weakened in exactly one field (a seccomp rule dropped, the pids limit raised, a capability
- * kept, a path unmasked, network given), and the probe's report, compared with the ORIGINAL
- * policy's promises, must fail exactly the checks about that field — and nothing else.
- * The sessions run through the session service and the detached host (compiled in out/).
+ * A verify that cannot fail is worthless, and a policy must not verify clean just because it
+ * promises little: the demo guest is started through the built CLI under the `strict` preset
+ * weakened in exactly one place, and `droidway policy verify --against strict` (the reference
+ * compiled for this host and instance) must exit 1 and name the rows about that place. The
+ * unmodified presets pass both `verify` and `verify --against` themselves.
+ *
+ * Weakenings: one seccomp rule dropped, the pids limit removed, a capability kept, a mask
+ * dropped, the user namespace turned off, and a writable host folder without nosuid (a policy
+ * file each). The last one needs no weakened field: LXC applies nosuid/nodev to a bind mount
+ * only when it remounts it read-only, so an rw shared folder is mounted without them although
+ * the config asks for both (and the flags are locked in the container's user namespace, so no
+ * test could remove them from a running container either).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
-import type { ProbeExpectations } from '../../electron/core/inspect/expectations.js';
-import type {
-  PolicyDocument,
-  ValidatedPolicy,
-} from '../../electron/core/policy/policy-document.js';
-import { assertValidPolicy } from '../../electron/core/policy/policy-validate.js';
+import type { VerifyReport } from '../../electron/core/inspect/verify.js';
+import type { PolicyDocument } from '../../electron/core/policy/policy-document.js';
 import { loadPreset } from '../../electron/core/policy/presets.js';
-import {
-  planSession,
-  startSession,
-  stopSession,
-  verifySession,
-  type ServiceLocations,
-} from '../../electron/core/runtime/session-service.js';
+import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
-
-const repoRoot = path.resolve(import.meta.dirname, '../..');
+import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 
 function needMutationHost(): string | null {
   const root = needRoot();
   if (root) return root;
-  const tool = missingTool(['lxc-start', 'lxc-attach', 'make', 'gcc', 'ip']);
+  const tool = missingTool(['lxc-start', 'lxc-attach', 'make', 'gcc']);
   if (tool !== null) return tool;
   if (!existsSync('/bin/busybox')) return 'no /bin/busybox (Debian: busybox-static)';
   if (!existsSync(path.join(repoRoot, 'native/build/Release/droidway_native.node'))) {
@@ -42,8 +37,8 @@ function needMutationHost(): string | null {
 }
 
 const missing = needMutationHost();
-/** A private bridge for the `network: nat` mutation (this host has no lxcbr0). */
-const bridge = `dwtest${process.pid % 100_000}`;
+
+type Doc = PolicyDocument & Record<string, unknown>;
 
 const CAP_ROWS = [
   'caps.bounding',
@@ -54,41 +49,36 @@ const CAP_ROWS = [
   'caps.init.permitted',
 ];
 
-type Doc = PolicyDocument & Record<string, unknown>;
-
-function weakened(change: (d: Doc) => void): ValidatedPolicy {
-  const doc = structuredClone(loadPreset('strict')) as unknown as Doc;
-  change(doc);
-  return assertValidPolicy(doc);
+/** A verify run through the CLI: exit status, the JSON report, and the failing row ids. */
+interface Verified {
+  code: number;
+  report: VerifyReport & { policy?: string; sessionPolicy?: string };
+  failed: string[];
 }
 
-const mutations: Array<{
-  what: string;
-  change: (d: Doc) => void;
-  fails: string[];
-}> = [
+async function verify(instance: string, ...extra: string[]): Promise<Verified> {
+  const run = await droidway('policy', 'verify', '--instance', instance, '--json', ...extra);
+  expect(run.stderr, run.stderr).toBe('');
+  const report = JSON.parse(run.stdout) as Verified['report'];
+  return { code: run.code, report, failed: report.rows.filter((r) => !r.pass).map((r) => r.id) };
+}
+
+function explain(v: Verified): string {
+  return v.report.rows
+    .filter((r) => !r.pass)
+    .map((r) => `${r.id}: ${r.seen}`)
+    .join('\n');
+}
+
+const mutations: Array<{ what: string; change: (d: Doc) => void; fails: string[] }> = [
   {
     what: 'a seccomp rule dropped (keyctl)',
     change: (d) => (d.seccomp.rules = d.seccomp.rules.filter((r) => r.syscall !== 'keyctl')),
     fails: ['syscall.keyctl'],
   },
   {
-    // These are capability-checked too: only the errno tells the profile's answer from the kernel's.
-    what: 'seccomp rules dropped (add_key, perf_event_open, userfaultfd, io_uring_setup)',
-    change: (d) =>
-      (d.seccomp.rules = d.seccomp.rules.filter(
-        (r) => !['add_key', 'perf_event_open', 'userfaultfd', 'io_uring_setup'].includes(r.syscall),
-      )),
-    fails: [
-      'syscall.perf_event_open',
-      'syscall.userfaultfd',
-      'syscall.add_key',
-      'syscall.io_uring_setup',
-    ],
-  },
-  {
-    what: 'the pids limit raised',
-    change: (d) => (d.limits.pidsMax = 2048),
+    what: 'the pids limit removed',
+    change: (d) => delete d.limits.pidsMax,
     fails: ['pids.limit'],
   },
   {
@@ -97,100 +87,149 @@ const mutations: Array<{
     fails: CAP_ROWS,
   },
   {
-    // /proc/keys, not /proc/timer_list: in the guest's user namespace timer_list (mode 0400,
-    // host root's) cannot be read even unmasked, so dropping its mask changes nothing visible.
-    what: 'a path unmasked (/proc/keys)',
-    change: (d) => (d.maskedPaths = d.maskedPaths.filter((m) => m.path !== '/proc/keys')),
-    fails: ['masked./proc/keys'],
-  },
-  {
-    what: 'network given (nat on a private bridge)',
-    change: (d) => (d.network = 'nat'),
-    fails: ['net.interfaces'],
+    // kallsyms, since a user namespace alone keeps timer_list and kcore unreadable.
+    what: 'a mask dropped (/proc/kallsyms)',
+    change: (d) => (d.maskedPaths = d.maskedPaths.filter((m) => m.path !== '/proc/kallsyms')),
+    fails: ['masked./proc/kallsyms'],
   },
 ];
 
-describe('policy verify catches each weakened field (root, LXC)', () => {
+describe('policy verify --against catches each weakening (root, LXC, built CLI)', () => {
   let tmp = '';
-  let locations: ServiceLocations = {};
-  let original: ProbeExpectations;
   let counter = 0;
-  let live: string | null = null;
+  const live: string[] = [];
+
+  const start = async (policy: { preset: string } | { file: string }): Promise<string> => {
+    const instance = `mut-${process.pid % 10_000}-${counter++}`;
+    live.push(instance);
+    const source = 'preset' in policy ? ['--preset', policy.preset] : ['--policy', policy.file];
+    const run = await droidway('session', 'start', '--instance', instance, ...source);
+    expect(run.code, run.stderr).toBe(0);
+    return instance;
+  };
+
+  const weakenedFile = async (change: (d: Doc) => void): Promise<string> => {
+    const doc = structuredClone(loadPreset('strict')) as unknown as Doc;
+    change(doc);
+    doc.name = 'strict-weakened';
+    const file = path.join(tmp, `policy-${counter}.json`);
+    await fs.writeFile(file, JSON.stringify(doc));
+    return file;
+  };
 
   beforeAll(async () => {
     if (missing) return;
-    try {
-      execFileSync(
-        process.execPath,
-        [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        { cwd: repoRoot, stdio: 'pipe' },
-      );
-    } catch (e) {
-      // tsc still emits when another module has a type error; only the host entry matters.
-      if (!existsSync(path.join(repoRoot, 'out/electron/core/runtime/session-host-main.js')))
-        throw e;
-    }
-    execFileSync('make', ['-C', path.join(repoRoot, 'native/probe')], { stdio: 'pipe' });
+    buildCli({ probe: true });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'droidway-mutation-'));
+    // The guest's root must reach the shared folder inside it.
     await fs.chmod(tmp, 0o755);
-    locations = { dataRoot: path.join(tmp, 'data'), runtimeRoot: path.join(tmp, 'run') };
-    // The original policy's promises, compiled for this host exactly as a session would be.
-    original = (
-      await planSession({ ...locations, instance: 'mut-original', policy: { preset: 'strict' } })
-    ).compiled.expectations;
-    execFileSync('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
-    execFileSync('ip', ['link', 'set', 'dev', bridge, 'up']);
   });
 
   afterEach(async () => {
-    if (live !== null) await stopSession({ ...locations, instance: live }, 2).catch(() => {});
-    live = null;
+    for (const instance of live.splice(0)) {
+      await droidway('session', 'stop', '--instance', instance);
+      await fs.rm(instancePaths(instance).dataDir, { recursive: true, force: true });
+    }
   });
 
   afterAll(async () => {
-    if (missing) return;
-    try {
-      execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-    } catch {
-      // Never created.
-    }
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  itNeeds('the unweakened preset passes every check of its own promises', missing, async () => {
-    live = `mut-${process.pid % 10_000}-${counter++}`;
-    await startSession({ ...locations, instance: live, policy: { preset: 'strict' } });
-    const { report } = await verifySession({
-      ...locations,
-      instance: live,
-      expectations: original,
-    });
-    expect(report.rows.filter((r) => !r.pass)).toEqual([]);
-  });
+  for (const preset of ['strict', 'android'] as const) {
+    itNeeds(
+      `the unweakened ${preset} preset passes verify and verify --against ${preset}`,
+      missing,
+      async () => {
+        const instance = await start({ preset });
+        const own = await verify(instance);
+        expect(own.failed, explain(own)).toEqual([]);
+        expect(own.code).toBe(0);
+        expect(own.report.hostEquivalent).toBe(false);
+        const against = await verify(instance, '--against', preset);
+        expect(against.failed, explain(against)).toEqual([]);
+        expect(against.code).toBe(0);
+        expect(against.report.policy).toBe(preset);
+      },
+    );
+  }
 
   for (const m of mutations) {
-    itNeeds(`${m.what}: exactly ${m.fails.join(', ')} fail`, missing, async () => {
-      live = `mut-${process.pid % 10_000}-${counter++}`;
-      await startSession({
-        ...locations,
-        instance: live,
-        policy: { policy: weakened(m.change) },
-        natBridge: bridge,
-      });
-      const { report } = await verifySession({
-        ...locations,
-        instance: live,
-        expectations: original,
-      });
-      const failed = report.rows.filter((r) => !r.pass);
-      expect(
-        failed.map((r) => r.id).sort(),
-        failed.map((r) => `${r.id}: ${r.seen}`).join('\n'),
-      ).toEqual([...m.fails].sort());
-      expect(report.pass).toBe(false);
-      const stopped = await stopSession({ ...locations, instance: live }, 5);
-      expect(stopped.state.name).toBe('stopped');
-      live = null;
+    itNeeds(`${m.what}: verify --against strict fails ${m.fails.join(', ')}`, missing, async () => {
+      const instance = await start({ file: await weakenedFile(m.change) });
+      // Against itself the weakened policy has nothing to break…
+      const own = await verify(instance);
+      expect(own.failed, explain(own)).toEqual([]);
+      // …against the reference it fails exactly where it is weaker, from the CLI.
+      const against = await verify(instance, '--against', 'strict');
+      expect(against.failed.sort(), explain(against)).toEqual([...m.fails].sort());
+      expect(against.code).toBe(1);
+      expect(against.report).toMatchObject({ policy: 'strict', sessionPolicy: 'strict-weakened' });
     });
   }
+
+  itNeeds(
+    'the user namespace turned off: host-equivalent, and verify --against strict names the host rows',
+    missing,
+    async () => {
+      const file = await weakenedFile((d) => {
+        (d.namespaces as Record<string, unknown>).user = false;
+        d.allowHostRoot = true;
+      });
+      const instance = await start({ file });
+      const against = await verify(instance, '--against', 'strict');
+      expect(against.code).toBe(1);
+      expect(against.report.hostEquivalent).toBe(true);
+      expect(against.failed, explain(against)).toEqual(
+        expect.arrayContaining(['ns.user', 'host.idmap', 'host.setuid-reach']),
+      );
+      const table = await droidway('policy', 'verify', '--instance', instance);
+      expect(table.code).toBe(1);
+      expect(table.stdout).toMatch(/HOST-EQUIVALENT/);
+    },
+  );
+
+  itNeeds(
+    'a writable host folder without nosuid (an rw shared folder: LXC drops nosuid,nodev on writable binds) fails host.mounts-nosuid',
+    missing,
+    async () => {
+      const share = await fs.mkdtemp(path.join(tmp, 'share-'));
+      await fs.chmod(share, 0o777);
+      const file = await weakenedFile(
+        (d) => (d.sharedFolders = [{ host: share, guest: '/mnt/share', mode: 'rw' }]),
+      );
+      const instance = await start({ file });
+      const against = await verify(instance, '--against', 'strict');
+      expect(against.code).toBe(1);
+      expect(against.failed, explain(against)).toEqual(
+        expect.arrayContaining(['host.mounts-nosuid', 'host.setuid-reach']),
+      );
+      expect(against.report.rows.find((r) => r.id === 'host.mounts-nosuid')?.seen).toContain(
+        '/mnt/share',
+      );
+    },
+  );
+
+  itNeeds(
+    'usage errors exit 2: an unknown preset or an invalid reference file',
+    missing,
+    async () => {
+      const bad = path.join(tmp, 'bad.json');
+      await fs.writeFile(bad, '{"version": 1}');
+      for (const against of ['no-such-preset', bad]) {
+        const run = await droidway(
+          'policy',
+          'verify',
+          '--instance',
+          'default',
+          '--against',
+          against,
+        );
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toMatch(/--against .*: policy refused/);
+      }
+      const unknown = await droidway('policy', 'verify', '--bogus');
+      expect(unknown.code).toBe(2);
+    },
+  );
 });

@@ -1,8 +1,10 @@
 /**
  * The isolation probe inside a real LXC container: a throwaway busybox rootfs with a hand-written
- * config (namespaces, kept capabilities, no_new_privs, a seccomp profile, memory and pids
- * limits, no network), the probe run through `lxc-attach`, the report checked. Everything lives
- * under a temporary `-P` directory, so nothing lands in /var/lib/lxc.
+ * config (a user namespace mapped to a range of root's subordinate ids, kept capabilities,
+ * no_new_privs, a seccomp profile, memory and pids limits, no network), the rootfs on a sized
+ * nosuid tmpfs under a root-only folder, the probe run through `lxc-attach`, the container also
+ * looked at from the host, the report checked. Everything lives under a temporary `-P`
+ * directory, so nothing lands in /var/lib/lxc.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -11,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -25,6 +28,7 @@ import {
   prepareHostFixtures,
   type HostFixtures,
 } from '../../electron/core/inspect/host-fixtures.js';
+import { collectHostView } from '../../electron/core/inspect/host-view.js';
 import { renderReportTable } from '../../electron/core/inspect/report-format.js';
 import { verifyIsolation, type ProbeRun } from '../../electron/core/inspect/verify.js';
 
@@ -42,7 +46,29 @@ function missing(): string | null {
   if (!existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
     return 'needs the cgroup v1 memory controller (the config below uses v1 keys)';
   }
+  if (!subordinateRange('/etc/subuid') || !subordinateRange('/etc/subgid'))
+    return `root has no subordinate id range holding ${ID_BASE}…+${ID_COUNT} in /etc/subuid and /etc/subgid (build/scripts/setup.sh registers it)`;
   return null;
+}
+
+/** The last of Droidway's per-instance ranges (0x70000000 + 1023 × 131072), unused by sessions. */
+const ID_BASE = 0x7000_0000 + 1023 * 131_072;
+const ID_COUNT = 65_536;
+const ROOTFS_BYTES = 16 * 2 ** 20;
+
+/** Whether root's entries in a subid file hold [ID_BASE, ID_BASE + ID_COUNT). */
+function subordinateRange(file: string): boolean {
+  if (!existsSync(file)) return false;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .some((line) => {
+      const [user, start, count] = line.split(':');
+      return (
+        user === 'root' &&
+        Number(start) <= ID_BASE &&
+        Number(start) + Number(count) >= ID_BASE + ID_COUNT
+      );
+    });
 }
 
 const KEEP = ['chown', 'dac_override', 'fowner', 'kill', 'setgid', 'setuid'];
@@ -50,7 +76,7 @@ const KEEP = ['chown', 'dac_override', 'fowner', 'kill', 'setgid', 'setuid'];
 /** What the hand-written config below promises. */
 const expectations: ProbeExpectations = {
   hostname: NAME,
-  namespaces: ['pid', 'mnt', 'net', 'ipc', 'uts', 'cgroup'],
+  namespaces: ['pid', 'mnt', 'net', 'ipc', 'uts', 'cgroup', 'user'],
   capabilities: KEEP,
   noNewPrivs: true,
   seccomp: true,
@@ -73,6 +99,12 @@ const expectations: ProbeExpectations = {
   hostIpcInvisible: true,
   memoryLimitBytes: 64 * MiB,
   pidsLimit: 32,
+  // This config allows ptrace; the strict preset's sessions check the denials.
+  noDebugging: false,
+  userNamespace: { hostBase: ID_BASE, count: ID_COUNT },
+  storage: { defaultMaxBytes: ROOTFS_BYTES, paths: [] },
+  // init's output goes to /dev/null: there is no console log to flood.
+  consoleMaxBytes: null,
   // busybox sh keeps its script open; lxc-start's stdio is /dev/null.
   initFdTargets: ['/dev/null', '/init', 'pipe:*', '/dev/pts/*', '/dev/console'],
 };
@@ -93,7 +125,20 @@ describe('droidway-probe in an LXC container', () => {
     if (missing() !== null) return;
     execFileSync('make', ['-C', PROBE_DIR], { stdio: 'pipe' });
     dir = mkdtempSync(join(tmpdir(), 'droidway-probe-lxc-'));
+    // Closed to other host users; the guest's root (the range's gid) may only traverse it.
+    execFileSync('chown', [`0:${ID_BASE}`, dir]);
+    chmodSync(dir, 0o710);
     const rootfs = join(dir, NAME, 'rootfs');
+    // The guest's only writable layer: a sized tmpfs, nosuid and nodev, under the 0700 folder.
+    mkdirSync(rootfs, { recursive: true });
+    execFileSync('mount', [
+      '-t',
+      'tmpfs',
+      '-o',
+      `nosuid,nodev,size=${ROOTFS_BYTES},mode=0755`,
+      'droidway-probe-it',
+      rootfs,
+    ]);
     for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp'])
       mkdirSync(join(rootfs, d), { recursive: true });
     copyFileSync(BUSYBOX, join(rootfs, 'bin/busybox'));
@@ -101,6 +146,8 @@ describe('droidway-probe in an LXC container', () => {
     copyFileSync(join(PROBE_DIR, 'build/droidway-probe'), join(rootfs, 'probe'));
     writeFileSync(join(rootfs, 'init'), '#!/bin/sh\nwhile :; do sleep 1; done\n');
     chmodSync(join(rootfs, 'init'), 0o755);
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    execFileSync('chown', ['-R', '-h', `${ID_BASE}:${ID_BASE}`, rootfs]);
     writeFileSync(
       join(dir, 'seccomp'),
       [
@@ -119,6 +166,8 @@ describe('droidway-probe in an LXC container', () => {
       [
         `lxc.uts.name = ${NAME}`,
         `lxc.rootfs.path = dir:${rootfs}`,
+        `lxc.idmap = u 0 ${ID_BASE} ${ID_COUNT}`,
+        `lxc.idmap = g 0 ${ID_BASE} ${ID_COUNT}`,
         'lxc.mount.auto = proc:mixed sys:ro cgroup:mixed',
         'lxc.mount.entry = /dev/null proc/kcore none bind,optional 0 0',
         'lxc.mount.entry = /dev/null proc/timer_list none bind,optional 0 0',
@@ -162,8 +211,20 @@ describe('droidway-probe in an LXC container', () => {
     if (monitor && monitor.exitCode === null) {
       await new Promise((r) => monitor?.once('exit', r));
     }
+    try {
+      execFileSync('umount', [join(dir, NAME, 'rootfs')], { stdio: 'ignore' });
+    } catch {
+      // Never mounted.
+    }
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Host facts with the host's own view of the container's init. */
+  const factsWithView = async () => {
+    const facts = await collectHostFacts(fixtures);
+    facts.view = await collectHostView(Number(lxc(dir, 'info', ['-p', '-H']).trim()));
+    return facts;
+  };
 
   const runProbe = (argv: string[]): Promise<ProbeRun> =>
     new Promise((done, fail) => {
@@ -178,8 +239,8 @@ describe('droidway-probe in an LXC container', () => {
       );
     });
 
-  itNeeds('verifies every promise of the config from inside the container', missing(), async () => {
-    const facts = await collectHostFacts(fixtures);
+  itNeeds('verifies every promise of the config from inside and outside', missing(), async () => {
+    const facts = await factsWithView();
     const report = await verifyIsolation(expectations, runProbe, facts);
     const table = renderReportTable(report);
     expect(
@@ -187,6 +248,11 @@ describe('droidway-probe in an LXC container', () => {
       table,
     ).toEqual([]);
     expect(report.pass).toBe(true);
+    expect(report.hostEquivalent).toBe(false);
+    // Every escape was tried and refused; the host saw the mapped ids and the sized rootfs.
+    expect(report.observations.escapes.attempts.length).toBeGreaterThanOrEqual(10);
+    expect(facts.view?.uidMap).toEqual([{ inside: 0, outside: ID_BASE, count: ID_COUNT }]);
+    expect(facts.view?.writableHostMounts?.map((m) => m.guestPath)).toEqual(['/']);
     // What a user would notice: the OOM kill in the cgroup's counter, the capped fork bomb.
     const mem = report.observations.memory_test;
     expect(mem.killed).toBe(true);
@@ -202,7 +268,7 @@ describe('droidway-probe in an LXC container', () => {
     'fails exactly the checks whose promises the container does not keep',
     missing(),
     async () => {
-      const facts = await collectHostFacts(fixtures);
+      const facts = await factsWithView();
       const wrong: ProbeExpectations = {
         ...expectations,
         capabilities: KEEP.filter((c) => c !== 'kill'),

@@ -168,15 +168,17 @@ describe('user-namespaced sessions (root, LXC)', () => {
       const ra = await allocateIdRange(a.dataDir);
       const rb = await allocateIdRange(b.dataDir);
       expect(ra.slot).not.toBe(rb.slot);
-      for (const [paths, range] of [
-        [a, ra],
-        [b, rb],
+      for (const [paths, range, nodump] of [
+        [a, ra, true],
+        [b, rb, false],
       ] as const) {
         const pid = initPid(paths);
-        // Real, effective, saved and filesystem ids: all the range's first id, never 0.
+        // Real, effective, saved and filesystem ids: all the range's first id, never 0 — except
+        // strict's real gid, which droidway-nodump sets to the guest's nogroup (65534) so that
+        // no guest process can debug init's tree.
         expect(statusIds(pid)).toEqual({
           uid: Array(4).fill(range.hostBase),
-          gid: Array(4).fill(range.hostBase),
+          gid: [nodump ? range.hostBase + 65534 : range.hostBase, ...Array(3).fill(range.hostBase)],
         });
         expect(
           readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).map(Number),

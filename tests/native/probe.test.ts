@@ -106,6 +106,10 @@ const strict: ProbeExpectations = {
   hostIpcInvisible: true,
   memoryLimitBytes: 8 * 2 ** 20,
   pidsLimit: 4,
+  noDebugging: true,
+  userNamespace: { hostBase: 0x7000_0000, count: 131072 },
+  storage: { defaultMaxBytes: 2 ** 30, paths: [] },
+  consoleMaxBytes: null,
 };
 
 describe('droidway-probe on the host', () => {
@@ -282,6 +286,44 @@ describe('droidway-probe on the host', () => {
     expect(childrenOf(process.pid)).toEqual([]);
   });
 
+  it('tries to debug PID 1 and gets out by every escape route, since it is on the host as root', () => {
+    // PID 1 is this machine's init: whether root may debug it depends on the machine, so only
+    // that every attempt ran to an answer is checked here (the container tests check denials).
+    for (const a of obs.debug.attempts) {
+      expect(a.signal, a.name).toBeNull();
+      expect(a.error, a.name).toBeNull();
+      expect(a.ret, a.name).not.toBeNull();
+    }
+    expect(obs.debug.attempts.map((a) => a.name)).toEqual([
+      'proc_mem',
+      'process_vm_readv',
+      'process_vm_writev',
+      'pidfd_getfd',
+      'kcmp',
+    ]);
+    expect(obs.escapes.requested).toBe(true);
+    const byName = (n: string) => obs.escapes.attempts.filter((a) => a.name === n);
+    // Fresh kernel file systems mount, and their host knobs open for writing (never written).
+    for (const n of [
+      'procfs-knob',
+      'sysfs-knob',
+      'tracefs-knob',
+      'binfmt-misc',
+      'fanotify-fs-mark',
+    ])
+      expect(
+        byName(n).map((a) => a.succeeded),
+        n,
+      ).toEqual([true]);
+    // The probe's folder is not a mount point on the host: there is nothing to remount.
+    expect(byName('remount-ro-bind')[0]).toMatchObject({ succeeded: false, step: 'remount' });
+    // Nothing the attempts made is left: no rule, no mount, no file.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/droidway-probe-/);
+    expect(readdirSync(join(PROBE_DIR, 'build')).filter((f) => f.startsWith('.droidway'))).toEqual(
+      [],
+    );
+  });
+
   it('fails every isolation promise the host does not keep', async () => {
     const report = await verifyIsolation(strict, runProbe, facts);
     const failed = new Set(report.rows.filter((r) => !r.pass).map((r) => r.id));
@@ -304,6 +346,9 @@ describe('droidway-probe on the host', () => {
       'uts.hostname',
       'memory.limit',
       'pids.limit',
+      'escape.procfs-knob',
+      'escape.binfmt-misc',
+      'escape.fanotify-fs-mark',
     ]) {
       expect(failed, id).toContain(id);
     }

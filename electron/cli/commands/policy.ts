@@ -5,9 +5,14 @@
  *   this host and user; exits 1 listing every refused field.
  * - `policy compile FILE --out DIR [--json]`: writes the LXC config, seccomp profile, bridge
  *   settings and probe expectations the policy compiles to on this host.
- * - `policy verify [--instance NAME] [--json]`: runs the isolation probe inside the running
- *   session and prints each check (expected, seen, pass); exits 1 when any check fails.
+ * - `policy verify [--against strict|android|FILE] [--instance NAME] [--json]`: runs the
+ *   isolation probe inside the running session and looks at the container from the host, then
+ *   prints each check (expected, seen, pass) against the session's own policy, or against a
+ *   reference policy compiled for this host and instance (so a weakened policy cannot verify
+ *   clean against itself); exits 1 when any check fails or the session cannot be verified, 2 on
+ *   a usage error (an unknown preset, an unreadable or invalid reference file).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -22,7 +27,7 @@ import { compilePolicy, type CompiledPolicy } from '../../core/policy/policy-com
 import { ID_RANGE_SLOTS, idRangeOfSlot } from '../../core/runtime/id-ranges.js';
 import type { ValidatedPolicy } from '../../core/policy/policy-document.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../../core/policy/policy-validate.js';
-import { loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
+import { isPresetName, loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
 import { checkSharedFolders, type SharedFolderFs } from '../../core/policy/shared-folders.js';
 import { renderReportTable, reportToJson } from '../../core/inspect/report-format.js';
 import { verifySession, type SessionVerification } from '../../core/runtime/session-service.js';
@@ -279,27 +284,83 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
       'run the isolation probe inside the running session and compare with its policy; exits 1 when a check fails',
     )
     .option('--instance <name>', 'instance name', 'default')
+    .option(
+      '--against <preset|file>',
+      `check against this policy instead of the session's own (${PRESET_NAMES.join(', ')}, or a policy file)`,
+    )
     .option('--json', 'print the report as JSON')
-    .action(async (options: { instance: string; json?: boolean }, command: Command) => {
-      const { out, err } = outputOf(command);
-      let result: SessionVerification;
-      try {
-        result = await verifySession({ instance: options.instance });
-      } catch (e) {
-        const code = (e as { code?: unknown } | null)?.code;
-        if (typeof code !== 'string' || !VERIFY_REFUSALS.has(code)) throw e;
-        err(`droidway: ${code}: ${(e as Error).message}\n`);
-        throw new CliExit(EXIT_NEGATIVE);
-      }
-      if (options.json === true) {
-        out(reportToJson(result.report));
-      } else {
-        out(`Isolation of instance ${options.instance} under policy "${result.policyName}"\n\n`);
-        out(renderReportTable(result.report));
-        for (const n of result.notes) out(`note: ${n.field || '(policy)'}: ${n.message}\n`);
-      }
-      if (!result.report.pass) throw new CliExit(EXIT_NEGATIVE);
+    .action(
+      async (options: { instance: string; against?: string; json?: boolean }, command: Command) => {
+        const { out, err } = outputOf(command);
+        let against: ValidatedPolicy | undefined;
+        if (options.against !== undefined) {
+          const reference = await loadReference(options.against, deps);
+          if (!reference.ok) {
+            err(
+              `droidway: --against ${options.against}: policy refused\n${formatIssues(reference.issues).replace(/^/gm, '  ')}\n`,
+            );
+            throw new CliExit(EXIT_FAILURE);
+          }
+          against = reference.policy;
+        }
+        let result: SessionVerification;
+        try {
+          result = await verifySession({
+            instance: options.instance,
+            ...(against !== undefined ? { against } : {}),
+          });
+        } catch (e) {
+          const code = (e as { code?: unknown } | null)?.code;
+          if (typeof code !== 'string' || !VERIFY_REFUSALS.has(code)) throw e;
+          err(`droidway: ${code}: ${(e as Error).message}\n`);
+          throw new CliExit(EXIT_NEGATIVE);
+        }
+        if (options.json === true) {
+          out(
+            reportToJson(result.report, {
+              policy: result.policyName,
+              sessionPolicy: result.sessionPolicyName,
+            }),
+          );
+        } else {
+          out(
+            against === undefined
+              ? `Isolation of instance ${options.instance} under policy "${result.policyName}"\n\n`
+              : `Isolation of instance ${options.instance} (policy "${result.sessionPolicyName}") checked against "${result.policyName}"\n\n`,
+          );
+          if (result.report.hostEquivalent)
+            out(
+              "HOST-EQUIVALENT: the guest runs without a user namespace of its own; its root is the host's root\n\n",
+            );
+          out(renderReportTable(result.report));
+          for (const n of result.notes) out(`note: ${n.field || '(policy)'}: ${n.message}\n`);
+        }
+        if (!result.report.pass) throw new CliExit(EXIT_NEGATIVE);
+      },
+    );
+}
+
+/** `--against`: a preset name, else a policy file (validated like `policy check`). */
+async function loadReference(value: string, deps: PolicyCommandDeps): Promise<Loaded> {
+  if (isPresetName(value)) {
+    try {
+      return { ok: true, policy: loadPreset(value) };
+    } catch (e) {
+      return {
+        ok: false,
+        issues: (e as { issues?: PolicyIssue[] }).issues ?? [
+          { path: '', message: (e as Error).message },
+        ],
+      };
+    }
+  }
+  const loaded = await loadPolicyFile(value, deps);
+  if (!loaded.ok && !existsSync(value))
+    loaded.issues.push({
+      path: '',
+      message: `is neither a preset (${PRESET_NAMES.join(', ')}) nor a policy file`,
     });
+  return loaded;
 }
 
 /** Why `policy verify` could not run, as answers (exit 1) rather than crashes. */

@@ -40,6 +40,29 @@ export interface ProbeExpectations {
   /** pids limit, or null for none. */
   pidsLimit: number | null;
   /**
+   * "No debugging of other processes": /proc/PID/mem, process_vm_readv/writev, pidfd_getfd and
+   * kcmp against the guest's init must be refused (EPERM/EACCES), not only ptrace(2).
+   */
+  noDebugging: boolean;
+  /**
+   * The host ids the guest's ids must map to (`[hostBase, hostBase+count)`, uid and gid alike),
+   * or null for a container without a user namespace: its report is labelled host-equivalent
+   * and its host-side rows fail.
+   */
+  userNamespace: { hostBase: number; count: number } | null;
+  /**
+   * Size limits of what the guest can write that the host stores: the file system of each
+   * writable host-backed mount at `path` (a guest path) holds at most `maxBytes`; a writable
+   * host-backed mount not listed is held to `defaultMaxBytes`. Null when the policy sets none
+   * (the storage row then fails: the host's disk is the limit).
+   */
+  storage: { defaultMaxBytes: number; paths: Array<{ path: string; maxBytes: number }> } | null;
+  /**
+   * The cap of the guest console's log on the host (init's output, rotated files included), or
+   * null when the runtime keeps no console log at all.
+   */
+  consoleMaxBytes: number | null;
+  /**
    * Optional: what the open fds of the container's init may point to, as `readlink` of
    * `/proc/1/fd/N` shows them; `*` matches any run of characters except `/` (`'pipe:*'`,
    * `'/dev/pts/*'`). When absent, the verifier allows the standard streams' usual targets:

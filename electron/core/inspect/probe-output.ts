@@ -95,6 +95,21 @@ export interface DeviceNode {
   minor: number;
 }
 
+/** One attempt at a container escape (`--escapes`): how far it got. */
+export interface EscapeAttempt {
+  /** Attack class, e.g. `'remount-ro-bind'`, `'procfs-knob'`, `'cgroup-memory'`. */
+  name: string;
+  /** What it aimed at (a folder, a fresh mount point, a limit file). */
+  target: string | null;
+  /** The attack reached its goal; null when the attempt could not run. */
+  succeeded: boolean | null;
+  /** The step that was refused (`'mount'`, `'open'`, …), when it did not succeed. */
+  step: string | null;
+  errno: string | null;
+  /** Why there is no result (the attempt was killed, could not fork). */
+  error: string | null;
+}
+
 /** Everything the probe observed. */
 export interface ProbeObservations {
   format: typeof PROBE_FORMAT;
@@ -176,6 +191,25 @@ export interface ProbeObservations {
       oom_kill_before: number | null;
       oom_kill_after: number | null;
     };
+  };
+  /** Attempts to debug another process (the guest's init), each as the syscall result. */
+  debug: Section & { target: number; attempts: SyscallAttempt[] };
+  /** Escape attempts; empty unless `requested`. */
+  escapes: Section & { requested: boolean; attempts: EscapeAttempt[] };
+  /** Zeros written into a new file of `dir` until a write failed or `max_bytes` were written. */
+  fill_test: Section & {
+    requested: boolean;
+    dir: string | null;
+    max_bytes: number | null;
+    written_bytes: number | null;
+    errno: string | null;
+    signal: string | null;
+  };
+  /** Bytes written to init's stdout (the host's console log). */
+  console_flood: Section & {
+    requested: boolean;
+    written_bytes: number | null;
+    errno: string | null;
   };
 }
 
@@ -321,6 +355,10 @@ export function parseProbeOutput(stdout: string): ProbeObservations {
   const fds = section(doc, 'init_fds');
   const pids = section(doc, 'pids_test');
   const mem = section(doc, 'memory_test');
+  const debug = section(doc, 'debug');
+  const escapes = section(doc, 'escapes');
+  const fill = section(doc, 'fill_test');
+  const flood = section(doc, 'console_flood');
 
   const nsOf = (key: 'self' | 'init') => {
     const p = `namespaces.${key}`;
@@ -386,6 +424,17 @@ export function parseProbeOutput(stdout: string): ProbeObservations {
       type,
       major: int(field(o, 'major', p), `${p}.major`),
       minor: int(field(o, 'minor', p), `${p}.minor`),
+    };
+  };
+  const readEscape = (v: unknown, p: string): EscapeAttempt => {
+    const o = obj(v, p);
+    return {
+      name: str(field(o, 'name', p), `${p}.name`),
+      target: nstr(field(o, 'target', p), `${p}.target`),
+      succeeded: nbool(field(o, 'succeeded', p), `${p}.succeeded`),
+      step: nstr(field(o, 'step', p), `${p}.step`),
+      errno: nstr(field(o, 'errno', p), `${p}.errno`),
+      error: nstr(field(o, 'error', p), `${p}.error`),
     };
   };
   const readFd = (v: unknown, p: string) => {
@@ -520,6 +569,38 @@ export function parseProbeOutput(stdout: string): ProbeObservations {
       signal: nstr(field(mem.o, 'signal', 'memory_test'), 'memory_test.signal'),
       alloc_errno: nstr(field(mem.o, 'alloc_errno', 'memory_test'), 'memory_test.alloc_errno'),
       ...(cgroup ? { cgroup } : {}),
+    },
+    debug: {
+      errors: debug.errors,
+      target: int(field(debug.o, 'target', 'debug'), 'debug.target'),
+      attempts: arr(readSyscall)(field(debug.o, 'attempts', 'debug'), 'debug.attempts'),
+    },
+    escapes: {
+      errors: escapes.errors,
+      requested: bool(field(escapes.o, 'requested', 'escapes'), 'escapes.requested'),
+      attempts: arr(readEscape)(field(escapes.o, 'attempts', 'escapes'), 'escapes.attempts'),
+    },
+    fill_test: {
+      errors: fill.errors,
+      requested: bool(field(fill.o, 'requested', 'fill_test'), 'fill_test.requested'),
+      dir: nstr(field(fill.o, 'dir', 'fill_test'), 'fill_test.dir'),
+      ...(pick(fill.o, 'fill_test', ['max_bytes', 'written_bytes'], nint) as {
+        max_bytes: number | null;
+        written_bytes: number | null;
+      }),
+      ...(pick(fill.o, 'fill_test', ['errno', 'signal'], nstr) as {
+        errno: string | null;
+        signal: string | null;
+      }),
+    },
+    console_flood: {
+      errors: flood.errors,
+      requested: bool(field(flood.o, 'requested', 'console_flood'), 'console_flood.requested'),
+      written_bytes: nint(
+        field(flood.o, 'written_bytes', 'console_flood'),
+        'console_flood.written_bytes',
+      ),
+      errno: nstr(field(flood.o, 'errno', 'console_flood'), 'console_flood.errno'),
     },
   };
 }

@@ -55,6 +55,8 @@ export function renderReportTable(report: VerifyReport): string {
   }
   const failed = report.rows.filter((r) => !r.pass).length;
   out.push('');
+  if (report.hostEquivalent)
+    out.push('host-equivalent: guest root is host root (no user namespace of its own)');
   out.push(
     failed === 0
       ? `isolation verified: all ${report.rows.length} checks passed`
@@ -63,7 +65,14 @@ export function renderReportTable(report: VerifyReport): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The report as JSON (`policy verify --json`): `{ pass, rows, observations }`, indented. */
-export function reportToJson(report: VerifyReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+/**
+ * The report as JSON (`policy verify --json`): `{ pass, hostEquivalent, rows, observations }`
+ * and the policy names in `names` (which policy's promises were checked, and the session's own),
+ * indented.
+ */
+export function reportToJson(
+  report: VerifyReport,
+  names: { policy?: string; sessionPolicy?: string } = {},
+): string {
+  return `${JSON.stringify({ ...names, ...report }, null, 2)}\n`;
 }

@@ -5,6 +5,7 @@
  * A check whose value the probe could not measure fails: a verify that cannot see is no proof.
  */
 import type { ProbeExpectations } from './expectations.js';
+import type { HostView, IdMapLine } from './host-view.js';
 import {
   parseProbeOutput,
   type CapSets,
@@ -25,6 +26,11 @@ export interface HostFacts {
   abstractSocket: string | null;
   /** Key of a SysV message queue existing on the host (never 0 = IPC_PRIVATE). */
   ipcKey: number | null;
+  /**
+   * The container seen from the host (`collectHostView` of its init), for the `host.*` rows;
+   * absent or null when the verifier could not look (those rows then fail as not measured).
+   */
+  view?: HostView | null;
 }
 
 /** What a probe run returned; `runProbe` gets the probe's argv (without the program path). */
@@ -53,6 +59,11 @@ export interface VerifyRow {
 /** The verification report; `pass` is true when every row passes. */
 export interface VerifyReport {
   pass: boolean;
+  /**
+   * The guest's root is the host's root (no user namespace, or an identity map): whatever
+   * escapes this container owns the host. Such a report never passes its `host.*` rows.
+   */
+  hostEquivalent: boolean;
   rows: VerifyRow[];
   /** The probe's checked observations, for `--json` and for debugging a failed row. */
   observations: ProbeObservations;
@@ -77,6 +88,31 @@ export class VerifyError extends Error {
     super(message);
     this.name = 'VerifyError';
   }
+}
+
+/** Bytes past a storage limit the fill test may write before concluding it is not enforced. */
+export const FILL_TEST_MARGIN = 16 * 2 ** 20;
+
+/**
+ * The guest's root layer and how much the fill test writes into it (limit plus margin), or null
+ * when the policy sets no storage limit.
+ */
+export function fillTarget(
+  expectations: ProbeExpectations,
+): { dir: string; limit: number; maxBytes: number } | null {
+  const storage = expectations.storage ?? null;
+  if (storage === null) return null;
+  const limit = storage.paths.find((p) => p.path === '/')?.maxBytes ?? storage.defaultMaxBytes;
+  if (!Number.isSafeInteger(limit) || limit < 2 ** 20 || limit > 2 ** 40)
+    throw new VerifyError('VERIFY_BAD_EXPECTATIONS', `storage limit out of range: ${limit}`);
+  return { dir: '/', limit, maxBytes: limit + FILL_TEST_MARGIN };
+}
+
+/** What the console flood writes: twice the cap, so an unenforced cap shows. */
+function floodBytes(cap: number): number {
+  if (!Number.isSafeInteger(cap) || cap < 1 || cap > 2 ** 29)
+    throw new VerifyError('VERIFY_BAD_EXPECTATIONS', `consoleMaxBytes out of range: ${cap}`);
+  return 2 * cap;
 }
 
 /** How many forks past the pids limit the probe may try before concluding it is not enforced. */
@@ -161,6 +197,12 @@ export function probeArgv(
   }
   if (options.scratchDir !== undefined)
     argv.push('--scratch', checkPath(options.scratchDir, 'scratchDir'));
+  // Every report tries the known ways out: they are expected to fail under every policy.
+  argv.push('--escapes');
+  const fill = fillTarget(expectations);
+  if (fill !== null) argv.push('--fill-dir', fill.dir, '--fill-max', String(fill.maxBytes));
+  if (expectations.consoleMaxBytes != null)
+    argv.push('--console-flood', String(floodBytes(expectations.consoleMaxBytes)));
   return argv;
 }
 
@@ -253,10 +295,12 @@ export function compareObservations(
   const rows: VerifyRow[] = [];
   const add = (row: VerifyRow) => rows.push(row);
 
+  const view = host.view ?? null;
   // PID namespace: PID 1 is the container's own init, and a host process is not visible.
+  // A non-dumpable init (no debugging) hides its namespaces from the guest; the host sees them.
   if (expectations.namespaces.includes('pid')) {
     const selfNs = obs.namespaces.self.pid;
-    const initNs = obs.namespaces.init.pid;
+    const initNs = obs.namespaces.init.pid ?? view?.initNamespaces.pid ?? null;
     add({
       id: 'pid.init',
       title: 'PID 1 is the container init, in the container pid namespace',
@@ -614,7 +658,11 @@ export function compareObservations(
 
   {
     const patterns = expectations.initFdTargets ?? DEFAULT_INIT_FD_TARGETS;
-    const fds = obs.init_fds.fds;
+    // A non-dumpable init's fd links cannot be read from inside (EACCES); the host can.
+    const guestFds = obs.init_fds.fds;
+    const fromHost =
+      view?.initFds != null && (guestFds === null || guestFds.some((f) => f.target === null));
+    const fds = fromHost ? (view?.initFds?.map((f) => ({ ...f, errno: null })) ?? null) : guestFds;
     const bad = (fds ?? []).filter(
       (f) => f.target === null || !patterns.some((pat) => globMatch(pat, f.target as string)),
     );
@@ -627,26 +675,378 @@ export function compareObservations(
           ? withErrors(NOT_MEASURED, obs.init_fds.errors)
           : bad.length
             ? `unexpected: ${bad.map((f) => `${f.fd} → ${f.target ?? f.errno}`).join(', ')}`
-            : `${fds.length} fds, all expected`,
+            : `${fds.length} fds, all expected${fromHost ? ' (host view)' : ''}`,
       pass: fds !== null && bad.length === 0,
     });
   }
 
   {
     const c = obs.cwd;
+    const hostCwd = c.init_within_root === null ? (view?.initCwd ?? null) : null;
+    const init = hostCwd?.path ?? c.init;
+    const initWithin = hostCwd?.withinRoot ?? c.init_within_root;
     add({
       id: 'cwd.inside-rootfs',
       title: 'cwd of init and of the probe inside the rootfs',
       expected: 'both under the container root',
       seen: withErrors(
-        `init: ${show(c.init)} (${c.init_within_root === null ? NOT_MEASURED : c.init_within_root ? 'inside' : 'OUTSIDE'}); probe: ${show(c.self)} (${c.self_within_root === null ? NOT_MEASURED : c.self_within_root ? 'inside' : 'OUTSIDE'})`,
-        c.errors,
+        `init: ${show(init)} (${initWithin === null ? NOT_MEASURED : initWithin ? 'inside' : 'OUTSIDE'}${hostCwd ? ', host view' : ''}); probe: ${show(c.self)} (${c.self_within_root === null ? NOT_MEASURED : c.self_within_root ? 'inside' : 'OUTSIDE'})`,
+        hostCwd ? [] : c.errors,
       ),
-      pass: c.init_within_root === true && c.self_within_root === true,
+      pass: initWithin === true && c.self_within_root === true,
     });
   }
 
-  return { pass: rows.every((r) => r.pass), rows, observations: obs };
+  rows.push(...debugRows(expectations, obs));
+  rows.push(...escapeRows(obs, host));
+  rows.push(fillRow(expectations, obs));
+  rows.push(consoleRow(expectations, obs, view));
+  const hostRows = hostViewRows(expectations, view);
+  rows.push(...hostRows.rows);
+
+  return {
+    pass: rows.every((r) => r.pass),
+    hostEquivalent: hostRows.hostEquivalent,
+    rows,
+    observations: obs,
+  };
+}
+
+/** The ways of debugging another process the probe tries against the guest's init. */
+export const DEBUG_ATTEMPTS = [
+  'proc_mem',
+  'process_vm_readv',
+  'process_vm_writev',
+  'pidfd_getfd',
+  'kcmp',
+] as const;
+
+const DEBUG_TITLES: Record<(typeof DEBUG_ATTEMPTS)[number], string> = {
+  proc_mem: '/proc/1/mem of init cannot be opened',
+  process_vm_readv: "process_vm_readv of init's memory refused",
+  process_vm_writev: "process_vm_writev into init's memory refused",
+  pidfd_getfd: "pidfd_getfd cannot take init's fds",
+  kcmp: 'kcmp cannot compare with init',
+};
+
+function debugRows(expectations: ProbeExpectations, obs: ProbeObservations): VerifyRow[] {
+  return DEBUG_ATTEMPTS.map((name) => {
+    const a = obs.debug.attempts.find((x) => x.name === name);
+    let seen = syscallSeen(a);
+    // process_vm_* name address 0: EFAULT means the kernel let the access through.
+    if (a?.errno === 'EFAULT') seen = 'allowed (EFAULT at address 0: access granted)';
+    return {
+      id: `debug.${name}`,
+      title: DEBUG_TITLES[name],
+      expected: expectations.noDebugging
+        ? 'refused (EPERM/EACCES)'
+        : 'not required (this policy allows debugging)',
+      seen: withErrors(seen, obs.debug.errors),
+      pass:
+        !expectations.noDebugging ||
+        (a !== undefined &&
+          a.error === null &&
+          a.signal === null &&
+          a.ret !== null &&
+          a.ret < 0 &&
+          (a.errno === 'EPERM' || a.errno === 'EACCES')),
+    };
+  });
+}
+
+/** The escape classes of the probe's `--escapes`, with what each row checks. */
+export const ESCAPE_CLASSES: ReadonlyArray<{ name: string; title: string }> = [
+  { name: 'remount-ro-bind', title: 'a read-only host bind cannot be remounted read-write' },
+  { name: 'procfs-knob', title: 'a fresh procfs gives no writable core_pattern' },
+  { name: 'sysfs-knob', title: 'a fresh sysfs gives no writable /sys/power/state' },
+  { name: 'tracefs-knob', title: 'a fresh tracefs gives no writable tracing_on' },
+  { name: 'binfmt-misc', title: 'no binfmt_misc rule reaches the host' },
+  { name: 'fanotify-fs-mark', title: 'no fanotify mark on a host file system' },
+  { name: 'cgroup-memory', title: 'the memory limit cannot be changed from inside' },
+  { name: 'cgroup-pids', title: 'the pids limit cannot be changed from inside' },
+  { name: 'cgroup-devices', title: 'the device allow-list cannot be changed from inside' },
+  { name: 'cgroup2', title: 'no cgroup2 limit file is writable from inside' },
+];
+
+function escapeSeen(a: ProbeObservations['escapes']['attempts'][number]): string {
+  const target = a.target ?? '?';
+  if (a.succeeded === null) return `${target}: ${a.error ?? NOT_MEASURED}`;
+  if (a.succeeded) return `${target}: SUCCEEDED`;
+  return `${target}: ${a.step ?? 'refused'} ${a.errno ?? 'refused'}`;
+}
+
+function escapeRows(obs: ProbeObservations, host: HostFacts): VerifyRow[] {
+  const e = obs.escapes;
+  const ownUserNs =
+    obs.namespaces.self.user !== null &&
+    host.namespaces.user !== undefined &&
+    obs.namespaces.self.user !== host.namespaces.user;
+  return ESCAPE_CLASSES.map(({ name, title }) => {
+    const attempts = e.attempts.filter((a) => a.name === name);
+    let pass = e.requested && attempts.length > 0 && attempts.every((a) => a.succeeded === false);
+    let seen = e.requested
+      ? attempts.length === 0
+        ? 'not attempted'
+        : attempts.map(escapeSeen).join('; ')
+      : 'escape attempts not run';
+    // Since Linux 6.7 binfmt_misc has one instance per user namespace: a rule accepted inside a
+    // user namespace of its own lives in the guest's instance, which the host never consults.
+    if (name === 'binfmt-misc' && !pass && e.requested && attempts.length > 0) {
+      const accepted = attempts.every((a) => a.succeeded !== null);
+      if (accepted && ownUserNs) {
+        pass = true;
+        seen +=
+          " (in the guest's own user namespace: its own binfmt_misc instance, not the host's)";
+      } else if (accepted) {
+        seen += " (in the host's user namespace: the HOST would run it)";
+      }
+    }
+    return {
+      id: `escape.${name}`,
+      title,
+      expected: 'refused',
+      seen: withErrors(seen, e.errors),
+      pass,
+    };
+  });
+}
+
+function fillRow(expectations: ProbeExpectations, obs: ProbeObservations): VerifyRow {
+  const f = obs.fill_test;
+  const target = fillTarget(expectations);
+  const id = 'storage.fill';
+  const title = "filling the guest's root layer stops at its limit";
+  if (target === null)
+    return {
+      id,
+      title,
+      expected: 'a storage limit (this policy sets none)',
+      seen: 'not tested: the host disk is the only limit',
+      pass: false,
+    };
+  let seen: string;
+  if (!f.requested || f.dir !== target.dir) seen = 'not tested';
+  else if (f.written_bytes === null) seen = withErrors(f.signal ?? NOT_MEASURED, f.errors);
+  else
+    seen = `${mib(f.written_bytes)} written, then ${f.errno ?? (f.signal ? f.signal : `stopped at the test maximum ${mib(f.max_bytes)}`)}`;
+  return {
+    id,
+    title,
+    expected: `ENOSPC/EDQUOT before ${mib(target.maxBytes)} (limit ${mib(target.limit)})`,
+    seen,
+    pass:
+      f.requested &&
+      f.dir === target.dir &&
+      f.max_bytes === target.maxBytes &&
+      f.written_bytes !== null &&
+      f.written_bytes <= target.limit &&
+      (f.errno === 'ENOSPC' || f.errno === 'EDQUOT' || f.errno === 'EFBIG'),
+  };
+}
+
+function consoleRow(
+  expectations: ProbeExpectations,
+  obs: ProbeObservations,
+  view: HostView | null,
+): VerifyRow {
+  const c = obs.console_flood;
+  const cap = expectations.consoleMaxBytes ?? null;
+  const id = 'console.bounded';
+  const title = "flooding the console stays within its log's cap on the host";
+  // Only a runtime that keeps no console log at all (init's output to /dev/null) names no cap.
+  if (cap === null)
+    return { id, title, expected: 'not required (no console log)', seen: 'not tested', pass: true };
+  const size = view?.consoleBytes ?? null;
+  const wrote =
+    c.written_bytes === null
+      ? withErrors(NOT_MEASURED, c.errors)
+      : c.written_bytes === 0 && c.errno
+        ? `init's output unreachable (${c.errno})`
+        : `${mib(c.written_bytes)} written${c.errno ? ` then ${c.errno}` : ''}`;
+  return {
+    id,
+    title,
+    expected: `console log on the host at most ${mib(cap)}`,
+    seen: `${wrote}; log on the host ${size === null ? NOT_MEASURED : mib(size)}`,
+    pass: c.requested && c.written_bytes !== null && size !== null && size <= cap,
+  };
+}
+
+/** Options whose absence on a writable host-backed mount lets a guest plant a setuid file or a device node. */
+const HOST_MOUNT_FLAGS = ['nosuid', 'nodev'];
+
+function mapsInto(map: IdMapLine[] | null, range: { hostBase: number; count: number }): boolean {
+  return (
+    map !== null &&
+    map.length > 0 &&
+    map.every(
+      (l) => l.outside >= range.hostBase && l.outside + l.count <= range.hostBase + range.count,
+    )
+  );
+}
+
+function showMap(map: IdMapLine[] | null): string {
+  if (map === null) return NOT_MEASURED;
+  return map.map((l) => `${l.inside}→${l.outside}×${l.count}`).join(' ') || '(empty)';
+}
+
+/** Whether `ids` (host ids of the guest) include `id`. */
+function guestOwns(id: number, range: { hostBase: number; count: number } | null): boolean {
+  return range === null ? id === 0 : id >= range.hostBase && id < range.hostBase + range.count;
+}
+
+function hostViewRows(
+  expectations: ProbeExpectations,
+  view: HostView | null,
+): { rows: VerifyRow[]; hostEquivalent: boolean } {
+  const rows: VerifyRow[] = [];
+  const range = expectations.userNamespace ?? null;
+  const identity =
+    view?.uidMap?.some((l) => l.inside === 0 && l.outside === 0) === true ||
+    view?.gidMap?.some((l) => l.inside === 0 && l.outside === 0) === true;
+  const hostEquivalent = range === null || identity;
+  const unseen = (id: string, title: string, expected: string): VerifyRow => ({
+    id,
+    title,
+    expected,
+    seen: withErrors(`${NOT_MEASURED} (no host view of init)`, view?.errors ?? []),
+    pass: false,
+  });
+
+  {
+    const id = 'host.idmap';
+    const title = "guest ids map to the instance's own host range";
+    const expected =
+      range === null
+        ? 'a user namespace (this policy has none: host-equivalent)'
+        : `uid and gid 0… → ${range.hostBase}…${range.hostBase + range.count - 1}`;
+    if (view === null) rows.push(unseen(id, title, expected));
+    else
+      rows.push({
+        id,
+        title,
+        expected,
+        seen: withErrors(
+          `uid_map ${showMap(view.uidMap)}; gid_map ${showMap(view.gidMap)}${identity ? ' (identity: guest root is host root)' : ''}`,
+          view.uidMap === null || view.gidMap === null ? view.errors : [],
+        ),
+        pass:
+          range !== null &&
+          !identity &&
+          mapsInto(view.uidMap, range) &&
+          mapsInto(view.gidMap, range),
+      });
+  }
+
+  const mounts = view?.writableHostMounts ?? null;
+  {
+    const id = 'host.mounts-nosuid';
+    const title = 'every writable host-backed mount is nosuid,nodev';
+    const expected = `${HOST_MOUNT_FLAGS.join(',')} on each (host's mountinfo of init)`;
+    if (mounts === null) rows.push(unseen(id, title, expected));
+    else {
+      const bad = mounts.filter((m) => HOST_MOUNT_FLAGS.some((f) => !m.mountOptions.includes(f)));
+      rows.push({
+        id,
+        title,
+        expected,
+        seen: bad.length
+          ? `missing on: ${bad.map((m) => `${m.guestPath} (${m.mountOptions.join(',')})`).join('; ')}`
+          : `${mounts.length} writable host-backed mounts, all nosuid,nodev`,
+        pass: bad.length === 0,
+      });
+    }
+  }
+
+  {
+    const id = 'host.storage';
+    const title = 'every writable host-backed file system is size-limited';
+    const storage = expectations.storage ?? null;
+    const limitOf = (p: string): number | null =>
+      storage === null
+        ? null
+        : (storage.paths.find((x) => x.path === p)?.maxBytes ?? storage.defaultMaxBytes);
+    const expected =
+      storage === null
+        ? 'a storage limit (this policy sets none)'
+        : `at most ${[...storage.paths.map((x) => `${x.path} ${mib(x.maxBytes)}`), `others ${mib(storage.defaultMaxBytes)}`].join(', ')}`;
+    if (mounts === null) rows.push(unseen(id, title, expected));
+    else {
+      const bad = mounts.filter((m) => {
+        const limit = limitOf(m.guestPath);
+        return limit === null || m.sizeBytes === null || m.sizeBytes > limit;
+      });
+      rows.push({
+        id,
+        title,
+        expected,
+        seen: bad.length
+          ? `too large or unknown: ${bad.map((m) => `${m.guestPath} ${mib(m.sizeBytes)}`).join('; ')}`
+          : mounts.length === 0
+            ? 'no writable host-backed mounts'
+            : mounts.map((m) => `${m.guestPath} ${mib(m.sizeBytes)}`).join(', '),
+        pass: storage !== null && bad.length === 0,
+      });
+    }
+  }
+
+  {
+    const id = 'host.cgroup-files';
+    const title = "cgroup limit files are not the guest's to write";
+    const expected = `owned by a host id outside the guest's${range === null ? ' (guest root = host root 0)' : ''}, not writable by others`;
+    const files = view?.cgroupFiles ?? null;
+    if (files === null || view === null) rows.push(unseen(id, title, expected));
+    else {
+      const bad = files.filter(
+        (f) =>
+          (guestOwns(f.uid, range) && (f.mode & 0o200) !== 0) ||
+          (guestOwns(f.gid, range) && (f.mode & 0o020) !== 0) ||
+          (f.mode & 0o002) !== 0,
+      );
+      rows.push({
+        id,
+        title,
+        expected,
+        seen:
+          files.length === 0
+            ? 'no limit files found'
+            : bad.length
+              ? `writable by the guest: ${bad.map((f) => `${f.path} (${f.uid}:${f.gid} ${f.mode.toString(8)})`).join('; ')}`
+              : `${files.length} files, none writable by the guest`,
+        pass: files.length > 0 && bad.length === 0,
+      });
+    }
+  }
+
+  {
+    const id = 'host.setuid-reach';
+    const title = 'no guest-writable host folder lets other host users run a setuid file';
+    const expected =
+      "the host's mount is nosuid, or a parent is closed to others (root-owned, no o+x)";
+    if (mounts === null) rows.push(unseen(id, title, expected));
+    else {
+      const open = mounts.filter((m) => {
+        if (m.hostPath === null) return false;
+        if (m.hostMountOptions?.includes('nosuid')) return false;
+        // A folder closed to others stops every host user but its owner: root, or the guest's
+        // own root (whose host uid runs nothing outside the container).
+        return !m.hostParents.some(
+          (p) =>
+            (p.mode & 0o001) === 0 && (p.uid === 0 || (range !== null && guestOwns(p.uid, range))),
+        );
+      });
+      rows.push({
+        id,
+        title,
+        expected,
+        seen: open.length
+          ? `reachable: ${open.map((m) => `${m.hostPath} (as ${m.guestPath})`).join('; ')}`
+          : `${mounts.length} writable host-backed mounts, none reachable`,
+        pass: !hostEquivalent && open.length === 0,
+      });
+    }
+  }
+  return { rows, hostEquivalent };
 }
 
 const MAX_STDERR_IN_ERROR = 2000;

@@ -62,6 +62,12 @@ export interface CompileContext {
   extraMounts?: ExtraMount[];
   /** Guest init and its arguments; default `['/sbin/init']`. */
   init?: string[];
+  /**
+   * Guest path of `droidway-nodump` (native/probe), which starts init so that no guest process
+   * can debug another (see `promisesNoDebugging`). Used when the policy promises that; without
+   * it the promise is noted as not kept for same-uid processes (and `verify` says so).
+   */
+  nodumpWrapper?: string;
   /** Cgroup hierarchy LXC uses for limits: 1 (v1 or hybrid hosts) or 2 (unified); default 2. */
   cgroupVersion?: 1 | 2;
   /** Limits this host's cgroups cannot enforce (e.g. no `blkio.weight` without BFQ weights); left out and noted. */
@@ -207,6 +213,7 @@ function checkContext(ctx: CompileContext): void {
       });
   });
   if (init[0] !== undefined) path(init[0], 'init/0');
+  if (ctx.nodumpWrapper !== undefined) path(ctx.nodumpWrapper, 'nodumpWrapper');
   (ctx.extraMounts ?? []).forEach((m, i) => {
     path(m.source, `extraMounts/${i}/source`);
     path(m.target, `extraMounts/${i}/target`);
@@ -337,6 +344,21 @@ function isNewUserFilter(rule: SeccompRule): boolean {
     args[0]![1] === CLONE_NEWUSER &&
     args[0]![3] === CLONE_NEWUSER
   );
+}
+
+/**
+ * Whether a policy promises "no debugging of other processes": ptrace(2) is denied outright and
+ * CAP_SYS_PTRACE is not kept. The promise then covers every other way into another process's
+ * memory or fds too (/proc/PID/mem, process_vm_readv/writev, pidfd_getfd, kcmp): the seccomp
+ * rules deny the syscalls, and init runs through `droidway-nodump`, whose non-dumpable process
+ * tree the kernel guards even against a same-uid /proc/PID/mem open (seccomp cannot see paths).
+ */
+export function promisesNoDebugging(policy: ValidatedPolicy, capabilities: string[]): boolean {
+  if (capabilities.includes('sys_ptrace')) return false;
+  const rule = policy.seccomp.rules.find(
+    (r) => r.syscall === 'ptrace' && (r.args ?? []).length === 0,
+  );
+  return (rule?.action ?? policy.seccomp.defaultAction) !== 'allow';
 }
 
 /** Renders the seccomp profile in LXC's v2 format (see lxc.container.conf(5), "seccomp"). */
@@ -478,7 +500,21 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
   w.comment('Guest');
   w.set('lxc.uts.name', policy.hostname);
   w.set('lxc.rootfs.path', `dir:${ctx.rootfsPath}`);
-  w.set('lxc.init.cmd', (ctx.init ?? ['/sbin/init']).join(' '));
+  const noDebugging = promisesNoDebugging(policy, grantable);
+  const init = ctx.init ?? ['/sbin/init'];
+  if (noDebugging && ctx.nodumpWrapper === undefined) {
+    notes.push({
+      field: '/seccomp/rules',
+      message:
+        'init is not started through droidway-nodump: guest processes with the same uid can still read each other through /proc/PID/mem',
+    });
+  }
+  w.set(
+    'lxc.init.cmd',
+    (noDebugging && ctx.nodumpWrapper !== undefined ? [ctx.nodumpWrapper, ...init] : init).join(
+      ' ',
+    ),
+  );
   w.set('lxc.log.file', ctx.logFile);
   w.set('lxc.log.level', 'NOTICE');
   w.set('lxc.console.path', 'none');
@@ -681,6 +717,18 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
       policy.limits.pidsMax !== undefined && !unsupported.has('pidsMax')
         ? policy.limits.pidsMax
         : null,
+    noDebugging,
+    userNamespace:
+      user && ctx.idRange !== undefined
+        ? { hostBase: ctx.idRange.hostBase, count: ctx.idRange.count }
+        : null,
+    // The root layer is the guest's `/` (a sized tmpfs); /data, where a guest has one, is its
+    // own image. Any other writable host-backed folder is held to the root layer's size.
+    storage: {
+      defaultMaxBytes: policy.storage.maxBytes,
+      paths: [{ path: '/data', maxBytes: policy.storage.dataMaxBytes }],
+    },
+    consoleMaxBytes: policy.storage.consoleMaxBytes,
   };
 
   return {

@@ -180,9 +180,14 @@ export function parseGuestOwner(text: string): GuestSocketOwner {
   return { uid, gid };
 }
 
-/** The `lxc.mount.entry` that shows the bridge socket's folder at `/run/xdg` in the guest. */
+/**
+ * The `lxc.mount.entry` that shows the bridge socket's folder at `/run/xdg` in the guest.
+ * Read-only: connecting to a Unix socket needs no write access to its file system, and LXC
+ * applies nosuid/nodev/noexec to a bind mount only when it remounts it read-only, so a writable
+ * bind would give the guest a host folder where it could plant a setuid file.
+ */
 export function bridgeMountEntry(paths: InstancePaths): string {
-  return `${paths.xdgDir} ${GUEST_XDG_RUNTIME_DIR.slice(1)} none bind,create=dir,nosuid,nodev,noexec 0 0`;
+  return `${paths.xdgDir} ${GUEST_XDG_RUNTIME_DIR.slice(1)} none bind,ro,create=dir,nosuid,nodev,noexec 0 0`;
 }
 
 /** The guest environment that points Wayland clients at the bridge. */

@@ -26,11 +26,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbeExpectations } from '../inspect/expectations.js';
 import { collectHostFacts, prepareHostFixtures } from '../inspect/host-fixtures.js';
+import { collectHostView } from '../inspect/host-view.js';
 import { DEFAULT_INIT_FD_TARGETS, verifyIsolation, type VerifyReport } from '../inspect/verify.js';
 import { LINUX_CAPABILITIES } from '../policy/capabilities.js';
 import { apparmorEnabled, detectCgroupSupport } from '../policy/cgroup-host.js';
 import {
   compilePolicy,
+  type CompileContext,
   type CompiledPolicy,
   type CompileNote,
   type ExtraMount,
@@ -132,6 +134,8 @@ export const ANDROID_INIT = '/init';
 export const PROBE_GUEST_DIR = '/opt/droidway/probe';
 /** The probe inside the guest. */
 export const PROBE_GUEST_PATH = `${PROBE_GUEST_DIR}/droidway-probe`;
+/** The init wrapper that keeps guest processes from debugging each other (built with the probe). */
+export const NODUMP_GUEST_PATH = `${PROBE_GUEST_DIR}/droidway-nodump`;
 /** Writable folder in the guest for the probe's attempts to create nodes and mounts. */
 export const PROBE_SCRATCH_DIR = '/tmp';
 
@@ -237,6 +241,11 @@ export interface SessionRecord {
   notes: CompileNote[];
   /** The probe's path in the guest, or null when it was not built at start. */
   probe: string | null;
+  /**
+   * What the policy was compiled with for this host and instance, so `verify --against` can
+   * compile a reference policy the same way. Absent in records of older sessions.
+   */
+  context?: CompileContext;
 }
 
 /** What `planSession` prepared: everything a start needs, nothing started yet. */
@@ -248,6 +257,8 @@ export interface SessionPlan {
   image: AndroidImage | null;
   policy: ValidatedPolicy;
   compiled: CompiledPolicy;
+  /** What `compiled` was compiled with. */
+  context: CompileContext;
   /** Runtime mount entries (the host's tools for `androidTools`). */
   extraMountEntries: string[];
   /** The session's writable layers, for the demo guest; null for an Android image (mounted here). */
@@ -383,15 +394,19 @@ async function instanceIdRange(
 function probeMount(options: StartSessionOptions): {
   extraMounts: ExtraMount[];
   probe: string | null;
+  nodump: { nodumpWrapper: string } | Record<string, never>;
 } {
   const probeDir = options.probeBuildDir ?? defaultProbeBuildDir();
   if (probeDir === null || !existsSync(path.join(probeDir, 'droidway-probe')))
-    return { extraMounts: [], probe: null };
+    return { extraMounts: [], probe: null, nodump: {} };
   return {
     extraMounts: [
       { source: probeDir, target: PROBE_GUEST_DIR, options: 'bind,ro,nosuid,nodev,create=dir' },
     ],
     probe: PROBE_GUEST_PATH,
+    nodump: existsSync(path.join(probeDir, 'droidway-nodump'))
+      ? { nodumpWrapper: NODUMP_GUEST_PATH }
+      : {},
   };
 }
 
@@ -417,7 +432,7 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
   const guest = await ensureDemoGuest(
     options.demoGuestDir !== undefined ? { rootfs: options.demoGuestDir } : {},
   );
-  const { extraMounts, probe } = probeMount(options);
+  const { extraMounts, probe, nodump } = probeMount(options);
   if (options.androidTools !== undefined)
     extraMounts.push(...(await androidToolsMounts(paths, options.androidTools)));
   // Recreated empty by the session host at each start, where the guest's root can reach it.
@@ -425,13 +440,14 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
   const idRange = await instanceIdRange(policy, paths, options);
   const cgroup = detectCgroupSupport();
   const hostCapabilities = await ownBoundingSet();
-  const compiled = compilePolicy(policy, {
+  const context: CompileContext = {
     ...(idRange !== null ? { idRange } : {}),
     name: paths.containerName,
     // A per-session copy of the guest tree, made by the session host (see session-storage.ts).
     rootfsPath: paths.rootfsDir,
     logFile: paths.lxcLog,
     init: [guest.init],
+    ...nodump,
     cgroupVersion: cgroup.version,
     unsupportedLimits: cgroup.unsupportedLimits,
     apparmorAvailable: apparmorEnabled(),
@@ -439,7 +455,8 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     extraMounts,
     ...(hostCapabilities !== null ? { hostCapabilities } : {}),
     ...(options.natBridge !== undefined ? { natBridge: options.natBridge } : {}),
-  });
+  };
+  const compiled = compilePolicy(policy, context);
   compiled.expectations.initFdTargets = initFdTargets(guest);
   return {
     paths,
@@ -447,6 +464,7 @@ async function planDemoSession(options: StartSessionOptions): Promise<SessionPla
     image: null,
     policy,
     compiled,
+    context,
     // The stand-in Android tools run the host's aapt, python3, unzip and openssl (read-only);
     // the demo guest alone sees nothing of the host's /usr.
     extraMountEntries: [
@@ -645,7 +663,7 @@ async function planAndroidSession(
     );
   }
 
-  const { extraMounts, probe } = probeMount(options);
+  const { extraMounts, probe, nodump } = probeMount(options);
   // Recreated empty by the session host at each start, where the guest's root can reach it.
   const maskFile = paths.maskFile;
   const idRange = await instanceIdRange(policy, paths, options);
@@ -688,12 +706,13 @@ async function planAndroidSession(
     binder = readiness.binder === null ? null : await prepareBinder(readiness.binder, dir);
     const cgroup = detectCgroupSupport();
     const hostCapabilities = await ownBoundingSet();
-    const compiled = compilePolicy(policy, {
+    const context: CompileContext = {
       ...(idRange !== null ? { idRange } : {}),
       name: paths.containerName,
       rootfsPath: mounted.rootfs,
       logFile: paths.lxcLog,
       init: [ANDROID_INIT],
+      ...nodump,
       cgroupVersion: cgroup.version,
       unsupportedLimits: cgroup.unsupportedLimits,
       apparmorAvailable: apparmorEnabled(),
@@ -702,13 +721,15 @@ async function planAndroidSession(
       hostDevices: await androidHostDevices(policy, binder, renderNode),
       ...(hostCapabilities !== null ? { hostCapabilities } : {}),
       ...(options.natBridge !== undefined ? { natBridge: options.natBridge } : {}),
-    });
+    };
+    const compiled = compilePolicy(policy, context);
     return {
       paths,
       guest: null,
       image: android,
       policy,
       compiled,
+      context,
       extraMountEntries: [],
       storage: null,
       probe,
@@ -784,6 +805,7 @@ async function startLocked(given: StartSessionOptions): Promise<StartedSession> 
     expectations: plan.compiled.expectations,
     notes: plan.compiled.notes,
     probe: plan.probe,
+    context: plan.context,
   };
   let status: SessionStatus;
   try {
@@ -1012,6 +1034,12 @@ export interface VerifySessionOptions extends SessionRef {
    * weakened session must then fail exactly where it is weaker).
    */
   expectations?: ProbeExpectations;
+  /**
+   * A reference policy to check the session against (`policy verify --against`): compiled for
+   * this host and this instance exactly as the session's own was, so a session started under a
+   * weaker policy fails where it is weaker. Ignored when `expectations` is given.
+   */
+  against?: ValidatedPolicy;
   /** Abort the probe after this long; default 180 s. */
   timeoutMs?: number;
 }
@@ -1019,7 +1047,10 @@ export interface VerifySessionOptions extends SessionRef {
 /** What `verifySession` returns: the report, and which policy's promises it checked. */
 export interface SessionVerification {
   report: VerifyReport;
+  /** The policy whose promises were checked (the reference's, with `against`). */
   policyName: string;
+  /** The running session's own policy. */
+  sessionPolicyName: string;
   notes: CompileNote[];
 }
 
@@ -1050,12 +1081,40 @@ export async function verifySession(
     );
   }
   const probe = record.probe;
+  let expectations = options.expectations ?? record.expectations;
+  let policyName = record.policyName;
+  let notes = record.notes;
+  if (options.expectations === undefined && options.against !== undefined) {
+    if (record.context === undefined)
+      throw new SessionServiceError(
+        'SESSION_RECORD_INVALID',
+        `the session of ${paths.name} was started before its compile context was recorded; restart it to verify it against another policy`,
+      );
+    // A session started without a user namespace has no id range in its context; the
+    // reference is compiled with the range this instance has (or gets) for one.
+    const idRange =
+      record.context.idRange ?? (await instanceIdRange(options.against, paths, options));
+    const reference = compilePolicy(options.against, {
+      ...record.context,
+      ...(idRange !== null ? { idRange } : {}),
+    });
+    expectations = {
+      ...reference.expectations,
+      ...(record.expectations.initFdTargets !== undefined
+        ? { initFdTargets: record.expectations.initFdTargets }
+        : {}),
+    };
+    policyName = options.against.name;
+    notes = reference.notes;
+  }
   const timeoutMs = options.timeoutMs ?? 180_000;
   const fixtures = await prepareHostFixtures();
   try {
     const facts = await collectHostFacts(fixtures);
+    if (status.initPid !== null)
+      facts.view = await collectHostView(status.initPid, { consoleLog: paths.consoleLog });
     const report = await verifyIsolation(
-      options.expectations ?? record.expectations,
+      expectations,
       async (argv) => {
         const r = await requestAttachExec(paths.controlSocket, [probe, ...argv], {
           timeoutMs: timeoutMs + 5_000,
@@ -1069,7 +1128,7 @@ export async function verifySession(
       facts,
       { timeoutMs, scratchDir: PROBE_SCRATCH_DIR },
     );
-    return { report, policyName: record.policyName, notes: record.notes };
+    return { report, policyName, sessionPolicyName: record.policyName, notes };
   } finally {
     await fixtures.close();
   }

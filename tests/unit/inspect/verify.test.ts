@@ -6,8 +6,12 @@ import {
   ProbeOutputError,
 } from '../../../electron/core/inspect/probe-output.js';
 import { renderReportTable, reportToJson } from '../../../electron/core/inspect/report-format.js';
+import type { HostView } from '../../../electron/core/inspect/host-view.js';
 import {
   compareObservations,
+  DEBUG_ATTEMPTS,
+  ESCAPE_CLASSES,
+  FILL_TEST_MARGIN,
   globMatch,
   PIDS_TEST_MARGIN,
   probeArgv,
@@ -21,6 +25,7 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 
+const RANGE_BASE = 0x7000_0000;
 const CAPS = ['chown', 'dac_override', 'fowner', 'kill', 'setgid', 'setuid', 'net_bind_service'];
 const MiB = 2 ** 20;
 
@@ -46,7 +51,79 @@ const expectations: ProbeExpectations = {
   hostIpcInvisible: true,
   memoryLimitBytes: 64 * MiB,
   pidsLimit: 100,
+  noDebugging: true,
+  userNamespace: { hostBase: RANGE_BASE, count: 131072 },
+  storage: { defaultMaxBytes: 512 * MiB, paths: [{ path: '/data', maxBytes: 2048 * MiB }] },
+  consoleMaxBytes: MiB,
 };
+
+/** The host's view of a container that keeps every promise above. */
+function goodView(): HostView {
+  const map = [{ inside: 0, outside: RANGE_BASE, count: 131072 }];
+  const closed = { uid: 0, gid: 0, mode: 0o700 };
+  return {
+    initPid: 31337,
+    uidMap: map,
+    gidMap: map.map((l) => ({ ...l })),
+    mounts: [],
+    writableHostMounts: [
+      {
+        guestPath: '/',
+        fstype: 'tmpfs',
+        mountOptions: ['rw', 'nosuid', 'nodev', 'relatime'],
+        sizeBytes: 512 * MiB,
+        hostPath: '/run/droidway/instances/x/rootfs',
+        hostMountOptions: ['rw', 'relatime'],
+        hostParents: [
+          {
+            path: '/run/droidway/instances/x/rootfs',
+            uid: RANGE_BASE,
+            gid: RANGE_BASE,
+            mode: 0o755,
+          },
+          { path: '/run/droidway/instances/x', ...closed },
+        ],
+      },
+      {
+        guestPath: '/data',
+        fstype: 'ext4',
+        mountOptions: ['rw', 'nosuid', 'nodev'],
+        sizeBytes: 2000 * MiB,
+        hostPath: '/var/lib/droidway/instances/x/data',
+        hostMountOptions: ['rw', 'nosuid', 'nodev'],
+        hostParents: [],
+      },
+    ],
+    cgroupFiles: [
+      {
+        controller: 'memory',
+        path: '/sys/fs/cgroup/memory/lxc.payload.x/memory.limit_in_bytes',
+        uid: 0,
+        gid: 0,
+        mode: 0o644,
+      },
+      {
+        controller: 'pids',
+        path: '/sys/fs/cgroup/pids/lxc.payload.x/pids.max',
+        uid: 0,
+        gid: 0,
+        mode: 0o644,
+      },
+      {
+        controller: 'devices',
+        path: '/sys/fs/cgroup/devices/lxc.payload.x/devices.allow',
+        uid: 0,
+        gid: 0,
+        mode: 0o200,
+      },
+    ],
+    initNamespaces: { pid: 200, user: 206 },
+    initFds: [{ fd: 0, target: '/dev/null' }],
+    initCwd: { path: '/', withinRoot: true },
+    consoleBytes: MiB - 100,
+    errors: [],
+  };
+}
 
 const host: HostFacts = {
   namespaces: { pid: 100, mnt: 101, net: 102, ipc: 103, uts: 104, cgroup: 105, user: 106 },
@@ -54,7 +131,10 @@ const host: HostFacts = {
   tcpPort: 40123,
   abstractSocket: 'droidway-verify-abc',
   ipcKey: 987654,
+  view: goodView(),
 };
+
+const ESCAPES = ESCAPE_CLASSES.map((c) => c.name);
 
 const none = () => ({ bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] });
 
@@ -67,7 +147,7 @@ function goodOutput(): Doc {
     ipc: 203,
     uts: 204,
     cgroup: 205,
-    user: 106,
+    user: 206,
     time: 107,
   };
   return {
@@ -232,6 +312,39 @@ function goodOutput(): Doc {
       },
       errors: [],
     },
+    debug: {
+      target: 1,
+      attempts: DEBUG_ATTEMPTS.map((name) => ({
+        name,
+        ret: -1,
+        errno: name === 'proc_mem' ? 'EACCES' : 'EPERM',
+        signal: null,
+        error: null,
+      })),
+      errors: [],
+    },
+    escapes: {
+      requested: true,
+      attempts: ESCAPES.map((name) => ({
+        name,
+        target: `/tmp/droidway-probe-x/${name}`,
+        succeeded: false,
+        step: 'mount',
+        errno: 'EPERM',
+        error: null,
+      })),
+      errors: [],
+    },
+    fill_test: {
+      requested: true,
+      dir: '/',
+      max_bytes: 512 * MiB + FILL_TEST_MARGIN,
+      written_bytes: 500 * MiB,
+      errno: 'ENOSPC',
+      signal: null,
+      errors: [],
+    },
+    console_flood: { requested: true, written_bytes: 2 * MiB, errno: null, errors: [] },
   };
 }
 
@@ -548,14 +661,6 @@ describe('compareObservations', () => {
       },
     ],
     [
-      "init's fds unreadable",
-      ['init.fds'],
-      (d) => {
-        d.init_fds.fds = null;
-        d.init_fds.errors = ['/proc/1/fd: EACCES'];
-      },
-    ],
-    [
       'init cwd outside the rootfs',
       ['cwd.inside-rootfs'],
       (d) => {
@@ -622,6 +727,304 @@ describe('compareObservations', () => {
     expect(failedIds(goodOutput(), { ...expectations, initFdTargets: ['/dev/null'] })).toEqual([
       'init.fds',
     ]);
+  });
+});
+
+describe('debugging and escape rows', () => {
+  for (const name of DEBUG_ATTEMPTS) {
+    it(`fails debug.${name} when the kernel lets it through`, () => {
+      const doc = goodOutput();
+      const a = doc.debug.attempts.find((x: Doc) => x.name === name);
+      Object.assign(
+        a,
+        name.startsWith('process_vm') ? { ret: -1, errno: 'EFAULT' } : { ret: 0, errno: null },
+      );
+      expect(failedIds(doc)).toEqual([`debug.${name}`]);
+    });
+  }
+
+  it('fails a debug row whose attempt was killed or is missing, and reports EFAULT as access', () => {
+    const doc = goodOutput();
+    Object.assign(doc.debug.attempts[1], { ret: null, errno: null, signal: 'SIGSYS' });
+    doc.debug.attempts.splice(3, 1);
+    Object.assign(doc.debug.attempts[0], { ret: -1, errno: 'ESRCH' });
+    expect(failedIds(doc)).toEqual([
+      'debug.proc_mem',
+      'debug.process_vm_readv',
+      'debug.pidfd_getfd',
+    ]);
+    const efault = goodOutput();
+    Object.assign(efault.debug.attempts[2], { errno: 'EFAULT' });
+    const report = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(efault)),
+      host,
+    );
+    expect(report.rows.find((r) => r.id === 'debug.process_vm_writev')?.seen).toMatch(
+      /access granted/,
+    );
+  });
+
+  it('does not require the debugging rows of a policy that allows debugging', () => {
+    const doc = goodOutput();
+    for (const a of doc.debug.attempts) Object.assign(a, { ret: 0, errno: null });
+    const report = compareObservations(
+      { ...expectations, noDebugging: false },
+      parseProbeOutput(JSON.stringify(doc)),
+      host,
+    );
+    expect(report.rows.filter((r) => !r.pass)).toEqual([]);
+    expect(report.rows.find((r) => r.id === 'debug.kcmp')?.expected).toMatch(/not required/);
+  });
+
+  for (const name of ESCAPES) {
+    it(`fails escape.${name} when the attack succeeds`, () => {
+      const doc = goodOutput();
+      const a = doc.escapes.attempts.find((x: Doc) => x.name === name);
+      Object.assign(a, { succeeded: true, step: null, errno: null });
+      // A binfmt_misc rule inside the guest's own user namespace never reaches the host.
+      doc.namespaces.self.user = host.namespaces.user;
+      expect(failedIds(doc)).toEqual([`escape.${name}`]);
+    });
+  }
+
+  it('passes an accepted binfmt_misc rule only in a user namespace of its own', () => {
+    const doc = goodOutput();
+    Object.assign(
+      doc.escapes.attempts.find((x: Doc) => x.name === 'binfmt-misc'),
+      {
+        succeeded: true,
+        step: null,
+        errno: null,
+      },
+    );
+    const own = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), host);
+    const row = own.rows.find((r) => r.id === 'escape.binfmt-misc');
+    expect(row?.pass).toBe(true);
+    expect(row?.seen).toMatch(/own user namespace/);
+    doc.namespaces.self.user = host.namespaces.user;
+    const shared = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), host);
+    expect(shared.rows.find((r) => r.id === 'escape.binfmt-misc')?.seen).toMatch(
+      /HOST would run it/,
+    );
+  });
+
+  it('fails every escape row when the attempts did not run or one ended without a result', () => {
+    const doc = goodOutput();
+    doc.escapes.requested = false;
+    doc.escapes.attempts = [];
+    expect(failedIds(doc)).toEqual(ESCAPES.map((n) => `escape.${n}`));
+    const killed = goodOutput();
+    Object.assign(killed.escapes.attempts[0], {
+      succeeded: null,
+      step: null,
+      errno: null,
+      error: 'attempt ended by SIGSYS',
+    });
+    killed.escapes.attempts = killed.escapes.attempts.filter((a: Doc) => a.name !== 'cgroup2');
+    expect(failedIds(killed)).toEqual([`escape.${ESCAPES[0]}`, 'escape.cgroup2']);
+  });
+});
+
+describe('storage fill and console flood rows', () => {
+  it('passes a fill stopped by ENOSPC within the limit, and fails the other endings', () => {
+    const cases: Array<[Partial<Doc>, boolean]> = [
+      [{ written_bytes: 500 * MiB, errno: 'EDQUOT' }, true],
+      [{ written_bytes: 512 * MiB + FILL_TEST_MARGIN, errno: null }, false],
+      [{ written_bytes: 600 * MiB, errno: 'ENOSPC' }, false],
+      [{ written_bytes: 10 * MiB, errno: 'EIO' }, false],
+      [{ written_bytes: null, errno: null, signal: 'SIGKILL' }, false],
+      [{ requested: false }, false],
+      [{ dir: '/tmp' }, false],
+      [{ max_bytes: 4 * MiB }, false],
+    ];
+    for (const [change, pass] of cases) {
+      const doc = goodOutput();
+      Object.assign(doc.fill_test, change);
+      expect(failedIds(doc).includes('storage.fill'), JSON.stringify(change)).toBe(!pass);
+    }
+  });
+
+  it('judges the console by the log size on the host, whatever the guest wrote', () => {
+    const doc = goodOutput();
+    Object.assign(doc.console_flood, { written_bytes: 0, errno: 'EACCES' });
+    const unreachable = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(doc)),
+      host,
+    );
+    const row = unreachable.rows.find((r) => r.id === 'console.bounded');
+    expect(row?.pass).toBe(true);
+    expect(row?.seen).toMatch(/unreachable \(EACCES\)/);
+    const view = { ...goodView(), consoleBytes: 3 * MiB };
+    const over = compareObservations(expectations, parseProbeOutput(JSON.stringify(goodOutput())), {
+      ...host,
+      view,
+    });
+    expect(over.rows.filter((r) => !r.pass).map((r) => r.id)).toEqual(['console.bounded']);
+    const noLog = compareObservations(
+      { ...expectations, consoleMaxBytes: null },
+      parseProbeOutput(JSON.stringify(goodOutput())),
+      host,
+    );
+    expect(noLog.rows.find((r) => r.id === 'console.bounded')?.expected).toMatch(/not required/);
+  });
+
+  it('refuses storage and console limits the probe cannot take', () => {
+    for (const bad of [
+      { storage: { defaultMaxBytes: 1000, paths: [] } },
+      { storage: { defaultMaxBytes: 2 ** 41, paths: [] } },
+      { consoleMaxBytes: 0 },
+      { consoleMaxBytes: 2 ** 30 },
+    ]) {
+      expect(() => probeArgv({ ...expectations, ...bad }, host)).toThrow(
+        expect.objectContaining({ code: 'VERIFY_BAD_EXPECTATIONS' }),
+      );
+    }
+  });
+});
+
+describe('host-side rows', () => {
+  const HOST_ROWS = [
+    'host.idmap',
+    'host.mounts-nosuid',
+    'host.storage',
+    'host.cgroup-files',
+    'host.setuid-reach',
+  ];
+  const withView = (change: (v: HostView) => void, exp: ProbeExpectations = expectations) => {
+    const view = goodView();
+    change(view);
+    return compareObservations(exp, parseProbeOutput(JSON.stringify(goodOutput())), {
+      ...host,
+      view,
+    });
+  };
+  const failed = (r: ReturnType<typeof withView>) => r.rows.filter((x) => !x.pass).map((x) => x.id);
+
+  it('passes a user-namespaced container with bounded, nosuid storage', () => {
+    const report = withView(() => {});
+    expect(failed(report)).toEqual([]);
+    expect(report.hostEquivalent).toBe(false);
+    for (const id of HOST_ROWS) expect(report.rows.map((r) => r.id)).toContain(id);
+  });
+
+  it('fails every host row, as not measured, without a host view', () => {
+    const report = compareObservations(
+      expectations,
+      parseProbeOutput(JSON.stringify(goodOutput())),
+      {
+        ...host,
+        view: null,
+      },
+    );
+    // The console's log size is a host fact too.
+    expect(failed(report)).toEqual(['console.bounded', ...HOST_ROWS]);
+    expect(report.rows.find((r) => r.id === 'host.idmap')?.seen).toMatch(/not measured/);
+  });
+
+  it('labels a container without a user namespace host-equivalent and fails it', () => {
+    const identity = [{ inside: 0, outside: 0, count: 4294967295 }];
+    const report = withView(
+      (v) => {
+        v.uidMap = identity;
+        v.gidMap = identity;
+        for (const f of v.cgroupFiles ?? []) f.mode = 0o644;
+      },
+      { ...expectations, userNamespace: null },
+    );
+    expect(report.hostEquivalent).toBe(true);
+    expect(failed(report)).toEqual(['host.idmap', 'host.cgroup-files', 'host.setuid-reach']);
+    expect(report.rows.find((r) => r.id === 'host.idmap')?.seen).toMatch(/guest root is host root/);
+    expect(renderReportTable(report)).toMatch(/host-equivalent/);
+  });
+
+  it('fails a map that leaves the instance range, or an empty one', () => {
+    expect(
+      failed(withView((v) => (v.uidMap = [{ inside: 0, outside: RANGE_BASE - 1, count: 10 }]))),
+    ).toEqual(['host.idmap']);
+    expect(failed(withView((v) => (v.gidMap = [])))).toEqual(['host.idmap']);
+    expect(failed(withView((v) => (v.uidMap = null)))).toEqual(['host.idmap']);
+  });
+
+  it('fails a writable host-backed mount without nosuid or nodev', () => {
+    const report = withView((v) => (v.writableHostMounts![1]!.mountOptions = ['rw', 'nodev']));
+    expect(failed(report)).toEqual(['host.mounts-nosuid']);
+    expect(report.rows.find((r) => r.id === 'host.mounts-nosuid')?.seen).toContain(
+      '/data (rw,nodev)',
+    );
+  });
+
+  it('fails storage over its limit, of unknown size, or without a limit', () => {
+    expect(failed(withView((v) => (v.writableHostMounts![0]!.sizeBytes = 513 * MiB)))).toEqual([
+      'host.storage',
+    ]);
+    expect(failed(withView((v) => (v.writableHostMounts![1]!.sizeBytes = null)))).toEqual([
+      'host.storage',
+    ]);
+    expect(failed(withView(() => {}, { ...expectations, storage: null }))).toEqual([
+      'storage.fill',
+      'host.storage',
+    ]);
+  });
+
+  it("fails cgroup limit files the guest's ids can write, or anyone can", () => {
+    expect(
+      failed(
+        withView((v) => Object.assign(v.cgroupFiles![0]!, { uid: RANGE_BASE + 0, mode: 0o644 })),
+      ),
+    ).toEqual(['host.cgroup-files']);
+    expect(
+      failed(withView((v) => Object.assign(v.cgroupFiles![1]!, { gid: RANGE_BASE, mode: 0o664 }))),
+    ).toEqual(['host.cgroup-files']);
+    expect(failed(withView((v) => (v.cgroupFiles![2]!.mode = 0o666)))).toEqual([
+      'host.cgroup-files',
+    ]);
+    expect(failed(withView((v) => (v.cgroupFiles = [])))).toEqual(['host.cgroup-files']);
+  });
+
+  it('fails a guest-writable host folder that other host users can reach and run setuid files from', () => {
+    const report = withView((v) => {
+      v.writableHostMounts![0]!.hostParents = v.writableHostMounts![0]!.hostParents.map((p) => ({
+        ...p,
+        mode: 0o755,
+      }));
+    });
+    expect(failed(report)).toEqual(['host.setuid-reach']);
+    expect(report.rows.find((r) => r.id === 'host.setuid-reach')?.seen).toContain(
+      '/run/droidway/instances/x/rootfs',
+    );
+    // A 0700 parent owned by the guest's root closes the path as well as a root-owned one;
+    // owned by another host user it does not.
+    const guestOwned = withView((v) => {
+      v.writableHostMounts![0]!.hostParents = [
+        { path: '/run/droidway/instances/x', uid: RANGE_BASE, gid: RANGE_BASE, mode: 0o700 },
+      ];
+    });
+    expect(failed(guestOwned)).toEqual([]);
+    const userOwned = withView((v) => {
+      v.writableHostMounts![0]!.hostParents = [
+        { path: '/home/someone', uid: 1000, gid: 1000, mode: 0o700 },
+      ];
+    });
+    expect(failed(userOwned)).toEqual(['host.setuid-reach']);
+  });
+
+  it("uses the host's view of init where a non-dumpable init hides it from the guest", () => {
+    const doc = goodOutput();
+    doc.namespaces.init.pid = null;
+    doc.init_fds.fds = [{ fd: 0, target: null, errno: 'EACCES' }];
+    Object.assign(doc.cwd, { init: null, init_within_root: null, errors: ['/proc/1/cwd: EACCES'] });
+    const report = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), host);
+    expect(report.rows.filter((r) => !r.pass)).toEqual([]);
+    expect(report.rows.find((r) => r.id === 'init.fds')?.seen).toMatch(/host view/);
+    const blind = compareObservations(expectations, parseProbeOutput(JSON.stringify(doc)), {
+      ...host,
+      view: null,
+    });
+    expect(blind.rows.filter((r) => !r.pass).map((r) => r.id)).toEqual(
+      expect.arrayContaining(['pid.init', 'init.fds', 'cwd.inside-rootfs']),
+    );
   });
 });
 
@@ -699,6 +1102,45 @@ describe('parseProbeOutput (untrusted input)', () => {
     doc2.network.interfaces = Array.from({ length: 9000 }, () => 'x');
     rejects(JSON.stringify(doc2), /network\.interfaces has more than 8192 items/);
   });
+  it('rejects malformed debug and escape sections, naming the field', () => {
+    const cases: Array<[(d: Doc) => void, RegExp]> = [
+      [(d) => delete d.debug, /\$\.debug is missing/],
+      [(d) => (d.debug.attempts = {}), /debug\.attempts must be an array/],
+      [(d) => (d.debug.target = '1'), /debug\.target must be an integer/],
+      [(d) => (d.debug.attempts[0].errno = 13), /debug\.attempts\[0\]\.errno must be a string/],
+      [(d) => delete d.escapes.requested, /escapes\.requested is missing/],
+      [
+        (d) => (d.escapes.attempts[2].succeeded = 'yes'),
+        /escapes\.attempts\[2\]\.succeeded must be a boolean/,
+      ],
+      [(d) => delete d.escapes.attempts[0].step, /escapes\.attempts\[0\]\.step is missing/],
+      [
+        (d) => (d.escapes.attempts[1].target = 'x'.repeat(9000)),
+        /escapes\.attempts\[1\]\.target is longer than 8192/,
+      ],
+      [
+        (d) => (d.escapes.attempts = new Array(8193).fill(d.escapes.attempts[0])),
+        /escapes\.attempts has more than 8192 items/,
+      ],
+      [(d) => (d.escapes.attempts[0] = null), /escapes\.attempts\[0\] must be an object/],
+      [(d) => (d.escapes.errors = [1]), /escapes\.errors\[0\] must be a string/],
+      [(d) => delete d.fill_test, /\$\.fill_test is missing/],
+      [(d) => (d.fill_test.written_bytes = 1.5), /fill_test\.written_bytes must be an integer/],
+      [(d) => (d.fill_test.dir = 7), /fill_test\.dir must be a string/],
+      [(d) => (d.fill_test.requested = null), /fill_test\.requested must be a boolean/],
+      [(d) => delete d.console_flood.errno, /console_flood\.errno is missing/],
+      [
+        (d) => (d.console_flood.written_bytes = '1'),
+        /console_flood\.written_bytes must be an integer/,
+      ],
+      [(d) => (d.console_flood = []), /console_flood must be an object/],
+    ];
+    for (const [mutate, message] of cases) {
+      const doc = goodOutput();
+      mutate(doc);
+      rejects(JSON.stringify(doc), message);
+    }
+  });
   it('drops unknown keys instead of passing them on', () => {
     const doc = goodOutput();
     doc.extra = { evil: true };
@@ -743,6 +1185,13 @@ describe('probeArgv', () => {
       String(100 + PIDS_TEST_MARGIN),
       '--scratch',
       '/run',
+      '--escapes',
+      '--fill-dir',
+      '/',
+      '--fill-max',
+      String(512 * MiB + FILL_TEST_MARGIN),
+      '--console-flood',
+      String(2 * MiB),
     ]);
   });
   it('passes syscall names with the argument filter the probe knows', () => {

@@ -86,6 +86,22 @@ describe('droidway policy', () => {
     expect(r.err).toContain('/sharedFolders/0/host: cannot be resolved (ENOENT)');
   });
 
+  it('verify --against refuses an unknown preset or an invalid file with a usage error (2)', async () => {
+    const unknown = await run('verify', '--against', 'lenient', '--instance', 'x');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--against lenient: policy refused/);
+    expect(unknown.err).toMatch(
+      /neither a preset \(android, strict, privileged\) nor a policy file/,
+    );
+    const weak = JSON.parse(readFileSync(presetPath('strict'), 'utf8'));
+    weak.limits.pidsMax = 1;
+    const file = join(dir, 'weak-reference.json');
+    writeFileSync(file, JSON.stringify(weak));
+    const invalid = await run('verify', '--against', file);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toContain('/limits/pidsMax: must be at least 16');
+  });
+
   it('check reports a missing file and invalid JSON', async () => {
     expect((await run('check', join(dir, 'nope.json'))).err).toMatch(/cannot be read \(ENOENT\)/);
     const file = join(dir, 'broken.json');

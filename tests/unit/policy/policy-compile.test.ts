@@ -140,10 +140,36 @@ describe('each field has an observable effect', () => {
     });
     expect(privileged.rootIds).toEqual({ uid: 0, gid: 0 });
     expect(privileged.expectations.namespaces).not.toContain('user');
+    expect(base.expectations.userNamespace).toEqual({ hostBase: 1879048192, count: 131072 });
+    expect(privileged.expectations.userNamespace).toBeNull();
     expect(privileged.notes).toContainEqual({
       field: '/namespaces/user',
       message: expect.stringMatching(/host-equivalent/),
     });
+  });
+
+  it('a policy that forbids debugging starts init through droidway-nodump and expects it kept', () => {
+    const nodump = '/opt/droidway/probe/droidway-nodump';
+    const wrapped = compileWith(() => {}, { nodumpWrapper: nodump });
+    expect(lines(wrapped.lxcConfig)).toContain(`lxc.init.cmd = ${nodump} /sbin/init`);
+    expect(wrapped.expectations.noDebugging).toBe(true);
+    expect(wrapped.notes.some((n) => n.message.includes('droidway-nodump'))).toBe(false);
+    // Without the wrapper the promise is still expected (verify then fails) and noted.
+    expect(lines(base.lxcConfig)).toContain('lxc.init.cmd = /sbin/init');
+    expect(base.expectations.noDebugging).toBe(true);
+    expect(base.notes.map((n) => n.message).join('\n')).toMatch(/same uid .* \/proc\/PID\/mem/);
+    // Keeping CAP_SYS_PTRACE or allowing ptrace(2) withdraws the promise, and the wrapper.
+    for (const change of [
+      (d: PolicyJson) => d.capabilities.push('sys_ptrace'),
+      (d: PolicyJson) =>
+        (d.seccomp.rules = d.seccomp.rules.filter(
+          (r: { syscall: string }) => r.syscall !== 'ptrace',
+        )),
+    ]) {
+      const c = compileWith(change, { nodumpWrapper: nodump });
+      expect(c.expectations.noDebugging).toBe(false);
+      expect(lines(c.lxcConfig)).toContain('lxc.init.cmd = /sbin/init');
+    }
   });
 
   it('a user namespace without an id range, or a range that is not one, is a context error', () => {

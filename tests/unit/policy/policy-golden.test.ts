@@ -28,6 +28,7 @@ export const GOLDEN_CONTEXT: CompileContext = {
   unsupportedLimits: ['ioWeight'],
   apparmorAvailable: false,
   maskFile: '/run/droidway/golden/empty',
+  nodumpWrapper: '/opt/droidway/probe/droidway-nodump',
   idRange: { hostBase: 1879048192, count: 131072 },
   extraMounts: [
     {

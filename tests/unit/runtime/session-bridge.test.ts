@@ -140,7 +140,7 @@ describe('bridge settings', () => {
 
   it('mounts the socket folder at /run/xdg', () => {
     expect(bridgeMountEntry(paths)).toBe(
-      `${paths.runtimeDir}/xdg run/xdg none bind,create=dir,nosuid,nodev,noexec 0 0`,
+      `${paths.runtimeDir}/xdg run/xdg none bind,ro,create=dir,nosuid,nodev,noexec 0 0`,
     );
     expect(paths.bridgeSocket).toBe(`${paths.runtimeDir}/xdg/wayland-0`);
   });
