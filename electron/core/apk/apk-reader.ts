@@ -91,12 +91,19 @@ export async function readApkInfo(file: string, options: ApkReadOptions = {}): P
       labels: {},
       icon: null,
       icons: [],
-      signatures: await readSignatures(zip.fd, zip.entries.keys()),
+      signatures: await readSignatures(zip.fd, zip.entries.keys(), zip.geometry),
       warnings: [],
     };
     await checkNotStripped(zip, info.signatures);
     const sig = info.signatures;
     if (sig.schemes.v1 && !sig.schemes.v2 && !sig.schemes.v3) {
+      // Android 11+ (and apksigner) refuse an APK that targets SDK 30 or later with only a v1
+      // signature: PackageManager requires v2 or newer for it.
+      if (manifest.targetSdkVersion >= 30)
+        throw new ApkError(
+          'APK_SIGNATURE_INVALID',
+          `NOT verified: target SDK version ${manifest.targetSdkVersion} requires a minimum of signature scheme v2; the APK is not signed with this or a later signature scheme (Android 11 and later refuse it)`,
+        );
       sig.signerCertSha256 = (await verifyV1(zip)).signerCertSha256;
       sig.v1Verified = true;
     }

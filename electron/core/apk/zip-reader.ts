@@ -5,9 +5,13 @@
  * duplicate names are refused (the "Master Key" class: two readers picking different copies),
  * names must be valid UTF-8 without `..`, a leading `/`, backslashes or control characters, each
  * local header must agree with its central entry, entries may not overlap each other or the
- * central directory, nothing may precede the first local header, and declared sizes, entry
- * count and compression ratio are capped. Reading an entry counts inflated bytes as they stream
- * and stops at the cap, so a lying header cannot make us inflate a bomb.
+ * central directory or the APK Signing Block, nothing may precede the first local header,
+ * and declared sizes and entry count are capped. There is one view of the zip: the end of
+ * central directory record, the zip64 records (when present) and the central directory must
+ * agree with each other and tile the end of the file (no "split view" where yauzl, aapt and
+ * the signature verifier would each read another central directory), local headers, zip64 extra
+ * fields and data descriptors must agree with the central entries. Reading counts inflated
+ * bytes as they stream against a budget for the whole APK, so a bomb stops early.
  */
 import { close as closeFd, read as readFd, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -26,10 +30,14 @@ export interface ZipLimits {
   maxEntryBytes: number;
   /** Largest sum of declared uncompressed sizes. */
   maxTotalBytes: number;
-  /** Largest uncompressed/compressed ratio of a deflated entry above `ratioFloorBytes`. */
-  maxRatio: number;
-  /** Entries smaller than this are exempt from the ratio cap (tiny files compress well). */
-  ratioFloorBytes: number;
+  /**
+   * Budget of inflated bytes for all reads of one opened APK together (manifest, resources,
+   * icons, v1 digests): `inflateBaseBytes` plus `inflatePerFileByte` × the file's size. A
+   * per-entry ratio cap would refuse real APKs (a 4 MiB zero-filled asset deflates ~1000:1);
+   * a budget on the total bounds the work a bomb can cause instead.
+   */
+  inflateBaseBytes: number;
+  inflatePerFileByte: number;
   /** Longest entry name in bytes. */
   maxNameBytes: number;
   /** Largest APK file. */
@@ -41,11 +49,23 @@ export const DEFAULT_ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
   maxEntries: 100_000,
   maxEntryBytes: 2 * 1024 * 1024 * 1024,
   maxTotalBytes: 8 * 1024 * 1024 * 1024,
-  maxRatio: 200,
-  ratioFloorBytes: 1024 * 1024,
+  inflateBaseBytes: 256 * 1024 * 1024,
+  inflatePerFileByte: 8,
   maxNameBytes: 1024,
   maxFileBytes: DEFAULT_MAX_APK_BYTES,
 });
+
+/** Where the zip's parts are, as checked (one view for parsing and signature digests). */
+export interface ZipGeometry {
+  /** Offset of the central directory. */
+  centralOffset: number;
+  /** Offset of the end of central directory record. */
+  eocdOffset: number;
+  /** True when the zip has zip64 end records (apksigner and Android refuse v2/v3 there). */
+  zip64: boolean;
+  /** Where the entries must end: the APK Signing Block's start, else the central directory. */
+  entriesEnd: number;
+}
 
 /** One checked central directory entry. */
 export interface ZipEntryInfo {
@@ -60,6 +80,8 @@ export interface ZipEntryInfo {
   readonly localHeaderOffset: number;
   /** Offset of the entry's data, after the local header. */
   readonly dataOffset: number;
+  /** Offset just past the entry's data and data descriptor. */
+  readonly end: number;
 }
 
 /** Options of `ApkZip.readEntry`. */
@@ -69,6 +91,12 @@ export interface ReadEntryOptions {
 }
 
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_EOCD_SIGNATURE = 0x06064b50;
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
+const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
+const ZIP64_EXTRA_ID = 0x0001;
+const SIGNING_BLOCK_MAGIC = Buffer.from('APK Sig Block 42', 'latin1');
 const LOCAL_HEADER_SIZE = 30;
 const FLAG_ENCRYPTED = 0x1;
 const FLAG_DATA_DESCRIPTOR = 0x8;
@@ -128,7 +156,11 @@ export class ApkZip {
   readonly fd: number;
   /** File size at open time. */
   readonly size: number;
+  /** Where the central directory and its end records are (the one view signatures digest). */
+  readonly geometry: ZipGeometry;
   private closed = false;
+  /** Inflated bytes left in this APK's budget (see `ZipLimits.inflateBaseBytes`). */
+  private budget: number;
 
   /** @internal use `openApkZip` */
   constructor(
@@ -137,12 +169,16 @@ export class ApkZip {
     entries: Map<string, ZipEntryInfo>,
     fd: number,
     size: number,
+    geometry: ZipGeometry,
+    budget: number,
   ) {
     this.file = file;
     this.zip = zip;
     this.entries = entries;
     this.fd = fd;
     this.size = size;
+    this.geometry = geometry;
+    this.budget = budget;
   }
 
   /**
@@ -210,6 +246,13 @@ export class ApkZip {
         total += chunk.length;
         if (total > cap)
           throw fail(this.file, 'APK_TOO_LARGE', `${shown(name)} inflates past ${cap} bytes`);
+        this.budget -= chunk.length;
+        if (this.budget < 0)
+          throw fail(
+            this.file,
+            'APK_TOO_LARGE',
+            'reading the APK inflates more bytes than its budget (a compression bomb?)',
+          );
         crc = crc32(chunk, crc);
         onChunk(chunk);
       }
@@ -381,6 +424,7 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
   const { fd, size } = opened;
   let zip: yauzl.ZipFile | undefined;
   try {
+    const geometry = readGeometry(file, fd, size);
     // yauzl owns the fd from here: `zip.close()` closes it once no read stream uses it.
     const reader = new FdReader(fd);
     reader.preload(Math.max(0, size - TAIL_BYTES), size);
@@ -403,13 +447,19 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
     if (zip.entryCount > caps.maxEntries)
       throw fail(file, 'APK_TOO_LARGE', `${zip.entryCount} entries, more than ${caps.maxEntries}`);
     // yauzl keeps the central directory offset only as its read cursor, which still points
-    // there before the first readEntry(); checked so a yauzl upgrade cannot silently skip
-    // the layout checks.
-    const centralOffset = (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
+    // there before the first readEntry(); it must be the one our own reading of the end
+    // records found (one view), and after the walk it must stand at the directory's end.
+    const cursor = (): unknown => (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
+    const centralOffset = cursor();
     if (typeof centralOffset !== 'number')
       throw new Error('yauzl no longer exposes the central directory offset (readEntryCursor)');
-    if (centralOffset >= 0 && centralOffset < size && size - centralOffset <= MAX_CD_BUFFER)
-      reader.preload(centralOffset, size);
+    if (centralOffset !== geometry.centralOffset || zip.entryCount !== geometry.count)
+      throw fail(
+        file,
+        'APK_ZIP_INVALID',
+        'the zip’s end records can be read two ways (split view)',
+      );
+    if (size - centralOffset <= MAX_CD_BUFFER) reader.preload(centralOffset, size);
     const entries = new Map<string, ZipEntryInfo>();
     const ranges: Array<{ start: number; end: number; name: string }> = [];
     let declaredTotal = 0;
@@ -422,21 +472,125 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
       if (declaredTotal > caps.maxTotalBytes)
         throw fail(file, 'APK_TOO_LARGE', `entries declare more than ${caps.maxTotalBytes} bytes`);
       entries.set(info.name, info);
-      // A data descriptor's length (12 to 24 bytes) is unknown without reading it, so the range
-      // ends at the data; overlaps into a descriptor still fail the header checks of the next.
-      ranges.push({
-        start: info.localHeaderOffset,
-        end: info.dataOffset + info.compressedSize,
-        name: info.name,
-      });
+      ranges.push({ start: info.localHeaderOffset, end: info.end, name: info.name });
     });
-    checkLayout(file, ranges, centralOffset);
-    return new ApkZip(file, zip, entries, fd, size);
+    if (cursor() !== geometry.centralOffset + geometry.cdSize)
+      throw fail(
+        file,
+        'APK_ZIP_INVALID',
+        'the central directory’s size disagrees with the entries it holds',
+      );
+    checkLayout(file, ranges, geometry.entriesEnd);
+    const { centralOffset: c, eocdOffset, zip64, entriesEnd } = geometry;
+    const budget = caps.inflateBaseBytes + caps.inflatePerFileByte * size;
+    return new ApkZip(
+      file,
+      zip,
+      entries,
+      fd,
+      size,
+      { centralOffset: c, eocdOffset, zip64, entriesEnd },
+      budget,
+    );
   } catch (e) {
     if (zip !== undefined) zip.close();
     else await opened.close();
     throw e;
   }
+}
+
+/**
+ * Reads the end records the way yauzl does (the last end of central directory signature, whose
+ * comment must reach exactly to the end of the file; a zip64 locator right before it) and
+ * checks that they tell one story: classic fields equal the zip64 ones or hold the zip64
+ * marker, the zip64 record is followed directly by its locator, and the central directory ends
+ * exactly where the end records begin. Anything else is a zip that two readers would read
+ * differently, and is refused.
+ */
+function readGeometry(
+  file: string,
+  fd: number,
+  size: number,
+): ZipGeometry & { cdSize: number; count: number } {
+  const tailLength = Math.min(size, TAIL_BYTES);
+  const tail = readAt(fd, size - tailLength, tailLength);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--)
+    if (tail.readUInt32LE(i) === EOCD_SIGNATURE) {
+      at = i;
+      break;
+    }
+  if (at < 0) throw fail(file, 'APK_ZIP_INVALID', 'not a zip file, or truncated');
+  const eocdOffset = size - tailLength + at;
+  if (at + 22 + tail.readUInt16LE(at + 20) !== tail.length)
+    throw fail(file, 'APK_ZIP_INVALID', 'bytes after the end of central directory record');
+  const count16 = tail.readUInt16LE(at + 10);
+  const size32 = tail.readUInt32LE(at + 12);
+  const offset32 = tail.readUInt32LE(at + 16);
+  if (
+    tail.readUInt16LE(at + 4) !== 0 ||
+    tail.readUInt16LE(at + 6) !== 0 ||
+    tail.readUInt16LE(at + 8) !== count16
+  )
+    throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip');
+  const zip64 = at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR_SIGNATURE;
+  let count = count16;
+  let cdSize = size32;
+  let centralOffset = offset32;
+  let recordsStart = eocdOffset;
+  if (zip64) {
+    const recordOffset = Number(tail.readBigUInt64LE(at - 20 + 8));
+    if (tail.readUInt32LE(at - 20 + 4) !== 0 || tail.readUInt32LE(at - 20 + 16) > 1)
+      throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip64');
+    const record = readAt(fd, recordOffset, 56);
+    if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE)
+      throw fail(file, 'APK_ZIP_INVALID', 'zip64 locator points at no zip64 end record');
+    if (recordOffset + 12 + Number(record.readBigUInt64LE(4)) !== eocdOffset - 20)
+      throw fail(
+        file,
+        'APK_ZIP_INVALID',
+        'zip64 end record is not directly followed by its locator (split view)',
+      );
+    const count64 = Number(record.readBigUInt64LE(32));
+    const size64 = Number(record.readBigUInt64LE(40));
+    const offset64 = Number(record.readBigUInt64LE(48));
+    if (Number(record.readBigUInt64LE(24)) !== count64)
+      throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip64');
+    const agrees = (classic: number, marker: number, wide: number): boolean =>
+      classic === marker || classic === wide;
+    if (
+      !agrees(count16, 0xffff, count64) ||
+      !agrees(size32, 0xffffffff, size64) ||
+      !agrees(offset32, 0xffffffff, offset64)
+    )
+      throw fail(
+        file,
+        'APK_ZIP_INVALID',
+        'the zip64 end record and the end of central directory record name different central directories (split view)',
+      );
+    count = count64;
+    cdSize = size64;
+    centralOffset = offset64;
+    recordsStart = recordOffset;
+  } else if (count16 === 0xffff || size32 === 0xffffffff || offset32 === 0xffffffff) {
+    throw fail(file, 'APK_ZIP_INVALID', 'zip64 markers without zip64 end records');
+  }
+  if (centralOffset + cdSize !== recordsStart)
+    throw fail(
+      file,
+      'APK_ZIP_INVALID',
+      'the central directory does not end where its end record begins',
+    );
+  let entriesEnd = centralOffset;
+  if (centralOffset >= 24) {
+    const footer = readAt(fd, centralOffset - 24, 24);
+    if (footer.length === 24 && footer.subarray(8).equals(SIGNING_BLOCK_MAGIC)) {
+      const blockSize = Number(footer.readBigUInt64LE(0));
+      if (blockSize >= 24 && blockSize + 8 <= centralOffset)
+        entriesEnd = centralOffset - blockSize - 8;
+    }
+  }
+  return { centralOffset, eocdOffset, zip64, entriesEnd, cdSize, count };
 }
 
 /** Entries must tile the space before the central directory without overlap, starting at 0. */
@@ -470,7 +624,7 @@ function checkLayout(
     throw fail(
       file,
       'APK_OVERLAPPING_ENTRIES',
-      `entry ${shown(last.name)} overlaps the central directory`,
+      `entry ${shown(last.name)} overlaps the APK Signing Block or the central directory`,
     );
 }
 
@@ -511,16 +665,6 @@ function checkEntry(
       'APK_TOO_LARGE',
       `entry ${shown(name)} declares ${entry.uncompressedSize} bytes, more than ${caps.maxEntryBytes}`,
     );
-  if (
-    entry.compressionMethod === 8 &&
-    entry.uncompressedSize > caps.ratioFloorBytes &&
-    entry.uncompressedSize > entry.compressedSize * caps.maxRatio
-  )
-    throw fail(
-      file,
-      'APK_TOO_LARGE',
-      `entry ${shown(name)} compresses more than ${caps.maxRatio}:1 (a compression bomb?)`,
-    );
 
   const offset = entry.relativeOffsetOfLocalHeader;
   // The local name must equal the central one, so one read covers the header and the name.
@@ -540,17 +684,54 @@ function checkEntry(
     throw fail(file, 'APK_HEADER_MISMATCH', `local header of ${shown(name)} names another file`);
   if (method !== entry.compressionMethod)
     throw fail(file, 'APK_HEADER_MISMATCH', `local header of ${shown(name)} has another method`);
+  const dataOffset = offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
+  const mismatch = (what: string): ApkError =>
+    fail(
+      file,
+      'APK_HEADER_MISMATCH',
+      `${what} of ${shown(name)} disagrees with the central directory on size or CRC`,
+    );
+  let end = dataOffset + entry.compressedSize;
   if ((flags & FLAG_DATA_DESCRIPTOR) === 0) {
-    const sizesAgree =
-      crc === entry.crc32 &&
-      (compressed === ZIP64_MARKER || compressed === entry.compressedSize) &&
-      (uncompressed === ZIP64_MARKER || uncompressed === entry.uncompressedSize);
-    if (!sizesAgree)
-      throw fail(
-        file,
-        'APK_HEADER_MISMATCH',
-        `local header of ${shown(name)} disagrees with the central directory on size or CRC`,
-      );
+    let localCompressed = compressed;
+    let localUncompressed = uncompressed;
+    if (compressed === ZIP64_MARKER || uncompressed === ZIP64_MARKER) {
+      const extra = readAt(fd, offset + LOCAL_HEADER_SIZE + nameLength, extraLength);
+      const z64 = zip64Extra(extra);
+      let at = 0;
+      const wide = (): number => {
+        if (z64 === undefined || at + 8 > z64.length) throw mismatch('local zip64 extra field');
+        const v = Number(z64.readBigUInt64LE(at));
+        at += 8;
+        return v;
+      };
+      if (uncompressed === ZIP64_MARKER) localUncompressed = wide();
+      if (compressed === ZIP64_MARKER) localCompressed = wide();
+    }
+    if (
+      crc !== entry.crc32 ||
+      localCompressed !== entry.compressedSize ||
+      localUncompressed !== entry.uncompressedSize
+    )
+      throw mismatch('local header');
+  } else {
+    // The descriptor follows the data: an optional signature, the CRC and both sizes (8 bytes
+    // each for a zip64 entry). It must repeat what the central directory says.
+    const wide = entry.compressedSize >= ZIP64_MARKER || entry.uncompressedSize >= ZIP64_MARKER;
+    const d = readAt(fd, end, 24);
+    const skip = d.length >= 4 && d.readUInt32LE(0) === DATA_DESCRIPTOR_SIGNATURE ? 4 : 0;
+    const length = skip + (wide ? 20 : 12);
+    if (d.length < length) throw mismatch('data descriptor');
+    const dCrc = d.readUInt32LE(skip);
+    const dCompressed = wide ? Number(d.readBigUInt64LE(skip + 4)) : d.readUInt32LE(skip + 4);
+    const dUncompressed = wide ? Number(d.readBigUInt64LE(skip + 12)) : d.readUInt32LE(skip + 8);
+    if (
+      dCrc !== entry.crc32 ||
+      dCompressed !== entry.compressedSize ||
+      dUncompressed !== entry.uncompressedSize
+    )
+      throw mismatch('data descriptor');
+    end += length;
   }
   return {
     name,
@@ -559,6 +740,19 @@ function checkEntry(
     uncompressedSize: entry.uncompressedSize,
     crc32: entry.crc32,
     localHeaderOffset: offset,
-    dataOffset: offset + LOCAL_HEADER_SIZE + nameLength + extraLength,
+    dataOffset,
+    end,
   };
+}
+
+/** The data of the zip64 extended information extra field (id 1), if the extra has one. */
+function zip64Extra(extra: Buffer): Buffer | undefined {
+  for (let at = 0; at + 4 <= extra.length;) {
+    const id = extra.readUInt16LE(at);
+    const n = extra.readUInt16LE(at + 2);
+    if (at + 4 + n > extra.length) return undefined;
+    if (id === ZIP64_EXTRA_ID) return extra.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
+  }
+  return undefined;
 }

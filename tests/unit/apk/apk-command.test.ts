@@ -30,6 +30,8 @@ const info: ApkInfo = {
   signatures: {
     schemes: { v1: false, v2: true, v3: false },
     signerCertSha256: ['ab'.repeat(32)],
+    lineage: [],
+    signers: [],
     v2Verified: true,
     v3Verified: null,
     v1Verified: null,
@@ -60,7 +62,7 @@ describe('droidway apk info (in process)', () => {
     expect(text.out).toMatch(/^org\.example\.app {2}\(versionCode 3, versionName 1\.0\)/);
     expect(text.out).toMatch(/fr: Appli/);
     expect(text.out).toMatch(/icon +res\/icon\.png, 144×144, 480 dpi \(png\)/);
-    expect(text.out).toMatch(/signatures +v2 \(verified\)/);
+    expect(text.out).toMatch(new RegExp(`signed by +${'ab'.repeat(32)} \\(v2 verified\\)`));
     const json = await run(['apk', 'info', '--json', 'a.apk'], () => Promise.resolve(info));
     const parsed = JSON.parse(json.out) as { icon: Record<string, unknown> };
     expect(parsed.icon).toEqual({
