@@ -96,6 +96,11 @@ export function formatApkInfo(info: ApkInfo): string {
       '(none)',
     ),
   ]);
+  if (info.impliedFeatures.length > 0)
+    rows.push([
+      'implied',
+      info.impliedFeatures.map((f) => `${f.name}${f.sdk23 ? ' (sdk 23+)' : ''}`).join(', '),
+    ]);
   const icon = info.icon;
   rows.push([
     'icon',

@@ -25,8 +25,11 @@ export type { ApkIcon, ApkIconInfo, ApkIconSource };
 
 /** Largest `AndroidManifest.xml` accepted (real ones are well under 1 MiB). */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
-/** Largest `resources.arsc` accepted (large games ship 20–40 MiB tables). */
-export const MAX_ARSC_BYTES = 128 * 1024 * 1024;
+/**
+ * Largest `resources.arsc` read (into memory: the reader's process has a 64 MiB budget, most of
+ * it Node's own). A larger table does not refuse the APK; its label and icon stay unresolved.
+ */
+export const MAX_ARSC_BYTES = 16 * 1024 * 1024;
 /** Largest v1 signature file (`META-INF/*.SF`, one digest line pair per entry) accepted. */
 const MAX_SF_BYTES = 64 * 1024 * 1024;
 
@@ -107,12 +110,15 @@ export async function readApkInfo(file: string, options: ApkReadOptions = {}): P
       sig.signerCertSha256 = (await verifyV1(zip)).signerCertSha256;
       sig.v1Verified = true;
     }
-    if (manifest.label?.kind === 'string') info.labels[''] = manifest.label.value;
-    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
-    const needsTable = manifest.label?.kind === 'reference' || iconRef?.kind === 'reference';
-    const table = needsTable ? await readTable(zip) : undefined;
-    if (table !== undefined && manifest.label?.kind === 'reference')
-      for (const [locale, text] of table.strings(manifest.label.id)) info.labels[locale] = text;
+    // What a launcher shows: the launcher activity's (or alias's) own label and icon, else the
+    // application's.
+    const labelRef = manifest.launcherActivity?.label ?? manifest.label;
+    const iconRef = launcherIcon(manifest);
+    if (labelRef?.kind === 'string') info.labels[''] = labelRef.value;
+    const needsTable = labelRef?.kind === 'reference' || iconRef?.kind === 'reference';
+    const table = needsTable ? await readTable(zip, info.warnings) : undefined;
+    if (table !== undefined && labelRef?.kind === 'reference')
+      for (const [locale, text] of table.strings(labelRef.id)) info.labels[locale] = text;
     const { variants, warnings } = await resolveIcons(zip, table, iconRef);
     info.warnings.push(...warnings);
     info.icons = variants.map(({ density, path, width, height }) => ({
@@ -149,8 +155,8 @@ export async function readApkIcons(
         options.axml,
       ),
     );
-    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
-    const table = iconRef?.kind === 'reference' ? await readTable(zip) : undefined;
+    const iconRef = launcherIcon(manifest);
+    const table = iconRef?.kind === 'reference' ? await readTable(zip, []) : undefined;
     const { variants, warnings } = await resolveIcons(zip, table, iconRef);
     return { icons: variants, warnings };
   } finally {
@@ -176,8 +182,23 @@ export async function readApkEntry(
   }
 }
 
-async function readTable(zip: ApkZip): Promise<ResourceTable | undefined> {
-  if (!zip.entries.has('resources.arsc')) return undefined;
+function launcherIcon(manifest: ManifestInfo): ManifestInfo['icon'] {
+  return manifest.launcherActivity?.icon ?? manifest.icon;
+}
+
+/**
+ * The resources table, or undefined (with a warning) when it is larger than the reader holds
+ * in memory: the APK is still read, without resolved label and icon.
+ */
+async function readTable(zip: ApkZip, warnings: string[]): Promise<ResourceTable | undefined> {
+  const entry = zip.entries.get('resources.arsc');
+  if (entry === undefined) return undefined;
+  if (entry.uncompressedSize > MAX_ARSC_BYTES) {
+    warnings.push(
+      `resources.arsc is ${entry.uncompressedSize} bytes, more than the ${MAX_ARSC_BYTES} the reader holds in memory: label and icon not resolved`,
+    );
+    return undefined;
+  }
   return ResourceTable.parse(await zip.readEntry('resources.arsc', { maxBytes: MAX_ARSC_BYTES }));
 }
 

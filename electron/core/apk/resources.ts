@@ -3,7 +3,9 @@
  * to its string values per locale (the app label) and to its file paths per screen density (the
  * icon). The table is hostile input like the manifest: every chunk is bounds- and
  * alignment-checked with the same reader as the binary XML, entry offsets must stay inside their
- * chunk, reference chains are bounded, and counts are capped; problems are `APK_ARSC_INVALID`.
+ * chunk, and counts are capped; problems are `APK_ARSC_INVALID`. References are followed as
+ * Android follows them: up to 20 deep, a cycle or a chain past that gives no value (not a
+ * refusal); the work one lookup may cost is capped, and past it the table is refused.
  */
 import { ApkError } from './apk-errors.js';
 import { DEFAULT_AXML_LIMITS, readChunk, StringPool, type AxmlLimits } from './axml.js';
@@ -23,9 +25,12 @@ const TYPE_FIRST_COLOR = 0x1c;
 const TYPE_LAST_COLOR = 0x1f;
 /** `#rgb` and `#rrggbb` colors: opaque whatever the alpha bits say. */
 const OPAQUE_COLOR_TYPES = new Set([0x1d, 0x1f]);
-const MAX_REFERENCE_DEPTH = 8;
+/** Android's AssetManager2 follows at most 20 references; past that a value does not resolve. */
+export const MAX_REFERENCE_DEPTH = 20;
 /** Most candidates visited while resolving one id (fan-out of references is multiplicative). */
 const MAX_RESOLVE_STEPS = 10_000;
+/** Most type chunks examined while resolving one id (each step looks at its type's chunks). */
+const MAX_RESOLVE_WORK = 500_000;
 const MAX_PACKAGES = 256;
 const MAX_TYPE_CHUNKS = 65_536;
 
@@ -242,14 +247,29 @@ export class ResourceTable {
   private resolved(id: number): ResourceCandidate[] {
     const out: ResourceCandidate[] = [];
     let steps = 0;
+    let work = 0;
+    const memo = new Map<number, ResourceCandidate[]>();
+    const lookup = (rid: number): ResourceCandidate[] => {
+      let found = memo.get(rid);
+      if (found === undefined) {
+        work += (this.types.get(rid >>> 24)?.get((rid >>> 16) & 0xff)?.length ?? 0) + 1;
+        if (work > MAX_RESOLVE_WORK) throw bad('resolving a reference takes too much work');
+        found = this.candidates(rid);
+        memo.set(rid, found);
+      }
+      return found;
+    };
+    const chain = new Set<number>();
     const walk = (rid: number, depth: number, inherited: ResourceConfig | undefined): void => {
-      if (depth > MAX_REFERENCE_DEPTH) throw bad('reference chain too long');
+      // Past Android's depth, or back to an id already on this chain: no value, as on a device.
+      if (depth > MAX_REFERENCE_DEPTH || chain.has(rid)) return;
       if (++steps > MAX_RESOLVE_STEPS) throw bad('references fan out too widely');
-      let found = this.candidates(rid);
+      let found = lookup(rid);
       if (inherited !== undefined) {
         const exact = found.filter((c) => c.config.locale === inherited.locale);
         found = exact.length > 0 ? exact : found.filter((c) => c.config.locale === '');
       }
+      chain.add(rid);
       for (const c of found) {
         const config = inherited ?? c.config;
         const specific = config.locale !== '' || config.density !== 0;
@@ -257,6 +277,7 @@ export class ResourceTable {
           walk(c.value.id, depth + 1, specific ? config : undefined);
         else out.push({ config, value: c.value });
       }
+      chain.delete(rid);
     };
     walk(id, 0, undefined);
     return out;

@@ -12,6 +12,7 @@ const info: ApkInfo = {
   minSdkVersion: 24,
   targetSdkVersion: 34,
   permissions: ['android.permission.INTERNET'],
+  impliedFeatures: [],
   features: [{ name: 'android.hardware.camera', required: false }],
   launcherActivity: { name: 'org.example.app.Main' },
   nativeAbis: [],
