@@ -88,6 +88,8 @@ describe('readApkInfoInWorker', () => {
 
   it('stops the worker at the time limit', async () => {
     const file = await apk('slow.apk', Buffer.alloc(0));
+    // A fresh reader process: a warm one answers this small APK in less than the limit.
+    await closeApkWorkers();
     const started = Date.now();
     await expect(readApkInfoInWorker(file, { workerUrl, timeoutMs: 1 })).rejects.toMatchObject({
       code: 'APK_TIMEOUT',

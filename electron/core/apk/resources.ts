@@ -271,6 +271,8 @@ export class ResourceTable {
       }
       chain.add(rid);
       for (const c of found) {
+        // Every candidate visited is work, leaves included: a fan-out ends in many leaves.
+        if (++steps > MAX_RESOLVE_STEPS) throw bad('references fan out too widely');
         const config = inherited ?? c.config;
         const specific = config.locale !== '' || config.density !== 0;
         if (c.value.type === 'reference')

@@ -1,24 +1,23 @@
 /**
- * The zip layer of the APK reader. yauzl parses the end of central directory and the central
- * directory; on top of it every entry is checked the way an installer must, because an APK is
- * hostile input and Android's own zip reader is the one that decides what gets installed:
- * duplicate names are refused (the "Master Key" class: two readers picking different copies),
- * names must be valid UTF-8 without `..`, a leading `/`, backslashes or control characters, each
- * local header must agree with its central entry, entries may not overlap each other or the
- * central directory or the APK Signing Block, nothing may precede the first local header,
- * and declared sizes and entry count are capped. There is one view of the zip: the end of
- * central directory record, the zip64 records (when present) and the central directory must
- * agree with each other and tile the end of the file (no "split view" where yauzl, aapt and
- * the signature verifier would each read another central directory), local headers, zip64 extra
- * fields and data descriptors must agree with the central entries. Reading counts inflated
- * bytes as they stream against a budget for the whole APK, so a bomb stops early.
+ * The zip layer of the APK reader: its own parser of the end records and the central directory
+ * (no second zip library with its own reading of them), checking every entry the way an
+ * installer must, because an APK is hostile input and Android's own zip reader is the one that
+ * decides what gets installed: duplicate names are refused (the "Master Key" class: two readers
+ * picking different copies), names must be valid UTF-8 without `..`, a leading `/`, backslashes
+ * or control characters, each local header must agree with its central entry, entries may not
+ * overlap each other, the APK Signing Block or the central directory, nothing may precede the
+ * first local header, and declared sizes and entry count are capped. There is one view of the
+ * zip: the end of central directory record, the zip64 records (when present) and the central
+ * directory must agree with each other and tile the end of the file (no "split view" where
+ * aapt, Android and the signature verifier would each read another central directory), local
+ * headers, zip64 extra fields and data descriptors must agree with the central entries.
+ * Reading counts inflated bytes as they stream against a budget for the whole APK, so a bomb
+ * stops early.
  */
-import { close as closeFd, read as readFd, readSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { closeSync, read as readFd, readSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
+import { createInflateRaw, crc32 } from 'node:zlib';
 import { ApkError, shown } from './apk-errors.js';
 import { DEFAULT_MAX_APK_BYTES, openApkFile } from './apk-file.js';
 
@@ -102,10 +101,10 @@ const FLAG_ENCRYPTED = 0x1;
 const FLAG_DATA_DESCRIPTOR = 0x8;
 const ZIP64_MARKER = 0xffffffff;
 const READ_CHUNK = 64 * 1024;
-/** Where yauzl looks for the end of central directory record (and a zip64 locator/record). */
+/** Where the end of central directory record is looked for (and a zip64 locator). */
 const TAIL_BYTES = 22 + 0xffff + 20 + 56;
-/** Largest central directory read into memory at once; a bigger one is read piecewise. */
-const MAX_CD_BUFFER = 64 * 1024 * 1024;
+/** Most bytes of entry names in all (they are kept in memory: a budget, not per entry only). */
+const MAX_TOTAL_NAME_BYTES = 6 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -133,15 +132,21 @@ function fail(file: string, code: ApkError['code'], message: string, cause?: unk
   return new ApkError(code, `${path.basename(file)}: ${message}`, { cause });
 }
 
-/** Rewords yauzl's errors for a person; keeps the original as the cause. */
-function fromYauzl(file: string, error: Error): ApkError {
-  const m = error.message;
-  if (/end of central directory record signature not found/i.test(m))
-    return fail(file, 'APK_ZIP_INVALID', 'not a zip file, or truncated', error);
-  if (/too many|too few|exceeds|invalid .* signature|unexpected EOF|out of range/i.test(m))
-    return fail(file, 'APK_ZIP_INVALID', `truncated or corrupt zip: ${m}`, error);
-  return fail(file, 'APK_ZIP_INVALID', m, error);
+/** One central directory record, as read (sizes and offset after zip64 extras). */
+interface CentralEntry {
+  fileName: Buffer;
+  generalPurposeBitFlag: number;
+  compressionMethod: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  relativeOffsetOfLocalHeader: number;
 }
+
+const CENTRAL_SIGNATURE = 0x02014b50;
+const CENTRAL_HEADER_SIZE = 46;
+/** How much of a central directory too large to hold is read at a time. */
+const CD_WINDOW = 1024 * 1024;
 
 /**
  * An opened, fully checked APK zip. Obtain one with `openApkZip`; `close()` it when done (it
@@ -151,7 +156,6 @@ export class ApkZip {
   /** Checked entries by name, in central directory order. */
   readonly entries: ReadonlyMap<string, ZipEntryInfo>;
   private readonly file: string;
-  private readonly zip: yauzl.ZipFile;
   /** The open descriptor (valid until `close()`); for readers of the signing block. */
   readonly fd: number;
   /** File size at open time. */
@@ -165,7 +169,6 @@ export class ApkZip {
   /** @internal use `openApkZip` */
   constructor(
     file: string,
-    zip: yauzl.ZipFile,
     entries: Map<string, ZipEntryInfo>,
     fd: number,
     size: number,
@@ -173,7 +176,6 @@ export class ApkZip {
     budget: number,
   ) {
     this.file = file;
-    this.zip = zip;
     this.entries = entries;
     this.fd = fd;
     this.size = size;
@@ -190,7 +192,7 @@ export class ApkZip {
   async readEntry(name: string, options: ReadEntryOptions = {}): Promise<Buffer> {
     const chunks: Buffer[] = [];
     const total = await this.streamEntry(name, options, (chunk) => chunks.push(chunk));
-    return Buffer.concat(chunks, total);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   }
 
   /**
@@ -214,52 +216,76 @@ export class ApkZip {
     options: ReadEntryOptions,
     onChunk: (chunk: Buffer) => void,
   ): Promise<number> {
+    if (this.closed) throw new Error('ApkZip used after close()');
     const info = this.entries.get(name);
     if (info === undefined) throw fail(this.file, 'APK_MISSING_ENTRY', `no entry ${shown(name)}`);
-    const cap = options.maxBytes ?? info.uncompressedSize;
-    if (info.uncompressedSize > cap)
+    const cap = Math.min(options.maxBytes ?? info.uncompressedSize, info.uncompressedSize);
+    if (info.uncompressedSize > (options.maxBytes ?? info.uncompressedSize))
       throw fail(
         this.file,
         'APK_TOO_LARGE',
-        `${shown(name)} declares ${info.uncompressedSize} bytes, more than the ${cap} allowed`,
+        `${shown(name)} declares ${info.uncompressedSize} bytes, more than the ${options.maxBytes} allowed`,
       );
-    // yauzl reads from an Entry only these fields; building it here spares keeping one per
-    // entry (tens of thousands in large APKs) for the few entries ever read.
-    const entry = Object.assign(new yauzl.Entry(), {
-      fileName: name,
-      relativeOffsetOfLocalHeader: info.localHeaderOffset,
-      compressedSize: info.compressedSize,
-      uncompressedSize: info.uncompressedSize,
-      compressionMethod: info.method,
-      generalPurposeBitFlag: 0,
-    });
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-      this.zip.openReadStream(entry, (err, s) => {
-        if (err !== null) reject(fromYauzl(this.file, err));
-        else resolve(s);
-      });
-    });
     let total = 0;
     let crc = 0;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > cap)
-          throw fail(this.file, 'APK_TOO_LARGE', `${shown(name)} inflates past ${cap} bytes`);
-        this.budget -= chunk.length;
-        if (this.budget < 0)
-          throw fail(
-            this.file,
-            'APK_TOO_LARGE',
-            'reading the APK inflates more bytes than its budget (a compression bomb?)',
-          );
-        crc = crc32(chunk, crc);
-        onChunk(chunk);
+    const take = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > cap)
+        throw fail(
+          this.file,
+          'APK_ZIP_INVALID',
+          `${shown(name)} inflates to too many bytes for its declared size`,
+        );
+      this.budget -= chunk.length;
+      if (this.budget < 0)
+        throw fail(
+          this.file,
+          'APK_TOO_LARGE',
+          'reading the APK inflates more bytes than its budget (a compression bomb?)',
+        );
+      crc = crc32(chunk, crc);
+      onChunk(chunk);
+    };
+    const end = info.dataOffset + info.compressedSize;
+    if (info.method === 0) {
+      for (let at = info.dataOffset; at < end;) {
+        const chunk = await this.read(at, Math.min(READ_CHUNK * 16, end - at));
+        at += chunk.length;
+        take(chunk);
       }
-    } catch (e) {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      if (e instanceof ApkError) throw e;
-      throw fromYauzl(this.file, e instanceof Error ? e : new Error(String(e)));
+    } else {
+      const inflate = createInflateRaw({ chunkSize: READ_CHUNK });
+      const done = new Promise<void>((resolve, reject) => {
+        inflate.on('data', (chunk: Buffer) => {
+          try {
+            take(chunk);
+          } catch (e) {
+            inflate.destroy(e as Error);
+          }
+        });
+        inflate.on('end', resolve);
+        inflate.on('error', reject);
+      });
+      const feed = async (): Promise<void> => {
+        for (let at = info.dataOffset; at < end;) {
+          const chunk = await this.read(at, Math.min(READ_CHUNK, end - at));
+          at += chunk.length;
+          if (inflate.destroyed) return;
+          if (!inflate.write(chunk))
+            await new Promise<void>((resolve) => {
+              inflate.once('drain', resolve);
+              inflate.once('close', resolve);
+            });
+        }
+        inflate.end();
+      };
+      try {
+        await Promise.all([feed(), done]);
+      } catch (e) {
+        inflate.destroy();
+        if (e instanceof ApkError) throw e;
+        throw fail(this.file, 'APK_ZIP_INVALID', `${shown(name)} does not inflate`, e);
+      }
     }
     if (total !== info.uncompressedSize)
       throw fail(this.file, 'APK_ZIP_INVALID', `${shown(name)} has the wrong size`);
@@ -268,94 +294,31 @@ export class ApkZip {
     return total;
   }
 
-  /** Releases the file descriptor (once the last open read stream ends). Safe to call twice. */
+  private read(at: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    return new Promise((resolve, reject) =>
+      readFd(this.fd, buf, 0, length, at, (err, n) => {
+        if (err !== null) reject(err);
+        else if (n === 0)
+          reject(fail(this.file, 'APK_ZIP_INVALID', 'truncated zip: unexpected end of file'));
+        else resolve(buf.subarray(0, n));
+      }),
+    );
+  }
+
+  /** Releases the file descriptor. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.zip.close();
+    closeSync(this.fd);
     return Promise.resolve();
-  }
-}
-
-/**
- * yauzl's reader over our fd. yauzl reads the central directory entry by entry (two small
- * reads each: seconds through the thread pool for 20,000 entries), so the tail of the file and
- * then the whole central directory are read once into a buffer (`preload`) and yauzl's reads are
- * served from it; other small reads are synchronous preads, while entry data still streams. The
- * fd is closed when yauzl releases the reader (the zip closed and every read stream ended).
- */
-class FdReader extends yauzl.RandomAccessReader {
-  private cacheStart = 0;
-  private cache: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly fd: number) {
-    super();
-  }
-
-  /** Reads `[start, end)` once; later reads inside it are served from memory. */
-  preload(start: number, end: number): void {
-    this.cache = readAt(this.fd, start, end - start);
-    this.cacheStart = start;
-  }
-
-  // Not fs.createReadStream: destroying one closes its fd even with autoClose off, and yauzl
-  // destroys streams it is done with; the fd must live until yauzl releases the reader.
-  override _readStreamForRange(start: number, end: number): Readable {
-    const fd = this.fd;
-    let at = start;
-    return new Readable({
-      highWaterMark: READ_CHUNK,
-      read(): void {
-        const n = Math.min(READ_CHUNK, end - at);
-        if (n <= 0) {
-          this.push(null);
-          return;
-        }
-        const buf = Buffer.allocUnsafe(n);
-        readFd(fd, buf, 0, n, at, (err, bytes) => {
-          if (err !== null) this.destroy(err);
-          else if (bytes === 0) this.destroy(new Error('unexpected EOF'));
-          else {
-            at += bytes;
-            this.push(buf.subarray(0, bytes));
-          }
-        });
-      },
-    });
-  }
-
-  override read(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    position: number,
-    callback: (err: Error | null, bytesRead?: number) => void,
-  ): void {
-    const at = position - this.cacheStart;
-    if (at >= 0 && at + length <= this.cache.length) {
-      this.cache.copy(buffer, offset, at, at + length);
-      callback(null, length);
-      return;
-    }
-    let n: number;
-    try {
-      n = readSync(this.fd, buffer, offset, length, position);
-    } catch (e) {
-      callback(e as Error);
-      return;
-    }
-    callback(null, n);
-  }
-
-  override close(callback: (err: Error | null) => void): void {
-    closeFd(this.fd, callback);
   }
 }
 
 /**
  * A small positioned read. Synchronous on purpose: one local header per entry is a short pread
  * from the page cache, and a thread-pool round trip for each of 20,000 entries costs seconds;
- * the reader runs in a worker (`apk-worker-client.ts`), so this never blocks the app's thread.
+ * the reader runs in its own process (`apk-worker-client.ts`), so this never blocks the app.
  */
 function readAt(fd: number, offset: number, length: number): Buffer {
   const buf = Buffer.alloc(length);
@@ -364,51 +327,92 @@ function readAt(fd: number, offset: number, length: number): Buffer {
 }
 
 /**
- * Walks the central directory: `onEntry` runs synchronously for each entry (it may throw to
- * stop). One set of listeners for the whole walk: a promise per entry costs more than parsing
- * the entry when there are tens of thousands.
+ * Every record of the central directory `[offset, offset + size)`, read in windows so memory
+ * stays flat for a huge directory. Each record's zip64 extra replaces the fields that hold the
+ * zip64 marker; a record that runs past the directory, or a missing zip64 value, is refused.
  */
-function walkEntries(
-  zip: yauzl.ZipFile,
+function* centralEntries(
   file: string,
-  onEntry: (e: yauzl.Entry) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const stop = (err: unknown): void => {
-      if (done) return;
-      done = true;
-      zip.removeAllListeners('entry');
-      zip.removeAllListeners('end');
-      if (err === undefined) resolve();
-      else reject(err);
+  fd: number,
+  offset: number,
+  size: number,
+  count: number,
+): Generator<CentralEntry> {
+  const end = offset + size;
+  // One buffer, refilled in place: a record (and the view of its name) is used up before the
+  // next one is read.
+  let buffer = Buffer.allocUnsafe(Math.min(CD_WINDOW, Math.max(size, 1)));
+  let window = buffer.subarray(0, 0);
+  let windowStart = offset;
+  let at = offset;
+  const need = (n: number): Buffer => {
+    if (at + n > end)
+      throw fail(file, 'APK_ZIP_INVALID', 'a central directory record runs past the directory');
+    if (at + n > windowStart + window.length) {
+      const length = Math.min(end - at, Math.max(n, CD_WINDOW));
+      if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+      window = buffer.subarray(0, readSync(fd, buffer, 0, length, at));
+      windowStart = at;
+      if (window.length < n) throw fail(file, 'APK_ZIP_INVALID', 'truncated central directory');
+    }
+    return window.subarray(at - windowStart, at - windowStart + n);
+  };
+  for (let n = 0; n < count; n++) {
+    const h = need(CENTRAL_HEADER_SIZE);
+    if (h.readUInt32LE(0) !== CENTRAL_SIGNATURE)
+      throw fail(file, 'APK_ZIP_INVALID', 'invalid central directory record signature');
+    const nameLength = h.readUInt16LE(28);
+    const extraLength = h.readUInt16LE(30);
+    const commentLength = h.readUInt16LE(32);
+    const disk = h.readUInt16LE(34);
+    const entry: CentralEntry = {
+      fileName: Buffer.alloc(0),
+      generalPurposeBitFlag: h.readUInt16LE(8),
+      compressionMethod: h.readUInt16LE(10),
+      crc32: h.readUInt32LE(16),
+      compressedSize: h.readUInt32LE(20),
+      uncompressedSize: h.readUInt32LE(24),
+      relativeOffsetOfLocalHeader: h.readUInt32LE(42),
     };
-    // Our reader answers synchronously, so yauzl emits the next entry from inside readEntry();
-    // asking for it from the handler would recurse once per entry. A loop asks instead.
-    let inRead = false;
-    let more = false;
-    const pump = (): void => {
-      do {
-        more = false;
-        inRead = true;
-        zip.readEntry();
-        inRead = false;
-      } while (more && !done);
-    };
-    zip.on('entry', (e: yauzl.Entry) => {
-      try {
-        onEntry(e);
-      } catch (err) {
-        stop(err);
-        return;
-      }
-      if (inRead) more = true;
-      else pump();
-    });
-    zip.on('end', () => stop(undefined));
-    zip.on('error', (err: Error) => stop(err instanceof ApkError ? err : fromYauzl(file, err)));
-    pump();
-  });
+    const record = need(CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength);
+    // A view, not a copy: it is read before the next window replaces this one.
+    entry.fileName = record.subarray(CENTRAL_HEADER_SIZE, CENTRAL_HEADER_SIZE + nameLength);
+    const extra = record.subarray(
+      CENTRAL_HEADER_SIZE + nameLength,
+      CENTRAL_HEADER_SIZE + nameLength + extraLength,
+    );
+    at += record.length;
+    if (
+      entry.uncompressedSize === ZIP64_MARKER ||
+      entry.compressedSize === ZIP64_MARKER ||
+      entry.relativeOffsetOfLocalHeader === ZIP64_MARKER ||
+      disk === 0xffff
+    ) {
+      const z64 = zip64Extra(extra);
+      let i = 0;
+      const wide = (what: string): number => {
+        if (z64 === undefined || i + 8 > z64.length)
+          throw fail(file, 'APK_ZIP_INVALID', `zip64 extra field lacks the ${what}`);
+        const v = Number(z64.readBigUInt64LE(i));
+        i += 8;
+        return v;
+      };
+      if (entry.uncompressedSize === ZIP64_MARKER)
+        entry.uncompressedSize = wide('uncompressed size');
+      if (entry.compressedSize === ZIP64_MARKER) entry.compressedSize = wide('compressed size');
+      if (entry.relativeOffsetOfLocalHeader === ZIP64_MARKER)
+        entry.relativeOffsetOfLocalHeader = wide('local header offset');
+      if (disk === 0xffff && (z64 === undefined || i + 4 > z64.length || z64.readUInt32LE(i) !== 0))
+        throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip');
+    } else if (disk !== 0) throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip');
+    yield entry;
+  }
+  if (at !== end)
+    throw fail(
+      file,
+      'APK_ZIP_INVALID',
+      'the central directory’s size disagrees with the entries it holds',
+    );
 }
 
 /**
@@ -422,49 +426,31 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
   const caps: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const opened = await openApkFile(file, caps.maxFileBytes);
   const { fd, size } = opened;
-  let zip: yauzl.ZipFile | undefined;
   try {
     const geometry = readGeometry(file, fd, size);
-    // yauzl owns the fd from here: `zip.close()` closes it once no read stream uses it.
-    const reader = new FdReader(fd);
-    reader.preload(Math.max(0, size - TAIL_BYTES), size);
-    zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-      yauzl.fromRandomAccessReader(
-        reader,
-        size,
-        {
-          lazyEntries: true,
-          autoClose: false,
-          decodeStrings: false,
-          validateEntrySizes: true,
-        },
-        (err, z) => {
-          if (err !== null) reject(fromYauzl(file, err));
-          else resolve(z);
-        },
-      );
-    });
-    if (zip.entryCount > caps.maxEntries)
-      throw fail(file, 'APK_TOO_LARGE', `${zip.entryCount} entries, more than ${caps.maxEntries}`);
-    // yauzl keeps the central directory offset only as its read cursor, which still points
-    // there before the first readEntry(); it must be the one our own reading of the end
-    // records found (one view), and after the walk it must stand at the directory's end.
-    const cursor = (): unknown => (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
-    const centralOffset = cursor();
-    if (typeof centralOffset !== 'number')
-      throw new Error('yauzl no longer exposes the central directory offset (readEntryCursor)');
-    if (centralOffset !== geometry.centralOffset || zip.entryCount !== geometry.count)
-      throw fail(
-        file,
-        'APK_ZIP_INVALID',
-        'the zip’s end records can be read two ways (split view)',
-      );
-    if (size - centralOffset <= MAX_CD_BUFFER) reader.preload(centralOffset, size);
+    if (geometry.count > caps.maxEntries)
+      throw fail(file, 'APK_TOO_LARGE', `${geometry.count} entries, more than ${caps.maxEntries}`);
     const entries = new Map<string, ZipEntryInfo>();
     const ranges: Array<{ start: number; end: number; name: string }> = [];
     let declaredTotal = 0;
+    let nameBytes = 0;
+    let count = 0;
     const header = Buffer.alloc(LOCAL_HEADER_SIZE + caps.maxNameBytes);
-    await walkEntries(zip, file, (entry) => {
+    for (const entry of centralEntries(
+      file,
+      fd,
+      geometry.centralOffset,
+      geometry.cdSize,
+      geometry.count,
+    )) {
+      count++;
+      nameBytes += entry.fileName.length;
+      if (nameBytes > MAX_TOTAL_NAME_BYTES)
+        throw fail(
+          file,
+          'APK_TOO_LARGE',
+          `entry names take more than ${MAX_TOTAL_NAME_BYTES} bytes`,
+        );
       const info = checkEntry(file, fd, entry, caps, header);
       if (entries.has(info.name))
         throw fail(file, 'APK_DUPLICATE_ENTRY', `entry ${shown(info.name)} appears twice`);
@@ -473,34 +459,32 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
         throw fail(file, 'APK_TOO_LARGE', `entries declare more than ${caps.maxTotalBytes} bytes`);
       entries.set(info.name, info);
       ranges.push({ start: info.localHeaderOffset, end: info.end, name: info.name });
-    });
-    if (cursor() !== geometry.centralOffset + geometry.cdSize)
+    }
+    if (count !== geometry.count)
       throw fail(
         file,
         'APK_ZIP_INVALID',
         'the central directory’s size disagrees with the entries it holds',
       );
     checkLayout(file, ranges, geometry.entriesEnd);
-    const { centralOffset: c, eocdOffset, zip64, entriesEnd } = geometry;
+    const { centralOffset, eocdOffset, zip64, entriesEnd } = geometry;
     const budget = caps.inflateBaseBytes + caps.inflatePerFileByte * size;
     return new ApkZip(
       file,
-      zip,
       entries,
       fd,
       size,
-      { centralOffset: c, eocdOffset, zip64, entriesEnd },
+      { centralOffset, eocdOffset, zip64, entriesEnd },
       budget,
     );
   } catch (e) {
-    if (zip !== undefined) zip.close();
-    else await opened.close();
+    await opened.close();
     throw e;
   }
 }
 
 /**
- * Reads the end records the way yauzl does (the last end of central directory signature, whose
+ * Reads the end records (the last end of central directory signature, whose
  * comment must reach exactly to the end of the file; a zip64 locator right before it) and
  * checks that they tell one story: classic fields equal the zip64 ones or hold the zip64
  * marker, the zip64 record is followed directly by its locator, and the central directory ends
@@ -631,11 +615,11 @@ function checkLayout(
 function checkEntry(
   file: string,
   fd: number,
-  entry: yauzl.Entry,
+  entry: CentralEntry,
   caps: ZipLimits,
   scratch: Buffer,
 ): ZipEntryInfo {
-  const rawName = entry.fileName as unknown as Buffer;
+  const rawName = entry.fileName;
   if (rawName.length > caps.maxNameBytes)
     throw fail(file, 'APK_UNSAFE_ENTRY_NAME', `entry name longer than ${caps.maxNameBytes} bytes`);
   let name: string;
