@@ -342,53 +342,61 @@ function* centralEntries(
   // One buffer, refilled in place: a record (and the view of its name) is used up before the
   // next one is read.
   let buffer = Buffer.allocUnsafe(Math.min(CD_WINDOW, Math.max(size, 1)));
-  let window = buffer.subarray(0, 0);
+  let windowLength = 0;
   let windowStart = offset;
   let at = offset;
-  const need = (n: number): Buffer => {
+  /** Makes `[at, at + n)` present in `buffer`; returns where it starts there. */
+  const need = (n: number): number => {
     if (at + n > end)
       throw fail(file, 'APK_ZIP_INVALID', 'a central directory record runs past the directory');
-    if (at + n > windowStart + window.length) {
+    if (at + n > windowStart + windowLength) {
       const length = Math.min(end - at, Math.max(n, CD_WINDOW));
       if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-      window = buffer.subarray(0, readSync(fd, buffer, 0, length, at));
+      windowLength = readSync(fd, buffer, 0, length, at);
       windowStart = at;
-      if (window.length < n) throw fail(file, 'APK_ZIP_INVALID', 'truncated central directory');
+      if (windowLength < n) throw fail(file, 'APK_ZIP_INVALID', 'truncated central directory');
     }
-    return window.subarray(at - windowStart, at - windowStart + n);
+    return at - windowStart;
+  };
+  // One record object, refilled: each is used up before the next is read (fewer objects for
+  // the collector in a directory of tens of thousands).
+  const entry: CentralEntry = {
+    fileName: buffer.subarray(0, 0),
+    generalPurposeBitFlag: 0,
+    compressionMethod: 0,
+    crc32: 0,
+    compressedSize: 0,
+    uncompressedSize: 0,
+    relativeOffsetOfLocalHeader: 0,
   };
   for (let n = 0; n < count; n++) {
-    const h = need(CENTRAL_HEADER_SIZE);
-    if (h.readUInt32LE(0) !== CENTRAL_SIGNATURE)
+    let h = need(CENTRAL_HEADER_SIZE);
+    if (buffer.readUInt32LE(h) !== CENTRAL_SIGNATURE)
       throw fail(file, 'APK_ZIP_INVALID', 'invalid central directory record signature');
-    const nameLength = h.readUInt16LE(28);
-    const extraLength = h.readUInt16LE(30);
-    const commentLength = h.readUInt16LE(32);
-    const disk = h.readUInt16LE(34);
-    const entry: CentralEntry = {
-      fileName: Buffer.alloc(0),
-      generalPurposeBitFlag: h.readUInt16LE(8),
-      compressionMethod: h.readUInt16LE(10),
-      crc32: h.readUInt32LE(16),
-      compressedSize: h.readUInt32LE(20),
-      uncompressedSize: h.readUInt32LE(24),
-      relativeOffsetOfLocalHeader: h.readUInt32LE(42),
-    };
-    const record = need(CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength);
+    const nameLength = buffer.readUInt16LE(h + 28);
+    const extraLength = buffer.readUInt16LE(h + 30);
+    const commentLength = buffer.readUInt16LE(h + 32);
+    const recordLength = CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
+    h = need(recordLength);
+    const disk = buffer.readUInt16LE(h + 34);
+    entry.generalPurposeBitFlag = buffer.readUInt16LE(h + 8);
+    entry.compressionMethod = buffer.readUInt16LE(h + 10);
+    entry.crc32 = buffer.readUInt32LE(h + 16);
+    entry.compressedSize = buffer.readUInt32LE(h + 20);
+    entry.uncompressedSize = buffer.readUInt32LE(h + 24);
+    entry.relativeOffsetOfLocalHeader = buffer.readUInt32LE(h + 42);
     // A view, not a copy: it is read before the next window replaces this one.
-    entry.fileName = record.subarray(CENTRAL_HEADER_SIZE, CENTRAL_HEADER_SIZE + nameLength);
-    const extra = record.subarray(
-      CENTRAL_HEADER_SIZE + nameLength,
-      CENTRAL_HEADER_SIZE + nameLength + extraLength,
-    );
-    at += record.length;
+    const nameAt = h + CENTRAL_HEADER_SIZE;
+    entry.fileName = buffer.subarray(nameAt, nameAt + nameLength);
+    const extraAt = nameAt + nameLength;
+    at += recordLength;
     if (
       entry.uncompressedSize === ZIP64_MARKER ||
       entry.compressedSize === ZIP64_MARKER ||
       entry.relativeOffsetOfLocalHeader === ZIP64_MARKER ||
       disk === 0xffff
     ) {
-      const z64 = zip64Extra(extra);
+      const z64 = zip64Extra(buffer.subarray(extraAt, extraAt + extraLength));
       let i = 0;
       const wide = (what: string): number => {
         if (z64 === undefined || i + 8 > z64.length)
@@ -431,7 +439,7 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
     if (geometry.count > caps.maxEntries)
       throw fail(file, 'APK_TOO_LARGE', `${geometry.count} entries, more than ${caps.maxEntries}`);
     const entries = new Map<string, ZipEntryInfo>();
-    const ranges: Array<{ start: number; end: number; name: string }> = [];
+    const ranges: ZipEntryInfo[] = [];
     let declaredTotal = 0;
     let nameBytes = 0;
     let count = 0;
@@ -458,7 +466,7 @@ export async function openApkZip(file: string, limits: Partial<ZipLimits> = {}):
       if (declaredTotal > caps.maxTotalBytes)
         throw fail(file, 'APK_TOO_LARGE', `entries declare more than ${caps.maxTotalBytes} bytes`);
       entries.set(info.name, info);
-      ranges.push({ start: info.localHeaderOffset, end: info.end, name: info.name });
+      ranges.push(info);
     }
     if (count !== geometry.count)
       throw fail(
@@ -578,25 +586,21 @@ function readGeometry(
 }
 
 /** Entries must tile the space before the central directory without overlap, starting at 0. */
-function checkLayout(
-  file: string,
-  ranges: Array<{ start: number; end: number; name: string }>,
-  centralOffset: number,
-): void {
-  ranges.sort((a, b) => a.start - b.start);
+function checkLayout(file: string, ranges: ZipEntryInfo[], centralOffset: number): void {
+  ranges.sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
   const first = ranges[0];
-  if (first !== undefined && first.start !== 0)
+  if (first !== undefined && first.localHeaderOffset !== 0)
     throw fail(
       file,
       'APK_PREPENDED_DATA',
-      `${first.start} bytes precede the first local file header`,
+      `${first.localHeaderOffset} bytes precede the first local file header`,
     );
   if (first === undefined && centralOffset !== 0)
     throw fail(file, 'APK_PREPENDED_DATA', `${centralOffset} bytes precede the central directory`);
   for (let i = 1; i < ranges.length; i++) {
     const prev = ranges[i - 1]!;
     const cur = ranges[i]!;
-    if (cur.start < prev.end)
+    if (cur.localHeaderOffset < prev.end)
       throw fail(
         file,
         'APK_OVERLAPPING_ENTRIES',
@@ -653,8 +657,9 @@ function checkEntry(
   const offset = entry.relativeOffsetOfLocalHeader;
   // The local name must equal the central one, so one read covers the header and the name.
   const want = LOCAL_HEADER_SIZE + rawName.length;
-  const header = scratch.subarray(0, readSync(fd, scratch, 0, want, offset));
-  if (header.length < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE)
+  const header = scratch;
+  const got = readSync(fd, scratch, 0, want, offset);
+  if (got < want || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE)
     throw fail(file, 'APK_HEADER_MISMATCH', `no local file header for ${shown(name)}`);
   const flags = header.readUInt16LE(6);
   const method = header.readUInt16LE(8);
@@ -663,8 +668,16 @@ function checkEntry(
   const uncompressed = header.readUInt32LE(22);
   const nameLength = header.readUInt16LE(26);
   const extraLength = header.readUInt16LE(28);
-  const localName = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
-  if (nameLength !== rawName.length || !localName.equals(rawName))
+  if (
+    nameLength !== rawName.length ||
+    header.compare(
+      rawName,
+      0,
+      rawName.length,
+      LOCAL_HEADER_SIZE,
+      LOCAL_HEADER_SIZE + nameLength,
+    ) !== 0
+  )
     throw fail(file, 'APK_HEADER_MISMATCH', `local header of ${shown(name)} names another file`);
   if (method !== entry.compressionMethod)
     throw fail(file, 'APK_HEADER_MISMATCH', `local header of ${shown(name)} has another method`);
