@@ -414,4 +414,30 @@ describe('one view of the zip', () => {
     out.writeUInt32LE(cd.offset + 48, out.length - 22 + 16);
     await refused(out, 'APK_OVERLAPPING_ENTRIES', /Signing Block/);
   });
+
+  it('refuses malformed central directory records', async () => {
+    const a = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
+    const cd = cdOf(a).offset;
+    const badSignature = Buffer.from(a);
+    badSignature.writeUInt32LE(0x02014b51, cd);
+    await refused(badSignature, 'APK_ZIP_INVALID', /invalid central directory record signature/);
+    // A zip64 marker in the size with no zip64 extra field to hold the real size.
+    const marker = Buffer.from(a);
+    marker.writeUInt32LE(0xffffffff, cd + 24);
+    await refused(marker, 'APK_ZIP_INVALID', /zip64 extra field lacks the uncompressed size/);
+    const disk = Buffer.from(a);
+    disk.writeUInt16LE(1, cd + 34);
+    await refused(disk, 'APK_ZIP_INVALID', /multi-disk/);
+    // A name length that runs past the directory.
+    const long = Buffer.from(a);
+    long.writeUInt16LE(0xfff0, cd + 28);
+    await refused(long, 'APK_ZIP_INVALID', /runs past the directory/);
+  });
+
+  it('refuses a local zip64 marker without the zip64 extra field that would hold the size', async () => {
+    const a = craftZip([manifest()]);
+    const local = Buffer.from(a);
+    local.writeUInt32LE(0xffffffff, 22);
+    await refused(local, 'APK_HEADER_MISMATCH', /local zip64 extra field/);
+  });
 });
