@@ -1,7 +1,7 @@
 /**
  * The APK reader in its own process, measured: it is a separate `node` process with an
  * address-space limit; its peak resident memory (VmHWM) stays within 64 MiB for a small APK,
- * for a generated 200 MB APK of 20,000 entries and for the hostile cases (4096² adaptive
+ * for a generated 200 MB APK of 20,000 entries, for framework-res.apk and for the hostile cases (4096² adaptive
  * layers, a reference fan-out, 40 MB of entry names), each answered within 2 s; and a reader
  * that passes its memory limit is stopped.
  */
@@ -18,7 +18,11 @@ import {
   type ReaderStats,
 } from '../../electron/core/apk/apk-worker-client.js';
 import { makeBigApk } from '../bench/apk.bench.js';
-import { apkToolsMissing, buildApkFixtures } from '../fixtures/apk/build-fixtures.js';
+import {
+  apkToolsMissing,
+  buildApkFixtures,
+  FRAMEWORK_RES,
+} from '../fixtures/apk/build-fixtures.js';
 import { writeHostileApks, type HostileApk } from '../fixtures/apk/hostile-apks.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { writeAxml } from '../unit/apk/axml-writer.js';
@@ -138,6 +142,16 @@ describe('the APK reader process', () => {
       await rm(big);
     },
     180_000,
+  );
+
+  itNeeds(
+    'reads framework-res.apk (31 MB resources table) within 64 MiB',
+    apkToolsMissing(),
+    async () => {
+      const { result, stats } = await measured(FRAMEWORK_RES);
+      expect(result).toMatchObject({ packageName: 'android', labels: { '': 'Android System' } });
+      expect(stats!.peakRssBytes).toBeLessThanOrEqual(64 * MiB);
+    },
   );
 
   it('stops a reader that passes its memory limit', async () => {
