@@ -94,4 +94,54 @@ describe('droidway apk info (in process)', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--icon-size must be a whole number/);
   });
+
+  it('shows the current signer, the rotation lineage, other SDK-range signers and implied features', async () => {
+    const [old, current, legacy] = ['aa', 'bb', 'cc'].map((h) => h.repeat(32)) as [
+      string,
+      string,
+      string,
+    ];
+    const rotated: ApkInfo = {
+      ...info,
+      impliedFeatures: [
+        {
+          name: 'android.hardware.faketouch',
+          reason: 'default feature for all apps',
+          sdk23: false,
+        },
+        { name: 'android.hardware.wifi', reason: 'requested …', sdk23: true },
+      ],
+      signatures: {
+        schemes: { v1: true, v2: true, v3: true },
+        signerCertSha256: [current],
+        lineage: [old, current],
+        signers: [
+          { certSha256: current, minSdk: 28, maxSdk: 0x7fffffff, lineage: [old, current] },
+          { certSha256: legacy, minSdk: 24, maxSdk: 27, lineage: [] },
+        ],
+        v2Verified: true,
+        v3Verified: true,
+        v1Verified: null,
+      },
+    };
+    const { out } = await run(['apk', 'info', 'a.apk'], () => Promise.resolve(rotated));
+    expect(out).toMatch(new RegExp(`signed by +${current} \\(v2, v3 verified\\)`));
+    expect(out).toContain('v1 signature present (not checked: Android uses v2/v3)');
+    expect(out).toMatch(new RegExp(`rotated from +${old}\n`));
+    expect(out).toMatch(new RegExp(`signer +${legacy} for SDK 24–27`));
+    expect(out).toMatch(new RegExp(`signer +${current} for SDK 28–any`));
+    expect(out).toMatch(
+      /implied +android\.hardware\.faketouch, android\.hardware\.wifi \(sdk 23\+\)/,
+    );
+  });
+
+  it('says plainly that a forged signer is not verified', async () => {
+    const message =
+      'NOT verified: public key mismatch (the signature was made with another key than the certificate names) [v2 signature]';
+    const refused = await run(['apk', 'info', 'forged.apk'], () =>
+      Promise.reject(new ApkError('APK_SIGNATURE_INVALID', message)),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`droidway: refused forged.apk: APK_SIGNATURE_INVALID: ${message}\n`);
+  });
 });
