@@ -130,6 +130,8 @@ describe('app install into the demo guest with the fixture Android tools (root, 
       pkg: 'org.example.hello',
       versionCode: 10,
       schemes: 'v1',
+      // Android 11+ refuses a v1-only APK that targets 30 or later (so does the reader).
+      targetSdk: 29,
     });
     await build('hello11bobv2', {
       name: 'hello11bobv2',

@@ -39,6 +39,37 @@ function list(items: readonly string[], none: string): string {
   return items.length === 0 ? none : items.join(', ');
 }
 
+/**
+ * The signature facts as rows: who signed (the current signer: the one Android holds the app
+ * to), with which schemes that verified, the rotation lineage, and other signers by SDK range.
+ */
+function signatureRows(s: ApkInfo['signatures']): Array<[string, string]> {
+  const verified = [
+    s.v1Verified === true ? 'v1' : undefined,
+    s.v2Verified === true ? 'v2' : undefined,
+    s.v3Verified === true ? 'v3' : undefined,
+    s.v31Verified === true ? 'v3.1' : undefined,
+  ].filter((v): v is string => v !== undefined);
+  const current = s.signerCertSha256;
+  if (current.length === 0)
+    return [['signed by', s.schemes.v1 ? '(v1 signature present, not verified)' : '(unsigned)']];
+  const rows: Array<[string, string]> = current.map((cert, i) => [
+    i === 0 ? 'signed by' : '',
+    `${cert} (${verified.join(', ')} verified)`,
+  ]);
+  // v1 is present but not checked when v2/v3 are: Android itself then ignores it.
+  if (s.schemes.v1 && s.v1Verified !== true)
+    rows.push(['', 'v1 signature present (not checked: Android uses v2/v3)']);
+  if (s.lineage.length > 1) rows.push(['rotated from', s.lineage.slice(0, -1).join(' → ')]);
+  if (s.signers.length > 1)
+    for (const signer of s.signers)
+      rows.push([
+        'signer',
+        `${signer.certSha256} for SDK ${signer.minSdk}–${signer.maxSdk === 0x7fffffff ? 'any' : signer.maxSdk}`,
+      ]);
+  return rows;
+}
+
 /** The info as text a person reads. */
 export function formatApkInfo(info: ApkInfo): string {
   const rows: Array<[string, string]> = [];
@@ -65,6 +96,11 @@ export function formatApkInfo(info: ApkInfo): string {
       '(none)',
     ),
   ]);
+  if (info.impliedFeatures.length > 0)
+    rows.push([
+      'implied',
+      info.impliedFeatures.map((f) => `${f.name}${f.sdk23 ? ' (sdk 23+)' : ''}`).join(', '),
+    ]);
   const icon = info.icon;
   rows.push([
     'icon',
@@ -77,23 +113,7 @@ export function formatApkInfo(info: ApkInfo): string {
       '',
       `densities: ${info.icons.map((i) => `${i.density} (${i.width}px)`).join(', ')}`,
     ]);
-  const s = info.signatures;
-  const schemes = (['v1', 'v2', 'v3'] as const).filter((k) => s.schemes[k]);
-  rows.push([
-    'signatures',
-    schemes.length === 0
-      ? 'unsigned'
-      : schemes
-          .map((k) =>
-            k === 'v1'
-              ? 'v1 (not verified)'
-              : (k === 'v2' ? s.v2Verified : s.v3Verified) === true
-                ? `${k} (verified)`
-                : k,
-          )
-          .join(', '),
-  ]);
-  for (const cert of s.signerCertSha256) rows.push(['signer', `SHA-256 ${cert}`]);
+  rows.push(...signatureRows(info.signatures));
   rows.push(['entries', String(info.entryCount)]);
   for (const w of info.warnings) rows.push(['warning', w]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -14,7 +14,6 @@ import {
   composeLayers,
   decodePng,
   encodePng,
-  MAX_PNG_BYTES,
   readPngHeader,
   solidImage,
   type RgbaImage,
@@ -54,6 +53,13 @@ const ANDROID_NS = 'http://schemas.android.com/apk/res/android';
 const TYPE_FIRST_COLOR = 0x1c;
 const TYPE_LAST_COLOR = 0x1f;
 const MAX_ICON_XML_BYTES = 1024 * 1024;
+/** Largest icon or layer file read (real ones are tens of KiB). */
+const MAX_ICON_FILE_BYTES = 4 * 1024 * 1024;
+/**
+ * Pixels decoded for all layers of one APK together: composing costs memory and time per
+ * decoded pixel, and an adaptive icon has two layers per density.
+ */
+const MAX_DECODED_PIXELS_PER_APK = 8 * 1024 * 1024;
 /** Launchers show the centre 72 dp of an adaptive icon's 108 dp layers. */
 const ADAPTIVE_VISIBLE = 72 / 108;
 
@@ -73,7 +79,7 @@ async function pngVariant(
   warnings: string[],
 ): Promise<ApkIcon | undefined> {
   try {
-    const png = await zip.readEntry(file.path, { maxBytes: MAX_PNG_BYTES });
+    const png = await zip.readEntry(file.path, { maxBytes: MAX_ICON_FILE_BYTES });
     const { width, height } = readPngHeader(png);
     return { density: rank(file.density), path: file.path, width, height, png, source };
   } catch (e) {
@@ -106,6 +112,25 @@ function layerOf(value: AxmlValue | undefined, table: ResourceTable | undefined)
   const color = table.color(value.value);
   if (color !== undefined) return { kind: 'color', argb: color };
   return { kind: 'pngs', files: table.files(value.value).filter((f) => f.path.endsWith('.png')) };
+}
+
+/** Decodes layer PNGs against one APK's pixel budget (checked from the header, before decoding). */
+class LayerDecoder {
+  private left = MAX_DECODED_PIXELS_PER_APK;
+  constructor(private readonly zip: ApkZip) {}
+
+  async decode(path: string): Promise<RgbaImage> {
+    const png = await this.zip.readEntry(path, { maxBytes: MAX_ICON_FILE_BYTES });
+    const { width, height } = readPngHeader(png);
+    if (width * height > this.left)
+      throw new ApkError(
+        'APK_PNG_INVALID',
+        `icon layers need more than the ${MAX_DECODED_PIXELS_PER_APK} pixels decoded per APK`,
+      );
+    const image = decodePng(png);
+    this.left -= width * height;
+    return image;
+  }
 }
 
 /** Composes an adaptive icon's PNG layers, one variant per density of the foreground. */
@@ -142,14 +167,17 @@ async function composeAdaptive(
       const pick = [...bg.files].sort(
         (a, b) => Math.abs(rank(a.density) - density) - Math.abs(rank(b.density) - density),
       )[0]!;
-      return decodePng(await zip.readEntry(pick.path, { maxBytes: MAX_PNG_BYTES }));
+      return decoder.decode(pick.path);
     }
     return solidImage(width, height, 0);
   };
+  const decoder = new LayerDecoder(zip);
   const out: ApkIcon[] = [];
-  for (const f of fg.files) {
+  // Densest first: when the budget runs out, the densities launchers use most are done.
+  const byDensity = [...fg.files].sort((a, b) => rank(b.density) - rank(a.density));
+  for (const f of byDensity) {
     try {
-      const top = decodePng(await zip.readEntry(f.path, { maxBytes: MAX_PNG_BYTES }));
+      const top = await decoder.decode(f.path);
       const density = rank(f.density);
       const bottom = await background(top.width, top.height, density);
       const image = composeLayers(bottom, top, top.width, top.height, ADAPTIVE_VISIBLE);

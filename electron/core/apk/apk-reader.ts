@@ -8,7 +8,9 @@
  */
 import { decodeAxml, type AxmlLimits } from './axml.js';
 import { readManifest, type ManifestInfo } from './manifest.js';
-import { ResourceTable } from './resources.js';
+import { ResourceTable, type LazyTable } from './resources.js';
+import type { ByteSource } from './axml.js';
+import { readSync } from 'node:fs';
 import { ApkError } from './apk-errors.js';
 import {
   pickIcon,
@@ -19,14 +21,27 @@ import {
 } from './apk-icons.js';
 import { readSignatures, type ApkSignatures } from './signatures.js';
 import { verifyV1 } from './v1-signature.js';
-import { openApkZip, type ApkZip, type ZipLimits } from './zip-reader.js';
+import { openApkZip, type ApkZip, type ZipEntryInfo, type ZipLimits } from './zip-reader.js';
 
 export type { ApkIcon, ApkIconInfo, ApkIconSource };
 
 /** Largest `AndroidManifest.xml` accepted (real ones are well under 1 MiB). */
 export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
-/** Largest `resources.arsc` accepted (large games ship 20–40 MiB tables). */
-export const MAX_ARSC_BYTES = 128 * 1024 * 1024;
+/**
+ * Largest deflated `resources.arsc` read into memory (the reader's process has a 64 MiB budget,
+ * most of it Node's own). A larger one does not refuse the APK; its label and icon stay
+ * unresolved. Stored tables (Android requires them stored from targetSdk 30) above
+ * `LAZY_ARSC_BYTES` are read on demand instead, whatever their size.
+ */
+export const MAX_ARSC_BYTES = 8 * 1024 * 1024;
+const LAZY_ARSC_BYTES = 2 * 1024 * 1024;
+const ARSC_PAGE = 4096;
+const ARSC_CACHED_PAGES = 64;
+/**
+ * Most bytes of a table read on demand that one APK's parse and lookups may read (past it, the
+ * label or icon being resolved is left out with a warning: the APK is still read).
+ */
+const MAX_ARSC_READ_BYTES = 64 * 1024 * 1024;
 /** Largest v1 signature file (`META-INF/*.SF`, one digest line pair per entry) accepted. */
 const MAX_SF_BYTES = 64 * 1024 * 1024;
 
@@ -91,22 +106,37 @@ export async function readApkInfo(file: string, options: ApkReadOptions = {}): P
       labels: {},
       icon: null,
       icons: [],
-      signatures: await readSignatures(zip.fd, zip.entries.keys()),
+      signatures: await readSignatures(zip.fd, zip.entries.keys(), zip.geometry),
       warnings: [],
     };
     await checkNotStripped(zip, info.signatures);
     const sig = info.signatures;
     if (sig.schemes.v1 && !sig.schemes.v2 && !sig.schemes.v3) {
+      // Android 11+ (and apksigner) refuse an APK that targets SDK 30 or later with only a v1
+      // signature: PackageManager requires v2 or newer for it.
+      if (manifest.targetSdkVersion >= 30)
+        throw new ApkError(
+          'APK_SIGNATURE_INVALID',
+          `NOT verified: target SDK version ${manifest.targetSdkVersion} requires a minimum of signature scheme v2; the APK is not signed with this or a later signature scheme (Android 11 and later refuse it)`,
+        );
       sig.signerCertSha256 = (await verifyV1(zip)).signerCertSha256;
       sig.v1Verified = true;
     }
-    if (manifest.label?.kind === 'string') info.labels[''] = manifest.label.value;
-    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
-    const needsTable = manifest.label?.kind === 'reference' || iconRef?.kind === 'reference';
-    const table = needsTable ? await readTable(zip) : undefined;
-    if (table !== undefined && manifest.label?.kind === 'reference')
-      for (const [locale, text] of table.strings(manifest.label.id)) info.labels[locale] = text;
-    const { variants, warnings } = await resolveIcons(zip, table, iconRef);
+    // What a launcher shows: the launcher activity's (or alias's) own label and icon, else the
+    // application's.
+    const labelRef = manifest.launcherActivity?.label ?? manifest.label;
+    const iconRef = launcherIcon(manifest);
+    if (labelRef?.kind === 'string') info.labels[''] = labelRef.value;
+    const needsTable = labelRef?.kind === 'reference' || iconRef?.kind === 'reference';
+    const table = needsTable ? await readTable(zip, info.warnings) : undefined;
+    if (table !== undefined && labelRef?.kind === 'reference')
+      try {
+        for (const [locale, text] of table.strings(labelRef.id)) info.labels[locale] = text;
+      } catch (e) {
+        if (!(e instanceof ArscBudgetError)) throw e;
+        info.warnings.push(`label not resolved: ${e.message}`);
+      }
+    const { variants, warnings } = await iconsWithin(zip, table, iconRef);
     info.warnings.push(...warnings);
     info.icons = variants.map(({ density, path, width, height }) => ({
       density,
@@ -142,10 +172,11 @@ export async function readApkIcons(
         options.axml,
       ),
     );
-    const iconRef = manifest.icon ?? manifest.launcherActivity?.icon;
-    const table = iconRef?.kind === 'reference' ? await readTable(zip) : undefined;
-    const { variants, warnings } = await resolveIcons(zip, table, iconRef);
-    return { icons: variants, warnings };
+    const iconRef = launcherIcon(manifest);
+    const warnings: string[] = [];
+    const table = iconRef?.kind === 'reference' ? await readTable(zip, warnings) : undefined;
+    const found = await iconsWithin(zip, table, iconRef);
+    return { icons: found.variants, warnings: [...warnings, ...found.warnings] };
   } finally {
     await zip.close();
   }
@@ -169,9 +200,105 @@ export async function readApkEntry(
   }
 }
 
-async function readTable(zip: ApkZip): Promise<ResourceTable | undefined> {
-  if (!zip.entries.has('resources.arsc')) return undefined;
+function launcherIcon(manifest: ManifestInfo): ManifestInfo['icon'] {
+  return manifest.launcherActivity?.icon ?? manifest.icon;
+}
+
+/**
+ * The resources table. A small or deflated one is read whole (CRC-checked); a large stored one
+ * (framework-res.apk's is 31 MB) is read from the file on demand through a small page cache
+ * (`pagedEntry`), not CRC-checked as a whole (a signed APK's digest covers it). A
+ * deflated table past `MAX_ARSC_BYTES` is not read: the APK still is, without resolved label
+ * and icon, and a warning says so.
+ */
+async function readTable(zip: ApkZip, warnings: string[]): Promise<ResourceTable | undefined> {
+  const entry = zip.entries.get('resources.arsc');
+  if (entry === undefined) return undefined;
+  if (entry.method === 0 && entry.uncompressedSize > LAZY_ARSC_BYTES)
+    return ResourceTable.parse(pagedEntry(zip, entry));
+
+  if (entry.uncompressedSize > MAX_ARSC_BYTES) {
+    warnings.push(
+      `resources.arsc is ${entry.uncompressedSize} bytes deflated, more than the ${MAX_ARSC_BYTES} the reader holds in memory: label and icon not resolved`,
+    );
+    return undefined;
+  }
   return ResourceTable.parse(await zip.readEntry('resources.arsc', { maxBytes: MAX_ARSC_BYTES }));
+}
+
+/** A lookup in a table read on demand read more of it than its budget. */
+class ArscBudgetError extends ApkError {}
+
+/** `resolveIcons`, with a table read on demand that runs out of budget as a warning. */
+async function iconsWithin(
+  zip: ApkZip,
+  table: ResourceTable | undefined,
+  ref: ManifestInfo['icon'],
+): Promise<Awaited<ReturnType<typeof resolveIcons>>> {
+  try {
+    return await resolveIcons(zip, table, ref);
+  } catch (e) {
+    if (!(e instanceof ArscBudgetError)) throw e;
+    return { variants: [], warnings: [`icon not resolved: ${e.message}`] };
+  }
+}
+
+/**
+ * A stored entry read from the file as it is looked up: 4 KiB pages in a small cache (the
+ * oldest page is dropped first), so memory stays at the cache's size whatever the table's.
+ * Every page read counts against `MAX_ARSC_READ_BYTES`.
+ */
+function pagedEntry(zip: ApkZip, entry: ZipEntryInfo): LazyTable {
+  const size = entry.uncompressedSize;
+  const pages = new Map<number, Buffer>();
+  let read = 0;
+  const load = (from: number, length: number, into?: Buffer): Buffer => {
+    read += length;
+    if (read > MAX_ARSC_READ_BYTES)
+      throw new ArscBudgetError(
+        'APK_ARSC_INVALID',
+        `resources.arsc: resolving it reads more than ${MAX_ARSC_READ_BYTES} bytes of the table`,
+      );
+    const n = Math.max(0, Math.min(length, size - from));
+    const out = into ?? Buffer.alloc(n);
+    if (readSync(zip.fd, out, 0, n, entry.dataOffset + from) !== n)
+      throw new ApkError('APK_ZIP_INVALID', 'resources.arsc: file ends early');
+    return out.subarray(0, n);
+  };
+  const page = (index: number): Buffer => {
+    let p = pages.get(index);
+    if (p === undefined) {
+      // The oldest page's memory is reused: lookups leave no garbage behind them.
+      let spare: Buffer | undefined;
+      if (pages.size >= ARSC_CACHED_PAGES) {
+        const oldest = pages.keys().next().value!;
+        spare = pages.get(oldest);
+        pages.delete(oldest);
+      }
+      const buffer = spare?.buffer.byteLength === ARSC_PAGE ? Buffer.from(spare.buffer) : undefined;
+      p = load(index * ARSC_PAGE, ARSC_PAGE, buffer ?? Buffer.alloc(ARSC_PAGE));
+      pages.set(index, p);
+    }
+    return p;
+  };
+  const u8 = (at: number): number => {
+    if (at < 0 || at >= size) throw new RangeError(`offset ${at} is outside resources.arsc`);
+    return page(Math.floor(at / ARSC_PAGE))[at % ARSC_PAGE]!;
+  };
+  const bytes = (at: number, n: number): Buffer => {
+    const first = Math.floor(at / ARSC_PAGE);
+    if (first === Math.floor((at + n - 1) / ARSC_PAGE) && at >= 0 && at + n <= size)
+      return page(first).subarray(at % ARSC_PAGE, (at % ARSC_PAGE) + n);
+    return load(at, n);
+  };
+  const source: ByteSource = {
+    length: size,
+    u8,
+    u16: (at) => bytes(at, 2).readUInt16LE(0),
+    u32: (at) => bytes(at, 4).readUInt32LE(0),
+    text: (encoding, from, to) => bytes(from, to - from).toString(encoding),
+  };
+  return { source, peek: (at, n) => load(at, n) };
 }
 
 /**

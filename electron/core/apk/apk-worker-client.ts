@@ -1,12 +1,18 @@
 /**
- * Runs the APK reader in a worker thread with a time limit and V8 heap limits, so parsing an
- * untrusted APK never blocks or bloats the main thread. Starting a worker costs tens of
- * milliseconds, more than reading a typical APK, so a worker is reused for the next read and
- * kept a few seconds after its last one (unref'd: an idle worker never keeps the process
- * alive). A read that passes its time limit terminates its worker; a worker that dies (heap
- * limit, crash) fails only the read it was doing, and the next read starts a fresh one.
+ * Runs the APK reader in its own `node` process (not a thread of the app's main process), with
+ * limits a hostile APK cannot get around: an address-space limit set by `prlimit` before Node
+ * starts (a hard ceiling the kernel enforces, for Buffers as for the V8 heap), a V8 heap limit,
+ * a resident-memory limit watched from here (the process is killed past it: V8's heap limit
+ * does not count Buffers, and the address-space limit has to leave room for V8's own
+ * reservations), and a time limit. Starting a process costs tens of milliseconds, more than
+ * reading a typical APK, so one is reused for the next read and kept a few seconds after its
+ * last (unref'd: an idle reader never keeps the app alive). A read that passes a limit kills
+ * its process; the next read starts a fresh one.
  */
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApkError, type ApkErrorCode } from './apk-errors.js';
 import type { ApkIcon, ApkInfo } from './apk-reader.js';
 
@@ -14,17 +20,29 @@ import type { ApkIcon, ApkInfo } from './apk-reader.js';
 export interface WorkerReadOptions {
   /** Wall-clock limit for the whole read (default 10 s). */
   timeoutMs?: number;
-  /** V8 old-generation heap limit of the worker in MiB (default 256). */
+  /** V8 old-generation heap limit of the reader process in MiB (default 48). */
   maxHeapMb?: number;
-  /** The compiled worker entry (default `./apk-worker.js` beside this module). */
+  /** Resident memory limit of the reader process in MiB; it is killed past it (default 64). */
+  maxRssMb?: number;
+  /** The compiled reader entry (default `./apk-worker.js` beside this module). */
   workerUrl?: URL;
   /** Icon width wanted in pixels (see `ApkReadOptions.iconSize`). */
   iconSize?: number;
-  /** How long an idle worker is kept for the next read (default 5 s; 0: end it at once). */
+  /** How long an idle reader process is kept for the next read (default 5 s; 0: end it). */
   keepAliveMs?: number;
+  /** Called after each read that got an answer, with what the reader process used. */
+  onStats?: (stats: ReaderStats) => void;
 }
 
-/** What the worker is asked. */
+/** What one read cost the reader process. */
+export interface ReaderStats {
+  /** Peak resident memory of the reader process during the read (VmHWM), in bytes. */
+  peakRssBytes: number;
+  /** The reader's process id. */
+  pid: number;
+}
+
+/** What the reader process is asked. */
 export interface WorkerRequest {
   id: number;
   /** `info` (default): `readApkInfo`; `icons`: `readApkIcons`. */
@@ -33,36 +51,73 @@ export interface WorkerRequest {
   iconSize?: number;
 }
 
-/** What the worker answers. */
+/** What the reader process answers. */
 export type WorkerReply = { id: number } & (
   | { ok: true; value: ApkInfo | IconsResult }
   | { ok: false; error: { code: string; message: string } }
 );
 
+/**
+ * Address-space ceiling of the reader process. V8 reserves about 700 MiB of address space at
+ * start (code range, heap cage, thread stacks) without touching it; this leaves room for that
+ * and stops any single allocation of hundreds of MiB outright.
+ */
+const ADDRESS_SPACE_BYTES = 1024 * 1024 * 1024;
+/** How often the reader's resident memory is sampled. */
+const RSS_POLL_MS = 5;
+
 interface Pooled {
-  worker: Worker;
+  child: ChildProcess;
   idleTimer?: NodeJS.Timeout;
 }
 
-/** Idle workers by entry URL and heap limit; at most `MAX_IDLE` of each kind are kept. */
+/** Idle readers by entry URL and limits; at most `MAX_IDLE` of each kind are kept. */
 const idle = new Map<string, Pooled[]>();
 const MAX_IDLE = 2;
 let nextId = 1;
 
-function spawn(url: URL, maxHeapMb: number): Pooled {
-  const worker = new Worker(url, {
-    resourceLimits: {
-      maxOldGenerationSizeMb: maxHeapMb,
-      maxYoungGenerationSizeMb: 32,
-      stackSizeMb: 4,
+let prlimitPath: string | null | undefined;
+/** `prlimit` (util-linux) when installed; without it the RSS watch is the only memory limit. */
+function prlimit(): string | null {
+  if (prlimitPath !== undefined) return prlimitPath;
+  prlimitPath =
+    ['/usr/bin/prlimit', '/bin/prlimit', '/usr/local/bin/prlimit'].find((p) => existsSync(p)) ??
+    null;
+  return prlimitPath;
+}
+
+function spawnReader(url: URL, maxHeapMb: number): Pooled {
+  const node = process.execPath;
+  const args = [
+    `--max-old-space-size=${maxHeapMb}`,
+    '--max-semi-space-size=1',
+    '--v8-pool-size=1',
+    // No concurrent GC or compiler threads: several MiB less resident memory per process.
+    '--single-threaded',
+    '--expose-gc',
+    fileURLToPath(url),
+  ];
+  const limiter = prlimit();
+  const child = spawn(
+    limiter ?? node,
+    limiter === null ? args : [`--as=${ADDRESS_SPACE_BYTES}`, '--', node, ...args],
+    {
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      serialization: 'advanced',
+      cwd: path.parse(process.cwd()).root,
+      // ELECTRON_RUN_AS_NODE: under Electron, execPath is the app binary; this makes it Node.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ELECTRON_RUN_AS_NODE: '1',
+        UV_THREADPOOL_SIZE: '2',
+      },
     },
-    stdout: false,
-    stderr: false,
-  });
-  // An idle pooled worker that dies (it should not) must not be handed out again.
-  worker.on('exit', () => {
+  );
+  const pooled: Pooled = { child };
+  // An idle pooled reader that dies (it should not) must not be handed out again.
+  child.on('exit', () => {
     for (const [key, list] of idle) {
-      const i = list.findIndex((p) => p.worker === worker);
+      const i = list.indexOf(pooled);
       if (i >= 0) {
         clearTimeout(list[i]!.idleTimer);
         list.splice(i, 1);
@@ -70,42 +125,57 @@ function spawn(url: URL, maxHeapMb: number): Pooled {
       }
     }
   });
-  // Errors are handled per read; this keeps an idle worker's error from becoming uncaught.
-  worker.on('error', () => undefined);
-  return { worker };
+  // Errors are handled per read; this keeps an idle reader's error from becoming uncaught.
+  child.on('error', () => undefined);
+  return pooled;
+}
+
+function unrefChild(child: ChildProcess): void {
+  child.unref();
+  (child.channel as { unref?: () => void } | undefined)?.unref?.();
+}
+
+function refChild(child: ChildProcess): void {
+  child.ref();
+  (child.channel as { ref?: () => void } | undefined)?.ref?.();
 }
 
 function release(key: string, pooled: Pooled, keepAliveMs: number): void {
   const list = idle.get(key) ?? [];
   if (keepAliveMs <= 0 || list.length >= MAX_IDLE) {
-    void pooled.worker.terminate();
+    pooled.child.kill('SIGKILL');
     return;
   }
-  pooled.worker.unref();
+  unrefChild(pooled.child);
   pooled.idleTimer = setTimeout(() => {
     const l = idle.get(key);
     const i = l?.indexOf(pooled) ?? -1;
     if (l !== undefined && i >= 0) l.splice(i, 1);
-    void pooled.worker.terminate();
+    pooled.child.kill('SIGKILL');
   }, keepAliveMs);
   pooled.idleTimer.unref();
   list.push(pooled);
   idle.set(key, list);
 }
 
-/** Ends every idle worker now (for tests and shutdown). */
+/** Ends every idle reader process now (for tests and shutdown). */
 export async function closeApkWorkers(): Promise<void> {
   const all = [...idle.values()].flat();
   idle.clear();
   await Promise.all(
-    all.map((p) => {
-      clearTimeout(p.idleTimer);
-      return p.worker.terminate();
-    }),
+    all.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          clearTimeout(p.idleTimer);
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGKILL');
+        }),
+    ),
   );
 }
 
-/** Turns the clone of a worker's reply back into the reader's types (icon bytes as a Buffer). */
+/** Turns the clone of a reply back into the reader's types (icon bytes as a Buffer). */
 function revive(icon: ApkIcon): void {
   if (!Buffer.isBuffer(icon.png)) {
     const u8 = icon.png as Uint8Array;
@@ -121,9 +191,9 @@ export interface IconsResult {
 }
 
 /**
- * Reads `file` like `readApkInfo`, in a (reused) worker.
- * @throws ApkError the reader's own error, or `APK_TIMEOUT` when the limit passed, or
- *   `APK_READ_FAILED` when the worker died (out of memory, crash)
+ * Reads `file` like `readApkInfo`, in a (reused) reader process.
+ * @throws ApkError the reader's own error, or `APK_TIMEOUT` when the time limit passed, or
+ *   `APK_READ_FAILED` when the reader passed its memory limit or died (crash, address space)
  */
 export async function readApkInfoInWorker(
   file: string,
@@ -135,7 +205,7 @@ export async function readApkInfoInWorker(
 }
 
 /**
- * Reads every density of `file`'s launcher icon like `readApkIcons`, in a (reused) worker.
+ * Reads every density of `file`'s launcher icon like `readApkIcons`, in a reader process.
  * @throws ApkError as `readApkInfoInWorker`
  */
 export async function readApkIconsInWorker(
@@ -147,32 +217,56 @@ export async function readApkIconsInWorker(
   return result;
 }
 
+/** Resident and peak resident memory of `pid` in bytes, from /proc; undefined once it is gone. */
+function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets the peak resident memory of `pid` (so VmHWM is this read's peak); best effort. */
+function resetPeak(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // An older kernel: the peak then covers the process's life, an upper bound.
+  }
+}
+
 function run(
   op: 'info' | 'icons',
   file: string,
   options: WorkerReadOptions,
 ): Promise<ApkInfo | IconsResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxHeapMb = options.maxHeapMb ?? 256;
+  const maxHeapMb = options.maxHeapMb ?? 48;
+  const maxRssBytes = (options.maxRssMb ?? 64) * 1024 * 1024;
   const keepAliveMs = options.keepAliveMs ?? 5_000;
   const url = options.workerUrl ?? new URL('./apk-worker.js', import.meta.url);
   const key = `${maxHeapMb}|${url.href}`;
   return new Promise((resolve, reject) => {
-    const pooled = idle.get(key)?.pop() ?? spawn(url, maxHeapMb);
+    const pooled = idle.get(key)?.pop() ?? spawnReader(url, maxHeapMb);
     clearTimeout(pooled.idleTimer);
-    const { worker } = pooled;
-    worker.ref();
+    const { child } = pooled;
+    refChild(child);
     const id = nextId++;
+    const pid = child.pid;
     let settled = false;
     const finish = (reuse: boolean, f: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
+      clearInterval(watch);
+      child.off('message', onMessage);
+      child.off('error', onError);
+      child.off('exit', onExit);
       if (reuse) release(key, pooled, keepAliveMs);
-      else void worker.terminate();
+      else child.kill('SIGKILL');
       f();
     };
     const timer = setTimeout(() => {
@@ -180,8 +274,26 @@ function run(
         reject(new ApkError('APK_TIMEOUT', `reading the APK took longer than ${timeoutMs} ms`)),
       );
     }, timeoutMs);
+    const overLimit = (): void =>
+      finish(false, () =>
+        reject(
+          new ApkError(
+            'APK_READ_FAILED',
+            `the APK reader passed its memory limit (${maxRssBytes / 1024 / 1024} MiB) and was stopped`,
+          ),
+        ),
+      );
+    if (pid !== undefined) resetPeak(pid);
+    const watch = setInterval(() => {
+      const m = pid === undefined ? undefined : memoryOf(pid);
+      if (m !== undefined && m.rss > maxRssBytes) overLimit();
+    }, RSS_POLL_MS);
     const onMessage = (reply: WorkerReply): void => {
       if (reply.id !== id) return;
+      const m = pid === undefined ? undefined : memoryOf(pid);
+      // A peak between two samples is still caught here: VmHWM keeps it.
+      if (m !== undefined && m.hwm > maxRssBytes) return overLimit();
+      if (m !== undefined && pid !== undefined) options.onStats?.({ peakRssBytes: m.hwm, pid });
       finish(true, () => {
         if (reply.ok) resolve(reply.value);
         else reject(new ApkError(reply.error.code as ApkErrorCode, reply.error.message));
@@ -194,18 +306,24 @@ function run(
         ),
       );
     };
-    const onExit = (code: number): void => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       finish(false, () =>
         reject(
-          new ApkError('APK_READ_FAILED', `the APK reader exited (code ${code}) without a result`),
+          new ApkError(
+            'APK_READ_FAILED',
+            `the APK reader exited (${signal ?? `code ${code}`}) without a result`,
+          ),
         ),
       );
     };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    const request: WorkerRequest = { id, op, file };
+    child.on('message', onMessage);
+    child.on('error', onError);
+    child.on('exit', onExit);
+    // The reader runs in `/`: a relative path must not change meaning on the way.
+    const request: WorkerRequest = { id, op, file: path.resolve(file) };
     if (options.iconSize !== undefined) request.iconSize = options.iconSize;
-    worker.postMessage(request);
+    child.send(request, (err) => {
+      if (err !== null) onError(err);
+    });
   });
 }

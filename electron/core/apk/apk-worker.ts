@@ -1,16 +1,16 @@
 /**
- * Worker entry of the APK reader: answers each `{ id, op, file, iconSize? }` request with
- * `{ id, ok: true, value }` (what `readApkInfo` returns, or `readApkIcons` for `op: 'icons'`)
- * or `{ id, ok: false, error: { code, message } }`, one read at a time. Runs under the time and
- * memory limits `readApkInfoInWorker` sets, so a hostile APK cannot stall or exhaust the main
- * thread.
+ * Child-process entry of the APK reader: answers each `{ id, op, file, iconSize? }` request
+ * that arrives on the IPC channel with `{ id, ok: true, value }` (what `readApkInfo` returns,
+ * or `readApkIcons` for `op: 'icons'`) or `{ id, ok: false, error: { code, message } }`, one
+ * read at a time. It runs in its own `node` process under the address-space, heap and RSS
+ * limits `readApkInfoInWorker` sets, so a hostile APK can exhaust or crash only this process,
+ * never the app. It exits when its parent disconnects.
  */
-import { parentPort } from 'node:worker_threads';
 import { ApkError } from './apk-errors.js';
 import { readApkIcons, readApkInfo } from './apk-reader.js';
 import type { WorkerReply, WorkerRequest } from './apk-worker-client.js';
 
-parentPort?.on('message', (request: WorkerRequest) => {
+process.on('message', (request: WorkerRequest) => {
   void (async () => {
     let reply: WorkerReply;
     try {
@@ -25,6 +25,11 @@ parentPort?.on('message', (request: WorkerRequest) => {
       const message = e instanceof Error ? e.message : String(e);
       reply = { id: request.id, ok: false, error: { code, message } };
     }
-    parentPort?.postMessage(reply);
+    process.send?.(reply, () => {
+      // A reused reader starts each read from a collected heap, so one read's garbage does
+      // not count against the next one's memory limit.
+      (globalThis as { gc?: () => void }).gc?.();
+    });
   })();
 });
+process.on('disconnect', () => process.exit(0));

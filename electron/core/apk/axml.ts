@@ -98,12 +98,35 @@ export function readChunk(buf: Buffer, offset: number, limit: number): Chunk {
   return { type, headerSize, start: offset, end: offset + size };
 }
 
+/**
+ * Where a string pool or resources table reads its bytes: a Buffer holding all of them, or a
+ * source that reads a large table from the file as it is looked up.
+ */
+export interface ByteSource {
+  readonly length: number;
+  u8(at: number): number;
+  u16(at: number): number;
+  u32(at: number): number;
+  text(encoding: 'utf8' | 'utf16le', from: number, to: number): string;
+}
+
+/** A `ByteSource` over bytes in memory. */
+export function bufferSource(buf: Buffer): ByteSource {
+  return {
+    length: buf.length,
+    u8: (at) => buf[at]!,
+    u16: (at) => buf.readUInt16LE(at),
+    u32: (at) => buf.readUInt32LE(at),
+    text: (encoding, from, to) => buf.toString(encoding, from, to),
+  };
+}
+
 /** A decoded string pool: strings are decoded lazily and checked on first use. */
 export class StringPool {
   private readonly cache = new Map<number, string>();
 
   private constructor(
-    private readonly buf: Buffer,
+    private readonly src: ByteSource,
     private readonly offsets: number,
     readonly count: number,
     private readonly stringsStart: number,
@@ -119,18 +142,19 @@ export class StringPool {
    * @throws ApkError for a pool whose counts or areas do not fit the chunk
    */
   static parse(
-    buf: Buffer,
+    buf: Buffer | ByteSource,
     chunk: Chunk,
     limits: AxmlLimits,
     fail: (message: string) => ApkError = bad,
   ): StringPool {
     const bad = fail;
+    const src = Buffer.isBuffer(buf) ? bufferSource(buf) : buf;
     if (chunk.headerSize < 28) throw bad('string pool header too small');
     const h = chunk.start;
-    const stringCount = buf.readUInt32LE(h + 8);
-    const styleCount = buf.readUInt32LE(h + 12);
-    const flags = buf.readUInt32LE(h + 16);
-    const stringsStart = buf.readUInt32LE(h + 20);
+    const stringCount = src.u32(h + 8);
+    const styleCount = src.u32(h + 12);
+    const flags = src.u32(h + 16);
+    const stringsStart = src.u32(h + 20);
     if (stringCount > limits.maxStrings)
       throw bad(`string pool holds ${stringCount} strings, more than ${limits.maxStrings}`);
     const offsets = h + chunk.headerSize;
@@ -141,7 +165,7 @@ export class StringPool {
       throw bad('string pool data overlaps its index');
     if (h + stringsStart > chunk.end) throw bad('string pool data starts past its chunk');
     return new StringPool(
-      buf,
+      src,
       offsets,
       stringCount,
       h + stringsStart,
@@ -158,7 +182,7 @@ export class StringPool {
     if (hit !== undefined) return hit;
     if (index >= this.count)
       throw this.fail(`string index ${index} out of the pool (${this.count})`);
-    const at = this.stringsStart + this.buf.readUInt32LE(this.offsets + index * 4);
+    const at = this.stringsStart + this.src.u32(this.offsets + index * 4);
     const s = this.utf8 ? this.readUtf8(at) : this.readUtf16(at);
     this.cache.set(index, s);
     return s;
@@ -177,10 +201,10 @@ export class StringPool {
     let p = at;
     const len8 = (): number => {
       this.need(p, 1);
-      let n = this.buf[p++]!;
+      let n = this.src.u8(p++);
       if (n & 0x80) {
         this.need(p, 1);
-        n = ((n & 0x7f) << 8) | this.buf[p++]!;
+        n = ((n & 0x7f) << 8) | this.src.u8(p++);
       }
       return n;
     };
@@ -188,23 +212,23 @@ export class StringPool {
     const bytes = len8();
     if (chars > this.maxLength) throw this.fail(`string longer than ${this.maxLength}`);
     this.need(p, bytes + 1);
-    if (this.buf[p + bytes] !== 0) throw this.fail('string is not NUL-terminated');
-    return this.buf.toString('utf8', p, p + bytes);
+    if (this.src.u8(p + bytes) !== 0) throw this.fail('string is not NUL-terminated');
+    return this.src.text('utf8', p, p + bytes);
   }
 
   private readUtf16(at: number): string {
     let p = at;
     this.need(p, 2);
-    let chars = this.buf.readUInt16LE(p);
+    let chars = this.src.u16(p);
     p += 2;
     if (chars & 0x8000) {
       this.need(p, 2);
-      chars = ((chars & 0x7fff) << 16) | this.buf.readUInt16LE(p);
+      chars = ((chars & 0x7fff) << 16) | this.src.u16(p);
       p += 2;
     }
     if (chars > this.maxLength) throw this.fail(`string longer than ${this.maxLength}`);
     this.need(p, chars * 2 + 2);
-    return this.buf.toString('utf16le', p, p + chars * 2);
+    return this.src.text('utf16le', p, p + chars * 2);
   }
 }
 

@@ -16,6 +16,7 @@ const ATTR = {
   icon: 0x01010002,
   name: 0x01010003,
   enabled: 0x0101000e,
+  screenOrientation: 0x0101001e,
   targetActivity: 0x01010202,
   minSdkVersion: 0x0101020c,
   versionCode: 0x0101021b,
@@ -45,6 +46,15 @@ export interface RequiredFeature {
   required: boolean;
 }
 
+/** A feature `aapt dump badging` says the app implies (`uses-implied-feature`). */
+export interface ImpliedFeature {
+  name: string;
+  /** aapt's reason(s), sorted and joined with ", and " as aapt prints them. */
+  reason: string;
+  /** Implied only by `<uses-permission-sdk-23>` (aapt: `uses-implied-feature-sdk-23`). */
+  sdk23: boolean;
+}
+
 /** Facts read from the manifest. */
 export interface ManifestInfo {
   packageName: string;
@@ -61,6 +71,11 @@ export interface ManifestInfo {
   permissions: string[];
   launcherActivity?: LauncherActivity;
   features: RequiredFeature[];
+  /**
+   * Features implied by permissions, orientation and defaults, and not declared, as
+   * `aapt dump badging` lists them (`uses-implied-feature`), sorted by name.
+   */
+  impliedFeatures: ImpliedFeature[];
 }
 
 function androidAttr(el: AxmlElement, id: number, name: string): AxmlValue | undefined {
@@ -123,7 +138,12 @@ export function readManifest(root: AxmlElement): ManifestInfo {
   if (root.name !== 'manifest')
     throw new ApkError('APK_MANIFEST_INVALID', `root element is ${shown(root.name)}, not manifest`);
   const pkg = plainAttr(root, 'package');
-  if (pkg === undefined || !/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/.test(pkg))
+  // PackageParser requires a dotted name of Java-like segments, except for the framework's
+  // own package, `android` (framework-res.apk).
+  if (
+    pkg === undefined ||
+    (pkg !== 'android' && !/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/.test(pkg))
+  )
     throw new ApkError(
       'APK_MANIFEST_INVALID',
       pkg === undefined ? 'manifest has no package name' : `invalid package name ${shown(pkg)}`,
@@ -135,7 +155,12 @@ export function readManifest(root: AxmlElement): ManifestInfo {
     targetSdkVersion: 1,
     permissions: [],
     features: [],
+    impliedFeatures: [],
   };
+  /** Permissions requested only through `<uses-permission-sdk-23>`. */
+  const sdk23Only = new Set<string>();
+  const plain = new Set<string>();
+  const orientations = new Set<'landscape' | 'portrait'>();
   const versionName = asString(androidAttr(root, ATTR.versionName, 'versionName'));
   if (versionName !== undefined) info.versionName = versionName;
   const split = plainAttr(root, 'split');
@@ -153,6 +178,7 @@ export function readManifest(root: AxmlElement): ManifestInfo {
       case 'uses-permission-sdk-m': {
         const name = asString(androidAttr(el, ATTR.name, 'name'));
         if (name !== undefined && !info.permissions.includes(name)) info.permissions.push(name);
+        if (name !== undefined) (el.name === 'uses-permission' ? plain : sdk23Only).add(name);
         break;
       }
       case 'uses-feature': {
@@ -175,12 +201,109 @@ export function readManifest(root: AxmlElement): ManifestInfo {
         if (icon !== undefined) info.icon = icon;
         const launcher = findLauncher(pkg, el);
         if (launcher !== undefined) info.launcherActivity = launcher;
+        for (const c of el.children) {
+          if (c.name !== 'activity') continue;
+          const o = asInt(androidAttr(c, ATTR.screenOrientation, 'screenOrientation'));
+          if (o !== undefined && LANDSCAPE.has(o)) orientations.add('landscape');
+          if (o !== undefined && PORTRAIT.has(o)) orientations.add('portrait');
+        }
         break;
       }
     }
   }
   info.targetSdkVersion = target ?? info.minSdkVersion;
+  for (const p of plain) sdk23Only.delete(p);
+  info.impliedFeatures = impliedFeatures(info, plain, sdk23Only, orientations);
   return info;
+}
+
+/** screenOrientation values aapt counts as landscape and as portrait. */
+const LANDSCAPE = new Set([0, 6, 8, 11]);
+const PORTRAIT = new Set([1, 7, 9, 12]);
+const TELEPHONY_PERMISSIONS = new Set(
+  [
+    'CALL_PHONE',
+    'CALL_PRIVILEGED',
+    'MODIFY_PHONE_STATE',
+    'PROCESS_OUTGOING_CALLS',
+    'READ_SMS',
+    'RECEIVE_SMS',
+    'RECEIVE_MMS',
+    'RECEIVE_WAP_PUSH',
+    'SEND_SMS',
+    'WRITE_APN_SETTINGS',
+    'WRITE_SMS',
+  ].map((p) => `android.permission.${p}`),
+);
+
+/**
+ * aapt's implied features (`addImpliedFeaturesForPermission` and the orientation and default
+ * rules of `aapt dump badging`): what a store would filter devices by although the manifest
+ * does not declare it. A declared `<uses-feature>` of the same name (required or not) wins.
+ */
+function impliedFeatures(
+  info: ManifestInfo,
+  plain: Set<string>,
+  sdk23: Set<string>,
+  orientations: Set<'landscape' | 'portrait'>,
+): ImpliedFeature[] {
+  const found = new Map<string, { reasons: Set<string>; sdk23: boolean }>();
+  const imply = (name: string, reason: string, bySdk23: boolean): void => {
+    const f = found.get(name);
+    if (f === undefined) found.set(name, { reasons: new Set([reason]), sdk23: bySdk23 });
+    else {
+      f.reasons.add(reason);
+      f.sdk23 &&= bySdk23;
+    }
+  };
+  const target = info.targetSdkVersion;
+  const permission = (name: string, bySdk23: boolean): void => {
+    const requested = `requested ${name} permission`;
+    const p = name.replace(/^android\.permission\./, '');
+    if (p === 'CAMERA') imply('android.hardware.camera', requested, bySdk23);
+    else if (p === 'ACCESS_FINE_LOCATION' || p === 'ACCESS_COARSE_LOCATION') {
+      if (target < 21) {
+        const f = p === 'ACCESS_FINE_LOCATION' ? 'location.gps' : 'location.network';
+        imply(`android.hardware.${f}`, requested, bySdk23);
+        imply(`android.hardware.${f}`, 'targetSdkVersion < 21', bySdk23);
+      }
+      imply('android.hardware.location', requested, bySdk23);
+    } else if (
+      p === 'ACCESS_MOCK_LOCATION' ||
+      p === 'ACCESS_LOCATION_EXTRA_COMMANDS' ||
+      p === 'INSTALL_LOCATION_PROVIDER'
+    )
+      imply('android.hardware.location', requested, bySdk23);
+    else if (p === 'BLUETOOTH' || p === 'BLUETOOTH_ADMIN') {
+      if (target > 4) {
+        imply('android.hardware.bluetooth', requested, bySdk23);
+        imply('android.hardware.bluetooth', 'targetSdkVersion > 4', bySdk23);
+      }
+    } else if (p === 'RECORD_AUDIO') imply('android.hardware.microphone', requested, bySdk23);
+    else if (
+      p === 'ACCESS_WIFI_STATE' ||
+      p === 'CHANGE_WIFI_STATE' ||
+      p === 'CHANGE_WIFI_MULTICAST_STATE'
+    )
+      imply('android.hardware.wifi', requested, bySdk23);
+    else if (TELEPHONY_PERMISSIONS.has(name))
+      imply('android.hardware.telephony', 'requested a telephony permission', bySdk23);
+  };
+  for (const p of plain) permission(p, false);
+  for (const p of sdk23) permission(p, true);
+  const declared = new Set(info.features.map((f) => f.name));
+  if (!declared.has('android.hardware.touchscreen') && !declared.has('android.hardware.faketouch'))
+    imply('android.hardware.faketouch', 'default feature for all apps', false);
+  for (const o of orientations)
+    imply(
+      `android.hardware.screen.${o}`,
+      `one or more activities have specified a ${o} orientation`,
+      false,
+    );
+  return [...found]
+    .filter(([name]) => !declared.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, f]) => ({ name, reason: [...f.reasons].sort().join(', and '), sdk23: f.sdk23 }));
 }
 
 /** The first enabled activity or activity-alias with a MAIN/LAUNCHER intent filter. */

@@ -13,6 +13,11 @@ import { ApkError } from './apk-errors.js';
 export const MAX_PNG_PIXELS = 4096 * 4096;
 /** Largest PNG file accepted. */
 export const MAX_PNG_BYTES = 32 * 1024 * 1024;
+/**
+ * Largest width × height `decodePng` decodes by default (1024²: about 12 MiB while decoding).
+ * Launchers draw icons at a few hundred pixels; a bigger layer only costs memory.
+ */
+export const MAX_DECODE_PIXELS = 1024 * 1024;
 const MAX_CHUNKS = 10_000;
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -115,12 +120,16 @@ function paeth(a: number, b: number, c: number): number {
 /**
  * Decodes a PNG to 8-bit RGBA: every chunk checked (CRC, lengths, order), palette and tRNS
  * applied, 16-bit samples reduced to 8.
+ * @param maxPixels most width × height decoded (default `MAX_DECODE_PIXELS`)
  * @throws ApkError `APK_PNG_INVALID` when malformed, interlaced or over the caps
  */
-export function decodePng(buf: Buffer): RgbaImage {
+export function decodePng(buf: Buffer, maxPixels = MAX_DECODE_PIXELS): RgbaImage {
   const it = chunks(buf);
   const header = parseHeader(it.next().value as Chunk | undefined);
   const { width, height, bitDepth, colorType } = header;
+  // Checked before a byte is inflated: the decoded image is what costs memory.
+  if (width * height > maxPixels)
+    throw bad(`${width}×${height} is more than the ${maxPixels} pixels decoded for an icon`);
   if (header.interlaced) throw bad('interlaced images are not supported');
   let palette: Buffer | undefined;
   let trns: Buffer | undefined;

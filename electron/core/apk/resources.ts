@@ -3,10 +3,19 @@
  * to its string values per locale (the app label) and to its file paths per screen density (the
  * icon). The table is hostile input like the manifest: every chunk is bounds- and
  * alignment-checked with the same reader as the binary XML, entry offsets must stay inside their
- * chunk, reference chains are bounded, and counts are capped; problems are `APK_ARSC_INVALID`.
+ * chunk, and counts are capped; problems are `APK_ARSC_INVALID`. References are followed as
+ * Android follows them: up to 20 deep, a cycle or a chain past that gives no value (not a
+ * refusal); the work one lookup may cost is capped, and past it the table is refused.
  */
 import { ApkError } from './apk-errors.js';
-import { DEFAULT_AXML_LIMITS, readChunk, StringPool, type AxmlLimits } from './axml.js';
+import {
+  bufferSource,
+  DEFAULT_AXML_LIMITS,
+  readChunk,
+  StringPool,
+  type AxmlLimits,
+  type ByteSource,
+} from './axml.js';
 
 const RES_STRING_POOL_TYPE = 0x0001;
 const RES_TABLE_TYPE = 0x0002;
@@ -23,9 +32,12 @@ const TYPE_FIRST_COLOR = 0x1c;
 const TYPE_LAST_COLOR = 0x1f;
 /** `#rgb` and `#rrggbb` colors: opaque whatever the alpha bits say. */
 const OPAQUE_COLOR_TYPES = new Set([0x1d, 0x1f]);
-const MAX_REFERENCE_DEPTH = 8;
+/** Android's AssetManager2 follows at most 20 references; past that a value does not resolve. */
+export const MAX_REFERENCE_DEPTH = 20;
 /** Most candidates visited while resolving one id (fan-out of references is multiplicative). */
 const MAX_RESOLVE_STEPS = 10_000;
+/** Most type chunks examined while resolving one id (each step looks at its type's chunks). */
+const MAX_RESOLVE_WORK = 500_000;
 const MAX_PACKAGES = 256;
 const MAX_TYPE_CHUNKS = 65_536;
 
@@ -80,23 +92,37 @@ function twoLetters(b0: number, b1: number, base: number): string {
   return String.fromCharCode(first + base, second + base, third + base);
 }
 
+/**
+ * A table read from the APK as it is looked up (memory follows what a lookup touches, not the
+ * table's size): its bytes, and `peek`, a copy of a few bytes (for chunk headers, read once).
+ */
+export interface LazyTable {
+  source: ByteSource;
+  peek: (at: number, n: number) => Buffer;
+}
+
 /** A parsed resources table; resolve ids with `candidates`, `strings` and `files`. */
 export class ResourceTable {
   private constructor(
-    private readonly buf: Buffer,
+    private readonly src: ByteSource,
     private readonly values: StringPool,
     /** package id → type id → chunks */
     private readonly types: Map<number, Map<number, TypeChunk[]>>,
   ) {}
 
   /**
-   * Parses `buf`, checking every chunk header, pool and type chunk.
+   * Parses a table, checking every chunk header, pool and type chunk.
+   * @param table the whole table in memory, or one read on demand (`LazyTable`)
    * @throws ApkError `APK_ARSC_INVALID`
    */
-  static parse(buf: Buffer): ResourceTable {
+  static parse(table: Buffer | LazyTable): ResourceTable {
+    const src = Buffer.isBuffer(table) ? bufferSource(table) : table.source;
+    const peek = Buffer.isBuffer(table)
+      ? (at: number, n: number): Buffer => table.subarray(at, at + n)
+      : table.peek;
     let head;
     try {
-      head = readChunk(buf, 0, buf.length);
+      head = readChunk(peek(0, Math.min(12, src.length)), 0, src.length);
     } catch (e) {
       throw bad((e as Error).message.replace(/^binary XML: /, ''));
     }
@@ -106,7 +132,9 @@ export class ResourceTable {
     let typeChunks = 0;
     const chunk = (at: number, end: number): ReturnType<typeof readChunk> => {
       try {
-        return readChunk(buf, at, end);
+        if (at % 4 !== 0) throw bad(`chunk at ${at} is not 4-byte aligned`);
+        const c = readChunk(peek(at, Math.min(8, end - at)), 0, end - at);
+        return { ...c, start: at, end: at + c.end };
       } catch (e) {
         throw bad((e as Error).message.replace(/^binary XML: /, ''));
       }
@@ -116,11 +144,11 @@ export class ResourceTable {
       at = c.end;
       if (c.type === RES_STRING_POOL_TYPE) {
         if (values !== undefined) throw bad('two global string pools');
-        values = StringPool.parse(buf, c, ARSC_POOL_LIMITS, bad);
+        values = StringPool.parse(src, c, ARSC_POOL_LIMITS, bad);
       } else if (c.type === RES_TABLE_PACKAGE_TYPE) {
         if (types.size >= MAX_PACKAGES) throw bad('too many packages');
         if (c.headerSize < 284) throw bad('package header too small');
-        const id = buf.readUInt32LE(c.start + 8);
+        const id = peek(c.start, 12).readUInt32LE(8);
         if (id > 0xff) throw bad(`package id ${id} out of range`);
         const byType = types.get(id) ?? new Map<number, TypeChunk[]>();
         types.set(id, byType);
@@ -130,12 +158,12 @@ export class ResourceTable {
           if (t.type !== RES_TABLE_TYPE_TYPE) continue;
           if (++typeChunks > MAX_TYPE_CHUNKS) throw bad('too many type chunks');
           if (t.headerSize < 20 + 28) throw bad('type chunk header too small');
-          const typeId = buf[t.start + 8]!;
-          const flags = buf[t.start + 9]!;
-          const entryCount = buf.readUInt32LE(t.start + 12);
-          const entriesStart = buf.readUInt32LE(t.start + 16);
-          const cfg = t.start + 20;
-          const cfgSize = buf.readUInt32LE(cfg);
+          const th = peek(t.start, t.headerSize);
+          const typeId = th[8]!;
+          const flags = th[9]!;
+          const entryCount = th.readUInt32LE(12);
+          const entriesStart = th.readUInt32LE(16);
+          const cfgSize = th.readUInt32LE(20);
           if (cfgSize < 28 || 20 + cfgSize > t.headerSize) throw bad('type config size invalid');
           const offsetsAt = t.start + t.headerSize;
           // Sparse: (index u16, offset/4 u16) pairs; OFFSET16: offset/4 u16; else offset u32.
@@ -146,8 +174,8 @@ export class ResourceTable {
             t.start + entriesStart > t.end
           )
             throw bad('type chunk entries run past the chunk');
-          const lang = twoLetters(buf[cfg + 8]!, buf[cfg + 9]!, 0x61);
-          const country = twoLetters(buf[cfg + 10]!, buf[cfg + 11]!, 0x30);
+          const lang = twoLetters(th[28]!, th[29]!, 0x61);
+          const country = twoLetters(th[30]!, th[31]!, 0x30);
           const list = byType.get(typeId) ?? [];
           byType.set(typeId, list);
           list.push({
@@ -159,14 +187,14 @@ export class ResourceTable {
             offsetsAt,
             config: {
               locale: lang === '' ? '' : country === '' ? lang : `${lang}-${country}`,
-              density: buf.readUInt16LE(cfg + 14),
+              density: th.readUInt16LE(34),
             },
           });
         }
       }
     }
     if (values === undefined) throw bad('no global string pool');
-    return new ResourceTable(buf, values, types);
+    return new ResourceTable(src, values, types);
   }
 
   /** Every value the table has for `id`, one per configuration (references not followed). */
@@ -179,21 +207,21 @@ export class ResourceTable {
       if (offset === undefined) continue;
       const at = t.entriesStart + offset;
       if (at + 8 > t.end) throw bad('entry runs past its type chunk');
-      const size = this.buf.readUInt16LE(at);
-      const flags = this.buf.readUInt16LE(at + 2);
+      const size = this.src.u16(at);
+      const flags = this.src.u16(at + 2);
       let dataType: number;
       let data: number;
       if (flags & ENTRY_FLAG_COMPACT) {
         dataType = flags >>> 8;
-        data = this.buf.readUInt32LE(at + 4);
+        data = this.src.u32(at + 4);
       } else {
         if (flags & ENTRY_FLAG_COMPLEX) {
           out.push({ config: t.config, value: { type: 'other' } });
           continue;
         }
         if (size < 8 || at + size + 8 > t.end) throw bad('entry value runs past its type chunk');
-        dataType = this.buf[at + size + 3]!;
-        data = this.buf.readUInt32LE(at + size + 4);
+        dataType = this.src.u8(at + size + 3);
+        data = this.src.u32(at + size + 4);
       }
       const value: ResourceCandidate['value'] =
         dataType === TYPE_STRING
@@ -218,8 +246,8 @@ export class ResourceTable {
       let hi = t.entryCount - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
-        const idx = this.buf.readUInt16LE(t.offsetsAt + mid * 4);
-        if (idx === entry) return this.buf.readUInt16LE(t.offsetsAt + mid * 4 + 2) * 4;
+        const idx = this.src.u16(t.offsetsAt + mid * 4);
+        if (idx === entry) return this.src.u16(t.offsetsAt + mid * 4 + 2) * 4;
         if (idx < entry) lo = mid + 1;
         else hi = mid - 1;
       }
@@ -227,10 +255,10 @@ export class ResourceTable {
     }
     if (entry >= t.entryCount) return undefined;
     if (t.flags & FLAG_OFFSET16) {
-      const o = this.buf.readUInt16LE(t.offsetsAt + entry * 2);
+      const o = this.src.u16(t.offsetsAt + entry * 2);
       return o === 0xffff ? undefined : o * 4;
     }
-    const o = this.buf.readUInt32LE(t.offsetsAt + entry * 4);
+    const o = this.src.u32(t.offsetsAt + entry * 4);
     return o === NO_ENTRY ? undefined : o;
   }
 
@@ -242,21 +270,39 @@ export class ResourceTable {
   private resolved(id: number): ResourceCandidate[] {
     const out: ResourceCandidate[] = [];
     let steps = 0;
+    let work = 0;
+    const memo = new Map<number, ResourceCandidate[]>();
+    const lookup = (rid: number): ResourceCandidate[] => {
+      let found = memo.get(rid);
+      if (found === undefined) {
+        work += (this.types.get(rid >>> 24)?.get((rid >>> 16) & 0xff)?.length ?? 0) + 1;
+        if (work > MAX_RESOLVE_WORK) throw bad('resolving a reference takes too much work');
+        found = this.candidates(rid);
+        memo.set(rid, found);
+      }
+      return found;
+    };
+    const chain = new Set<number>();
     const walk = (rid: number, depth: number, inherited: ResourceConfig | undefined): void => {
-      if (depth > MAX_REFERENCE_DEPTH) throw bad('reference chain too long');
+      // Past Android's depth, or back to an id already on this chain: no value, as on a device.
+      if (depth > MAX_REFERENCE_DEPTH || chain.has(rid)) return;
       if (++steps > MAX_RESOLVE_STEPS) throw bad('references fan out too widely');
-      let found = this.candidates(rid);
+      let found = lookup(rid);
       if (inherited !== undefined) {
         const exact = found.filter((c) => c.config.locale === inherited.locale);
         found = exact.length > 0 ? exact : found.filter((c) => c.config.locale === '');
       }
+      chain.add(rid);
       for (const c of found) {
+        // Every candidate visited is work, leaves included: a fan-out ends in many leaves.
+        if (++steps > MAX_RESOLVE_STEPS) throw bad('references fan out too widely');
         const config = inherited ?? c.config;
         const specific = config.locale !== '' || config.density !== 0;
         if (c.value.type === 'reference')
           walk(c.value.id, depth + 1, specific ? config : undefined);
         else out.push({ config, value: c.value });
       }
+      chain.delete(rid);
     };
     walk(id, 0, undefined);
     return out;

@@ -12,6 +12,7 @@ const info: ApkInfo = {
   minSdkVersion: 24,
   targetSdkVersion: 34,
   permissions: ['android.permission.INTERNET'],
+  impliedFeatures: [],
   features: [{ name: 'android.hardware.camera', required: false }],
   launcherActivity: { name: 'org.example.app.Main' },
   nativeAbis: [],
@@ -30,6 +31,8 @@ const info: ApkInfo = {
   signatures: {
     schemes: { v1: false, v2: true, v3: false },
     signerCertSha256: ['ab'.repeat(32)],
+    lineage: [],
+    signers: [],
     v2Verified: true,
     v3Verified: null,
     v1Verified: null,
@@ -60,7 +63,7 @@ describe('droidway apk info (in process)', () => {
     expect(text.out).toMatch(/^org\.example\.app {2}\(versionCode 3, versionName 1\.0\)/);
     expect(text.out).toMatch(/fr: Appli/);
     expect(text.out).toMatch(/icon +res\/icon\.png, 144×144, 480 dpi \(png\)/);
-    expect(text.out).toMatch(/signatures +v2 \(verified\)/);
+    expect(text.out).toMatch(new RegExp(`signed by +${'ab'.repeat(32)} \\(v2 verified\\)`));
     const json = await run(['apk', 'info', '--json', 'a.apk'], () => Promise.resolve(info));
     const parsed = JSON.parse(json.out) as { icon: Record<string, unknown> };
     expect(parsed.icon).toEqual({
@@ -90,5 +93,55 @@ describe('droidway apk info (in process)', () => {
     const r = await run(['apk', 'info', '--icon-size', '0', 'a.apk'], () => Promise.resolve(info));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--icon-size must be a whole number/);
+  });
+
+  it('shows the current signer, the rotation lineage, other SDK-range signers and implied features', async () => {
+    const [old, current, legacy] = ['aa', 'bb', 'cc'].map((h) => h.repeat(32)) as [
+      string,
+      string,
+      string,
+    ];
+    const rotated: ApkInfo = {
+      ...info,
+      impliedFeatures: [
+        {
+          name: 'android.hardware.faketouch',
+          reason: 'default feature for all apps',
+          sdk23: false,
+        },
+        { name: 'android.hardware.wifi', reason: 'requested …', sdk23: true },
+      ],
+      signatures: {
+        schemes: { v1: true, v2: true, v3: true },
+        signerCertSha256: [current],
+        lineage: [old, current],
+        signers: [
+          { certSha256: current, minSdk: 28, maxSdk: 0x7fffffff, lineage: [old, current] },
+          { certSha256: legacy, minSdk: 24, maxSdk: 27, lineage: [] },
+        ],
+        v2Verified: true,
+        v3Verified: true,
+        v1Verified: null,
+      },
+    };
+    const { out } = await run(['apk', 'info', 'a.apk'], () => Promise.resolve(rotated));
+    expect(out).toMatch(new RegExp(`signed by +${current} \\(v2, v3 verified\\)`));
+    expect(out).toContain('v1 signature present (not checked: Android uses v2/v3)');
+    expect(out).toMatch(new RegExp(`rotated from +${old}\n`));
+    expect(out).toMatch(new RegExp(`signer +${legacy} for SDK 24–27`));
+    expect(out).toMatch(new RegExp(`signer +${current} for SDK 28–any`));
+    expect(out).toMatch(
+      /implied +android\.hardware\.faketouch, android\.hardware\.wifi \(sdk 23\+\)/,
+    );
+  });
+
+  it('says plainly that a forged signer is not verified', async () => {
+    const message =
+      'NOT verified: public key mismatch (the signature was made with another key than the certificate names) [v2 signature]';
+    const refused = await run(['apk', 'info', 'forged.apk'], () =>
+      Promise.reject(new ApkError('APK_SIGNATURE_INVALID', message)),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`droidway: refused forged.apk: APK_SIGNATURE_INVALID: ${message}\n`);
   });
 });

@@ -94,7 +94,77 @@ describe('readManifest', () => {
         name: 'org.example.app.Launcher',
         targetActivity: 'org.example.app.Main',
       },
+      // CAMERA would imply the camera, but the manifest declares it (not required).
+      impliedFeatures: [
+        {
+          name: 'android.hardware.faketouch',
+          reason: 'default feature for all apps',
+          sdk23: false,
+        },
+      ],
     });
+  });
+
+  it('implies features from permissions, orientation and targetSdk as aapt does', () => {
+    const doc = manifestDoc([
+      {
+        name: 'uses-sdk',
+        attrs: [a('minSdkVersion', 0x0101020c, 15), a('targetSdkVersion', 0x01010270, 19)],
+      },
+      named('uses-permission', 'android.permission.ACCESS_FINE_LOCATION'),
+      named('uses-permission', 'android.permission.ACCESS_COARSE_LOCATION'),
+      named('uses-permission', 'android.permission.BLUETOOTH'),
+      named('uses-permission', 'android.permission.SEND_SMS'),
+      named('uses-permission-sdk-23', 'android.permission.ACCESS_WIFI_STATE'),
+      named('uses-permission', 'android.permission.RECORD_AUDIO'),
+      {
+        name: 'uses-feature',
+        attrs: [
+          a('name', 0x01010003, 'android.hardware.touchscreen'),
+          a('required', 0x0101028e, false),
+        ],
+      },
+      {
+        name: 'application',
+        children: [
+          {
+            name: 'activity',
+            attrs: [a('name', 0x01010003, '.L'), a('screenOrientation', 0x0101001e, 6)],
+          },
+        ],
+      },
+    ]);
+    const byName = Object.fromEntries(
+      readManifest(decodeAxml(writeAxml(doc))).impliedFeatures.map((f) => [f.name, f]),
+    );
+    expect(Object.keys(byName)).toEqual([
+      'android.hardware.bluetooth',
+      'android.hardware.location',
+      'android.hardware.location.gps',
+      'android.hardware.location.network',
+      'android.hardware.microphone',
+      'android.hardware.screen.landscape',
+      'android.hardware.telephony',
+      'android.hardware.wifi',
+    ]);
+    expect(byName['android.hardware.location']!.reason).toBe(
+      'requested android.permission.ACCESS_COARSE_LOCATION permission, and requested android.permission.ACCESS_FINE_LOCATION permission',
+    );
+    expect(byName['android.hardware.location.gps']!.reason).toMatch(/, and targetSdkVersion < 21$/);
+    expect(byName['android.hardware.wifi']!.sdk23).toBe(true);
+    expect(byName['android.hardware.bluetooth']!.sdk23).toBe(false);
+  });
+
+  it('accepts the framework package name `android` and no other undotted name', () => {
+    const named_ = (value: string): WElement => ({
+      name: 'manifest',
+      attrs: [{ name: 'package', value }],
+    });
+    expect(readManifest(decodeAxml(writeAxml(named_('android')))).packageName).toBe('android');
+    for (const bad of ['androidx', 'android.', '.android', 'a..b', '1a.b'])
+      expect(() => readManifest(decodeAxml(writeAxml(named_(bad))))).toThrow(
+        /invalid package name/,
+      );
   });
 
   it('applies Android defaults and reads a split name', () => {

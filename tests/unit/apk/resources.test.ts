@@ -71,12 +71,60 @@ describe('ResourceTable', () => {
     expect(table.files(0x01020000)).toEqual([]);
   });
 
-  it('refuses a reference loop', () => {
-    const loop = writeArsc(
-      ['x'],
-      [{ typeId: STR_TYPE, entries: [{ dataType: REF, data: 0x7f030000 }] }],
+  it('gives no value for a reference cycle, as Android does, without refusing the table', () => {
+    const loop = ResourceTable.parse(
+      writeArsc(
+        ['x'],
+        [
+          {
+            typeId: STR_TYPE,
+            entries: [
+              { dataType: REF, data: 0x7f030001 },
+              { dataType: REF, data: 0x7f030000 },
+              { dataType: REF, data: 0x7f030002 },
+            ],
+          },
+        ],
+      ),
     );
-    refusal(loop, /reference chain too long/);
+    expect(loop.strings(0x7f030000).size).toBe(0);
+    expect(loop.strings(0x7f030002).size).toBe(0);
+  });
+
+  it('follows a chain of 20 references and gives no value past 20 (Android’s depth)', () => {
+    const chainOf = (hops: number): ResourceTable => {
+      const entries = Array.from({ length: hops }, (_, i) => ({
+        dataType: REF,
+        data: 0x7f030000 + i + 1,
+      }));
+      return ResourceTable.parse(
+        writeArsc(
+          ['end'],
+          [{ typeId: STR_TYPE, entries: [...entries, { dataType: STRING, data: 0 }] }],
+        ),
+      );
+    };
+    expect(Object.fromEntries(chainOf(20).strings(0x7f030000))).toEqual({ '': 'end' });
+    expect(Object.fromEntries(chainOf(9).strings(0x7f030000))).toEqual({ '': 'end' });
+    expect(chainOf(21).strings(0x7f030000).size).toBe(0);
+  });
+
+  it('refuses a reference fan-out past its work cap quickly', () => {
+    // Every entry refers to the next one under 64 densities; a density-qualified reference
+    // yields every density of its target again: 64^6 paths.
+    const depth = 6;
+    const densities = Array.from({ length: 64 }, (_, i) => ({
+      typeId: STR_TYPE,
+      density: 100 + i,
+      entries: [
+        ...Array.from({ length: depth }, (_, i) => ({ dataType: REF, data: 0x7f030000 + i + 1 })),
+        { dataType: STRING, data: 0 },
+      ],
+    }));
+    const fan = ResourceTable.parse(writeArsc(['x'], densities));
+    const started = performance.now();
+    expect(() => fan.strings(0x7f030000)).toThrow(/fan out too widely|too much work/);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('refuses a table that is not one, truncated, or with sizes past the end', () => {

@@ -144,13 +144,34 @@ describe('openApkZip', () => {
     );
   });
 
-  it('refuses a compression bomb by ratio and by declared size', async () => {
-    const zeros = Buffer.alloc(20 * 1024 * 1024);
-    await refused(
-      craftZip([{ name: 'bomb', data: zeros, method: 8 }]),
-      'APK_TOO_LARGE',
-      /compression bomb/,
+  it('accepts a highly compressible entry, stops a bomb at the inflation budget, refuses by declared size', async () => {
+    // 4 MiB of zeros deflates about 1000:1: real APKs ship such assets.
+    const zeros = Buffer.alloc(4 * 1024 * 1024);
+    const ok = await openApkZip(await write(craftZip([{ name: 'z', data: zeros, method: 8 }])));
+    try {
+      expect((await ok.readEntry('z')).equals(zeros)).toBe(true);
+    } finally {
+      await ok.close();
+    }
+    const bomb = await write(
+      craftZip([
+        { name: 'b1', data: zeros, method: 8 },
+        { name: 'b2', data: zeros, method: 8 },
+      ]),
     );
+    const zip = await openApkZip(bomb, {
+      inflateBaseBytes: 6 * 1024 * 1024,
+      inflatePerFileByte: 0,
+    });
+    try {
+      await zip.readEntry('b1');
+      await expect(zip.readEntry('b2')).rejects.toMatchObject({
+        code: 'APK_TOO_LARGE',
+        message: expect.stringMatching(/budget \(a compression bomb\?\)/) as unknown,
+      });
+    } finally {
+      await zip.close();
+    }
     const file = await write(craftZip([{ name: 'big', data: Buffer.alloc(4096) }]));
     await expect(openApkZip(file, { maxEntryBytes: 1024 })).rejects.toMatchObject({
       code: 'APK_TOO_LARGE',
@@ -172,7 +193,7 @@ describe('openApkZip', () => {
       },
     ]);
     const file = await write(bytes);
-    const zip = await openApkZip(file, { ratioFloorBytes: 0, maxRatio: 1e9 });
+    const zip = await openApkZip(file);
     try {
       await expect(zip.readEntry('liar')).rejects.toMatchObject({
         code: 'APK_ZIP_INVALID',
@@ -235,5 +256,188 @@ describe('unsafeEntryName', () => {
       expect(unsafeEntryName(ok)).toBeNull();
     expect(unsafeEntryName('')).toBe('empty name');
     expect(unsafeEntryName('C:x')).toBe('absolute path');
+  });
+});
+
+/** Where `craftZip`'s central directory is: [offset, size, count]. */
+function cdOf(zip: Buffer): { offset: number; size: number; count: number } {
+  const e = zip.length - 22;
+  return {
+    offset: zip.readUInt32LE(e + 16),
+    size: zip.readUInt32LE(e + 12),
+    count: zip.readUInt16LE(e + 10),
+  };
+}
+
+/**
+ * Rewrites `zip` with zip64 end records: the zip64 record names `cd64` (default: the real
+ * directory), the classic record keeps `classic` (default: zip64 markers).
+ */
+function withZip64(
+  zip: Buffer,
+  options: {
+    cd64?: { offset: number; size: number; count: number };
+    classic?: 'markers' | 'real';
+    gap?: number;
+    extraCd?: Buffer;
+  } = {},
+): Buffer {
+  const real = cdOf(zip);
+  const body = zip.subarray(0, real.offset + real.size);
+  const extra = options.extraCd ?? Buffer.alloc(0);
+  const cd64 = options.cd64 ?? real;
+  const recordOffset = body.length + extra.length;
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(cd64.count), 24);
+  record.writeBigUInt64LE(BigInt(cd64.count), 32);
+  record.writeBigUInt64LE(BigInt(cd64.size), 40);
+  record.writeBigUInt64LE(BigInt(cd64.offset), 48);
+  const gap = Buffer.alloc(options.gap ?? 0);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(recordOffset), 8);
+  locator.writeUInt32LE(1, 16);
+  const eocd = Buffer.from(zip.subarray(zip.length - 22));
+  if (options.classic !== 'real') {
+    eocd.writeUInt16LE(0xffff, 8);
+    eocd.writeUInt16LE(0xffff, 10);
+    eocd.writeUInt32LE(0xffffffff, 12);
+    eocd.writeUInt32LE(0xffffffff, 16);
+  }
+  return Buffer.concat([body, extra, record, gap, locator, eocd]);
+}
+
+describe('one view of the zip', () => {
+  it('accepts consistent zip64 end records and reports them', async () => {
+    const zip = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
+    for (const classic of ['markers', 'real'] as const) {
+      const z = await openApkZip(await write(withZip64(zip, { classic })));
+      try {
+        expect(z.geometry.zip64).toBe(true);
+        expect(z.geometry.centralOffset).toBe(cdOf(zip).offset);
+        expect([...z.entries.keys()]).toEqual(['AndroidManifest.xml', 'a']);
+      } finally {
+        await z.close();
+      }
+    }
+  });
+
+  it('refuses a zip64 record that names another central directory than the classic record (split view)', async () => {
+    const a = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
+    // A second, different central directory placed after the first: the zip64 record points
+    // at it, the classic record at the first one.
+    const b = craftZip([manifest({ data: Buffer.from('other manifest') })]);
+    const bCd = b.subarray(cdOf(b).offset, cdOf(b).offset + cdOf(b).size);
+    const realA = cdOf(a);
+    const split = withZip64(a, {
+      classic: 'real',
+      extraCd: bCd,
+      cd64: { offset: realA.offset + realA.size, size: bCd.length, count: 1 },
+    });
+    await refused(split, 'APK_ZIP_INVALID', /split view/);
+    // Entry count differing between the two records.
+    await refused(
+      withZip64(a, { classic: 'real', cd64: { ...realA, count: 1 } }),
+      'APK_ZIP_INVALID',
+      /split view/,
+    );
+  });
+
+  it('refuses a zip64 record not followed directly by its locator, and markers without zip64', async () => {
+    const a = craftZip([manifest()]);
+    await refused(withZip64(a, { gap: 8 }), 'APK_ZIP_INVALID', /split view|locator/);
+    const markers = Buffer.from(a);
+    markers.writeUInt32LE(0xffffffff, markers.length - 22 + 16);
+    await refused(markers, 'APK_ZIP_INVALID');
+  });
+
+  it('refuses bytes between the central directory and its end record, and a size that lies', async () => {
+    const a = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
+    const cd = cdOf(a);
+    const gap = Buffer.concat([
+      a.subarray(0, a.length - 22),
+      Buffer.alloc(16),
+      a.subarray(a.length - 22),
+    ]);
+    await refused(gap, 'APK_ZIP_INVALID', /does not end where its end record begins/);
+    // The size says 16 more bytes than the two entries hold (and the offset accounts for it).
+    const padded = Buffer.concat([
+      a.subarray(0, a.length - 22),
+      Buffer.alloc(16),
+      a.subarray(a.length - 22),
+    ]);
+    padded.writeUInt32LE(cd.size + 16, padded.length - 22 + 12);
+    await refused(padded, 'APK_ZIP_INVALID', /size disagrees with the entries/);
+  });
+
+  it('refuses trailing bytes after the end record', async () => {
+    const a = craftZip([manifest()]);
+    await refused(Buffer.concat([a, Buffer.from('trailer')]), 'APK_ZIP_INVALID');
+  });
+
+  it('refuses a data descriptor that disagrees with the central directory', async () => {
+    const data = Buffer.from('manifest bytes');
+    const good = craftZip([manifest({ local: { flags: 0x808, crc: 0, size: 0 } })]);
+    // craftZip writes no descriptor: insert one after the data, then fix the offsets.
+    const withDescriptor = (crc: number): Buffer => {
+      const cd = cdOf(good);
+      const d = Buffer.alloc(16);
+      d.writeUInt32LE(0x08074b50, 0);
+      d.writeUInt32LE(crc, 4);
+      d.writeUInt32LE(data.length, 8);
+      d.writeUInt32LE(data.length, 12);
+      const out = Buffer.concat([good.subarray(0, cd.offset), d, good.subarray(cd.offset)]);
+      out.writeUInt32LE(cd.offset + 16, out.length - 22 + 16);
+      // The local header's compressed size stays; a descriptor entry's local sizes are zero.
+      out.writeUInt32LE(0, 18);
+      return out;
+    };
+    const realCrc = good.readUInt32LE(good.length - 22 - cdOf(good).size + 16);
+    const ok = await openApkZip(await write(withDescriptor(realCrc)));
+    await ok.close();
+    await refused(withDescriptor(realCrc ^ 1), 'APK_HEADER_MISMATCH', /data descriptor/);
+  });
+
+  it('refuses an entry that runs into the APK Signing Block', async () => {
+    const a = craftZip([manifest()]);
+    const cd = cdOf(a);
+    // A "signing block" of 48 bytes whose declared size reaches back over the entry's data.
+    const block = Buffer.alloc(48);
+    block.writeBigUInt64LE(40n, 0);
+    block.writeBigUInt64LE(40n + 20n, 24);
+    Buffer.from('APK Sig Block 42', 'latin1').copy(block, 32);
+    const out = Buffer.concat([a.subarray(0, cd.offset), block, a.subarray(cd.offset)]);
+    out.writeUInt32LE(cd.offset + 48, out.length - 22 + 16);
+    await refused(out, 'APK_OVERLAPPING_ENTRIES', /Signing Block/);
+  });
+
+  it('refuses malformed central directory records', async () => {
+    const a = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
+    const cd = cdOf(a).offset;
+    const badSignature = Buffer.from(a);
+    badSignature.writeUInt32LE(0x02014b51, cd);
+    await refused(badSignature, 'APK_ZIP_INVALID', /invalid central directory record signature/);
+    // A zip64 marker in the size with no zip64 extra field to hold the real size.
+    const marker = Buffer.from(a);
+    marker.writeUInt32LE(0xffffffff, cd + 24);
+    await refused(marker, 'APK_ZIP_INVALID', /zip64 extra field lacks the uncompressed size/);
+    const disk = Buffer.from(a);
+    disk.writeUInt16LE(1, cd + 34);
+    await refused(disk, 'APK_ZIP_INVALID', /multi-disk/);
+    // A name length that runs past the directory.
+    const long = Buffer.from(a);
+    long.writeUInt16LE(0xfff0, cd + 28);
+    await refused(long, 'APK_ZIP_INVALID', /runs past the directory/);
+  });
+
+  it('refuses a local zip64 marker without the zip64 extra field that would hold the size', async () => {
+    const a = craftZip([manifest()]);
+    const local = Buffer.from(a);
+    local.writeUInt32LE(0xffffffff, 22);
+    await refused(local, 'APK_HEADER_MISMATCH', /local zip64 extra field/);
   });
 });
