@@ -151,7 +151,13 @@ describe('apps on the desktop with the fixture guest (root, LXC)', () => {
       expect(hello).toMatch(/^Name\[de_DE\]=Hallo$/m);
       expect(hello).toMatch(/^Icon=droidway\.org\.example\.hello$/m);
       expect(hello).toMatch(/^StartupWMClass=droidway\.org\.example\.hello$/m);
-      expect(hello).toMatch(/^Exec=.*droidway\.js --launch org\.example\.hello$/m);
+      // The entry launches into the instance the app was installed in.
+      expect(hello).toMatch(
+        new RegExp(
+          `^Exec=.*droidway\\.js --launch org\\.example\\.hello --instance ${INSTANCE}$`,
+          'm',
+        ),
+      );
       expect(await iconSizes(HELLO)).toEqual([48, 72, 144]);
       expect(await iconSizes(ADAPTIVE)).toEqual([72, 192]);
 

@@ -327,7 +327,7 @@ describe("Android's own compositor client (Waydroid's hwcomposer, a stand-in)", 
         ]),
       );
       const stats = await waitForStats('hwc client stats', bridge!, (s) =>
-        s.clients.find((c) => c.pid === hwc.pid && c.commits > 5),
+        s.clients.find((c) => c.pid === hwc.pid && c.commits > 5 && c.buffersForwarded.shm > 5),
       );
       expect(stats).toMatchObject({ connected: true, disconnectReason: null, violations: {} });
       // The 4-byte background: once when its pool was made, once at its commit.

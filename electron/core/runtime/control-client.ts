@@ -4,6 +4,7 @@
  * per method.
  */
 import net from 'node:net';
+import type { HostView } from '../inspect/host-view.js';
 import type { BridgeStats } from '../../../native/index.js';
 import {
   MAX_RESPONSE_BYTES,
@@ -161,6 +162,15 @@ export async function requestBridgeStats(socketPath: string): Promise<BridgeStat
  */
 export async function requestRecord(socketPath: string): Promise<unknown> {
   return controlRequest(socketPath, 'record');
+}
+
+/**
+ * The container as the host sees it (`collectHostView` of its init: id maps, mounts, cgroup
+ * files, init's fds and cwd, console size), collected by the root session host for an owner
+ * who cannot read another uid's /proc entries.
+ */
+export async function requestHostView(socketPath: string): Promise<HostView | null> {
+  return (await controlRequest(socketPath, 'host-view', {}, 30_000)) as HostView | null;
 }
 
 /** Result of `requestAttachExec`, outputs decoded. */

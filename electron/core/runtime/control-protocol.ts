@@ -40,6 +40,7 @@ export const CONTROL_METHODS = [
   'attach-exec',
   'bridge-stats',
   'record',
+  'host-view',
 ] as const;
 export type ControlMethod = (typeof CONTROL_METHODS)[number];
 
@@ -59,7 +60,7 @@ export interface AttachExecParams {
 export type ControlRequest =
   | {
       id: RequestId;
-      method: 'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record';
+      method: 'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record' | 'host-view';
       params: Record<string, never>;
     }
   | { id: RequestId; method: 'stop'; params: { timeoutSeconds?: number } }
@@ -157,10 +158,12 @@ export function parseControlRequest(line: string): ControlRequest {
     case 'unfreeze':
     case 'bridge-stats':
     case 'record':
+    case 'host-view':
       onlyKeys([]);
       return {
         id: rid,
-        method: method as 'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record',
+        method: method as
+          'status' | 'freeze' | 'unfreeze' | 'bridge-stats' | 'record' | 'host-view',
         params: {},
       };
     case 'stop': {

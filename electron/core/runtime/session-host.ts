@@ -9,6 +9,7 @@
 import fs from 'node:fs/promises';
 import type { PeerCredentials } from '../../../native/index.js';
 import type { ControlRequest } from './control-protocol.js';
+import { collectHostView } from '../inspect/host-view.js';
 import { ControlServer } from './control-socket.js';
 import { attachWithFds, fdChannelPath, FdChannelServer, openGuestData } from './fd-channel.js';
 import { guestVerbRefusal } from './guest-verbs.js';
@@ -221,6 +222,12 @@ async function handle(
       return bridge.stats();
     case 'record':
       return readRecordFile(session.paths);
+    case 'host-view': {
+      const initPid = session.status().initPid;
+      return initPid === null
+        ? null
+        : collectHostView(initPid, { consoleLog: session.paths.consoleLog });
+    }
     case 'attach-exec': {
       const p = request.params;
       if (peer.uid !== 0) {

@@ -69,6 +69,7 @@ import {
 import {
   requestAttachExec,
   requestBridgeStats,
+  requestHostView,
   requestRecord,
   requestFreeze,
   requestStatus,
@@ -1111,8 +1112,12 @@ export async function verifySession(
   const fixtures = await prepareHostFixtures();
   try {
     const facts = await collectHostFacts(fixtures);
+    // A desktop user cannot read its root-owned container's /proc entries: its host reads them.
     if (status.initPid !== null)
-      facts.view = await collectHostView(status.initPid, { consoleLog: paths.consoleLog });
+      facts.view =
+        process.getuid?.() === 0
+          ? await collectHostView(status.initPid, { consoleLog: paths.consoleLog })
+          : await requestHostView(paths.controlSocket);
     const report = await verifyIsolation(
       expectations,
       async (argv) => {
