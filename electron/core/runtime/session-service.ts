@@ -688,6 +688,20 @@ async function planAndroidSession(
       vendorType: android.vendorType,
     });
     await fs.mkdir(dir, { recursive: true, mode: 0o711 });
+    // LXC binds the probe as the guest's mapped root, which may not traverse the checkout (a
+    // 0700 folder, e.g. a CI clone): bind a root-owned copy in the instance's Android folder.
+    for (const m of extraMounts) {
+      if (m.target !== PROBE_GUEST_DIR) continue;
+      const copy = path.join(dir, 'probe');
+      await fs.mkdir(copy, { recursive: true, mode: 0o755 });
+      for (const name of await fs.readdir(m.source)) {
+        const from = path.join(m.source, name);
+        if (!(await fs.stat(from)).isFile()) continue;
+        await fs.copyFile(from, path.join(copy, name));
+        await fs.chmod(path.join(copy, name), 0o555);
+      }
+      m.source = copy;
+    }
     mounted = await mountAndroidImage({
       systemImage: path.join(android.dir, SYSTEM_IMG),
       vendorImage: path.join(android.dir, VENDOR_IMG),
