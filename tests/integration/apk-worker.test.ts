@@ -3,6 +3,7 @@
  * `npm run build:ts` would) reads an APK off the main thread, reports the reader's own error
  * codes, and is stopped by its time limit.
  */
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -105,19 +106,27 @@ describe('readApkInfoInWorker', () => {
     await closeApkWorkers();
     // The same reader process answers every read (its pid), until one passes the time limit.
     const pids = new Set<number>();
-    const onStats = (s: { pid: number }): void => void pids.add(s.pid);
+    const uids = new Set<string>();
+    const onStats = (s: { pid: number }): void => {
+      pids.add(s.pid);
+      uids.add(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))?.[1] ?? '?');
+    };
     for (let i = 0; i < 10; i++)
       expect((await readApkInfoInWorker(file, { workerUrl, onStats })).packageName).toBe(
         'org.example.again',
       );
-    expect(pids.size).toBe(1);
+    // A root caller never parses as root: each read gets a reader of its own, dropped to nobody
+    // (the APK handed over as an open descriptor); anyone else reuses one reader.
+    const root = process.getuid?.() === 0;
+    expect(pids.size).toBe(root ? 10 : 1);
+    expect([...uids]).toEqual([root ? '65534' : String(process.getuid?.())]);
     await expect(readApkInfoInWorker(file, { workerUrl, timeoutMs: 0 })).rejects.toMatchObject({
       code: 'APK_TIMEOUT',
     });
     expect((await readApkInfoInWorker(file, { workerUrl, onStats })).packageName).toBe(
       'org.example.again',
     );
-    expect(pids.size).toBe(2);
+    expect(pids.size).toBe(root ? 11 : 2);
   });
 
   it('returns icon bytes as Buffers, for the info and for every density', async () => {
@@ -154,7 +163,9 @@ describe('readApkInfoInWorker', () => {
 
   it('reports a worker that cannot start as APK_READ_FAILED', async () => {
     await expect(
-      readApkInfoInWorker('/nonexistent.apk', { workerUrl: new URL('file:///nonexistent/w.js') }),
+      readApkInfoInWorker(await apk('start.apk', writeAxml({ name: 'manifest', attrs: [] })), {
+        workerUrl: new URL('file:///nonexistent/w.js'),
+      }),
     ).rejects.toMatchObject({ code: 'APK_READ_FAILED' });
   });
 });

@@ -28,6 +28,12 @@ const fstatAsync = promisify(fstat);
 const closeAsync = promisify(close);
 
 /**
+ * The name of an APK a process inherited as an open descriptor (`fd:N`, N ≥ 3): the unprivileged
+ * reader process started by a root parent gets the file this way (see `apk-worker-client.ts`).
+ */
+export const INHERITED_FD_PATTERN = /^fd:([3-9]|[1-9][0-9]{1,3})$/;
+
+/**
  * Opens `file` read-only with `O_NOFOLLOW | O_NONBLOCK` and checks on the descriptor that it is
  * a regular file of at most `maxBytes`. On refusal the descriptor is closed.
  * @throws ApkError `APK_NOT_A_FILE` (missing, symlink, directory, FIFO, device, unreadable) or
@@ -39,8 +45,13 @@ export async function openApkFile(
 ): Promise<ApkFile> {
   const name = path.basename(file);
   let fd: number;
+  const inherited = INHERITED_FD_PATTERN.exec(file);
   try {
-    fd = await openAsync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // `fd:N`: an APK its parent opened (with these same checks) and handed to this process.
+    fd =
+      inherited !== null
+        ? Number(inherited[1])
+        : await openAsync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =

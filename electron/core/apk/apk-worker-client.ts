@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApkError, type ApkErrorCode } from './apk-errors.js';
+import { openApkFile } from './apk-file.js';
 import type { ApkIcon, ApkInfo } from './apk-reader.js';
 
 /** Options of `readApkInfoInWorker`. */
@@ -86,7 +87,10 @@ function prlimit(): string | null {
   return prlimitPath;
 }
 
-function spawnReader(url: URL, maxHeapMb: number): Pooled {
+/** Where a reader started by root finds its APK (stdio slot 4: 0–2, then the IPC channel). */
+const INHERITED_APK_FD = 4;
+
+function spawnReader(url: URL, maxHeapMb: number, apkFd?: number): Pooled {
   const node = process.execPath;
   const args = [
     `--max-old-space-size=${maxHeapMb}`,
@@ -102,7 +106,7 @@ function spawnReader(url: URL, maxHeapMb: number): Pooled {
     limiter ?? node,
     limiter === null ? args : [`--as=${ADDRESS_SPACE_BYTES}`, '--', node, ...args],
     {
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc', ...(apkFd !== undefined ? [apkFd] : [])],
       serialization: 'advanced',
       cwd: path.parse(process.cwd()).root,
       // ELECTRON_RUN_AS_NODE: under Electron, execPath is the app binary; this makes it Node.
@@ -110,6 +114,7 @@ function spawnReader(url: URL, maxHeapMb: number): Pooled {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         ELECTRON_RUN_AS_NODE: '1',
         UV_THREADPOOL_SIZE: '2',
+        ...(apkFd !== undefined ? { DROIDWAY_APK_DROP_ROOT: '1' } : {}),
       },
     },
   );
@@ -238,10 +243,31 @@ function resetPeak(pid: number): void {
   }
 }
 
-function run(
+async function run(
   op: 'info' | 'icons',
   file: string,
   options: WorkerReadOptions,
+): Promise<ApkInfo | IconsResult> {
+  // Nothing parses APK bytes as root: a root caller opens the file itself (with the reader's
+  // checks) and hands it to a reader of its own that drops to nobody before reading it.
+  if (process.getuid?.() !== 0) return runIn(op, path.resolve(file), options, null);
+  const held = await openApkFile(path.resolve(file));
+  try {
+    return await runIn(op, `fd:${INHERITED_APK_FD}`, options, held.fd).catch((e: unknown) => {
+      if (e instanceof Error)
+        e.message = e.message.split(`fd:${INHERITED_APK_FD}`).join(path.basename(file));
+      throw e;
+    });
+  } finally {
+    await held.close();
+  }
+}
+
+function runIn(
+  op: 'info' | 'icons',
+  file: string,
+  options: WorkerReadOptions,
+  apkFd: number | null,
 ): Promise<ApkInfo | IconsResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxHeapMb = options.maxHeapMb ?? 48;
@@ -250,7 +276,10 @@ function run(
   const url = options.workerUrl ?? new URL('./apk-worker.js', import.meta.url);
   const key = `${maxHeapMb}|${url.href}`;
   return new Promise((resolve, reject) => {
-    const pooled = idle.get(key)?.pop() ?? spawnReader(url, maxHeapMb);
+    const pooled =
+      apkFd !== null
+        ? spawnReader(url, maxHeapMb, apkFd)
+        : (idle.get(key)?.pop() ?? spawnReader(url, maxHeapMb));
     clearTimeout(pooled.idleTimer);
     const { child } = pooled;
     refChild(child);
@@ -265,7 +294,8 @@ function run(
       child.off('message', onMessage);
       child.off('error', onError);
       child.off('exit', onExit);
-      if (reuse) release(key, pooled, keepAliveMs);
+      // A reader handed one APK as a descriptor has read it, and is not reused.
+      if (reuse && apkFd === null) release(key, pooled, keepAliveMs);
       else child.kill('SIGKILL');
       f();
     };
@@ -320,7 +350,7 @@ function run(
     child.on('error', onError);
     child.on('exit', onExit);
     // The reader runs in `/`: a relative path must not change meaning on the way.
-    const request: WorkerRequest = { id, op, file: path.resolve(file) };
+    const request: WorkerRequest = { id, op, file };
     if (options.iconSize !== undefined) request.iconSize = options.iconSize;
     child.send(request, (err) => {
       if (err !== null) onError(err);
