@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { createCoreApi } from '../core/api.js';
+import { CliRefusal, codeOf, exitStatusOf, humanMessage } from './cli-errors.js';
 import { CliExit, EXIT_FAILURE } from './cli-io.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerPolicy } from './commands/policy.js';
@@ -55,8 +56,9 @@ function configureTree(command: Command, io: CliIo): void {
 /**
  * Parses `argv` (node-style: `[node, script, ...args]`) with `program` and runs the command.
  * Returns the exit status: the command's own (0, or a `CliExit`), 0 for `--help`/`--version`,
- * 2 for a usage error (commander has printed it) and 2 for anything thrown, printed as one
- * line, with the stack only when `DROIDWAY_DEBUG=1`. Never rejects.
+ * 2 for a usage error (commander has printed it), and for anything thrown the status of the rule
+ * in `cli-errors.ts` (1 for an answer such as a session that is not running, else 2), printed as
+ * one line that starts with words; `DROIDWAY_DEBUG=1` adds the code and the stack. Never rejects.
  */
 export async function runCli(
   program: Command,
@@ -70,15 +72,19 @@ export async function runCli(
   } catch (error) {
     if (error instanceof CliExit) return error.exitCode;
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_FAILURE;
-    const code = (error as { code?: unknown } | null)?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    io.writeErr(
-      `droidway: ${typeof code === 'string' ? `${code}: ` : ''}${message.split('\n')[0]}\n`,
-    );
-    if (io.env.DROIDWAY_DEBUG === '1' && error instanceof Error && error.stack !== undefined) {
-      io.writeErr(`${error.stack}\n`);
+    const debug = io.env.DROIDWAY_DEBUG === '1';
+    const code = error instanceof CliRefusal ? error.code : codeOf(error);
+    if (!(error instanceof CliRefusal && error.printed)) {
+      const message =
+        error instanceof CliRefusal ? error.message : humanMessage(error).split('\n')[0];
+      // A person reads words first; the code is for scripts (--json) and for debugging.
+      io.writeErr(`droidway: ${debug && code !== 'INTERNAL' ? `${code}: ` : ''}${message}\n`);
     }
-    return EXIT_FAILURE;
+    const cause = error instanceof CliRefusal ? error.cause : error;
+    if (debug && cause instanceof Error && cause.stack !== undefined) {
+      io.writeErr(`${cause.stack}\n`);
+    }
+    return error instanceof CliRefusal ? error.exitCode : exitStatusOf(error);
   }
 }
 

@@ -538,12 +538,13 @@ describe('app install into the demo guest with the fixture Android tools (root, 
         path.join(work, 'no-such-folder'),
       );
       expect(badTools.code).toBe(1);
-      expect(badTools.stderr).toMatch(/ANDROID_TOOLS_INVALID: --android-tools .* is not a folder/);
+      expect(badTools.stderr).toMatch(/^droidway: --android-tools .* is not a folder/);
 
       const none = await droidway('app', 'install', files.two!, '--instance', 'install-none');
-      expect(none.code).toBe(2);
-      expect(none.stderr).toMatch(
-        /GUEST_NOT_RUNNING: no session is running for instance install-none/,
+      // No session is an answer (exit 1), as for every other command.
+      expect(none.code).toBe(1);
+      expect(none.stderr).toBe(
+        'droidway: no session is running for instance install-none; start one with droidway session start --instance install-none\n',
       );
     },
   );

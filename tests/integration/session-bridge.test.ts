@@ -628,7 +628,9 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const runs = await Promise.all([start(), start()]);
       expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
       const refused = runs.find((r) => r.code === 1)!;
-      expect(refused.stderr).toMatch(/SESSION_ALREADY_RUNNING/);
+      expect(refused.stderr).toMatch(
+        /^droidway: instance \S+ (already has a session host|is being started|is owned by a running session host)/,
+      );
       const status = await requestStatus(paths.controlSocket);
       expect(status.state.name).toBe('running');
       await screenshotUntil('the demo window', demoWindow);

@@ -124,8 +124,14 @@ describe('droidway doctor', () => {
       throw Object.assign(new Error('proc is not mounted\nsecond line'), { code: 'ENOENT' });
     };
     expect(await runCli(program(failing), ['node', 'droidway', 'doctor'], io)).toBe(2);
-    expect(io.err).toBe('droidway: ENOENT: proc is not mounted\n');
+    // Words first; the code only under DROIDWAY_DEBUG=1.
+    expect(io.err).toBe('droidway: proc is not mounted\n');
     expect(io.out).toBe('');
+    const debug = capture({ DROIDWAY_DEBUG: '1' });
+    expect(await runCli(program(failing), ['node', 'droidway', 'doctor'], debug)).toBe(2);
+    expect(debug.err).toMatch(
+      /^droidway: ENOENT: proc is not mounted\nError: proc is not mounted\n/,
+    );
   });
 
   it('adds the stack with DROIDWAY_DEBUG=1', async () => {

@@ -1,15 +1,17 @@
 /**
  * `droidway apk info FILE [--json] [--icon-size N] [--icon-out FILE.png]`: what an APK is
  * (identity, versions, SDKs, labels, launcher, permissions, native code, features, split,
- * signatures, icon), read in the sandboxed reader worker. A refused APK exits 2 with the
- * reader's code and reason.
+ * signatures, icon), read in the sandboxed reader worker. A refused APK exits 1 with the
+ * reader's reason (and its code in `--json`).
  */
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ApkError } from '../../core/apk/apk-errors.js';
 import type { ApkInfo } from '../../core/apk/apk-reader.js';
 import { readApkInfoInWorker, type WorkerReadOptions } from '../../core/apk/apk-worker-client.js';
-import { CliExit, EXIT_FAILURE, outputOf } from '../cli-io.js';
+import { refuse } from '../cli-errors.js';
+import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
 /** What the command calls; tests pass a fake. */
 export interface ApkCommandDeps {
@@ -159,19 +161,18 @@ export function register(
           );
         } catch (e) {
           if (!(e instanceof ApkError)) throw e;
-          if (options.json === true)
-            out(
-              `${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } }, null, 2)}\n`,
-            );
-          err(`droidway: refused ${file}: ${e.code}: ${e.message}\n`);
-          throw new CliExit(EXIT_FAILURE);
+          refuse(command, e, { json: options.json === true, prefix: `refused ${file}: ` });
         }
         if (options.iconOut !== undefined) {
           if (info.icon === null) {
             err(`droidway: ${file} has no PNG launcher icon to write\n`);
-            throw new CliExit(EXIT_FAILURE);
+            throw new CliExit(EXIT_NEGATIVE);
           }
           await writeFile(options.iconOut, info.icon.png);
+          // On stderr, so that stdout stays the facts (and valid JSON with --json).
+          err(
+            `droidway: wrote the ${info.icon.width}×${info.icon.height} launcher icon to ${resolve(options.iconOut)}\n`,
+          );
         }
         out(
           options.json === true

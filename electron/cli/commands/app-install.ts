@@ -2,8 +2,8 @@
  * `droidway app install FILE... [--instance NAME] [--json]`: installs APKs and split bundles
  * (`.apks`, `.xapk`) into the running session's guest, one after another. Progress goes to
  * stderr (a line per stage, and every 10 % of a copy or stream); one result per file goes to
- * stdout. Exit 0 when every file installed, 1 when any failed, 2 when nothing could start (no
- * session, not root). Ctrl-C cancels, and the staging files go with it.
+ * stdout. Exit 0 when every file installed, 1 when any failed or no session runs, 2 when
+ * nothing could start for another reason (not root, a bad instance name). Ctrl-C cancels, and the staging files go with it.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -11,7 +11,8 @@ import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exe
 import { InstallQueue, type QueueOutcome } from '../../core/install/install-queue.js';
 import { stagingRootFor, type InstallProgress } from '../../core/install/install-pipeline.js';
 import { sessionPaths } from '../../core/runtime/session-service.js';
-import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+import { refuse } from '../cli-errors.js';
+import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
 /** One progress line, or null when `event` adds nothing worth a line. */
 export function progressLine(
@@ -60,14 +61,7 @@ export function registerAppInstall(app: Command): void {
             stagingRoot: stagingRootFor(sessionPaths(options.instance)),
           });
         } catch (e) {
-          const code = (e as { code?: unknown }).code;
-          const message = e instanceof Error ? e.message : String(e);
-          if (json)
-            out(
-              `${JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } }, null, 2)}\n`,
-            );
-          else err(`droidway: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`);
-          throw new CliExit(EXIT_FAILURE);
+          refuse(command, e, { json, instance: options.instance });
         }
         const last = new Map<string, string>();
         queue.on('progress', (e) => {

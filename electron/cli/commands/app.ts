@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exec.js';
 import { AppsStateStore, defaultAppsStateDir } from '../../core/apps/apps-state.js';
+import { AppsError } from '../../core/apps/apps-errors.js';
 import { AppCatalog, type CatalogApp } from '../../core/apps/catalog.js';
 import {
   checkPackageName,
@@ -17,11 +18,9 @@ import {
 import { launchApp, openAppSettings } from '../../core/apps/launch.js';
 import { removeApp } from '../../core/apps/remove.js';
 import { sessionPaths } from '../../core/runtime/session-service.js';
-import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+import { refuse } from '../cli-errors.js';
+import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 import { registerAppInstall } from './app-install.js';
-
-/** Codes that mean "the answer is no" (exit 1) rather than "something broke" (exit 2). */
-const NEGATIVE_CODES = new Set(['APP_NOT_INSTALLED', 'APP_NOT_LAUNCHABLE', 'ACTIVITY_NOT_FOUND']);
 
 interface InstanceOption {
   instance: string;
@@ -41,15 +40,9 @@ function catalogOf(instance: string, desktop = true): AppCatalog {
   });
 }
 
-/** Prints `e` as one line and ends the run with 1 (a "no") or 2. */
-function fail(command: Command, e: unknown, json = false): never {
-  const { out, err } = outputOf(command);
-  const raw = (e as { code?: unknown } | null)?.code;
-  const code = typeof raw === 'string' ? raw : 'INTERNAL';
-  const message = e instanceof Error ? e.message : String(e);
-  if (json) out(`${JSON.stringify({ ok: false, error: { code, message } }, null, 2)}\n`);
-  else err(`droidway: ${code}: ${message}\n`);
-  throw new CliExit(NEGATIVE_CODES.has(code) ? EXIT_NEGATIVE : EXIT_FAILURE);
+/** Ends the run for `e` by the CLI's rule (see `cli-errors.ts`). */
+function fail(command: Command, e: unknown, json = false, instance?: string): never {
+  refuse(command, e, { json, ...(instance !== undefined ? { instance } : {}) });
 }
 
 function checkedPackage(command: Command, pkg: string): string {
@@ -82,7 +75,7 @@ async function launchFromCli(command: Command, pkg: string, instance: string): P
     if (r.startedSession) err(`droidway: started the session of instance ${instance}\n`);
     out(`started ${r.component}\n`);
   } catch (e) {
-    fail(command, e);
+    fail(command, e, false, instance);
   }
 }
 
@@ -92,7 +85,7 @@ async function settingsFromCli(command: Command, pkg: string, instance: string):
     await openAppSettings(pkg, { instance });
     outputOf(command).out(`opened the Android settings of ${pkg}\n`);
   } catch (e) {
-    fail(command, e);
+    fail(command, e, false, instance);
   }
 }
 
@@ -130,7 +123,7 @@ export function register(program: Command): void {
           apps = await catalog.refresh();
           pinned = (await store().read()).pinned;
         } catch (e) {
-          fail(command, e, json);
+          fail(command, e, json, options.instance);
         }
         if (json) {
           out(
@@ -184,25 +177,64 @@ export function register(program: Command): void {
           .refresh()
           .catch(() => undefined);
       } catch (e) {
-        fail(command, e);
+        fail(command, e, false, options.instance);
       }
       outputOf(command).out(`removed ${pkg}\n`);
     });
 
-  for (const [name, verb] of [
-    ['pin', 'pin an app to the tray menu'],
-    ['unpin', 'unpin an app from the tray menu'],
-  ] as const)
-    app
-      .command(name)
-      .description(verb)
-      .argument('<package>', 'Android package name')
-      .action(async (pkg: string, _options: unknown, command: Command) => {
-        checkedPackage(command, pkg);
-        const state = name === 'pin' ? await store().pin(pkg) : await store().unpin(pkg);
-        outputOf(command).out(`${name === 'pin' ? 'pinned' : 'unpinned'} ${pkg}\n`);
-        if (name === 'pin' && !state.pinned.includes(pkg)) throw new CliExit(EXIT_NEGATIVE);
-      });
+  app
+    .command('pin')
+    .description('pin an installed app to the tray menu')
+    .argument('<package>', 'Android package name')
+    .option(
+      '--instance <name>',
+      'the instance the app is installed in (default $DROIDWAY_INSTANCE, else default)',
+    )
+    .action(async (pkg: string, options: { instance?: string }, command: Command) => {
+      checkedPackage(command, pkg);
+      const instance = options.instance ?? (process.env.DROIDWAY_INSTANCE || 'default');
+      // A pin of a package the guest does not have would be a tray entry that cannot launch.
+      let installed: boolean;
+      try {
+        installed = (await catalogOf(instance, false).refresh()).some((a) => a.packageName === pkg);
+      } catch (e) {
+        refuse(command, e, { instance, prefix: `cannot check that ${pkg} is installed: ` });
+      }
+      if (!installed)
+        refuse(
+          command,
+          new AppsError(
+            'APP_NOT_INSTALLED',
+            `${pkg} is not installed in instance ${instance}; droidway app list shows what is`,
+          ),
+          { instance },
+        );
+      const state = await store().pin(pkg);
+      outputOf(command).out(`pinned ${pkg}\n`);
+      if (!state.pinned.includes(pkg)) throw new CliExit(EXIT_NEGATIVE);
+    });
+
+  app
+    .command('unpin')
+    .description('unpin an app from the tray menu')
+    .argument('<package>', 'Android package name')
+    .action(async (pkg: string, _options: unknown, command: Command) => {
+      checkedPackage(command, pkg);
+      await store().unpin(pkg);
+      outputOf(command).out(`unpinned ${pkg}\n`);
+    });
+}
+
+/**
+ * Reports `command.args[0]` as an unknown command the way commander does for subcommands (with
+ * its suggestion of a similar name), falling back to the bare error if commander's method moved.
+ */
+function reportUnknownCommand(command: Command): never {
+  const commander = command as unknown as { unknownCommand?: () => never };
+  if (typeof commander.unknownCommand === 'function') commander.unknownCommand();
+  command.error(`error: unknown command '${command.args[0]}'`, {
+    code: 'commander.unknownCommand',
+  });
 }
 
 /**
@@ -231,11 +263,9 @@ export function registerLaunchOptions(program: Command): void {
         },
         command: Command,
       ) => {
-        // Excess arguments are allowed so that a mistyped command is reported as one.
-        if (command.args.length > 0)
-          command.error(`error: unknown command '${command.args[0]}'`, {
-            code: 'commander.unknownCommand',
-          });
+        // Excess arguments are allowed so that a mistyped command is reported as one, with
+        // commander's own "(Did you mean …?)" over the program's commands.
+        if (command.args.length > 0) reportUnknownCommand(command);
         // Program options are positional (see createProgram), so this `--instance` never takes a
         // subcommand's own.
         const instance = options.instance ?? (process.env.DROIDWAY_INSTANCE || 'default');

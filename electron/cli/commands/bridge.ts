@@ -8,10 +8,8 @@
 import type { Command } from 'commander';
 import type { BridgeClientStats, BridgeStats } from '../../core/display/bridge.js';
 import { bridgeStats, type SessionRef } from '../../core/runtime/session-service.js';
-import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
-
-/** Refusals that are answers (exit 1), not failures. */
-const REFUSAL_CODES = new Set(['SESSION_NOT_RUNNING', 'BRIDGE_OFF', 'INSTANCE_NAME_INVALID']);
+import { refuse } from '../cli-errors.js';
+import { outputOf } from '../cli-io.js';
 
 function reasons(counts: Record<string, number>): string {
   const entries = Object.entries(counts).filter(([, n]) => n > 0);
@@ -60,19 +58,14 @@ export function register(program: Command): void {
     .option('--instance <name>', 'instance name', 'default')
     .option('--json', 'print the counters as JSON')
     .action(async (options: { instance: string; json?: boolean }, command: Command) => {
-      const { out, err } = outputOf(command);
+      const { out } = outputOf(command);
       const json = options.json === true;
       const ref: SessionRef = { instance: options.instance };
       let stats: BridgeStats;
       try {
         stats = await bridgeStats(ref);
       } catch (e) {
-        const code = (e as { code?: unknown } | null)?.code;
-        if (typeof code !== 'string' || !REFUSAL_CODES.has(code)) throw e;
-        const message = e instanceof Error ? e.message : String(e);
-        if (json) out(`${JSON.stringify({ ok: false, error: { code, message } }, null, 2)}\n`);
-        else err(`droidway: ${code}: ${message}\n`);
-        throw new CliExit(EXIT_NEGATIVE);
+        refuse(command, e, { json, instance: options.instance });
       }
       out(
         json ? `${JSON.stringify(stats, null, 2)}\n` : formatBridgeStats(options.instance, stats),

@@ -31,6 +31,7 @@ import { isPresetName, loadPreset, PRESET_NAMES } from '../../core/policy/preset
 import { checkSharedFolders, type SharedFolderFs } from '../../core/policy/shared-folders.js';
 import { renderReportTable, reportToJson } from '../../core/inspect/report-format.js';
 import { verifySession, type SessionVerification } from '../../core/runtime/session-service.js';
+import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
 /** What the commands touch on the host; tests pass fakes. */
@@ -137,7 +138,7 @@ async function loadPolicyFile(file: string, deps: PolicyCommandDeps): Promise<Lo
   return parsed;
 }
 
-function refuse(command: Command, file: string, issues: PolicyIssue[], json: boolean): never {
+function refuseFile(command: Command, file: string, issues: PolicyIssue[], json: boolean): never {
   const { out, err } = outputOf(command);
   if (json) out(`${JSON.stringify({ ok: false, file, issues }, null, 2)}\n`);
   else err(`${file}: policy refused\n${formatIssues(issues).replace(/^/gm, '  ')}\n`);
@@ -200,7 +201,7 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
     .option('--json', 'print the result as JSON')
     .action(async (file: string, options: { json?: boolean }, command: Command) => {
       const loaded = await loadPolicyFile(file, deps);
-      if (!loaded.ok) refuse(command, file, loaded.issues, options.json === true);
+      if (!loaded.ok) refuseFile(command, file, loaded.issues, options.json === true);
       const { out } = outputOf(command);
       out(
         options.json === true
@@ -231,7 +232,7 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
         command: Command,
       ) => {
         const loaded = await loadPolicyFile(file, deps);
-        if (!loaded.ok) refuse(command, file, loaded.issues, options.json === true);
+        if (!loaded.ok) refuseFile(command, file, loaded.issues, options.json === true);
         const dir = resolve(options.out);
         const cgroup = deps.cgroupSupport();
         let compiled: CompiledPolicy;
@@ -310,10 +311,7 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
             ...(against !== undefined ? { against } : {}),
           });
         } catch (e) {
-          const code = (e as { code?: unknown } | null)?.code;
-          if (typeof code !== 'string' || !VERIFY_REFUSALS.has(code)) throw e;
-          err(`droidway: ${code}: ${(e as Error).message}\n`);
-          throw new CliExit(EXIT_NEGATIVE);
+          refuse(command, e, { json: options.json === true, instance: options.instance });
         }
         if (options.json === true) {
           out(
@@ -362,12 +360,3 @@ async function loadReference(value: string, deps: PolicyCommandDeps): Promise<Lo
     });
   return loaded;
 }
-
-/** Why `policy verify` could not run, as answers (exit 1) rather than crashes. */
-const VERIFY_REFUSALS = new Set([
-  'SESSION_NOT_RUNNING',
-  'SESSION_BAD_STATE',
-  'INSTANCE_NAME_INVALID',
-  'PROBE_UNAVAILABLE',
-  'SESSION_RECORD_INVALID',
-]);

@@ -12,12 +12,12 @@
  *   `/system/bin` and the instance's persistent guest data at `/data`.
  * - `session status [--instance NAME] [--json]`: the state (`stopped` when no host answers).
  * - `session stop|freeze|unfreeze [--instance NAME] [--json]`: asks the host; prints the state.
- * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1.
+ * Refusals (a bad policy, no session, a wrong state) print the reason and exit 1; stopping a
+ * session that is not running is not one (exit 0, saying so).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { rememberStartOptions } from '../../core/apps/last-start.js';
-import { PolicyError, formatIssues } from '../../core/policy/policy-errors.js';
 import { PRESET_NAMES } from '../../core/policy/presets.js';
 import type { SessionStatus } from '../../core/runtime/session.js';
 import {
@@ -32,44 +32,13 @@ import {
   type StartedSession,
 } from '../../core/runtime/session-service.js';
 import { startSessionAsUser } from '../../core/privileged/user-session.js';
-import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
+import { codeOf, refuse as cliRefuse } from '../cli-errors.js';
+import { CliExit, EXIT_FAILURE, outputOf } from '../cli-io.js';
 
 /** Preset of `session start --image demo` when neither `--preset` nor `--policy` is given. */
 export const DEFAULT_SESSION_PRESET = defaultPresetFor(DEMO_IMAGE);
 /** Preset of `session start` with an Android image when no policy is given. */
 export const DEFAULT_ANDROID_PRESET = 'android';
-
-/** Codes of refusals that are answers ("no session", "wrong state"), not crashes: exit 1. */
-const REFUSAL_CODES = new Set([
-  'SESSION_NOT_RUNNING',
-  'SESSION_BAD_STATE',
-  'SESSION_ALREADY_RUNNING',
-  'INSTANCE_NAME_INVALID',
-  'IMAGE_UNSUPPORTED',
-  'POLICY_UNSUITABLE',
-  'IMAGE_MOUNTS_STALE',
-  'ANDROID_NOT_READY',
-  'IMAGE_NOT_FOUND',
-  'IMAGE_INVALID',
-  'MOUNT_FAILED',
-  'BINDER_UNAVAILABLE',
-  'PROPS_INVALID',
-  'TOOL_FAILED',
-  'POLICY_SOURCE_INVALID',
-  'POLICY_UNKNOWN_PRESET',
-  'POLICY_INVALID',
-  'POLICY_HOST_REFUSED',
-  'LXC_START_FAILED',
-  'ROOTFS_UNSAFE',
-  'GUEST_BUILD_FAILED',
-  'HOST_ENTRY_MISSING',
-  'ANDROID_TOOLS_INVALID',
-  'HELPER_MISSING',
-  'HELPER_REFUSED',
-  'HELPER_PATH_REFUSED',
-  'HELPER_IMAGE_REFUSED',
-  'CONTROL_PEER_REFUSED',
-]);
 
 /** One line for a person: `instance default: running (init pid 1234)`. */
 export function formatStatus(s: SessionStatus): string {
@@ -97,24 +66,9 @@ export function formatBridge(b: NonNullable<SessionStatus['bridge']>): string {
   return `  display bridge: ${b.state}${on}${detail.length > 0 ? ` (${detail.join('; ')})` : ''}\n`;
 }
 
-/**
- * Prints a refusal and ends with status 1; a policy refusal lists every field. Anything not a
- * known refusal is rethrown for `runCli` (exit 2).
- */
-function refuse(command: Command, error: unknown, json: boolean): never {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !REFUSAL_CODES.has(code)) throw error;
-  const { out, err } = outputOf(command);
-  const message = error instanceof Error ? error.message : String(error);
-  if (json) {
-    const issues = error instanceof PolicyError ? error.issues : undefined;
-    out(`${JSON.stringify({ ok: false, error: { code, message, issues } }, null, 2)}\n`);
-  } else if (error instanceof PolicyError) {
-    err(`droidway: policy refused (${code})\n${formatIssues(error.issues).replace(/^/gm, '  ')}\n`);
-  } else {
-    err(`droidway: ${code}: ${message}\n`);
-  }
-  throw new CliExit(EXIT_NEGATIVE);
+/** Ends the run for `error` by the CLI's rule (see `cli-errors.ts`), naming `options`' instance. */
+function refuse(command: Command, error: unknown, options: RefOptions): never {
+  cliRefuse(command, error, { json: options.json === true, instance: options.instance });
 }
 
 interface RefOptions {
@@ -191,7 +145,7 @@ export function register(program: Command): void {
             onWarning: (message) => outputOf(command).err(`droidway: warning: ${message}\n`),
           });
         } catch (e) {
-          refuse(command, e, json);
+          refuse(command, e, options);
         }
         // A later `app launch` while stopped starts the session the same way.
         const remembered = await rememberStartOptions(refOf(options), {
@@ -229,7 +183,7 @@ export function register(program: Command): void {
       try {
         status = await sessionStatus(refOf(options));
       } catch (e) {
-        refuse(command, e, json);
+        refuse(command, e, options);
       }
       printStatus(command, status, json);
     });
@@ -259,7 +213,13 @@ export function register(program: Command): void {
         try {
           status = await c.run(refOf(options));
         } catch (e) {
-          refuse(command, e, json);
+          if (c.name !== 'stop' || codeOf(e) !== 'SESSION_NOT_RUNNING') refuse(command, e, options);
+          // What the person wanted is already true.
+          status = await sessionStatus(refOf(options));
+          if (!json)
+            outputOf(command).err(
+              `droidway: instance ${options.instance ?? 'default'} was not running\n`,
+            );
         }
         printStatus(command, status, json);
       });

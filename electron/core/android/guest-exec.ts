@@ -74,7 +74,7 @@ export async function findRunningGuest(ref: SessionRef = {}): Promise<GuestConta
     throw new AndroidError(
       'GUEST_NOT_RUNNING',
       status.state.name === 'stopped'
-        ? `no session is running for instance ${paths.name}; start one with droidway session start`
+        ? `no session is running for instance ${paths.name}; start one with droidway session start${paths.name === 'default' ? '' : ` --instance ${paths.name}`}`
         : `the session of instance ${paths.name} is ${status.state.name}, not running`,
     );
   }

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { register } from '../../../electron/cli/commands/apk.js';
@@ -43,6 +46,7 @@ const info: ApkInfo = {
 async function run(
   args: string[],
   read: () => Promise<ApkInfo>,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const program = new Command('droidway');
   register(program, { readInfo: read });
@@ -51,7 +55,7 @@ async function run(
   const code = await runCli(program, ['node', 'droidway', ...args], {
     writeOut: (t) => (out += t),
     writeErr: (t) => (err += t),
-    env: {},
+    env,
   });
   return { code, out, err };
 }
@@ -76,17 +80,26 @@ describe('droidway apk info (in process)', () => {
     });
   });
 
-  it('exits 2 with the code and reason of a refusal', async () => {
+  it('exits 1 with the reason of a refusal, the code only under DROIDWAY_DEBUG=1', async () => {
     const refused = await run(['apk', 'info', 'bad.apk'], () =>
       Promise.reject(
         new ApkError('APK_DUPLICATE_ENTRY', 'entry "AndroidManifest.xml" appears twice'),
       ),
     );
     expect(refused).toEqual({
-      code: 2,
+      code: 1,
       out: '',
-      err: 'droidway: refused bad.apk: APK_DUPLICATE_ENTRY: entry "AndroidManifest.xml" appears twice\n',
+      err: 'droidway: refused bad.apk: entry "AndroidManifest.xml" appears twice\n',
     });
+    const debug = await run(
+      ['apk', 'info', 'bad.apk'],
+      () => Promise.reject(new ApkError('APK_DUPLICATE_ENTRY', 'appears twice')),
+      { DROIDWAY_DEBUG: '1' },
+    );
+    expect(debug.code).toBe(1);
+    expect(debug.err).toMatch(
+      /^droidway: APK_DUPLICATE_ENTRY: refused bad\.apk: appears twice\nApkError: appears twice\n/,
+    );
   });
 
   it('refuses a bad --icon-size as a usage error', async () => {
@@ -141,7 +154,38 @@ describe('droidway apk info (in process)', () => {
     const refused = await run(['apk', 'info', 'forged.apk'], () =>
       Promise.reject(new ApkError('APK_SIGNATURE_INVALID', message)),
     );
-    expect(refused.code).toBe(2);
-    expect(refused.err).toBe(`droidway: refused forged.apk: APK_SIGNATURE_INVALID: ${message}\n`);
+    // A refused APK is the command's answer (exit 1); the line starts with words, the code is
+    // in --json.
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe(`droidway: refused forged.apk: ${message}\n`);
+    const json = await run(['apk', 'info', 'forged.apk', '--json'], () =>
+      Promise.reject(new ApkError('APK_SIGNATURE_INVALID', message)),
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toEqual({
+      ok: false,
+      error: { code: 'APK_SIGNATURE_INVALID', message },
+    });
+  });
+
+  it('says where --icon-out wrote the icon, and refuses an APK without one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'droidway-icon-out-'));
+    try {
+      const target = join(dir, 'icon.png');
+      const r = await run(['apk', 'info', 'a.apk', '--icon-out', target], () =>
+        Promise.resolve(info),
+      );
+      expect(r.code).toBe(0);
+      expect(r.err).toBe(`droidway: wrote the 144×144 launcher icon to ${target}\n`);
+      expect(await readFile(target, 'utf8')).toBe('png bytes');
+      const none = await run(['apk', 'info', 'a.apk', '--icon-out', join(dir, 'none.png')], () =>
+        Promise.resolve({ ...info, icon: null }),
+      );
+      expect(none.code).toBe(1);
+      expect(none.err).toBe('droidway: a.apk has no PNG launcher icon to write\n');
+      await expect(readFile(join(dir, 'none.png'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
