@@ -194,6 +194,16 @@ describe('apps on the desktop with the fixture guest (root, LXC)', () => {
       ) as { recents: { packageName: string }[] };
       expect(state.recents.map((r) => r.packageName)).toEqual([ADAPTIVE, HELLO]);
       expect((await droidway('app', 'pin', HELLO)).code).toBe(0);
+      // A package the guest does not have is not pinned: the tray could not launch it.
+      const notThere = await droidway('app', 'pin', 'org.example.nothere');
+      expect(notThere.code).toBe(1);
+      expect(notThere.stderr).toBe(
+        `droidway: org.example.nothere is not installed in instance ${INSTANCE}; droidway app list shows what is\n`,
+      );
+      const pins = JSON.parse(
+        await fs.readFile(path.join(work, 'config', 'droidway', 'apps-state.json'), 'utf8'),
+      ) as { pinned: string[] };
+      expect(pins.pinned).toEqual([HELLO]);
     },
     120_000,
   );

@@ -266,7 +266,7 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
         );
         const run = await droidway('session', 'start', '--instance', instance, '--policy', file);
         expect(run.code).toBe(1);
-        expect(run.stderr).toMatch(/policy refused \(POLICY_INVALID\)\n {2}\/limits\/pidsMax: /);
+        expect(run.stderr).toMatch(/^droidway: policy refused\n {2}\/limits\/pidsMax: /);
         const image = await droidway(
           'session',
           'start',

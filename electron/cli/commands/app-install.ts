@@ -14,6 +14,13 @@ import { sessionPaths } from '../../core/runtime/session-service.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
+/**
+ * A failure's message for a person; its code (in `--json` anyway) only under `DROIDWAY_DEBUG=1`.
+ */
+function withCode(error: { code: string; message: string }, env = process.env): string {
+  return env.DROIDWAY_DEBUG === '1' ? `${error.code}: ${error.message}` : error.message;
+}
+
 /** One progress line, or null when `event` adds nothing worth a line. */
 export function progressLine(
   event: InstallProgress,
@@ -30,7 +37,7 @@ export function progressLine(
   if (last.get(key) === step) return null;
   last.set(key, step);
   const name = path.basename(event.file);
-  const tail = event.error !== undefined ? `: ${event.error.code}: ${event.error.message}` : '';
+  const tail = event.error !== undefined ? `: ${withCode(event.error)}` : '';
   return `[${event.id}/${count}] ${name}: ${step}${tail}\n`;
 }
 
@@ -38,7 +45,7 @@ function resultLine(o: QueueOutcome): string {
   const name = path.basename(o.file);
   if (o.ok)
     return `${name}: installed ${o.value.packageName} (version code ${o.value.versionCode})\n`;
-  return `${name}: not installed: ${o.error.code}: ${o.error.message}\n`;
+  return `${name}: not installed: ${withCode(o.error)}\n`;
 }
 
 /** Adds `install` to the `app` command group. */

@@ -34,11 +34,15 @@ export async function removeApp(
 ): Promise<void> {
   checkPackageName(pkg);
   const verdict = await uninstallPackage(exec, pkg);
-  if (!verdict.ok)
+  if (!verdict.ok) {
+    // Android answers an unknown package with an internal error; a person asked about their app.
+    if (verdict.code === 'DELETE_FAILED_INTERNAL_ERROR')
+      throw new AppsError('APP_NOT_INSTALLED', `${pkg} is not installed in the guest`);
     throw new AppsError(
-      verdict.code === 'DELETE_FAILED_INTERNAL_ERROR' ? 'APP_NOT_INSTALLED' : 'APP_REMOVE_FAILED',
+      'APP_REMOVE_FAILED',
       `Android did not uninstall ${pkg}: ${verdict.code}${verdict.detail ? `: ${verdict.detail}` : ''}`,
     );
+  }
   if (options.desktop !== undefined) {
     const { dirs, run } = options.desktop;
     await removeAppEntry(dirs, pkg);

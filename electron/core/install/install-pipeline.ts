@@ -230,9 +230,14 @@ export async function installFile(file: string, options: InstallOptions): Promis
     }
 
     report('checking', 0);
-    const apks = bundle ? await abortable(extractBundle(staged, staging), signal) : [staged];
     const infos: ApkInfo[] = [];
-    for (const apk of apks) infos.push(await abortable(readApk(apk), signal));
+    let apks: string[];
+    try {
+      apks = bundle ? await abortable(extractBundle(staged, staging), signal) : [staged];
+      for (const apk of apks) infos.push(await abortable(readApk(apk), signal));
+    } catch (e) {
+      throw namingTheUsersFile(e, staged, file);
+    }
     const base = infos.find((i) => i.splitName === undefined) ?? infos[0]!;
     const sizes = await Promise.all(apks.map(async (a) => (await fs.stat(a)).size));
     total = sizes.reduce((a, b) => a + b, 0);
@@ -292,6 +297,19 @@ export async function installFile(file: string, options: InstallOptions): Promis
   } finally {
     if (staging !== null) await fs.rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * `e` with the staging copy's name (`base.apk`, `bundle.zip`) replaced by the name of the
+ * person's own file, which is the one their message should name.
+ */
+function namingTheUsersFile(e: unknown, staged: string, file: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const stagedName = path.basename(staged);
+  const own = path.basename(file);
+  if (stagedName !== own && e.message.includes(stagedName))
+    e.message = e.message.split(stagedName).join(own);
+  return e;
 }
 
 /**

@@ -69,6 +69,7 @@ describe('removeApp', () => {
     });
     await expect(removeApp(exec, 'com.a.other', { desktop: { dirs } })).rejects.toMatchObject({
       code: 'APP_NOT_INSTALLED',
+      message: 'com.a.other is not installed in the guest',
     });
     expect(existsSync(entry)).toBe(true);
     await expect(removeApp(exec, 'bad', {})).rejects.toMatchObject({

@@ -48,7 +48,7 @@ describe('app install progress lines', () => {
         last,
         3,
       ),
-    ).toBe('[2/3] Game.apk: failed: INSTALL_FAILED_OLDER_SDK: needs 15\n');
+    ).toBe('[2/3] Game.apk: failed: needs 15\n');
     expect(progressLine(ev('copying', 0, 0), last, 3)).toBe('[2/3] Game.apk: copying 0%\n');
   });
 

@@ -142,6 +142,29 @@ describe('installFile with a fake guest', () => {
     expect(await fs.readdir(staging)).toEqual([]);
   });
 
+  it("names the person's file in a refusal, never the staging copy", async () => {
+    const f = await file('fake.apk', 'corrupt data');
+    const naming = async (staged: string): Promise<ApkInfo> => {
+      throw Object.assign(new Error(`${path.basename(staged)}: no end of central directory`), {
+        code: 'APK_ZIP_INVALID',
+      });
+    };
+    const events: InstallProgress[] = [];
+    await expect(
+      installFile(f, {
+        exec: fakeGuest([]),
+        stagingRoot: staging,
+        readApk: naming,
+        onProgress: (e) => events.push(e),
+      }),
+    ).rejects.toMatchObject({
+      code: 'APK_ZIP_INVALID',
+      message: 'fake.apk: no end of central directory',
+    });
+    expect(events.at(-1)?.error?.message).toBe('fake.apk: no end of central directory');
+    expect(await fs.readdir(staging)).toEqual([]);
+  });
+
   it('is cancelled at once when the signal is already aborted', async () => {
     const events: InstallProgress[] = [];
     await expect(
