@@ -25,7 +25,6 @@ export const NEGATIVE_CODES: ReadonlySet<string> = new Set([
   'IMAGE_NOT_FOUND',
   'IMAGE_INVALID',
   'IMAGE_IN_USE',
-  'IMAGE_NOT_REMOVABLE',
   'MOUNT_FAILED',
   'BINDER_UNAVAILABLE',
   'PROPS_INVALID',
@@ -56,6 +55,7 @@ export const NEGATIVE_CODES: ReadonlySet<string> = new Set([
 export const USAGE_CODES: ReadonlySet<string> = new Set([
   'INSTANCE_NAME_INVALID',
   'PACKAGE_NAME_INVALID',
+  'IMAGE_NAME_INVALID',
 ]);
 
 /** The code of `error`, or `INTERNAL` when it carries none. */

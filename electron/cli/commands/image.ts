@@ -6,6 +6,8 @@
  *   a folder with Waydroid's system and vendor zips, or a system zip and its vendor zip.
  * - `image download [--channel URL] [--vendor-channel URL] [--name NAME]`: the newest image of
  *   the OTA channels (Waydroid's by default), with a progress line; resumes when run again.
+ * - `image remove NAME [--store DIR]`: deletes an image from Droidway's store; refuses (exit 1)
+ *   Waydroid's images, names the store does not hold, and an image a running session mounted.
  */
 import type { Command } from 'commander';
 import {
@@ -13,6 +15,7 @@ import {
   discoverImages,
   downloadImage,
   importImage,
+  removeStoredImage,
   type AndroidImage,
   type ChannelSettings,
   type DiscoveryOptions,
@@ -20,6 +23,8 @@ import {
   type ImportResult,
 } from '../../core/images/index.js';
 import { DEFAULT_CHANNELS } from '../../core/images/ota-channel.js';
+import { ImageError } from '../../core/images/image-errors.js';
+import { refuse } from '../cli-errors.js';
 import { outputOf } from '../cli-io.js';
 
 /** What the commands call; tests pass fakes or point them at temporary folders. */
@@ -27,6 +32,7 @@ export interface ImageCommandDeps {
   discover: (options: DiscoveryOptions) => Promise<AndroidImage[]>;
   importImage: typeof importImage;
   downloadImage: (options: DownloadImageOptions) => Promise<ImportResult>;
+  removeImage: (storeRoot: string, name: string) => Promise<string>;
   /** The channel settings (from the app's settings once they exist). */
   channels: () => ChannelSettings;
   /** Whether stderr is a terminal (progress redraws one line) or not (a line per 10 %). */
@@ -37,6 +43,7 @@ const realDeps: ImageCommandDeps = {
   discover: (options) => discoverImages(options),
   importImage,
   downloadImage: (options) => downloadImage(options),
+  removeImage: (storeRoot, name) => removeStoredImage(storeRoot, name),
   channels: () => ({ ...DEFAULT_CHANNELS }),
   interactive: () => process.stderr.isTTY === true,
 };
@@ -193,4 +200,41 @@ export function register(program: Command, deps: ImageCommandDeps = realDeps): v
         );
       },
     );
+
+  image
+    .command('remove')
+    .description("delete an image from Droidway's store (never Waydroid's)")
+    .argument('<name>', 'the image name droidway image list shows')
+    .option('--store <dir>', "Droidway's image store", defaultImageStoreRoot())
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, options: { store: string; json?: boolean }, command: Command) => {
+      const json = options.json === true;
+      let dir: string;
+      try {
+        dir = await deps.removeImage(options.store, name);
+      } catch (e) {
+        // Name the other place an image of that name lives, so "not found" is not a mystery.
+        const elsewhere =
+          e instanceof ImageError && e.code === 'IMAGE_NOT_FOUND'
+            ? (await deps.discover({ storeRoot: options.store }).catch(() => [])).find(
+                (i) => i.name === name && i.source !== 'store',
+              )
+            : undefined;
+        refuse(
+          command,
+          elsewhere === undefined
+            ? e
+            : new ImageError(
+                'IMAGE_NOT_FOUND',
+                `${name} is ${elsewhere.source === 'waydroid' ? "Waydroid's image" : 'an image'} in ${elsewhere.dir}; Droidway removes only images in its own store (${options.store})`,
+              ),
+          { json },
+        );
+      }
+      outputOf(command).out(
+        json
+          ? `${JSON.stringify({ ok: true, name, dir }, null, 2)}\n`
+          : `removed ${name} from ${dir}\n`,
+      );
+    });
 }

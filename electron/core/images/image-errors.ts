@@ -16,6 +16,8 @@ export type ImageErrorCode =
   | 'IMAGE_INVALID'
   /** The store already has an image of that name. */
   | 'IMAGE_EXISTS'
+  /** The image is mounted for a running session (a loop device is backed by its files). */
+  | 'IMAGE_IN_USE'
   /** A channel JSON that is malformed, hostile or has no usable entry. */
   | 'CHANNEL_INVALID'
   /** A channel URL that is not absolute http(s). */

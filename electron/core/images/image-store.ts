@@ -6,7 +6,7 @@
  * and renamed into place, so a crash never leaves a half-written image under a real name.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ImageError, isErrnoCode, shown } from './image-errors.js';
@@ -201,4 +201,72 @@ export async function stageImage(root: string, name: string): Promise<StagedImag
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The files loop devices are backed by (`/sys/block/loopN/loop/backing_file`): what a session
+ * that mounted an image holds. A file deleted while attached keeps its path, with ` (deleted)`.
+ */
+export async function loopBackingFiles(sysBlock = '/sys/block'): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(sysBlock)).filter((n) => /^loop[0-9]+$/.test(n));
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const n of names) {
+    const text = await readFile(path.join(sysBlock, n, 'loop', 'backing_file'), 'utf8').catch(
+      () => '',
+    );
+    const file = text.replace(/\n$/, '').replace(/ \(deleted\)$/, '');
+    if (file !== '') files.push(file);
+  }
+  return files;
+}
+
+/** Options of `removeStoredImage`. */
+export interface RemoveImageOptions {
+  /** Files held by mounted images; default `loopBackingFiles()`. */
+  backingFiles?: () => Promise<string[]>;
+}
+
+/**
+ * Removes image `name` from the store at `root` and returns the folder it was in. Refuses
+ * (`IMAGE_NOT_FOUND`) a name the store does not hold (Waydroid's folders and other paths are
+ * never in it) and (`IMAGE_IN_USE`) an image a session has mounted. The folder is renamed aside
+ * first, so an interrupted removal never leaves a half image under its name.
+ */
+export async function removeStoredImage(
+  root: string,
+  name: string,
+  options: RemoveImageOptions = {},
+): Promise<string> {
+  validateImageName(name);
+  const dir = path.join(root, name);
+  const st = await lstat(dir).catch((e: unknown) => {
+    if (isErrnoCode(e, 'ENOENT')) return null;
+    throw e;
+  });
+  if (st === null || !st.isDirectory())
+    throw new ImageError(
+      'IMAGE_NOT_FOUND',
+      `Droidway's image store (${root}) has no image named ${name}; droidway image list shows the images`,
+    );
+  const held = (await (options.backingFiles ?? loopBackingFiles)()).filter((f) =>
+    f.startsWith(`${dir}${path.sep}`),
+  );
+  if (held.length > 0)
+    throw new ImageError(
+      'IMAGE_IN_USE',
+      `image ${name} is in use by a running session (${held.map((f) => path.basename(f)).join(', ')} mounted); stop the session first with droidway session stop`,
+    );
+  const aside = path.join(
+    root,
+    `${STORE_TEMP_PREFIX}removed-${name}-${randomBytes(6).toString('hex')}`,
+  );
+  await rename(dir, aside);
+  await fsyncPath(root);
+  await rm(aside, { recursive: true, force: true });
+  return dir;
 }

@@ -28,7 +28,13 @@ export {
   type SystemPartitionInfo,
   type VendorPartitionInfo,
 } from './image-inspect.js';
-export { defaultImageStoreRoot, validateImageName, type ImageRecord } from './image-store.js';
+export {
+  defaultImageStoreRoot,
+  loopBackingFiles,
+  removeStoredImage,
+  validateImageName,
+  type ImageRecord,
+} from './image-store.js';
 export {
   describeImage,
   discoverImages,

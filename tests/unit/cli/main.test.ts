@@ -120,6 +120,11 @@ const commands: Array<{
   },
   { command: 'image download', refusal: null, usage: ['image', 'download', '--bogus'] },
   {
+    command: 'image remove',
+    refusal: (d) => ['image', 'remove', 'absent', '--store', join(d, 'store')],
+    usage: ['image', 'remove', '../etc', '--store', join(tmpdir(), 'droidway-no-store')],
+  },
+  {
     command: 'apk info',
     refusal: (d) => ['apk', 'info', join(d, 'none.apk')],
     usage: ['apk', 'info', 'a.apk', '--icon-size', '0'],
