@@ -130,8 +130,13 @@ describe('a desktop user through the privileged helper', () => {
       `require('net').connect(${JSON.stringify(paths.controlSocket)}).on('error', e => { console.log(e.code); process.exit(3); }).on('connect', () => { console.log('connected'); process.exit(0); })`,
     ]);
     expect(reach.stdout.trim()).toBe('EACCES');
+    // Bob's own instance of that name is not running, so his stop has nothing to do (exit 0);
+    // Alice's session goes on.
     const bobStop = await droidwayAs(bob, ['session', 'stop', '--instance', INSTANCE]);
-    expect(bobStop.code).toBe(1);
+    expect(bobStop.code).toBe(0);
+    expect(bobStop.stderr).toBe(`droidway: instance ${INSTANCE} was not running\n`);
+    const still = await droidwayAs(alice, ['session', 'status', '--instance', INSTANCE, '--json']);
+    expect((JSON.parse(still.stdout) as { state: { name: string } }).state.name).toBe('running');
   });
 
   itNeeds('refuses a user polkit does not allow, in plain words', missing, async () => {

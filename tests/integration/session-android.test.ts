@@ -227,7 +227,7 @@ describe('droidway session start --image (root, LXC, fixture images)', () => {
       );
       expect(strict.code).toBe(1);
       expect(strict.stderr).toMatch(
-        /POLICY_UNSUITABLE: policy strict cannot boot Android: it drops CAP_SYS_ADMIN/,
+        /^droidway: policy strict cannot boot Android: it drops CAP_SYS_ADMIN/,
       );
 
       expect(mountTable()).toEqual(mountsBefore);
