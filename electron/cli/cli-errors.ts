@@ -30,7 +30,6 @@ export const NEGATIVE_CODES: ReadonlySet<string> = new Set([
   'PROPS_INVALID',
   'TOOL_FAILED',
   'POLICY_SOURCE_INVALID',
-  'POLICY_UNKNOWN_PRESET',
   'POLICY_INVALID',
   'POLICY_HOST_REFUSED',
   'LXC_START_FAILED',
@@ -56,6 +55,7 @@ export const USAGE_CODES: ReadonlySet<string> = new Set([
   'INSTANCE_NAME_INVALID',
   'PACKAGE_NAME_INVALID',
   'IMAGE_NAME_INVALID',
+  'POLICY_UNKNOWN_PRESET',
 ]);
 
 /** The code of `error`, or `INTERNAL` when it carries none. */
@@ -92,8 +92,12 @@ export function humanMessage(error: unknown, context: RefusalContext = {}): stri
     const name = context.instance ?? 'default';
     return `no session is running for instance ${name}; start one with droidway session start${name === 'default' ? '' : ` --instance ${name}`}`;
   }
-  if (error instanceof PolicyError)
+  if (error instanceof PolicyError) {
+    // A refusal about the whole document (an unknown preset, an unreadable file) is one sentence.
+    const only = error.issues.length === 1 ? error.issues[0] : undefined;
+    if (only !== undefined && only.path === '') return only.message;
     return `policy refused\n${formatIssues(error.issues).replace(/^/gm, '  ')}`;
+  }
   return message;
 }
 

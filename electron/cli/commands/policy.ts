@@ -183,13 +183,12 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
     .option('--preset <name>', `preset to show (${PRESET_NAMES.join(', ')})`, DEFAULT_PRESET)
     .option('--json', 'print the policy document')
     .action((options: { preset: string; json?: boolean }, command: Command) => {
-      const { out, err } = outputOf(command);
+      const { out } = outputOf(command);
       let p: ValidatedPolicy;
       try {
         p = loadPreset(options.preset);
       } catch (e) {
-        err(`${(e as Error).message}\n`);
-        throw new CliExit(EXIT_FAILURE);
+        refuse(command, e);
       }
       out(options.json === true ? `${JSON.stringify(p, null, 2)}\n` : formatPolicy(p));
     });

@@ -214,6 +214,21 @@ describe('the exit status rule: 1 for "no", 2 for a usage error', () => {
     );
   });
 
+  it('takes an unknown preset for a usage error wherever it is given', async () => {
+    for (const args of [
+      ['policy', 'show', '--preset', 'lax'],
+      ['session', 'start', '--instance', NONE, '--preset', 'lax'],
+      ['policy', 'verify', '--instance', NONE, '--against', 'lax'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(/unknown preset 'lax'|neither a preset/);
+    }
+    expect((await run(['policy', 'show', '--preset', 'lax'])).err).toBe(
+      "droidway: unknown preset 'lax' (presets: android, strict, privileged)\n",
+    );
+  });
+
   it('stops a session that is not running without an error', async () => {
     const r = await run(['session', 'stop', '--instance', NONE]);
     expect(r).toEqual({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliExit } from '../../../electron/cli/cli-io.js';
+import { runCli } from '../../../electron/cli/main.js';
 import { register, type PolicyCommandDeps } from '../../../electron/cli/commands/policy.js';
 import { presetPath } from '../../../electron/core/policy/presets.js';
 
@@ -19,18 +19,12 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   let err = '';
   const program = new Command('droidway');
   register(program, deps);
-  const configure = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    c.commands.forEach(configure);
-  };
-  configure(program);
-  try {
-    await program.parseAsync(['node', 'droidway', 'policy', ...args]);
-    return { code: 0, out, err };
-  } catch (e) {
-    if (e instanceof CliExit) return { code: e.exitCode, out, err };
-    throw e;
-  }
+  const code = await runCli(program, ['node', 'droidway', 'policy', ...args], {
+    writeOut: (s) => void (out += s),
+    writeErr: (s) => void (err += s),
+    env: {},
+  });
+  return { code, out, err };
 }
 
 let dir: string;
