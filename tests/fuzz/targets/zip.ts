@@ -1,0 +1,43 @@
+/**
+ * Fuzz target: the zip layer (end records, central directory, local headers, data descriptors)
+ * through `openApkZip` on a scratch file, then reading every entry (inflate, size and CRC-32
+ * checks, the inflate budget).
+ */
+import { openApkZip } from '../../../electron/core/apk/zip-reader.js';
+import { craftZip } from '../../unit/apk/zip-writer.js';
+import type { FuzzTarget } from '../engine.js';
+import { isApkError, scratchFile } from './common.js';
+
+const scratch = scratchFile('zip');
+
+export const target: FuzzTarget = {
+  name: 'zip',
+  seeds: () => [
+    craftZip([
+      { name: 'AndroidManifest.xml', data: Buffer.from('manifest bytes '.repeat(20)), method: 8 },
+      { name: 'res/raw/a.txt', data: Buffer.from('stored') },
+      { name: 'classes.dex', data: Buffer.alloc(300, 7), method: 8 },
+    ]),
+    craftZip([{ name: 'a', data: Buffer.alloc(0) }]),
+    craftZip([{ name: 'x/y', data: Buffer.from('hello'), method: 8 }], { prefix: Buffer.alloc(0) }),
+  ],
+  run: async (input) => {
+    const zip = await openApkZip(scratch.write(input), {
+      inflateBaseBytes: 4 * 1024 * 1024,
+      maxEntries: 1000,
+    });
+    try {
+      let n = 0;
+      for (const name of zip.entries.keys()) {
+        if (n++ >= 16) break;
+        await zip.readEntry(name, { maxBytes: 1024 * 1024 });
+      }
+    } finally {
+      await zip.close();
+    }
+  },
+  typed: isApkError,
+  dictionary: [Buffer.from('PK\x01\x02', 'latin1'), Buffer.from('PK\x03\x04', 'latin1'), Buffer.from('PK\x05\x06', 'latin1'), Buffer.from('PK\x06\x06', 'latin1'), Buffer.from('PK\x06\x07', 'latin1'), Buffer.from('PK\x07\x08', 'latin1'), '../', 'APK Sig Block 42'], // prettier-ignore
+  maxLength: 16 * 1024,
+  close: () => scratch.remove(),
+};
