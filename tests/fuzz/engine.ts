@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Mutator, Prng } from './mutator.js';
 
 /** One fuzz target: a parser of hostile bytes and what it may throw. */
@@ -48,6 +49,59 @@ export interface FuzzOptions {
   rssCapBytes?: number;
   /** Write findings under `tests/fuzz/crashes/<target>/` (default true). */
   save?: boolean;
+  /**
+   * A parser stuck in a synchronous loop never returns to the loop to be timed: with a hang
+   * time (ms), a watchdog thread saves the running input to `crashes/<target>/hang-<sha1>.bin`
+   * and kills the process when one input runs that long.
+   */
+  hangMs?: number;
+}
+
+const WATCHDOG = `
+const { workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { sab, dir, hangMs } = workerData;
+const meta = new Int32Array(sab, 0, 2);
+const stamp = new Float64Array(sab, 8, 1);
+const data = new Uint8Array(sab, 16);
+setInterval(() => {
+  if (Atomics.load(meta, 1) !== 1 || Date.now() - stamp[0] < hangMs) return;
+  const input = Buffer.from(data.subarray(0, meta[0]));
+  mkdirSync(dir, { recursive: true });
+  const file = dir + '/hang-' + createHash('sha1').update(input).digest('hex') + '.bin';
+  writeFileSync(file, input);
+  process.stderr.write('fuzz: an input ran for more than ' + hangMs + ' ms, saved as ' + file + '\\n');
+  process.kill(process.pid, 'SIGKILL');
+}, 200);
+`;
+
+/** Starts the hang watchdog of `fuzz`; returns the hooks around each execution. */
+function watchdog(
+  target: string,
+  hangMs: number,
+  maxLength: number,
+): { enter: (input: Buffer) => void; leave: () => void; stop: () => Promise<number> } {
+  const sab = new SharedArrayBuffer(16 + maxLength);
+  const meta = new Int32Array(sab, 0, 2);
+  const stamp = new Float64Array(sab, 8, 1);
+  const data = new Uint8Array(sab, 16);
+  const worker = new Worker(WATCHDOG, {
+    eval: true,
+    workerData: { sab, dir: path.join(CRASH_DIR, target), hangMs },
+  });
+  worker.unref();
+  return {
+    enter: (input) => {
+      const n = Math.min(input.length, maxLength);
+      data.set(input.subarray(0, n));
+      meta[0] = n;
+      stamp[0] = Date.now();
+      Atomics.store(meta, 1, 1);
+    },
+    leave: () => Atomics.store(meta, 1, 0),
+    stop: () => worker.terminate(),
+  };
 }
 
 /** The outcome of `fuzz`. */
@@ -160,12 +214,22 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
   let refused = 0;
   const rss0 = process.memoryUsage.rss();
   let maxGrowth = 0;
+  const dog =
+    options.hangMs === undefined
+      ? undefined
+      : watchdog(
+          target.name,
+          options.hangMs,
+          Math.max(target.maxLength ?? 65536, ...corpus.map((c) => c.length)),
+        );
   const started = performance.now();
   for (let i = 0; i < options.runs; i++) {
     // Seeds first, as they are; then mutants of seeds and of inputs the target accepted.
     const input =
       i < seeds ? corpus[i]! : mutator.mutate(rng.pick(rng.below(2) === 0 ? good : corpus), corpus);
+    dog?.enter(input);
     const r = await execute(target, input, timeCapMs);
+    dog?.leave();
     if (r.outcome === 'ok' || r.outcome === 'refused') {
       if (r.outcome === 'ok') accepted++;
       else refused++;
@@ -202,6 +266,7 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  await dog?.stop();
   await target.close?.();
   return {
     target: target.name,

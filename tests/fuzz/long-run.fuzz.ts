@@ -23,7 +23,7 @@ it(`fuzz ${name}`, async () => {
     throw new Error(`no fuzz target ${name}; targets: ${[...TARGETS.keys()].join(', ')}`);
   const all: FuzzStats[] = [];
   for (const t of targets) {
-    const s = await fuzz(t!, { runs, seed });
+    const s = await fuzz(t!, { runs, seed, hangMs: 10_000 });
     all.push(s);
     console.log(
       `${s.target}: ${s.executions} executions in ${s.seconds.toFixed(1)} s (${s.perSecond.toFixed(0)}/s), ` +

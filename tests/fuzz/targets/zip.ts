@@ -10,6 +10,33 @@ import { isApkError, scratchFile } from './common.js';
 
 const scratch = scratchFile('zip');
 
+/** `zip` with zip64 end records (record + locator) and zip64 markers in the classic record. */
+function withZip64(zip: Buffer): Buffer {
+  const e = zip.length - 22;
+  const count = zip.readUInt16LE(e + 10);
+  const size = zip.readUInt32LE(e + 12);
+  const offset = zip.readUInt32LE(e + 16);
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(count), 24);
+  record.writeBigUInt64LE(BigInt(count), 32);
+  record.writeBigUInt64LE(BigInt(size), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + size), 8);
+  locator.writeUInt32LE(1, 16);
+  const eocd = Buffer.from(zip.subarray(e));
+  eocd.writeUInt16LE(0xffff, 8);
+  eocd.writeUInt16LE(0xffff, 10);
+  eocd.writeUInt32LE(0xffffffff, 12);
+  eocd.writeUInt32LE(0xffffffff, 16);
+  return Buffer.concat([zip.subarray(0, offset + size), record, locator, eocd]);
+}
+
 export const target: FuzzTarget = {
   name: 'zip',
   seeds: () => [
@@ -19,6 +46,9 @@ export const target: FuzzTarget = {
       { name: 'classes.dex', data: Buffer.alloc(300, 7), method: 8 },
     ]),
     craftZip([{ name: 'a', data: Buffer.alloc(0) }]),
+    withZip64(
+      craftZip([{ name: 'AndroidManifest.xml', data: Buffer.from('zip64 seed'), method: 8 }]),
+    ),
     craftZip([{ name: 'x/y', data: Buffer.from('hello'), method: 8 }], { prefix: Buffer.alloc(0) }),
   ],
   run: async (input) => {
