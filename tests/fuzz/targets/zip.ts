@@ -4,7 +4,9 @@
  * checks, the inflate budget).
  */
 import { openApkZip } from '../../../electron/core/apk/zip-reader.js';
+import { crc32 } from 'node:zlib';
 import { craftZip } from '../../unit/apk/zip-writer.js';
+import { signingBlock, withBlock } from './signatures.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError, scratchFile } from './common.js';
 
@@ -37,6 +39,30 @@ function withZip64(zip: Buffer): Buffer {
   return Buffer.concat([zip.subarray(0, offset + size), record, locator, eocd]);
 }
 
+/** A one-entry zip whose entry has a data descriptor (local sizes and CRC zero, flag 0x8). */
+function withDescriptor(data: Buffer): Buffer {
+  const zip = craftZip([
+    { name: 'AndroidManifest.xml', data, local: { flags: 0x808, crc: 0, size: 0 } },
+  ]);
+  const cd = zip.readUInt32LE(zip.length - 22 + 16);
+  const d = Buffer.alloc(16);
+  d.writeUInt32LE(0x08074b50, 0);
+  d.writeUInt32LE(crc32(data) >>> 0, 4);
+  d.writeUInt32LE(data.length, 8);
+  d.writeUInt32LE(data.length, 12);
+  const out = Buffer.concat([zip.subarray(0, cd), d, zip.subarray(cd)]);
+  out.writeUInt32LE(cd + 16, out.length - 22 + 16);
+  out.writeUInt32LE(0, 18);
+  return out;
+}
+
+/** `zip` with an end-record comment. */
+function withComment(zip: Buffer): Buffer {
+  const out = Buffer.concat([zip, Buffer.from('a comment')]);
+  out.writeUInt16LE(9, zip.length - 22 + 20);
+  return out;
+}
+
 export const target: FuzzTarget = {
   name: 'zip',
   seeds: () => [
@@ -50,6 +76,9 @@ export const target: FuzzTarget = {
       craftZip([{ name: 'AndroidManifest.xml', data: Buffer.from('zip64 seed'), method: 8 }]),
     ),
     craftZip([{ name: 'x/y', data: Buffer.from('hello'), method: 8 }], { prefix: Buffer.alloc(0) }),
+    withDescriptor(Buffer.from('descriptor seed')),
+    withComment(craftZip([{ name: 'a.txt', data: Buffer.from('commented'), method: 8 }])),
+    withBlock(signingBlock([[0x7109871a, Buffer.alloc(12, 1)]])),
   ],
   run: async (input) => {
     const zip = await openApkZip(scratch.write(input), {
