@@ -3,6 +3,7 @@
  * keys and signatures are random, and the corpus must stay fixed for a fixed-seed run):
  * signing blocks with v2, v3 and v3.1 signers (openssl-made EC keys), a v1 PKCS#7 block made
  * by `openssl cms`, and the report of the built isolation probe on this host.
+ * The probe's report is kept as `.out` so formatters leave its bytes as the probe wrote them.
  * Usage: `npm run fuzz -- make-corpus`.
  */
 import { execFileSync } from 'node:child_process';
@@ -55,6 +56,6 @@ export function makeCorpus(): string[] {
     keys.remove();
   }
   const probe = path.resolve(CORPUS_DIR, '../../../native/probe/build/droidway-probe');
-  if (existsSync(probe)) put('probe-output', 'host-report.json', execFileSync(probe));
+  if (existsSync(probe)) put('probe-output', 'host-report.out', execFileSync(probe));
   return written;
 }
