@@ -31,6 +31,7 @@ const r = spawnSync(
     stdio: 'inherit',
     env: {
       ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim(),
       FUZZ_TARGET: target,
       FUZZ_RUNS: opt('--runs', '100000'),
       FUZZ_SEED: opt('--seed', '1'),
