@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CORPUS_DIR, CRASH_DIR, corpusFiles, execute, fuzz } from './engine.js';
+import { Mutator, Prng } from './mutator.js';
 import { TARGETS } from './targets/index.js';
 
 /** Executions per target in the smoke run: file-backed targets are slower. */
@@ -36,6 +37,29 @@ describe('fuzz smoke run (seed 1)', () => {
       expect(stats.distinctOutcomes).toBeGreaterThan(3);
     }, 20_000);
   }
+});
+
+describe('the mutator', () => {
+  it('replays the same inputs from the same seed, and others from another seed', () => {
+    const corpus = [Buffer.from('PK\x03\x04 seed one'), Buffer.from('{"id":1}')];
+    const draw = (seed: number): string[] => {
+      const m = new Mutator(new Prng(seed), { dictionary: ['"x"'] });
+      return Array.from({ length: 200 }, (_, i) =>
+        m.mutate(corpus[i % 2]!, corpus).toString('hex'),
+      );
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(8)).not.toEqual(draw(7));
+    // Mutants differ from their parents, and the input is not modified in place.
+    expect(corpus[0]!.toString('latin1')).toBe('PK\x03\x04 seed one');
+    expect(new Set(draw(7)).size).toBeGreaterThan(150);
+  });
+
+  it('keeps mutants within the target’s length cap', () => {
+    const m = new Mutator(new Prng(1), { maxLength: 64 });
+    const big = Buffer.alloc(60, 1);
+    for (let i = 0; i < 500; i++) expect(m.mutate(big, [big]).length).toBeLessThanOrEqual(64);
+  });
 });
 
 describe('the tool-made seeds reach the parsers they are for', () => {
