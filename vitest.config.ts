@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Four layers, one command (`npm test`):
- * - unit: fast, no root, no built addon;
+ * - unit: fast, no root, no built addon (and the fuzz targets' smoke run, tests/fuzz);
  * - native: needs the built addon (`npm run build:native`);
  * - integration: root, real LXC and weston; skips locally without them, fails in CI;
  * - e2e: the built renderer in Debian's Chromium under Playwright.
@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['tests/unit/**/*.test.ts'],
+          include: ['tests/unit/**/*.test.ts', 'tests/fuzz/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -534,6 +534,10 @@ function readGeometry(
     const recordOffset = Number(tail.readBigUInt64LE(at - 20 + 8));
     if (tail.readUInt32LE(at - 20 + 4) !== 0 || tail.readUInt32LE(at - 20 + 16) > 1)
       throw fail(file, 'APK_ZIP_INVALID', 'multi-disk zip64');
+    // A 64-bit offset from the file: it must leave room for the record before the locator (and
+    // so be a valid read position) before it is read at.
+    if (recordOffset + 56 > eocdOffset - 20)
+      throw fail(file, 'APK_ZIP_INVALID', 'zip64 locator points at no zip64 end record');
     const record = readAt(fd, recordOffset, 56);
     if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE)
       throw fail(file, 'APK_ZIP_INVALID', 'zip64 locator points at no zip64 end record');

@@ -355,6 +355,16 @@ describe('one view of the zip', () => {
     await refused(markers, 'APK_ZIP_INVALID');
   });
 
+  it('refuses a zip64 locator whose record offset is past the locator or past 2^53 (found by fuzzing)', async () => {
+    const z = withZip64(craftZip([manifest()]));
+    const locatorOffset = z.length - 22 - 20 + 8;
+    for (const offset of [0xff00000000000000n, 1n << 53n, BigInt(z.length)]) {
+      const bad = Buffer.from(z);
+      bad.writeBigUInt64LE(offset, locatorOffset);
+      await refused(bad, 'APK_ZIP_INVALID', /locator points at no zip64 end record/);
+    }
+  });
+
   it('refuses bytes between the central directory and its end record, and a size that lies', async () => {
     const a = craftZip([manifest(), { name: 'a', data: Buffer.from('x') }]);
     const cd = cdOf(a);
