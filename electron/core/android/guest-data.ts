@@ -45,7 +45,8 @@ async function openThroughHost(controlDir: string, guestPath: string): Promise<s
   const fd = answer.fds[0];
   if (fd === undefined)
     throw new AndroidError('GUEST_PATH_UNSAFE', `the session host passed no file for ${guestPath}`);
-  let source: FileHandleLike | null = null;
+  // Once a read stream owns the fd, it closes it (autoClose); until then, this function does.
+  let streamOwnsFd = false;
   try {
     const st = fstatSync(fd, { bigint: true });
     const dir = path.join(
@@ -59,16 +60,20 @@ async function openThroughHost(controlDir: string, guestPath: string): Promise<s
     const file = path.join(dir, `${st.dev}-${st.ino}-${st.size}-${st.ctimeNs}`);
     if (existsSync(file)) return file;
     const tmp = `${file}.tmp-${process.pid}`;
-    source = createReadStream('', { fd, autoClose: true });
-    await pipeline(source, createWriteStream(tmp, { mode: 0o600 }));
-    await fs.rename(tmp, file);
+    const source = createReadStream('', { fd, autoClose: true });
+    streamOwnsFd = true;
+    try {
+      await pipeline(source, createWriteStream(tmp, { mode: 0o600 }));
+      await fs.rename(tmp, file);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
     return file;
   } finally {
-    if (source === null) closeFd(fd);
+    if (!streamOwnsFd) closeFd(fd);
   }
 }
-
-type FileHandleLike = ReturnType<typeof createReadStream>;
 
 /**
  * The host path of `guestPath` (absolute, under `/data`) in `instance`'s guest data folder.

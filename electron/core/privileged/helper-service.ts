@@ -61,13 +61,13 @@ export async function callerCanReadFolder(
   dir: string,
 ): Promise<string | null> {
   if (caller.uid === 0) return null;
-  try {
-    await execFileAsync(
+  const testAs = (groups: '--init-groups' | '--clear-groups'): Promise<unknown> =>
+    execFileAsync(
       'setpriv',
       [
         `--reuid=${caller.uid}`,
         `--regid=${caller.gid}`,
-        '--init-groups',
+        groups,
         '--',
         'test',
         '-d',
@@ -81,35 +81,17 @@ export async function callerCanReadFolder(
       ],
       { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
+  const refusal = `${dir} is not a folder you can read`;
+  try {
+    await testAs('--init-groups');
     return null;
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 1) return `${dir} is not a folder you can read`;
-    // setpriv --init-groups needs the uid to have a passwd entry; try again without groups.
-    try {
-      await execFileAsync(
-        'setpriv',
-        [
-          `--reuid=${caller.uid}`,
-          `--regid=${caller.gid}`,
-          '--clear-groups',
-          '--',
-          'test',
-          '-d',
-          dir,
-          '-a',
-          '-r',
-          dir,
-          '-a',
-          '-x',
-          dir,
-        ],
-        { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
-      );
-      return null;
-    } catch {
-      return `${dir} is not a folder you can read`;
-    }
+    if ((e as { code?: unknown }).code === 1) return refusal;
+    // --init-groups needs a passwd entry for the uid; without one, test without groups.
+    return testAs('--clear-groups').then(
+      () => null,
+      () => refusal,
+    );
   }
 }
 

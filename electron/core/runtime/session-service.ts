@@ -1013,7 +1013,7 @@ export async function readSessionRecord(paths: InstancePaths): Promise<SessionRe
   try {
     // A desktop user cannot read its instance's root-owned data folder; its host reads it.
     parsed =
-      process.getuid?.() === 0 || (paths.owner === process.getuid?.() && existsSync(file))
+      process.getuid?.() === 0
         ? JSON.parse(await fs.readFile(file, 'utf8'))
         : await requestRecord(paths.controlSocket);
     if (parsed === null) throw new Error('the session host has no record');
