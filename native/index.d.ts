@@ -288,6 +288,10 @@ export interface DroidwayNative {
   closeFd(fd: number): void;
   /** `ftruncate(fd, size)`; used to show that sealed regions refuse resizing. */
   truncateFd(fd: number, size: number): void;
+  /** `setsid()`: a session of this process's own (throws `EPERM` for a process group leader). */
+  newSession(): void;
+  /** stdin from `/dev/null`, stdout and stderr onto `fd` (`dup2`); `fd` stays open. */
+  replaceStdio(fd: number): void;
 }
 
 /** The display bridge's exports, also on the module (kept apart so each part can be faked alone). */

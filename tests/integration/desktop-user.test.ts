@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { readHostRecord } from '../../electron/core/runtime/host-record.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { stopSession } from '../../electron/core/runtime/session-service.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
@@ -111,6 +112,21 @@ describe('a desktop user through the privileged helper', () => {
       encoding: 'utf8',
     });
     expect(info).toMatch(/RUNNING/);
+    // The session's host is the helper pkexec started, gone on as the host (one process start
+    // instead of two): root, in a session of its own (no terminal of Alice's can signal it), its
+    // stdio no longer her pipes but /dev/null and the session's log; Alice cannot signal it.
+    const record = await readHostRecord(paths.hostRecord);
+    if (record === null || record === 'corrupt') throw new Error('no host record');
+    const cmdline = (await fs.readFile(`/proc/${record.pid}/cmdline`, 'utf8')).split('\0');
+    expect(cmdline.some((a) => a.endsWith('/privileged/helper-main.js'))).toBe(true);
+    const stat = (await fs.readFile(`/proc/${record.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+    expect(Number(stat[3])).toBe(record.pid); // session id (field 6)
+    expect((await fs.stat(`/proc/${record.pid}`)).uid).toBe(0);
+    expect(await fs.readlink(`/proc/${record.pid}/fd/0`)).toBe('/dev/null');
+    expect(await fs.readlink(`/proc/${record.pid}/fd/1`)).toBe(paths.hostLog);
+    expect(await fs.readlink(`/proc/${record.pid}/fd/2`)).toBe(paths.hostLog);
+    const signal = await runAs(alice, ['kill', '-TERM', String(record.pid)]);
+    expect(signal.code).not.toBe(0);
     // Her control socket is hers; nobody else can enter its folder.
     const control = await fs.stat(paths.controlDir);
     expect(control.uid).toBe(alice.uid);

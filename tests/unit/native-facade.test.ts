@@ -50,6 +50,8 @@ function fakeBinding() {
     peerCredentials: vi.fn(() => ({ pid: 1, uid: 0, gid: 0 })),
     closeFd: vi.fn(),
     truncateFd: vi.fn(),
+    newSession: vi.fn(),
+    replaceStdio: vi.fn(),
   } satisfies Record<keyof DroidwayNative, unknown>;
 }
 

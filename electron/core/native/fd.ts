@@ -156,6 +156,20 @@ export function truncateFd(fd: number, size: number, deps?: NativeDeps): void {
 }
 
 /**
+ * Leaves the caller's terminal session: `setsid()`, so no terminal's signals or hangup reach this
+ * process or what it starts. Throws a `NativeError` `'EPERM'` for a process group leader.
+ */
+export function newSession(deps?: NativeDeps): void {
+  bindingOf(deps).newSession();
+}
+
+/** Points stdin at `/dev/null` and stdout and stderr at `fd` (a log file), so the caller's pipes close. */
+export function replaceStdio(fd: number, deps?: NativeDeps): void {
+  checkFd(fd, 'fd');
+  bindingOf(deps).replaceStdio(fd);
+}
+
+/**
  * Number of fds this process has open (entries of `/proc/self/fd`, not counting the one used to
  * read the directory). Tests compare it before and after to prove nothing leaked.
  */

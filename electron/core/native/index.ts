@@ -15,6 +15,8 @@ export {
   DEFAULT_TIMEOUT_MS,
   inspectFd,
   mapFd,
+  newSession,
+  replaceStdio,
   MAX_FDS_PER_MESSAGE,
   MAX_MAPPING_LENGTH,
   MAX_MESSAGE_BYTES,

@@ -10,8 +10,19 @@
  * The caller is `PKEXEC_UID` (set by pkexec, which is setuid root and clears the environment);
  * without it the caller is the real uid. Exit status: 0 answered ok, 1 answered with an error,
  * 2 could not answer (not root, files writable by others).
+ *
+ * A started session is hosted by this same process: it leaves the caller's terminal session
+ * first (`setsid`, so neither the caller's terminal nor its process group can signal what it
+ * starts), answers, then points its stdio at the session's log, which closes the caller's pipes
+ * (the caller stops waiting at the answer's end of file), and stays the session host until the
+ * session ends. A root process started by pkexec cannot be signalled or traced by the caller.
+ * That saves the second Node start a spawned host would cost (see README: "Benchmarks").
+ * When `setsid` is refused (a shell started the helper as its own process group), the session
+ * gets a host process of its own as for a root caller.
  */
 import { readFileSync } from 'node:fs';
+import { newSession, replaceStdio } from '../native/index.js';
+import type { HostedHere } from '../runtime/session-host-launcher.js';
 import { packageRoot } from '../package-root.js';
 import { tamperableHelperPath } from './helper-checks.js';
 import {
@@ -74,17 +85,29 @@ async function main(): Promise<number> {
     );
   const caller = callerOf(process.env);
   if (caller === null) return fail('HELPER_BAD_REQUEST', 'PKEXEC_UID is not a uid');
+  let detached = false;
+  try {
+    newSession();
+    detached = true;
+  } catch {
+    // A process group leader (started by a shell): a started session gets its own host process.
+  }
   let text: string;
   try {
     text = await readStdin();
   } catch (e) {
     return fail('HELPER_BAD_REQUEST', (e as Error).message);
   }
+  const hosting: { session?: HostedHere } = {};
   try {
     const request = parseHelperRequest(text);
-    const value = await handleHelperRequest(request, caller);
+    const value = await handleHelperRequest(
+      request,
+      caller,
+      {},
+      { hostHere: detached, onHosted: (h) => (hosting.session = h) },
+    );
     answer({ ok: true, value });
-    return 0;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     return fail(
@@ -92,6 +115,10 @@ async function main(): Promise<number> {
       e instanceof Error ? e.message : String(e),
     );
   }
+  const hosted = hosting.session;
+  if (hosted === undefined) return 0;
+  replaceStdio(hosted.logFd);
+  process.exit(await hosted.untilDone());
 }
 
 main().then(

@@ -27,6 +27,7 @@ import {
   type PolicySource,
   type ServiceLocations,
 } from '../runtime/session-service.js';
+import type { HostedHere } from '../runtime/session-host-launcher.js';
 import type { HelperRequest } from './helper-request.js';
 
 const execFileAsync = promisify(execFile);
@@ -110,11 +111,22 @@ async function prepareOwnerRoots(caller: HelperCaller): Promise<void> {
   await fs.chmod(runtimeRoot.slice(0, runtimeRoot.lastIndexOf('/')), 0o711);
 }
 
+/** How the helper process runs a request (see `helper-main.ts`). */
+export interface HelperHandling {
+  /**
+   * Host a started session in this process (the pkexec'd helper goes on as its session host);
+   * `onHosted` is then given the session to host once the answer is known.
+   */
+  hostHere?: boolean;
+  onHosted?: (hosted: HostedHere) => void;
+}
+
 /** Runs one validated request for `caller`; resolves with the answer's value. */
 export async function handleHelperRequest(
   request: HelperRequest,
   caller: HelperCaller,
   locations: ServiceLocations = {},
+  handling: HelperHandling = {},
 ): Promise<unknown> {
   const where = { ...locations, owner: caller.uid };
   switch (request.op) {
@@ -136,6 +148,7 @@ export async function handleHelperRequest(
       await prepareOwnerRoots(caller);
       const started = await startSession({
         ...where,
+        ...(handling.hostHere === true ? { hostHere: true } : {}),
         instance: request.instance,
         image: request.image,
         policy,
@@ -145,6 +158,7 @@ export async function handleHelperRequest(
           ? { bridgeOff: USER_SIDE_BRIDGE, userBridge: { uid: caller.uid, gid: caller.gid } }
           : {}),
       });
+      if (started.hosted !== undefined) handling.onHosted?.(started.hosted);
       return {
         status: started.status,
         policyName: started.policyName,

@@ -78,15 +78,31 @@ export async function privilegedRequest(
     });
     let out = '';
     let err = '';
+    let settled = false;
+    const settle = (code: number | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ code, stdout: out, stderr: err });
+    };
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       if (out.length < 8 * 1024 * 1024) out += d;
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (err.length < 64 * 1024) err += d;
     });
+    // A helper that started a session goes on as its host: its answer ends with its stdout, not
+    // with its exit, and this process does not wait for (nor keep running for) the host.
+    child.stdout.on('end', () => {
+      if (parseHelperAnswer(out) === null) return;
+      child.unref();
+      child.stderr.destroy();
+      settle(null);
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 180_000);
     child.on('error', (e) => {
       clearTimeout(timer);
+      settled = true;
       reject(
         new PrivilegedError(
           'HELPER_MISSING',
@@ -94,10 +110,7 @@ export async function privilegedRequest(
         ),
       );
     });
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      resolve({ code: c, stdout: out, stderr: err });
-    });
+    child.on('close', (c) => settle(c));
     child.stdin.on('error', () => {});
     child.stdin.end(JSON.stringify(validated));
   });

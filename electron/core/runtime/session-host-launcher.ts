@@ -5,7 +5,7 @@
  * control socket reports the guest running, or fails with the host's last log lines.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import type { SessionStorage } from './session-storage.js';
 import { readLogTail } from './lxc.js';
 import { RuntimeError } from './runtime-errors.js';
 import type { SessionStatus } from './session.js';
+import { hostLogLine, hostUntilDone, startHostFromArgs } from './session-host-run.js';
 
 /** Options of `launchSessionHost`. */
 export interface LaunchOptions {
@@ -53,11 +54,11 @@ export function defaultHostScript(): string {
 }
 
 /**
- * Launches the host and resolves with the running session's status. Rejects with
- * `SESSION_ALREADY_RUNNING` when a live host owns the instance, and `LXC_START_FAILED` with the
- * host log's tail when the host exits or reports an error before the guest runs.
+ * What both ways of hosting a session do first: refuses with `SESSION_ALREADY_RUNNING` when a
+ * live host owns the instance, writes the LXC config (and seccomp profile) into the instance's
+ * data folder, and returns the host's command line (see `session-host-run.ts`).
  */
-export async function launchSessionHost(options: LaunchOptions): Promise<SessionStatus> {
+async function prepareHostArgs(options: LaunchOptions): Promise<string[]> {
   const p = options.paths;
   const record = await readHostRecord(p.hostRecord);
   if (record !== null && record !== 'corrupt' && (await isHostAlive(record))) {
@@ -69,7 +70,6 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
   await fs.mkdir(p.logDir, { recursive: true, mode: 0o700 });
   await fs.writeFile(p.configFile, options.lxcConfig, { mode: 0o600 });
   const args = [
-    options.hostScript ?? defaultHostScript(),
     '--instance',
     p.name,
     '--data-root',
@@ -105,6 +105,17 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
     if (bridge.guestOwner)
       args.push('--bridge-guest-owner', `${bridge.guestOwner.uid}:${bridge.guestOwner.gid}`);
   } else if (bridge !== undefined) args.push('--bridge-off', bridge.reason);
+  return args;
+}
+
+/**
+ * Launches the host and resolves with the running session's status. Rejects with
+ * `SESSION_ALREADY_RUNNING` when a live host owns the instance, and `LXC_START_FAILED` with the
+ * host log's tail when the host exits or reports an error before the guest runs.
+ */
+export async function launchSessionHost(options: LaunchOptions): Promise<SessionStatus> {
+  const p = options.paths;
+  const args = [options.hostScript ?? defaultHostScript(), ...(await prepareHostArgs(options))];
 
   const out = openSync(p.hostLog, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -146,4 +157,50 @@ export async function launchSessionHost(options: LaunchOptions): Promise<Session
       return failed('the session host did not report a running guest in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A session hosted by this process (see `hostSessionHere`). */
+export interface HostedHere {
+  status: SessionStatus;
+  /** Resolves with the exit status once the session has ended and the host cleaned up. */
+  untilDone(): Promise<number>;
+  /** The host log, open for appending; this process's stdout and stderr go there once detached. */
+  logFd: number;
+}
+
+/**
+ * Hosts the session in this process instead of spawning a host: what the privileged helper does
+ * for a desktop user, so the session start pays for one process start (pkexec's) instead of
+ * two. Progress lines go to the instance's `session-host.log` from the start. Resolves once the
+ * guest runs; rejects as `launchSessionHost` does (`LXC_START_FAILED` with the log's tail).
+ */
+export async function hostSessionHere(options: LaunchOptions): Promise<HostedHere> {
+  const p = options.paths;
+  const args = await prepareHostArgs(options);
+  const logFd = openSync(p.hostLog, 'a', 0o600);
+  const log = (line: string): void => {
+    try {
+      writeSync(logFd, hostLogLine(line));
+    } catch {
+      // A full disk loses log lines, not the session.
+    }
+  };
+  let started: Awaited<ReturnType<typeof startHostFromArgs>>;
+  try {
+    started = await startHostFromArgs(args, log);
+  } catch (e) {
+    log(`failed: ${e instanceof Error ? e.message : String(e)}`);
+    closeSync(logFd);
+    if (e instanceof RuntimeError && e.code === 'SESSION_ALREADY_RUNNING') throw e;
+    throw new RuntimeError(
+      'LXC_START_FAILED',
+      `the session failed to start: ${e instanceof Error ? e.message : String(e)}\n--- last lines of ${p.hostLog} ---\n${await readLogTail(p.hostLog)}`,
+    );
+  }
+  const { host } = started;
+  return {
+    status: { ...host.session.status(), bridge: host.bridge.status() },
+    untilDone: () => hostUntilDone(host, log),
+    logFd,
+  };
 }

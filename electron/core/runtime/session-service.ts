@@ -87,7 +87,13 @@ import {
 } from './instance-paths.js';
 import { RuntimeError } from './runtime-errors.js';
 import { ImageError } from '../images/image-errors.js';
-import { defaultHostScript, launchSessionHost } from './session-host-launcher.js';
+import {
+  defaultHostScript,
+  hostSessionHere,
+  launchSessionHost,
+  type HostedHere,
+  type LaunchOptions,
+} from './session-host-launcher.js';
 import { acquireStartLock } from './start-lock.js';
 import type { SessionStatus } from './session.js';
 
@@ -165,6 +171,11 @@ export interface StartSessionOptions extends ServiceLocations {
   /** Instance name; default `default`. */
   instance?: string;
   /**
+   * Host the session in this process rather than in a spawned session host (the privileged
+   * helper does, see `privileged/helper-main.ts`); the result then carries `hosted`.
+   */
+  hostHere?: boolean;
+  /**
    * Image to boot: `demo` (the default), or an Android image's name (see `resolveImage`) or
    * folder path (holding `system.img` and `vendor.img`).
    */
@@ -228,6 +239,8 @@ export interface StartedSession {
   paths: InstancePaths;
   /** The policy's display bridge settings as compiled (a desktop user's bridge runs with them). */
   bridgePolicy: CompiledPolicy['bridge'];
+  /** With `hostHere`: this process hosts the session until `untilDone` resolves. */
+  hosted?: HostedHere;
 }
 
 /** The record of a started session, `SESSION_RECORD_FILE` in the data folder. */
@@ -823,8 +836,9 @@ async function startLocked(given: StartSessionOptions): Promise<StartedSession> 
     context: plan.context,
   };
   let status: SessionStatus;
+  let hosted: HostedHere | undefined;
   try {
-    status = await launchSessionHost({
+    const launch: LaunchOptions = {
       paths: plan.paths,
       lxcConfig: plan.compiled.lxcConfig,
       seccompProfile: plan.compiled.seccompProfile,
@@ -844,7 +858,11 @@ async function startLocked(given: StartSessionOptions): Promise<StartedSession> 
           ? { enabled: false, reason: options.bridgeOff }
           : bridgeConfigFor(plan, options),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-    });
+    };
+    if (options.hostHere === true) {
+      hosted = await hostSessionHere(launch);
+      status = hosted.status;
+    } else status = await launchSessionHost(launch);
   } catch (e) {
     // A host whose session failed has released the image mounts already; one that never got
     // that far (missing entry script, early exit) leaves them to this process.
@@ -864,6 +882,7 @@ async function startLocked(given: StartSessionOptions): Promise<StartedSession> 
     notes: plan.compiled.notes,
     paths: plan.paths,
     bridgePolicy: plan.compiled.bridge,
+    ...(hosted !== undefined ? { hosted } : {}),
   };
 }
 
