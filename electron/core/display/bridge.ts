@@ -64,6 +64,8 @@ export interface DisplayBridgeOptions {
   /** Require `F_SEAL_SHRINK` on memfd pools (default true). */
   requireSealed?: boolean;
   maxClients?: number;
+  maxClientsPerUid?: number;
+  firstRequestTimeoutMs?: number;
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
   /** Called on the JS thread for every event. */
@@ -136,6 +138,17 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
   if (options.maxClients !== undefined) {
     result.maxClients = checkInteger(options.maxClients, 'maxClients', 1, 1024);
   }
+  if (options.maxClientsPerUid !== undefined) {
+    result.maxClientsPerUid = checkInteger(options.maxClientsPerUid, 'maxClientsPerUid', 0, 1024);
+  }
+  if (options.firstRequestTimeoutMs !== undefined) {
+    result.firstRequestTimeoutMs = checkInteger(
+      options.firstRequestTimeoutMs,
+      'firstRequestTimeoutMs',
+      1,
+      600_000,
+    );
+  }
   if (options.hostTimeoutMs !== undefined) {
     result.hostTimeoutMs = checkInteger(options.hostTimeoutMs, 'hostTimeoutMs', 1, 600_000);
   }
@@ -151,6 +164,8 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
       maxBuffers: 2 ** 16,
       maxSurfaces: 2 ** 16,
       maxFds: 2 ** 16,
+      maxRegionRects: 2 ** 16,
+      maxDamageRects: 2 ** 16,
     };
     for (const key of Object.keys(caps) as (keyof BridgeLimits)[]) {
       const value = limits[key];
