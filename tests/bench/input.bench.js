@@ -1,10 +1,11 @@
-// Input latency through the display bridge: a pointer motion from the host compositor (sway
-// headless, run as nobody like tests/integration/bridge-input.test.ts) to the guest client, with
-// the same client (baseline/input-latency-client.c) connected directly to sway and through a
+// Input latency through the display bridge: a pointer motion and a key from the host compositor
+// (sway headless, run as nobody like tests/integration/bridge-input.test.ts) to the guest client,
+// with the same client (baseline/input-latency-client.c) connected directly to sway and through a
 // droidway-bridge process (as sessions run it: started by root, confined to nobody), alternating
-// in one run. The client injects each motion with a long-lived virtual pointer on its own direct
-// connection and stamps send and arrival with one CLOCK_MONOTONIC; one motion is in flight at a
-// time. The difference of the two distributions is the bridge's added latency. Figures only.
+// in one run. The client injects each event with a long-lived virtual pointer or keyboard on its
+// own direct connection and stamps send and arrival with one CLOCK_MONOTONIC; one event is in
+// flight at a time. The difference of the two distributions is the bridge's added latency.
+// Figures only, no assertion on them.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
@@ -33,6 +34,7 @@ const POINTER_XML = join(
   'bridge',
   'wlr-virtual-pointer-unstable-v1.xml',
 );
+const KEYBOARD_XML = join(root, 'tests', 'bench', 'baseline', 'virtual-keyboard-unstable-v1.xml');
 const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const GLOBALS = ['wl_compositor', 'wl_shm', 'wl_seat', 'xdg_wm_base'];
 const NOBODY = 65534;
@@ -60,6 +62,7 @@ function buildClient() {
   for (const [name, xml] of [
     ['xdg-shell', XDG_SHELL],
     ['wlr-virtual-pointer-unstable-v1', POINTER_XML],
+    ['virtual-keyboard-unstable-v1', KEYBOARD_XML],
   ]) {
     execFileSync('wayland-scanner', [
       'client-header',
@@ -115,10 +118,10 @@ async function stopBridgeProcess(child, socketPath) {
 }
 
 /** One run of the client against `display`: its latencies in ns. */
-async function measure(display, runtimeDir, hostSocket, warmup, count) {
+async function measure(mode, display, runtimeDir, hostSocket, warmup, count) {
   const { stdout } = await run(
     clientBin,
-    [hostSocket, String(WIDTH), String(HEIGHT), String(warmup), String(count)],
+    [mode, hostSocket, String(WIDTH), String(HEIGHT), String(warmup), String(count)],
     {
       env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, WAYLAND_DISPLAY: display },
       timeout: 120_000,
@@ -188,39 +191,45 @@ export default {
       ]);
       bridge = await startBridgeProcess(bridgeSocket, swaySocket);
 
-      // One unmeasured run each warms sway, the bridge and the page cache.
-      await measure(swaySocket, sockDir, swaySocket, 50, 50);
-      await measure(bridgeSocket, sockDir, swaySocket, 50, 50);
-      const direct = [];
-      const bridged = [];
-      for (let round = 0; round < rounds; round++) {
-        direct.push(...(await measure(swaySocket, sockDir, swaySocket, 30, count)));
-        bridged.push(...(await measure(bridgeSocket, sockDir, swaySocket, 30, count)));
+      const rows = [];
+      for (const [mode, label] of [
+        ['motion', 'pointer motion'],
+        ['key', 'key press/release'],
+      ]) {
+        // One unmeasured run each warms sway, the bridge and the page cache.
+        await measure(mode, swaySocket, sockDir, swaySocket, 50, 50);
+        await measure(mode, bridgeSocket, sockDir, swaySocket, 50, 50);
+        const direct = [];
+        const bridged = [];
+        for (let round = 0; round < rounds; round++) {
+          direct.push(...(await measure(mode, swaySocket, sockDir, swaySocket, 30, count)));
+          bridged.push(...(await measure(mode, bridgeSocket, sockDir, swaySocket, 30, count)));
+        }
+        const us = (ns) => ns / 1000;
+        const d50 = us(percentile(direct, 50));
+        const d99 = us(percentile(direct, 99));
+        const b50 = us(percentile(bridged, 50));
+        const b99 = us(percentile(bridged, 99));
+        rows.push(
+          {
+            metric: `${label} p50, added ${(b50 - d50).toFixed(1)} µs (${direct.length} events each)`,
+            value: b50,
+            baseline: d50,
+            baselineName: 'direct to sway',
+            unit: 'µs',
+            goal: 'added ≤ 100 µs',
+          },
+          {
+            metric: `${label} p99, added ${(b99 - d99).toFixed(1)} µs`,
+            value: b99,
+            baseline: d99,
+            baselineName: 'direct to sway',
+            unit: 'µs',
+            goal: 'added ≤ 500 µs',
+          },
+        );
       }
-      const us = (ns) => ns / 1000;
-      const d50 = us(percentile(direct, 50));
-      const d99 = us(percentile(direct, 99));
-      const b50 = us(percentile(bridged, 50));
-      const b99 = us(percentile(bridged, 99));
-      const n = `${direct.length} motions each`;
-      return [
-        {
-          metric: `pointer motion p50, added ${(b50 - d50).toFixed(1)} µs (${n})`,
-          value: b50,
-          baseline: d50,
-          baselineName: 'direct to sway',
-          unit: 'µs',
-          goal: 'added ≤ 100 µs',
-        },
-        {
-          metric: `pointer motion p99, added ${(b99 - d99).toFixed(1)} µs`,
-          value: b99,
-          baseline: d99,
-          baselineName: 'direct to sway',
-          unit: 'µs',
-          goal: 'added ≤ 500 µs',
-        },
-      ];
+      return rows;
     } finally {
       if (bridge !== null) await stopBridgeProcess(bridge, bridgeSocket);
       if (sway !== null && sway.exitCode === null) {

@@ -1,16 +1,18 @@
 // Input latency from the host compositor to a client, for tests/bench/input.bench.js.
 //
-//   input-latency-client HOST_SOCKET WIDTH HEIGHT WARMUP COUNT
+//   input-latency-client motion|key HOST_SOCKET WIDTH HEIGHT WARMUP COUNT
 //
 // Two connections in one process, so both timestamps come from one CLOCK_MONOTONIC:
 // - the injector, straight to the wlroots compositor at HOST_SOCKET: a long-lived virtual
-//   pointer (zwlr_virtual_pointer_v1) that stamps each motion just before it is flushed;
+//   pointer (zwlr_virtual_pointer_v1) or virtual keyboard (zwp_virtual_keyboard_v1) that stamps
+//   each event just before it is flushed;
 // - the client, to WAYLAND_DISPLAY (the same compositor directly, or the display bridge in front
-//   of it): one toplevel filling the WIDTH × HEIGHT output, stamping each wl_pointer.motion as
-//   its listener runs.
-// One motion is in flight at a time (the next is sent once the previous one arrived), moving
-// between two points so that each is a real motion. After WARMUP unmeasured motions it prints
-// COUNT latencies in ns, space-separated, on one line.
+//   of it): one toplevel filling the WIDTH × HEIGHT output, stamping each wl_pointer.motion or
+//   wl_keyboard.key as its listener runs.
+// One event is in flight at a time (the next is sent once the previous one arrived): motions
+// alternate between two points, keys between press and release of KEY_A, and each arrival is
+// checked to be the event just sent. After WARMUP unmeasured events it prints COUNT latencies in
+// ns, space-separated, on one line.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "virtual-keyboard-unstable-v1-client-protocol.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -33,7 +36,9 @@ struct client {
   struct wl_seat* seat;
   struct xdg_wm_base* wm_base;
   struct wl_pointer* pointer;
+  struct wl_keyboard* keyboard;
   uint32_t configure_serial;
+  /** Events received (motions or keys, by mode), the time of the last and what it said. */
   int motions;
   uint64_t last_motion_ns;
   int last_x;
@@ -43,7 +48,19 @@ struct client {
 struct injector {
   struct wl_seat* seat;
   struct zwlr_virtual_pointer_manager_v1* manager;
+  struct zwp_virtual_keyboard_manager_v1* keyboards;
 };
+
+// The key the bench presses (evdev KEY_A) and the keymap its virtual keyboard uploads
+// (resolved by xkbcommon from the system's xkb data, as wtype's is).
+#define BENCH_KEY 30
+static const char kKeymap[] =
+    "xkb_keymap {\n"
+    "  xkb_keycodes { include \"evdev+aliases(qwerty)\" };\n"
+    "  xkb_types { include \"complete\" };\n"
+    "  xkb_compat { include \"complete\" };\n"
+    "  xkb_symbols { include \"pc+us+inet(evdev)\" };\n"
+    "};\n";
 
 static void die(const char* what) {
   fprintf(stderr, "input-latency-client: %s: %s\n", what, strerror(errno));
@@ -94,8 +111,53 @@ static const struct wl_pointer_listener pointer_listener = {
     .axis = pointer_axis,
 };
 
+static void keyboard_keymap(void* data, struct wl_keyboard* keyboard, uint32_t format, int fd,
+                            uint32_t size) {
+  (void)data, (void)keyboard, (void)format, (void)size;
+  close(fd);
+}
+static void keyboard_enter(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                           struct wl_surface* surface, struct wl_array* keys) {
+  (void)data, (void)keyboard, (void)serial, (void)surface, (void)keys;
+}
+static void keyboard_leave(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                           struct wl_surface* surface) {
+  (void)data, (void)keyboard, (void)serial, (void)surface;
+}
+static void keyboard_key(void* data, struct wl_keyboard* keyboard, uint32_t serial, uint32_t time,
+                         uint32_t key, uint32_t state) {
+  struct client* client = data;
+  (void)keyboard, (void)serial, (void)time;
+  client->last_motion_ns = now_ns();
+  client->last_x = (int)key;
+  client->last_y = (int)state;
+  ++client->motions;
+}
+static void keyboard_modifiers(void* data, struct wl_keyboard* keyboard, uint32_t serial,
+                               uint32_t depressed, uint32_t latched, uint32_t locked,
+                               uint32_t group) {
+  (void)data, (void)keyboard, (void)serial, (void)depressed, (void)latched, (void)locked;
+  (void)group;
+}
+static const struct wl_keyboard_listener keyboard_listener = {
+    .keymap = keyboard_keymap,
+    .enter = keyboard_enter,
+    .leave = keyboard_leave,
+    .key = keyboard_key,
+    .modifiers = keyboard_modifiers,
+};
+
+static int key_mode = 0;
+
 static void seat_capabilities(void* data, struct wl_seat* seat, uint32_t caps) {
   struct client* client = data;
+  if (key_mode) {
+    if ((caps & WL_SEAT_CAPABILITY_KEYBOARD) != 0 && client->keyboard == NULL) {
+      client->keyboard = wl_seat_get_keyboard(seat);
+      wl_keyboard_add_listener(client->keyboard, &keyboard_listener, client);
+    }
+    return;
+  }
   if ((caps & WL_SEAT_CAPABILITY_POINTER) != 0 && client->pointer == NULL) {
     client->pointer = wl_seat_get_pointer(seat);
     wl_pointer_add_listener(client->pointer, &pointer_listener, client);
@@ -145,6 +207,9 @@ static void injector_global(void* data, struct wl_registry* registry, uint32_t n
   } else if (strcmp(interface, "zwlr_virtual_pointer_manager_v1") == 0) {
     injector->manager =
         wl_registry_bind(registry, name, &zwlr_virtual_pointer_manager_v1_interface, 1);
+  } else if (strcmp(interface, "zwp_virtual_keyboard_manager_v1") == 0) {
+    injector->keyboards =
+        wl_registry_bind(registry, name, &zwp_virtual_keyboard_manager_v1_interface, 1);
   }
 }
 
@@ -192,10 +257,13 @@ static int wait_motion(struct wl_display* display, struct client* client, int wa
 }
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: input-latency-client HOST_SOCKET WIDTH HEIGHT WARMUP COUNT\n");
+  if (argc != 7 || (strcmp(argv[1], "motion") != 0 && strcmp(argv[1], "key") != 0)) {
+    fprintf(stderr,
+            "usage: input-latency-client motion|key HOST_SOCKET WIDTH HEIGHT WARMUP COUNT\n");
     return 2;
   }
+  key_mode = strcmp(argv[1], "key") == 0;
+  argv += 1;
   const uint32_t width = (uint32_t)atoi(argv[2]);
   const uint32_t height = (uint32_t)atoi(argv[3]);
   const int warmup = atoi(argv[4]);
@@ -210,12 +278,23 @@ int main(int argc, char** argv) {
   if (host == NULL) die("connect to the host compositor");
   wl_registry_add_listener(wl_display_get_registry(host), &injector_registry, &injector);
   if (wl_display_roundtrip(host) < 0) die("host roundtrip");
-  if (injector.seat == NULL || injector.manager == NULL) {
-    fprintf(stderr, "input-latency-client: the host has no seat or no virtual pointer\n");
+  if (injector.seat == NULL || injector.manager == NULL || injector.keyboards == NULL) {
+    fprintf(stderr, "input-latency-client: the host has no seat or no virtual pointer/keyboard\n");
     return 1;
   }
-  struct zwlr_virtual_pointer_v1* device =
-      zwlr_virtual_pointer_manager_v1_create_virtual_pointer(injector.manager, injector.seat);
+  struct zwlr_virtual_pointer_v1* device = NULL;
+  struct zwp_virtual_keyboard_v1* keys = NULL;
+  if (key_mode) {
+    keys =
+        zwp_virtual_keyboard_manager_v1_create_virtual_keyboard(injector.keyboards, injector.seat);
+    int fd = memfd_create("input-latency-keymap", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, kKeymap, sizeof kKeymap) != (ssize_t)sizeof kKeymap) die("keymap");
+    zwp_virtual_keyboard_v1_keymap(keys, WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, fd, sizeof kKeymap);
+    close(fd);
+  } else {
+    device =
+        zwlr_virtual_pointer_manager_v1_create_virtual_pointer(injector.manager, injector.seat);
+  }
   if (wl_display_roundtrip(host) < 0) die("host roundtrip");
 
   struct client client = {0};
@@ -224,8 +303,8 @@ int main(int argc, char** argv) {
   wl_registry_add_listener(wl_display_get_registry(display), &client_registry, &client);
   if (wl_display_roundtrip(display) < 0 || wl_display_roundtrip(display) < 0) die("roundtrip");
   if (client.compositor == NULL || client.shm == NULL || client.seat == NULL ||
-      client.wm_base == NULL || client.pointer == NULL) {
-    fprintf(stderr, "input-latency-client: missing a global or the seat has no pointer\n");
+      client.wm_base == NULL || (key_mode ? client.keyboard == NULL : client.pointer == NULL)) {
+    fprintf(stderr, "input-latency-client: missing a global or the seat lacks the device\n");
     return 1;
   }
   struct wl_surface* surface = wl_compositor_create_surface(client.compositor);
@@ -246,23 +325,28 @@ int main(int argc, char** argv) {
   uint64_t* samples = calloc((size_t)count, sizeof *samples);
   if (samples == NULL) die("calloc");
   for (int i = 0; i < warmup + count; ++i) {
-    const uint32_t x = width / 2 + (uint32_t)(i % 2) * 7;
-    const uint32_t y = height / 2 + (uint32_t)(i % 2) * 5;
+    // For keys: x is the key, y its state (pressed on even events, released on odd ones).
+    const uint32_t x = key_mode ? BENCH_KEY : width / 2 + (uint32_t)(i % 2) * 7;
+    const uint32_t y = key_mode ? (uint32_t)(1 - i % 2) : height / 2 + (uint32_t)(i % 2) * 5;
     const int want = client.motions + 1;
     const uint64_t sent = now_ns();
-    zwlr_virtual_pointer_v1_motion_absolute(device, (uint32_t)(sent / 1000000), x, y, width,
-                                            height);
-    zwlr_virtual_pointer_v1_frame(device);
+    if (key_mode) {
+      zwp_virtual_keyboard_v1_key(keys, (uint32_t)(sent / 1000000), x, y);
+    } else {
+      zwlr_virtual_pointer_v1_motion_absolute(device, (uint32_t)(sent / 1000000), x, y, width,
+                                              height);
+      zwlr_virtual_pointer_v1_frame(device);
+    }
     if (wl_display_flush(host) < 0) die("flush to the host");
     if (wait_motion(display, &client, want) < 0) {
-      fprintf(stderr, "input-latency-client: motion %d never arrived\n", i);
+      fprintf(stderr, "input-latency-client: event %d never arrived\n", i);
       return 1;
     }
     if (i >= warmup) {
       // The motion that arrived is the one just sent, not a late one (the surface fills the
       // output from its top left corner, so surface and output coordinates agree).
       if (client.last_x != (int)x || client.last_y != (int)y) {
-        fprintf(stderr, "input-latency-client: motion %d arrived at %d,%d, sent to %u,%u\n", i,
+        fprintf(stderr, "input-latency-client: event %d arrived as %d,%d, sent as %u,%u\n", i,
                 client.last_x, client.last_y, x, y);
         return 1;
       }
@@ -274,7 +358,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < count; ++i) printf(i == 0 ? "%llu" : " %llu", (unsigned long long)samples[i]);
   printf("\n");
   free(samples);
-  zwlr_virtual_pointer_v1_destroy(device);
+  if (device != NULL) zwlr_virtual_pointer_v1_destroy(device);
+  if (keys != NULL) zwp_virtual_keyboard_v1_destroy(keys);
   wl_display_roundtrip(host);
   wl_display_disconnect(display);
   wl_display_disconnect(host);
