@@ -99,7 +99,10 @@ export type BridgeGlobalName =
   | 'wp_viewporter'
   | 'wp_presentation'
   /** Offered only when the host has it at version ≥ 3; offered at most at version 3. */
-  | 'zwp_linux_dmabuf_v1';
+  | 'zwp_linux_dmabuf_v1'
+  /** Relative pointer motion and pointer lock/confine (Android's hwcomposer binds both). */
+  | 'zwp_relative_pointer_manager_v1'
+  | 'zwp_pointer_constraints_v1';
 
 /** Per-client caps; exceeding one disconnects that client with a protocol error. */
 export interface BridgeLimits {

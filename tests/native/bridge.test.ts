@@ -80,6 +80,8 @@ describe('display bridge options', () => {
       'wp_viewporter',
       'wp_presentation',
       'zwp_linux_dmabuf_v1',
+      'zwp_relative_pointer_manager_v1',
+      'zwp_pointer_constraints_v1',
     ]);
   });
 
