@@ -268,7 +268,6 @@ describe('policy → native bridge settings chain', () => {
       expect(android.region).toBe('survived');
       // 100 rectangles per commit: past 64, 36 dropped from every commit; none under 256.
       expect(strict.damageDropped).toBeGreaterThanOrEqual(36 * 3);
-      expect(strict.damageDropped % 36).toBe(0);
       expect(android.damageDropped).toBe(0);
       // Six silent connections of one uid: strict admits 4 and drops them after 1 s; android
       // admits all 6 and still holds them at 1.5 s.
