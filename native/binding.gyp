@@ -110,6 +110,38 @@
             "<(INTERMEDIATE_DIR)/protocols/linux-dmabuf-unstable-v1"
           ],
           "message": "wayland-scanner linux-dmabuf-unstable-v1"
+        },
+        {
+          "action_name": "wayland_scanner_relative_pointer_unstable_v1",
+          "inputs": ["<(wayland_protocols_dir)/unstable/relative-pointer/relative-pointer-unstable-v1.xml"],
+          "outputs": [
+            "<(INTERMEDIATE_DIR)/protocols/relative-pointer-unstable-v1-server-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/relative-pointer-unstable-v1-client-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/relative-pointer-unstable-v1-protocol.c"
+          ],
+          "process_outputs_as_sources": 1,
+          "action": [
+            "sh", "protocols/wayland-scanner.sh", "<(wayland_scanner)",
+            "<(wayland_protocols_dir)/unstable/relative-pointer/relative-pointer-unstable-v1.xml",
+            "<(INTERMEDIATE_DIR)/protocols/relative-pointer-unstable-v1"
+          ],
+          "message": "wayland-scanner relative-pointer-unstable-v1"
+        },
+        {
+          "action_name": "wayland_scanner_pointer_constraints_unstable_v1",
+          "inputs": ["<(wayland_protocols_dir)/unstable/pointer-constraints/pointer-constraints-unstable-v1.xml"],
+          "outputs": [
+            "<(INTERMEDIATE_DIR)/protocols/pointer-constraints-unstable-v1-server-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/pointer-constraints-unstable-v1-client-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/pointer-constraints-unstable-v1-protocol.c"
+          ],
+          "process_outputs_as_sources": 1,
+          "action": [
+            "sh", "protocols/wayland-scanner.sh", "<(wayland_scanner)",
+            "<(wayland_protocols_dir)/unstable/pointer-constraints/pointer-constraints-unstable-v1.xml",
+            "<(INTERMEDIATE_DIR)/protocols/pointer-constraints-unstable-v1"
+          ],
+          "message": "wayland-scanner pointer-constraints-unstable-v1"
         }
       ],
       "conditions": [

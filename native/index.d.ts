@@ -99,7 +99,10 @@ export type BridgeGlobalName =
   | 'wp_viewporter'
   | 'wp_presentation'
   /** Offered only when the host has it at version ≥ 3; offered at most at version 3. */
-  | 'zwp_linux_dmabuf_v1';
+  | 'zwp_linux_dmabuf_v1'
+  /** Relative pointer motion and pointer lock/confine (Android's hwcomposer binds both). */
+  | 'zwp_relative_pointer_manager_v1'
+  | 'zwp_pointer_constraints_v1';
 
 /** Per-client caps; exceeding one disconnects that client with a protocol error. */
 export interface BridgeLimits {
@@ -113,6 +116,13 @@ export interface BridgeLimits {
   maxSurfaces?: number;
   /** fds the bridge keeps open for the client: shm pools, dma-buf planes (default 256). */
   maxFds?: number;
+  /** `wl_region.add`/`subtract` calls on one region; one more ends the client (default 256). */
+  maxRegionRects?: number;
+  /**
+   * Damage rectangles of one surface per commit (default 256): the last one forwarded becomes
+   * a damage of the whole surface and the rest are dropped (counted in `damageRectsDropped`).
+   */
+  maxDamageRects?: number;
 }
 
 /** Options of `new DisplayBridge` (the facade `electron/core/display/bridge.ts` fills them in). */
@@ -133,6 +143,10 @@ export interface BridgeNativeOptions {
   requireSealed?: boolean;
   /** Guest clients served at once (default 16). */
   maxClients?: number;
+  /** Guest clients one uid may hold at once (0, the default: half of `maxClients`, rounded up). */
+  maxClientsPerUid?: number;
+  /** A connection that has not completed its first request by then is dropped, in ms (default 2000). */
+  firstRequestTimeoutMs?: number;
   /** Bound on the bridge thread's startup waits for the host compositor, in ms (default 5000). */
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
@@ -142,7 +156,12 @@ export interface BridgeNativeOptions {
  * The bridge's settings as the policy compiler produces them: the part of `BridgeNativeOptions`
  * a policy decides. It travels unchanged from the compiled policy to the native bridge.
  */
-export type BridgeSettings = Required<Pick<BridgeNativeOptions, 'globals' | 'requireSealed'>> & {
+export type BridgeSettings = Required<
+  Pick<
+    BridgeNativeOptions,
+    'globals' | 'requireSealed' | 'maxClients' | 'maxClientsPerUid' | 'firstRequestTimeoutMs'
+  >
+> & {
   limits: Required<BridgeLimits>;
 };
 
@@ -201,6 +220,8 @@ export interface BridgeClientStats {
   buffersForwarded: { shm: number; dmabuf: number };
   /** Bytes the bridge copied from small unsealable pools into sealed memfds of its own. */
   bytesCopied: number;
+  /** Damage rectangles not forwarded: past `maxDamageRects` in one commit. */
+  damageRectsDropped: number;
   objects: number;
   pools: number;
   buffers: number;

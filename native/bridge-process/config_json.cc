@@ -356,6 +356,8 @@ bool ParseConfig(const std::string& text, bridge::BridgeConfig* bridge, ProcessC
     bridge->require_sealed = sealed->boolean;
   }
   fields.Integer("maxClients", 1, 1024, &bridge->max_clients);
+  fields.Integer("maxClientsPerUid", 0, 1024, &bridge->max_clients_per_uid);
+  fields.Integer("firstRequestTimeoutMs", 1, 600000, &bridge->first_request_timeout_ms);
   fields.Integer("hostTimeoutMs", 1, 600000, &bridge->host_timeout_ms);
   if (const Value* limits = fields.Find("limits", Value::Kind::kObject, false)) {
     Fields inner(*limits, "limits.", error);
@@ -365,6 +367,8 @@ bool ParseConfig(const std::string& text, bridge::BridgeConfig* bridge, ProcessC
     inner.Integer("maxBuffers", 1, 1 << 16, &out.max_buffers);
     inner.Integer("maxSurfaces", 1, 1 << 16, &out.max_surfaces);
     inner.Integer("maxFds", 1, 1 << 16, &out.max_fds);
+    inner.Integer("maxRegionRects", 1, 1 << 16, &out.max_region_rects);
+    inner.Integer("maxDamageRects", 1, 1 << 16, &out.max_damage_rects);
     if (!inner.NoOthers()) return false;
   }
   fields.Integer("runAsUid", 1, 0xfffffffe, &process->run_as_uid);
@@ -411,13 +415,17 @@ std::string ConfigJson(const bridge::BridgeConfig& bridge, const ProcessConfig& 
   out += "],\"requireSealed\":";
   out += bridge.require_sealed ? "true" : "false";
   out += ",\"maxClients\":" + std::to_string(bridge.max_clients);
+  out += ",\"maxClientsPerUid\":" + std::to_string(bridge.max_clients_per_uid);
+  out += ",\"firstRequestTimeoutMs\":" + std::to_string(bridge.first_request_timeout_ms);
   out += ",\"hostTimeoutMs\":" + std::to_string(bridge.host_timeout_ms);
   const bridge::ClientLimits& limits = bridge.limits;
   out += ",\"limits\":{\"maxObjects\":" + std::to_string(limits.max_objects);
   out += ",\"maxPools\":" + std::to_string(limits.max_pools);
   out += ",\"maxBuffers\":" + std::to_string(limits.max_buffers);
   out += ",\"maxSurfaces\":" + std::to_string(limits.max_surfaces);
-  out += ",\"maxFds\":" + std::to_string(limits.max_fds) + "}";
+  out += ",\"maxFds\":" + std::to_string(limits.max_fds);
+  out += ",\"maxRegionRects\":" + std::to_string(limits.max_region_rects);
+  out += ",\"maxDamageRects\":" + std::to_string(limits.max_damage_rects) + "}";
   if (process.run_as_uid >= 0) {
     out += ",\"runAsUid\":" + std::to_string(process.run_as_uid);
     out += ",\"runAsGid\":" + std::to_string(process.run_as_gid);

@@ -93,6 +93,7 @@ std::string StatsJson(const bridge::BridgeStats& stats) {
            ",\"buffersForwarded\":{\"shm\":" + std::to_string(c.shm_buffers_forwarded) +
            ",\"dmabuf\":" + std::to_string(c.dmabuf_buffers_forwarded) +
            "},\"bytesCopied\":" + std::to_string(c.bytes_copied) +
+           ",\"damageRectsDropped\":" + std::to_string(c.damage_rects_dropped) +
            ",\"objects\":" + std::to_string(c.objects) + ",\"pools\":" + std::to_string(c.pools) +
            ",\"buffers\":" + std::to_string(c.buffers) +
            ",\"surfaces\":" + std::to_string(c.surfaces) +

@@ -393,6 +393,10 @@ describe('display bridge limits and hostile guests', () => {
           (damageStats()?.commits ?? 0) >= 5 ? true : undefined,
         );
         expect(cpuSeconds(westonPid(ctx.weston.dir)) - westonCpu).toBeLessThan(2);
+        // What was not forwarded is counted: 60 000 - 256 rectangles of every commit but the
+        // first, which only asked for a configure.
+        const dropped = damageStats()?.damageRectsDropped ?? 0;
+        expect(dropped).toBeGreaterThanOrEqual(4 * (60_000 - 256));
         let damagePixels = 0;
         for (let i = 0; i < 30 && damagePixels !== 40 * 30; ++i) {
           damagePixels = countColor(await ctx.weston.screenshot(), 0xe0a020);

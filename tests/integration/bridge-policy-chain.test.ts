@@ -5,14 +5,22 @@
  * process toward a headless weston, and the configuration that process reports in its 'ready'
  * line is compared field by field with the compiled policy. This is where `maxFds` used to drop
  * (strict's 64 ran as 256) and the android preset's `zwp_linux_dmabuf_v1` was always lost.
+ * Then each cap the bridge enforces (rectangles per region, damage per commit, connections at
+ * once and per guest uid, the first-request deadline) is shown to change what the bridge process
+ * does: the same hostile guest is refused under the strict value and accepted under a looser one.
  */
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bridgeExecutablePath } from '../../electron/core/display/bridge-process.js';
 import { supportedBridgeGlobals } from '../../electron/core/display/bridge.js';
 import { compilePolicy } from '../../electron/core/policy/policy-compile.js';
 import { loadPreset, PRESET_NAMES } from '../../electron/core/policy/presets.js';
+import { assertValidPolicy } from '../../electron/core/policy/policy-validate.js';
+import type { BridgeSettings, BridgeStats } from '../../native/index.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import {
   SessionBridge,
@@ -26,13 +34,131 @@ import { idRangeOfSlot } from '../../electron/core/runtime/id-ranges.js';
 function missingCapability(): string | null {
   const root = needRoot();
   if (root) return root;
-  const tool = missingTool(['weston', 'weston-screenshooter']);
+  const tool = missingTool(['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner']);
   if (tool !== null) return tool;
   if (!existsSync(bridgeExecutablePath()))
     return 'droidway-bridge is not built (npm run build:native)';
   return null;
 }
 const missing = missingCapability();
+const run = promisify(execFile);
+const FIXTURE = path.join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
+const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
+let client = '';
+
+/** Builds the hostile guest of bridge-limits.test.ts into `dir`. */
+async function buildHostileClient(dir: string): Promise<string> {
+  const header = path.join(dir, 'xdg-shell-client-protocol.h');
+  const code = path.join(dir, 'xdg-shell-protocol.c');
+  await run('wayland-scanner', ['client-header', XDG_SHELL, header]);
+  await run('wayland-scanner', ['private-code', XDG_SHELL, code]);
+  const out = path.join(dir, 'hostile-client');
+  await run('gcc', ['-O2', `-I${dir}`, '-o', out, FIXTURE, code, '-lwayland-client']);
+  return out;
+}
+
+/** A preset's bridge settings as a session takes them, with some bridge limits changed. */
+function presetSettings(
+  preset: 'android' | 'strict',
+  dir: string,
+  change: Record<string, number> = {},
+): BridgeSettings {
+  const doc = structuredClone(loadPreset(preset)) as { bridge: { limits: object } };
+  Object.assign(doc.bridge.limits, change);
+  const compiled = compilePolicy(assertValidPolicy(doc), {
+    idRange: idRangeOfSlot(0),
+    name: `chain-caps-${preset}`,
+    rootfsPath: path.join(dir, 'rootfs'),
+    logFile: path.join(dir, 'lxc.log'),
+  }).bridge;
+  return bridgeSettingsFromPolicy(compiled, supportedBridgeGlobals()).settings;
+}
+
+/** Polls the async `probe` every 50 ms until it returns a value; throws naming `what` after 10 s. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** What one bridge did with the same hostile guests. */
+interface CapOutcome {
+  /** The hostile client's verdict after 100 rectangles in one region. */
+  region: string;
+  /** Damage rectangles the bridge dropped over 3 commits of 100 each. */
+  damageDropped: number;
+  /** Reasons the bridge gave the 6 connections that never spoke, after 1.5 s. */
+  idle: { refusedForUid: number; refusedForCount: number; timedOut: number; connected: number };
+}
+
+/** Runs the same hostile guests against a bridge process started with `settings`. */
+async function capOutcome(
+  weston: HeadlessWeston,
+  dir: string,
+  name: string,
+  settings: BridgeSettings,
+): Promise<CapOutcome> {
+  const paths = instancePaths(name, {
+    dataRoot: path.join(dir, 'data'),
+    runtimeRoot: path.join(dir, 'run'),
+  });
+  const sb = await SessionBridge.start({
+    paths,
+    config: { enabled: true, hostSocket: weston.socket, settings },
+  });
+  const idle: Socket[] = [];
+  const damage = { child: null as ReturnType<typeof spawn> | null };
+  try {
+    expect(await sb.whenSettled()).toBe('running');
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: paths.bridgeSocket };
+    const region = (await run(client, ['region-rects', '100'], { env, timeout: 20_000 })).stdout;
+
+    const child = spawn(client, ['damage-flood', '100', 'e0a020', '40', '30'], {
+      env,
+      stdio: 'ignore',
+    });
+    damage.child = child;
+    const damageStats = await poll('three damage commits', async () => {
+      const c = (await sb.stats()).clients.find((x) => x.pid === child.pid);
+      return c !== undefined && c.commits >= 4 ? c : undefined;
+    });
+    child.kill();
+
+    const before = (await sb.stats()).clientsTotal;
+    for (let i = 0; i < 6; ++i) {
+      const socket = connect(paths.bridgeSocket);
+      socket.on('error', () => undefined);
+      socket.resume();
+      idle.push(socket);
+    }
+    const started = Date.now();
+    await poll('six idle connections seen', async () =>
+      (await sb.stats()).clientsTotal === before + 6 ? true : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1500 - (Date.now() - started))));
+    const stats: BridgeStats = await sb.stats();
+    const mine = stats.clients.filter((c) => c.pid === process.pid);
+    const reasons = (r: string) => mine.filter((c) => c.disconnectReason === r).length;
+    return {
+      region: region.trim(),
+      damageDropped: damageStats.damageRectsDropped,
+      idle: {
+        refusedForUid: reasons('too-many-clients-for-uid'),
+        refusedForCount: reasons('too-many-clients'),
+        timedOut: reasons('first-request-timeout'),
+        connected: mine.filter((c) => c.connected).length,
+      },
+    };
+  } finally {
+    damage.child?.kill();
+    for (const socket of idle) socket.destroy();
+    await sb.stop();
+  }
+}
 
 describe('policy → native bridge settings chain', () => {
   let weston: HeadlessWeston | null = null;
@@ -41,6 +167,7 @@ describe('policy → native bridge settings chain', () => {
     if (missing !== null) return;
     weston = await startHeadlessWeston('droidway-bridge-chain-');
     dir = mkdtempSync('/tmp/droidway-bridge-chain-');
+    client = await buildHostileClient(dir);
   }, 60_000);
   afterAll(() => {
     weston?.stop();
@@ -79,12 +206,17 @@ describe('policy → native bridge settings chain', () => {
           // Field by field, from the compiled policy to what the bridge process parsed.
           expect(effective!.globals).toEqual(relayable);
           expect(effective!.requireSealed).toBe(compiled.requireSealedBuffers);
+          expect(effective!.maxClients).toBe(compiled.maxClients);
+          expect(effective!.maxClientsPerUid).toBe(compiled.maxClientsPerUid);
+          expect(effective!.firstRequestTimeoutMs).toBe(compiled.firstRequestTimeoutMs);
           expect(effective!.limits).toEqual({
             maxObjects: compiled.maxObjects,
             maxPools: compiled.maxPools,
             maxBuffers: compiled.maxBuffers,
             maxSurfaces: compiled.maxSurfaces,
             maxFds: compiled.maxFds,
+            maxRegionRects: compiled.maxRegionRects,
+            maxDamageRects: compiled.maxDamageRects,
           });
           // And no policy field is left without a counterpart on the native side.
           expect(Object.keys(compiled).sort()).toEqual(
@@ -95,6 +227,11 @@ describe('policy → native bridge settings chain', () => {
               'maxObjects',
               'maxPools',
               'maxSurfaces',
+              'maxRegionRects',
+              'maxDamageRects',
+              'maxClients',
+              'maxClientsPerUid',
+              'firstRequestTimeoutMs',
               'requireSealedBuffers',
             ].sort(),
           );
@@ -108,4 +245,63 @@ describe('policy → native bridge settings chain', () => {
       },
     );
   }
+
+  itNeeds(
+    "each of the strict preset's caps refuses what the android preset's accepts",
+    missing,
+    async () => {
+      // strict: 64 region and damage rectangles, 4 connections per uid, first request in 1 s;
+      // android: 256, 256, 8 per uid, 2 s.
+      const strict = await capOutcome(
+        weston!,
+        dir,
+        'chain-caps-strict',
+        presetSettings('strict', dir),
+      );
+      const android = await capOutcome(
+        weston!,
+        dir,
+        'chain-caps-android',
+        presetSettings('android', dir),
+      );
+      expect(strict.region).toBe('protocol-error wl_display 3');
+      expect(android.region).toBe('survived');
+      // 100 rectangles per commit: past 64, 36 dropped from every commit; none under 256.
+      expect(strict.damageDropped).toBeGreaterThanOrEqual(36 * 3);
+      expect(android.damageDropped).toBe(0);
+      // Six silent connections of one uid: strict admits 4 and drops them after 1 s; android
+      // admits all 6 and still holds them at 1.5 s.
+      expect(strict.idle).toEqual({
+        refusedForUid: 2,
+        refusedForCount: 0,
+        timedOut: 4,
+        connected: 0,
+      });
+      expect(android.idle).toEqual({
+        refusedForUid: 0,
+        refusedForCount: 0,
+        timedOut: 0,
+        connected: 6,
+      });
+    },
+    90_000,
+  );
+
+  itNeeds(
+    'maxClients refuses connections past the bridge-wide cap',
+    missing,
+    async () => {
+      // Per uid as high as the total, so the bridge-wide cap is what refuses.
+      const tight = presetSettings('android', dir, { maxClients: 3, maxClientsPerUid: 3 });
+      const outcome = await capOutcome(weston!, dir, 'chain-caps-clients', tight);
+      // The damage client had gone; of the six silent ones three are served.
+      expect(outcome.idle).toEqual({
+        refusedForUid: 0,
+        refusedForCount: 3,
+        timedOut: 0,
+        connected: 3,
+      });
+    },
+    90_000,
+  );
 });

@@ -173,6 +173,22 @@ describe('droidway-bridge: the display bridge in its own process', () => {
       [JSON.stringify({ ...ok, limits: { maxFds: 1.5 } }), /numbers must be integers/],
       [JSON.stringify({ ...ok, limits: { fds: 3 } }), /limits\.unknown key fds/],
       [JSON.stringify({ ...ok, maxClients: 1e9 }), /maxClients must be from 1 to 1024/],
+      [
+        JSON.stringify({ ...ok, maxClientsPerUid: 1025 }),
+        /maxClientsPerUid must be from 0 to 1024/,
+      ],
+      [
+        JSON.stringify({ ...ok, firstRequestTimeoutMs: 0 }),
+        /firstRequestTimeoutMs must be from 1 to 600000/,
+      ],
+      [
+        JSON.stringify({ ...ok, limits: { maxRegionRects: 0 } }),
+        /limits\.maxRegionRects must be from 1 to 65536/,
+      ],
+      [
+        JSON.stringify({ ...ok, limits: { maxDamageRects: 1e6 } }),
+        /limits\.maxDamageRects must be from 1 to 65536/,
+      ],
       [JSON.stringify({ ...ok, runAsUid: 0 }), /runAsUid must be from 1/],
       [JSON.stringify({ ...ok, runAsGid: undefined }), /runAsUid and runAsGid go together/],
       [
@@ -213,9 +229,19 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         socketUid: 4321,
         socketGid: 4322,
         memoryLimitMiB: 128,
-        limits: { maxObjects: 2000, maxPools: 9, maxBuffers: 33, maxSurfaces: 17, maxFds: 64 },
+        limits: {
+          maxObjects: 2000,
+          maxPools: 9,
+          maxBuffers: 33,
+          maxSurfaces: 17,
+          maxFds: 64,
+          maxRegionRects: 70,
+          maxDamageRects: 71,
+        },
         requireSealed: false,
         maxClients: 5,
+        maxClientsPerUid: 2,
+        firstRequestTimeoutMs: 1234,
         hostTimeoutMs: 4000,
       });
       const bridge = start({ config: wanted, onEvent: (e) => events.push(e) });
@@ -396,12 +422,17 @@ describe('droidway-bridge: the display bridge in its own process', () => {
           settings: {
             globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
             requireSealed: true,
+            maxClients: 16,
+            maxClientsPerUid: 8,
+            firstRequestTimeoutMs: 2000,
             limits: {
               maxObjects: 4096,
               maxPools: 64,
               maxBuffers: 256,
               maxSurfaces: 128,
               maxFds: 256,
+              maxRegionRects: 256,
+              maxDamageRects: 256,
             },
           },
           guestOwner: guest,

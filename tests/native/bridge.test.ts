@@ -54,6 +54,11 @@ describe('display bridge options', () => {
       [{ ...base, limits: { maxObjects: 1.5 } }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, limits: 3 }, 'ERR_INVALID_ARG_TYPE'],
       [{ ...base, limits: { maxFds: 0 } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, limits: { maxRegionRects: 0 } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, limits: { maxDamageRects: 65_537 } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, maxClientsPerUid: -1 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, firstRequestTimeoutMs: 0 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, firstRequestTimeoutMs: '2000' }, 'ERR_INVALID_ARG_TYPE'],
     ];
     for (const [options, code] of cases) {
       expect(
@@ -75,6 +80,8 @@ describe('display bridge options', () => {
       'wp_viewporter',
       'wp_presentation',
       'zwp_linux_dmabuf_v1',
+      'zwp_relative_pointer_manager_v1',
+      'zwp_pointer_constraints_v1',
     ]);
   });
 

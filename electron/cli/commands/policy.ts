@@ -101,6 +101,8 @@ export function formatPolicy(p: ValidatedPolicy): string {
     `Shared folders:  ${p.sharedFolders.map((f) => `${f.host} → ${f.guest} (${f.mode})`).join(', ') || 'none'}`,
     `Display bridge:  globals ${p.bridge.globals.join(' ')}`,
     `                 per client: ${p.bridge.limits.maxFds} fds, ${p.bridge.limits.maxPools} pools, ${p.bridge.limits.maxBuffers} buffers, ${p.bridge.limits.maxSurfaces} surfaces, ${p.bridge.limits.maxObjects} objects; sealed buffers ${p.bridge.limits.requireSealedBuffers ? 'required' : 'not required'}`,
+    `                 rectangles: ${p.bridge.limits.maxRegionRects} per region, ${p.bridge.limits.maxDamageRects} damage per commit`,
+    `                 connections: ${p.bridge.limits.maxClients} at once, ${p.bridge.limits.maxClientsPerUid} per guest uid, first request within ${p.bridge.limits.firstRequestTimeoutMs} ms`,
     '',
   ];
   return out.join('\n');

@@ -25,9 +25,14 @@ export type {
 
 /**
  * Globals the bridge relays only when asked for by name (never by default): linux-dmabuf, which
- * the bridge offers only when the host compositor has it.
+ * the bridge offers only when the host compositor has it, and relative pointer and pointer
+ * constraints (offered, like every global, only when the host has them).
  */
-export const BRIDGE_OPTIONAL_GLOBALS: readonly BridgeGlobalName[] = ['zwp_linux_dmabuf_v1'];
+export const BRIDGE_OPTIONAL_GLOBALS: readonly BridgeGlobalName[] = [
+  'zwp_linux_dmabuf_v1',
+  'zwp_relative_pointer_manager_v1',
+  'zwp_pointer_constraints_v1',
+];
 
 /** Every global the native bridge can relay (the module's `bridgeSupportedGlobals`). */
 export function supportedBridgeGlobals(
@@ -64,6 +69,8 @@ export interface DisplayBridgeOptions {
   /** Require `F_SEAL_SHRINK` on memfd pools (default true). */
   requireSealed?: boolean;
   maxClients?: number;
+  maxClientsPerUid?: number;
+  firstRequestTimeoutMs?: number;
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
   /** Called on the JS thread for every event. */
@@ -136,6 +143,17 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
   if (options.maxClients !== undefined) {
     result.maxClients = checkInteger(options.maxClients, 'maxClients', 1, 1024);
   }
+  if (options.maxClientsPerUid !== undefined) {
+    result.maxClientsPerUid = checkInteger(options.maxClientsPerUid, 'maxClientsPerUid', 0, 1024);
+  }
+  if (options.firstRequestTimeoutMs !== undefined) {
+    result.firstRequestTimeoutMs = checkInteger(
+      options.firstRequestTimeoutMs,
+      'firstRequestTimeoutMs',
+      1,
+      600_000,
+    );
+  }
   if (options.hostTimeoutMs !== undefined) {
     result.hostTimeoutMs = checkInteger(options.hostTimeoutMs, 'hostTimeoutMs', 1, 600_000);
   }
@@ -151,6 +169,8 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
       maxBuffers: 2 ** 16,
       maxSurfaces: 2 ** 16,
       maxFds: 2 ** 16,
+      maxRegionRects: 2 ** 16,
+      maxDamageRects: 2 ** 16,
     };
     for (const key of Object.keys(caps) as (keyof BridgeLimits)[]) {
       const value = limits[key];

@@ -101,6 +101,11 @@ export interface BridgeSettings {
   maxBuffers: number;
   maxSurfaces: number;
   maxObjects: number;
+  maxRegionRects: number;
+  maxDamageRects: number;
+  maxClients: number;
+  maxClientsPerUid: number;
+  firstRequestTimeoutMs: number;
   requireSealedBuffers: boolean;
 }
 

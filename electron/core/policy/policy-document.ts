@@ -102,6 +102,16 @@ export interface BridgePolicy {
     maxBuffers: number;
     maxSurfaces: number;
     maxObjects: number;
+    /** `wl_region.add`/`subtract` calls on one region; one more ends the client. */
+    maxRegionRects: number;
+    /** Damage rectangles per surface commit; past it, one whole-surface damage stands for the rest. */
+    maxDamageRects: number;
+    /** Guest connections served at once. */
+    maxClients: number;
+    /** Guest connections one guest uid may hold at once (at most `maxClients`). */
+    maxClientsPerUid: number;
+    /** A connection that has not completed its first request within this many ms is dropped. */
+    firstRequestTimeoutMs: number;
     requireSealedBuffers: boolean;
   };
 }
@@ -427,6 +437,11 @@ export const POLICY_SCHEMA = {
             'maxBuffers',
             'maxSurfaces',
             'maxObjects',
+            'maxRegionRects',
+            'maxDamageRects',
+            'maxClients',
+            'maxClientsPerUid',
+            'firstRequestTimeoutMs',
             'requireSealedBuffers',
           ],
           properties: {
@@ -435,6 +450,11 @@ export const POLICY_SCHEMA = {
             maxBuffers: { type: 'integer', minimum: 1, maximum: 4096 },
             maxSurfaces: { type: 'integer', minimum: 1, maximum: 1024 },
             maxObjects: { type: 'integer', minimum: 16, maximum: 100_000 },
+            maxRegionRects: { type: 'integer', minimum: 1, maximum: 65_536 },
+            maxDamageRects: { type: 'integer', minimum: 1, maximum: 65_536 },
+            maxClients: { type: 'integer', minimum: 1, maximum: 1024 },
+            maxClientsPerUid: { type: 'integer', minimum: 1, maximum: 1024 },
+            firstRequestTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
             requireSealedBuffers: { type: 'boolean' },
           },
         },

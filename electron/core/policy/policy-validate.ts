@@ -423,6 +423,13 @@ function checkBridge(doc: PolicyDocument, issues: PolicyIssue[]): void {
         message: `${g} is never offered to a guest: it ${why}`,
       });
   });
+  const limits = doc.bridge.limits;
+  if (limits.maxClientsPerUid > limits.maxClients) {
+    issues.push({
+      path: '/bridge/limits/maxClientsPerUid',
+      message: `must be at most maxClients (${limits.maxClients}): one uid cannot hold more connections than the bridge serves`,
+    });
+  }
 }
 
 function checkCapabilities(doc: PolicyDocument, issues: PolicyIssue[]): void {

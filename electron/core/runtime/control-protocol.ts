@@ -281,6 +281,7 @@ const CLIENT_COUNTERS = [
   'uid',
   'commits',
   'bytesCopied',
+  'damageRectsDropped',
   'objects',
   'pools',
   'buffers',

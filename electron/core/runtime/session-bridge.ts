@@ -113,6 +113,11 @@ export function bridgeSettingsFromPolicy(
     maxBuffers: number;
     maxSurfaces: number;
     maxObjects: number;
+    maxRegionRects: number;
+    maxDamageRects: number;
+    maxClients: number;
+    maxClientsPerUid: number;
+    firstRequestTimeoutMs: number;
     requireSealedBuffers: boolean;
   },
   supported: readonly string[],
@@ -123,23 +128,35 @@ export function bridgeSettingsFromPolicy(
     settings: {
       globals,
       requireSealed: compiled.requireSealedBuffers,
+      maxClients: compiled.maxClients,
+      maxClientsPerUid: compiled.maxClientsPerUid,
+      firstRequestTimeoutMs: compiled.firstRequestTimeoutMs,
       limits: {
         maxObjects: compiled.maxObjects,
         maxPools: compiled.maxPools,
         maxBuffers: compiled.maxBuffers,
         maxSurfaces: compiled.maxSurfaces,
         maxFds: compiled.maxFds,
+        maxRegionRects: compiled.maxRegionRects,
+        maxDamageRects: compiled.maxDamageRects,
       },
     },
     dropped: compiled.globals.filter((g) => !known.has(g)),
   };
 }
 
-const SETTINGS_KEYS = ['globals', 'requireSealed', 'limits'];
+const SETTINGS_KEYS = [
+  'globals',
+  'requireSealed',
+  'maxClients',
+  'maxClientsPerUid',
+  'firstRequestTimeoutMs',
+  'limits',
+];
 
 /**
  * Reads the bridge settings handed to the session host on its command line (JSON), far enough
- * to pass them on: an object with only `globals`, `requireSealed` and `limits`, so that nothing
+ * to pass them on: an object with only the keys of `BridgeSettings`, so that nothing
  * else of the bridge's configuration can be set through them. Their values are checked where
  * they are used, once, by the bridge process (which refuses the whole line). Throws
  * `RuntimeError` (`BRIDGE_SETTINGS_INVALID`).

@@ -57,6 +57,10 @@ const SupportedGlobal kSupported[] = {
     {"wp_viewporter", &wp_viewporter_interface, 0},
     {"wp_presentation", &wp_presentation_interface, 0},
     {"zwp_linux_dmabuf_v1", &zwp_linux_dmabuf_v1_interface, kDmabufVersion},
+    // Android's hwcomposer binds both (mouse-look in games, pointer capture); every request
+    // names only the guest's own surfaces, pointers and regions, mapped like any other object.
+    {"zwp_relative_pointer_manager_v1", &zwp_relative_pointer_manager_v1_interface, 0},
+    {"zwp_pointer_constraints_v1", &zwp_pointer_constraints_v1_interface, 0},
 };
 
 bool Wanted(const std::vector<std::string>& globals, const std::string& name) {

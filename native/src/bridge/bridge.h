@@ -115,6 +115,8 @@ struct ClientStats {
   uint64_t dmabuf_buffers_forwarded = 0;
   /** Bytes copied from small unsealable shm pools into bridge-owned sealed memfds. */
   uint64_t bytes_copied = 0;
+  /** Damage rectangles not forwarded: past `max_damage_rects` in one commit. */
+  uint64_t damage_rects_dropped = 0;
   uint32_t objects = 0;
   uint32_t pools = 0;
   uint32_t buffers = 0;

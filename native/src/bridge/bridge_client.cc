@@ -295,6 +295,11 @@ void BridgeClient::CountCopied(uint64_t bytes) {
   stats_dirty_ = true;
 }
 
+void BridgeClient::CountDamageDropped() {
+  ++damage_rects_dropped_;
+  stats_dirty_ = true;
+}
+
 void BridgeClient::CountDmabufBuffer() {
   ++dmabuf_forwarded_;
   stats_dirty_ = true;
@@ -317,6 +322,7 @@ void BridgeClient::PublishStats() {
     stats.shm_buffers_forwarded = shm_forwarded_;
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.bytes_copied = bytes_copied_;
+    stats.damage_rects_dropped = damage_rects_dropped_;
     stats.objects = static_cast<uint32_t>(objects_.size() + pending_syncs_.size() + registries_);
     stats.pools = pools_;
     stats.buffers = buffers_;
@@ -457,6 +463,7 @@ void BridgeClient::Destroyed() {
     stats.shm_buffers_forwarded = shm_forwarded_;
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.bytes_copied = bytes_copied_;
+    stats.damage_rects_dropped = damage_rects_dropped_;
     stats.connected = false;
     stats.disconnect_reason = reason;
     stats.objects = stats.pools = stats.buffers = stats.surfaces = 0;

@@ -64,6 +64,8 @@ class BridgeClient {
   void CountDmabufBuffer();
   /** Counts bytes the bridge copied for this client (small unsealable shm pools). */
   void CountCopied(uint64_t bytes);
+  /** A damage rectangle past the per-commit cap, not forwarded. */
+  void CountDamageDropped();
   /** Whether the client may make the bridge keep one more fd; posts the error and kills if not. */
   bool AdmitFd();
   void FdsKept(int count) { fds_kept_ += count; }
@@ -155,6 +157,7 @@ class BridgeClient {
   uint64_t shm_forwarded_ = 0;
   uint64_t dmabuf_forwarded_ = 0;
   uint64_t bytes_copied_ = 0;
+  uint64_t damage_rects_dropped_ = 0;
   int fds_kept_ = 0;
   bool stats_dirty_ = false;
   std::string reason_;

@@ -47,6 +47,10 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
     config.require_sealed = JsArgs::BooleanValue(env, sealed, "options.requireSealed");
   }
   config.max_clients = IntegerOption(env, options, "options.", "maxClients", 1, 1024, 16);
+  config.max_clients_per_uid =
+      IntegerOption(env, options, "options.", "maxClientsPerUid", 0, 1024, 0);
+  config.first_request_timeout_ms = static_cast<int>(
+      IntegerOption(env, options, "options.", "firstRequestTimeoutMs", 1, 600000, 2000));
   config.host_timeout_ms =
       static_cast<int>(IntegerOption(env, options, "options.", "hostTimeoutMs", 1, 600000, 5000));
   Napi::Value limits = options.Get("limits");
@@ -63,6 +67,10 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
     out.max_surfaces =
         IntegerOption(env, object, "options.limits.", "maxSurfaces", 1, 1 << 16, out.max_surfaces);
     out.max_fds = IntegerOption(env, object, "options.limits.", "maxFds", 1, 1 << 16, out.max_fds);
+    out.max_region_rects = IntegerOption(env, object, "options.limits.", "maxRegionRects", 1,
+                                         1 << 16, out.max_region_rects);
+    out.max_damage_rects = IntegerOption(env, object, "options.limits.", "maxDamageRects", 1,
+                                         1 << 16, out.max_damage_rects);
   }
   return config;
 }
@@ -279,6 +287,7 @@ Napi::Value BridgeJs::Stats(const Napi::CallbackInfo& info) {
     forwarded.Set("dmabuf", Count(env, client.dmabuf_buffers_forwarded));
     object.Set("buffersForwarded", forwarded);
     object.Set("bytesCopied", Count(env, client.bytes_copied));
+    object.Set("damageRectsDropped", Count(env, client.damage_rects_dropped));
     object.Set("objects", Count(env, client.objects));
     object.Set("pools", Count(env, client.pools));
     object.Set("buffers", Count(env, client.buffers));

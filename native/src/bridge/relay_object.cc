@@ -321,7 +321,10 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
         // Each rectangle costs the host on every repaint: past the cap, one damage of the whole
         // surface stands for the rest (what the guest asked for, and bounded).
         const uint32_t cap = owner_->bridge()->config().limits.max_damage_rects;
-        if (damage_rects_ >= cap) return false;
+        if (damage_rects_ >= cap) {
+          owner_->CountDamageDropped();
+          return false;
+        }
         if (++damage_rects_ == cap) {
           args[0].i = 0;
           args[1].i = 0;

@@ -13,8 +13,12 @@
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
+#include "pointer-constraints-unstable-v1-client-protocol.h"
+#include "pointer-constraints-unstable-v1-server-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "presentation-time-server-protocol.h"
+#include "relative-pointer-unstable-v1-client-protocol.h"
+#include "relative-pointer-unstable-v1-server-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "viewporter-server-protocol.h"
 #include "xdg-shell-client-protocol.h"

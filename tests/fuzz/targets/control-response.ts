@@ -11,8 +11,8 @@ import { isRuntimeError, JSON_TOKENS, jsonSeeds } from './common.js';
 
 const client = {
   clientId: 1, pid: 42, uid: 0, connected: true, disconnectReason: null, commits: 10,
-  buffersForwarded: { shm: 9, dmabuf: 0 }, bytesCopied: 0, objects: 12, pools: 1, buffers: 3,
-  surfaces: 3, fdsRejected: {}, violations: {},
+  buffersForwarded: { shm: 9, dmabuf: 0 }, bytesCopied: 0, damageRectsDropped: 0, objects: 12, pools: 1,
+  buffers: 3, surfaces: 3, fdsRejected: {}, violations: {},
 }; // prettier-ignore
 
 export const target: FuzzTarget = {

@@ -40,6 +40,11 @@ describe('droidway policy', () => {
     expect(strict.out).toMatch(/^Policy strict \(version 1\)/);
     expect(strict.out).toMatch(/Capabilities: +chown dac_override/);
     expect(strict.out).toMatch(/Memory: +256 MiB, swap 0 B/);
+    // Every cap the display bridge enforces, with the strict preset's values.
+    expect(strict.out).toMatch(/^ +rectangles: 64 per region, 64 damage per commit$/m);
+    expect(strict.out).toMatch(
+      /^ +connections: 8 at once, 4 per guest uid, first request within 1000 ms$/m,
+    );
     const android = await run('show', '--preset', 'android', '--json');
     expect(JSON.parse(android.out).name).toBe('android');
   });

@@ -603,6 +603,11 @@ describe('each field has an observable effect', () => {
         maxBuffers: 3,
         maxSurfaces: 4,
         maxObjects: 50,
+        maxRegionRects: 6,
+        maxDamageRects: 7,
+        maxClients: 9,
+        maxClientsPerUid: 8,
+        firstRequestTimeoutMs: 300,
         requireSealedBuffers: false,
       };
     });
@@ -613,6 +618,11 @@ describe('each field has an observable effect', () => {
       maxBuffers: 3,
       maxSurfaces: 4,
       maxObjects: 50,
+      maxRegionRects: 6,
+      maxDamageRects: 7,
+      maxClients: 9,
+      maxClientsPerUid: 8,
+      firstRequestTimeoutMs: 300,
       requireSealedBuffers: false,
     });
     expect(out.lxcConfig).toBe(base.lxcConfig);

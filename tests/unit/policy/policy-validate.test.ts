@@ -398,4 +398,48 @@ describe('semantic rules the schema cannot express', () => {
       /captures the whole host screen/,
     );
   });
+
+  it('bounds the bridge caps, naming the field and the bound', () => {
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['maxRegionRects', 0, /^must be at least 1$/],
+      ['maxRegionRects', 65_537, /^must be at most 65536$/],
+      ['maxDamageRects', 0, /^must be at least 1$/],
+      ['maxDamageRects', 1.5, /^must be an integer, got/],
+      ['maxClients', 0, /^must be at least 1$/],
+      ['maxClients', 1025, /^must be at most 1024$/],
+      ['maxClientsPerUid', 0, /^must be at least 1$/],
+      ['firstRequestTimeoutMs', 99, /^must be at least 100$/],
+      ['firstRequestTimeoutMs', 600_001, /^must be at most 600000$/],
+      ['firstRequestTimeoutMs', '2000', /^must be an integer, got a string/],
+    ];
+    for (const [field, value, message] of cases) {
+      const d = doc();
+      d.bridge.limits[field] = value;
+      expectRefused(d, `/bridge/limits/${field}`, message);
+    }
+    for (const field of [
+      'maxRegionRects',
+      'maxDamageRects',
+      'maxClients',
+      'maxClientsPerUid',
+      'firstRequestTimeoutMs',
+    ]) {
+      const d = doc();
+      delete d.bridge.limits[field];
+      expectRefused(d, `/bridge/limits/${field}`, /^is required$/);
+    }
+  });
+
+  it('refuses more connections per guest uid than the bridge serves', () => {
+    const d = doc();
+    d.bridge.limits.maxClients = 4;
+    d.bridge.limits.maxClientsPerUid = 5;
+    expectRefused(
+      d,
+      '/bridge/limits/maxClientsPerUid',
+      /^must be at most maxClients \(4\): one uid cannot hold more connections than the bridge serves$/,
+    );
+    d.bridge.limits.maxClientsPerUid = 4;
+    expect(validatePolicy(d).ok).toBe(true);
+  });
 });

@@ -235,6 +235,7 @@ describe('bridge-stats', () => {
     commits: 10,
     buffersForwarded: { shm: 9, dmabuf: 0 },
     bytesCopied: 0,
+    damageRectsDropped: 0,
     objects: 12,
     pools: 1,
     buffers: 3,

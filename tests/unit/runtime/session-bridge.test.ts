@@ -41,6 +41,11 @@ const compiledBridge = {
   maxBuffers: 32,
   maxSurfaces: 16,
   maxObjects: 1024,
+  maxRegionRects: 100,
+  maxDamageRects: 50,
+  maxClients: 6,
+  maxClientsPerUid: 3,
+  firstRequestTimeoutMs: 1500,
   requireSealedBuffers: true,
 };
 
@@ -95,7 +100,18 @@ describe('bridge settings', () => {
     expect(settings).toEqual({
       globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
-      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
+      maxClients: 6,
+      maxClientsPerUid: 3,
+      firstRequestTimeoutMs: 1500,
+      limits: {
+        maxObjects: 1024,
+        maxPools: 8,
+        maxBuffers: 32,
+        maxSurfaces: 16,
+        maxFds: 64,
+        maxRegionRects: 100,
+        maxDamageRects: 50,
+      },
     });
     expect(dropped).toEqual(['wl_drm_unknown']);
     expect(parseBridgeSettings(JSON.stringify(settings))).toEqual(settings);
@@ -258,7 +274,18 @@ describe('SessionBridge', () => {
       hostSocketPath: '/run/host-0',
       globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
-      limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
+      maxClients: 6,
+      maxClientsPerUid: 3,
+      firstRequestTimeoutMs: 1500,
+      limits: {
+        maxObjects: 1024,
+        maxPools: 8,
+        maxBuffers: 32,
+        maxSurfaces: 16,
+        maxFds: 64,
+        maxRegionRects: 100,
+        maxDamageRects: 50,
+      },
       ...(process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {}),
     });
     expect(sb.status().state).toBe('starting');
@@ -401,6 +428,7 @@ describe('CLI formatting', () => {
       commits: 1,
       buffersForwarded: { shm: 0, dmabuf: 0 },
       bytesCopied: 0,
+      damageRectsDropped: 0,
       objects: 0,
       pools: 0,
       buffers: 0,

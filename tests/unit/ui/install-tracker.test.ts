@@ -145,6 +145,7 @@ describe('bridgeClientSummary', () => {
       commits: 9,
       buffersForwarded: { shm: 7, dmabuf: 1 },
       bytesCopied: 0,
+      damageRectsDropped: 0,
       objects: 1,
       pools: 1,
       buffers: 1,
