@@ -115,6 +115,23 @@ export interface BridgeLimits {
   maxFds?: number;
 }
 
+/** Which way clipboard selections may travel between host and guest. */
+export type BridgeClipboardMode = 'off' | 'host-to-guest' | 'both';
+
+/**
+ * The clipboard relay (`wl_data_device_manager`). With `'off'` the global is not offered; else
+ * it is offered with `wl_seat`. Host selections reach the guest only while its window has
+ * keyboard focus; each transfer runs through a pipe of the bridge's own, checked and cut at
+ * `maxBytes`. Drag-and-drop is not relayed.
+ */
+export interface BridgeClipboard {
+  mode: BridgeClipboardMode;
+  /** MIME types that may cross (exact strings, printable ASCII, 1..255 bytes, at most 32). */
+  mimeTypes: string[];
+  /** Bytes of one transfer, 1..2^30; the rest is cut. */
+  maxBytes: number;
+}
+
 /** Options of `new DisplayBridge` (the facade `electron/core/display/bridge.ts` fills them in). */
 export interface BridgeNativeOptions {
   /** Absolute path of the guest-facing socket; must not exist; removed on stop. */
@@ -136,13 +153,17 @@ export interface BridgeNativeOptions {
   /** Bound on the bridge thread's startup waits for the host compositor, in ms (default 5000). */
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
+  /** Default: `mode: 'off'` (a policy always sets it). */
+  clipboard?: BridgeClipboard;
 }
 
 /**
  * The bridge's settings as the policy compiler produces them: the part of `BridgeNativeOptions`
  * a policy decides. It travels unchanged from the compiled policy to the native bridge.
  */
-export type BridgeSettings = Required<Pick<BridgeNativeOptions, 'globals' | 'requireSealed'>> & {
+export type BridgeSettings = Required<
+  Pick<BridgeNativeOptions, 'globals' | 'requireSealed' | 'clipboard'>
+> & {
   limits: Required<BridgeLimits>;
 };
 

@@ -79,6 +79,8 @@ describe('policy → native bridge settings chain', () => {
           // Field by field, from the compiled policy to what the bridge process parsed.
           expect(effective!.globals).toEqual(relayable);
           expect(effective!.requireSealed).toBe(compiled.requireSealedBuffers);
+          expect(effective!.clipboard).toEqual(compiled.clipboard);
+          expect(effective!.clipboard.mode).toBe('host-to-guest');
           expect(effective!.limits).toEqual({
             maxObjects: compiled.maxObjects,
             maxPools: compiled.maxPools,
@@ -89,6 +91,7 @@ describe('policy → native bridge settings chain', () => {
           // And no policy field is left without a counterpart on the native side.
           expect(Object.keys(compiled).sort()).toEqual(
             [
+              'clipboard',
               'globals',
               'maxBuffers',
               'maxFds',

@@ -217,6 +217,7 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         requireSealed: false,
         maxClients: 5,
         hostTimeoutMs: 4000,
+        clipboard: { mode: 'both', mimeTypes: ['text/plain', 'UTF8_STRING'], maxBytes: 65536 },
       });
       const bridge = start({ config: wanted, onEvent: (e) => events.push(e) });
       let guest: ChildProcess | null = null;
@@ -396,6 +397,7 @@ describe('droidway-bridge: the display bridge in its own process', () => {
           settings: {
             globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
             requireSealed: true,
+            clipboard: { mode: 'off', mimeTypes: [], maxBytes: 1 },
             limits: {
               maxObjects: 4096,
               maxPools: 64,

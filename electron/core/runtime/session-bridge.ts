@@ -114,6 +114,7 @@ export function bridgeSettingsFromPolicy(
     maxSurfaces: number;
     maxObjects: number;
     requireSealedBuffers: boolean;
+    clipboard: BridgeSettings['clipboard'];
   },
   supported: readonly string[],
 ): { settings: SessionBridgeSettings; dropped: string[] } {
@@ -123,6 +124,7 @@ export function bridgeSettingsFromPolicy(
     settings: {
       globals,
       requireSealed: compiled.requireSealedBuffers,
+      clipboard: { ...compiled.clipboard, mimeTypes: [...compiled.clipboard.mimeTypes] },
       limits: {
         maxObjects: compiled.maxObjects,
         maxPools: compiled.maxPools,
@@ -135,11 +137,11 @@ export function bridgeSettingsFromPolicy(
   };
 }
 
-const SETTINGS_KEYS = ['globals', 'requireSealed', 'limits'];
+const SETTINGS_KEYS = ['globals', 'requireSealed', 'clipboard', 'limits'];
 
 /**
  * Reads the bridge settings handed to the session host on its command line (JSON), far enough
- * to pass them on: an object with only `globals`, `requireSealed` and `limits`, so that nothing
+ * to pass them on: an object with only `globals`, `requireSealed`, `clipboard` and `limits`, so that nothing
  * else of the bridge's configuration can be set through them. Their values are checked where
  * they are used, once, by the bridge process (which refuses the whole line). Throws
  * `RuntimeError` (`BRIDGE_SETTINGS_INVALID`).

@@ -42,6 +42,7 @@ const compiledBridge = {
   maxSurfaces: 16,
   maxObjects: 1024,
   requireSealedBuffers: true,
+  clipboard: { mode: 'both' as const, mimeTypes: ['text/plain'], maxBytes: 4096 },
 };
 
 /** A stand-in for the bridge process: records its options, lets the test emit events. */
@@ -95,6 +96,7 @@ describe('bridge settings', () => {
     expect(settings).toEqual({
       globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
+      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
       limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
     });
     expect(dropped).toEqual(['wl_drm_unknown']);
@@ -258,6 +260,7 @@ describe('SessionBridge', () => {
       hostSocketPath: '/run/host-0',
       globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
       requireSealed: true,
+      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
       limits: { maxObjects: 1024, maxPools: 8, maxBuffers: 32, maxSurfaces: 16, maxFds: 64 },
       ...(process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {}),
     });
