@@ -173,6 +173,23 @@ describe('droidway-bridge: the display bridge in its own process', () => {
       [JSON.stringify({ ...ok, limits: { maxFds: 1.5 } }), /numbers must be integers/],
       [JSON.stringify({ ...ok, limits: { fds: 3 } }), /limits\.unknown key fds/],
       [JSON.stringify({ ...ok, maxClients: 1e9 }), /maxClients must be from 1 to 1024/],
+      ...(
+        [
+          [{ mode: 'all' }, /clipboard\.mode must be off, host-to-guest or both/],
+          [{ mimeTypes: ['a b'] }, /clipboard\.mimeTypes must hold printable ASCII/],
+          [{ mimeTypes: [7] }, /clipboard\.mimeTypes must hold printable ASCII/],
+          [{ mimeTypes: Array(33).fill('a/b') }, /clipboard\.mimeTypes holds at most 32/],
+          [{ maxBytes: 0 }, /clipboard\.maxBytes must be from 1 to 1073741824/],
+          [{ maxBytes: undefined }, /clipboard\.maxBytes is required/],
+          [{ extra: 1 }, /clipboard\.unknown key extra/],
+        ] as const
+      ).map(([over, message]): [string, RegExp] => [
+        JSON.stringify({
+          ...ok,
+          clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 9, ...over },
+        }),
+        message,
+      ]),
       [JSON.stringify({ ...ok, runAsUid: 0 }), /runAsUid must be from 1/],
       [JSON.stringify({ ...ok, runAsGid: undefined }), /runAsUid and runAsGid go together/],
       [
