@@ -494,6 +494,10 @@ static void device_selection(void* data, struct wl_data_device* device,
                              struct wl_data_offer* offer) {
   struct demo* demo = data;
   (void)device;
+#ifdef DROIDWAY_DEMO_HOSTILE_CLIPBOARD
+  printf("selection %s\n", offer != NULL ? "offer" : "none");
+  fflush(stdout);
+#endif
   if (demo->selection != NULL && demo->selection != offer) wl_data_offer_destroy(demo->selection);
   demo->selection = NULL;
   if (offer != NULL && wl_data_offer_get_user_data(offer) != NULL) {

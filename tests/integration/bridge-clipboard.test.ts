@@ -1,5 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -22,7 +30,7 @@ const run = promisify(execFile);
 const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
 const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
 const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
-const TOOLS = ['sway', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
+const TOOLS = ['sway', 'swaymsg', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
 const NOBODY = 65534;
 const GLOBALS: BridgeGlobalName[] = [
   'wl_compositor',
@@ -180,6 +188,13 @@ async function hostPaste(): Promise<string> {
 const ctrl = (key: string) =>
   run('wtype', ['-s', '500', '-M', 'ctrl', key, '-m', 'ctrl'], { env: hostEnv() });
 
+/** Runs a sway command through its IPC socket (sway-ipc.UID.PID.sock in its runtime dir). */
+async function swaymsg(command: string): Promise<void> {
+  const ipc = readdirSync(dir).find((name) => name.startsWith('sway-ipc.'));
+  if (ipc === undefined) throw new Error('sway has no IPC socket');
+  await run('swaymsg', ['-s', join(dir, ipc), command], { env: hostEnv() });
+}
+
 describe('display bridge clipboard on sway', () => {
   itNeeds(
     'pastes the host selection into the focused guest; the guest copies out only under both',
@@ -219,6 +234,42 @@ describe('display bridge clipboard on sway', () => {
       }
     },
     90_000,
+  );
+
+  itNeeds(
+    'shows the host selection only to the guest whose window has the keyboard focus',
+    missing,
+    async () => {
+      // The test build prints each selection event it gets ('selection offer' / 'none').
+      const b = await startBridge(clipboard({ mode: 'host-to-guest' }));
+      const host = await hostCopy('for the focused one');
+      const first = startDemo(b.socket, hostile);
+      try {
+        await first.line(/^mapped$/);
+        const second = startDemo(b.socket, hostile);
+        try {
+          await second.line(/^mapped$/);
+          // sway focuses the newer window; a keyboard exists while wtype types.
+          await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+          await second.line(/^selection offer$/);
+          await new Promise((r) => setTimeout(r, 300));
+          expect(first.lines().filter((l) => l === 'selection offer')).toEqual([]);
+          // Focus moves: the first guest gets the selection, the second has lost it.
+          await swaymsg('focus left');
+          await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+          await first.line(/^selection offer$/);
+          const selections = second.lines().filter((l) => l.startsWith('selection '));
+          expect(selections.at(-1)).toBe('selection none');
+        } finally {
+          second.child.kill();
+        }
+      } finally {
+        first.child.kill();
+        host.kill();
+        b.stop();
+      }
+    },
+    60_000,
   );
 
   itNeeds(

@@ -289,7 +289,7 @@ bool DataDeviceRelay::CheckRequest(RelayObject* object, uint32_t opcode, wl_argu
             it != types_.end() && args[0].s != nullptr &&
             std::find(it->second.begin(), it->second.end(), args[0].s) != it->second.end();
         // Without focus, or for a type never offered, the guest reads end of file.
-        if (focus_ <= 0 || !offered || transfers_.size() >= kMaxTransfers) return false;
+        if (focused_.empty() || !offered || transfers_.size() >= kMaxTransfers) return false;
         int ends[2];
         if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return false;
         const int guest_fd = args[1].h;
@@ -315,7 +315,7 @@ bool DataDeviceRelay::FilterEvent(RelayObject* object, uint32_t opcode, wl_argum
         const auto it = types_.find(offer);
         selection_ =
             offer != nullptr && it != types_.end() && !it->second.empty() ? offer : nullptr;
-        if (focus_ <= 0) return false;  // replayed when the guest's window gets focus
+        if (focused_.empty()) return false;  // replayed when the guest's window gets focus
         out[0].o =
             selection_ != nullptr ? reinterpret_cast<wl_object*>(selection_->resource()) : nullptr;
         return true;
@@ -353,10 +353,11 @@ bool DataDeviceRelay::FilterEvent(RelayObject* object, uint32_t opcode, wl_argum
   }
 }
 
-void DataDeviceRelay::KeyboardFocus(bool entered) {
-  const bool had = focus_ > 0;
-  focus_ = entered ? focus_ + 1 : std::max(0, focus_ - 1);
-  const bool has = focus_ > 0;
+void DataDeviceRelay::KeyboardFocus(RelayObject* keyboard, bool entered) {
+  const bool had = !focused_.empty();
+  focused_.erase(std::remove(focused_.begin(), focused_.end(), keyboard), focused_.end());
+  if (entered) focused_.push_back(keyboard);
+  const bool has = !focused_.empty();
   if (had == has) return;
   for (RelayObject* device : devices_) {
     wl_resource* offer = has && selection_ != nullptr ? selection_->resource() : nullptr;
@@ -365,6 +366,8 @@ void DataDeviceRelay::KeyboardFocus(bool entered) {
 }
 
 void DataDeviceRelay::Forget(RelayObject* object) {
+  // A keyboard released while focused (its seat lost the keyboard) takes the focus with it.
+  if (object->kind() == RelayKind::kKeyboard) return KeyboardFocus(object, false);
   types_.erase(object);
   if (selection_ == object) selection_ = nullptr;
   devices_.erase(std::remove(devices_.begin(), devices_.end(), object), devices_.end());

@@ -80,9 +80,12 @@ class DataDeviceRelay {
    */
   bool FilterEvent(RelayObject* object, uint32_t opcode, wl_argument* args, wl_argument* out,
                    UniqueFd* hold);
-  /** The guest's keyboard focus changed (wl_keyboard enter/leave of any of its keyboards). */
-  void KeyboardFocus(bool entered);
-  /** The relay object is going away. */
+  /**
+   * Keyboard `keyboard` of the guest got (enter) or lost (leave) focus. The guest has focus
+   * while any of its keyboards has.
+   */
+  void KeyboardFocus(RelayObject* keyboard, bool entered);
+  /** The relay object (a data-device object or a keyboard) is going away. */
   void Forget(RelayObject* object);
   /** A transfer ended (called by the transfer, which is then deleted). */
   void TransferDone(ClipboardTransfer* transfer);
@@ -100,7 +103,8 @@ class DataDeviceRelay {
   std::vector<RelayObject*> devices_;
   // The host's current selection offer (relayed to the guest only while it has focus).
   RelayObject* selection_ = nullptr;
-  int focus_ = 0;
+  // Keyboards that got enter and neither leave nor destruction since.
+  std::vector<RelayObject*> focused_;
   // set_selection requests in the current one-second window.
   int64_t window_start_ms_ = 0;
   uint32_t selections_in_window_ = 0;

@@ -162,7 +162,8 @@ void RelayObject::ResourceDestroyed(wl_resource* resource) {
   self->roles_.clear();
   self->UnlinkRole();
   if (self->owner_ != nullptr) {
-    if (IsDataKind(self->kind_)) self->owner_->clipboard()->Forget(self);
+    if (IsDataKind(self->kind_) || self->kind_ == RelayKind::kKeyboard)
+      self->owner_->clipboard()->Forget(self);
     self->owner_->Removed(self);
     self->owner_->FdsReleased(
         static_cast<int>(self->plane_fds_.size()) + (self->pool_fd_.valid() ? 1 : 0) +
@@ -578,7 +579,7 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
   }
   if (self->kind_ == RelayKind::kKeyboard &&
       (opcode == WL_KEYBOARD_ENTER || opcode == WL_KEYBOARD_LEAVE)) {
-    self->owner_->clipboard()->KeyboardFocus(opcode == WL_KEYBOARD_ENTER);
+    self->owner_->clipboard()->KeyboardFocus(self, opcode == WL_KEYBOARD_ENTER);
   }
   UniqueFd held;
   if (IsDataKind(self->kind_) &&
