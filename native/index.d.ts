@@ -125,6 +125,23 @@ export interface BridgeLimits {
   maxDamageRects?: number;
 }
 
+/** Which way clipboard selections may travel between host and guest. */
+export type BridgeClipboardMode = 'off' | 'host-to-guest' | 'both';
+
+/**
+ * The clipboard relay (`wl_data_device_manager`). With `'off'` the global is not offered; else
+ * it is offered with `wl_seat`. Host selections reach the guest only while its window has
+ * keyboard focus; each transfer runs through a pipe of the bridge's own, checked and cut at
+ * `maxBytes`. Drag-and-drop is not relayed.
+ */
+export interface BridgeClipboard {
+  mode: BridgeClipboardMode;
+  /** MIME types that may cross (exact strings, printable ASCII, 1..255 bytes, at most 32). */
+  mimeTypes: string[];
+  /** Bytes of one transfer, 1..2^30; the rest is cut. */
+  maxBytes: number;
+}
+
 /** Options of `new DisplayBridge` (the facade `electron/core/display/bridge.ts` fills them in). */
 export interface BridgeNativeOptions {
   /** Absolute path of the guest-facing socket; must not exist; removed on stop. */
@@ -150,6 +167,8 @@ export interface BridgeNativeOptions {
   /** Bound on the bridge thread's startup waits for the host compositor, in ms (default 5000). */
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
+  /** Default: `mode: 'off'` (a policy always sets it). */
+  clipboard?: BridgeClipboard;
 }
 
 /**
@@ -159,7 +178,12 @@ export interface BridgeNativeOptions {
 export type BridgeSettings = Required<
   Pick<
     BridgeNativeOptions,
-    'globals' | 'requireSealed' | 'maxClients' | 'maxClientsPerUid' | 'firstRequestTimeoutMs'
+    | 'globals'
+    | 'requireSealed'
+    | 'maxClients'
+    | 'maxClientsPerUid'
+    | 'firstRequestTimeoutMs'
+    | 'clipboard'
   >
 > & {
   limits: Required<BridgeLimits>;

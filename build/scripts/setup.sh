@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 # System packages: the runtime (lxc, busybox-static, e2fsprogs), the display stack used by the
-# bridge and its tests (weston, libwayland-*, wayland-protocols; sway, wtype and grim for the
+# bridge and its tests (weston, libwayland-*, wayland-protocols; sway, wtype, grim and wl-clipboard for the
 # input tests, as sway headless has a seat), APK tooling for the tests
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
 # tools), the e2e browser (chromium), desktop integration (desktop-file-utils), and
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 packages=(
   build-essential python3 clang-format pkg-config
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
-  weston libwayland-dev libwayland-bin wayland-protocols sway wtype grim
+  weston libwayland-dev libwayland-bin wayland-protocols sway wtype grim wl-clipboard
   aapt apksigner android-framework-res openssl default-jre-headless unzip
   chromium xvfb desktop-file-utils
   polkitd pkexec dbus

@@ -371,6 +371,29 @@ bool ParseConfig(const std::string& text, bridge::BridgeConfig* bridge, ProcessC
     inner.Integer("maxDamageRects", 1, 1 << 16, &out.max_damage_rects);
     if (!inner.NoOthers()) return false;
   }
+  if (const Value* clipboard = fields.Find("clipboard", Value::Kind::kObject, false)) {
+    Fields inner(*clipboard, "clipboard.", error);
+    std::string mode;
+    if (inner.String("mode", &mode) && !bridge::ParseClipboardMode(mode, &bridge->clipboard.mode))
+      inner.Fail("mode must be off, host-to-guest or both");
+    if (const Value* types = inner.Find("mimeTypes", Value::Kind::kArray, true)) {
+      if (types->items.size() > bridge::kClipboardMaxMimeTypes)
+        inner.Fail("mimeTypes holds at most " + std::to_string(bridge::kClipboardMaxMimeTypes));
+      for (const Value& item : types->items) {
+        if (!inner.ok()) break;
+        if (item.kind != Value::Kind::kString || !bridge::ValidClipboardMime(item.string)) {
+          inner.Fail("mimeTypes must hold printable ASCII strings of 1 to 255 bytes");
+        } else {
+          bridge->clipboard.mime_types.push_back(item.string);
+        }
+      }
+    }
+    int64_t max_bytes = static_cast<int64_t>(bridge->clipboard.max_bytes);
+    inner.Integer("maxBytes", static_cast<int64_t>(bridge::kClipboardMinBytes),
+                  static_cast<int64_t>(bridge::kClipboardMaxBytes), true, &max_bytes);
+    bridge->clipboard.max_bytes = static_cast<uint64_t>(max_bytes);
+    if (!inner.NoOthers()) return false;
+  }
   fields.Integer("runAsUid", 1, 0xfffffffe, &process->run_as_uid);
   fields.Integer("runAsGid", 1, 0xfffffffe, &process->run_as_gid);
   fields.Integer("memoryLimitMiB", 32, 1 << 16, &process->memory_limit_mib);
@@ -426,6 +449,14 @@ std::string ConfigJson(const bridge::BridgeConfig& bridge, const ProcessConfig& 
   out += ",\"maxFds\":" + std::to_string(limits.max_fds);
   out += ",\"maxRegionRects\":" + std::to_string(limits.max_region_rects);
   out += ",\"maxDamageRects\":" + std::to_string(limits.max_damage_rects) + "}";
+  const bridge::ClipboardConfig& clipboard = bridge.clipboard;
+  out += ",\"clipboard\":{\"mode\":" + JsonString(bridge::ClipboardModeName(clipboard.mode));
+  out += ",\"mimeTypes\":[";
+  for (size_t i = 0; i < clipboard.mime_types.size(); ++i) {
+    if (i != 0) out += ",";
+    out += JsonString(clipboard.mime_types[i]);
+  }
+  out += "],\"maxBytes\":" + std::to_string(clipboard.max_bytes) + "}";
   if (process.run_as_uid >= 0) {
     out += ",\"runAsUid\":" + std::to_string(process.run_as_uid);
     out += ",\"runAsGid\":" + std::to_string(process.run_as_gid);

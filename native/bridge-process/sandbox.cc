@@ -97,6 +97,8 @@ const int kAllowed[] = {
     SYS_pread64,
     SYS_pwrite64,
     SYS_ftruncate,
+    // The bridge's own pipe of each clipboard transfer (DataDeviceRelay).
+    SYS_pipe2,
     // The deadline of a guest's first request (wl_event_loop timers are timerfds).
     SYS_timerfd_create,
     SYS_timerfd_settime,

@@ -15,7 +15,12 @@
 // Input (when the compositor has a seat): the pointer is drawn as a 12×12 0xff3060 square
 // centred on it (the host's cursor is hidden over the window), each key typed adds an 8×8 0x60c0ff
 // mark to a row under the status bar (up to a row's width), and a configure with a size redraws
-// every layer at that size (printing "size WxH" when it changes after the first frame). Exit
+// every layer at that size (printing "size WxH" when it changes after the first frame).
+// Text: keys are read through the keymap the compositor sends (a key whose symbol is one
+// printable character, or space), appended to the window's text and printed as "typed TEXT".
+// Ctrl+C copies the text (text/plain;charset=utf-8; "copied TEXT"); Ctrl+V pastes the
+// clipboard's text/plain;charset=utf-8 into it ("pasted-bytes N", then "pasted TEXT" with the
+// first bytes that fit, control bytes shown as '?'). Exit
 // status: 0 after N frames, a close request, SIGTERM or SIGINT; 1 when the connection fails; 2 on a
 // usage error or a failed setup.
 #define _GNU_SOURCE
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
@@ -41,6 +47,8 @@
 static const char kDefaultAppId[] = "demo";
 static const char kTitle[] = "Droidway demo";
 enum { kMaxAppIdLength = 255 };
+static const char kTextMime[] = "text/plain;charset=utf-8";
+enum { kMaxText = 255, kMaxKeycodes = 256, kModControl = 4 };
 
 enum {
   kStatusBarHeight = 24,
@@ -86,6 +94,17 @@ struct demo {
   struct wl_seat* seat;
   struct wl_pointer* pointer;
   struct wl_keyboard* keyboard;
+  struct wl_data_device_manager* data_manager;
+  struct wl_data_device* data_device;
+  // The host selection the guest may paste (NULL: none), and the types of offers seen.
+  struct wl_data_offer* selection;
+  struct wl_data_source* source;
+  int paste_fd;
+  long paste_bytes;
+  // Keycode (wl, evdev numbering) → the character its keymap gives it (0: none).
+  char keychars[kMaxKeycodes];
+  uint32_t modifiers;
+  char text[kMaxText + 1];
 
   struct wl_surface* surface;
   struct xdg_surface* xdg_surface;
@@ -182,13 +201,60 @@ static const struct wl_pointer_listener pointer_listener = {.enter = pointer_ent
                                                             .button = pointer_button,
                                                             .axis = pointer_axis};
 
+// The character of a keysym name: one printable ASCII character, or "space".
+static char keysym_char(const char* name, size_t length) {
+  if (length == 1 && name[0] > 0x20 && name[0] < 0x7f) return name[0];
+  if (length == 5 && strncmp(name, "space", 5) == 0) return ' ';
+  return 0;
+}
+
+// Reads the keymap's `<NAME> = CODE;` lines and the first symbol of each `key <NAME> {[ SYM`:
+// enough for the keymaps of virtual keyboards (wtype) and the letters of ordinary layouts.
+static void read_keymap(struct demo* demo, const char* map, size_t size) {
+  memset(demo->keychars, 0, sizeof demo->keychars);
+  enum { kMaxNames = 512 };
+  static char names[kMaxNames][16];
+  static int codes[kMaxNames];
+  int count = 0;
+  for (size_t i = 0; i < size && map[i] != '\0';) {
+    size_t end = i;
+    while (end < size && map[end] != '\n' && map[end] != '\0') ++end;
+    char line[256];
+    const size_t length = end - i < sizeof line - 1 ? end - i : sizeof line - 1;
+    memcpy(line, map + i, length);
+    line[length] = '\0';
+    i = end + 1;
+    char name[16];
+    int code = 0;
+    char sym[64];
+    if (sscanf(line, " <%15[^>]> = %d ;", name, &code) == 2 && count < kMaxNames) {
+      snprintf(names[count], sizeof names[count], "%s", name);
+      codes[count++] = code;
+    } else if (sscanf(line, " key <%15[^>]> { [ %63[^],} ]", name, sym) == 2 ||
+               sscanf(line, " key <%15[^>]> {[ %63[^],} ]", name, sym) == 2 ||
+               sscanf(line, " key <%15[^>]> {[%63[^],} ]", name, sym) == 2) {
+      const char ch = keysym_char(sym, strlen(sym));
+      for (int k = 0; k < count && ch != 0; ++k) {
+        const int keycode = codes[k] - 8;
+        if (strcmp(names[k], name) == 0 && keycode >= 0 && keycode < kMaxKeycodes)
+          demo->keychars[keycode] = ch;
+      }
+    }
+  }
+}
+
 static void keyboard_keymap(void* data, struct wl_keyboard* keyboard, uint32_t format, int fd,
                             uint32_t size) {
-  (void)data;
+  struct demo* demo = data;
   (void)keyboard;
-  (void)format;
-  (void)size;
-  close(fd);  // keys are counted, not translated
+  if (format == WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1 && size > 0 && size <= (1u << 24)) {
+    char* map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      read_keymap(demo, map, size);
+      munmap(map, size);
+    }
+  }
+  close(fd);
 }
 
 static void keyboard_enter(void* data, struct wl_keyboard* keyboard, uint32_t serial,
@@ -208,27 +274,245 @@ static void keyboard_leave(void* data, struct wl_keyboard* keyboard, uint32_t se
   (void)surface;
 }
 
+static void copy_text(struct demo* demo, uint32_t serial);
+static void paste_text(struct demo* demo);
+
 static void keyboard_key(void* data, struct wl_keyboard* keyboard, uint32_t serial, uint32_t time,
                          uint32_t key, uint32_t state) {
   struct demo* demo = data;
   (void)keyboard;
-  (void)serial;
   (void)time;
-  (void)key;
-  if (state == WL_KEYBOARD_KEY_STATE_PRESSED) ++demo->keys_typed;
+  if (state != WL_KEYBOARD_KEY_STATE_PRESSED) return;
+  const char ch = key < kMaxKeycodes ? demo->keychars[key] : 0;
+  if ((demo->modifiers & kModControl) != 0 && (ch == 'c' || ch == 'C')) {
+    copy_text(demo, serial);
+    return;
+  }
+  if ((demo->modifiers & kModControl) != 0 && (ch == 'v' || ch == 'V')) {
+    paste_text(demo);
+    return;
+  }
+  ++demo->keys_typed;
+  const size_t length = strlen(demo->text);
+  if (ch != 0 && length < kMaxText) {
+    demo->text[length] = ch;
+    demo->text[length + 1] = '\0';
+    printf("typed %s\n", demo->text);
+    fflush(stdout);
+  }
 }
 
 static void keyboard_modifiers(void* data, struct wl_keyboard* keyboard, uint32_t serial,
                                uint32_t depressed, uint32_t latched, uint32_t locked,
                                uint32_t group) {
-  (void)data;
+  struct demo* demo = data;
   (void)keyboard;
   (void)serial;
-  (void)depressed;
-  (void)latched;
-  (void)locked;
   (void)group;
+  demo->modifiers = depressed | latched | locked;
 }
+
+// --- Clipboard -------------------------------------------------------------------------------
+
+static void source_target(void* data, struct wl_data_source* source, const char* mime) {
+  (void)data;
+  (void)source;
+  (void)mime;
+}
+
+static void source_send(void* data, struct wl_data_source* source, const char* mime, int fd) {
+  struct demo* demo = data;
+  (void)source;
+  if (strcmp(mime, kTextMime) == 0) {
+    // The text is small; a reader that goes away only ends this write (SIGPIPE is ignored).
+    const size_t length = strlen(demo->text);
+    size_t done = 0;
+    while (done < length) {
+      const ssize_t n = write(fd, demo->text + done, length - done);
+      if (n <= 0 && errno != EINTR) break;
+      if (n > 0) done += (size_t)n;
+    }
+  }
+  close(fd);
+}
+
+static void source_cancelled(void* data, struct wl_data_source* source) {
+  struct demo* demo = data;
+  if (demo->source == source) demo->source = NULL;
+  wl_data_source_destroy(source);
+}
+
+static const struct wl_data_source_listener source_listener = {
+    .target = source_target, .send = source_send, .cancelled = source_cancelled};
+
+static void copy_text(struct demo* demo, uint32_t serial) {
+  if (demo->data_manager == NULL || demo->data_device == NULL) return;
+  if (demo->source != NULL) wl_data_source_destroy(demo->source);
+  demo->source = wl_data_device_manager_create_data_source(demo->data_manager);
+  wl_data_source_add_listener(demo->source, &source_listener, demo);
+  wl_data_source_offer(demo->source, kTextMime);
+  wl_data_device_set_selection(demo->data_device, demo->source, serial);
+  printf("copied %s\n", demo->text);
+  fflush(stdout);
+}
+
+#ifdef DROIDWAY_DEMO_HOSTILE_CLIPBOARD
+#include <sys/socket.h>
+// Test builds only (tests/integration/bridge-clipboard.test.ts): a guest that abuses the
+// clipboard the way $DROIDWAY_DEMO_HOSTILE says, on Ctrl+V.
+static bool hostile_paste(struct demo* demo) {
+  const char* how = getenv("DROIDWAY_DEMO_HOSTILE");
+  if (how == NULL) return false;
+  printf("hostile %s\n", how);
+  fflush(stdout);
+  int fd = -1;
+  if (strcmp(how, "flood-selection") == 0 || strcmp(how, "flood-offers") == 0) {
+    const bool offers = how[6] == 'o';
+    for (int i = 0; i < (offers ? 1 : 200); ++i) {
+      struct wl_data_source* source = wl_data_device_manager_create_data_source(demo->data_manager);
+      for (int k = 0; k < (offers ? 100 : 1); ++k) wl_data_source_offer(source, kTextMime);
+      wl_data_device_set_selection(demo->data_device, source, 0);
+    }
+    return true;
+  }
+  if (demo->selection == NULL) return false;
+  if (strcmp(how, "memfd") == 0) {
+    fd = memfd_create("hostile", MFD_CLOEXEC);
+  } else if (strcmp(how, "file") == 0) {
+    fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  } else if (strcmp(how, "socket") == 0) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) fd = pair[0];
+  } else if (strcmp(how, "read-end") == 0) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) == 0) fd = ends[0];
+  } else if (strcmp(how, "never-read") == 0) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) return true;
+    wl_data_offer_receive(demo->selection, kTextMime, ends[1]);
+    close(ends[1]);  // ends[0] is kept open and never read
+    return true;
+  }
+  if (fd >= 0) wl_data_offer_receive(demo->selection, kTextMime, fd);
+  return true;
+}
+#else
+static bool hostile_paste(struct demo* demo) {
+  (void)demo;
+  return false;
+}
+#endif
+
+static void paste_text(struct demo* demo) {
+  if (hostile_paste(demo)) return;
+  if (demo->selection == NULL || demo->paste_fd >= 0) {
+    printf("paste-empty\n");
+    fflush(stdout);
+    return;
+  }
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return;
+  wl_data_offer_receive(demo->selection, kTextMime, ends[1]);
+  close(ends[1]);
+  demo->paste_fd = ends[0];
+  demo->paste_bytes = 0;
+}
+
+// Reads what the clipboard's owner writes; the text keeps what fits.
+static void paste_readable(struct demo* demo) {
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = read(demo->paste_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n > 0) {
+      size_t length = strlen(demo->text);
+      for (ssize_t i = 0; i < n && length < kMaxText; ++i) {
+        const char ch = chunk[i];
+        demo->text[length++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+        ++demo->keys_typed;
+      }
+      demo->text[length] = '\0';
+      demo->paste_bytes += n;
+      continue;
+    }
+    close(demo->paste_fd);
+    demo->paste_fd = -1;
+    printf("pasted-bytes %ld\npasted %s\n", demo->paste_bytes, demo->text);
+    fflush(stdout);
+    return;
+  }
+}
+
+static void offer_offer(void* data, struct wl_data_offer* offer, const char* mime) {
+  (void)data;
+  // Remembered on the offer: only an offer with plain UTF-8 text is pasted.
+  if (strcmp(mime, kTextMime) == 0) wl_data_offer_set_user_data(offer, (void*)kTextMime);
+}
+
+static const struct wl_data_offer_listener offer_listener = {.offer = offer_offer};
+
+static void device_data_offer(void* data, struct wl_data_device* device,
+                              struct wl_data_offer* offer) {
+  (void)device;
+  (void)data;
+  wl_data_offer_add_listener(offer, &offer_listener, NULL);
+}
+
+static void device_enter(void* data, struct wl_data_device* device, uint32_t serial,
+                         struct wl_surface* surface, wl_fixed_t x, wl_fixed_t y,
+                         struct wl_data_offer* offer) {
+  (void)data;
+  (void)device;
+  (void)serial;
+  (void)surface;
+  (void)x;
+  (void)y;
+  if (offer != NULL) wl_data_offer_destroy(offer);  // no drag-and-drop
+}
+
+static void device_leave(void* data, struct wl_data_device* device) {
+  (void)data;
+  (void)device;
+}
+
+static void device_motion(void* data, struct wl_data_device* device, uint32_t time, wl_fixed_t x,
+                          wl_fixed_t y) {
+  (void)data;
+  (void)device;
+  (void)time;
+  (void)x;
+  (void)y;
+}
+
+static void device_drop(void* data, struct wl_data_device* device) {
+  (void)data;
+  (void)device;
+}
+
+static void device_selection(void* data, struct wl_data_device* device,
+                             struct wl_data_offer* offer) {
+  struct demo* demo = data;
+  (void)device;
+#ifdef DROIDWAY_DEMO_HOSTILE_CLIPBOARD
+  printf("selection %s\n", offer != NULL ? "offer" : "none");
+  fflush(stdout);
+#endif
+  if (demo->selection != NULL && demo->selection != offer) wl_data_offer_destroy(demo->selection);
+  demo->selection = NULL;
+  if (offer != NULL && wl_data_offer_get_user_data(offer) != NULL) {
+    demo->selection = offer;
+  } else if (offer != NULL) {
+    wl_data_offer_destroy(offer);
+  }
+}
+
+static const struct wl_data_device_listener device_listener = {.data_offer = device_data_offer,
+                                                               .enter = device_enter,
+                                                               .leave = device_leave,
+                                                               .motion = device_motion,
+                                                               .drop = device_drop,
+                                                               .selection = device_selection};
 
 static const struct wl_keyboard_listener keyboard_listener = {.keymap = keyboard_keymap,
                                                               .enter = keyboard_enter,
@@ -282,6 +566,9 @@ static void registry_global(void* data, struct wl_registry* registry, uint32_t n
     // Version 3 for wl_pointer.release and wl_keyboard.release.
     demo->seat = wl_registry_bind(registry, name, &wl_seat_interface, 3);
     wl_seat_add_listener(demo->seat, &seat_listener, demo);
+  } else if (strcmp(interface, "wl_data_device_manager") == 0 && demo->data_manager == NULL) {
+    demo->data_manager = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
+                                          version < 3 ? version : 3);
   }
 }
 
@@ -585,6 +872,10 @@ static void connect_demo(struct demo* demo) {
     exit(2);
   }
   xdg_wm_base_add_listener(demo->wm_base, &wm_base_listener, demo);
+  if (demo->data_manager != NULL && demo->seat != NULL) {
+    demo->data_device = wl_data_device_manager_get_data_device(demo->data_manager, demo->seat);
+    wl_data_device_add_listener(demo->data_device, &device_listener, demo);
+  }
 }
 
 static void create_window(struct demo* demo) {
@@ -607,6 +898,11 @@ static void create_window(struct demo* demo) {
 }
 
 static void destroy_demo(struct demo* demo) {
+  if (demo->paste_fd >= 0) close(demo->paste_fd);
+  if (demo->source != NULL) wl_data_source_destroy(demo->source);
+  if (demo->selection != NULL) wl_data_offer_destroy(demo->selection);
+  if (demo->data_device != NULL) wl_data_device_release(demo->data_device);
+  if (demo->data_manager != NULL) wl_data_device_manager_destroy(demo->data_manager);
   if (demo->frame_callback != NULL) wl_callback_destroy(demo->frame_callback);
   if (demo->pointer != NULL) wl_pointer_release(demo->pointer);
   if (demo->keyboard != NULL) wl_keyboard_release(demo->keyboard);
@@ -647,8 +943,10 @@ static int run_loop(struct demo* demo, int signal_fd) {
       wl_display_cancel_read(demo->display);
       return -1;
     }
-    struct pollfd fds[2] = {{wl_display_get_fd(demo->display), POLLIN, 0}, {signal_fd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[3] = {{wl_display_get_fd(demo->display), POLLIN, 0},
+                            {signal_fd, POLLIN, 0},
+                            {demo->paste_fd, POLLIN, 0}};
+    if (poll(fds, demo->paste_fd >= 0 ? 3 : 2, -1) < 0) {
       wl_display_cancel_read(demo->display);
       if (errno == EINTR) continue;
       return -1;
@@ -659,6 +957,8 @@ static int run_loop(struct demo* demo, int signal_fd) {
       wl_display_cancel_read(demo->display);
     }
     if (wl_display_dispatch_pending(demo->display) < 0) return -1;
+    if (demo->paste_fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+      paste_readable(demo);
     if (demo->waiting_for_buffer) present(demo);
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
@@ -672,6 +972,8 @@ int main(int argc, char** argv) {
   struct demo demo;
   memset(&demo, 0, sizeof demo);
   demo.main_pool.fd = demo.status_pool.fd = demo.nav_pool.fd = -1;
+  demo.paste_fd = -1;
+  signal(SIGPIPE, SIG_IGN);
   parse_args(&demo, argc, argv);
 
   sigset_t signals;

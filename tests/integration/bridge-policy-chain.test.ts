@@ -209,6 +209,8 @@ describe('policy → native bridge settings chain', () => {
           expect(effective!.maxClients).toBe(compiled.maxClients);
           expect(effective!.maxClientsPerUid).toBe(compiled.maxClientsPerUid);
           expect(effective!.firstRequestTimeoutMs).toBe(compiled.firstRequestTimeoutMs);
+          expect(effective!.clipboard).toEqual(compiled.clipboard);
+          expect(effective!.clipboard.mode).toBe('host-to-guest');
           expect(effective!.limits).toEqual({
             maxObjects: compiled.maxObjects,
             maxPools: compiled.maxPools,
@@ -221,6 +223,7 @@ describe('policy → native bridge settings chain', () => {
           // And no policy field is left without a counterpart on the native side.
           expect(Object.keys(compiled).sort()).toEqual(
             [
+              'clipboard',
               'globals',
               'maxBuffers',
               'maxFds',

@@ -189,6 +189,23 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         JSON.stringify({ ...ok, limits: { maxDamageRects: 1e6 } }),
         /limits\.maxDamageRects must be from 1 to 65536/,
       ],
+      ...(
+        [
+          [{ mode: 'all' }, /clipboard\.mode must be off, host-to-guest or both/],
+          [{ mimeTypes: ['a b'] }, /clipboard\.mimeTypes must hold printable ASCII/],
+          [{ mimeTypes: [7] }, /clipboard\.mimeTypes must hold printable ASCII/],
+          [{ mimeTypes: Array(33).fill('a/b') }, /clipboard\.mimeTypes holds at most 32/],
+          [{ maxBytes: 0 }, /clipboard\.maxBytes must be from 1 to 1073741824/],
+          [{ maxBytes: undefined }, /clipboard\.maxBytes is required/],
+          [{ extra: 1 }, /clipboard\.unknown key extra/],
+        ] as const
+      ).map(([over, message]): [string, RegExp] => [
+        JSON.stringify({
+          ...ok,
+          clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 9, ...over },
+        }),
+        message,
+      ]),
       [JSON.stringify({ ...ok, runAsUid: 0 }), /runAsUid must be from 1/],
       [JSON.stringify({ ...ok, runAsGid: undefined }), /runAsUid and runAsGid go together/],
       [
@@ -243,6 +260,7 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         maxClientsPerUid: 2,
         firstRequestTimeoutMs: 1234,
         hostTimeoutMs: 4000,
+        clipboard: { mode: 'both', mimeTypes: ['text/plain', 'UTF8_STRING'], maxBytes: 65536 },
       });
       const bridge = start({ config: wanted, onEvent: (e) => events.push(e) });
       let guest: ChildProcess | null = null;
@@ -425,6 +443,7 @@ describe('droidway-bridge: the display bridge in its own process', () => {
             maxClients: 16,
             maxClientsPerUid: 8,
             firstRequestTimeoutMs: 2000,
+            clipboard: { mode: 'off', mimeTypes: [], maxBytes: 1 },
             limits: {
               maxObjects: 4096,
               maxPools: 64,

@@ -119,8 +119,8 @@ describe('a desktop user through the privileged helper', () => {
     if (record === null || record === 'corrupt') throw new Error('no host record');
     const cmdline = (await fs.readFile(`/proc/${record.pid}/cmdline`, 'utf8')).split('\0');
     expect(cmdline.some((a) => a.endsWith('/privileged/helper-main.js'))).toBe(true);
-    const stat = (await fs.readFile(`/proc/${record.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-    expect(Number(stat[3])).toBe(record.pid); // session id (field 6)
+    const stat = (await fs.readFile(`/proc/${record.pid}/stat`, 'utf8')).split(') ')[1] ?? '';
+    expect(Number(stat.split(' ')[3])).toBe(record.pid); // session id (field 6)
     expect((await fs.stat(`/proc/${record.pid}`)).uid).toBe(0);
     expect(await fs.readlink(`/proc/${record.pid}/fd/0`)).toBe('/dev/null');
     expect(await fs.readlink(`/proc/${record.pid}/fd/1`)).toBe(paths.hostLog);

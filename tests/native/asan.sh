@@ -39,7 +39,7 @@ tests=(tests/native/ashmem-share.test.ts tests/native/fd-inspect.test.ts tests/n
 # teardown paths only run there. They need root, weston and gcc, as in the integration project.
 integration=(tests/integration/bridge.test.ts tests/integration/bridge-limits.test.ts
   tests/integration/bridge-demo-client.test.ts tests/integration/bridge-protocols.test.ts
-  tests/integration/bridge-input.test.ts)
+  tests/integration/bridge-input.test.ts tests/integration/bridge-clipboard.test.ts)
 if [ $# -gt 0 ]; then
   tests=("$@")
   integration=()

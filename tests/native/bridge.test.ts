@@ -42,6 +42,10 @@ describe('display bridge options', () => {
     expect(
       bridgeNativeOptions({ ...base, globals: ['zwp_linux_dmabuf_v1'], limits: { maxFds: 8 } }),
     ).toMatchObject({ globals: ['zwp_linux_dmabuf_v1'], limits: { maxFds: 8 } });
+    const CLIP = { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 10 } as const;
+    expect(
+      bridgeNativeOptions({ ...base, clipboard: { ...CLIP, mimeTypes: ['text/plain'] } }),
+    ).toMatchObject({ clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 10 } });
     const cases: [object, string][] = [
       [{ ...base, socketPath: 'relative' }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, socketPath: `/${'x'.repeat(200)}` }, 'ERR_OUT_OF_RANGE'],
@@ -59,6 +63,16 @@ describe('display bridge options', () => {
       [{ ...base, maxClientsPerUid: -1 }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, firstRequestTimeoutMs: 0 }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, firstRequestTimeoutMs: '2000' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, clipboard: 'both' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, clipboard: { ...CLIP, mode: 'guest-to-host' } }, 'ERR_OUT_OF_RANGE'],
+      [
+        { ...base, clipboard: { ...CLIP, mimeTypes: ['text/plain; charset=x'] } },
+        'ERR_OUT_OF_RANGE',
+      ],
+      [{ ...base, clipboard: { ...CLIP, mimeTypes: [''] } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, clipboard: { ...CLIP, mimeTypes: Array(33).fill('a/b') } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, clipboard: { ...CLIP, maxBytes: 0 } }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, clipboard: { ...CLIP, maxBytes: 2 ** 30 + 1 } }, 'ERR_OUT_OF_RANGE'],
     ];
     for (const [options, code] of cases) {
       expect(

@@ -5,6 +5,8 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type {
+  BridgeClipboard,
+  BridgeClipboardMode,
   BridgeEvent,
   BridgeGlobalName,
   BridgeLimits,
@@ -73,6 +75,8 @@ export interface DisplayBridgeOptions {
   firstRequestTimeoutMs?: number;
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
+  /** The clipboard relay (default: off). */
+  clipboard?: BridgeClipboard;
   /** Called on the JS thread for every event. */
   onEvent?: (event: BridgeEvent) => void;
   /** Environment used to find the host display; defaults to `process.env`. */
@@ -178,7 +182,33 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
     }
     result.limits = checked;
   }
+  if (options.clipboard !== undefined) result.clipboard = checkClipboard(options.clipboard);
   return result;
+}
+
+const CLIPBOARD_MODES: readonly BridgeClipboardMode[] = ['off', 'host-to-guest', 'both'];
+/** A MIME type the bridge accepts: printable ASCII without spaces, 1..255 bytes. */
+export const CLIPBOARD_MIME_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+function checkClipboard(value: unknown): BridgeClipboard {
+  if (typeof value !== 'object' || value === null) throw invalidType('clipboard must be an object');
+  const { mode, mimeTypes, maxBytes } = value as Partial<BridgeClipboard>;
+  if (!CLIPBOARD_MODES.includes(mode as BridgeClipboardMode)) {
+    throw outOfRange(`clipboard.mode must be one of ${CLIPBOARD_MODES.join(', ')}`);
+  }
+  if (!Array.isArray(mimeTypes) || mimeTypes.length > 32) {
+    throw outOfRange('clipboard.mimeTypes must be an array of at most 32 types');
+  }
+  for (const type of mimeTypes) {
+    if (typeof type !== 'string' || !CLIPBOARD_MIME_PATTERN.test(type)) {
+      throw outOfRange(`clipboard.mimeTypes: ${JSON.stringify(type)} is not a MIME type`);
+    }
+  }
+  return {
+    mode: mode as BridgeClipboardMode,
+    mimeTypes: [...mimeTypes],
+    maxBytes: checkInteger(maxBytes, 'clipboard.maxBytes', 1, 2 ** 30),
+  };
 }
 
 /** Error of a bridge that could not reach the host compositor; `code` is `'EBRIDGEHOST'`. */

@@ -17,6 +17,7 @@ import { DEVICE_CLASSES, type DeviceRule, type HostDeviceClassName } from './dev
 import { ERRNO_NAMES } from './errno-names.js';
 import { POLICY_BAD_CONTEXT, PolicyError, type PolicyIssue } from './policy-errors.js';
 import type {
+  ClipboardPolicy,
   PolicyLimits,
   PolicyStorage,
   SeccompAction,
@@ -96,6 +97,7 @@ export interface CompileContext {
 /** What the display bridge enforces for this session. */
 export interface BridgeSettings {
   globals: string[];
+  clipboard: ClipboardPolicy;
   maxFds: number;
   maxPools: number;
   maxBuffers: number;
@@ -741,7 +743,11 @@ export function compilePolicy(policy: ValidatedPolicy, ctx: CompileContext): Com
     storage: { ...policy.storage },
     rootIds,
     seccompProfile: compileSeccomp(policy),
-    bridge: { globals: [...policy.bridge.globals], ...policy.bridge.limits },
+    bridge: {
+      globals: [...policy.bridge.globals],
+      clipboard: { ...policy.bridge.clipboard, mimeTypes: [...policy.bridge.clipboard.mimeTypes] },
+      ...policy.bridge.limits,
+    },
     expectations,
     notes,
   };

@@ -93,9 +93,24 @@ export interface PolicyStorage {
   consoleMaxBytes: number;
 }
 
+/** The clipboard between host and guest (`wl_data_device_manager`, relayed by the bridge). */
+export interface ClipboardPolicy {
+  /**
+   * `off`: the guest sees no data device manager. `host-to-guest`: the guest may paste what the
+   * host copied, while its window has keyboard focus. `both`: the host may paste what the guest
+   * copied, too. Drag-and-drop is never relayed.
+   */
+  mode: 'off' | 'host-to-guest' | 'both';
+  /** MIME types that may cross, exact strings; every other type is never offered. */
+  mimeTypes: string[];
+  /** Bytes of one transfer; the rest is cut. */
+  maxBytes: number;
+}
+
 export interface BridgePolicy {
   /** Wayland interface names the guest may bind; every other global is hidden. */
   globals: string[];
+  clipboard: ClipboardPolicy;
   limits: {
     maxFds: number;
     maxPools: number;
@@ -420,13 +435,29 @@ export const POLICY_SCHEMA = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['globals', 'limits'],
+      required: ['globals', 'clipboard', 'limits'],
       properties: {
         globals: {
           type: 'array',
           maxItems: 64,
           uniqueItems: true,
           items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
+        },
+        clipboard: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['mode', 'mimeTypes', 'maxBytes'],
+          properties: {
+            mode: { enum: ['off', 'host-to-guest', 'both'] },
+            mimeTypes: {
+              type: 'array',
+              maxItems: 32,
+              uniqueItems: true,
+              // The format is checked by the semantic rules, with a message that says it.
+              items: { type: 'string', maxLength: 1024 },
+            },
+            maxBytes: { type: 'integer', minimum: 1, maximum: 1_073_741_824 },
+          },
         },
         limits: {
           type: 'object',

@@ -414,8 +414,23 @@ function checkLsm(doc: PolicyDocument, issues: PolicyIssue[]): void {
   }
 }
 
+/** A MIME type string the bridge accepts: printable ASCII without spaces, 1 to 255 bytes. */
+const CLIPBOARD_MIME = /^[\x21-\x7e]{1,255}$/;
+
 function checkBridge(doc: PolicyDocument, issues: PolicyIssue[]): void {
+  doc.bridge.clipboard.mimeTypes.forEach((type, i) => {
+    if (!CLIPBOARD_MIME.test(type))
+      issues.push({
+        path: `/bridge/clipboard/mimeTypes/${i}`,
+        message: `${JSON.stringify(type.slice(0, 64))} is not a MIME type: printable ASCII without spaces, 1 to 255 bytes`,
+      });
+  });
   doc.bridge.globals.forEach((g, i) => {
+    if (g === 'wl_data_device_manager')
+      issues.push({
+        path: `/bridge/globals/${i}`,
+        message: 'the clipboard is set by /bridge/clipboard/mode, not listed as a global',
+      });
     const why = FORBIDDEN_WAYLAND_GLOBALS.get(g);
     if (why !== undefined)
       issues.push({

@@ -119,6 +119,7 @@ export function bridgeSettingsFromPolicy(
     maxClientsPerUid: number;
     firstRequestTimeoutMs: number;
     requireSealedBuffers: boolean;
+    clipboard: BridgeSettings['clipboard'];
   },
   supported: readonly string[],
 ): { settings: SessionBridgeSettings; dropped: string[] } {
@@ -131,6 +132,7 @@ export function bridgeSettingsFromPolicy(
       maxClients: compiled.maxClients,
       maxClientsPerUid: compiled.maxClientsPerUid,
       firstRequestTimeoutMs: compiled.firstRequestTimeoutMs,
+      clipboard: { ...compiled.clipboard, mimeTypes: [...compiled.clipboard.mimeTypes] },
       limits: {
         maxObjects: compiled.maxObjects,
         maxPools: compiled.maxPools,
@@ -151,6 +153,7 @@ const SETTINGS_KEYS = [
   'maxClients',
   'maxClientsPerUid',
   'firstRequestTimeoutMs',
+  'clipboard',
   'limits',
 ];
 

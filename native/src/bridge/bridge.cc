@@ -101,6 +101,17 @@ NativeStatus Bridge::Start(BridgeConfig config, EventSink sink, std::unique_ptr<
       return NativeStatus::Error(-EINVAL, "bind", "global " + name + " cannot be relayed");
     }
   }
+  const ClipboardConfig& clipboard = config.clipboard;
+  if (clipboard.mime_types.size() > kClipboardMaxMimeTypes ||
+      !std::all_of(clipboard.mime_types.begin(), clipboard.mime_types.end(), ValidClipboardMime)) {
+    return NativeStatus::Error(-EINVAL, "clipboard",
+                               "clipboard MIME types: at most " +
+                                   std::to_string(kClipboardMaxMimeTypes) +
+                                   " printable ASCII strings of 1 to 255 bytes");
+  }
+  if (clipboard.max_bytes < kClipboardMinBytes || clipboard.max_bytes > kClipboardMaxBytes) {
+    return NativeStatus::Error(-EINVAL, "clipboard", "clipboard maxBytes out of range");
+  }
   std::unique_ptr<Bridge> bridge(new Bridge(std::move(config), std::move(sink)));
   bridge->wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!bridge->wake_fd_.valid()) return NativeStatus::FromErrno("eventfd", "bridge wake-up fd");
@@ -280,6 +291,21 @@ NativeStatus Bridge::ConnectHost() {
 
 NativeStatus Bridge::CreateGlobals() {
   for (const auto& global : host_globals_) {
+    if (global->interface == "wl_data_device_manager") {
+      // A data device is made for a seat: without one the global would be of no use.
+      if (config_.clipboard.mode == ClipboardMode::kOff || !Wanted(config_.globals, "wl_seat"))
+        continue;
+      global->table = &wl_data_device_manager_interface;
+      global->offered_version =
+          std::min(global->version, static_cast<uint32_t>(global->table->version));
+      global->global =
+          wl_global_create(server_, global->table, static_cast<int>(global->offered_version),
+                           global.get(), BindThunk);
+      if (global->global == nullptr) {
+        return NativeStatus::FromErrno("wl_global_create", "offering " + global->interface);
+      }
+      continue;
+    }
     if (!Wanted(config_.globals, global->interface)) continue;
     // Without the host's table every dma-buf would be refused: better not to offer it at all.
     if (global->interface == "zwp_linux_dmabuf_v1" && host_dmabuf_ == nullptr) continue;

@@ -18,6 +18,7 @@
 
 #include "../native_error.h"
 #include "../unique_fd.h"
+#include "data_device_relay.h"
 #include "dmabuf_policy.h"
 #include "host_connection.h"
 
@@ -71,6 +72,11 @@ struct BridgeConfig {
   /** A connection that has not completed its first request by then is dropped. */
   int first_request_timeout_ms = 2000;
   ClientLimits limits;
+  /**
+   * The clipboard: wl_data_device_manager is offered (with wl_seat) unless the mode is off; it
+   * is governed here, never through `globals`.
+   */
+  ClipboardConfig clipboard;
   /**
    * Bound on each blocking wait for the host compositor: startup only (a guest's sync is relayed
    * without waiting), unless the sync hook cannot be installed.

@@ -78,6 +78,11 @@ BridgeClient::BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint3
 
 BridgeClient::~BridgeClient() = default;
 
+DataDeviceRelay* BridgeClient::clipboard() {
+  if (clipboard_ == nullptr) clipboard_ = std::make_unique<DataDeviceRelay>(this);
+  return clipboard_.get();
+}
+
 BridgeClient* BridgeClient::Attach(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid) {
   auto* self = new BridgeClient(bridge, client, id, uid);
   wl_client_add_destroy_listener(client, &self->destroy_listener_.listener);

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "../native_error.h"
+#include "data_device_relay.h"
 #include "guest_display_hook.h"
 #include "relay_object.h"
 
@@ -83,6 +84,8 @@ class BridgeClient {
   uint32_t uid() const { return uid_; }
   Bridge* bridge() const { return bridge_; }
   bool require_sealed() const;
+  /** The client's clipboard state, made on first use. */
+  DataDeviceRelay* clipboard();
 
  private:
   BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid);
@@ -161,6 +164,7 @@ class BridgeClient {
   int fds_kept_ = 0;
   bool stats_dirty_ = false;
   std::string reason_;
+  std::unique_ptr<DataDeviceRelay> clipboard_;
 
   // Plain structs, so wl_container_of (offsetof) stays well-defined.
   struct ListenerSlot {

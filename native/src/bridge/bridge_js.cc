@@ -72,6 +72,38 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
     out.max_damage_rects = IntegerOption(env, object, "options.limits.", "maxDamageRects", 1,
                                          1 << 16, out.max_damage_rects);
   }
+  Napi::Value clipboard = options.Get("clipboard");
+  if (!clipboard.IsUndefined()) {
+    if (!clipboard.IsObject()) throw JsArgs::TypeError(env, "options.clipboard must be an object");
+    Napi::Object object = clipboard.As<Napi::Object>();
+    ClipboardConfig& out = config.clipboard;
+    const std::string mode = StringOption(env, object, "mode");
+    if (!ParseClipboardMode(mode, &out.mode)) {
+      throw JsArgs::RangeError(env, "options.clipboard.mode must be off, host-to-guest or both");
+    }
+    Napi::Value types = object.Get("mimeTypes");
+    if (!types.IsArray())
+      throw JsArgs::TypeError(env, "options.clipboard.mimeTypes must be an array");
+    Napi::Array list = types.As<Napi::Array>();
+    if (list.Length() > kClipboardMaxMimeTypes) {
+      throw JsArgs::RangeError(env, "options.clipboard.mimeTypes holds at most " +
+                                        std::to_string(kClipboardMaxMimeTypes));
+    }
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value item = list.Get(i);
+      if (!item.IsString() || !ValidClipboardMime(item.As<Napi::String>().Utf8Value())) {
+        throw JsArgs::RangeError(
+            env, "options.clipboard.mimeTypes must hold printable ASCII strings of 1 to 255 bytes");
+      }
+      out.mime_types.push_back(item.As<Napi::String>().Utf8Value());
+    }
+    Napi::Value max_bytes = object.Get("maxBytes");
+    if (!max_bytes.IsUndefined()) {
+      out.max_bytes = static_cast<uint64_t>(JsArgs::IntegerValue(
+          env, max_bytes, "options.clipboard.maxBytes", static_cast<int64_t>(kClipboardMinBytes),
+          static_cast<int64_t>(kClipboardMaxBytes)));
+    }
+  }
   return config;
 }
 

@@ -91,7 +91,15 @@ RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
   if (NameIs(interface, "wl_region")) return RelayKind::kRegion;
   if (NameIs(interface, "wl_keyboard")) return RelayKind::kKeyboard;
+  if (NameIs(interface, "wl_data_device")) return RelayKind::kDataDevice;
+  if (NameIs(interface, "wl_data_source")) return RelayKind::kDataSource;
+  if (NameIs(interface, "wl_data_offer")) return RelayKind::kDataOffer;
   return RelayKind::kOther;
+}
+
+bool IsDataKind(RelayKind kind) {
+  return kind == RelayKind::kDataDevice || kind == RelayKind::kDataSource ||
+         kind == RelayKind::kDataOffer;
 }
 
 }  // namespace
@@ -154,6 +162,8 @@ void RelayObject::ResourceDestroyed(wl_resource* resource) {
   self->roles_.clear();
   self->UnlinkRole();
   if (self->owner_ != nullptr) {
+    if (IsDataKind(self->kind_) || self->kind_ == RelayKind::kKeyboard)
+      self->owner_->clipboard()->Forget(self);
     self->owner_->Removed(self);
     self->owner_->FdsReleased(
         static_cast<int>(self->plane_fds_.size()) + (self->pool_fd_.valid() ? 1 : 0) +
@@ -344,6 +354,10 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
         }
       }
       return true;
+    case RelayKind::kDataDevice:
+    case RelayKind::kDataSource:
+    case RelayKind::kDataOffer:
+      return owner_->clipboard()->CheckRequest(this, opcode, args);
     case RelayKind::kXdgSurface:
       if (opcode == XDG_SURFACE_ACK_CONFIGURE) acked_ = true;
       return true;
@@ -565,6 +579,16 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       return 0;  // without a keymap the guest cannot read keys, but it cannot harm the host
     }
     out[1].h = keymap.get();
+  }
+  if (self->kind_ == RelayKind::kKeyboard &&
+      (opcode == WL_KEYBOARD_ENTER || opcode == WL_KEYBOARD_LEAVE)) {
+    self->owner_->clipboard()->KeyboardFocus(self, opcode == WL_KEYBOARD_ENTER);
+  }
+  UniqueFd held;
+  if (IsDataKind(self->kind_) &&
+      !self->owner_->clipboard()->FilterEvent(self, opcode, args, out, &held)) {
+    CloseFds(specs, count, args);
+    return 0;
   }
   wl_resource_post_event_array(self->resource_, opcode, out);
   CloseFds(specs, count, args);  // the guest got duplicates

@@ -39,6 +39,9 @@ enum class RelayKind {
   kDmabufParams,
   kRegion,
   kKeyboard,
+  kDataDevice,  // wl_data_device, wl_data_source, wl_data_offer: see DataDeviceRelay
+  kDataSource,
+  kDataOffer,
 };
 
 /** A guest wl_resource paired with a host wl_proxy. */

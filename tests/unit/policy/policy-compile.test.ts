@@ -594,9 +594,10 @@ describe('each field has an observable effect', () => {
     expect(androidAa.expectations.noDebugfs).toBe(true);
   });
 
-  it('bridge: globals and every limit reach the bridge settings', () => {
+  it('bridge: globals, the clipboard and every limit reach the bridge settings', () => {
     const out = compileWith((d) => {
       d.bridge.globals = ['wl_compositor', 'wl_shm'];
+      d.bridge.clipboard = { mode: 'both', mimeTypes: ['text/html'], maxBytes: 77 };
       d.bridge.limits = {
         maxFds: 1,
         maxPools: 2,
@@ -613,6 +614,7 @@ describe('each field has an observable effect', () => {
     });
     expect(out.bridge).toEqual({
       globals: ['wl_compositor', 'wl_shm'],
+      clipboard: { mode: 'both', mimeTypes: ['text/html'], maxBytes: 77 },
       maxFds: 1,
       maxPools: 2,
       maxBuffers: 3,

@@ -443,3 +443,63 @@ describe('semantic rules the schema cannot express', () => {
     expect(validatePolicy(d).ok).toBe(true);
   });
 });
+
+describe('bridge.clipboard', () => {
+  it('every preset lets the host clipboard into the guest, text only, 16 MiB a transfer', () => {
+    for (const name of PRESET_NAMES) {
+      expect(loadPreset(name).bridge.clipboard).toEqual({
+        mode: 'host-to-guest',
+        mimeTypes: ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'],
+        maxBytes: 16 * 1024 * 1024,
+      });
+    }
+  });
+
+  it('refuses an unknown mode, naming the three there are', () => {
+    const d = doc();
+    d.bridge.clipboard.mode = 'guest-to-host';
+    expectRefused(d, '/bridge/clipboard/mode', /off.*host-to-guest.*both/);
+  });
+
+  it('refuses MIME strings with spaces, control bytes, non-ASCII, empty or too long', () => {
+    for (const bad of [
+      'text/plain; charset=utf-8',
+      'text/plain\n',
+      'tëxt/plain',
+      '',
+      'x'.repeat(256),
+    ]) {
+      const d = doc();
+      d.bridge.clipboard.mimeTypes = ['text/plain', bad];
+      expectRefused(d, '/bridge/clipboard/mimeTypes/1', /is not a MIME type: printable ASCII/);
+    }
+    const d = doc();
+    d.bridge.clipboard.mimeTypes = ['text/plain', 'text/plain'];
+    expect(issuesOf(d).map((i) => i.path)[0]).toMatch(/^\/bridge\/clipboard\/mimeTypes/);
+    d.bridge.clipboard.mimeTypes = 7;
+    expect(issuesOf(d).map((i) => i.path)).toContain('/bridge/clipboard/mimeTypes');
+  });
+
+  it('refuses a transfer cap out of 1 B .. 1 GiB', () => {
+    const d = doc();
+    d.bridge.clipboard.maxBytes = 0;
+    expectRefused(d, '/bridge/clipboard/maxBytes', /must be at least 1$/);
+    d.bridge.clipboard.maxBytes = 2 ** 30 + 1;
+    expectRefused(d, '/bridge/clipboard/maxBytes', /must be at most 1073741824/);
+    d.bridge.clipboard.maxBytes = 1.5;
+    expect(issuesOf(d).map((i) => i.path)).toContain('/bridge/clipboard/maxBytes');
+  });
+
+  it('refuses a policy without the clipboard field, or with the global listed instead', () => {
+    const d = doc();
+    delete d.bridge.clipboard;
+    expect(issuesOf(d).map((i) => i.path)).toContain('/bridge/clipboard');
+    const e = doc();
+    e.bridge.globals.push('wl_data_device_manager');
+    expectRefused(
+      e,
+      `/bridge/globals/${e.bridge.globals.length - 1}`,
+      /set by \/bridge\/clipboard\/mode/,
+    );
+  });
+});

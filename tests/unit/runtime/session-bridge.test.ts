@@ -47,6 +47,7 @@ const compiledBridge = {
   maxClientsPerUid: 3,
   firstRequestTimeoutMs: 1500,
   requireSealedBuffers: true,
+  clipboard: { mode: 'both' as const, mimeTypes: ['text/plain'], maxBytes: 4096 },
 };
 
 /** A stand-in for the bridge process: records its options, lets the test emit events. */
@@ -112,6 +113,7 @@ describe('bridge settings', () => {
         maxRegionRects: 100,
         maxDamageRects: 50,
       },
+      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
     });
     expect(dropped).toEqual(['wl_drm_unknown']);
     expect(parseBridgeSettings(JSON.stringify(settings))).toEqual(settings);
@@ -286,6 +288,7 @@ describe('SessionBridge', () => {
         maxRegionRects: 100,
         maxDamageRects: 50,
       },
+      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
       ...(process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {}),
     });
     expect(sb.status().state).toBe('starting');
