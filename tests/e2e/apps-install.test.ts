@@ -37,6 +37,7 @@ import {
   type PageDiagnostics,
   type TestHost,
 } from './test-host.js';
+import { dropFiles } from './drop-files.js';
 
 const INSTANCE = `h7e2e-${process.pid % 100000}`;
 const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
@@ -78,34 +79,6 @@ async function until(
 async function callsLog(): Promise<string> {
   const host = await guestDataPathToHost(INSTANCE, '/data/droidway-fixture/calls.log');
   return fs.readFile(host, 'utf8').catch(() => '');
-}
-
-/**
- * Drops files on the window the way a file manager does: dragenter, dragover, drop, each with a
- * DataTransfer holding `File`s of these names (their paths registered for the preload's
- * stand-in of webUtils.getPathForFile). Resolves once the drop event was dispatched; returns
- * whether the overlay showed during the drag.
- */
-async function dropFiles(page: HostPage['page'], files: Record<string, string>): Promise<boolean> {
-  await page.evaluate(`window.__droidwayTestFilePaths = ${JSON.stringify(files)}`);
-  const names = JSON.stringify(Object.keys(files));
-  await page.evaluate(`(() => {
-    const transfer = new DataTransfer();
-    for (const name of ${names}) transfer.items.add(new File(['x'], name));
-    window.__dropTransfer = transfer;
-    for (const type of ['dragenter', 'dragover'])
-      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  })()`);
-  const overlay = await page
-    .getByTestId('drop-overlay')
-    .waitFor({ timeout: 2000 })
-    .then(
-      () => true,
-      () => false,
-    );
-  await page.evaluate(`document.body.dispatchEvent(new DragEvent('drop', {
-    dataTransfer: window.__dropTransfer, bubbles: true, cancelable: true }))`);
-  return overlay;
 }
 
 describe('Apps, drag-and-drop install and Shared memory against a demo guest (root, LXC)', () => {
