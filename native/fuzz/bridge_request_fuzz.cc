@@ -9,6 +9,7 @@
 // with the first bytes (libwayland hands them out in order to the requests that carry fds),
 // closes its writing side and reads until the bridge drops the connection: every input ends with
 // the bridge having handled or refused all of it.
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -16,8 +17,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sanitizer/common_interface_defs.h>
+#include <wayland-server-core.h>
 #include <algorithm>
+
 #include <condition_variable>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -40,8 +45,12 @@ namespace {
 constexpr int kMaxFds = 8;
 constexpr size_t kMaxMessageArgs = 4096 - 8;
 constexpr int kDrainTimeoutMs = 10000;
+constexpr int kFdSlack = 16;
 
 std::string g_socket_path;
+// Open fds between inputs, counted after a first connection (libwayland and the bridge open a
+// few lazily).
+int g_baseline_fds = -1;
 
 void Die(const char* what) {
   std::fprintf(stderr, "bridge_request: %s\n", what);
@@ -134,10 +143,66 @@ void Drain(int socket_fd) {
   }
 }
 
+int CountOpenFds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) Die("cannot list /proc/self/fd");
+  int count = 0;
+  while (::readdir(dir) != nullptr) ++count;
+  ::closedir(dir);
+  return count;
+}
+
+// Names what every open fd is (on stderr), for a leak report.
+void ListOpenFds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    char path[64];
+    char target[256] = {};
+    std::snprintf(path, sizeof path, "/proc/self/fd/%s", entry->d_name);
+    if (::readlink(path, target, sizeof target - 1) > 0) {
+      std::fprintf(stderr, "fd %s: %s\n", entry->d_name, target);
+    }
+  }
+  ::closedir(dir);
+}
+
+// Every fd an input made the bridge (or the stub host) open must be closed once the bridge has
+// dropped the connection. The host side closes asynchronously, so the count is only settled
+// (and a leak reported) once it is a few fds above the baseline: the input that tips it over
+// is one that leaked.
+void CheckNoFdKept(int baseline) {
+  // DROIDWAY_FUZZ_STRICT_FDS=1: settle after every input (slow; names the input that leaked).
+  static const int slack = std::getenv("DROIDWAY_FUZZ_STRICT_FDS") != nullptr ? 0 : kFdSlack;
+  if (CountOpenFds() <= baseline + slack) return;
+  for (int waited_ms = 0; CountOpenFds() > baseline; ++waited_ms) {
+    if (waited_ms == 2000) {
+      ListOpenFds();
+      Die("an fd outlived the guest connection that brought it");
+    }
+    ::usleep(1000);
+  }
+}
+
+void QuietLog(const char*, va_list) {}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // libwayland-server logs each connection it drops for a malformed message: millions here.
+  wl_log_set_handler_server(QuietLog);
   StartBridge();
+  const int warm_up = ConnectGuest();
+  ::shutdown(warm_up, SHUT_WR);
+  Drain(warm_up);
+  ::close(warm_up);
+  ::usleep(100 * 1000);
+  // libFuzzer symbolizes each new function it reaches through a symbolizer process whose two
+  // pipes stay open: start it now, so they are part of the baseline and not a "leak" later.
+  char symbol[256];
+  __sanitizer_symbolize_pc(reinterpret_cast<void*>(&StartBridge), "%F", symbol, sizeof symbol);
+  g_baseline_fds = CountOpenFds();
+  if (std::getenv("DROIDWAY_FUZZ_STRICT_FDS") != nullptr) ListOpenFds();
   return 0;
 }
 
@@ -173,5 +238,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ::shutdown(guest, SHUT_WR);
   Drain(guest);
   ::close(guest);
+  CheckNoFdKept(g_baseline_fds);
   return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the bridge_request seed corpus (corpus/bridge_request/): the cases of the hostile
+"""Writes the seed corpora of the native fuzz targets (corpus/TARGET/). For bridge_request: the cases of the hostile
 tests (tests/integration/bridge-limits.test.ts, bridge-protocols.test.ts and the C clients they
 use) in the target's input format (see bridge_request_fuzz.cc). Global names follow the stub
 host's order: compositor 1, subcompositor 2, shm 3, output 4, seat 5, xdg_wm_base 6,
@@ -145,11 +145,59 @@ def seeds():
     yield 'unknown-objects', s
 
 
+def policy_seeds():
+    """policy_fuzz.cc's format: check (0 shm, 1 dmabuf, 2 keymap), an fd kind, then fields."""
+    def shm(kind, pool, buffers, sealed=0, grow=0):
+        out = struct.pack('<BBiBi', 0, kind, pool, sealed, grow)
+        return out + b''.join(struct.pack('<iiiiI', *b) for b in buffers)
+    yield 'shm-ok', shm(SEALED, 65536, [(0, 64, 64, 256, 1)])
+    yield 'shm-copy-grow', shm(UNSEALED, 4096, [(0, 16, 16, 64, 0)], grow=65536)
+    yield 'shm-unsealed-big', shm(UNSEALED, 1 << 20, [])
+    yield 'shm-short', shm(SHORT, 4096, [])
+    yield 'shm-out-of-pool', shm(SEALED, 65536, [(65520, 64, 64, 256, 1)])
+    yield 'shm-overflow', shm(SEALED, 65536, [(0x7fffffff,) * 4 + (1,), (0, 1, 0x7fffffff, 4, 1)])
+    yield 'shm-negative', shm(SEALED, -1, [(0, 64, 64, -256, 1)])
+    for name, kind in [('pipe', PIPE), ('socket', SOCKET), ('file', FILE), ('dir', DIRECTORY)]:
+        yield 'shm-' + name, shm(kind, 4096, [])
+
+    def dmabuf(planes, width=256, height=256, nv12=False):
+        out = struct.pack('<BBB', 1, DMABUF, len(planes))
+        for i, (kind, index, offset, stride, linear) in enumerate(planes):
+            if i != 0:
+                out += bytes([kind])
+            out += struct.pack('<BIIB', index, offset, stride, linear)
+        return out + struct.pack('<iiB', width, height, 0 if nv12 else 1)
+    yield 'dmabuf-ok', dmabuf([(DMABUF, 0, 0, 1024, 1)])
+    yield 'dmabuf-nv12', dmabuf([(DMABUF, 0, 0, 256, 1), (DMABUF, 1, 65536, 256, 1)], nv12=True)
+    yield 'dmabuf-oob', dmabuf([(DMABUF, 0, 0xfffffff0, 0xffffffff, 1)])
+    yield 'dmabuf-mismatch', dmabuf([(DMABUF, 0, 0, 1024, 1), (PIPE, 1, 0, 1024, 0)])
+    yield 'keymap', struct.pack('<BBI', 2, SEALED, 4096)
+    yield 'keymap-too-big', struct.pack('<BBI', 2, FILE, 1 << 30)
+
+
+TEXT_SEEDS = {
+    'plain': b'org.example.demo',
+    'waydroid': b'waydroid.com.android.settings',
+    'invalid-utf8': b'\xff\xfe\xc0\x80 ok \xed\xa0\x80 \xf4\x90\x80\x80',
+    'bidi': 'exe\u202e.txt\u2066\u200f\u061c'.encode(),
+    'controls': b'a\x01b\x1b[31mc\x7f\xc2\x85d',
+    'long': ('\u00e9' * 200).encode(),
+    'cut-at-cap': b'x' * 255 + '\u20ac'.encode(),
+}
+
+
+def write(target, items):
+    out = os.path.join(os.path.dirname(OUT), target)
+    os.makedirs(out, exist_ok=True)
+    for name, data in items:
+        with open(os.path.join(out, name + '.bin'), 'wb') as f:
+            f.write(data)
+
+
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, seed in seeds():
-        with open(os.path.join(OUT, name + '.bin'), 'wb') as f:
-            f.write(seed.bytes())
+    write('bridge_request', ((name, seed.bytes()) for name, seed in seeds()))
+    write('policy', policy_seeds())
+    write('text_sanitize', TEXT_SEEDS.items())
 
 
 if __name__ == '__main__':
