@@ -57,10 +57,19 @@ void Die(const char* what) {
   std::abort();
 }
 
+std::unique_ptr<Bridge> g_bridge;
+std::string g_socket_dir;
+
+// At exit: stop the bridge (which removes its socket), then remove the socket's directory.
+void StopBridge() {
+  g_bridge.reset();
+  ::rmdir(g_socket_dir.c_str());
+}
+
 void StartBridge() {
-  static std::unique_ptr<Bridge> bridge;
   char dir[] = "/tmp/droidway-fuzz-XXXXXX";
   if (::mkdtemp(dir) == nullptr) Die("mkdtemp failed");
+  g_socket_dir = dir;
   g_socket_path = std::string(dir) + "/guest";
   BridgeConfig config;
   config.socket_path = g_socket_path;
@@ -81,8 +90,9 @@ void StartBridge() {
         if (sink_outcome->empty()) *sink_outcome = event.type + " " + event.message;
         sink_changed->notify_all();
       },
-      &bridge);
+      &g_bridge);
   if (!status.ok()) Die(status.message().c_str());
+  std::atexit(StopBridge);
   std::unique_lock<std::mutex> lock(*sink_mutex);
   sink_changed->wait(lock, [] { return !sink_outcome->empty(); });
   if (sink_outcome->compare(0, 5, "ready") != 0) Die(sink_outcome->c_str());
