@@ -3,6 +3,7 @@
  * connection, the shm/dmabuf checks and copies, the text sanitizer), built with clang under
  * ASan + UBSan: a fixed seed and a fixed number of executions each, then the replay of every
  * saved finding under `native/fuzz/crashes/`. Any sanitizer report, leak, crash or hang fails.
+ * `npm run build` builds the targets; the `make` here is then a no-op (it builds them when not).
  * Long runs: `npm run fuzz -- native:TARGET --runs N`.
  */
 import { spawnSync } from 'node:child_process';
