@@ -11,11 +11,12 @@ cd "$(dirname "$0")/../.."
 # bridge and its tests (weston, libwayland-*, wayland-protocols; sway, wtype, grim and wl-clipboard for the
 # input tests, as sway headless has a seat), APK tooling for the tests
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
-# tools), the e2e browser (chromium), desktop integration (desktop-file-utils), and
-# the native toolchain (g++, make, python3, clang-format), and polkit (polkitd, pkexec, the D-Bus
-# system bus) for the privileged helper a desktop user starts sessions through.
+# tools), the e2e browser (chromium), desktop integration (desktop-file-utils), the native
+# toolchain (g++, make, python3, clang-format; clang and libFuzzer for the native fuzz targets),
+# and polkit (polkitd, pkexec, the D-Bus system bus) for the privileged helper a desktop user
+# starts sessions through.
 packages=(
-  build-essential python3 clang-format pkg-config
+  build-essential python3 clang-format pkg-config clang libfuzzer-14-dev
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
   weston libwayland-dev libwayland-bin wayland-protocols sway wtype grim wl-clipboard
   aapt apksigner android-framework-res openssl default-jre-headless unzip

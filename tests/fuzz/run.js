@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // Long fuzz runs: npm run fuzz -- TARGET|all|make-corpus [--runs N] [--seed S]
 // Runs tests/fuzz/long-run.fuzz.ts under vitest (which compiles the TypeScript targets).
+//
+// Native targets (native/fuzz, libFuzzer): npm run fuzz -- native:TARGET|native:all
+// [--runs N] [--seed S] [--max-total-time SECONDS]: builds them if needed (make), then runs
+// each from its seeds (native/fuzz/corpus/TARGET) with a work corpus under tests/artifacts.
+// A crash, leak or hang is written to native/fuzz/crashes/TARGET/ (the smoke test replays it).
+import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +18,16 @@ const opt = (flag, fallback) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
 const target = args.find(
-  (a, i) => !a.startsWith('--') && !['--runs', '--seed'].includes(args[i - 1]),
+  (a, i) => !a.startsWith('--') && !['--runs', '--seed', '--max-total-time'].includes(args[i - 1]),
 );
 if (target === undefined) {
-  console.error('usage: npm run fuzz -- TARGET|all|make-corpus [--runs N] [--seed S]');
+  console.error(
+    'usage: npm run fuzz -- TARGET|all|make-corpus|native:TARGET|native:all ' +
+      '[--runs N] [--seed S] [--max-total-time SECONDS]',
+  );
   process.exit(2);
 }
+if (target.startsWith('native:')) process.exit(runNative(target.slice('native:'.length)));
 const r = spawnSync(
   process.execPath,
   [
@@ -39,3 +49,35 @@ const r = spawnSync(
   },
 );
 process.exit(r.status ?? 1);
+
+/** Builds and runs native libFuzzer targets; returns the exit status. */
+function runNative(name) {
+  const fuzzDir = join(root, 'native/fuzz');
+  const all = ['bridge_request', 'policy', 'text_sanitize'];
+  const names = name === 'all' ? all : [name];
+  if (!names.every((n) => all.includes(n))) {
+    console.error(`unknown native target ${name}: one of ${all.join(', ')} or all`);
+    return 2;
+  }
+  const make = spawnSync('make', ['-C', fuzzDir, '-j2'], { stdio: 'inherit' });
+  if (make.status !== 0) return make.status ?? 1;
+  for (const n of names) {
+    const work = join(root, 'tests/artifacts/native-fuzz', n);
+    const crashes = join(fuzzDir, 'crashes', n);
+    mkdirSync(work, { recursive: true });
+    mkdirSync(crashes, { recursive: true });
+    const flags = [
+      `-runs=${opt('--runs', '1000000')}`,
+      `-seed=${opt('--seed', '1')}`,
+      `-artifact_prefix=${crashes}/`,
+      '-print_final_stats=1',
+    ];
+    const seconds = opt('--max-total-time', undefined);
+    if (seconds !== undefined) flags.push(`-max_total_time=${seconds}`);
+    const r = spawnSync(join(fuzzDir, 'build', n), [...flags, work, join(fuzzDir, 'corpus', n)], {
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) return r.status ?? 1;
+  }
+  return 0;
+}

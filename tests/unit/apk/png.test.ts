@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -126,6 +128,25 @@ describe('PNG codec', () => {
         /inflates past its dimensions/,
       ],
       [
+        'Adler-32 trailer wrong',
+        (() => {
+          const z = deflateSync(good);
+          z.writeUInt32BE((z.readUInt32BE(z.length - 4) + 1) >>> 0, z.length - 4);
+          return png([ihdr(1, 1), chunk('IDAT', z), iend]);
+        })(),
+        /does not inflate/,
+      ],
+      [
+        'zlib stream cut short',
+        png([ihdr(1, 1), chunk('IDAT', deflateSync(good).subarray(0, 6)), iend]),
+        /does not inflate/,
+      ],
+      [
+        'zlib header with a preset dictionary',
+        png([ihdr(1, 1), chunk('IDAT', Buffer.from([0x78, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1])), iend]),
+        /does not inflate/,
+      ],
+      [
         'less data than the dimensions',
         png([ihdr(2, 2), chunk('IDAT', deflateSync(good)), iend]),
         /expected for its dimensions/,
@@ -161,4 +182,26 @@ describe('PNG codec', () => {
         }
       });
   });
+
+  it('keeps memory bounded over 20,000 corrupt image streams (no leak per failed inflate)', () => {
+    // Node 20's zlib.inflateSync keeps ~16 KiB per failure: 20,000 would hold ~310 MiB.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const corrupt = [
+      png([ihdr(64, 64), chunk('IDAT', Buffer.from('not zlib at all')), iend]),
+      png([ihdr(64, 64), chunk('IDAT', Buffer.from([0x78, 0x9c, 0xff, 0xff, 0, 0, 0, 0])), iend]),
+      png([ihdr(64, 64), chunk('IDAT', deflateSync(Buffer.alloc(64 * 257)).subarray(0, 12)), iend]),
+    ];
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++)
+        expect(() => decodePng(corrupt[i % corrupt.length]!)).toThrow(/does not inflate/);
+    };
+    run(1000);
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    run(20_000);
+    gc();
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(grown).toBeLessThan(16 * 1024 * 1024);
+  }, 30_000);
 });
