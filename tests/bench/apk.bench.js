@@ -1,11 +1,10 @@
-// ApkReader versus `aapt dump badging` (same run, same files):
-// - time per APK: the reader in its (warm, reused) worker, as the app calls it, versus one
-//   `aapt dump badging` process per APK, as a desktop app would call aapt;
-// - peak memory: the RSS growth of a fresh Node process reading the APK, versus aapt's max RSS,
-//   for a small fixture and for a generated 200 MB APK with 20,000 stored entries.
-// Fixtures come from tests/fixtures/apk/build-fixtures.ts (compiled here with tsc); the big APK
-// is the `hello` fixture's manifest, resources and icons plus 20,000 10 KB entries (unsigned:
-// aapt does not verify signatures either).
+// `droidway apk info` versus `aapt dump badging`, whole process against whole process, alternated
+// pair by pair in the same run (what a person waits for: the CLI's start, its reader worker's
+// start and the read, against aapt's whole run), with each side's peak RSS, for the small `hello`
+// fixture and for a generated 200 MB APK with 20,000 stored entries; and the small read against
+// `node -e 0`, the floor of any Node command. Fixtures come from tests/fixtures/apk/build-fixtures.ts
+// (compiled here with tsc); the big APK is the `hello` fixture's manifest, resources and icons
+// plus 20,000 10 KB entries (unsigned: aapt does not verify signatures either).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -21,16 +20,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { comparePairs, processRow } from './whole-process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outApk = join(root, 'out', 'electron', 'core', 'apk');
 const artifacts = join(root, 'tests', 'artifacts', 'bench', 'apk');
+const shim = join(root, 'electron', 'cli', 'droidway.js');
 
 export default {
   name: 'apk',
   unavailable() {
     if (!existsSync(join(outApk, 'apk-worker-client.js')))
       return 'ApkReader not compiled (npm run build:ts)';
+    if (!existsSync(join(root, 'out', 'cli', 'droidway.js')))
+      return 'the CLI bundle is not built (npm run build:cli)';
     for (const tool of ['aapt', 'apksigner', 'keytool', 'python3'])
       if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
         return `${tool} not installed`;
@@ -38,11 +41,8 @@ export default {
   },
   async run({ quick }) {
     const { buildApkFixtures, cleanupApkFixtures } = await import(compileFixtures());
-    const { readApkInfoInWorker, closeApkWorkers } = await import(
-      pathToFileURL(join(outApk, 'apk-worker-client.js')).href
-    );
     const { readApkEntry } = await import(pathToFileURL(join(outApk, 'apk-reader.js')).href);
-    const rounds = quick ? 3 : 9;
+    const pairs = quick ? 3 : 9;
     const rows = [];
     const tmp = mkdtempSync(join(tmpdir(), 'apk-bench-'));
     try {
@@ -58,61 +58,19 @@ export default {
       });
       process.stderr.write(`apk bench: generated the big APK in ${genMs.toFixed(0)} ms\n`);
 
-      await readApkInfoInWorker(files[0].file); // start the worker once, as the app would
-      for (const { name, file } of files) {
-        const ours = median(
-          await repeat(rounds, async () => {
-            const s = performance.now();
-            await readApkInfoInWorker(file, { timeoutMs: 60_000 });
-            return performance.now() - s;
-          }),
-        );
-        const aapt = median(
-          await repeat(rounds, async () => {
-            const s = performance.now();
-            execFileSync('aapt', ['dump', 'badging', file], { stdio: 'pipe', maxBuffer: 64 << 20 });
-            return performance.now() - s;
-          }),
-        );
-        rows.push({
-          metric: `read ${name}`,
-          value: ours,
-          baseline: aapt,
-          baselineName: 'aapt dump badging',
-          unit: 'ms',
-          goal: 'faster than aapt',
-        });
+      const hello = files.find((f) => f.name === 'hello') ?? files[0];
+      const bigFile = files[files.length - 1];
+      const droidway = (file) => [process.execPath, shim, 'apk', 'info', file];
+      const aapt = (file) => ['aapt', 'dump', 'badging', file];
+      for (const { name, file } of [hello, bigFile]) {
+        const r = comparePairs(droidway(file), aapt(file), { pairs });
+        rows.push(processRow(`\`apk info\` ${name}`, r, '`aapt dump badging`', '≤ 1× aapt'));
       }
-      const cold = median(
-        await repeat(rounds, async () => {
-          await closeApkWorkers();
-          const s = performance.now();
-          await readApkInfoInWorker(files[0].file);
-          return performance.now() - s;
-        }),
+      const floor = comparePairs(droidway(hello.file), [process.execPath, '-e', '0'], { pairs });
+      rows.push(
+        processRow(`\`apk info\` ${hello.name}`, floor, '`node -e 0`', '≤ node -e 0 + 100 ms'),
       );
-      rows.push({
-        metric: `read ${files[0].name}, new worker`,
-        value: cold,
-        baseline: rows[0].baseline,
-        baselineName: 'aapt dump badging',
-        unit: 'ms',
-        goal: 'first read only',
-      });
-      await closeApkWorkers();
-
-      for (const { name, file } of [files[0], files[files.length - 1]]) {
-        rows.push({
-          metric: `peak memory ${name}`,
-          value: readerRssDeltaMb(file),
-          baseline: aaptMaxRssMb(file),
-          baselineName: 'aapt max RSS',
-          unit: 'MiB',
-          goal: 'independent of APK size',
-        });
-      }
     } finally {
-      await closeApkWorkers();
       cleanupApkFixtures();
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -211,43 +169,4 @@ export async function makeBigApk(file, base, readApkEntry, count) {
   eocd.writeUInt32LE(cdStart, 16);
   put(eocd);
   closeSync(fd);
-}
-
-/** RSS growth (MiB) of a fresh Node process while it reads `file` with readApkInfo. */
-function readerRssDeltaMb(file) {
-  const script = `
-    const { readApkInfo } = await import(${JSON.stringify(pathToFileURL(join(outApk, 'apk-reader.js')).href)});
-    const before = process.resourceUsage().maxRSS;
-    await readApkInfo(${JSON.stringify(file)});
-    const after = process.resourceUsage().maxRSS;
-    process.stdout.write(String((after - before) / 1024));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-  });
-  return Number(out);
-}
-
-/** aapt's max RSS (MiB) for one `dump badging`. */
-function aaptMaxRssMb(file) {
-  const out = execFileSync(
-    'python3',
-    [
-      '-c',
-      'import resource,subprocess,sys;subprocess.run(["aapt","dump","badging",sys.argv[1]],stdout=subprocess.DEVNULL,check=True);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)',
-      file,
-    ],
-    { encoding: 'utf8' },
-  );
-  return Number(out) / 1024;
-}
-
-async function repeat(n, f) {
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(await f());
-  return out;
-}
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }

@@ -216,6 +216,7 @@ export default {
           value: readyP,
           baseline: readyA,
           baselineName: 'in-process bridge',
+          compared: 'C client via bridge process vs via in-process bridge',
           unit: 'ms',
         },
         {
@@ -223,6 +224,7 @@ export default {
           value: p50Process,
           baseline: p50Bridge,
           baselineName: 'in-process bridge',
+          compared: 'C client via bridge process vs via in-process bridge',
           unit: 'µs',
         },
         {
@@ -230,6 +232,7 @@ export default {
           value: pick(processed, 'commit'),
           baseline: commitBridge,
           baselineName: 'in-process bridge',
+          compared: 'C client via bridge process vs via in-process bridge',
           unit: 'µs/commit',
         },
         {
@@ -237,6 +240,7 @@ export default {
           value: p50Bridge,
           baseline: p50Direct,
           baselineName: 'direct to weston',
+          compared: 'C client via bridge vs same client direct',
           unit: 'µs',
           goal: 'added < 50 µs',
         },
@@ -245,6 +249,7 @@ export default {
           value: pick(bridged, 'p99'),
           baseline: pick(direct, 'p99'),
           baselineName: 'direct to weston',
+          compared: 'C client via bridge vs same client direct',
           unit: 'µs',
         },
         {
@@ -252,6 +257,7 @@ export default {
           value: commitBridge,
           baseline: commitDirect,
           baselineName: 'direct to weston',
+          compared: 'C client via bridge vs same client direct',
           unit: 'µs/commit',
           goal: '≤ 1.11× (throughput ≥ 0.9×)',
         },
@@ -260,6 +266,7 @@ export default {
           value: bytesCopied,
           baseline: 0,
           baselineName: 'zero copy',
+          compared: 'bytes counted by the bridge',
           unit: 'B',
           goal: '0',
         },

@@ -97,6 +97,7 @@ export default {
       }
       const row = (metric, value, base, baselineName, goal = '≤ 1.2×') => ({
         metric,
+        compared: 'runtime call from a warm process (the host a new process) vs the lxc tools',
         value: median(value),
         baseline: median(base),
         baselineName,

@@ -22,7 +22,8 @@ import { itNeeds, needRoot } from '../helpers/capability.js';
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shim = join(root, 'electron/cli/droidway.js');
-const builtMain = join(root, 'out/electron/cli/main.js');
+// The shim runs the bundle when there is one: rebuild it (with the tsc output) when stale.
+const builtMain = join(root, 'out/cli/droidway.js');
 const nativeAddon = join(root, 'native/build/Release/droidway_native.node');
 
 function onPath(name: string): string | null {
@@ -87,6 +88,10 @@ beforeAll(() => {
       timeout: 170_000,
     },
   );
+  spawnSync(process.execPath, [join(root, 'build/scripts/bundle-cli.js')], {
+    cwd: root,
+    timeout: 120_000,
+  });
   // tsc emits even with type errors elsewhere in the tree; only a missing entry point stops us.
   if (!existsSync(builtMain))
     throw new Error(`build failed, no ${builtMain}:\n${tsc.stdout}${tsc.stderr}`);

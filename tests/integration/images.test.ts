@@ -45,7 +45,8 @@ import {
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shim = join(root, 'electron/cli/droidway.js');
-const builtMain = join(root, 'out/electron/cli/main.js');
+// The shim runs the bundle when there is one: rebuild it (with the tsc output) when stale.
+const builtMain = join(root, 'out/cli/droidway.js');
 
 let work: string;
 let store: string;
@@ -96,6 +97,10 @@ beforeAll(() => {
         timeout: 170_000,
       },
     );
+    spawnSync(process.execPath, [join(root, 'build/scripts/bundle-cli.js')], {
+      cwd: root,
+      timeout: 120_000,
+    });
   }
   work = mkdtempSync(join(tmpdir(), 'droidway-images-'));
   store = join(work, 'store');

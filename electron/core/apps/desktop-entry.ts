@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isPackageName } from '../android/pm-output.js';
+import { packageRoot } from '../package-root.js';
 import { AppsError } from './apps-errors.js';
 
 /** The XDG base folders the entries and icons go under. */
@@ -147,13 +148,15 @@ export function resolveLauncherCommand(options: LauncherOptions = {}): string[] 
   if (options.packaged === true) return [execPath];
   const system = options.systemCommand ?? '/usr/bin/droidway';
   if (existsSync(system)) return [system];
+  // The bin shim is in the source tree, whether this module runs from there, compiled
+  // (out/electron/core/apps) or bundled (out/cli): found from the package root.
+  const root = packageRoot();
   const cli =
-    options.cliScript ?? path.resolve(new URL('../../cli/droidway.js', import.meta.url).pathname);
-  // Compiled, this module sits in out/electron/core/apps: the bin shim is in the source tree.
-  const script = cli.includes(`${path.sep}out${path.sep}electron${path.sep}`)
-    ? cli.replace(`${path.sep}out${path.sep}electron${path.sep}`, `${path.sep}electron${path.sep}`)
-    : cli;
-  return [execPath, script];
+    options.cliScript ??
+    (root !== null
+      ? path.join(root, 'electron', 'cli', 'droidway.js')
+      : path.resolve(new URL('../../cli/droidway.js', import.meta.url).pathname));
+  return [execPath, cli];
 }
 
 /** What an app's desktop entry says. */

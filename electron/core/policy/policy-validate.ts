@@ -5,7 +5,8 @@
  * Pure: no file system access. Shared folders are checked against the host by
  * `checkSharedFolders` (shared-folders.ts) before a session starts.
  */
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js';
+import { ajv2020Class } from '../ajv-on-demand.js';
 import { LINUX_CAPABILITIES } from './capabilities.js';
 import { DEVICE_CLASSES, DEVICE_CLASS_NAMES, type DeviceClassName } from './devices.js';
 import { ERRNO_NAMES } from './errno-names.js';
@@ -102,7 +103,12 @@ function schemaValidator(): ReturnType<Ajv2020['compile']> {
   if (compiled === undefined) {
     // strictTuples is off only because an argument filter is a 3- or 4-element tuple by design
     // (the mask is optional); minItems/maxItems bound it.
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTuples: false });
+    const ajv = new (ajv2020Class())({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictTuples: false,
+    });
     compiled = ajv.compile(POLICY_SCHEMA);
   }
   return compiled;

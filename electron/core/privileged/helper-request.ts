@@ -6,7 +6,8 @@
  *
  * The answer is one JSON line: `{"ok":true,"value":…}` or `{"ok":false,"error":{"code","message"}}`.
  */
-import { Ajv, type JSONSchemaType } from 'ajv';
+import type { JSONSchemaType, ValidateFunction } from 'ajv';
+import { ajvClass } from '../ajv-on-demand.js';
 
 /** Longest request (bytes). */
 export const MAX_HELPER_REQUEST_BYTES = 1024 * 1024;
@@ -85,7 +86,11 @@ const schema = {
   ],
 } as unknown as JSONSchemaType<HelperRequest>;
 
-const validate = new Ajv({ allErrors: false }).compile(schema);
+let compiled: ValidateFunction<HelperRequest> | undefined;
+/** Compiled on first use, so that importing this module costs no schema compile. */
+function requestValidator(): ValidateFunction<HelperRequest> {
+  return (compiled ??= new (ajvClass())({ allErrors: false }).compile(schema));
+}
 
 /** Why a request was refused before anything ran. */
 export class HelperRequestError extends Error {
@@ -109,6 +114,7 @@ export function parseHelperRequest(text: string): HelperRequest {
   } catch {
     throw new HelperRequestError('the request is not JSON');
   }
+  const validate = requestValidator();
   if (!validate(value)) {
     const e = validate.errors?.find((x) => x.keyword !== 'oneOf') ?? validate.errors?.[0];
     throw new HelperRequestError(

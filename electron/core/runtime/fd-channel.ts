@@ -25,7 +25,8 @@ import { closeSync, constants as fsc, fstatSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { Ajv, type JSONSchemaType } from 'ajv';
+import type { JSONSchemaType, ValidateFunction } from 'ajv';
+import { ajvClass } from '../ajv-on-demand.js';
 import type { PeerCredentials } from '../../../native/index.js';
 import { closeFd, recvMessage, sendMessage, socketPair } from '../native/fd.js';
 import { ATTACH_LIMITS } from './control-protocol.js';
@@ -85,7 +86,11 @@ const requestSchema: JSONSchemaType<FdChannelRequest> = {
   ],
 } as unknown as JSONSchemaType<FdChannelRequest>;
 
-const validateRequest = new Ajv({ allErrors: false }).compile(requestSchema);
+let compiledRequest: ValidateFunction<FdChannelRequest> | undefined;
+/** Compiled on first use, so that importing this module costs no schema compile. */
+function requestValidator(): ValidateFunction<FdChannelRequest> {
+  return (compiledRequest ??= new (ajvClass())({ allErrors: false }).compile(requestSchema));
+}
 
 /** Parses one request message; throws `CONTROL_BAD_REQUEST` saying what is wrong. */
 export function parseFdChannelRequest(bytes: Uint8Array): FdChannelRequest {
@@ -95,6 +100,7 @@ export function parseFdChannelRequest(bytes: Uint8Array): FdChannelRequest {
   } catch {
     throw new RuntimeError('CONTROL_BAD_REQUEST', 'the request is not JSON');
   }
+  const validateRequest = requestValidator();
   if (!validateRequest(value)) {
     const e = validateRequest.errors?.[0];
     throw new RuntimeError(

@@ -2,7 +2,8 @@
  * The one schema of the user's settings: `conf` (plain Node) and `electron-store` (the app) both
  * take it, and `settings:set` checks each value against its property here before storing it.
  */
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { ajvClass } from '../ajv-on-demand.js';
 import { SETTING_KEYS, type SettingKey, type Settings } from '../../shared/settings.js';
 
 /** Every setting's value when the user has not chosen one. */
@@ -64,10 +65,17 @@ export const SETTINGS_SCHEMA = Object.freeze({
   theme: { type: 'string', enum: ['system', 'light', 'dark'], default: DEFAULT_SETTINGS.theme },
 } as const satisfies Record<SettingKey, object>);
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
-const keyValidators = new Map(
-  SETTING_KEYS.map((key) => [key, ajv.compile(SETTINGS_SCHEMA[key] as object)] as const),
-);
+let compiledValidators: Map<SettingKey, ValidateFunction> | undefined;
+/** Compiled on first use, so that importing this module costs no schema compile. */
+function keyValidators(): Map<SettingKey, ValidateFunction> {
+  if (compiledValidators === undefined) {
+    const ajv = new (ajvClass())({ allErrors: true, strict: true, strictTypes: false });
+    compiledValidators = new Map(
+      SETTING_KEYS.map((key) => [key, ajv.compile(SETTINGS_SCHEMA[key] as object)] as const),
+    );
+  }
+  return compiledValidators;
+}
 
 /** Code of a setting value the schema refuses. */
 export const SETTINGS_INVALID = 'SETTINGS_INVALID';
@@ -83,7 +91,7 @@ export class SettingsError extends Error {
 
 /** Checks `value` against the schema of `key` and returns it typed; throws `SettingsError`. */
 export function checkSetting<K extends SettingKey>(key: K, value: unknown): Settings[K] {
-  const validate = keyValidators.get(key);
+  const validate = keyValidators().get(key);
   if (validate === undefined) throw new SettingsError(`unknown setting ${String(key)}`);
   if (!validate(value)) {
     const why = (validate.errors ?? []).map((e) => e.message ?? 'is invalid').join('; ');

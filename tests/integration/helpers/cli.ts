@@ -8,8 +8,9 @@ export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const shim = path.join(repoRoot, 'electron/cli/droidway.js');
 
 /**
- * Builds what the CLI and the detached session host run: the TypeScript into `out/` and, with
- * `probe`, the static isolation probe.
+ * Builds what the CLI and the detached session host run: the TypeScript into `out/`, the bundle
+ * the shim prefers (`out/cli/`, so that it is never older than the sources) and, with `probe`,
+ * the static isolation probe.
  */
 export function buildCli(options: { probe?: boolean } = {}): void {
   try {
@@ -26,6 +27,10 @@ export function buildCli(options: { probe?: boolean } = {}): void {
     ])
       if (!existsSync(path.join(repoRoot, entry))) throw e;
   }
+  execFileSync(process.execPath, [path.join(repoRoot, 'build/scripts/bundle-cli.js')], {
+    cwd: repoRoot,
+    stdio: 'pipe',
+  });
   if (options.probe)
     execFileSync('make', ['-C', path.join(repoRoot, 'native/probe')], { stdio: 'pipe' });
 }

@@ -1,0 +1,96 @@
+/**
+ * The bundled `droidway` entry (`npm run build:cli` writes it to `out/cli/droidway.js`): it reads
+ * only the command group a run names, so `droidway session status` never loads the APK reader
+ * and `droidway --version` loads no command at all. `main.ts` keeps the whole program for tests.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT_FAILURE } from './cli-io.js';
+import { baseProgram, processIo, runCli, type CliIo } from './run-cli.js';
+
+type Registrar = (program: Command) => void;
+
+/**
+ * Each command group by the name it registers, loaded on demand. The order is the order of
+ * `createProgram` in `main.ts`, so `--help` lists the commands the same way.
+ */
+const GROUPS: Readonly<Record<string, () => Promise<readonly Registrar[]>>> = {
+  doctor: async () => {
+    const m = await import('./commands/doctor.js');
+    return [(p) => m.register(p)];
+  },
+  policy: async () => {
+    const m = await import('./commands/policy.js');
+    return [(p) => m.register(p)];
+  },
+  session: async () => [(await import('./commands/session.js')).register],
+  image: async () => {
+    const m = await import('./commands/image.js');
+    return [(p) => m.register(p)];
+  },
+  app: async () => {
+    const m = await import('./commands/app.js');
+    return [m.register, m.registerLaunchOptions];
+  },
+  apk: async () => {
+    const m = await import('./commands/apk.js');
+    return [(p) => m.register(p)];
+  },
+  bridge: async () => [(await import('./commands/bridge.js')).register],
+};
+
+/**
+ * The groups a run needs, from its arguments (after `node script`): none for a leading
+ * `--version`, the one named first, else every group (help, `--launch …`, an unknown command,
+ * which commander answers with the list of commands).
+ */
+export function groupsFor(args: readonly string[]): readonly string[] {
+  const first = args[0];
+  if (first === '-V' || first === '--version') return [];
+  if (first !== undefined && Object.hasOwn(GROUPS, first)) return [first];
+  return Object.keys(GROUPS);
+}
+
+/** The version in the `package.json` named `droidway` above this file. */
+export function packageVersion(
+  start: string = path.dirname(fileURLToPath(import.meta.url)),
+): string {
+  let dir = start;
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (manifest.name === 'droidway' && typeof manifest.version === 'string')
+        return manifest.version;
+    } catch {
+      // No package.json here, or not one that parses: keep walking up.
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json of droidway not found');
+    dir = parent;
+  }
+}
+
+/** Runs the CLI for `argv` (node-style) and returns the exit status (see `runCli`). */
+export async function main(
+  argv: readonly string[] = process.argv,
+  io: CliIo = processIo,
+): Promise<number> {
+  let version: string;
+  try {
+    version = packageVersion();
+  } catch (error) {
+    io.writeErr(
+      `droidway: cannot read its own version: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  const program = baseProgram(version);
+  const loaded = await Promise.all(groupsFor(argv.slice(2)).map((name) => GROUPS[name]!()));
+  for (const registrars of loaded) for (const register of registrars) register(program);
+  return runCli(program, argv, io);
+}
