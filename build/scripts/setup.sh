@@ -12,8 +12,9 @@ cd "$(dirname "$0")/../.."
 # input tests, as sway headless has a seat), APK tooling for the tests
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
 # tools), the e2e browser (chromium), desktop integration (desktop-file-utils), and
-# the native toolchain (g++, make, python3, clang-format), and polkit (polkitd, pkexec, the D-Bus
-# system bus) for the privileged helper a desktop user starts sessions through.
+# the native toolchain (g++, make, python3, clang-format), polkit (polkitd, pkexec, the D-Bus
+# system bus) for the privileged helper a desktop user starts sessions through, and a CJK font
+# for app labels in Chinese, Japanese or Korean (fonts-wqy-microhei: 5 MB; fonts-noto-cjk is 91 MB).
 packages=(
   build-essential python3 clang-format pkg-config
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
@@ -21,6 +22,7 @@ packages=(
   aapt apksigner android-framework-res openssl default-jre-headless unzip
   chromium xvfb desktop-file-utils
   polkitd pkexec dbus
+  fonts-wqy-microhei
 )
 
 if [ "${DROIDWAY_SKIP_APT:-0}" != "1" ]; then

@@ -20,6 +20,11 @@ import {
 } from './test-host.js';
 
 const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
+const fontMissing =
+  missing ??
+  (existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')
+    ? null
+    : 'needs a CJK font (Debian: fonts-wqy-microhei)');
 const INSTANCE = `appsgrid-${process.pid % 100000}`;
 const COUNT = 1000;
 
@@ -204,13 +209,12 @@ describe('Apps grid with 1,000 apps', () => {
     );
     const { page, diagnostics } = await running().open({ services: { apps, install: tracker } });
     await page.evaluate(`window.__droidwayTestFilePaths = { 'picked.apk': '/tmp/picked.apk' }`);
+    // Listen first: Playwright intercepts the chooser only once it has told the browser to.
+    const chosen = page.waitForEvent('filechooser');
     await page.getByText(`${COUNT} apps`, { exact: true }).waitFor();
-    const button = page.getByRole('button', { name: 'Install APK…' });
-    await button.focus();
-    const [chooser] = await Promise.all([
-      page.waitForEvent('filechooser'),
-      page.keyboard.press('Enter'),
-    ]);
+    await page.getByRole('button', { name: 'Install APK…' }).focus();
+    await page.keyboard.press('Enter');
+    const chooser = await chosen;
     expect(chooser.isMultiple()).toBe(true);
     await chooser.setFiles({
       name: 'picked.apk',
@@ -222,6 +226,26 @@ describe('Apps grid with 1,000 apps', () => {
     expect(started).toEqual(['/tmp/picked.apk']);
     await item.getByRole('button', { name: 'Cancel picked.apk' }).click();
     await page.locator('li[data-file="picked.apk"][data-stage="cancelled"]').waitFor();
+    expectClean(diagnostics);
+  });
+
+  itNeeds('draws CJK labels with a CJK font, not boxes', fontMissing, async () => {
+    const { page, diagnostics } = await running().open({ services: { apps } });
+    const label = page.locator('.tile[data-package="org.example.app0003"] .label');
+    await expect(label.innerText()).resolves.toBe('日本語アプリ 0003');
+    // The fonts Chromium really used for the label's glyphs (DevTools protocol).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument');
+    const { nodeId } = await cdp.send('DOM.querySelector', {
+      nodeId: root.nodeId,
+      selector: '.tile[data-package="org.example.app0003"] .label',
+    });
+    const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+    const cjk = fonts.filter((f) => /WenQuanYi|CJK|Droid Sans Fallback/.test(f.familyName));
+    // 日本語アプリ: six glyphs, all from a CJK face.
+    expect(cjk.reduce((n, f) => n + f.glyphCount, 0)).toBe(6);
     expectClean(diagnostics);
   });
 });

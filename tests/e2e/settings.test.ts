@@ -45,7 +45,7 @@ describe('Settings page on the real settings store', () => {
         const scale = page.getByRole('spinbutton', { name: 'Scale', exact: true });
         await scale.fill('1.5');
         await scale.press('Tab');
-        await page.getByText('Saved displayScale.').waitFor();
+        await page.getByText('Saved display scale.').waitFor();
         const instance = page.getByRole('textbox', { name: 'Instance name' });
         await instance.fill('Not Valid!');
         await instance.press('Tab');
