@@ -131,7 +131,13 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
       emit: services.emit,
       target: () => {
         const s = settings.get();
-        return { instance: s.instanceName, image: s.image, scale: s.displayScale };
+        return {
+          instance: s.instanceName,
+          image: s.image,
+          scale: s.displayScale,
+          density: s.density,
+          multiWindows: s.multiWindow,
+        };
       },
     });
   return Object.freeze({
