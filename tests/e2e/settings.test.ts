@@ -164,6 +164,8 @@ describe('Settings page on the real settings store', () => {
       writeFileSync(join(store, 'lineage-20-x86_64', 'vendor.img'), 'vendor');
       mkdirSync(join(store, 'half'), { recursive: true });
       writeFileSync(join(store, 'half', 'system.img'), 'system');
+      // An instance of this test's own that never runs: the Session page shows its picker.
+      openSettings({ cwd: dir }).set('instanceName', `settings-pick-${process.pid % 100000}`);
       const host = await startTestHost();
       try {
         const { page, diagnostics } = await host.open({
@@ -185,6 +187,16 @@ describe('Settings page on the real settings store', () => {
         await picker.selectOption('lineage-20-x86_64');
         await page.getByText('Saved image.').waitFor();
         expect(openSettings({ cwd: dir }).get().image).toBe('lineage-20-x86_64');
+
+        // The Session page offers the same images for the next start, showing the chosen one.
+        await page
+          .getByRole('navigation', { name: 'Pages' })
+          .getByRole('button', { name: 'Session' })
+          .click();
+        const sessionPicker = page.getByRole('combobox', { name: 'Image' });
+        await expect.poll(() => sessionPicker.inputValue()).toBe('lineage-20-x86_64');
+        await sessionPicker.selectOption('demo');
+        await expect.poll(() => openSettings({ cwd: dir }).get().image).toBe('demo');
 
         // The Isolation page's preset picker lists the core's presets.
         await page
