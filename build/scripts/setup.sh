@@ -13,15 +13,17 @@ cd "$(dirname "$0")/../.."
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
 # tools), the e2e browser (chromium), desktop integration (desktop-file-utils), the native
 # toolchain (g++, make, python3, clang-format; clang and libFuzzer for the native fuzz targets),
-# and polkit (polkitd, pkexec, the D-Bus system bus) for the privileged helper a desktop user
-# starts sessions through.
+# polkit (polkitd, pkexec, the D-Bus system bus) for the privileged helper a desktop user
+# starts sessions through, and a CJK font for app labels in Chinese, Japanese or Korean
+# (fonts-wqy-microhei: 5 MB; fonts-noto-cjk is 91 MB).
 packages=(
   build-essential python3 clang-format pkg-config clang libfuzzer-14-dev
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
   weston libwayland-dev libwayland-bin wayland-protocols sway wtype grim wl-clipboard
   aapt apksigner android-framework-res openssl default-jre-headless unzip
   chromium xvfb desktop-file-utils
-  polkitd pkexec dbus
+  polkitd pkexec dbus curl
+  fonts-wqy-microhei
 )
 
 if [ "${DROIDWAY_SKIP_APT:-0}" != "1" ]; then
@@ -50,9 +52,17 @@ if [ "$(id -u)" -eq 0 ]; then
   done
 fi
 
-if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
-  echo "setup: Node.js >= 20.19 is required (found: $(node --version 2>/dev/null || echo none))" >&2
-  exit 1
+# Node.js >= 20.19 (vite 7, @sveltejs/vite-plugin-svelte 6; conf needs 20). Stock Debian 12 has
+# 18: then the npm registry's node-linux-<arch> and npm packages, pinned, in .cache/node.
+fetched_node=""
+if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  echo "setup: Node.js >= 20.19 is needed (found: $(node --version 2>/dev/null || echo none)); fetching it"
+  node_dir="$(bash build/scripts/fetch-node.sh)"
+  fetched_node="$(dirname "$node_dir")"
+  export PATH="$node_dir:$PATH"
+  # node-gyp builds the addon against the fetched node's own headers (no download).
+  export npm_config_nodedir="$fetched_node"
+  echo "setup: using Node.js $(node --version) from the npm registry ($fetched_node)"
 fi
 
 echo "setup: installing node modules"
@@ -77,6 +87,15 @@ if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sud
 if "${sudo[@]}" true 2>/dev/null; then
   root="$(pwd -P)"
   node_bin="$(command -v node)"
+  if [ -n "$fetched_node" ]; then
+    # pkexec runs the helper's node as root: never a copy the user could replace.
+    "${sudo[@]}" rm -rf /usr/local/lib/droidway/node
+    "${sudo[@]}" mkdir -p /usr/local/lib/droidway
+    "${sudo[@]}" cp -a "$fetched_node" /usr/local/lib/droidway/node
+    "${sudo[@]}" chown -R root:root /usr/local/lib/droidway/node
+    "${sudo[@]}" chmod -R go-w /usr/local/lib/droidway/node
+    node_bin=/usr/local/lib/droidway/node/bin/node
+  fi
   tmp="$(mktemp)"
   printf '%s\n' '#!/bin/sh' \
     '# Droidway'"'"'s privileged helper, started by pkexec (polkit action org.droidway.helper).' \
@@ -87,7 +106,14 @@ if "${sudo[@]}" true 2>/dev/null; then
     build/polkit/org.droidway.helper.policy >"$tmp"
   "${sudo[@]}" install -D -o root -g root -m 0644 "$tmp" /usr/share/polkit-1/actions/org.droidway.helper.policy
   rm -f "$tmp"
-  "${sudo[@]}" ln -sfn "$root/electron/cli/droidway.js" /usr/local/bin/droidway
+  if [ -n "$fetched_node" ]; then
+    # The CLI runs on the fetched node, not on the older one the PATH has.
+    printf '%s\n' '#!/bin/sh' "exec \"$node_bin\" \"$root/electron/cli/droidway.js\" \"\$@\"" >"$tmp"
+    "${sudo[@]}" install -D -o root -g root -m 0755 "$tmp" /usr/local/bin/droidway
+    rm -f "$tmp"
+  else
+    "${sudo[@]}" ln -sfn "$root/electron/cli/droidway.js" /usr/local/bin/droidway
+  fi
   echo "setup: installed the privileged helper (/usr/local/libexec/droidway-helper), its polkit action and /usr/local/bin/droidway"
 else
   echo "setup: not root and no sudo: the privileged helper and /usr/local/bin/droidway were not installed" >&2

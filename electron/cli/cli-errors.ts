@@ -15,6 +15,7 @@ export const NEGATIVE_CODES: ReadonlySet<string> = new Set([
   // Sessions: not running, wrong state, cannot start.
   'SESSION_NOT_RUNNING',
   'GUEST_NOT_RUNNING',
+  'GUEST_NOT_ANDROID',
   'SESSION_BAD_STATE',
   'SESSION_ALREADY_RUNNING',
   'SESSION_RECORD_INVALID',

@@ -5,7 +5,7 @@
  * (`tests/e2e/test-host.ts`) both go through `dispatch`, so what the tests exercise is what the
  * app runs; only the sender check is Electron's own.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDoctor } from './doctor/index.js';
@@ -18,7 +18,8 @@ import type { ShmReport } from '../shared/shm.js';
 import type { Notice } from '../shared/settings.js';
 import type { ServiceLocations } from './runtime/session-service.js';
 import { openSettings, type SettingsStore } from './settings/settings-store.js';
-import { loadPreset } from './policy/presets.js';
+import { loadPreset, PRESET_NAMES } from './policy/presets.js';
+import { findImages, type DiscoveryOptions } from './images/image-discovery.js';
 import {
   applyPolicy,
   checkPolicy,
@@ -68,6 +69,8 @@ export interface CoreServices {
   locations: ServiceLocations;
   /** The Session page's operations; default over the real session service. */
   session?: SessionPanel;
+  /** Where the image picker looks (`settings:choices`); default the user's store and Waydroid's. */
+  imageDiscovery?: DiscoveryOptions;
 }
 
 /** Notices kept for pages that open later (`notices:pending`), at most. */
@@ -131,7 +134,13 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
       emit: services.emit,
       target: () => {
         const s = settings.get();
-        return { instance: s.instanceName, image: s.image, scale: s.displayScale };
+        return {
+          instance: s.instanceName,
+          image: s.image,
+          scale: s.displayScale,
+          density: s.density,
+          multiWindows: s.multiWindow,
+        };
       },
     });
   return Object.freeze({
@@ -153,6 +162,17 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
     'session:freeze': () => session.freeze(),
     'session:unfreeze': () => session.unfreeze(),
     'settings:get': async () => settings.get(),
+    'settings:choices': async () => {
+      // Only complete images: a half-copied folder cannot boot.
+      const found = (await findImages(services.imageDiscovery ?? {})).filter(
+        (image) =>
+          existsSync(join(image.dir, 'system.img')) && existsSync(join(image.dir, 'vendor.img')),
+      );
+      return {
+        images: [...new Set(['demo', ...found.map((image) => image.name)])],
+        presets: [...PRESET_NAMES],
+      };
+    },
     'settings:set': async (key, value) => {
       const all = settings.set(key, value);
       services.emit('settings:changed', all);

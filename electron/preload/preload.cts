@@ -90,6 +90,7 @@ const api = {
   },
   settings: {
     get: () => call('settings:get'),
+    choices: () => call('settings:choices'),
     set: <K extends SettingKey>(key: K, value: Settings[K]) => call('settings:set', key, value),
   },
   notices: { pending: () => call('notices:pending') },

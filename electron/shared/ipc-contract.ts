@@ -17,7 +17,13 @@ import type {
   PolicyVerifyResult,
 } from './policy-view.js';
 import type { SessionView } from './session-view.js';
-import { SETTING_KEYS, type Notice, type SettingKey, type Settings } from './settings.js';
+import {
+  SETTING_KEYS,
+  type Notice,
+  type SettingChoices,
+  type SettingKey,
+  type Settings,
+} from './settings.js';
 import {
   ValidationError,
   expectArgs,
@@ -76,6 +82,8 @@ export interface IpcContract {
   'session:unfreeze': { args: []; result: SessionView };
   /** Every setting with its value. */
   'settings:get': { args: []; result: Settings };
+  /** The choices of the image and preset pickers (images found on this machine, presets). */
+  'settings:choices': { args: []; result: SettingChoices };
   /** Sets one setting (checked against the settings schema); resolves with all settings. */
   'settings:set': { args: [key: SettingKey, value: unknown]; result: Settings };
   /** Notices raised before the page subscribed (e.g. a settings file that was reset). */
@@ -181,6 +189,7 @@ export const IPC_ARG_VALIDATORS: { readonly [C in IpcChannel]: (args: unknown) =
     'session:freeze': noArgs,
     'session:unfreeze': noArgs,
     'settings:get': noArgs,
+    'settings:choices': noArgs,
     'settings:set': (args: unknown): [SettingKey, unknown] => {
       const [key, value] = expectArgs(args, 2);
       const name = expectOneOf(key, 'key', SETTING_KEYS);
@@ -313,6 +322,8 @@ export interface DroidwayApi {
   readonly settings: {
     /** `settings:get` */
     get(): Promise<Result<Settings>>;
+    /** `settings:choices` */
+    choices(): Promise<Result<SettingChoices>>;
     /** `settings:set` */
     set<K extends SettingKey>(key: K, value: Settings[K]): Promise<Result<Settings>>;
   };

@@ -45,6 +45,27 @@ export const SETTING_KEYS: readonly SettingKey[] = Object.freeze([
   'theme',
 ]);
 
+/** What the pickers of the Settings and Isolation pages offer, as the core knows them. */
+export interface SettingChoices {
+  /** Images a session can boot: `demo`, then the names of the images found (store, Waydroid). */
+  images: string[];
+  /** Policy preset names. */
+  presets: string[];
+}
+
+/** Each setting in the user's words, as messages name it (`Saved display scale.`). */
+export const SETTING_LABELS: Readonly<Record<SettingKey, string>> = Object.freeze({
+  image: 'image',
+  channelUrl: 'image channel URL',
+  instanceName: 'instance name',
+  displayScale: 'display scale',
+  density: 'density',
+  multiWindow: 'window per app',
+  startAtLogin: 'start at login',
+  closeBehaviour: 'what closing the window does',
+  theme: 'theme',
+});
+
 /** A message for the user from main (a recovered settings file, an install result). */
 export interface Notice {
   /** Unique per process, so the renderer can dismiss one. */

@@ -67,6 +67,13 @@ describe('Apps and Shared memory pages without a running session', () => {
     }
     await page.getByRole('button', { name: 'Start session…' }).click();
     await page.getByRole('main', { name: 'Session' }).waitFor();
+    // One refresh on the Session page: the checks and the session's status together.
+    await expect(
+      page
+        .getByRole('main')
+        .getByRole('button', { name: /refresh|re-run|checking/i })
+        .count(),
+    ).resolves.toBe(1);
 
     await page.getByRole('navigation').getByRole('button', { name: 'Shared memory' }).click();
     await page.getByRole('heading', { name: 'No session is running' }).waitFor();
@@ -90,6 +97,12 @@ describe('Apps and Shared memory pages without a running session', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     await expect(alert.innerText()).resolves.toContain('The app list could not be read');
+    // Plain words first; the raw text and its code only behind the Details disclosure.
+    await expect(alert.innerText()).resolves.toContain(
+      'Android answered with something Droidway does not understand.',
+    );
+    await expect(alert.innerText()).resolves.not.toContain('the guest package manager');
+    await alert.getByText('Details').click();
     await expect(alert.innerText()).resolves.toContain('the guest package manager did not answer');
     await expect(alert.innerText()).resolves.toContain('GUEST_OUTPUT_INVALID');
     await alert.getByRole('button', { name: 'Try again' }).click();

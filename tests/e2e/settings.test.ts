@@ -45,7 +45,7 @@ describe('Settings page on the real settings store', () => {
         const scale = page.getByRole('spinbutton', { name: 'Scale', exact: true });
         await scale.fill('1.5');
         await scale.press('Tab');
-        await page.getByText('Saved displayScale.').waitFor();
+        await page.getByText('Saved display scale.').waitFor();
         const instance = page.getByRole('textbox', { name: 'Instance name' });
         await instance.fill('Not Valid!');
         await instance.press('Tab');
@@ -129,7 +129,7 @@ describe('Settings page on the real settings store', () => {
           await nav.getByRole('button', { name: 'Settings' }).click();
           await page.getByRole('combobox', { name: 'Theme' }).waitFor();
           // Keyboard: Tab reaches the form controls, and the focused one draws an outline.
-          await page.getByRole('textbox', { name: 'Image a session boots' }).focus();
+          await page.getByRole('combobox', { name: 'Image a session boots' }).focus();
           await page.keyboard.press('Tab');
           const outline = {
             label: await page.evaluate('document.activeElement.getAttribute("placeholder")'),
@@ -151,5 +151,66 @@ describe('Settings page on the real settings store', () => {
       }
     },
     120_000,
+  );
+
+  itNeeds(
+    'the image picker offers the images the core finds; choosing one saves it',
+    chromiumMissing,
+    async () => {
+      // A store with one image (what droidway image download leaves) and one half-copied.
+      const store = join(dir, 'images');
+      mkdirSync(join(store, 'lineage-20-x86_64'), { recursive: true });
+      writeFileSync(join(store, 'lineage-20-x86_64', 'system.img'), 'system');
+      writeFileSync(join(store, 'lineage-20-x86_64', 'vendor.img'), 'vendor');
+      mkdirSync(join(store, 'half'), { recursive: true });
+      writeFileSync(join(store, 'half', 'system.img'), 'system');
+      // An instance of this test's own that never runs: the Session page shows its picker.
+      openSettings({ cwd: dir }).set('instanceName', `settings-pick-${process.pid % 100000}`);
+      const host = await startTestHost();
+      try {
+        const { page, diagnostics } = await host.open({
+          services: {
+            settings: openSettings({ cwd: dir }),
+            imageDiscovery: { storeRoot: store, waydroidDirs: [] },
+          },
+        });
+        await page
+          .getByRole('navigation', { name: 'Pages' })
+          .getByRole('button', { name: 'Settings' })
+          .click();
+        const picker = page.getByRole('combobox', { name: 'Image a session boots' });
+        await expect
+          .poll(() =>
+            picker.locator('option').evaluateAll((o) => o.map((e) => e.getAttribute('value'))),
+          )
+          .toEqual(['demo', 'lineage-20-x86_64']);
+        await picker.selectOption('lineage-20-x86_64');
+        await page.getByText('Saved image.').waitFor();
+        expect(openSettings({ cwd: dir }).get().image).toBe('lineage-20-x86_64');
+
+        // The Session page offers the same images for the next start, showing the chosen one.
+        await page
+          .getByRole('navigation', { name: 'Pages' })
+          .getByRole('button', { name: 'Session' })
+          .click();
+        const sessionPicker = page.getByRole('combobox', { name: 'Image' });
+        await expect.poll(() => sessionPicker.inputValue()).toBe('lineage-20-x86_64');
+        await sessionPicker.selectOption('demo');
+        await expect.poll(() => openSettings({ cwd: dir }).get().image).toBe('demo');
+
+        // The Isolation page's preset picker lists the core's presets.
+        await page
+          .getByRole('navigation', { name: 'Pages' })
+          .getByRole('button', { name: 'Isolation' })
+          .click();
+        const presets = page.getByRole('combobox', { name: 'Load a preset' });
+        await expect
+          .poll(() => presets.locator('option:not([disabled])').allInnerTexts())
+          .toEqual(['android', 'strict', 'privileged']);
+        expect(diagnostics.pageErrors).toEqual([]);
+      } finally {
+        await host.close();
+      }
+    },
   );
 });

@@ -391,11 +391,29 @@ describe('checkAndroidImages', () => {
     });
   });
 
-  it('fails with where to get an image', async () => {
-    expect(await checkAndroidImages(host())).toMatchObject({
-      ok: false,
-      impact: 'android',
-      fix: expect.stringContaining('/etc/waydroid-extra/images'),
+  it("fails naming Droidway's own commands, not a download site", async () => {
+    const check = await checkAndroidImages(host(), '/nonexistent/droidway-images');
+    expect(check).toMatchObject({ ok: false, impact: 'android' });
+    expect(check.fix).toContain('droidway image download');
+    expect(check.fix).toContain('droidway image import');
+    expect(check.fix).not.toMatch(/https?:|sourceforge|waydroid init/);
+  });
+
+  it("passes with an image in Droidway's store", async () => {
+    const check = await checkAndroidImages(
+      host(
+        (s) =>
+          Object.assign(s.files, {
+            '/store/lineage-20/system.img': 'x',
+            '/store/lineage-20/vendor.img': 'x',
+            '/store/.incoming-1/system.img': 'x',
+          }) && Object.assign(s.dirs, { '/store': ['lineage-20', '.incoming-1'] }),
+      ),
+      '/store',
+    );
+    expect(check).toMatchObject({
+      ok: true,
+      seen: "image lineage-20 in Droidway's store (/store)",
     });
   });
 });

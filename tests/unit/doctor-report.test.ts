@@ -40,7 +40,7 @@ describe('runDoctor', () => {
     expect(report.android).toEqual({
       canRun: false,
       blockers: ['binder', 'android.images'],
-      summary: 'Android cannot run: fix binder, android.images',
+      summary: 'Android cannot run: fix Binder IPC, Android images',
     });
   });
 

@@ -22,7 +22,8 @@ import {
   type DownloadImageOptions,
   type ImportResult,
 } from '../../core/images/index.js';
-import { DEFAULT_CHANNELS } from '../../core/images/ota-channel.js';
+import { channelsFromSetting } from '../../core/images/ota-channel.js';
+import { readSettingsFile } from '../../core/settings/settings-store.js';
 import { ImageError } from '../../core/images/image-errors.js';
 import { refuse } from '../cli-errors.js';
 import { outputOf } from '../cli-io.js';
@@ -33,7 +34,7 @@ export interface ImageCommandDeps {
   importImage: typeof importImage;
   downloadImage: (options: DownloadImageOptions) => Promise<ImportResult>;
   removeImage: (storeRoot: string, name: string) => Promise<string>;
-  /** The channel settings (from the app's settings once they exist). */
+  /** The channel settings: from Settings' "Image channel URL", else Waydroid's. */
   channels: () => ChannelSettings;
   /** Whether stderr is a terminal (progress redraws one line) or not (a line per 10 %). */
   interactive: () => boolean;
@@ -44,7 +45,7 @@ const realDeps: ImageCommandDeps = {
   importImage,
   downloadImage: (options) => downloadImage(options),
   removeImage: (storeRoot, name) => removeStoredImage(storeRoot, name),
-  channels: () => ({ ...DEFAULT_CHANNELS }),
+  channels: () => channelsFromSetting(readSettingsFile().channelUrl),
   interactive: () => process.stderr.isTTY === true,
 };
 

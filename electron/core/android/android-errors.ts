@@ -22,7 +22,9 @@ export type AndroidErrorCode =
   /** A package name that is not one. */
   | 'PACKAGE_NAME_INVALID'
   /** `am start` refused: no such package or activity. */
-  | 'ACTIVITY_NOT_FOUND';
+  | 'ACTIVITY_NOT_FOUND'
+  /** The guest has no Android package manager (a demo guest, or Android not up). */
+  | 'GUEST_NOT_ANDROID';
 
 /** Thrown by the guest-side Android layer. */
 export class AndroidError extends Error {

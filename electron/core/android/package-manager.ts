@@ -137,6 +137,27 @@ export async function listPackages(
   return parsePackageList(r.stdout);
 }
 
+/**
+ * Resolves when the guest answers as Android's package manager does (`cmd package list
+ * packages android` lists the `android` system package); rejects with `GUEST_NOT_ANDROID`, in
+ * plain words, when it does not: a demo guest has no `cmd`, so nothing can be installed there.
+ * Rejects with the executor's own errors when the command could not be run at all.
+ */
+export async function requirePackageManager(
+  exec: GuestExecutor,
+  options: StreamOptions = {},
+): Promise<void> {
+  const r = await exec(['cmd', 'package', 'list', 'packages', 'android'], {
+    timeoutMs: options.timeoutMs ?? 60_000,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  if (r.exitCode === 0 && /^package:android\s*$/m.test(r.stdout)) return;
+  throw new AndroidError(
+    'GUEST_NOT_ANDROID',
+    'this guest has no Android package manager, so it cannot install apps; start a session with an Android image (droidway image list shows them)',
+  );
+}
+
 /** `cmd package path PKG`: the APK paths (base first), empty when the package is not installed. */
 export async function packagePaths(exec: GuestExecutor, pkg: string): Promise<string[]> {
   checkPackage(pkg);

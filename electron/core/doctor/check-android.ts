@@ -6,6 +6,7 @@
 import type { DoctorCheck } from '../../shared/doctor.js';
 import { failed, passed, verdict, type CheckIdentity } from './check-result.js';
 import type { HostProbe } from './host-probe.js';
+import { defaultImageStoreRoot, SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
 import {
   findExecutable,
   findKernelModule,
@@ -114,13 +115,27 @@ export const ANDROID_IMAGE_DIRS = [
   '/var/lib/waydroid/images',
 ];
 
-/** Android images (`android`): a folder of `ANDROID_IMAGE_DIRS` with both `system.img` and `vendor.img`. */
-export async function checkAndroidImages(host: HostProbe): Promise<DoctorCheck> {
+/**
+ * Android images (`android`): an image in Droidway's store (`storeRoot`, `droidway image
+ * download` / `import` put them there), or a folder of `ANDROID_IMAGE_DIRS` with both
+ * `system.img` and `vendor.img`. The fix names Droidway's own commands.
+ */
+export async function checkAndroidImages(
+  host: HostProbe,
+  storeRoot: string = defaultImageStoreRoot(),
+): Promise<DoctorCheck> {
   const identity: CheckIdentity = {
     id: 'android.images',
     title: 'Android images',
     impact: 'android',
   };
+  const stored = (await host.readdir(storeRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+  for (const name of stored.sort()) {
+    const system = (await host.stat(`${storeRoot}/${name}/${SYSTEM_IMG}`))?.type === 'file';
+    const vendor = (await host.stat(`${storeRoot}/${name}/${VENDOR_IMG}`))?.type === 'file';
+    if (system && vendor)
+      return passed(identity, `image ${name} in Droidway's store (${storeRoot})`);
+  }
   const partial: string[] = [];
   for (const dir of ANDROID_IMAGE_DIRS) {
     const system = (await host.stat(`${dir}/system.img`))?.type === 'file';
@@ -132,9 +147,8 @@ export async function checkAndroidImages(host: HostProbe): Promise<DoctorCheck> 
     identity,
     partial.length > 0
       ? partial.join('; ')
-      : `no system.img + vendor.img in ${ANDROID_IMAGE_DIRS.join(', ')}`,
-    'get a Waydroid image (LineageOS, x86_64 or arm64 to match this machine) from ' +
-      'https://sourceforge.net/projects/waydroid/files/images/ — unzip its system and vendor zips and ' +
-      'put system.img and vendor.img in /etc/waydroid-extra/images (or run `waydroid init` if Waydroid is installed)',
+      : `no image in ${storeRoot}, and no system.img + vendor.img in ${ANDROID_IMAGE_DIRS.join(', ')}`,
+    'run droidway image download (the newest Android image for this machine), or ' +
+      'droidway image import FOLDER for a system.img and vendor.img you already have',
   );
 }

@@ -91,12 +91,15 @@ export function verdictOf(
   blocking: readonly DoctorCheck['impact'][],
   what: string,
 ): DoctorVerdict {
-  const blockers = checks.filter((c) => !c.ok && blocking.includes(c.impact)).map((c) => c.id);
+  const failing = checks.filter((c) => !c.ok && blocking.includes(c.impact));
+  const blockers = failing.map((c) => c.id);
+  // The summary names the checks as a person reads them (their titles), not by internal id.
+  const titles = failing.map((c) => c.title);
   return {
     canRun: blockers.length === 0,
     blockers,
     summary:
-      blockers.length === 0 ? `${what} can run` : `${what} cannot run: fix ${blockers.join(', ')}`,
+      blockers.length === 0 ? `${what} can run` : `${what} cannot run: fix ${titles.join(', ')}`,
   };
 }
 

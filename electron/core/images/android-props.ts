@@ -23,6 +23,8 @@ export interface AndroidPropsInput {
   renderNode: string | null;
   /** Host scale factor (1, 1.25, 2 …); the density is 160 dpi × scale. Null leaves Android's default. */
   scale: number | null;
+  /** Density in dpi that overrides the one from `scale` (Settings' Density); null or 0: none. */
+  density?: number | null;
   /** Waydroid's multi-window mode: each Android app in its own host window. */
   multiWindows: boolean;
   /** Waydroid's vendor type; `MAINLINE` marks a VNDK-lite vendor (`ro.vndk.lite=true`). */
@@ -114,7 +116,15 @@ export function androidProps(input: AndroidPropsInput): [string, string][] {
   props.set('waydroid.xdg_runtime_dir', CONTAINER_XDG_RUNTIME_DIR);
   props.set('waydroid.wayland_display', CONTAINER_WAYLAND_DISPLAY);
   props.set('persist.waydroid.multi_windows', input.multiWindows ? 'true' : 'false');
-  if (input.scale !== null) props.set('ro.sf.lcd_density', String(densityForScale(input.scale)));
+  if (input.density !== undefined && input.density !== null && input.density !== 0) {
+    if (!Number.isInteger(input.density) || input.density < 1 || input.density > 960)
+      throw new ImageError(
+        'PROPS_INVALID',
+        `density ${input.density} is not a whole number of dpi up to 960`,
+      );
+    props.set('ro.sf.lcd_density', String(input.density));
+  } else if (input.scale !== null)
+    props.set('ro.sf.lcd_density', String(densityForScale(input.scale)));
   for (const [key, value] of validatePropOverrides(input.overrides)) props.set(key, value);
   return [...props.entries()];
 }

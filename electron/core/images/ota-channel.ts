@@ -36,6 +36,21 @@ export const DEFAULT_CHANNELS: Readonly<ChannelSettings> = Object.freeze({
   vendorType: 'MAINLINE',
 });
 
+/**
+ * The channels of Settings' "Image channel URL": the OTA server's base URL, whose `/system`
+ * and `/vendor` channels are used (as Waydroid's `https://ota.waydro.id` has them). Empty: the
+ * defaults. Throws `CHANNEL_URL_INVALID` for a URL that is not plain http(s).
+ */
+export function channelsFromSetting(
+  channelUrl: string,
+  defaults: Readonly<ChannelSettings> = DEFAULT_CHANNELS,
+): ChannelSettings {
+  if (channelUrl.trim() === '') return { ...defaults };
+  const url = checkHttpUrl(channelUrl.trim(), 'the image channel URL');
+  const base = url.href.replace(/\/+$/, '');
+  return { ...defaults, system: `${base}/system`, vendor: `${base}/vendor` };
+}
+
 /** Largest channel JSON accepted (real ones are a few KiB). */
 export const MAX_CHANNEL_BYTES = 1024 * 1024;
 /** Most entries accepted in `response`. */

@@ -28,6 +28,7 @@ import {
   commitInstallSession,
   createInstallSession,
   installStream,
+  requirePackageManager,
   writeInstallSession,
 } from '../android/package-manager.js';
 import type { InstallVerdict } from '../android/pm-output.js';
@@ -217,6 +218,8 @@ export async function installFile(file: string, options: InstallOptions): Promis
     const bundle = isBundleName(file);
     let staged: string;
     try {
+      // Nothing is staged or copied for a guest that could not install it anyway.
+      await requirePackageManager(options.exec, signal !== undefined ? { signal } : {});
       total = input.size;
       report('copying', 0);
       staging = await makeStagingDir(options.stagingRoot);

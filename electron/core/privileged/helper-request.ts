@@ -25,6 +25,10 @@ export interface SessionStartRequest {
   /** Demo guest only: a folder of stand-in Android tools, which the caller must be able to read. */
   androidTools?: string;
   readyTimeoutMs?: number;
+  /** The display settings (`StartSessionOptions`): host scale, density override, multi-window. */
+  scale?: number;
+  density?: number;
+  multiWindows?: boolean;
 }
 
 /** Stop the caller's session of the instance (also one whose host no longer answers). */
@@ -71,6 +75,9 @@ const schema = {
         },
         androidTools: { type: 'string', minLength: 2, maxLength: 4096, pattern: '^/[^\\u0000]*$' },
         readyTimeoutMs: { type: 'integer', minimum: 1000, maximum: 600000 },
+        scale: { type: 'number', minimum: 0.5, maximum: 4 },
+        density: { type: 'integer', minimum: 0, maximum: 960 },
+        multiWindows: { type: 'boolean' },
       },
     },
     {

@@ -154,6 +154,9 @@ export async function handleHelperRequest(
         policy,
         ...(request.androidTools !== undefined ? { androidTools: request.androidTools } : {}),
         ...(request.readyTimeoutMs !== undefined ? { readyTimeoutMs: request.readyTimeoutMs } : {}),
+        ...(request.scale !== undefined ? { scale: request.scale } : {}),
+        ...(request.density !== undefined ? { density: request.density } : {}),
+        ...(request.multiWindows !== undefined ? { multiWindows: request.multiWindows } : {}),
         ...(caller.uid !== 0
           ? { bridgeOff: USER_SIDE_BRIDGE, userBridge: { uid: caller.uid, gid: caller.gid } }
           : {}),

@@ -65,6 +65,9 @@ export async function startSessionAsUser(options: UserStartOptions): Promise<Sta
       policy,
       ...(options.androidTools !== undefined ? { androidTools: options.androidTools } : {}),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+      ...(options.scale !== undefined ? { scale: options.scale } : {}),
+      ...(options.density !== undefined ? { density: options.density } : {}),
+      ...(options.multiWindows !== undefined ? { multiWindows: options.multiWindows } : {}),
     },
     options.privileged ?? {},
   )) as {

@@ -187,6 +187,10 @@ export interface StartSessionOptions extends ServiceLocations {
   readyTimeoutMs?: number;
   /** Host scale factor for Android's density (`ro.sf.lcd_density`); default Android's own. */
   scale?: number;
+  /** Android density in dpi, overriding the one from `scale`; 0 or absent: from the scale. */
+  density?: number;
+  /** Each Android app in a host window of its own (Waydroid's multi-window mode); default true. */
+  multiWindows?: boolean;
   /**
    * The host Wayland compositor the display bridge draws on: a socket path or a display name
    * under `XDG_RUNTIME_DIR`; default `WAYLAND_DISPLAY` of `env`. Without one the session starts
@@ -697,7 +701,8 @@ async function planAndroidSession(
       hasAshmem: (await hostDeviceNode('/dev/ashmem', '/dev/ashmem')) !== null,
       renderNode: renderNode?.hostPath ?? null,
       scale: options.scale ?? null,
-      multiWindows: true,
+      density: options.density ?? null,
+      multiWindows: options.multiWindows ?? true,
       vendorType: android.vendorType,
     });
     await fs.mkdir(dir, { recursive: true, mode: 0o711 });

@@ -7,7 +7,7 @@
  * `settings.json.corrupt-<timestamp>` (kept for the user), the defaults are loaded, and a notice
  * says what happened.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Conf from 'conf';
@@ -68,6 +68,32 @@ export function defaultSettingsDir(env: NodeJS.ProcessEnv = process.env): string
     ? env.XDG_CONFIG_HOME
     : join(homedir(), '.config');
   return join(base, 'droidway');
+}
+
+/**
+ * The settings as saved in `dir`'s `settings.json`, read without creating or repairing
+ * anything (the CLI reads what the app saved): the defaults for a missing file, and for each
+ * value that is absent or fails its check.
+ */
+export function readSettingsFile(dir: string = defaultSettingsDir()): Settings {
+  let saved: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      saved = parsed as Record<string, unknown>;
+  } catch {
+    // Missing or unreadable: the defaults.
+  }
+  const settings: Settings = { ...DEFAULT_SETTINGS };
+  for (const key of SETTING_KEYS) {
+    if (!(key in saved)) continue;
+    try {
+      (settings as unknown as Record<string, unknown>)[key] = checkSetting(key, saved[key]);
+    } catch {
+      // A value the app would refuse is not used.
+    }
+  }
+  return settings;
 }
 
 /** Opens (or creates) the settings file, recovering from a corrupt one. */

@@ -64,10 +64,15 @@ export function pipelineInstaller(options: PipelineInstallerOptions = {}): Insta
   };
 }
 
-/** `the file is not an APK` → `The file is not an APK.` */
-function sentence(text: string): string {
+/**
+ * `the file is not an APK` → `The file is not an APK.`; a message that starts with a file's
+ * name keeps it as written (`does-not-exist.apk does not exist.`).
+ */
+export function sentence(text: string): string {
   const t = text.trim();
   if (t === '') return 'The install failed.';
-  const capital = t[0]!.toUpperCase() + t.slice(1);
+  const firstWord = (t.split(/\s/, 1)[0] ?? '').replace(/[:,;]$/, '');
+  const isName = /[./\\]/.test(firstWord.replace(/\.$/, ''));
+  const capital = isName ? t : t[0]!.toUpperCase() + t.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }

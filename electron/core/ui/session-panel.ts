@@ -26,7 +26,14 @@ const LOG_TAIL_BYTES = 16 * 1024;
 
 /** What the panel works on; `target()` is read on every call (the settings may change). */
 export interface SessionPanelOptions {
-  target: () => { instance: string; image: string; scale: number };
+  target: () => {
+    instance: string;
+    image: string;
+    scale: number;
+    /** Settings' Density (0: from the scale) and "Each Android app in a window of its own". */
+    density?: number;
+    multiWindows?: boolean;
+  };
   /** Where instances live and the demo guest is; default the user's. */
   locations?: ServiceLocations;
   emit: IpcEventSink;
@@ -52,7 +59,7 @@ export function sessionPanel(options: SessionPanelOptions): SessionPanel {
   return {
     status: async () => viewOf(await sessionStatus(ref()), locations),
     async start() {
-      const { instance, image, scale } = options.target();
+      const { instance, image, scale, density, multiWindows } = options.target();
       const { policy } = await storedPolicy({ ...locations, instance, image });
       options.emit('session:changed', { instance, state: 'starting' });
       try {
@@ -62,6 +69,8 @@ export function sessionPanel(options: SessionPanelOptions): SessionPanel {
           image,
           policy: { policy },
           ...(scale !== 1 ? { scale } : {}),
+          ...(density !== undefined && density > 0 ? { density } : {}),
+          ...(multiWindows !== undefined ? { multiWindows } : {}),
         });
         return await announce(started.status);
       } catch (error) {

@@ -44,7 +44,7 @@ export function droidway(): DroidwayApi {
         freeze: unavailable,
         unfreeze: unavailable,
       },
-      settings: { get: unavailable, set: unavailable },
+      settings: { get: unavailable, choices: unavailable, set: unavailable },
       notices: { pending: unavailable },
       policy: {
         preset: unavailable,

@@ -53,6 +53,22 @@ describe('androidProps', () => {
     );
   });
 
+  it("takes a density override (Settings' Density) over the scale; 0 means from the scale", () => {
+    const density = (input: {
+      scale?: number | null;
+      density?: number | null;
+    }): string | undefined =>
+      androidProps({ ...base, ...input }).find(([k]) => k === 'ro.sf.lcd_density')?.[1];
+    expect(density({ scale: 2, density: 400 })).toBe('400');
+    expect(density({ scale: null, density: 200 })).toBe('200');
+    expect(density({ scale: 2, density: 0 })).toBe('320');
+    expect(density({ scale: 2, density: null })).toBe('320');
+    for (const bad of [1.5, -1, 961, Number.NaN])
+      expect(() => androidProps({ ...base, density: bad }), String(bad)).toThrow(
+        expect.objectContaining({ code: 'PROPS_INVALID' }),
+      );
+  });
+
   it('lets overrides replace generated values in place and appends new ones', () => {
     const text = androidPropsText({
       ...base,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   channelJsonUrls,
+  channelsFromSetting,
   DEFAULT_CHANNELS,
   MAX_CHANNEL_BYTES,
   MAX_DOWNLOAD_BYTES,
@@ -205,5 +206,27 @@ describe('channel settings', () => {
     expect(waydroidArch('aarch64')).toBe('arm64');
     expect(waydroidArch('i686')).toBe('x86');
     expect(waydroidArch('armv7l')).toBe('arm');
+  });
+});
+
+describe("channelsFromSetting (Settings' Image channel URL)", () => {
+  it("uses the server's /system and /vendor channels; empty means the defaults", () => {
+    expect(channelsFromSetting('')).toEqual(DEFAULT_CHANNELS);
+    expect(channelsFromSetting('  ')).toEqual(DEFAULT_CHANNELS);
+    expect(channelsFromSetting('https://ota.example.org/')).toEqual({
+      ...DEFAULT_CHANNELS,
+      system: 'https://ota.example.org/system',
+      vendor: 'https://ota.example.org/vendor',
+    });
+    expect(channelsFromSetting('http://mirror.lan/waydroid//').system).toBe(
+      'http://mirror.lan/waydroid/system',
+    );
+  });
+
+  it('refuses a URL that is not plain http(s)', () => {
+    for (const bad of ['ftp://x/y', 'https://u:p@x/', 'not a url', `https://x/${'a'.repeat(3000)}`])
+      expect(() => channelsFromSetting(bad), bad).toThrow(
+        expect.objectContaining({ code: 'CHANNEL_URL_INVALID' }),
+      );
   });
 });

@@ -44,6 +44,9 @@ async function drain(stream: Readable, signal?: AbortSignal): Promise<number> {
  * A fake guest: `cmd package install -S N` reads stdin and answers Success when N bytes came
  * and the content does not start with "bad"; files starting with "slow" wait for an abort.
  */
+/** The package-manager check every install starts with (`requirePackageManager`). */
+const CHECK = 'cmd package list packages android';
+
 function fakeGuest(calls: string[]): GuestExecutor {
   return async (argv: readonly string[], options: GuestExecOptions = {}) => {
     calls.push(argv.join(' '));
@@ -55,6 +58,8 @@ function fakeGuest(calls: string[]): GuestExecutor {
       stdoutTruncated: false,
       stderrTruncated: false,
     });
+    // Android's answer to the package-manager check (`requirePackageManager`).
+    if (argv.join(' ') === CHECK) return answer('package:com.android.shell\npackage:android\n');
     if (argv[2] !== 'install') return answer('Error: unexpected', 1);
     const stdin = options.stdin!;
     if (options.signal?.aborted) {
@@ -120,7 +125,7 @@ describe('installFile with a fake guest', () => {
     });
     expect(r).toMatchObject({ packageName: 'com.example.goodxxxxxxxxxxxxxxxx', versionCode: 3 });
     expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(calls).toEqual([`cmd package install -S ${3 * 1024 * 1024 + 4}`]);
+    expect(calls).toEqual([CHECK, `cmd package install -S ${3 * 1024 * 1024 + 4}`]);
     expect([...new Set(events.map((e) => e.stage))]).toEqual([
       'copying',
       'checking',
@@ -132,13 +137,42 @@ describe('installFile with a fake guest', () => {
     expect(await fs.readdir(staging)).toEqual([]);
   });
 
-  it('does not reach the guest when the reader refuses the file', async () => {
+  it('installs nothing into the guest when the reader refuses the file', async () => {
     const calls: string[] = [];
     const f = await file('corrupt.apk', 'corrupt data');
     await expect(
       installFile(f, { exec: fakeGuest(calls), stagingRoot: staging, readApk }),
     ).rejects.toMatchObject({ code: 'APK_ZIP_INVALID' });
-    expect(calls).toEqual([]);
+    // Only the read-only check that the guest has a package manager ran.
+    expect(calls).toEqual([CHECK]);
+    expect(await fs.readdir(staging)).toEqual([]);
+  });
+
+  it('refuses at once, copying nothing, when the guest has no Android', async () => {
+    const calls: string[] = [];
+    // A demo guest: lxc-attach cannot exec cmd there.
+    const demo: GuestExecutor = async (argv) => {
+      calls.push(argv.join(' '));
+      return {
+        exitCode: 1,
+        signal: null,
+        stdout: '',
+        stderr: 'lxc-attach: demo: attach.c: 1451 Failed to exec "cmd"\n',
+        stdoutTruncated: false,
+        stderrTruncated: false,
+      };
+    };
+    const events: InstallProgress[] = [];
+    const error = await installFile(await file('hello.apk', 'good'), {
+      exec: demo,
+      stagingRoot: staging,
+      readApk,
+      onProgress: (e) => events.push(e),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'GUEST_NOT_ANDROID' });
+    expect((error as Error).message).not.toContain('lxc-attach');
+    expect(calls).toEqual([CHECK]);
+    expect(events.map((e) => e.stage)).toEqual(['failed']);
     expect(await fs.readdir(staging)).toEqual([]);
   });
 
@@ -215,7 +249,9 @@ describe('InstallQueue', () => {
     // Sequential: every stage of file 1 comes before any of file 2.
     const firstOf2 = stages.indexOf('2:copying');
     expect(stages.slice(0, firstOf2).every((s) => s.startsWith('1:'))).toBe(true);
-    expect(calls).toHaveLength(3);
+    // Four checks; three files reach the installer (the corrupt one is refused first).
+    expect(calls.filter((c) => c === CHECK)).toHaveLength(4);
+    expect(calls.filter((c) => c !== CHECK)).toHaveLength(3);
     expect(queue.idle).toBe(true);
     expect(await fs.readdir(staging)).toEqual([]);
   });

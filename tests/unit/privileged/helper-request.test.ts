@@ -27,9 +27,17 @@ describe('parseHelperRequest', () => {
           policy: { document: { version: 1 } },
           androidTools: '/home/u/tools',
           readyTimeoutMs: 5000,
+          scale: 1.5,
+          density: 280,
+          multiWindows: false,
         }),
       ),
-    ).toMatchObject({ androidTools: '/home/u/tools' });
+    ).toMatchObject({
+      androidTools: '/home/u/tools',
+      scale: 1.5,
+      density: 280,
+      multiWindows: false,
+    });
     expect(
       parseHelperRequest('{"op":"session-stop","instance":"x","timeoutSeconds":5}'),
     ).toMatchObject({
@@ -70,6 +78,19 @@ describe('parseHelperRequest', () => {
         policy: { preset: 'strict' },
         readyTimeoutMs: 1e12,
       },
+      ...[
+        { scale: 0 },
+        { scale: 100 },
+        { density: 2.5 },
+        { density: 5000 },
+        { multiWindows: 'yes' },
+      ].map((display) => ({
+        op: 'session-start',
+        instance: 'x',
+        image: 'demo',
+        policy: { preset: 'strict' },
+        ...display,
+      })),
       { op: 'session-stop', instance: 'x', timeoutSeconds: -1 },
     ];
     for (const b of bad) {

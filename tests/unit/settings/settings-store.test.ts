@@ -7,7 +7,7 @@ import {
   SettingsError,
   checkSetting,
 } from '../../../electron/core/settings/settings-schema.js';
-import { openSettings } from '../../../electron/core/settings/settings-store.js';
+import { openSettings, readSettingsFile } from '../../../electron/core/settings/settings-store.js';
 
 let dir: string;
 beforeEach(() => {
@@ -61,6 +61,31 @@ describe('settings store (conf, the shared schema)', () => {
   it('checkSetting accepts each default', () => {
     for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
       expect(checkSetting(key as keyof typeof DEFAULT_SETTINGS, value)).toBe(value);
+    }
+  });
+});
+
+describe("readSettingsFile (what the CLI reads of the app's settings)", () => {
+  it('gives the defaults for a missing file, and creates nothing', () => {
+    const missing = join(dir, 'nothing-here');
+    expect(readSettingsFile(missing)).toEqual(DEFAULT_SETTINGS);
+    expect(readdirSync(dir)).not.toContain('nothing-here');
+  });
+
+  it('reads what the app saved', () => {
+    openSettings({ cwd: dir }).set('channelUrl', 'https://ota.example.org');
+    expect(readSettingsFile(dir).channelUrl).toBe('https://ota.example.org');
+  });
+
+  it('ignores a value the app would refuse, and a corrupt file', () => {
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({ channelUrl: 42, density: 5000, theme: 'dark' }),
+    );
+    expect(readSettingsFile(dir)).toEqual({ ...DEFAULT_SETTINGS, theme: 'dark' });
+    for (const bad of ['{', '[]', 'null', '"x"']) {
+      writeFileSync(join(dir, 'settings.json'), bad);
+      expect(readSettingsFile(dir), bad).toEqual(DEFAULT_SETTINGS);
     }
   });
 });
