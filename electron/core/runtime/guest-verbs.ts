@@ -37,6 +37,11 @@ const VERBS: ReadonlyArray<{ name: string; args: Matcher[]; optional?: Matcher[]
     args: ['cmd', 'package', 'list', 'packages', '-f', '--show-versioncode'].map(word),
     optional: [word('-3')],
   },
+  // `requirePackageManager`'s read-only check that the guest has Android before anything is copied.
+  {
+    name: 'list one package',
+    args: [word('cmd'), word('package'), word('list'), word('packages'), pkg],
+  },
   { name: 'package path', args: [word('cmd'), word('package'), word('path'), pkg] },
   { name: 'uninstall', args: [word('cmd'), word('package'), word('uninstall'), pkg] },
   { name: 'install', args: [word('cmd'), word('package'), word('install'), word('-S'), num] },

@@ -9,6 +9,7 @@ describe('guestVerbRefusal', () => {
     for (const argv of [
       ['cmd', 'package', 'list', 'packages', '-f', '--show-versioncode'],
       ['cmd', 'package', 'list', 'packages', '-f', '--show-versioncode', '-3'],
+      ['cmd', 'package', 'list', 'packages', 'android'],
       ['cmd', 'package', 'path', 'org.example.hello'],
       ['cmd', 'package', 'uninstall', 'org.example.hello'],
       ['cmd', 'package', 'install', '-S', '12345'],
@@ -40,6 +41,8 @@ describe('guestVerbRefusal', () => {
       ['cmd', 'package', 'install', '-S', '12; reboot'],
       ['cmd', 'package', 'install', '-S', '1', 'extra'],
       ['cmd', 'package', 'path', '../../etc/passwd'],
+      ['cmd', 'package', 'list', 'packages', '-f'],
+      ['cmd', 'package', 'list', 'packages', 'android', 'extra'],
       ['cmd', 'package', 'list', 'packages', '-f', '--show-versioncode', '-3', '-u'],
       ['am', 'start', '-n', 'org.example/.Main', '--user', '0'],
       ['am', 'start', '-a', 'android.intent.action.VIEW', '-d', 'http://example.org'],
