@@ -12,6 +12,7 @@ import { sessionPaths } from '../runtime/session-service.js';
 import type { InstanceRoots } from '../runtime/instance-paths.js';
 import { createReadStream, createWriteStream, existsSync, fstatSync } from 'node:fs';
 import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { closeFd } from '../native/fd.js';
 import { fdChannelCall, fdChannelPath } from '../runtime/fd-channel.js';
@@ -59,7 +60,9 @@ async function openThroughHost(controlDir: string, guestPath: string): Promise<s
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${st.dev}-${st.ino}-${st.size}-${st.ctimeNs}`);
     if (existsSync(file)) return file;
-    const tmp = `${file}.tmp-${process.pid}`;
+    // Unique per call: two readers of the same file at once (the grid and the install's own
+    // refresh) must not write one temporary file and lose it to each other's rename.
+    const tmp = `${file}.tmp-${process.pid}-${randomUUID()}`;
     const source = createReadStream('', { fd, autoClose: true });
     streamOwnsFd = true;
     try {
