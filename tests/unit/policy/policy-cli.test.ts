@@ -75,6 +75,23 @@ describe('droidway policy', () => {
     });
   });
 
+  it('check accepts a document saved before the bridge limits, naming the defaulted fields', async () => {
+    const older = join(
+      import.meta.dirname,
+      '../../fixtures/policy/strict-before-bridge-limits.json',
+    );
+    const r = await run('check', older);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/valid policy "strict"/);
+    expect(r.out).toMatch(
+      /take their defaults \(strict's bridge limits, the clipboard off\): .*\/bridge\/limits\/maxClients .*\/bridge\/clipboard$/m,
+    );
+    const j = await run('check', older, '--json');
+    expect(JSON.parse(j.out).defaulted).toContain('/bridge/limits/firstRequestTimeoutMs');
+    const current = await run('check', presetPath('strict'), '--json');
+    expect(JSON.parse(current.out).defaulted).toEqual([]);
+  });
+
   it('check runs the host checks of shared folders', async () => {
     const p = JSON.parse(readFileSync(presetPath('strict'), 'utf8'));
     p.sharedFolders = [{ host: join(dir, 'missing'), guest: '/mnt/x', mode: 'ro' }];
