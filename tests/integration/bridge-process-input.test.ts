@@ -4,10 +4,19 @@
  * (sway refuses root), with the real wtype and wl-copy/wl-paste on the host. The in-process
  * bridge tests (bridge-input, bridge-clipboard) do not see what the sandbox refuses: here the
  * keymap copy must be made without opening a file, and the clipboard's pipes and fcntls must be
- * on the allow-list, or typed keys never become text and Ctrl+V/Ctrl+C do nothing.
+ * on the allow-list, or typed keys never become text and Ctrl+V/Ctrl+C do nothing. Hostile
+ * clipboard guests meet the bridge's own checks there, never the seccomp filter.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -21,6 +30,7 @@ import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { waitFor } from './helpers/weston.js';
 
 const run = promisify(execFile);
+const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
 const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
 const INPUT_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
 const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
@@ -43,6 +53,7 @@ const missing = missingCapability();
 
 let dir = '';
 let inputClient = '';
+let hostile = '';
 let sway: ChildProcess | null = null;
 let swaySocket = '';
 const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
@@ -67,6 +78,21 @@ beforeAll(async () => {
     '-o',
     inputClient,
     INPUT_FIXTURE,
+    join(dir, 'xdg-shell-protocol.c'),
+    '-lwayland-client',
+  ]);
+  hostile = join(dir, 'hostile-demo-client');
+  await run('gcc', [
+    '-O2',
+    '-std=c11',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD',
+    `-I${dir}`,
+    '-o',
+    hostile,
+    DEMO_SOURCE,
     join(dir, 'xdg-shell-protocol.c'),
     '-lwayland-client',
   ]);
@@ -129,14 +155,21 @@ async function startBridge() {
 }
 
 /** Starts `binary` through `socket`; `line(re)` waits for a line it prints. */
-function startGuest(socket: string, binary: string, args: string[] = []) {
+function startGuest(
+  socket: string,
+  binary: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+) {
   const child = spawn(binary, args, {
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
+    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', () => undefined);
+  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const lines = () => output.split('\n').filter(Boolean);
   const line = (pattern: RegExp, from = 0) =>
     waitFor(`guest printing ${pattern}`, () =>
@@ -144,8 +177,11 @@ function startGuest(socket: string, binary: string, args: string[] = []) {
         .slice(from)
         .find((l) => pattern.test(l)),
     );
-  return { child, lines, line };
+  return { child, lines, line, exited, errors: () => errors };
 }
+
+/** Open fds of a process (the bridge process runs as nobody; root reads its /proc). */
+const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** `wl-copy` holding the host selection until killed (the text goes through stdin). */
 async function hostCopy(text: string): Promise<ChildProcess> {
@@ -262,5 +298,75 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
       }
     },
     90_000,
+  );
+
+  itNeeds(
+    'ends only a hostile clipboard guest, inside the sandbox, and drops a transfer never read',
+    missing,
+    async () => {
+      const b = await startBridge();
+      const host = await hostCopy('x'.repeat(1_000_000));
+      const good = startGuest(b.socket, DEMO_CLIENT);
+      try {
+        await good.line(/^mapped$/);
+        const baseline = openFds(b.pid);
+        for (const how of [
+          'memfd',
+          'file',
+          'socket',
+          'read-end',
+          'flood-selection',
+          'flood-offers',
+        ]) {
+          const bad = startGuest(b.socket, hostile, [], { DROIDWAY_DEMO_HOSTILE: how });
+          await bad.line(/^mapped$/);
+          await ctrl('v');
+          await bad.line(/^hostile /);
+          expect(await bad.exited, how).toBe(1);
+          // A flooding guest may still be writing when the bridge ends it: then libwayland
+          // reports the closed socket rather than the protocol error (the violation events
+          // below name each one).
+          expect(bad.errors(), how).toMatch(
+            how.startsWith('flood')
+              ? /clipboard-flood|Broken pipe/
+              : /clipboard-fd: .*write end of a pipe/,
+          );
+          await waitFor(`the bridge process's fds back after ${how}`, () =>
+            openFds(b.pid) <= baseline + 2 ? true : undefined,
+          );
+        }
+        // A guest that never reads: the transfer is dropped after its idle deadline (a
+        // timerfd in the bridge's loop), and its fds with it.
+        const lazy = startGuest(b.socket, hostile, [], { DROIDWAY_DEMO_HOSTILE: 'never-read' });
+        await lazy.line(/^mapped$/);
+        const withLazy = openFds(b.pid);
+        await ctrl('v');
+        await lazy.line(/^hostile never-read$/);
+        await new Promise((r) => setTimeout(r, 6000));
+        await waitFor('the stalled transfer dropped', () =>
+          openFds(b.pid) <= withLazy ? true : undefined,
+        );
+        lazy.child.kill();
+        await lazy.exited;
+        // The good guest, focused again, still gets keys through the same process.
+        const before = good.lines().length;
+        await run('wtype', ['-s', '500', 'q'], { env: hostEnv() });
+        await good.line(/^typed q$/, before);
+        expect(good.child.exitCode).toBeNull();
+        // The bridge process's own checks ended the six hostile guests; it never died.
+        expect(b.bridge.pid).toBe(b.pid);
+        expect(b.bridge.ends).toEqual([]);
+        const violations = b.events.filter((e) => e.type === 'violation');
+        expect(violations.map((v) => v.reason)).toEqual([
+          ...Array(4).fill('clipboard-fd'),
+          ...Array(2).fill('clipboard-flood'),
+        ]);
+      } finally {
+        good.child.kill();
+        host.kill();
+        await b.stop();
+      }
+    },
+    120_000,
   );
 });
