@@ -266,6 +266,13 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
           err(`cannot compile: ${formatIssues(issues)}\n`);
           throw new CliExit(EXIT_FAILURE);
         }
+        compiled.notes.push(
+          ...loaded.defaulted.map((field) => ({
+            field,
+            message:
+              'not in this document (written before the field existed): took its default (strict bridge limits, clipboard off)',
+          })),
+        );
         await writeOutputs(dir, {
           [COMPILE_OUTPUT_FILES.config]: compiled.lxcConfig,
           [COMPILE_OUTPUT_FILES.seccomp]: compiled.seccompProfile,

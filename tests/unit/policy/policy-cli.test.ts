@@ -152,6 +152,24 @@ describe('droidway policy', () => {
     expect(JSON.parse(readFileSync(join(out, 'expectations.json'), 'utf8')).pidsLimit).toBe(256);
   });
 
+  it('compile of an older document writes the defaults and notes each filled field', async () => {
+    const out = join(dir, 'compiled-older');
+    const older = join(
+      import.meta.dirname,
+      '../../fixtures/policy/strict-before-bridge-limits.json',
+    );
+    const r = await run('compile', older, '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/note: \/bridge\/clipboard: not in this document .*clipboard off\)$/m);
+    const bridge = JSON.parse(readFileSync(join(out, 'bridge.json'), 'utf8'));
+    expect(bridge.clipboard.mode).toBe('off');
+    expect([bridge.maxClients, bridge.maxClientsPerUid, bridge.firstRequestTimeoutMs]).toEqual([
+      8, 4, 1000,
+    ]);
+    const notes = JSON.parse(readFileSync(join(out, 'notes.json'), 'utf8')) as { field: string }[];
+    expect(notes.map((n) => n.field)).toContain('/bridge/limits/maxRegionRects');
+  });
+
   it('compile refuses an invalid policy without writing anything', async () => {
     const file = join(dir, 'bad2.json');
     writeFileSync(file, '{"version": 1}');
