@@ -108,7 +108,9 @@ export function formatPolicy(p: ValidatedPolicy): string {
   return out.join('\n');
 }
 
-type Loaded = { ok: true; policy: ValidatedPolicy } | { ok: false; issues: PolicyIssue[] };
+/** `defaulted`: the fields an older document lacked and got their defaults for (see `check`). */
+type Loaded =
+  { ok: true; policy: ValidatedPolicy; defaulted: string[] } | { ok: false; issues: PolicyIssue[] };
 
 /** Reads, parses and validates a policy file, then checks its shared folders on this host. */
 async function loadPolicyFile(file: string, deps: PolicyCommandDeps): Promise<Loaded> {
@@ -204,10 +206,15 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
       const loaded = await loadPolicyFile(file, deps);
       if (!loaded.ok) refuseFile(command, file, loaded.issues, options.json === true);
       const { out } = outputOf(command);
+      const { defaulted } = loaded;
       out(
         options.json === true
-          ? `${JSON.stringify({ ok: true, file, name: loaded.policy.name, issues: [] }, null, 2)}\n`
-          : `${file}: valid policy "${loaded.policy.name}"\n`,
+          ? `${JSON.stringify({ ok: true, file, name: loaded.policy.name, issues: [], defaulted }, null, 2)}\n`
+          : `${file}: valid policy "${loaded.policy.name}"\n${
+              defaulted.length > 0
+                ? `  written before these fields existed; they take their defaults (strict's bridge limits, the clipboard off): ${defaulted.join(' ')}\n`
+                : ''
+            }`,
       );
     });
 
@@ -259,6 +266,13 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
           err(`cannot compile: ${formatIssues(issues)}\n`);
           throw new CliExit(EXIT_FAILURE);
         }
+        compiled.notes.push(
+          ...loaded.defaulted.map((field) => ({
+            field,
+            message:
+              'not in this document (written before the field existed): took its default (strict bridge limits, clipboard off)',
+          })),
+        );
         await writeOutputs(dir, {
           [COMPILE_OUTPUT_FILES.config]: compiled.lxcConfig,
           [COMPILE_OUTPUT_FILES.seccomp]: compiled.seccompProfile,
@@ -343,7 +357,7 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
 async function loadReference(value: string, deps: PolicyCommandDeps): Promise<Loaded> {
   if (isPresetName(value)) {
     try {
-      return { ok: true, policy: loadPreset(value) };
+      return { ok: true, policy: loadPreset(value), defaulted: [] };
     } catch (e) {
       return {
         ok: false,

@@ -131,6 +131,34 @@ export interface BridgePolicy {
   };
 }
 
+/**
+ * What a document saved before these bridge fields existed gets for the ones it lacks (the
+ * validator fills them in; every other field stays required, and a field that is present is
+ * checked as always). The limits are the `strict` preset's, not `android`'s: a saved document
+ * was approved without them, so it gets the tighter bound, and a guest that needs more says so
+ * in its document. The clipboard is `off` (safer than either preset's `host-to-guest`): such a
+ * document was written when no clipboard crossed the bridge, and filling it in must not open a
+ * data flow its author never saw; the types and cap are the presets', for whoever turns it on.
+ * `maxClientsPerUid` is filled as the native bridge's own default, half of `maxClients` rounded
+ * up (4 of strict's 8), so a document that sets only `maxClients` stays consistent.
+ */
+export const BRIDGE_FIELD_DEFAULTS = {
+  clipboard: {
+    mode: 'off',
+    mimeTypes: ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'],
+    maxBytes: 16 * 1024 * 1024,
+  },
+  limits: {
+    maxRegionRects: 64,
+    maxDamageRects: 64,
+    maxClients: 8,
+    firstRequestTimeoutMs: 1000,
+  },
+} as const satisfies {
+  clipboard: ClipboardPolicy;
+  limits: Partial<BridgePolicy['limits']>;
+};
+
 /** A policy document as written (before validation nothing of this is trusted). */
 export interface PolicyDocument {
   version: 1;
@@ -435,7 +463,8 @@ export const POLICY_SCHEMA = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['globals', 'clipboard', 'limits'],
+      // clipboard: optional for documents saved before it existed (BRIDGE_FIELD_DEFAULTS).
+      required: ['globals', 'limits'],
       properties: {
         globals: {
           type: 'array',
@@ -468,11 +497,7 @@ export const POLICY_SCHEMA = {
             'maxBuffers',
             'maxSurfaces',
             'maxObjects',
-            'maxRegionRects',
-            'maxDamageRects',
-            'maxClients',
-            'maxClientsPerUid',
-            'firstRequestTimeoutMs',
+            // The region, damage and connection limits are optional: BRIDGE_FIELD_DEFAULTS.
             'requireSealedBuffers',
           ],
           properties: {

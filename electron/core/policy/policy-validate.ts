@@ -12,6 +12,7 @@ import { DEVICE_CLASSES, DEVICE_CLASS_NAMES, type DeviceClassName } from './devi
 import { ERRNO_NAMES } from './errno-names.js';
 import { POLICY_INVALID, PolicyError, type PolicyIssue } from './policy-errors.js';
 import {
+  BRIDGE_FIELD_DEFAULTS,
   POLICY_SCHEMA,
   type PolicyDocument,
   type SeccompAction,
@@ -23,9 +24,13 @@ import { SYSCALLS_UNKNOWN_TO_LIBSECCOMP, X86_64_SYSCALLS } from './syscalls-x86-
 /** Largest policy file `parsePolicyText` reads (a policy is a few kilobytes). */
 export const MAX_POLICY_TEXT_LENGTH = 1024 * 1024;
 
-/** Outcome of `validatePolicy`: the policy, branded as validated, or every issue found. */
+/**
+ * Outcome of `validatePolicy`: the policy, branded as validated, or every issue found.
+ * `defaulted`: the JSON pointers of the fields the document lacked and got from
+ * `BRIDGE_FIELD_DEFAULTS` (a document saved before they existed); empty for a complete one.
+ */
 export type PolicyValidation =
-  { ok: true; policy: ValidatedPolicy } | { ok: false; issues: PolicyIssue[] };
+  { ok: true; policy: ValidatedPolicy; defaulted: string[] } | { ok: false; issues: PolicyIssue[] };
 
 /**
  * Wayland globals a guest must never see: they read or inject input and pixels across the whole
@@ -460,6 +465,48 @@ function checkCapabilities(doc: PolicyDocument, issues: PolicyIssue[]): void {
   });
 }
 
+type BridgeLimits = PolicyDocument['bridge']['limits'];
+type DefaultedLimit = keyof typeof BRIDGE_FIELD_DEFAULTS.limits | 'maxClientsPerUid';
+
+/** A document with the schema's shape: the bridge fields of `BRIDGE_FIELD_DEFAULTS` may lack. */
+type WrittenPolicyDocument = Omit<PolicyDocument, 'bridge'> & {
+  bridge: Omit<PolicyDocument['bridge'], 'clipboard' | 'limits'> & {
+    clipboard?: PolicyDocument['bridge']['clipboard'];
+    limits: Omit<BridgeLimits, DefaultedLimit> & Partial<Pick<BridgeLimits, DefaultedLimit>>;
+  };
+};
+
+/** A copy of `doc` with the bridge fields it lacks filled in, and their JSON pointers. */
+function withBridgeDefaults(doc: WrittenPolicyDocument): {
+  policy: PolicyDocument;
+  defaulted: string[];
+} {
+  const defaulted: string[] = [];
+  const written = doc.bridge.limits;
+  const fill = <K extends DefaultedLimit>(key: K, value: BridgeLimits[K]): BridgeLimits[K] => {
+    if (written[key] !== undefined) return written[key];
+    defaulted.push(`/bridge/limits/${key}`);
+    return value;
+  };
+  const defaults = BRIDGE_FIELD_DEFAULTS.limits;
+  const maxClients = fill('maxClients', defaults.maxClients);
+  const limits: BridgeLimits = {
+    ...written,
+    maxRegionRects: fill('maxRegionRects', defaults.maxRegionRects),
+    maxDamageRects: fill('maxDamageRects', defaults.maxDamageRects),
+    maxClients,
+    maxClientsPerUid: fill('maxClientsPerUid', Math.ceil(maxClients / 2)),
+    firstRequestTimeoutMs: fill('firstRequestTimeoutMs', defaults.firstRequestTimeoutMs),
+  };
+  let clipboard = doc.bridge.clipboard;
+  if (clipboard === undefined) {
+    defaulted.push('/bridge/clipboard');
+    const d = BRIDGE_FIELD_DEFAULTS.clipboard;
+    clipboard = { mode: d.mode, mimeTypes: [...d.mimeTypes], maxBytes: d.maxBytes };
+  }
+  return { policy: { ...doc, bridge: { ...doc.bridge, clipboard, limits } }, defaulted };
+}
+
 /**
  * Checks `doc` (parsed JSON, untrusted) against the schema and the semantic rules. Returns the
  * policy branded as validated, or every issue found (schema issues first; semantic rules run only
@@ -470,7 +517,7 @@ export function validatePolicy(doc: unknown): PolicyValidation {
   if (!validate(doc)) {
     return { ok: false, issues: (validate.errors ?? []).map(issueFromAjv) };
   }
-  const policy = doc as PolicyDocument;
+  const { policy, defaulted } = withBridgeDefaults(doc as WrittenPolicyDocument);
   const issues: PolicyIssue[] = [];
   checkNamespaces(policy, issues);
   checkCapabilities(policy, issues);
@@ -481,7 +528,7 @@ export function validatePolicy(doc: unknown): PolicyValidation {
   checkLsm(policy, issues);
   checkBridge(policy, issues);
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, policy: policy as ValidatedPolicy };
+  return { ok: true, policy: policy as ValidatedPolicy, defaulted };
 }
 
 /** Like `validatePolicy`, but throws a `PolicyError` (code `POLICY_INVALID`) listing the issues. */

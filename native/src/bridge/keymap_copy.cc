@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -37,17 +36,19 @@ NativeStatus KeymapCopy::Make(int host_fd, uint32_t size, UniqueFd* out) {
     if (n <= 0) return NativeStatus::FromErrno("write", "keymap copy");
     written += static_cast<size_t>(n);
   }
+  // F_SEAL_FUTURE_WRITE rather than F_SEAL_WRITE: the copy goes to the guest as the memfd's own
+  // read-write open file, because making a read-only one means opening /proc/self/fd/N, which
+  // the bridge process's sandbox refuses. With F_SEAL_WRITE, Linux before 6.7 refuses even a
+  // PROT_READ MAP_SHARED mapping of a read-write fd (older clients map the keymap that way);
+  // F_SEAL_FUTURE_WRITE refuses write(), writable mappings, mprotect to writable and hole
+  // punching while allowing read-only mappings. The bridge holds no mapping of its own, so no
+  // writer is left.
   if (::fcntl(copy.get(), F_ADD_SEALS,
-              DROIDWAY_F_SEAL_SHRINK | DROIDWAY_F_SEAL_GROW | DROIDWAY_F_SEAL_WRITE |
+              DROIDWAY_F_SEAL_SHRINK | DROIDWAY_F_SEAL_GROW | DROIDWAY_F_SEAL_FUTURE_WRITE |
                   DROIDWAY_F_SEAL_SEAL) < 0) {
     return NativeStatus::FromErrno("fcntl", "sealing the keymap copy");
   }
-  // A read-only open file of the same memfd: the guest cannot even ask to write.
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", copy.get());
-  UniqueFd read_only(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!read_only.valid()) return NativeStatus::FromErrno("open", "reopening the keymap read-only");
-  *out = std::move(read_only);
+  *out = std::move(copy);
   return {};
 }
 

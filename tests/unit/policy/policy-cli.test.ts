@@ -75,6 +75,23 @@ describe('droidway policy', () => {
     });
   });
 
+  it('check accepts a document saved before the bridge limits, naming the defaulted fields', async () => {
+    const older = join(
+      import.meta.dirname,
+      '../../fixtures/policy/strict-before-bridge-limits.json',
+    );
+    const r = await run('check', older);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/valid policy "strict"/);
+    expect(r.out).toMatch(
+      /take their defaults \(strict's bridge limits, the clipboard off\): .*\/bridge\/limits\/maxClients .*\/bridge\/clipboard$/m,
+    );
+    const j = await run('check', older, '--json');
+    expect(JSON.parse(j.out).defaulted).toContain('/bridge/limits/firstRequestTimeoutMs');
+    const current = await run('check', presetPath('strict'), '--json');
+    expect(JSON.parse(current.out).defaulted).toEqual([]);
+  });
+
   it('check runs the host checks of shared folders', async () => {
     const p = JSON.parse(readFileSync(presetPath('strict'), 'utf8'));
     p.sharedFolders = [{ host: join(dir, 'missing'), guest: '/mnt/x', mode: 'ro' }];
@@ -133,6 +150,24 @@ describe('droidway policy', () => {
     expect(config).toContain('lxc.rootfs.path = dir:/srv/guest');
     expect(config).toContain(`lxc.seccomp.profile = ${join(out, 'seccomp.profile')}`);
     expect(JSON.parse(readFileSync(join(out, 'expectations.json'), 'utf8')).pidsLimit).toBe(256);
+  });
+
+  it('compile of an older document writes the defaults and notes each filled field', async () => {
+    const out = join(dir, 'compiled-older');
+    const older = join(
+      import.meta.dirname,
+      '../../fixtures/policy/strict-before-bridge-limits.json',
+    );
+    const r = await run('compile', older, '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/note: \/bridge\/clipboard: not in this document .*clipboard off\)$/m);
+    const bridge = JSON.parse(readFileSync(join(out, 'bridge.json'), 'utf8'));
+    expect(bridge.clipboard.mode).toBe('off');
+    expect([bridge.maxClients, bridge.maxClientsPerUid, bridge.firstRequestTimeoutMs]).toEqual([
+      8, 4, 1000,
+    ]);
+    const notes = JSON.parse(readFileSync(join(out, 'notes.json'), 'utf8')) as { field: string }[];
+    expect(notes.map((n) => n.field)).toContain('/bridge/limits/maxRegionRects');
   });
 
   it('compile refuses an invalid policy without writing anything', async () => {

@@ -417,6 +417,7 @@ describe('semantic rules the schema cannot express', () => {
       d.bridge.limits[field] = value;
       expectRefused(d, `/bridge/limits/${field}`, message);
     }
+    // Absent, these take BRIDGE_FIELD_DEFAULTS (tests/unit/core/policy/policy-validate-defaults).
     for (const field of [
       'maxRegionRects',
       'maxDamageRects',
@@ -426,7 +427,8 @@ describe('semantic rules the schema cannot express', () => {
     ]) {
       const d = doc();
       delete d.bridge.limits[field];
-      expectRefused(d, `/bridge/limits/${field}`, /^is required$/);
+      const r = validatePolicy(d);
+      expect(r.ok && r.defaulted).toEqual([`/bridge/limits/${field}`]);
     }
   });
 
@@ -490,10 +492,11 @@ describe('bridge.clipboard', () => {
     expect(issuesOf(d).map((i) => i.path)).toContain('/bridge/clipboard/maxBytes');
   });
 
-  it('refuses a policy without the clipboard field, or with the global listed instead', () => {
+  it('turns the clipboard off for a policy without the field, refuses the global instead', () => {
     const d = doc();
     delete d.bridge.clipboard;
-    expect(issuesOf(d).map((i) => i.path)).toContain('/bridge/clipboard');
+    const r = validatePolicy(d);
+    expect(r.ok && r.policy.bridge.clipboard.mode).toBe('off');
     const e = doc();
     e.bridge.globals.push('wl_data_device_manager');
     expectRefused(
