@@ -9,14 +9,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDoctor } from './doctor/index.js';
-import { inspectSessionShm } from './inspect/shm-report.js';
+import { inspectSessionShm } from './session/shm-report.js';
 import type { AppsService } from './ui/apps-service.js';
 import { defaultGuestAppsService } from './ui/guest-apps-service.js';
 import { InstallTracker } from './ui/install-tracker.js';
 import { pipelineInstaller } from './ui/pipeline-installer.js';
 import type { ShmReport } from '../shared/shm.js';
 import type { Notice } from '../shared/settings.js';
-import type { ServiceLocations } from './runtime/session-service.js';
+import type { ServiceLocations } from './session/plan.js';
 import { openSettings, type SettingsStore } from './settings/settings-store.js';
 import { loadPreset } from './policy/presets.js';
 import {

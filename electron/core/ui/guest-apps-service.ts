@@ -17,7 +17,7 @@ import { removeApp, type RemoveOptions } from '../apps/remove.js';
 import type { ApkInfo } from '../apk/apk-reader.js';
 import { readApkInfoInWorker } from '../apk/apk-worker-client.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
-import { sessionStatus, type SessionRef } from '../runtime/session-service.js';
+import { sessionStatus, type SessionRef } from '../runtime/session-client.js';
 import type { AppDetails, AppSummary, AppsListing } from '../../shared/apps.js';
 import { pngDataUrl, type AppsService } from './apps-service.js';
 

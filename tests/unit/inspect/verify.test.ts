@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProbeExpectations } from '../../../electron/core/inspect/expectations.js';
+import type { ProbeExpectations } from '../../../electron/core/policy/probe-expectations.js';
 import {
   MAX_PROBE_OUTPUT_BYTES,
   parseProbeOutput,

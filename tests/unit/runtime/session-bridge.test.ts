@@ -17,7 +17,7 @@ import {
   parseBridgeSettings,
   parseGuestOwner,
 } from '../../../electron/core/runtime/session-bridge.js';
-import { bridgeConfigFor } from '../../../electron/core/runtime/session-service.js';
+import { bridgeConfigFor } from '../../../electron/core/session/display.js';
 import { formatBridge } from '../../../electron/cli/commands/session.js';
 import { formatBridgeStats } from '../../../electron/cli/commands/bridge.js';
 

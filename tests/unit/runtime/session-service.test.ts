@@ -6,7 +6,7 @@ import type { AndroidImage } from '../../../electron/core/images/image-discovery
 import {
   guestCompositorOwner,
   hostEquivalentWarning,
-} from '../../../electron/core/runtime/session-service.js';
+} from '../../../electron/core/session/start.js';
 
 const base = 1879048192 + 3 * 131072;
 const compiled = { rootIds: { uid: base, gid: base } } as CompiledPolicy;

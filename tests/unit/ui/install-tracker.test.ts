@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bridgeClientSummary } from '../../../electron/core/inspect/shm-report.js';
+import { bridgeClientSummary } from '../../../electron/core/session/shm-report.js';
 import { MAX_ICON_BYTES, pngDataUrl } from '../../../electron/core/ui/apps-service.js';
 import { InstallTracker, type Installer } from '../../../electron/core/ui/install-tracker.js';
 import { IPC_ARG_VALIDATORS } from '../../../electron/shared/ipc-contract.js';

@@ -5,8 +5,8 @@
 import type { ShmBridgeClient, ShmReport } from '../../shared/shm.js';
 import type { BridgeClientStats } from '../display/bridge.js';
 import { requestBridgeStats } from '../runtime/control-client.js';
-import { sessionPaths, sessionStatus, type SessionRef } from '../runtime/session-service.js';
-import { inspectContainerShm, inspectPids, type ShmLimits } from './shm-maps.js';
+import { sessionPaths, sessionStatus, type SessionRef } from '../runtime/session-client.js';
+import { inspectContainerShm, inspectPids, type ShmLimits } from '../inspect/shm-maps.js';
 
 /** Options of `inspectSessionShm`. */
 export interface ShmReportOptions extends SessionRef {

@@ -1,49 +1,13 @@
 /**
- * The headless session service behind `droidway session …` and `droidway policy verify`: the
- * glue between the policy module, the demo guest, the detached session host and the isolation
- * probe.
- *
- * - `startSession`: resolves the instance and the policy (a preset or a file, validated, shared
- *   folders checked against this host), makes sure the demo guest exists, compiles the policy
- *   for this host (cgroup version, AppArmor, an empty read-only mask file, the probe mounted
- *   read-only at `/opt/droidway/probe`), records what the policy promises in the instance's
- *   data folder, and launches the session host, which owns the container from then on.
- * - With an Android image (`image` other than `demo`): the policy must be able to boot Android,
- *   then `checkAndroidReadiness` must pass — both before anything is written or mounted. Then the
- *   image is mounted (system + vendor overlays, `/data`, the properties file) and binderfs
- *   prepared in `androidMountDir`, the policy compiled with the merged root as rootfs, `/init`
- *   as init and the binder nodes as its `binder` devices, and the host launched. The session
- *   releases those mounts whenever its container ends; a start that fails releases them here.
- * - `sessionStatus`, `stopSession`, `freezeSession`, `unfreezeSession`: requests to that host
- *   over the instance's control socket.
- * - `verifySession`: runs the probe inside the running container through the host
- *   (`attach-exec`, i.e. `lxc-attach` with the policy applied), with host fixtures it must not
- *   reach, and compares what it saw with what the policy promised.
+ * Planning a session: where the instance lives, which policy (a preset, a file, a document;
+ * shared folders checked against this host), which guest (the demo guest, or an Android image
+ * checked for readiness, then mounted with binderfs), the probe mount, and the policy compiled
+ * for this host. Nothing is started here; `start.ts` launches what a plan prepared.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProbeExpectations } from '../inspect/expectations.js';
-import { collectHostFacts, prepareHostFixtures } from '../inspect/host-fixtures.js';
-import { collectHostView } from '../inspect/host-view.js';
-import { DEFAULT_INIT_FD_TARGETS, verifyIsolation, type VerifyReport } from '../inspect/verify.js';
-import { LINUX_CAPABILITIES } from '../policy/capabilities.js';
-import { apparmorEnabled, detectCgroupSupport } from '../policy/cgroup-host.js';
-import {
-  compilePolicy,
-  type CompileContext,
-  type CompiledPolicy,
-  type CompileNote,
-  type ExtraMount,
-} from '../policy/policy-compile.js';
-import type { ValidatedPolicy } from '../policy/policy-document.js';
-import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
-import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
-import { loadPreset } from '../policy/presets.js';
-import { assertSharedFoldersAllowed } from '../policy/shared-folders.js';
-import type { HostDeviceClassName } from '../policy/devices.js';
-import type { HostDeviceNode } from '../policy/policy-compile.js';
 import { androidPropsText } from '../images/android-props.js';
 import {
   assertAndroidReady,
@@ -54,71 +18,36 @@ import {
   type ReadinessOptions,
 } from '../images/android-readiness.js';
 import type { AndroidImage, DiscoveryOptions } from '../images/image-discovery.js';
+import { ImageError } from '../images/image-errors.js';
 import { mountAndroidImage, type MountedImage } from '../images/image-mount.js';
 import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
-import { androidMountDir, releaseAndroidMounts } from './android-mounts.js';
-import { emptyReport } from './host-cleanup.js';
-import { reclaimInstance } from './instance-cleanup.js';
-import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
-import { displayHostSocket, displayHostStatus, stopDisplayHost } from '../display/display-host.js';
+import { DEFAULT_INIT_FD_TARGETS } from '../inspect/verify.js';
+import { LINUX_CAPABILITIES } from '../policy/capabilities.js';
+import { apparmorEnabled, detectCgroupSupport } from '../policy/cgroup-host.js';
+import type { HostDeviceClassName } from '../policy/devices.js';
+import type { HostDeviceNode } from '../policy/policy-compile.js';
 import {
-  bridgeSettingsFromPolicy,
-  type GuestSocketOwner,
-  type SessionBridgeConfig,
-} from './session-bridge.js';
-import {
-  requestAttachExec,
-  requestBridgeStats,
-  requestHostView,
-  requestRecord,
-  requestFreeze,
-  requestStatus,
-  requestStop,
-  requestUnfreeze,
-} from './control-client.js';
-import { ensureDemoGuest, hostToolMountEntries, type DemoGuest } from './demo-guest.js';
-import type { SessionStorage } from './session-storage.js';
-import { allocateIdRange, ensureSubordinateIds, type IdRange } from './id-ranges.js';
-import {
-  DEFAULT_INSTANCE,
-  instancePaths,
-  type InstancePaths,
-  type InstanceRoots,
-} from './instance-paths.js';
-import { RuntimeError } from './runtime-errors.js';
-import { ImageError } from '../images/image-errors.js';
-import { defaultHostScript, launchSessionHost } from './session-host-launcher.js';
-import { acquireStartLock } from './start-lock.js';
-import type { SessionStatus } from './session.js';
-
-/** Codes of `SessionServiceError`. */
-export type SessionServiceErrorCode =
-  /** `--image` names something this build cannot boot. */
-  | 'IMAGE_UNSUPPORTED'
-  /** The policy cannot boot an Android image (no CAP_SYS_ADMIN, mount denied, no binder). */
-  | 'POLICY_UNSUITABLE'
-  /** Image mounts an earlier, crashed session left could not be released. */
-  | 'IMAGE_MOUNTS_STALE'
-  /** Neither or both of a preset and a policy file were given, or the file cannot be read. */
-  | 'POLICY_SOURCE_INVALID'
-  /** The isolation probe is not built, or this session was started without it. */
-  | 'PROBE_UNAVAILABLE'
-  /** The compiled session host entry point (`out/…/session-host-main.js`) is missing. */
-  | 'HOST_ENTRY_MISSING'
-  /** The running session has no readable record of its policy's promises. */
-  | 'SESSION_RECORD_INVALID'
-  /** `androidTools` is not a folder, or was given for an Android image (which has its own). */
-  | 'ANDROID_TOOLS_INVALID';
-
-/** A failure of the service itself (runtime and policy failures keep their own errors). */
-export class SessionServiceError extends Error {
-  readonly code: SessionServiceErrorCode;
-  constructor(code: SessionServiceErrorCode, message: string) {
-    super(message);
-    this.name = 'SessionServiceError';
-    this.code = code;
-  }
-}
+  compilePolicy,
+  type CompileContext,
+  type CompiledPolicy,
+  type ExtraMount,
+} from '../policy/policy-compile.js';
+import type { ValidatedPolicy } from '../policy/policy-document.js';
+import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
+import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
+import { loadPreset } from '../policy/presets.js';
+import { assertSharedFoldersAllowed } from '../policy/shared-folders.js';
+import { androidMountDir, releaseAndroidMounts } from '../runtime/android-mounts.js';
+import { ensureDemoGuest, hostToolMountEntries, type DemoGuest } from '../runtime/demo-guest.js';
+import { emptyReport } from '../runtime/host-cleanup.js';
+import { allocateIdRange, ensureSubordinateIds, type IdRange } from '../runtime/id-ranges.js';
+import { reclaimInstance } from '../runtime/instance-cleanup.js';
+import { type InstancePaths, type InstanceRoots } from '../runtime/instance-paths.js';
+import { type GuestSocketOwner } from '../runtime/session-bridge.js';
+import { sessionPaths } from '../runtime/session-client.js';
+import { defaultHostScript } from '../runtime/session-host-launcher.js';
+import type { SessionStorage } from '../runtime/session-storage.js';
+import { SessionServiceError } from './session-errors.js';
 
 /** The image name of the demo guest; any other `--image` names an Android image. */
 export const DEMO_IMAGE = 'demo';
@@ -133,15 +62,15 @@ export const ANDROID_INIT = '/init';
 
 /** Where the probe's build folder is mounted in the guest (read-only). */
 export const PROBE_GUEST_DIR = '/opt/droidway/probe';
+
 /** The probe inside the guest. */
 export const PROBE_GUEST_PATH = `${PROBE_GUEST_DIR}/droidway-probe`;
+
 /** The init wrapper that keeps guest processes from debugging each other (built with the probe). */
 export const NODUMP_GUEST_PATH = `${PROBE_GUEST_DIR}/droidway-nodump`;
+
 /** Writable folder in the guest for the probe's attempts to create nodes and mounts. */
 export const PROBE_SCRATCH_DIR = '/tmp';
-
-/** Name of the session record (what the policy promised) in the instance's data folder. */
-export const SESSION_RECORD_FILE = 'session-policy.json';
 
 /** Where things live; every field has a default for this user (root: `/var/lib/droidway`). */
 export interface ServiceLocations extends InstanceRoots {
@@ -219,36 +148,6 @@ export interface StartSessionOptions extends ServiceLocations {
   androidReadinessForTests?: (options: ReadinessOptions) => Promise<AndroidReadiness>;
 }
 
-/** What `startSession` returns. */
-export interface StartedSession {
-  status: SessionStatus;
-  policyName: string;
-  /** What the policy asks for that this host does not enforce. */
-  notes: CompileNote[];
-  paths: InstancePaths;
-  /** The policy's display bridge settings as compiled (a desktop user's bridge runs with them). */
-  bridgePolicy: CompiledPolicy['bridge'];
-}
-
-/** The record of a started session, `SESSION_RECORD_FILE` in the data folder. */
-export interface SessionRecord {
-  version: 1;
-  instance: string;
-  /** `demo`, or the Android image's name. */
-  image: string;
-  policyName: string;
-  startedAt: string;
-  expectations: ProbeExpectations;
-  notes: CompileNote[];
-  /** The probe's path in the guest, or null when it was not built at start. */
-  probe: string | null;
-  /**
-   * What the policy was compiled with for this host and instance, so `verify --against` can
-   * compile a reference policy the same way. Absent in records of older sessions.
-   */
-  context?: CompileContext;
-}
-
 /** What `planSession` prepared: everything a start needs, nothing started yet. */
 export interface SessionPlan {
   paths: InstancePaths;
@@ -270,18 +169,6 @@ export interface SessionPlan {
    * not started after all; resolves with what could not be released. A no-op for the demo.
    */
   release(): Promise<string[]>;
-}
-
-/** Paths of instance `name` (default `default`) under `locations`. */
-export function sessionPaths(
-  name: string | undefined,
-  locations: InstanceRoots = {},
-): InstancePaths {
-  return instancePaths(name ?? DEFAULT_INSTANCE, {
-    ...(locations.dataRoot !== undefined ? { dataRoot: locations.dataRoot } : {}),
-    ...(locations.runtimeRoot !== undefined ? { runtimeRoot: locations.runtimeRoot } : {}),
-    ...(locations.owner !== undefined ? { owner: locations.owner } : {}),
-  });
 }
 
 function walkUp(relative: string): string | null {
@@ -380,7 +267,7 @@ function initFdTargets(guest: DemoGuest): string[] {
  * in `/etc/subuid` and `/etc/subgid` first (once), then the instance's range is claimed or found.
  * Needs root; null for a policy without a user namespace.
  */
-async function instanceIdRange(
+export async function instanceIdRange(
   policy: ValidatedPolicy,
   paths: InstancePaths,
   options: ServiceLocations,
@@ -755,400 +642,5 @@ async function planAndroidSession(
     if (problems.length > 0 && e instanceof Error)
       e.message += ` (and releasing the mounts had problems: ${problems.join('; ')})`;
     throw e;
-  }
-}
-
-/**
- * Starts a session: plans it (see `planSession`), records what the policy promises, and
- * launches the detached session host; resolves once the guest's init runs. Rejects with a
- * `PolicyError` for a refused policy, `SessionServiceError`, the images' `ImageError`
- * (`ANDROID_NOT_READY` before anything is mounted …), or the runtime's `RuntimeError`
- * (`SESSION_ALREADY_RUNNING`, `LXC_START_FAILED` with the host log's tail …). A start that
- * fails leaves nothing mounted. The whole start holds the instance's start lock: a second start
- * of the same instance meanwhile is refused with `SESSION_ALREADY_RUNNING`.
- */
-export async function startSession(options: StartSessionOptions): Promise<StartedSession> {
-  const lock = await acquireStartLock(sessionPaths(options.instance, options));
-  try {
-    return await startLocked(options);
-  } finally {
-    await lock.release();
-  }
-}
-
-/** The warning a host-equivalent policy gets before its session starts. */
-export function hostEquivalentWarning(policy: ValidatedPolicy): string | null {
-  if (policy.namespaces.user) return null;
-  return `policy ${policy.name} is HOST-EQUIVALENT: it runs the guest without a user namespace, so the guest's root is the host's root and anything that escapes the container owns this machine`;
-}
-
-/** Android's system uid and graphics gid: its composer's ids, the bridge socket's client. */
-const ANDROID_COMPOSER_IDS = { uid: 1000, gid: 1003 };
-
-/**
- * Who the bridge socket is given to when the caller names nobody: in a user namespace, the
- * guest's compositor client as the host sees it (the demo client runs as guest root; Android's
- * composer as system, group graphics), since the bridge's own uid is nobody to the guest.
- * Undefined without a user namespace (guest root is host root, which reaches any socket).
- */
-export function guestCompositorOwner(
-  plan: Pick<SessionPlan, 'compiled' | 'image' | 'policy'>,
-): GuestSocketOwner | undefined {
-  if (!plan.policy.namespaces.user) return undefined;
-  const inside = plan.image === null ? { uid: 0, gid: 0 } : ANDROID_COMPOSER_IDS;
-  return {
-    uid: plan.compiled.rootIds.uid + inside.uid,
-    gid: plan.compiled.rootIds.gid + inside.gid,
-  };
-}
-
-async function startLocked(given: StartSessionOptions): Promise<StartedSession> {
-  const plan = await planSession(given);
-  const warning = hostEquivalentWarning(plan.policy);
-  if (warning !== null) given.onWarning?.(warning);
-  const guestOwner = given.bridgeGuestOwner ?? guestCompositorOwner(plan);
-  const options: StartSessionOptions = {
-    ...given,
-    ...(guestOwner !== undefined ? { bridgeGuestOwner: guestOwner } : {}),
-  };
-  const record: SessionRecord = {
-    version: 1,
-    instance: plan.paths.name,
-    image: plan.image?.name ?? DEMO_IMAGE,
-    policyName: plan.policy.name,
-    startedAt: new Date().toISOString(),
-    expectations: plan.compiled.expectations,
-    notes: plan.compiled.notes,
-    probe: plan.probe,
-    context: plan.context,
-  };
-  let status: SessionStatus;
-  try {
-    status = await launchSessionHost({
-      paths: plan.paths,
-      lxcConfig: plan.compiled.lxcConfig,
-      seccompProfile: plan.compiled.seccompProfile,
-      extraMountEntries: plan.extraMountEntries,
-      ...(plan.storage !== null ? { storage: plan.storage } : {}),
-      hostScript: options.hostScript ?? resolveHostScript(),
-      ...(options.userBridge !== undefined
-        ? {
-            userBridgeFolder: {
-              uid: options.userBridge.uid,
-              gid: options.bridgeGuestOwner?.gid ?? options.userBridge.gid,
-            },
-          }
-        : {}),
-      bridge:
-        options.bridgeOff !== undefined
-          ? { enabled: false, reason: options.bridgeOff }
-          : bridgeConfigFor(plan, options),
-      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-    });
-  } catch (e) {
-    // A host whose session failed has released the image mounts already; one that never got
-    // that far (missing entry script, early exit) leaves them to this process.
-    const problems = await plan.release();
-    if (problems.length > 0 && e instanceof Error)
-      e.message += ` (and releasing the image mounts had problems: ${problems.join('; ')})`;
-    throw e;
-  }
-  // Written once this start owns the instance, so a refused start (another live host) never
-  // replaces the running session's record.
-  const file = path.join(plan.paths.dataDir, SESSION_RECORD_FILE);
-  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  await fs.rename(`${file}.tmp`, file);
-  return {
-    status,
-    policyName: plan.policy.name,
-    notes: plan.compiled.notes,
-    paths: plan.paths,
-    bridgePolicy: plan.compiled.bridge,
-  };
-}
-
-/**
- * What the session host is told about the display bridge: the host compositor's socket (see
- * `StartSessionOptions.hostDisplay`) and the policy's bridge settings, or why it stays off.
- * Globals the policy allows but the bridge cannot relay are noted in the plan's notes.
- */
-export function bridgeConfigFor(
-  plan: Pick<SessionPlan, 'compiled'>,
-  options: Pick<StartSessionOptions, 'hostDisplay' | 'env' | 'bridgeGuestOwner'> & {
-    /** Globals the native bridge relays; default the module's `bridgeSupportedGlobals`. */
-    supportedGlobals?: readonly string[];
-  },
-): SessionBridgeConfig {
-  const env = options.env ?? process.env;
-  if (options.hostDisplay === undefined && !env.WAYLAND_DISPLAY)
-    return {
-      enabled: false,
-      reason: 'no host display: WAYLAND_DISPLAY is unset and no --host-display was given',
-    };
-  let hostSocket: string;
-  try {
-    hostSocket = resolveHostSocket(options.hostDisplay, env);
-  } catch (e) {
-    return { enabled: false, reason: `no host display: ${(e as Error).message}` };
-  }
-  let isSocket = false;
-  try {
-    isSocket = statSync(hostSocket).isSocket();
-  } catch {
-    // Missing: said below.
-  }
-  if (!isSocket)
-    return { enabled: false, reason: `no host display: ${hostSocket} is not a Wayland socket` };
-  let supported: readonly string[];
-  try {
-    supported = options.supportedGlobals ?? supportedBridgeGlobals();
-  } catch (e) {
-    return { enabled: false, reason: `no display bridge: ${(e as Error).message}` };
-  }
-  const { settings, dropped } = bridgeSettingsFromPolicy(plan.compiled.bridge, supported);
-  if (dropped.length > 0)
-    plan.compiled.notes.push({
-      field: '/bridge/globals',
-      message: `the display bridge cannot relay ${dropped.join(', ')}; the guest will not see them`,
-    });
-  return {
-    enabled: true,
-    hostSocket,
-    settings,
-    ...(options.bridgeGuestOwner ? { guestOwner: options.bridgeGuestOwner } : {}),
-  };
-}
-
-/**
- * The display bridge's per-client counters of the running session. Rejects with
- * `SESSION_NOT_RUNNING` when no host answers, `BRIDGE_OFF` when the session has no bridge.
- */
-export async function bridgeStats(ref: SessionRef = {}): Promise<BridgeStats> {
-  const paths = sessionPaths(ref.instance, ref);
-  if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
-    await requestStatus(paths.controlSocket);
-    return requestBridgeStats(displayHostSocket(paths.name)).catch((e: unknown) => {
-      if ((e as { code?: unknown }).code === 'SESSION_NOT_RUNNING')
-        throw new RuntimeError('BRIDGE_OFF', 'the display bridge of this session is not running');
-      throw e;
-    });
-  }
-  return requestBridgeStats(paths.controlSocket);
-}
-
-/** Options naming a session: its instance and where instances live. */
-export interface SessionRef extends InstanceRoots {
-  instance?: string;
-}
-
-/**
- * The session's status, or a `stopped` status when no host answers for the instance. Rejects
- * with the runtime's errors for anything else (`CONTROL_UNAVAILABLE` …).
- */
-export async function sessionStatus(ref: SessionRef = {}): Promise<SessionStatus> {
-  const paths = sessionPaths(ref.instance, ref);
-  try {
-    const status = await requestStatus(paths.controlSocket);
-    // A desktop user's bridge runs in the user's display host, not in the root session host.
-    if (paths.owner !== 0 && paths.owner === process.getuid?.()) {
-      const bridge = await displayHostStatus(paths.name);
-      if (bridge !== null) status.bridge = bridge;
-    }
-    return status;
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'SESSION_NOT_RUNNING') throw e;
-    return {
-      instance: paths.name,
-      containerName: paths.containerName,
-      state: { name: 'stopped', since: Date.now() },
-      initPid: null,
-      monitorPid: null,
-    };
-  }
-}
-
-/**
- * Stops the session and resolves with its final status once the host has cleaned up. Rejects
- * with `SESSION_NOT_RUNNING` when no host answers.
- */
-export async function stopSession(
-  ref: SessionRef = {},
-  timeoutSeconds?: number,
-): Promise<SessionStatus> {
-  const paths = sessionPaths(ref.instance, ref);
-  if (paths.owner !== 0 && paths.owner === process.getuid?.()) await stopDisplayHost(paths.name);
-  const status = await requestStop(paths.controlSocket, timeoutSeconds);
-  // The host answers once the session is stopped and cleaned, then closes its socket and removes
-  // its own files; waiting for that keeps the promise that a returned stop leaves nothing behind.
-  const deadline = Date.now() + HOST_EXIT_WAIT_MS;
-  while (existsSync(paths.hostRecord) || existsSync(paths.controlDir)) {
-    if (Date.now() > deadline) {
-      throw new RuntimeError(
-        'SESSION_HOST_STUCK',
-        `the session stopped, but its host did not remove ${paths.controlDir} within ${HOST_EXIT_WAIT_MS} ms; see ${paths.logDir}/session-host.log`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return status;
-}
-
-/** How long `stopSession` waits for the host to remove its files after the session stopped. */
-const HOST_EXIT_WAIT_MS = 5000;
-
-/** Freezes the session (`SESSION_NOT_RUNNING` without a host, `SESSION_BAD_STATE` unless running). */
-export async function freezeSession(ref: SessionRef = {}): Promise<SessionStatus> {
-  return requestFreeze(sessionPaths(ref.instance, ref).controlSocket);
-}
-
-/** Thaws the session (`SESSION_NOT_RUNNING` without a host, `SESSION_BAD_STATE` unless frozen). */
-export async function unfreezeSession(ref: SessionRef = {}): Promise<SessionStatus> {
-  return requestUnfreeze(sessionPaths(ref.instance, ref).controlSocket);
-}
-
-/** Reads the record `startSession` wrote. Throws `SESSION_RECORD_INVALID` when it is missing or malformed. */
-export async function readSessionRecord(paths: InstancePaths): Promise<SessionRecord> {
-  const file = path.join(paths.dataDir, SESSION_RECORD_FILE);
-  let parsed: unknown;
-  try {
-    // A desktop user cannot read its instance's root-owned data folder; its host reads it.
-    parsed =
-      process.getuid?.() === 0
-        ? JSON.parse(await fs.readFile(file, 'utf8'))
-        : await requestRecord(paths.controlSocket);
-    if (parsed === null) throw new Error('the session host has no record');
-  } catch (e) {
-    throw new SessionServiceError(
-      'SESSION_RECORD_INVALID',
-      `the session of ${paths.name} has no readable policy record (${file}: ${(e as Error).message}); restart it with droidway session start`,
-    );
-  }
-  const r = parsed as Partial<SessionRecord> | null;
-  if (
-    typeof r !== 'object' ||
-    r === null ||
-    r.version !== 1 ||
-    typeof r.policyName !== 'string' ||
-    typeof r.expectations !== 'object' ||
-    r.expectations === null ||
-    !Array.isArray(r.notes) ||
-    (r.probe !== null && typeof r.probe !== 'string')
-  ) {
-    throw new SessionServiceError(
-      'SESSION_RECORD_INVALID',
-      `${file} is not a session record; restart the session with droidway session start`,
-    );
-  }
-  return r as SessionRecord;
-}
-
-/** Options of `verifySession`. */
-export interface VerifySessionOptions extends SessionRef {
-  /**
-   * Promises to check instead of the running session's own, e.g. a stronger policy's (a
-   * weakened session must then fail exactly where it is weaker).
-   */
-  expectations?: ProbeExpectations;
-  /**
-   * A reference policy to check the session against (`policy verify --against`): compiled for
-   * this host and this instance exactly as the session's own was, so a session started under a
-   * weaker policy fails where it is weaker. Ignored when `expectations` is given.
-   */
-  against?: ValidatedPolicy;
-  /** Abort the probe after this long; default 180 s. */
-  timeoutMs?: number;
-}
-
-/** What `verifySession` returns: the report, and which policy's promises it checked. */
-export interface SessionVerification {
-  report: VerifyReport;
-  /** The policy whose promises were checked (the reference's, with `against`). */
-  policyName: string;
-  /** The running session's own policy. */
-  sessionPolicyName: string;
-  notes: CompileNote[];
-}
-
-/**
- * Runs the isolation probe inside the running session and compares what it saw with the
- * policy's promises (the session's own unless `expectations` is given). Host fixtures (a TCP
- * server on 127.0.0.1, an abstract socket, a SysV queue) exist only while the probe runs.
- * Rejects with `SESSION_NOT_RUNNING`, `SESSION_BAD_STATE` (frozen), `PROBE_UNAVAILABLE`,
- * `SESSION_RECORD_INVALID`, or the verifier's `VerifyError`/`ProbeOutputError`; a probe that
- * ran and saw a broken promise resolves with a failing report.
- */
-export async function verifySession(
-  options: VerifySessionOptions = {},
-): Promise<SessionVerification> {
-  const paths = sessionPaths(options.instance, options);
-  const status = await requestStatus(paths.controlSocket);
-  if (status.state.name !== 'running') {
-    throw new RuntimeError(
-      'SESSION_BAD_STATE',
-      `cannot verify a session that is ${status.state.name} (needs running)`,
-    );
-  }
-  const record = await readSessionRecord(paths);
-  if (record.probe === null) {
-    throw new SessionServiceError(
-      'PROBE_UNAVAILABLE',
-      'this session was started without the isolation probe (build it with `make -C native/probe`, then restart the session)',
-    );
-  }
-  const probe = record.probe;
-  let expectations = options.expectations ?? record.expectations;
-  let policyName = record.policyName;
-  let notes = record.notes;
-  if (options.expectations === undefined && options.against !== undefined) {
-    if (record.context === undefined)
-      throw new SessionServiceError(
-        'SESSION_RECORD_INVALID',
-        `the session of ${paths.name} was started before its compile context was recorded; restart it to verify it against another policy`,
-      );
-    // A session started without a user namespace has no id range in its context; the
-    // reference is compiled with the range this instance has (or gets) for one.
-    const idRange =
-      record.context.idRange ?? (await instanceIdRange(options.against, paths, options));
-    const reference = compilePolicy(options.against, {
-      ...record.context,
-      ...(idRange !== null ? { idRange } : {}),
-    });
-    expectations = {
-      ...reference.expectations,
-      ...(record.expectations.initFdTargets !== undefined
-        ? { initFdTargets: record.expectations.initFdTargets }
-        : {}),
-    };
-    policyName = options.against.name;
-    notes = reference.notes;
-  }
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const fixtures = await prepareHostFixtures();
-  try {
-    const facts = await collectHostFacts(fixtures);
-    // A desktop user cannot read its root-owned container's /proc entries: its host reads them.
-    if (status.initPid !== null)
-      facts.view =
-        process.getuid?.() === 0
-          ? await collectHostView(status.initPid, { consoleLog: paths.consoleLog })
-          : await requestHostView(paths.controlSocket);
-    const report = await verifyIsolation(
-      expectations,
-      async (argv) => {
-        const r = await requestAttachExec(paths.controlSocket, [probe, ...argv], {
-          timeoutMs: timeoutMs + 5_000,
-        });
-        return {
-          stdout: r.stdout.toString('utf8'),
-          stderr: r.stderr.toString('utf8'),
-          exitCode: r.exitCode,
-        };
-      },
-      facts,
-      { timeoutMs, scratchDir: PROBE_SCRATCH_DIR },
-    );
-    return { report, policyName, sessionPolicyName: record.policyName, notes };
-  } finally {
-    await fixtures.close();
   }
 }
