@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GuestExecutor } from '../../../electron/core/android/guest-exec.js';
 import type { ApkInfo } from '../../../electron/core/apk/apk-reader.js';
 import { encodePng, solidImage } from '../../../electron/core/apk/png.js';
-import { AppCatalog, type CatalogChange } from '../../../electron/core/apps/catalog.js';
+import {
+  AppCatalog,
+  displayLabel,
+  type CatalogChange,
+} from '../../../electron/core/apps/catalog.js';
 import type { XdgDirs } from '../../../electron/core/apps/desktop-entry.js';
 
 interface FakePackage {
@@ -196,5 +200,22 @@ describe('app catalog', () => {
       'com.a.maps',
       'com.a.svc',
     ]);
+  });
+});
+
+describe('displayLabel: the one label rule of the grid, the tray and the desktop entries', () => {
+  it('prefers the asked locale, then the default label, then the first', () => {
+    const labels = { '': 'Notes', de: 'Notizen', fr: 'Bloc' };
+    expect(displayLabel(labels, 'org.ex', 'de')).toBe('Notizen');
+    expect(displayLabel(labels, 'org.ex', 'ja')).toBe('Notes');
+    expect(displayLabel(labels, 'org.ex')).toBe('Notes');
+    expect(displayLabel({ fr: 'Bloc' }, 'org.ex')).toBe('Bloc');
+  });
+
+  it('falls back to the package name for a missing or blank label, and trims', () => {
+    expect(displayLabel({}, 'org.ex')).toBe('org.ex');
+    expect(displayLabel({ '': '  \t' }, 'org.ex')).toBe('org.ex');
+    expect(displayLabel({ de: '   ' }, 'org.ex', 'de')).toBe('org.ex');
+    expect(displayLabel({ '': '  Notes ' }, 'org.ex')).toBe('Notes');
   });
 });
