@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { androidPropsText } from '../images/android-props.js';
 import {
   assertAndroidReady,
@@ -48,6 +47,7 @@ import { sessionPaths } from '../runtime/session-client.js';
 import { defaultHostScript } from '../runtime/session-host-launcher.js';
 import type { SessionStorage } from '../runtime/session-storage.js';
 import { SessionServiceError } from './session-errors.js';
+import { packageRoot } from '../package-root.js';
 
 /** The image name of the demo guest; any other `--image` names an Android image. */
 export const DEMO_IMAGE = 'demo';
@@ -171,14 +171,12 @@ export interface SessionPlan {
   release(): Promise<string[]>;
 }
 
-function walkUp(relative: string): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return null;
+/** `relative` under the package root when it exists there, else null. */
+function inPackage(relative: string): string | null {
+  const root = packageRoot();
+  if (root === null) return null;
+  const candidate = path.join(root, relative);
+  return existsSync(candidate) ? candidate : null;
 }
 
 /**
@@ -189,7 +187,7 @@ function walkUp(relative: string): string | null {
 export function resolveHostScript(): string {
   const beside = defaultHostScript();
   if (existsSync(beside)) return beside;
-  const built = walkUp('out/electron/core/runtime/session-host-main.js');
+  const built = inPackage('out/electron/core/runtime/session-host-main.js');
   if (built !== null) return built;
   throw new SessionServiceError(
     'HOST_ENTRY_MISSING',
@@ -199,7 +197,7 @@ export function resolveHostScript(): string {
 
 /** The probe's build folder of this checkout (`native/probe/build`), or null when not built. */
 export function defaultProbeBuildDir(): string | null {
-  const probe = walkUp('native/probe/build/droidway-probe');
+  const probe = inPackage('native/probe/build/droidway-probe');
   return probe === null ? null : path.dirname(probe);
 }
 
