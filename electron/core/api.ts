@@ -6,17 +6,16 @@
  * app runs; only the sender check is Electron's own.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runDoctor } from './doctor/index.js';
-import { inspectSessionShm } from './inspect/shm-report.js';
+import { inspectSessionShm } from './session/shm-report.js';
 import type { AppsService } from './ui/apps-service.js';
 import { defaultGuestAppsService } from './ui/guest-apps-service.js';
 import { InstallTracker } from './ui/install-tracker.js';
 import { pipelineInstaller } from './ui/pipeline-installer.js';
 import type { ShmReport } from '../shared/shm.js';
 import type { Notice } from '../shared/settings.js';
-import type { ServiceLocations } from './runtime/session-service.js';
+import type { ServiceLocations } from './session/plan.js';
 import { openSettings, type SettingsStore } from './settings/settings-store.js';
 import { loadPreset, PRESET_NAMES } from './policy/presets.js';
 import { findImages, type DiscoveryOptions } from './images/image-discovery.js';
@@ -42,6 +41,7 @@ import {
   type IpcValue,
 } from '../shared/ipc-contract.js';
 import { err, settle, type Result } from '../shared/result.js';
+import { packageRoot } from './package-root.js';
 
 /** One async handler per contract channel, taking the validated argument tuple. */
 export type CoreApi = {
@@ -228,22 +228,15 @@ let cachedAppInfo: AppInfo | undefined;
  */
 function readAppInfo(): AppInfo {
   if (cachedAppInfo === undefined) {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (;;) {
-      const manifest = readManifest(join(dir, 'package.json'));
-      if (manifest !== null) {
-        cachedAppInfo = Object.freeze({
-          name: manifest.productName ?? 'Droidway',
-          version: manifest.version,
-          platform: process.platform,
-        });
-        break;
-      }
-      const parent = dirname(dir);
-      if (parent === dir)
-        throw Object.assign(new Error('package.json of droidway not found'), { code: 'ENOENT' });
-      dir = parent;
-    }
+    const root = packageRoot();
+    const manifest = root === null ? null : readManifest(join(root, 'package.json'));
+    if (manifest === null)
+      throw Object.assign(new Error('package.json of droidway not found'), { code: 'ENOENT' });
+    cachedAppInfo = Object.freeze({
+      name: manifest.productName ?? 'Droidway',
+      version: manifest.version,
+      platform: process.platform,
+    });
   }
   return cachedAppInfo;
 }

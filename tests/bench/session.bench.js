@@ -31,14 +31,16 @@ export default {
     } catch {
       return 'lxc-start is not installed (Debian: lxc)';
     }
-    if (!existsSync(join(out, 'session-service.js')) || !existsSync(join(out, 'session.js')))
+    if (!existsSync(join(out, '..', 'session', 'start.js')) || !existsSync(join(out, 'session.js')))
       return 'the TypeScript is not built: run `npm run build` (out/ is missing)';
     if (!existsSync(join(root, 'native', 'build', 'Release', 'droidway_native.node')))
       return 'native addon not built (npm run build:native)';
     return null;
   },
   async run({ quick }) {
-    const { planSession, startSession, stopSession } = await load('session-service.js');
+    const { planSession } = await load('../session/plan.js');
+    const { startSession } = await load('../session/start.js');
+    const { stopSession } = await load('session-client.js');
     const { Session } = await load('session.js');
     const { parseLxcConfig, withRuntimeAdditions } = await load('lxc-config-text.js');
     const { prepareSessionStorage } = await load('session-storage.js');

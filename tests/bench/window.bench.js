@@ -13,7 +13,7 @@ import { median } from './whole-process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shim = join(root, 'electron', 'cli', 'droidway.js');
-const service = join(root, 'out', 'electron', 'core', 'runtime', 'session-service.js');
+const service = join(root, 'out', 'electron', 'core', 'session', 'display.js');
 
 export default {
   name: 'window',

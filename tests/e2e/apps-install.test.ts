@@ -17,9 +17,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
 import { readApkInfo } from '../../electron/core/apk/apk-reader.js';
+import { decodePng, MAX_PNG_PIXELS } from '../../electron/core/apk/png.js';
 import { AppsStateStore } from '../../electron/core/apps/apps-state.js';
-import { inspectSessionShm } from '../../electron/core/inspect/shm-report.js';
-import { sessionPaths } from '../../electron/core/runtime/session-service.js';
+import { inspectSessionShm } from '../../electron/core/session/shm-report.js';
+import { sessionPaths } from '../../electron/core/runtime/session-client.js';
 import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
 import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
 import { pipelineInstaller } from '../../electron/core/ui/pipeline-installer.js';
@@ -296,15 +297,46 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
     },
   );
 
-  itNeeds('screenshots of the Apps page in light and dark', missing, async () => {
+  itNeeds('the Apps page renders in light and dark (screenshots)', missing, async () => {
     mkdirSync(screenshotDir, { recursive: true });
-    const p = page();
     for (const scheme of ['light', 'dark'] as const) {
-      await p.emulateMedia({ colorScheme: scheme });
+      // emulateMedia on the open page leaves this Chromium in the light theme (the "dark"
+      // pictures were light): each theme gets a page opened in it, on the same services.
+      const p =
+        scheme === 'light'
+          ? page()
+          : (
+              await host!.open({
+                colorScheme: scheme,
+                services: {
+                  apps: guestAppsService({ instance: INSTANCE, store }),
+                  install: tracker,
+                  inspectShm: () => inspectSessionShm({ instance: INSTANCE }),
+                },
+              })
+            ).page;
+      await p.locator('#app-grid .tile').nth(1).waitFor({ timeout: 30_000 });
       await p.evaluate('document.activeElement?.blur()');
-      await p.screenshot({ path: path.join(screenshotDir, `apps-grid-${scheme}.png`) });
+      // The theme applies, both installed apps are on the grid, and the picture is that page.
+      await expect(p.evaluate('getComputedStyle(document.body).backgroundColor')).resolves.toBe(
+        scheme === 'light' ? 'rgb(245, 246, 248)' : 'rgb(23, 25, 29)',
+      );
+      await expect(p.locator('#app-grid .tile').count()).resolves.toBe(2);
+      const shot = await p.screenshot({
+        path: path.join(screenshotDir, `apps-grid-${scheme}.png`),
+      });
+      const image = decodePng(shot, MAX_PNG_PIXELS);
+      const viewport = p.viewportSize();
+      if (viewport !== null) {
+        expect(image.width).toBe(viewport.width);
+        expect(image.height).toBe(viewport.height);
+      }
+      // Not a blank frame: the tiles and labels make more than a handful of distinct colours.
+      const colours = new Set<number>();
+      for (let i = 0; i < image.rgba.length; i += 4)
+        colours.add((image.rgba[i]! << 16) | (image.rgba[i + 1]! << 8) | image.rgba[i + 2]!);
+      expect(colours.size).toBeGreaterThan(8);
     }
-    await p.emulateMedia({ colorScheme: 'light' });
   });
 
   itNeeds('uninstalls after confirmation; Cancel keeps the app', missing, async () => {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCoreApi } from '../../electron/core/api.js';
-import { inspectSessionShm } from '../../electron/core/inspect/shm-report.js';
+import { inspectSessionShm } from '../../electron/core/session/shm-report.js';
 import type { AppsService } from '../../electron/core/ui/apps-service.js';
 import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
 import { InstallTracker } from '../../electron/core/ui/install-tracker.js';

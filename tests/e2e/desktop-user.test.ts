@@ -13,7 +13,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
-import { stopSession } from '../../electron/core/runtime/session-service.js';
+import { stopSession } from '../../electron/core/runtime/session-client.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
 import { buildCli, repoRoot } from '../integration/helpers/cli.js';

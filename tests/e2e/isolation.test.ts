@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
-import { sessionStatus, stopSession } from '../../electron/core/runtime/session-service.js';
+import { sessionStatus, stopSession } from '../../electron/core/runtime/session-client.js';
 import { openSettings } from '../../electron/core/settings/settings-store.js';
 import { itNeeds, needRoot } from '../helpers/capability.js';
 import {

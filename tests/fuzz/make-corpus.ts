@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { keyDir, lineageRecord, makeTestKey, signZip } from '../unit/apk/apk-sign-writer.js';
+import { keyDir, lineageRecord, makeTestKey, signZip } from '../unit/core/apk/apk-sign-writer.js';
 import { CORPUS_DIR } from './engine.js';
 import { BASE_ZIP } from './targets/signatures.js';
 import { V1_SF } from './targets/v1-signature.js';

@@ -25,7 +25,7 @@ import { openApkZip } from '../../electron/core/apk/zip-reader.js';
 import { apkToolsMissing, FRAMEWORK_RES } from '../fixtures/apk/build-fixtures.js';
 import { aaptBadging, apksignerVerify, type Badging } from '../fixtures/apk/reference-tools.js';
 import { itNeeds } from '../helpers/capability.js';
-import { keyDir, makeTestKey, signZip, type TestKey } from '../unit/apk/apk-sign-writer.js';
+import { keyDir, makeTestKey, signZip, type TestKey } from '../unit/core/apk/apk-sign-writer.js';
 
 const missing = apkToolsMissing();
 const NS = 'xmlns:android="http://schemas.android.com/apk/res/android"';

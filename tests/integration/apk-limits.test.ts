@@ -25,8 +25,8 @@ import {
 } from '../fixtures/apk/build-fixtures.js';
 import { writeHostileApks, type HostileApk } from '../fixtures/apk/hostile-apks.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
-import { writeAxml } from '../unit/apk/axml-writer.js';
-import { craftZip } from '../unit/apk/zip-writer.js';
+import { writeAxml } from '../unit/core/apk/axml-writer.js';
+import { craftZip } from '../unit/core/apk/zip-writer.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const MiB = 1024 * 1024;

@@ -16,8 +16,8 @@ import {
   readApkInfoInWorker,
 } from '../../electron/core/apk/apk-worker-client.js';
 import { encodePng, solidImage } from '../../electron/core/apk/png.js';
-import { ANDROID_NS, writeAxml } from '../unit/apk/axml-writer.js';
-import { craftZip } from '../unit/apk/zip-writer.js';
+import { ANDROID_NS, writeAxml } from '../unit/core/apk/axml-writer.js';
+import { craftZip } from '../unit/core/apk/zip-writer.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let out: string;

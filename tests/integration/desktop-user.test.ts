@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { readHostRecord } from '../../electron/core/runtime/host-record.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
-import { stopSession } from '../../electron/core/runtime/session-service.js';
+import { stopSession } from '../../electron/core/runtime/session-client.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
 import { countColor } from '../fixtures/bridge/png.js';

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { itNeeds, needRoot } from '../helpers/capability.js';
-import type { ProbeExpectations } from '../../electron/core/inspect/expectations.js';
+import type { ProbeExpectations } from '../../electron/core/policy/probe-expectations.js';
 import {
   collectHostFacts,
   prepareHostFixtures,

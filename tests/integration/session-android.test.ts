@@ -32,11 +32,10 @@ import { requestAttachExec } from '../../electron/core/runtime/control-client.js
 import {
   androidPolicyProblems,
   hostDeviceNode,
-  sessionPaths,
-  startSession,
-  stopSession,
   type ServiceLocations,
-} from '../../electron/core/runtime/session-service.js';
+} from '../../electron/core/session/plan.js';
+import { sessionPaths, stopSession } from '../../electron/core/runtime/session-client.js';
+import { startSession } from '../../electron/core/session/start.js';
 import {
   makeExt4Image,
   writeSystemTree,

@@ -21,12 +21,9 @@ import { lxcTargetOf } from '../../electron/core/runtime/instance-cleanup.js';
 import type { InstancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { lxcAttach } from '../../electron/core/runtime/lxc.js';
 import { Session } from '../../electron/core/runtime/session.js';
-import {
-  sessionPaths,
-  startSession,
-  stopSession,
-  type ServiceLocations,
-} from '../../electron/core/runtime/session-service.js';
+import { sessionPaths, stopSession } from '../../electron/core/runtime/session-client.js';
+import { startSession } from '../../electron/core/session/start.js';
+import { type ServiceLocations } from '../../electron/core/session/plan.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, repoRoot } from './helpers/cli.js';
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeExpectations } from '../../electron/core/inspect/expectations.js';
+import type { ProbeExpectations } from '../../electron/core/policy/probe-expectations.js';
 import {
   collectHostFacts,
   prepareHostFixtures,

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exec.js';
 import { InstallQueue, type QueueOutcome } from '../../core/install/install-queue.js';
 import { stagingRootFor, type InstallProgress } from '../../core/install/install-pipeline.js';
-import { sessionPaths } from '../../core/runtime/session-service.js';
+import { sessionPaths } from '../../core/runtime/session-client.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 

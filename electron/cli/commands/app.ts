@@ -17,7 +17,7 @@ import {
 } from '../../core/apps/desktop-entry.js';
 import { launchApp, openAppSettings } from '../../core/apps/launch.js';
 import { removeApp } from '../../core/apps/remove.js';
-import { sessionPaths } from '../../core/runtime/session-service.js';
+import { sessionPaths } from '../../core/runtime/session-client.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 import { registerAppInstall } from './app-install.js';

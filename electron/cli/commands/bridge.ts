@@ -7,7 +7,8 @@
  */
 import type { Command } from 'commander';
 import type { BridgeClientStats, BridgeStats } from '../../core/display/bridge.js';
-import { bridgeStats, type SessionRef } from '../../core/runtime/session-service.js';
+import { bridgeStats } from '../../core/session/display.js';
+import { type SessionRef } from '../../core/runtime/session-client.js';
 import { refuse } from '../cli-errors.js';
 import { outputOf } from '../cli-io.js';
 

@@ -20,17 +20,15 @@ import type { Command } from 'commander';
 import { rememberStartOptions } from '../../core/apps/last-start.js';
 import { PRESET_NAMES } from '../../core/policy/presets.js';
 import type { SessionStatus } from '../../core/runtime/session.js';
+import { DEMO_IMAGE, defaultPresetFor, type PolicySource } from '../../core/session/plan.js';
 import {
-  DEMO_IMAGE,
-  defaultPresetFor,
   freezeSession,
   sessionStatus,
   stopSession,
   unfreezeSession,
-  type PolicySource,
   type SessionRef,
-  type StartedSession,
-} from '../../core/runtime/session-service.js';
+} from '../../core/runtime/session-client.js';
+import { type StartedSession } from '../../core/session/start.js';
 import { startSessionAsUser } from '../../core/privileged/user-session.js';
 import { codeOf, refuse as cliRefuse } from '../cli-errors.js';
 import { CliExit, EXIT_FAILURE, outputOf } from '../cli-io.js';

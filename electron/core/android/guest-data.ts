@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { sessionPaths } from '../runtime/session-service.js';
+import { sessionPaths } from '../runtime/session-client.js';
 import type { InstanceRoots } from '../runtime/instance-paths.js';
 import { createReadStream, createWriteStream, existsSync, fstatSync } from 'node:fs';
 import os from 'node:os';

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { GUEST_COMMAND_PATH } from '../runtime/lxc.js';
-import { sessionPaths, sessionStatus, type SessionRef } from '../runtime/session-service.js';
+import { sessionPaths, sessionStatus, type SessionRef } from '../runtime/session-client.js';
 import { closeFd } from '../native/fd.js';
 import { fdChannelCall, fdChannelPath, streamPair } from '../runtime/fd-channel.js';
 import { AndroidError } from './android-errors.js';

@@ -52,7 +52,7 @@ export interface CatalogChange {
   removed: string[];
 }
 
-/** Most packages taken from the guest's list. */
+/** Most packages taken from the guest's list (by the catalog and the apps grid alike). */
 export const MAX_CATALOG_APPS = 2000;
 const CACHE_FILE = 'apps-catalog.json';
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
@@ -78,8 +78,21 @@ export interface CatalogOptions extends InstanceRoots {
   desktop?: { dirs: XdgDirs; launcher: readonly string[]; run?: ToolRunner };
 }
 
-function displayLabel(labels: Record<string, string>, pkg: string): string {
-  const label = labels[''] ?? Object.values(labels)[0] ?? '';
+/**
+ * The label to show for an app, the one rule of the grid, the tray and the desktop entries: the
+ * label of `locale` when given and present, else the default label, else the first, else the
+ * package name (also for a blank label).
+ */
+export function displayLabel(
+  labels: Readonly<Record<string, string>>,
+  pkg: string,
+  locale?: string,
+): string {
+  const label =
+    (locale !== undefined ? labels[locale] : undefined) ??
+    labels[''] ??
+    Object.values(labels)[0] ??
+    '';
   return label.trim() === '' ? pkg : label.trim();
 }
 

@@ -6,14 +6,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DEMO_IMAGE,
-  defaultPresetFor,
-  readSessionRecord,
-  sessionPaths,
-  type SessionRef,
-  type StartSessionOptions,
-} from '../runtime/session-service.js';
+import { DEMO_IMAGE, defaultPresetFor, type StartSessionOptions } from '../session/plan.js';
+import { readSessionRecord } from '../session/record.js';
+import { sessionPaths, type SessionRef } from '../runtime/session-client.js';
 import { userStateDir } from '../runtime/instance-paths.js';
 import { writeFileAtomic } from './desktop-entry.js';
 

@@ -11,7 +11,7 @@ import { verbatim } from '../android/pm-output.js';
 import type { ApkInfo } from '../apk/apk-reader.js';
 import { readApkInfoInWorker } from '../apk/apk-worker-client.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
-import { sessionStatus, unfreezeSession, type SessionRef } from '../runtime/session-service.js';
+import { sessionStatus, unfreezeSession, type SessionRef } from '../runtime/session-client.js';
 import type { SessionStatus } from '../runtime/session.js';
 import { AppsError } from './apps-errors.js';
 import type { AppsStateStore } from './apps-state.js';

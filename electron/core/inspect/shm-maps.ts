@@ -19,7 +19,7 @@ import type {
   ShmRegion,
   ShmTotals,
 } from '../../shared/shm.js';
-import { DEFAULT_CGROUP_ROOT, findContainerCgroups } from '../runtime/host-cleanup.js';
+import { DEFAULT_CGROUP_ROOT, findContainerCgroups } from './container-cgroups.js';
 
 export type { ShmKind, ShmProcess, ShmReadProblems, ShmRegion, ShmTotals };
 

@@ -4,7 +4,7 @@
  * report row — id, title, expected, seen, pass — and the report passes only when every row does.
  * A check whose value the probe could not measure fails: a verify that cannot see is no proof.
  */
-import type { ProbeExpectations } from './expectations.js';
+import type { ProbeExpectations } from '../policy/probe-expectations.js';
 import type { HostView, IdMapLine } from './host-view.js';
 import {
   parseProbeOutput,

@@ -35,6 +35,7 @@ import type { InstallVerdict } from '../android/pm-output.js';
 import type { InstancePaths } from '../runtime/instance-paths.js';
 import { InstallError, verdictError } from './install-errors.js';
 import { copyAndHash, DEFAULT_MAX_INPUT_BYTES, makeStagingDir, openInput } from './staging.js';
+import { packageRoot } from '../package-root.js';
 
 /** Stages an install goes through; the last one is `done`, `failed` or `cancelled`. */
 export type InstallStage = 'copying' | 'checking' | 'installing' | 'done' | 'failed' | 'cancelled';
@@ -122,13 +123,10 @@ export function isBundleName(file: string): boolean {
 export function defaultApkWorkerUrl(): URL {
   const beside = new URL('../apk/apk-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'out', 'electron', 'core', 'apk', 'apk-worker.js');
-    if (existsSync(candidate)) return pathToFileURL(candidate);
-    dir = path.dirname(dir);
-  }
-  return beside;
+  const root = packageRoot();
+  const candidate =
+    root === null ? null : path.join(root, 'out', 'electron', 'core', 'apk', 'apk-worker.js');
+  return candidate !== null && existsSync(candidate) ? pathToFileURL(candidate) : beside;
 }
 
 function cancelledError(): InstallError {

@@ -3,11 +3,12 @@
  * `electron/core/native/` goes through `loadNative()`; tests of argument validation inject a fake
  * binding instead.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DroidwayNative } from '../../../native/index.js';
+import { packageRoot } from '../package-root.js';
 
 export type { DroidwayNative } from '../../../native/index.js';
 
@@ -31,38 +32,19 @@ export class NativeUnavailableError extends Error {
 }
 
 /**
- * Finds the repository (or installed app) root: the nearest ancestor of this module holding the
+ * The repository (or installed app) root, `packageRoot()`: the nearest ancestor holding the
  * `droidway` package.json. Works from the sources (`electron/core/native/`, as under Vitest) and
  * from the compiled tree (`out/electron/core/native/`).
  */
-export function findProjectRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = resolve(start);
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-        if (
-          typeof parsed === 'object' &&
-          parsed !== null &&
-          'name' in parsed &&
-          parsed.name === 'droidway'
-        ) {
-          return dir;
-        }
-      } catch {
-        // An unreadable or malformed package.json belongs to something else: keep walking up.
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new NativeUnavailableError(
-        join(start, 'native/build/Release/droidway_native.node'),
-        'no droidway package.json above this module',
-      );
-    }
-    dir = parent;
+export function findProjectRoot(): string {
+  const root = packageRoot();
+  if (root === null) {
+    throw new NativeUnavailableError(
+      join(dirname(fileURLToPath(import.meta.url)), 'native/build/Release/droidway_native.node'),
+      'no droidway package.json above this module',
+    );
   }
+  return root;
 }
 
 /**

@@ -11,7 +11,7 @@
  * key or value with a control character as a last line of defence, so a document can never add
  * a configuration line of its own.
  */
-import type { ProbeExpectations } from '../inspect/expectations.js';
+import type { ProbeExpectations } from './probe-expectations.js';
 import { LINUX_CAPABILITIES } from './capabilities.js';
 import { DEVICE_CLASSES, type DeviceRule, type HostDeviceClassName } from './devices.js';
 import { ERRNO_NAMES } from './errno-names.js';

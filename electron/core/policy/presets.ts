@@ -4,11 +4,11 @@
  * error, never a silently weaker container.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { POLICY_INVALID, PolicyError } from './policy-errors.js';
 import type { ValidatedPolicy } from './policy-document.js';
 import { parsePolicyText } from './policy-validate.js';
+import { packageRoot } from '../package-root.js';
 
 /** Names of the built-in presets. */
 export const PRESET_NAMES = ['android', 'strict', 'privileged'] as const;
@@ -28,12 +28,9 @@ export function isPresetName(name: string): name is PresetName {
  * from this module (the same code runs from `electron/` in development and `out/electron/` built).
  */
 export function presetDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'resources', 'policies');
-    if (existsSync(join(candidate, 'strict.json'))) return candidate;
-    dir = dirname(dir);
-  }
+  const root = packageRoot();
+  const candidate = root === null ? null : join(root, 'resources', 'policies');
+  if (candidate !== null && existsSync(join(candidate, 'strict.json'))) return candidate;
   throw new Error('the policy presets (resources/policies) are missing from this installation');
 }
 

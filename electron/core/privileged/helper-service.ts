@@ -19,14 +19,9 @@ import { promisify } from 'node:util';
 import { PolicyError, POLICY_INVALID } from '../policy/policy-errors.js';
 import { validatePolicy } from '../policy/policy-validate.js';
 import { RuntimeError } from '../runtime/runtime-errors.js';
-import {
-  DEMO_IMAGE,
-  sessionPaths,
-  startSession,
-  stopSession,
-  type PolicySource,
-  type ServiceLocations,
-} from '../runtime/session-service.js';
+import { DEMO_IMAGE, type PolicySource, type ServiceLocations } from '../session/plan.js';
+import { sessionPaths, stopSession } from '../runtime/session-client.js';
+import { startSession } from '../session/start.js';
 import type { HostedHere } from '../runtime/session-host-launcher.js';
 import type { HelperRequest } from './helper-request.js';
 

@@ -11,15 +11,11 @@ import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-valida
 import type { SessionStatus } from '../runtime/session.js';
 import { launchDisplayHost } from '../display/display-host.js';
 import type { CompiledPolicy } from '../policy/policy-compile.js';
-import {
-  bridgeConfigFor,
-  DEMO_IMAGE,
-  SessionServiceError,
-  sessionPaths,
-  startSession,
-  type StartSessionOptions,
-  type StartedSession,
-} from '../runtime/session-service.js';
+import { bridgeConfigFor } from '../session/display.js';
+import { DEMO_IMAGE, type StartSessionOptions } from '../session/plan.js';
+import { SessionServiceError } from '../session/session-errors.js';
+import { sessionPaths } from '../runtime/session-client.js';
+import { startSession, type StartedSession } from '../session/start.js';
 import type { HelperPolicySource } from './helper-request.js';
 import { privilegedRequest, type PrivilegedOptions } from './privileged-client.js';
 

@@ -24,11 +24,11 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseElfHeader } from '../doctor/elf-header.js';
 import { checkRootfs } from './rootfs-check.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
+import { packageRoot } from '../package-root.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -199,13 +199,10 @@ export function defaultDemoGuestDir(): string {
 }
 
 function findAbove(relative: string): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return null;
+  const root = packageRoot();
+  if (root === null) return null;
+  const candidate = path.join(root, relative);
+  return existsSync(candidate) ? candidate : null;
 }
 
 /** Finds `resources/guest/init` from this module, in the source tree or in `out/`. */

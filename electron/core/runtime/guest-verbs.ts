@@ -79,7 +79,7 @@ const VERBS: ReadonlyArray<{ name: string; args: Matcher[]; optional?: Matcher[]
   { name: 'force-stop', args: [word('am'), word('force-stop'), pkg] },
 ];
 
-/** The probe's path in the guest (`session-service.ts`'s `PROBE_GUEST_PATH`). */
+/** The probe's path in the guest (`session/plan.ts`'s `PROBE_GUEST_PATH`). */
 export const PROBE_GUEST_COMMAND = '/opt/droidway/probe/droidway-probe';
 
 /** Probe arguments: printable and bounded (argv reaches `lxc-attach` as argv, never a shell). */

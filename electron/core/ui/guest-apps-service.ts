@@ -11,13 +11,14 @@ import { guestDataPathToHost } from '../android/guest-data.js';
 import { findRunningGuest, lxcGuestExecutor, type GuestExecutor } from '../android/guest-exec.js';
 import { listPackages } from '../android/package-manager.js';
 import { AppsStateStore, defaultAppsStateDir } from '../apps/apps-state.js';
+import { displayLabel, MAX_CATALOG_APPS } from '../apps/catalog.js';
 import { xdgDirs } from '../apps/desktop-entry.js';
 import { launchApp } from '../apps/launch.js';
 import { removeApp, type RemoveOptions } from '../apps/remove.js';
 import type { ApkInfo } from '../apk/apk-reader.js';
 import { readApkInfoInWorker } from '../apk/apk-worker-client.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
-import { sessionStatus, type SessionRef } from '../runtime/session-service.js';
+import { sessionStatus, type SessionRef } from '../runtime/session-client.js';
 import type { AppDetails, AppSummary, AppsListing } from '../../shared/apps.js';
 import { pngDataUrl, type AppsService } from './apps-service.js';
 
@@ -37,8 +38,6 @@ export interface GuestAppsOptions extends SessionRef {
 
 /** The icon width the grid draws at 2× (56 px tiles). */
 const GRID_ICON_PX = 112;
-/** Apps listed at most (a guest could report thousands of packages). */
-const MAX_APPS = 500;
 
 function appError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -91,15 +90,9 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
     info: ApkInfo | null,
     pins: ReadonlySet<string>,
   ): AppSummary {
-    const labels = info?.labels ?? {};
-    const label =
-      (options.locale !== undefined ? labels[options.locale] : undefined) ??
-      labels[''] ??
-      Object.values(labels)[0] ??
-      pkg.packageName;
     return {
       packageName: pkg.packageName,
-      label: label.trim() === '' ? pkg.packageName : label,
+      label: displayLabel(info?.labels ?? {}, pkg.packageName, options.locale),
       versionName: info?.versionName ?? null,
       versionCode: info?.versionCode ?? pkg.versionCode ?? 0,
       iconDataUrl: pngDataUrl(info?.icon?.png),
@@ -126,7 +119,10 @@ export function guestAppsService(options: GuestAppsOptions = {}): AppsService {
       const status = await sessionStatus(ref());
       if (status.state.name !== 'running') return { session: status.state.name, apps: [] };
       const { exec, instance } = await guest();
-      const packages = (await listPackages(exec, { thirdPartyOnly: true })).slice(0, MAX_APPS);
+      const packages = (await listPackages(exec, { thirdPartyOnly: true })).slice(
+        0,
+        MAX_CATALOG_APPS,
+      );
       const apps: AppSummary[] = [];
       const pins = await pinned();
       for (const pkg of packages) {

@@ -5,7 +5,7 @@
  */
 import { findRunningGuest, lxcGuestExecutor } from '../android/guest-exec.js';
 import { installFile, stagingRootFor, type InstallOptions } from '../install/install-pipeline.js';
-import { sessionPaths, type SessionRef } from '../runtime/session-service.js';
+import { sessionPaths, type SessionRef } from '../runtime/session-client.js';
 import type { Installer } from './install-tracker.js';
 
 /** Options of `pipelineInstaller`. */

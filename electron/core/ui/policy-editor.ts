@@ -16,12 +16,10 @@ import type { ValidatedPolicy } from '../policy/policy-document.js';
 import { validatePolicy } from '../policy/policy-validate.js';
 import { loadPreset } from '../policy/presets.js';
 import { userStateDir, instancePaths, type InstanceRoots } from '../runtime/instance-paths.js';
-import {
-  defaultPresetFor,
-  readSessionRecord,
-  sessionStatus,
-  verifySession,
-} from '../runtime/session-service.js';
+import { defaultPresetFor } from '../session/plan.js';
+import { readSessionRecord } from '../session/record.js';
+import { sessionStatus } from '../runtime/session-client.js';
+import { verifySession } from '../session/verify.js';
 
 /** File name of the applied policy in the instance's data folder. */
 export const APPLIED_POLICY_FILE = 'applied-policy.json';

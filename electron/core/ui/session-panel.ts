@@ -9,12 +9,12 @@ import type { SessionView } from '../../shared/session-view.js';
 import { instancePaths, type InstanceRoots } from '../runtime/instance-paths.js';
 import {
   freezeSession,
-  readSessionRecord,
   sessionStatus,
   stopSession,
   unfreezeSession,
-  type ServiceLocations,
-} from '../runtime/session-service.js';
+} from '../runtime/session-client.js';
+import { readSessionRecord } from '../session/record.js';
+import { type ServiceLocations } from '../session/plan.js';
 import type { SessionStatus } from '../runtime/session.js';
 import { readCgroupUsage } from './cgroup-usage.js';
 import { storedPolicy } from './policy-editor.js';

@@ -1,7 +1,7 @@
 /** Fuzz target: the binary XML decoder and the manifest reader on top of it. */
 import { decodeAxml } from '../../../electron/core/apk/axml.js';
 import { readManifest } from '../../../electron/core/apk/manifest.js';
-import { ANDROID_NS, writeAxml } from '../../unit/apk/axml-writer.js';
+import { ANDROID_NS, writeAxml } from '../../unit/core/apk/axml-writer.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError } from './common.js';
 

@@ -1,6 +1,6 @@
 /** Fuzz target: the resources table parser and its lookups (references, strings, files). */
 import { ResourceTable } from '../../../electron/core/apk/resources.js';
-import { writeArsc } from '../../unit/apk/arsc-writer.js';
+import { writeArsc } from '../../unit/core/apk/arsc-writer.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError } from './common.js';
 

@@ -7,7 +7,7 @@
  */
 import { readSignatures, type ApkSignatures } from '../../../electron/core/apk/signatures.js';
 import { openApkZip } from '../../../electron/core/apk/zip-reader.js';
-import { craftZip } from '../../unit/apk/zip-writer.js';
+import { craftZip } from '../../unit/core/apk/zip-writer.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError, scratchFile } from './common.js';
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { verifyV1 } from '../../../electron/core/apk/v1-signature.js';
 import { openApkZip } from '../../../electron/core/apk/zip-reader.js';
-import { craftZip } from '../../unit/apk/zip-writer.js';
+import { craftZip } from '../../unit/core/apk/zip-writer.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError, scratchFile } from './common.js';
 

@@ -5,7 +5,7 @@
  */
 import { openApkZip } from '../../../electron/core/apk/zip-reader.js';
 import { crc32 } from 'node:zlib';
-import { craftZip } from '../../unit/apk/zip-writer.js';
+import { craftZip } from '../../unit/core/apk/zip-writer.js';
 import { signingBlock, withBlock } from './signatures.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError, scratchFile } from './common.js';

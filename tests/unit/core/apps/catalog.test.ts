@@ -1,0 +1,221 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GuestExecutor } from '../../../../electron/core/android/guest-exec.js';
+import type { ApkInfo } from '../../../../electron/core/apk/apk-reader.js';
+import { encodePng, solidImage } from '../../../../electron/core/apk/png.js';
+import {
+  AppCatalog,
+  displayLabel,
+  type CatalogChange,
+} from '../../../../electron/core/apps/catalog.js';
+import type { XdgDirs } from '../../../../electron/core/apps/desktop-entry.js';
+
+interface FakePackage {
+  pkg: string;
+  versionCode: number;
+  system?: boolean;
+  /** Guest path of the base APK. */
+  apk: string;
+}
+
+let root: string;
+let dirs: XdgDirs;
+let packages: FakePackage[];
+let infos: Map<string, Partial<ApkInfo>>;
+let reads: string[];
+const instance = 'inst';
+
+const exec: GuestExecutor = async (argv) => {
+  const third = argv.includes('-3');
+  const lines = packages
+    .filter((p) => !third || p.system !== true)
+    .map((p) => `package:${p.apk}=${p.pkg} versionCode:${p.versionCode}`);
+  // Lines a hostile guest could add: all must be ignored.
+  lines.push('package:/data/app/x.apk=../../evil versionCode:1', 'garbage', 'package:');
+  return {
+    exitCode: 0,
+    signal: null,
+    stdout: `${lines.join('\n')}\n`,
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  };
+};
+
+async function addApk(p: FakePackage, info: Partial<ApkInfo>): Promise<void> {
+  packages = packages.filter((q) => q.pkg !== p.pkg);
+  packages.push(p);
+  const host = path.join(root, instance, 'data', p.apk.slice('/data/'.length));
+  await fs.mkdir(path.dirname(host), { recursive: true });
+  await fs.writeFile(host, `apk of ${p.pkg} v${p.versionCode}`);
+  infos.set(host, { packageName: p.pkg, versionCode: p.versionCode, labels: {}, ...info });
+}
+
+function catalog(): AppCatalog {
+  return new AppCatalog({
+    instance,
+    dataRoot: root,
+    runtimeRoot: path.join(root, 'run'),
+    exec: async () => exec,
+    cacheDir: path.join(root, 'cache'),
+    readApk: async (file) => {
+      reads.push(file);
+      const info = infos.get(file);
+      if (info === undefined) throw new Error(`unreadable ${file}`);
+      return info as ApkInfo;
+    },
+    readIcons: async () => [{ png: encodePng(solidImage(48, 48, 0xff00ff00)) }],
+    desktop: { dirs, launcher: ['/usr/bin/droidway'], run: async () => true },
+  });
+}
+
+const entry = (pkg: string): string =>
+  path.join(dirs.dataHome, 'applications', `droidway.${pkg}.desktop`);
+const icon = (pkg: string): string =>
+  path.join(dirs.dataHome, 'icons', 'hicolor', '48x48', 'apps', `droidway.${pkg}.png`);
+
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'apps-catalog-'));
+  dirs = { dataHome: path.join(root, 'xdg-data'), configHome: path.join(root, 'xdg-config') };
+  packages = [];
+  infos = new Map();
+  reads = [];
+  await addApk(
+    { pkg: 'com.a.maps', versionCode: 3, apk: '/data/app/~~x/com.a.maps-1/base.apk' },
+    { labels: { '': 'Maps', fr: 'Cartes' }, launcherActivity: { name: '.Main' } as never },
+  );
+  await addApk(
+    { pkg: 'com.a.svc', versionCode: 1, apk: '/data/app/~~y/com.a.svc-1/base.apk' },
+    { labels: { '': 'Service' } },
+  );
+});
+afterEach(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('app catalog', () => {
+  it('lists third-party apps with labels and launcher activities, and writes desktop entries', async () => {
+    const c = catalog();
+    const changes: CatalogChange[] = [];
+    c.on('changed', (ch) => changes.push(ch));
+    const apps = await c.refresh();
+    expect(apps.map((a) => [a.packageName, a.label, a.launcherActivity, a.system])).toEqual([
+      ['com.a.maps', 'Maps', '.Main', false],
+      ['com.a.svc', 'Service', null, false],
+    ]);
+    expect(changes).toEqual([{ added: ['com.a.maps', 'com.a.svc'], updated: [], removed: [] }]);
+    // Only launchable apps get an entry.
+    expect(await fs.readFile(entry('com.a.maps'), 'utf8')).toContain('Name[fr]=Cartes');
+    expect(existsSync(entry('com.a.svc'))).toBe(false);
+    expect(existsSync(icon('com.a.maps'))).toBe(true);
+  });
+
+  it('reads each APK once per identity, in memory and across instances through the disk cache', async () => {
+    await catalog().refresh();
+    expect(reads).toHaveLength(2);
+    const c = catalog();
+    await c.refresh();
+    await c.refresh();
+    expect(reads).toHaveLength(2);
+    // An update in place (new size and mtime) is read again and reported as updated.
+    await addApk(
+      { pkg: 'com.a.maps', versionCode: 4, apk: '/data/app/~~x/com.a.maps-1/base.apk' },
+      { labels: { '': 'Maps 2' }, launcherActivity: { name: '.Main' } as never },
+    );
+    const changes: CatalogChange[] = [];
+    c.on('changed', (ch) => changes.push(ch));
+    await c.refresh();
+    expect(reads).toHaveLength(3);
+    expect(changes).toEqual([{ added: [], updated: ['com.a.maps'], removed: [] }]);
+    expect(await fs.readFile(entry('com.a.maps'), 'utf8')).toContain('Name=Maps 2');
+  });
+
+  it('drops the entry and icons of a removed app', async () => {
+    const c = catalog();
+    await c.refresh();
+    packages = packages.filter((p) => p.pkg !== 'com.a.maps');
+    const changes: CatalogChange[] = [];
+    c.on('changed', (ch) => changes.push(ch));
+    await c.refresh();
+    expect(changes).toEqual([{ added: [], updated: [], removed: ['com.a.maps'] }]);
+    expect(existsSync(entry('com.a.maps'))).toBe(false);
+    expect(existsSync(icon('com.a.maps'))).toBe(false);
+  });
+
+  it('keeps system apps only when they have a launcher activity', async () => {
+    await addApk(
+      { pkg: 'com.sys.launchable', versionCode: 1, system: true, apk: '/data/app/s1/base.apk' },
+      { launcherActivity: { name: 'com.sys.launchable.Home' } as never },
+    );
+    await addApk(
+      { pkg: 'com.sys.hidden', versionCode: 1, system: true, apk: '/data/app/s2/base.apk' },
+      {},
+    );
+    packages.push({
+      pkg: 'com.sys.framework',
+      versionCode: 1,
+      system: true,
+      apk: '/system/framework/x.apk',
+    });
+    const apps = await catalog().refresh();
+    expect(apps.map((a) => a.packageName).sort()).toEqual([
+      'com.a.maps',
+      'com.a.svc',
+      'com.sys.launchable',
+    ]);
+  });
+
+  it('lists an app whose APK cannot be read by its package name, with a note', async () => {
+    packages.push({ pkg: 'com.a.broken', versionCode: 1, apk: '/data/app/missing/base.apk' });
+    const c = catalog();
+    const apps = await c.refresh();
+    expect(apps.find((a) => a.packageName === 'com.a.broken')).toMatchObject({
+      label: 'com.a.broken',
+      launcherActivity: null,
+    });
+    expect(c.notes.some((n) => n.startsWith('com.a.broken:'))).toBe(true);
+  });
+
+  it('refuses an APK whose manifest names another package', async () => {
+    await addApk(
+      { pkg: 'com.a.liar', versionCode: 1, apk: '/data/app/liar/base.apk' },
+      { packageName: 'com.a.maps', launcherActivity: { name: '.Main' } as never },
+    );
+    const c = catalog();
+    await c.refresh();
+    expect(c.get('com.a.liar')?.launcherActivity).toBeNull();
+    expect(existsSync(entry('com.a.liar'))).toBe(false);
+  });
+
+  it('ignores a corrupt disk cache', async () => {
+    await fs.mkdir(path.join(root, 'cache'), { recursive: true });
+    await fs.writeFile(
+      path.join(root, 'cache', 'apps-catalog.json'),
+      '{"version":1,"entries":[{"key":1}]',
+    );
+    expect((await catalog().refresh()).map((a) => a.packageName)).toEqual([
+      'com.a.maps',
+      'com.a.svc',
+    ]);
+  });
+});
+
+describe('displayLabel: the one label rule of the grid, the tray and the desktop entries', () => {
+  it('prefers the asked locale, then the default label, then the first', () => {
+    const labels = { '': 'Notes', de: 'Notizen', fr: 'Bloc' };
+    expect(displayLabel(labels, 'org.ex', 'de')).toBe('Notizen');
+    expect(displayLabel(labels, 'org.ex', 'ja')).toBe('Notes');
+    expect(displayLabel(labels, 'org.ex')).toBe('Notes');
+    expect(displayLabel({ fr: 'Bloc' }, 'org.ex')).toBe('Bloc');
+  });
+
+  it('falls back to the package name for a missing or blank label, and trims', () => {
+    expect(displayLabel({}, 'org.ex')).toBe('org.ex');
+    expect(displayLabel({ '': '  \t' }, 'org.ex')).toBe('org.ex');
+    expect(displayLabel({ de: '   ' }, 'org.ex', 'de')).toBe('org.ex');
+    expect(displayLabel({ '': '  Notes ' }, 'org.ex')).toBe('Notes');
+  });
+});
