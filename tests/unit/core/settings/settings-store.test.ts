@@ -7,7 +7,10 @@ import {
   SettingsError,
   checkSetting,
 } from '../../../../electron/core/settings/settings-schema.js';
-import { openSettings, readSettingsFile } from '../../../../electron/core/settings/settings-store.js';
+import {
+  openSettings,
+  readSettingsFile,
+} from '../../../../electron/core/settings/settings-store.js';
 
 let dir: string;
 beforeEach(() => {
