@@ -78,7 +78,7 @@ describe('droidway policy', () => {
   it('check accepts a document saved before the bridge limits, naming the defaulted fields', async () => {
     const older = join(
       import.meta.dirname,
-      '../../fixtures/policy/strict-before-bridge-limits.json',
+      '../../../fixtures/policy/strict-before-bridge-limits.json',
     );
     const r = await run('check', older);
     expect(r.code).toBe(0);
@@ -156,7 +156,7 @@ describe('droidway policy', () => {
     const out = join(dir, 'compiled-older');
     const older = join(
       import.meta.dirname,
-      '../../fixtures/policy/strict-before-bridge-limits.json',
+      '../../../fixtures/policy/strict-before-bridge-limits.json',
     );
     const r = await run('compile', older, '--out', out);
     expect(r.code).toBe(0);
