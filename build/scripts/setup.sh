@@ -12,12 +12,13 @@ cd "$(dirname "$0")/../.."
 # input tests, as sway headless has a seat), APK tooling for the tests
 # (aapt, apksigner, framework-res for aapt -I, a JRE for keytool; unzip for the fixture Android
 # tools), the e2e browser (chromium), desktop integration (desktop-file-utils), the native
-# toolchain (g++, make, python3, clang-format; clang and libFuzzer for the native fuzz targets),
+# toolchain (g++, make, python3, clang-format; clang, libFuzzer and the sanitizer runtimes for the
+# native fuzz targets),
 # polkit (polkitd, pkexec, the D-Bus system bus) for the privileged helper a desktop user
 # starts sessions through, and a CJK font for app labels in Chinese, Japanese or Korean
 # (fonts-wqy-microhei: 5 MB; fonts-noto-cjk is 91 MB).
 packages=(
-  build-essential python3 clang-format pkg-config clang libfuzzer-14-dev
+  build-essential python3 clang-format pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
   lxc busybox-static e2fsprogs erofs-utils util-linux iproute2 uidmap
   weston libwayland-dev libwayland-bin wayland-protocols sway wtype grim wl-clipboard
   aapt apksigner android-framework-res openssl default-jre-headless unzip
