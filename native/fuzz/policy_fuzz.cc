@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -134,7 +135,11 @@ void FuzzKeymap(Reader& in, int fd) {
   if (!KeymapCopy::Make(fd, size, &out).ok()) return;
   Require(size >= 1 && size <= KeymapCopy::kMaxBytes);
   Require(FdSize(out.get()) == size);
-  Require((::fcntl(out.get(), F_GETFL) & O_ACCMODE) == O_RDONLY);
+  // The guest can change nothing: every seal set, and a write through the fd itself refused.
+  const int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
+  Require((::fcntl(out.get(), F_GET_SEALS) & kSeals) == kSeals);
+  const char byte = 0;
+  Require(::pwrite(out.get(), &byte, 1, 0) < 0 && errno == EPERM);
 }
 
 }  // namespace
