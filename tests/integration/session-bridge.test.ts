@@ -398,13 +398,17 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const before = await requestStatus(paths.controlSocket);
       const pid = await bridgePid();
       let peakKiB = 0;
-      const sample = setInterval(() => {
+      // VmPeak is the process's high-water mark, so the last sample of a live bridge is its
+      // peak; the timer also catches a bridge that dies (and restarts) mid-flood.
+      const samplePeak = (): void => {
         try {
           peakKiB = Math.max(peakKiB, Number(procStatus(pid, 'VmPeak').split(/\s+/)[0]));
         } catch {
           // The process ended: its restart is checked below.
         }
-      }, 20);
+      };
+      samplePeak();
+      const sample = setInterval(samplePeak, 20);
       let flood;
       try {
         // The guest's own copy, fed through stdin: /tmp in the guest is its tmpfs.
@@ -423,6 +427,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
         );
       } finally {
         clearInterval(sample);
+        samplePeak();
       }
       expect(flood.stdout.toString().trim(), flood.stderr.toString()).toMatch(/^ended E[A-Z]+$/);
       expect(peakKiB).toBeGreaterThan(0);
