@@ -354,14 +354,27 @@ describe('display bridge clipboard on sway', () => {
           'flood-selection',
           'flood-offers',
         ]) {
+          const seen = b.events.length;
           const bad = startDemo(b.socket, hostile, { DROIDWAY_DEMO_HOSTILE: how });
           await bad.line(/^mapped$/);
           const before = goodCommits();
           await ctrl('v');
           await bad.line(/^hostile /);
           expect(await bad.exited, how).toBe(1);
+          const violation = how.startsWith('flood') ? 'clipboard-flood' : 'clipboard-fd';
+          // The bridge ended that guest for that reason...
+          const ended = await waitFor(`the bridge ending the ${how} guest`, () =>
+            b.events
+              .slice(seen)
+              .find((e) => e.type === 'client-disconnected' && e.reason.startsWith('violation:')),
+          );
+          expect(ended, how).toMatchObject({ reason: `violation:${violation}` });
+          // ...and told it why; a flooding guest may instead meet the closed socket with its
+          // next write before it reads the error (libwayland then keeps EPIPE as the error).
           expect(bad.errors(), how).toMatch(
-            how.startsWith('flood') ? /clipboard-flood/ : /clipboard-fd: .*write end of a pipe/,
+            how.startsWith('flood')
+              ? /clipboard-flood|Broken pipe/
+              : /clipboard-fd: .*write end of a pipe/,
           );
           await waitFor(`the good client drawing after ${how}`, () =>
             goodCommits() > before + 5 ? true : undefined,
