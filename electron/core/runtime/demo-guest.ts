@@ -17,10 +17,17 @@
  * the guest programs and the client with its libraries) makes a changed input rebuild. The
  * default folder's name carries the builder version, so builders of other versions on the same
  * machine keep their own trees.
+ *
+ * Every session start asks for the guest, and hashing its inputs (busybox, the client and its
+ * libraries: ~4 MB, plus `busybox --list` and `ldd`) costs 30–300 ms. So the stamp file also
+ * records each input file's identity (device, inode, size, mtime and ctime in ns) taken before it
+ * was read, with the folders the loader searches and `/etc/ld.so.cache`: when every identity
+ * still matches, nothing was rewritten, replaced, added beside a library or re-linked, and the
+ * tree is taken as it is without reading an input. Any difference falls back to the full check.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, type BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,6 +191,11 @@ export interface DemoGuest {
   stamp: string;
   /** True when this call built it, false when a matching build was already there. */
   built: boolean;
+  /**
+   * How this call knew the tree matched its inputs: by their recorded identities alone (nothing
+   * read), or by reading and hashing them (a build, or identities that changed).
+   */
+  checkedBy: 'identities' | 'contents';
 }
 
 /**
@@ -325,16 +337,44 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
   const rootfs = path.resolve(options.rootfs ?? defaultDemoGuestDir());
   const busybox = options.busybox ?? DEFAULT_BUSYBOX;
   const initScript = options.initScript ?? defaultInitScript();
-  const init = await readInput(initScript, 'init script');
-  const busyboxBytes = await readInput(busybox, 'busybox');
-  assertStatic(busybox, busyboxBytes);
-  const applets = await availableApplets(busybox);
   const programsDir =
     options.programsDir === undefined ? defaultGuestProgramsDir() : options.programsDir;
   const demoClientDir =
     options.demoClientDir === undefined ? defaultDemoClientDir() : options.demoClientDir;
-  const programs = programsDir === null ? [] : await readPrograms(programsDir);
-  const client = demoClientDir === null ? [] : await readClient(demoClientDir);
+  const inputsKey = JSON.stringify([
+    busybox,
+    initScript,
+    programsDir,
+    demoClientDir,
+    process.env.LD_LIBRARY_PATH ?? null,
+  ]);
+
+  const recorded = await readStampFile(rootfs);
+  if (
+    recorded?.inputs !== undefined &&
+    recorded.inputs.key === inputsKey &&
+    (await identitiesMatch(recorded.inputs.files))
+  ) {
+    await checkRootfs(rootfs);
+    return {
+      rootfs,
+      init: '/sbin/init',
+      mountEntries: [],
+      demoClientDir,
+      payloadBytes: recorded.inputs.payloadBytes,
+      stamp: recorded.stamp,
+      built: false,
+      checkedBy: 'identities',
+    };
+  }
+
+  const seen = new InputIdentities();
+  const init = await readInput(initScript, 'init script', seen);
+  const busyboxBytes = await readInput(busybox, 'busybox', seen);
+  assertStatic(busybox, busyboxBytes);
+  const applets = await availableApplets(busybox);
+  const programs = programsDir === null ? [] : await readPrograms(programsDir, seen);
+  const client = demoClientDir === null ? [] : await readClient(demoClientDir, seen);
   const files = [...programs, ...client];
   const hash = createHash('sha256')
     .update(`droidway-demo-guest:${DEMO_GUEST_BUILDER_VERSION}\n`)
@@ -353,10 +393,15 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
     payloadBytes,
     stamp,
     built,
+    checkedBy: 'contents',
   });
 
-  if ((await readStamp(rootfs)) === stamp) {
+  const inputs: RecordedInputs = { key: inputsKey, payloadBytes, files: seen.list() };
+  if (recorded?.stamp === stamp) {
     await checkRootfs(rootfs);
+    // Same bytes under new identities (a rebuild of the same client, a touched file): record
+    // them, so the next start takes the fast path again.
+    await rewriteStampFile(rootfs, stamp, inputs);
     return result(false);
   }
 
@@ -373,7 +418,7 @@ export async function ensureDemoGuest(options: DemoGuestOptions = {}): Promise<D
   }
   const tmp = path.join(parent, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await buildTree(tmp, { init, busyboxBytes, applets, stamp, files });
+    await buildTree(tmp, { init, busyboxBytes, applets, stamp, inputs, files });
     await checkRootfs(tmp);
     await swapInto(tmp, rootfs, stamp);
   } catch (e) {
@@ -396,9 +441,11 @@ interface PayloadFile {
 }
 
 /** The regular files of the guest programs folder (sorted), for `GUEST_PROGRAMS_DIR`. */
-async function readPrograms(dir: string): Promise<PayloadFile[]> {
+async function readPrograms(dir: string, seen: InputIdentities): Promise<PayloadFile[]> {
   let names: string[];
   try {
+    // The folder's own identity first: a program added or removed changes its mtime.
+    await seen.note(dir);
     names = (await fs.readdir(dir)).sort();
   } catch (e) {
     throw new RuntimeError(
@@ -414,7 +461,7 @@ async function readPrograms(dir: string): Promise<PayloadFile[]> {
     if (!st.isFile()) continue;
     out.push({
       guestPath: path.posix.join(GUEST_PROGRAMS_DIR, name),
-      bytes: await readInput(file, 'guest program'),
+      bytes: await readInput(file, 'guest program', seen),
       mode: st.mode & 0o111 ? 0o755 : 0o644,
     });
   }
@@ -422,24 +469,103 @@ async function readPrograms(dir: string): Promise<PayloadFile[]> {
 }
 
 /** The demo client and every library `ldd` names for it, at the paths the loader looks in. */
-async function readClient(dir: string): Promise<PayloadFile[]> {
+async function readClient(dir: string, seen: InputIdentities): Promise<PayloadFile[]> {
   const client = path.join(dir, DEMO_CLIENT_NAME);
   const out: PayloadFile[] = [
     {
       guestPath: path.posix.join(GUEST_BIN_DIR, DEMO_CLIENT_NAME),
-      bytes: await readInput(client, 'demo client'),
+      bytes: await readInput(client, 'demo client', seen),
       mode: 0o755,
     },
   ];
+  // What ldd resolves depends on the loader's cache and the folders it searches: a library
+  // installed or removed there changes a folder's mtime or the cache.
+  await seen.note(LOADER_CACHE);
   for (const lib of await libraryClosure(client)) {
+    await seen.note(path.dirname(lib.path));
     // readFile follows the symlinks ldd names (libc.so.6 -> …): the guest gets the file itself.
-    out.push({ guestPath: lib.path, bytes: await readInput(lib.path, 'library'), mode: 0o755 });
+    out.push({
+      guestPath: lib.path,
+      bytes: await readInput(lib.path, 'library', seen),
+      mode: 0o755,
+    });
   }
   return out;
 }
 
-async function readInput(file: string, what: string): Promise<Buffer> {
+/** How recent a change makes an input's identity untrustworthy (see `InputIdentities.note`). */
+const RACY_WINDOW_NS = 2_000_000_000n;
+
+/** The dynamic loader's cache, which `ldd` consults first. */
+const LOADER_CACHE = '/etc/ld.so.cache';
+
+/** An input file's identity: what the fast path of `ensureDemoGuest` compares. */
+interface InputIdentity {
+  path: string;
+  /** `dev:ino:size:mtimeNs:ctimeNs` (stat, following symlinks), `absent`, or `racy`. */
+  id: string;
+}
+
+/** What the stamp file records about the inputs of its build. */
+interface RecordedInputs {
+  /** The options the inputs came from (see `ensureDemoGuest`). */
+  key: string;
+  payloadBytes: number;
+  files: InputIdentity[];
+}
+
+function identityOf(st: BigIntStats | null): string {
+  if (st === null) return 'absent';
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+async function statIdentity(file: string): Promise<string> {
   try {
+    return identityOf(await fs.stat(file, { bigint: true }));
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return identityOf(null);
+    throw e;
+  }
+}
+
+/** The identities of the inputs one full check read, each taken before its bytes. */
+class InputIdentities {
+  private readonly byPath = new Map<string, string>();
+
+  async note(file: string): Promise<void> {
+    if (this.byPath.has(file)) return;
+    let st: BigIntStats | null = null;
+    try {
+      st = await fs.stat(file, { bigint: true });
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT') && !isErrno(e, 'ENOTDIR')) throw e;
+    }
+    // File times have the kernel tick's granularity: a write in the same tick as this stat,
+    // after the read, would leave the identity unchanged. A file changed in the last seconds is
+    // recorded as never matching (as git treats "racy" index entries); the next full check,
+    // once it has settled, records it.
+    const settled = st === null || BigInt(Date.now()) * 1_000_000n - st.ctimeNs > RACY_WINDOW_NS;
+    this.byPath.set(file, settled ? identityOf(st) : 'racy');
+  }
+
+  list(): InputIdentity[] {
+    return [...this.byPath].map(([p, id]) => ({ path: p, id }));
+  }
+}
+
+async function identitiesMatch(files: readonly InputIdentity[]): Promise<boolean> {
+  if (files.length === 0) return false;
+  try {
+    const now = await Promise.all(files.map((f) => statIdentity(f.path)));
+    return now.every((id, i) => id === files[i]!.id);
+  } catch {
+    return false;
+  }
+}
+
+async function readInput(file: string, what: string, seen?: InputIdentities): Promise<Buffer> {
+  try {
+    await seen?.note(file);
     return await fs.readFile(file);
   } catch (e) {
     throw new RuntimeError(
@@ -498,18 +624,21 @@ async function availableApplets(busybox: string): Promise<string[]> {
 }
 
 async function readStamp(rootfs: string): Promise<string | null> {
+  return (await readStampFile(rootfs))?.stamp ?? null;
+}
+
+/** The stamp file's stamp, and its record of the inputs when it has a well-formed one. */
+async function readStampFile(
+  rootfs: string,
+): Promise<{ stamp: string; inputs?: RecordedInputs } | null> {
   try {
     const parsed: unknown = JSON.parse(
       await fs.readFile(path.join(rootfs, DEMO_GUEST_STAMP_FILE), 'utf8'),
     );
-    if (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      typeof (parsed as { stamp?: unknown }).stamp === 'string'
-    ) {
-      return (parsed as { stamp: string }).stamp;
-    }
-    return null;
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { stamp, inputs } = parsed as { stamp?: unknown; inputs?: unknown };
+    if (typeof stamp !== 'string') return null;
+    return isRecordedInputs(inputs) ? { stamp, inputs } : { stamp };
   } catch (e) {
     if (isErrno(e, 'ENOENT') || e instanceof SyntaxError) return null;
     throw new RuntimeError(
@@ -522,11 +651,56 @@ async function readStamp(rootfs: string): Promise<string | null> {
   }
 }
 
+function isRecordedInputs(v: unknown): v is RecordedInputs {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<RecordedInputs>;
+  return (
+    typeof r.key === 'string' &&
+    typeof r.payloadBytes === 'number' &&
+    Number.isSafeInteger(r.payloadBytes) &&
+    r.payloadBytes >= 0 &&
+    Array.isArray(r.files) &&
+    r.files.every(
+      (f: unknown) =>
+        typeof f === 'object' &&
+        f !== null &&
+        typeof (f as InputIdentity).path === 'string' &&
+        typeof (f as InputIdentity).id === 'string',
+    )
+  );
+}
+
+function stampText(stamp: string, inputs: RecordedInputs): string {
+  return JSON.stringify({ builderVersion: DEMO_GUEST_BUILDER_VERSION, stamp, inputs }) + '\n';
+}
+
+/**
+ * Replaces the stamp file of a finished tree (same stamp, new input identities) by a rename, so
+ * a reader sees the old or the new file whole. Best effort: a tree this caller may not write
+ * (another user's, a read-only folder) keeps its record and only loses the fast path.
+ */
+async function rewriteStampFile(
+  rootfs: string,
+  stamp: string,
+  inputs: RecordedInputs,
+): Promise<void> {
+  const file = path.join(rootfs, DEMO_GUEST_STAMP_FILE);
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.writeFile(tmp, stampText(stamp, inputs), { mode: 0o644, flag: 'wx' });
+    await fs.chmod(tmp, 0o644);
+    await fs.rename(tmp, file);
+  } catch {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
 interface TreeInputs {
   init: Buffer;
   busyboxBytes: Buffer;
   applets: string[];
   stamp: string;
+  inputs: RecordedInputs;
   files: PayloadFile[];
 }
 
@@ -566,8 +740,10 @@ async function buildTree(dir: string, inputs: TreeInputs): Promise<void> {
   // The stamp goes last: a tree without it is never taken for a finished build.
   await fs.writeFile(
     path.join(dir, DEMO_GUEST_STAMP_FILE),
-    JSON.stringify({ builderVersion: DEMO_GUEST_BUILDER_VERSION, stamp: inputs.stamp }) + '\n',
-    { mode: 0o644 },
+    stampText(inputs.stamp, inputs.inputs),
+    {
+      mode: 0o644,
+    },
   );
 }
 

@@ -163,6 +163,100 @@ describe('demo guest', () => {
     },
   );
 
+  itNeeds(
+    "takes an unchanged tree by its inputs' identities, and reads them again when one changes",
+    missing,
+    async () => {
+      const rootfs = path.join(tmp, 'fast', 'demo');
+      const programs = path.join(tmp, 'fast-guest.d');
+      const client = path.join(tmp, 'fast-client');
+      await fs.mkdir(programs);
+      await fs.mkdir(client);
+      const program = path.join(programs, '10-hello');
+      await fs.writeFile(program, '#!/bin/sh\necho hello\n', { mode: 0o755 });
+      await fs.copyFile('/bin/true', path.join(client, 'droidway-demo-client'));
+      const options = { rootfs, programsDir: programs, demoClientDir: client };
+      const readRecord = async (): Promise<{
+        stamp: string;
+        inputs: { key: string; payloadBytes: number; files: { path: string; id: string }[] };
+      }> => JSON.parse(await fs.readFile(path.join(rootfs, DEMO_GUEST_STAMP_FILE), 'utf8'));
+
+      // Files changed in the last 2 s are "racy": recorded as never matching.
+      const first = await ensureDemoGuest(options);
+      expect(first).toMatchObject({ built: true, checkedBy: 'contents' });
+      const racy = await readRecord();
+      expect(racy.inputs.files.find((f) => f.path === program)?.id).toBe('racy');
+      expect((await ensureDemoGuest(options)).checkedBy).toBe('contents');
+
+      // Once settled, the next full check records every identity, and the one after reads nothing.
+      await new Promise((r) => setTimeout(r, 2_100));
+      expect(await ensureDemoGuest(options)).toMatchObject({
+        built: false,
+        checkedBy: 'contents',
+        stamp: first.stamp,
+      });
+      const record = await readRecord();
+      const paths = record.inputs.files.map((f) => f.path);
+      expect(record.inputs.files.every((f) => /^\d+:\d+:\d+:\d+:\d+$/.test(f.id))).toBe(true);
+      // The inputs, the programs folder, the loader's cache and the folders of the libraries.
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          '/bin/busybox',
+          programs,
+          program,
+          path.join(client, 'droidway-demo-client'),
+          '/etc/ld.so.cache',
+        ]),
+      );
+      const libs = parseLddOutput(
+        (await import('node:child_process')).execFileSync('ldd', ['/bin/true'], {
+          encoding: 'utf8',
+        }),
+      );
+      for (const lib of libs) expect(paths).toContain(path.dirname(lib.path));
+      const fast = await ensureDemoGuest(options);
+      expect(fast).toMatchObject({
+        built: false,
+        checkedBy: 'identities',
+        stamp: first.stamp,
+        payloadBytes: first.payloadBytes,
+      });
+
+      // Touched, same bytes: a full check, no rebuild.
+      const now = new Date();
+      await fs.utimes(program, now, now);
+      expect(await ensureDemoGuest(options)).toMatchObject({
+        built: false,
+        checkedBy: 'contents',
+        stamp: first.stamp,
+      });
+      // Same size, other bytes: rebuilt.
+      await fs.writeFile(program, '#!/bin/sh\necho HELLO\n');
+      const changed = await ensureDemoGuest(options);
+      expect(changed).toMatchObject({ built: true, checkedBy: 'contents' });
+      expect(changed.stamp).not.toBe(first.stamp);
+      // A program added beside it changes the folder: a full check that sees it.
+      await new Promise((r) => setTimeout(r, 2_100));
+      await ensureDemoGuest(options);
+      expect((await ensureDemoGuest(options)).checkedBy).toBe('identities');
+      await fs.writeFile(path.join(programs, '20-more'), '#!/bin/sh\n', { mode: 0o755 });
+      const added = await ensureDemoGuest(options);
+      expect(added).toMatchObject({ built: true, checkedBy: 'contents' });
+      expect(existsSync(path.join(rootfs, 'opt/droidway/guest.d/20-more'))).toBe(true);
+      // Other options (another busybox, no client) are other inputs, even on the same tree.
+      expect((await ensureDemoGuest({ ...options, demoClientDir: null })).checkedBy).toBe(
+        'contents',
+      );
+      // A forged or damaged record is only a lost fast path.
+      await fs.writeFile(
+        path.join(rootfs, DEMO_GUEST_STAMP_FILE),
+        JSON.stringify({ stamp: 'x', inputs: { key: 1, files: 'all' } }),
+      );
+      expect(await ensureDemoGuest(options)).toMatchObject({ built: true, checkedBy: 'contents' });
+    },
+    20_000,
+  );
+
   it('names its default folder by builder version, so older builders keep their own tree', () => {
     expect(DEMO_GUEST_BUILDER_VERSION).toBe(2);
     expect(path.basename(defaultDemoGuestDir())).toBe('demo-v2');
