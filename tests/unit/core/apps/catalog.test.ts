@@ -6,11 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GuestExecutor } from '../../../../electron/core/android/guest-exec.js';
 import type { ApkInfo } from '../../../../electron/core/apk/apk-reader.js';
 import { encodePng, solidImage } from '../../../../electron/core/apk/png.js';
-import {
-  AppCatalog,
-  displayLabel,
-  type CatalogChange,
-} from '../../../../electron/core/apps/catalog.js';
+import { AppCatalog, type CatalogChange } from '../../../../electron/core/apps/catalog.js';
 import type { XdgDirs } from '../../../../electron/core/apps/desktop-entry.js';
 
 interface FakePackage {
@@ -133,6 +129,45 @@ describe('app catalog', () => {
     expect(await fs.readFile(entry('com.a.maps'), 'utf8')).toContain('Name=Maps 2');
   });
 
+  it('keeps grid icons in memory: a disk-cache hit reads the APK once more, changing nothing', async () => {
+    const png = encodePng(solidImage(4, 4, 0xff0000ff));
+    infos.set(path.join(root, instance, 'data', 'app/~~x/com.a.maps-1/base.apk'), {
+      ...infos.get(path.join(root, instance, 'data', 'app/~~x/com.a.maps-1/base.apk')),
+      icon: { png } as never,
+    });
+    await catalog().refresh();
+    expect(reads).toHaveLength(2);
+    const c = new AppCatalog({
+      instance,
+      dataRoot: root,
+      exec: async () => exec,
+      cacheDir: path.join(root, 'cache'),
+      readApk: async (file) => {
+        reads.push(file);
+        return infos.get(file) as ApkInfo;
+      },
+      icons: true,
+    });
+    const changes: CatalogChange[] = [];
+    c.on('changed', (ch) => changes.push(ch));
+    await c.refresh();
+    expect(reads).toHaveLength(4);
+    expect(c.icon('com.a.maps')).toEqual(png);
+    expect(c.icon('com.a.svc')).toBeNull();
+    // Described from the cache: added (new to this catalog), never read again for its icon.
+    expect(changes).toEqual([{ added: ['com.a.maps', 'com.a.svc'], updated: [], removed: [] }]);
+    await c.refresh();
+    expect(reads).toHaveLength(4);
+    expect(changes).toHaveLength(1);
+  });
+
+  it('reads the full details of an app on demand, and none for an unknown one', async () => {
+    const c = catalog();
+    await c.refresh();
+    expect((await c.details('com.a.maps'))?.labels).toEqual({ '': 'Maps', fr: 'Cartes' });
+    expect(await c.details('com.a.gone')).toBeNull();
+  });
+
   it('drops the entry and icons of a removed app', async () => {
     const c = catalog();
     await c.refresh();
@@ -200,22 +235,5 @@ describe('app catalog', () => {
       'com.a.maps',
       'com.a.svc',
     ]);
-  });
-});
-
-describe('displayLabel: the one label rule of the grid, the tray and the desktop entries', () => {
-  it('prefers the asked locale, then the default label, then the first', () => {
-    const labels = { '': 'Notes', de: 'Notizen', fr: 'Bloc' };
-    expect(displayLabel(labels, 'org.ex', 'de')).toBe('Notizen');
-    expect(displayLabel(labels, 'org.ex', 'ja')).toBe('Notes');
-    expect(displayLabel(labels, 'org.ex')).toBe('Notes');
-    expect(displayLabel({ fr: 'Bloc' }, 'org.ex')).toBe('Bloc');
-  });
-
-  it('falls back to the package name for a missing or blank label, and trims', () => {
-    expect(displayLabel({}, 'org.ex')).toBe('org.ex');
-    expect(displayLabel({ '': '  \t' }, 'org.ex')).toBe('org.ex');
-    expect(displayLabel({ de: '   ' }, 'org.ex', 'de')).toBe('org.ex');
-    expect(displayLabel({ '': '  Notes ' }, 'org.ex')).toBe('Notes');
   });
 });
