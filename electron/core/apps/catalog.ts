@@ -388,7 +388,11 @@ export function instanceCatalogs(
         exec:
           exec !== undefined
             ? () => exec(instance)
-            : async () => lxcGuestExecutor(await findRunningGuest({ ...shared, instance })),
+            : async () => {
+                const { dataRoot, runtimeRoot, owner } = shared;
+                const ref = { dataRoot, runtimeRoot, owner, instance };
+                return lxcGuestExecutor(await findRunningGuest(ref));
+              },
         ...(cacheDir !== undefined ? { cacheDir: cacheDir(instance) } : {}),
       });
       made.set(instance, catalog);
