@@ -25,28 +25,40 @@ export interface FakeAppsGuest {
   instance: string;
   dirs: XdgDirs;
   exec: GuestExecutor;
+  /** What `pm list packages` lists (an entry without an APK file is allowed). */
+  packages: FakePackage[];
+  /** What the ApkReader says, by host file. */
+  infos: Map<string, Partial<ApkInfo>>;
+  /** Host path of a guest `/data` path. */
+  hostPath(guestPath: string): string;
   /** Every command the guest ran, joined by spaces. */
   calls: string[];
   /** Host files read by `readApk`. */
   reads: string[];
   readApk: (file: string) => Promise<ApkInfo>;
+  /** Installs `p` with an APK file described by `info` (replacing one of the same package). */
   addApk(p: FakePackage, info: Partial<ApkInfo>): Promise<void>;
+  /** Uninstalls `pkg` (its APK file stays). */
+  removePackage(pkg: string): void;
   cleanup(): Promise<void>;
 }
 
 /** Makes a fake guest for instance `instance` in a fresh temporary folder. */
 export async function fakeAppsGuest(instance = 'inst'): Promise<FakeAppsGuest> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'apps-guest-'));
-  let packages: FakePackage[] = [];
   const infos = new Map<string, Partial<ApkInfo>>();
   const calls: string[] = [];
   const reads: string[] = [];
+  const hostPath = (guestPath: string): string =>
+    path.join(root, instance, 'data', guestPath.slice('/data/'.length));
   const exec: GuestExecutor = async (argv) => {
     calls.push(argv.join(' '));
     const third = argv.includes('-3');
-    const lines = packages
+    const lines = guest.packages
       .filter((p) => !third || p.system !== true)
       .map((p) => `package:${p.apk}=${p.pkg} versionCode:${p.versionCode}`);
+    // Lines a hostile guest could add: all must be ignored.
+    lines.push('package:/data/app/x.apk=../../evil versionCode:1', 'garbage', 'package:');
     const result: GuestExecResult = {
       exitCode: 0,
       signal: null,
@@ -57,9 +69,12 @@ export async function fakeAppsGuest(instance = 'inst'): Promise<FakeAppsGuest> {
     };
     return result;
   };
-  return {
+  const guest: FakeAppsGuest = {
     root,
     instance,
+    packages: [],
+    infos,
+    hostPath,
     dirs: { dataHome: path.join(root, 'xdg-data'), configHome: path.join(root, 'xdg-config') },
     exec,
     calls,
@@ -71,13 +86,17 @@ export async function fakeAppsGuest(instance = 'inst'): Promise<FakeAppsGuest> {
       return info as ApkInfo;
     },
     async addApk(p, info) {
-      packages = packages.filter((q) => q.pkg !== p.pkg);
-      packages.push(p);
-      const host = path.join(root, instance, 'data', p.apk.slice('/data/'.length));
+      guest.removePackage(p.pkg);
+      guest.packages.push(p);
+      const host = hostPath(p.apk);
       await fs.mkdir(path.dirname(host), { recursive: true });
-      await fs.writeFile(host, `apk of ${p.pkg} v${p.versionCode} ${Math.random()}`);
+      await fs.writeFile(host, `apk of ${p.pkg} v${p.versionCode}`);
       infos.set(host, { packageName: p.pkg, versionCode: p.versionCode, labels: {}, ...info });
+    },
+    removePackage(pkg) {
+      guest.packages = guest.packages.filter((q) => q.pkg !== pkg);
     },
     cleanup: () => fs.rm(root, { recursive: true, force: true }),
   };
+  return guest;
 }
