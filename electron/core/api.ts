@@ -9,10 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDoctor } from './doctor/index.js';
 import { inspectSessionShm } from './session/shm-report.js';
-import type { AppsService } from './ui/apps-service.js';
-import { defaultGuestAppsService } from './ui/guest-apps-service.js';
-import { InstallTracker } from './ui/install-tracker.js';
-import { pipelineInstaller } from './ui/pipeline-installer.js';
+import { defaultAppsService, type AppsService } from './apps/apps-service.js';
+import type { AppCatalog } from './apps/catalog.js';
+import { refreshOnInstall } from './apps/install-refresh.js';
+import { findRunningGuest, lxcGuestExecutor } from './android/guest-exec.js';
+import { stagingRootFor } from './install/install-pipeline.js';
+import { InstallQueue } from './install/install-queue.js';
+import { sessionPaths } from './runtime/session-client.js';
 import type { ShmReport } from '../shared/shm.js';
 import type { Notice } from '../shared/settings.js';
 import type { ServiceLocations } from './session/plan.js';
@@ -54,8 +57,13 @@ export interface CoreServices {
   appInfo: () => AppInfo;
   /** Catalog, launch, pins and uninstall behind the `apps:*` channels. */
   apps: AppsService;
-  /** The install queue behind `install:*`. */
-  install: Pick<InstallTracker, 'start' | 'cancel' | 'list'>;
+  /**
+   * The catalog of an instance, for the default `apps` (Electron main passes one that keeps the
+   * desktop entries and a disk cache); default in memory, with icons.
+   */
+  catalogs?: (instance: string) => AppCatalog;
+  /** The install queue behind `install:*`; its finished installs refresh `apps`' catalog. */
+  install: InstallQueue;
   /** The session's shared-memory report (`shm:inspect`). */
   inspectShm: () => Promise<ShmReport>;
   /** Where main → renderer events go; default nowhere (no window to tell). */
@@ -88,21 +96,33 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
   const services: CoreServices = {
     runDoctor,
     appInfo: readAppInfo,
-    apps: overrides.apps ?? defaultGuestAppsService(currentInstance),
-    install: overrides.install ?? new InstallTracker(pipelineInstaller({ currentInstance })),
+    apps: overrides.apps ?? defaultAppsService(currentInstance, overrides.catalogs),
+    install:
+      overrides.install ??
+      new InstallQueue({
+        // The guest is looked up for each file: files dropped before a session started install
+        // once it runs (or fail with "no session is running").
+        target: async () => {
+          const instance = currentInstance();
+          const guest = await findRunningGuest({ instance });
+          return {
+            exec: lxcGuestExecutor(guest),
+            stagingRoot: stagingRootFor(sessionPaths(instance)),
+          };
+        },
+      }),
     inspectShm: () => inspectSessionShm({ instance: currentInstance() }),
     emit: () => undefined,
     locations: {},
     ...overrides,
   };
   const { apps, install, locations } = services;
-  // Every change of an install reaches the windows; a finished one changes the app list too.
-  if (install instanceof InstallTracker) {
-    install.on('progress', (item) => {
-      services.emit('install:progress', item);
-      if (item.stage === 'done') services.emit('apps:changed', null);
-    });
-  }
+  // Every change of an install reaches the windows; a finished one refreshes the catalog (and
+  // with it the desktop entries), then the app list changed for the window and the tray.
+  install.on('item', (item) => services.emit('install:progress', item));
+  refreshOnInstall(install, () => apps.catalog?.() ?? null, {
+    onRefreshed: () => services.emit('apps:changed', null),
+  });
   const notices: Notice[] = [];
   const notify = (notice: Notice): void => {
     notices.push(notice);

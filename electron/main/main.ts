@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, Menu, nativeTheme, session, type BrowserWindow } from 'electron';
 import ElectronStore from 'electron-store';
-import { findRunningGuest, lxcGuestExecutor } from '../core/android/guest-exec.js';
 import { launchApp } from '../core/apps/launch.js';
 import { setAutostart } from '../core/apps/autostart.js';
 import { createCoreApi, type CoreApi } from '../core/api.js';
-import { AppCatalog } from '../core/apps/catalog.js';
+import { instanceCatalogs, type AppCatalog } from '../core/apps/catalog.js';
 import {
   installDroidwayIntegration,
   resolveLauncherCommand,
@@ -44,8 +43,12 @@ const trustedIds = new Set<number>();
 let mainWindow: BrowserWindow | null = null;
 let api: CoreApi | null = null;
 let tray: DroidwayTray | null = null;
-/** Keeps the desktop entries and hicolor icons of the guest's apps in step with the guest. */
-let catalog: AppCatalog | null = null;
+/**
+ * The catalog of each instance, the one the grid, the tray and the desktop entries (with their
+ * hicolor icons) read; the core API refreshes it after each install.
+ */
+let catalogs: ((instance: string) => AppCatalog) | null = null;
+let currentInstance: () => string = () => 'default';
 let closeBehaviour: Settings['closeBehaviour'] = 'tray';
 const trayState: TrayModelInput = { session: 'stopped', pinned: [], recents: [], apps: [] };
 
@@ -103,9 +106,9 @@ function refreshTrayApps(): void {
 
 /** Re-reads the guest's apps and writes or removes their desktop entries and icons. */
 function syncDesktopEntries(): void {
-  const current = catalog;
-  if (current === null) return;
-  run('sync desktop entries', () => current.refresh());
+  const of = catalogs;
+  if (of === null) return;
+  run('sync desktop entries', () => of(currentInstance()).refresh());
 }
 
 const launchHandlers: LaunchRequestHandlers = {
@@ -153,10 +156,8 @@ async function start(): Promise<void> {
       trayState.error = null;
       tray?.update(trayState);
     }
-    if (event === 'apps:changed') {
-      refreshTrayApps();
-      syncDesktopEntries();
-    }
+    // The catalog refresh that changed the apps already synced the desktop entries.
+    if (event === 'apps:changed') refreshTrayApps();
     if (event === 'install:progress') {
       const item = payload as InstallItem;
       // Only outcomes the user did not just watch happen need a desktop notification.
@@ -173,16 +174,16 @@ async function start(): Promise<void> {
     }
     sendEvent(event, payload);
   };
-  api = createCoreApi({ settings, emit });
   const dirs = xdgDirs();
   const launcher = resolveLauncherCommand({ packaged: app.isPackaged });
-  catalog = new AppCatalog({
-    exec: async () =>
-      lxcGuestExecutor(await findRunningGuest({ instance: settings.get().instanceName })),
-    instance: settings.get().instanceName,
-    cacheDir: join(app.getPath('userData'), 'catalog'),
+  const cacheDir = join(app.getPath('userData'), 'catalog');
+  catalogs = instanceCatalogs({
+    icons: true,
+    cacheDir: () => cacheDir,
     desktop: { dirs, launcher },
   });
+  currentInstance = () => settings.get().instanceName;
+  api = createCoreApi({ settings, emit, catalogs });
   // The app's own entry makes `.apk` files offer "Install with Droidway".
   run('desktop integration', () => installDroidwayIntegration(dirs, { launcher }));
   registerIpcHandlers({

@@ -6,10 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { AppsService } from '../../electron/core/ui/apps-service.js';
-import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
+import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
+import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import type { AppSummary } from '../../electron/shared/apps.js';
-import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
 import { itNeeds } from '../helpers/capability.js';
 import {
   chromiumPath,
@@ -79,7 +78,7 @@ describe('Apps grid with 1,000 apps', () => {
   };
   const launched: string[] = [];
   const apps: AppsService = {
-    ...guestAppsService({ instance: INSTANCE }),
+    ...catalogAppsService({ instance: INSTANCE }),
     list: async () => ({
       session: 'running',
       apps: Array.from({ length: COUNT }, (_, i) => app(i)),
@@ -199,14 +198,25 @@ describe('Apps grid with 1,000 apps', () => {
 
   itNeeds('installs with the keyboard: Install APK… opens a file picker', missing, async () => {
     const started: string[] = [];
-    const tracker = new InstallTracker(
-      (file, context) =>
+    // The queue is real; its installer holds at 1 KiB of 4 KiB copied until it is cancelled.
+    const tracker = new InstallQueue({
+      exec: async () => {
+        throw new Error('no guest command expected');
+      },
+      stagingRoot: '/nonexistent',
+      install: (file, options) =>
         new Promise((_resolve, reject) => {
           started.push(file);
-          context.progress('copying', 1024, 4096);
-          context.signal.addEventListener('abort', () => reject(context.signal.reason));
+          options.onProgress?.({
+            id: options.id ?? '',
+            file,
+            stage: 'copying',
+            bytes: 1024,
+            totalBytes: 4096,
+          });
+          options.signal?.addEventListener('abort', () => reject(options.signal?.reason));
         }),
-    );
+    });
     const { page, diagnostics } = await running().open({ services: { apps, install: tracker } });
     await page.evaluate(`window.__droidwayTestFilePaths = { 'picked.apk': '/tmp/picked.apk' }`);
     // Listen first: Playwright intercepts the chooser only once it has told the browser to.

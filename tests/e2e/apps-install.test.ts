@@ -21,9 +21,10 @@ import { decodePng, MAX_PNG_PIXELS } from '../../electron/core/apk/png.js';
 import { AppsStateStore } from '../../electron/core/apps/apps-state.js';
 import { inspectSessionShm } from '../../electron/core/session/shm-report.js';
 import { sessionPaths } from '../../electron/core/runtime/session-client.js';
-import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
-import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
-import { pipelineInstaller } from '../../electron/core/ui/pipeline-installer.js';
+import { findRunningGuest, lxcGuestExecutor } from '../../electron/core/android/guest-exec.js';
+import { catalogAppsService } from '../../electron/core/apps/apps-service.js';
+import { stagingRootFor } from '../../electron/core/install/install-pipeline.js';
+import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import type { InstallItem } from '../../electron/shared/apps.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing, cleanupApkFixtures } from '../fixtures/apk/build-fixtures.js';
@@ -85,7 +86,7 @@ async function callsLog(): Promise<string> {
 describe('Apps, drag-and-drop install and Shared memory against a demo guest (root, LXC)', () => {
   let host: TestHost | undefined;
   let work: string;
-  let tracker: InstallTracker;
+  let tracker: InstallQueue;
   let store: AppsStateStore;
   let weston: HeadlessWeston | undefined;
   const events: InstallItem[] = [];
@@ -128,13 +129,18 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
     if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
 
     store = new AppsStateStore(path.join(work, 'config'));
-    tracker = new InstallTracker(pipelineInstaller({ instance: INSTANCE }));
-    tracker.on('progress', (item) => events.push(item));
+    tracker = new InstallQueue({
+      target: async () => ({
+        exec: lxcGuestExecutor(await findRunningGuest({ instance: INSTANCE })),
+        stagingRoot: stagingRootFor(sessionPaths(INSTANCE)),
+      }),
+    });
+    tracker.on('item', (item) => events.push(item));
     host = await startTestHost();
     view = await host.open({
       // The host's event sink is wired in: install progress reaches the page as main's events.
       services: {
-        apps: guestAppsService({ instance: INSTANCE, store }),
+        apps: catalogAppsService({ instance: INSTANCE, store }),
         install: tracker,
         inspectShm: () => inspectSessionShm({ instance: INSTANCE }),
       },
@@ -309,7 +315,7 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
               await host!.open({
                 colorScheme: scheme,
                 services: {
-                  apps: guestAppsService({ instance: INSTANCE, store }),
+                  apps: catalogAppsService({ instance: INSTANCE, store }),
                   install: tracker,
                   inspectShm: () => inspectSessionShm({ instance: INSTANCE }),
                 },

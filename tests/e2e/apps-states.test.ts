@@ -8,9 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCoreApi } from '../../electron/core/api.js';
 import { inspectSessionShm } from '../../electron/core/session/shm-report.js';
-import type { AppsService } from '../../electron/core/ui/apps-service.js';
-import { guestAppsService } from '../../electron/core/ui/guest-apps-service.js';
-import { InstallTracker } from '../../electron/core/ui/install-tracker.js';
+import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
+import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import { itNeeds } from '../helpers/capability.js';
 import {
   chromiumPath,
@@ -49,9 +48,15 @@ describe('Apps and Shared memory pages without a running session', () => {
 
   const stoppedApi = () =>
     createCoreApi({
-      apps: guestAppsService({ instance: STOPPED }),
-      install: new InstallTracker(async () => {
-        throw new Error('no install expected');
+      apps: catalogAppsService({ instance: STOPPED }),
+      install: new InstallQueue({
+        exec: async () => {
+          throw new Error('no guest command expected');
+        },
+        stagingRoot: '/nonexistent',
+        install: async () => {
+          throw new Error('no install expected');
+        },
       }),
       inspectShm: () => inspectSessionShm({ instance: STOPPED }),
     });
@@ -84,7 +89,7 @@ describe('Apps and Shared memory pages without a running session', () => {
   itNeeds('shows the error with its code, and retries', missing, async () => {
     let calls = 0;
     const failing: AppsService = {
-      ...guestAppsService({ instance: STOPPED }),
+      ...catalogAppsService({ instance: STOPPED }),
       list: async () => {
         calls += 1;
         throw Object.assign(new Error('the guest package manager did not answer'), {
@@ -113,18 +118,28 @@ describe('Apps and Shared memory pages without a running session', () => {
   itNeeds('shows a running install with its progress bar and cancels it', missing, async () => {
     // The queue is real; the installer holds at 40 KiB of 100 KiB copied until it is cancelled.
     let aborted = false;
-    const tracker = new InstallTracker(
-      (_path, context) =>
+    const tracker = new InstallQueue({
+      exec: async () => {
+        throw new Error('no guest command expected');
+      },
+      stagingRoot: '/nonexistent',
+      install: (file, options) =>
         new Promise((_resolve, reject) => {
-          context.progress('copying', 40 * 1024, 100 * 1024);
-          context.signal.addEventListener('abort', () => {
+          options.onProgress?.({
+            id: options.id ?? '',
+            file,
+            stage: 'copying',
+            bytes: 40 * 1024,
+            totalBytes: 100 * 1024,
+          });
+          options.signal?.addEventListener('abort', () => {
             aborted = true;
-            reject(context.signal.reason);
+            reject(options.signal?.reason);
           });
         }),
-    );
+    });
     const view = await running().open({
-      services: { apps: guestAppsService({ instance: STOPPED }), install: tracker },
+      services: { apps: catalogAppsService({ instance: STOPPED }), install: tracker },
     });
     const { page } = view;
     await page.evaluate(`window.__droidwayTestFilePaths = { 'slow.apk': '/tmp/slow.apk' }`);

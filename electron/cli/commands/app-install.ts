@@ -8,9 +8,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exec.js';
+import { refreshOnInstall } from '../../core/apps/install-refresh.js';
 import { InstallQueue, type QueueOutcome } from '../../core/install/install-queue.js';
 import { stagingRootFor, type InstallProgress } from '../../core/install/install-pipeline.js';
 import { sessionPaths } from '../../core/runtime/session-client.js';
+import { catalogOf } from '../app-catalog.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
@@ -76,6 +78,9 @@ export function registerAppInstall(app: Command): void {
           if (line !== null) err(line);
         });
         if (!json) queue.on('result', (o) => out(resultLine(o)));
+        // Each installed file refreshes the catalog, which writes its desktop entry and icons.
+        const catalog = catalogOf(options.instance);
+        const refreshes = refreshOnInstall(queue, () => catalog);
         const onSignal = (): void => queue.cancelAll();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
@@ -83,6 +88,7 @@ export function registerAppInstall(app: Command): void {
         try {
           for (const f of files) queue.add(f);
           outcomes = await queue.settled();
+          await refreshes.settled();
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

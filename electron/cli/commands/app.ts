@@ -9,15 +9,11 @@ import type { Command } from 'commander';
 import { findRunningGuest, lxcGuestExecutor } from '../../core/android/guest-exec.js';
 import { AppsStateStore, defaultAppsStateDir } from '../../core/apps/apps-state.js';
 import { AppsError } from '../../core/apps/apps-errors.js';
-import { AppCatalog, type CatalogApp } from '../../core/apps/catalog.js';
-import {
-  checkPackageName,
-  resolveLauncherCommand,
-  xdgDirs,
-} from '../../core/apps/desktop-entry.js';
+import type { CatalogApp } from '../../core/apps/catalog.js';
+import { checkPackageName, xdgDirs } from '../../core/apps/desktop-entry.js';
 import { launchApp, openAppSettings } from '../../core/apps/launch.js';
 import { removeApp } from '../../core/apps/remove.js';
-import { sessionPaths } from '../../core/runtime/session-client.js';
+import { catalogOf } from '../app-catalog.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 import { registerAppInstall } from './app-install.js';
@@ -28,16 +24,6 @@ interface InstanceOption {
 
 function store(env: NodeJS.ProcessEnv = process.env): AppsStateStore {
   return new AppsStateStore(defaultAppsStateDir(xdgDirs(env).configHome));
-}
-
-/** The catalog of `instance`, syncing desktop entries unless `desktop` is false. */
-function catalogOf(instance: string, desktop = true): AppCatalog {
-  return new AppCatalog({
-    instance,
-    exec: async () => lxcGuestExecutor(await findRunningGuest({ instance })),
-    cacheDir: sessionPaths(instance).dataDir,
-    ...(desktop ? { desktop: { dirs: xdgDirs(), launcher: resolveLauncherCommand() } } : {}),
-  });
 }
 
 /** Ends the run for `e` by the CLI's rule (see `cli-errors.ts`). */
@@ -95,16 +81,6 @@ export function register(program: Command): void {
     program.commands.find((c) => c.name() === 'app') ??
     program.command('app').description('install, list, launch and remove Android apps');
   if (!app.commands.some((c) => c.name() === 'install')) registerAppInstall(app);
-  // Whatever `app install` installed gets its desktop entry; a failed batch exits before this,
-  // and the next `app list` (or the app's catalog) catches up.
-  app.commands
-    .find((c) => c.name() === 'install')
-    ?.hook('postAction', async (_this, action) => {
-      const opts = action.opts<InstanceOption>();
-      await catalogOf(opts.instance ?? 'default')
-        .refresh()
-        .catch(() => undefined);
-    });
 
   app
     .command('list')

@@ -5,6 +5,10 @@
  * versionCode and the APK file's identity (dev, inode, size, mtime), in memory and on disk, so a
  * refresh reads only what changed. A refresh fires `changed` with what was added, updated and
  * removed, and can keep the desktop entries and hicolor icons in step.
+ *
+ * It is the one apps reader: the grid (`apps-service.ts`), the tray (`tray-model.ts`), the CLI's
+ * `app list` and the desktop entries are views of one catalog's last refresh, with one label rule
+ * (`displayLabel`) and one limit (`MAX_CATALOG_APPS`).
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
@@ -15,6 +19,7 @@ import { listPackages } from '../android/package-manager.js';
 import { isPackageName } from '../android/pm-output.js';
 import type { ApkInfo } from '../apk/apk-reader.js';
 import { readApkIconsInWorker, readApkInfoInWorker } from '../apk/apk-worker-client.js';
+import { findRunningGuest, lxcGuestExecutor } from '../android/guest-exec.js';
 import { defaultApkWorkerUrl } from '../install/install-pipeline.js';
 import type { InstanceRoots } from '../runtime/instance-paths.js';
 import {
@@ -26,6 +31,7 @@ import {
   type ToolRunner,
   type XdgDirs,
 } from './desktop-entry.js';
+import { displayLabel } from './app-label.js';
 import { installAppIcons, removeAppIcons } from './hicolor-icons.js';
 
 /** One installed app. */
@@ -35,7 +41,7 @@ export interface CatalogApp {
   versionName: string | null;
   /** Label by Android locale ('' = default); empty when the APK has none. */
   labels: Record<string, string>;
-  /** The label to show (default label, else the first, else the package name). */
+  /** The label to show, by the one rule (`displayLabel`, with the catalog's locale). */
   label: string;
   /** The launcher activity's class name, or null. */
   launcherActivity: string | null;
@@ -52,8 +58,10 @@ export interface CatalogChange {
   removed: string[];
 }
 
-/** Most packages taken from the guest's list (by the catalog and the apps grid alike). */
+/** Most packages taken from the guest's list (for the grid, the tray and the desktop alike). */
 export const MAX_CATALOG_APPS = 2000;
+/** The icon width the grid draws at 2× (56 px tiles). */
+export const GRID_ICON_PX = 112;
 const CACHE_FILE = 'apps-catalog.json';
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -70,30 +78,19 @@ export interface CatalogOptions extends InstanceRoots {
   exec: () => Promise<GuestExecutor>;
   /** Folder of the on-disk cache; none keeps it in memory only. */
   cacheDir?: string;
-  /** Reads an installed APK; default the ApkReader in its worker. */
+  /** Reads an installed APK (its icon at `GRID_ICON_PX`); default the ApkReader in its worker. */
   readApk?: (file: string) => Promise<ApkInfo>;
+  /** Preferred UI locale for labels (`de`, `zh-rTW`); default the default label. */
+  locale?: string;
+  /**
+   * Keep each app's launcher icon for the grid (`icon(pkg)`). Icons live in memory only, so an
+   * app described from the disk cache has its APK read once more per process for its icon.
+   */
+  icons?: boolean;
   /** Reads an APK's icon at every density; default `readApkIconsInWorker`. */
   readIcons?: (file: string) => Promise<{ png: Buffer }[]>;
   /** Keeps desktop entries and icons in step with the catalog. */
   desktop?: { dirs: XdgDirs; launcher: readonly string[]; run?: ToolRunner };
-}
-
-/**
- * The label to show for an app, the one rule of the grid, the tray and the desktop entries: the
- * label of `locale` when given and present, else the default label, else the first, else the
- * package name (also for a blank label).
- */
-export function displayLabel(
-  labels: Readonly<Record<string, string>>,
-  pkg: string,
-  locale?: string,
-): string {
-  const label =
-    (locale !== undefined ? labels[locale] : undefined) ??
-    labels[''] ??
-    Object.values(labels)[0] ??
-    '';
-  return label.trim() === '' ? pkg : label.trim();
 }
 
 /** See the module doc. */
@@ -101,7 +98,9 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
   private cache = new Map<string, CacheEntry>();
   private current = new Map<string, CatalogApp>();
   private loaded = false;
+  private icons = new Map<string, Buffer | null>();
   private running: Promise<CatalogApp[]> | null = null;
+  private again: Promise<CatalogApp[]> | null = null;
   /** Problems of the last refresh (an unreadable APK …), for a person. */
   notes: string[] = [];
 
@@ -117,6 +116,38 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
   /** One app of the last refresh. */
   get(pkg: string): CatalogApp | undefined {
     return this.current.get(pkg);
+  }
+
+  /** The launcher icon (PNG) of an app of the last refresh, with the `icons` option; else null. */
+  icon(pkg: string): Buffer | null {
+    return this.icons.get(pkg) ?? null;
+  }
+
+  /**
+   * Everything the APK of an app of the last refresh says about itself (permissions, signers …),
+   * read now; null when the app is not in the catalog or its APK is not under `/data`.
+   */
+  async details(pkg: string): Promise<ApkInfo | null> {
+    const app = this.current.get(pkg);
+    if (app === undefined || app.apkPath === null || !app.apkPath.startsWith('/data/')) return null;
+    const host = await guestDataPathToHost(
+      this.options.instance ?? 'default',
+      app.apkPath,
+      this.options,
+    );
+    const info = await this.readApk(host);
+    return info.packageName === pkg ? info : null;
+  }
+
+  private readApk(file: string): Promise<ApkInfo> {
+    return (
+      this.options.readApk?.(file) ??
+      readApkInfoInWorker(file, {
+        workerUrl: defaultApkWorkerUrl(),
+        iconSize: GRID_ICON_PX,
+        timeoutMs: 30_000,
+      })
+    );
   }
 
   private get cacheFile(): string | null {
@@ -169,12 +200,25 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
     );
   }
 
-  /** Refreshes from the guest (one refresh at a time: a call during one shares it). */
+  /**
+   * Refreshes from the guest, one refresh at a time. A call during a refresh gets the one that
+   * follows it (shared by every call made meanwhile), so it sees what changed after it asked —
+   * an install that finished while the grid was being listed.
+   */
   refresh(): Promise<CatalogApp[]> {
-    this.running ??= this.doRefresh().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    if (this.running === null) {
+      this.running = this.doRefresh().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.again ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.again = null;
+        return this.refresh();
+      });
+    return this.again;
   }
 
   private async doRefresh(): Promise<CatalogApp[]> {
@@ -185,10 +229,9 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
     const third = new Set(
       (await listPackages(exec, { thirdPartyOnly: true })).map((p) => p.packageName),
     );
-    const readApk =
-      this.options.readApk ??
-      ((file: string) =>
-        readApkInfoInWorker(file, { workerUrl: defaultApkWorkerUrl(), timeoutMs: 30_000 }));
+    const readApk = (file: string): Promise<ApkInfo> => this.readApk(file);
+    const wantIcons = this.options.icons === true;
+    const locale = this.options.locale;
     const notes: string[] = [];
     const next = new Map<string, CatalogApp>();
     const changedKeys = new Set<string>();
@@ -207,8 +250,9 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
         }
       }
       let entry = this.cache.get(pkg.packageName);
-      if (entry === undefined || entry.key !== key) {
-        let info: ApkInfo | null = null;
+      const stale = entry === undefined || entry.key !== key;
+      let info: ApkInfo | null = null;
+      if (stale || (wantIcons && host !== null && !this.icons.has(pkg.packageName))) {
         if (host !== null) {
           try {
             info = await readApk(host);
@@ -220,6 +264,9 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
             notes.push(`${pkg.packageName}: ${(e as Error).message}`);
           }
         }
+        if (wantIcons && info !== null) this.icons.set(pkg.packageName, info.icon?.png ?? null);
+      }
+      if (entry === undefined || stale) {
         const labels = { ...(info?.labels ?? {}) };
         entry = {
           key: host !== null && info !== null ? key : `unread|${key}`,
@@ -228,7 +275,7 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
             versionCode: info?.versionCode ?? pkg.versionCode ?? 0,
             versionName: info?.versionName ?? null,
             labels,
-            label: displayLabel(labels, pkg.packageName),
+            label: displayLabel(labels, pkg.packageName, locale),
             launcherActivity: info?.launcherActivity?.name ?? null,
             system,
             apkPath: pkg.apkPath ?? null,
@@ -240,9 +287,12 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
       }
       // A system app the launcher cannot start is not an app for the desktop.
       if (system && entry.app.launcherActivity === null) continue;
-      next.set(pkg.packageName, { ...entry.app, system });
+      // The label by this catalog's locale, also for a description from the disk cache.
+      const label = displayLabel(entry.app.labels, pkg.packageName, locale);
+      next.set(pkg.packageName, { ...entry.app, label, system });
     }
     for (const pkg of this.cache.keys()) if (!next.has(pkg)) this.cache.delete(pkg);
+    for (const pkg of this.icons.keys()) if (!next.has(pkg)) this.icons.delete(pkg);
     const change: CatalogChange = {
       added: [...next.keys()].filter((p) => !this.current.has(p)),
       updated: [...next.keys()].filter((p) => this.current.has(p) && changedKeys.has(p)),
@@ -310,4 +360,43 @@ export class AppCatalog extends EventEmitter<{ changed: [CatalogChange] }> {
     }
     if (touched) await refreshDesktopCaches(desktop.dirs, desktop.run ? { run: desktop.run } : {});
   }
+}
+
+/** Options of `instanceCatalogs`: those every instance's catalog gets. */
+export type InstanceCatalogsOptions = Omit<CatalogOptions, 'instance' | 'exec' | 'cacheDir'> & {
+  /** Folder of an instance's disk cache; none keeps the catalogs in memory only. */
+  cacheDir?: (instance: string) => string;
+  /** The guest's executor; default the instance's running container through lxc-attach. */
+  exec?: (instance: string) => Promise<GuestExecutor>;
+};
+
+/**
+ * The catalog of an instance, made on first use and kept: the app, its tray and its desktop
+ * entries ask it for the instance Settings names at the time, the CLI for its `--instance`.
+ */
+export function instanceCatalogs(
+  options: InstanceCatalogsOptions = {},
+): (instance: string) => AppCatalog {
+  const { cacheDir, exec, ...shared } = options;
+  const made = new Map<string, AppCatalog>();
+  return (instance) => {
+    let catalog = made.get(instance);
+    if (catalog === undefined) {
+      catalog = new AppCatalog({
+        ...shared,
+        instance,
+        exec:
+          exec !== undefined
+            ? () => exec(instance)
+            : async () => {
+                const { dataRoot, runtimeRoot, owner } = shared;
+                const ref = { dataRoot, runtimeRoot, owner, instance };
+                return lxcGuestExecutor(await findRunningGuest(ref));
+              },
+        ...(cacheDir !== undefined ? { cacheDir: cacheDir(instance) } : {}),
+      });
+      made.set(instance, catalog);
+    }
+    return catalog;
+  };
 }

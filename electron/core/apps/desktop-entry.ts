@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isPackageName } from '../android/pm-output.js';
 import { packageRoot } from '../package-root.js';
+import { cleanLabel, displayLabel } from './app-label.js';
 import { AppsError } from './apps-errors.js';
 
 /** The XDG base folders the entries and icons go under. */
@@ -34,9 +35,6 @@ export function xdgDirs(env: Readonly<Record<string, string | undefined>> = proc
   };
 }
 
-/** Most characters kept of a label (launchers cut far earlier). */
-export const MAX_LABEL_CHARS = 256;
-
 /** Most localized names written per entry. */
 const MAX_LOCALES = 200;
 
@@ -50,22 +48,6 @@ export function checkPackageName(pkg: unknown): asserts pkg is string {
       'PACKAGE_NAME_INVALID',
       `${JSON.stringify(String(pkg).slice(0, 80))} is not an Android package name`,
     );
-}
-
-/**
- * A label made fit for a one-line name: lone surrogates replaced, line breaks and tabs turned
- * into single spaces, bidi overrides and other control characters dropped (a label must not
- * reorder or hide text around it), surrounding whitespace trimmed, capped at `MAX_LABEL_CHARS`.
- */
-export function cleanLabel(label: string): string {
-  const wellFormed = Buffer.from(label, 'utf8').toString('utf8');
-  const clean = wellFormed
-    .replace(/[\t\n\r\u2028\u2029]+/g, ' ')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
-    .trim();
-  const chars = [...clean];
-  return chars.length > MAX_LABEL_CHARS ? chars.slice(0, MAX_LABEL_CHARS).join('') : clean;
 }
 
 /**
@@ -195,8 +177,8 @@ export function appEntryFileName(pkg: string): string {
 }
 
 /**
- * The text of `input`'s desktop entry. The default `Name` is the default label, else the first
- * label, else the package name; each label with a mappable locale adds `Name[locale]`.
+ * The text of `input`'s desktop entry. The default `Name` is the app's label by the one rule
+ * (`displayLabel`); each label with a mappable locale adds `Name[locale]`.
  */
 export function appEntryText(input: AppEntryInput): string {
   const pkg = input.packageName;
@@ -204,7 +186,7 @@ export function appEntryText(input: AppEntryInput): string {
   const labels = Object.entries(input.labels)
     .map(([locale, text]) => [locale, cleanLabel(String(text))] as const)
     .filter(([, text]) => text !== '');
-  const name = labels.find(([l]) => l === '')?.[1] ?? labels[0]?.[1] ?? pkg;
+  const name = displayLabel(input.labels, pkg);
   const localized = new Map<string, string>();
   for (const [locale, text] of labels) {
     const key = locale === '' ? null : desktopLocale(locale);

@@ -66,7 +66,7 @@ export interface InstallResult {
   apkCount: number;
 }
 
-/** Fired after Android accepted an install (the catalog refreshes on it). */
+/** Fired after Android accepted an install (the queue's `installed` event). */
 export interface InstalledEvent {
   pkg: string;
   versionCode: number;

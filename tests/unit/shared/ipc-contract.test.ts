@@ -401,3 +401,40 @@ describe('session, settings and policy channels', () => {
     for (const event of IPC_EVENTS) expect(event).toMatch(/^([a-z]+:[a-z]+|notice)$/);
   });
 });
+
+describe('IPC validators of the apps, install and shm channels', () => {
+  it('accept good arguments', () => {
+    expect(IPC_ARG_VALIDATORS['apps:launch'](['org.example.hello'])).toEqual(['org.example.hello']);
+    expect(IPC_ARG_VALIDATORS['install:start']([['/tmp/a.apk', '/tmp/b.txt']])).toEqual([
+      ['/tmp/a.apk', '/tmp/b.txt'],
+    ]);
+    expect(IPC_ARG_VALIDATORS['install:cancel'](['install-3'])).toEqual(['install-3']);
+    expect(IPC_ARG_VALIDATORS['shm:inspect']([])).toEqual([]);
+  });
+
+  it('reject wrong types, bad names, relative or oversize paths and too many files', () => {
+    const bad: [keyof typeof IPC_ARG_VALIDATORS, unknown][] = [
+      ['apps:launch', ['not a package']],
+      ['apps:launch', ['../../etc']],
+      ['apps:remove', [42]],
+      ['apps:info', []],
+      ['apps:pin', ['a.b', 'extra']],
+      ['install:start', ['/tmp/a.apk']],
+      ['install:start', [[]]],
+      ['install:start', [['relative/a.apk']]],
+      ['install:start', [['/tmp/a\0.apk']]],
+      ['install:start', [[`/${'a'.repeat(5000)}`]]],
+      ['install:start', [Array.from({ length: 65 }, (_, i) => `/tmp/${i}.apk`)]],
+      ['install:start', [[{ path: '/tmp/a.apk' }]]],
+      ['install:cancel', ['Install 1']],
+      ['install:cancel', ['x'.repeat(65)]],
+      ['shm:inspect', [1]],
+    ];
+    for (const [channel, args] of bad) {
+      expect(
+        () => IPC_ARG_VALIDATORS[channel](args),
+        `${channel} ${JSON.stringify(args).slice(0, 60)}`,
+      ).toThrow(expect.objectContaining({ code: 'IPC_BAD_ARGS' }));
+    }
+  });
+});

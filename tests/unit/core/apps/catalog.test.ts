@@ -1,72 +1,27 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GuestExecutor } from '../../../../electron/core/android/guest-exec.js';
-import type { ApkInfo } from '../../../../electron/core/apk/apk-reader.js';
 import { encodePng, solidImage } from '../../../../electron/core/apk/png.js';
-import {
-  AppCatalog,
-  displayLabel,
-  type CatalogChange,
-} from '../../../../electron/core/apps/catalog.js';
+import { AppCatalog, type CatalogChange } from '../../../../electron/core/apps/catalog.js';
 import type { XdgDirs } from '../../../../electron/core/apps/desktop-entry.js';
+import { fakeAppsGuest, type FakeAppsGuest } from '../../../helpers/fake-apps-guest.js';
 
-interface FakePackage {
-  pkg: string;
-  versionCode: number;
-  system?: boolean;
-  /** Guest path of the base APK. */
-  apk: string;
-}
-
+let guest: FakeAppsGuest;
 let root: string;
 let dirs: XdgDirs;
-let packages: FakePackage[];
-let infos: Map<string, Partial<ApkInfo>>;
 let reads: string[];
 const instance = 'inst';
-
-const exec: GuestExecutor = async (argv) => {
-  const third = argv.includes('-3');
-  const lines = packages
-    .filter((p) => !third || p.system !== true)
-    .map((p) => `package:${p.apk}=${p.pkg} versionCode:${p.versionCode}`);
-  // Lines a hostile guest could add: all must be ignored.
-  lines.push('package:/data/app/x.apk=../../evil versionCode:1', 'garbage', 'package:');
-  return {
-    exitCode: 0,
-    signal: null,
-    stdout: `${lines.join('\n')}\n`,
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-  };
-};
-
-async function addApk(p: FakePackage, info: Partial<ApkInfo>): Promise<void> {
-  packages = packages.filter((q) => q.pkg !== p.pkg);
-  packages.push(p);
-  const host = path.join(root, instance, 'data', p.apk.slice('/data/'.length));
-  await fs.mkdir(path.dirname(host), { recursive: true });
-  await fs.writeFile(host, `apk of ${p.pkg} v${p.versionCode}`);
-  infos.set(host, { packageName: p.pkg, versionCode: p.versionCode, labels: {}, ...info });
-}
+const addApk: FakeAppsGuest['addApk'] = (p, info) => guest.addApk(p, info);
 
 function catalog(): AppCatalog {
   return new AppCatalog({
     instance,
     dataRoot: root,
     runtimeRoot: path.join(root, 'run'),
-    exec: async () => exec,
+    exec: async () => guest.exec,
     cacheDir: path.join(root, 'cache'),
-    readApk: async (file) => {
-      reads.push(file);
-      const info = infos.get(file);
-      if (info === undefined) throw new Error(`unreadable ${file}`);
-      return info as ApkInfo;
-    },
+    readApk: guest.readApk,
     readIcons: async () => [{ png: encodePng(solidImage(48, 48, 0xff00ff00)) }],
     desktop: { dirs, launcher: ['/usr/bin/droidway'], run: async () => true },
   });
@@ -78,11 +33,8 @@ const icon = (pkg: string): string =>
   path.join(dirs.dataHome, 'icons', 'hicolor', '48x48', 'apps', `droidway.${pkg}.png`);
 
 beforeEach(async () => {
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'apps-catalog-'));
-  dirs = { dataHome: path.join(root, 'xdg-data'), configHome: path.join(root, 'xdg-config') };
-  packages = [];
-  infos = new Map();
-  reads = [];
+  guest = await fakeAppsGuest(instance);
+  ({ root, dirs, reads } = guest);
   await addApk(
     { pkg: 'com.a.maps', versionCode: 3, apk: '/data/app/~~x/com.a.maps-1/base.apk' },
     { labels: { '': 'Maps', fr: 'Cartes' }, launcherActivity: { name: '.Main' } as never },
@@ -93,7 +45,7 @@ beforeEach(async () => {
   );
 });
 afterEach(async () => {
-  await fs.rm(root, { recursive: true, force: true });
+  await guest.cleanup();
 });
 
 describe('app catalog', () => {
@@ -133,10 +85,47 @@ describe('app catalog', () => {
     expect(await fs.readFile(entry('com.a.maps'), 'utf8')).toContain('Name=Maps 2');
   });
 
+  it('keeps grid icons in memory: a disk-cache hit reads the APK once more, changing nothing', async () => {
+    const png = encodePng(solidImage(4, 4, 0xff0000ff));
+    const maps = guest.hostPath('/data/app/~~x/com.a.maps-1/base.apk');
+    guest.infos.set(maps, {
+      ...guest.infos.get(maps),
+      icon: { png } as never,
+    });
+    await catalog().refresh();
+    expect(reads).toHaveLength(2);
+    const c = new AppCatalog({
+      instance,
+      dataRoot: root,
+      exec: async () => guest.exec,
+      cacheDir: path.join(root, 'cache'),
+      readApk: guest.readApk,
+      icons: true,
+    });
+    const changes: CatalogChange[] = [];
+    c.on('changed', (ch) => changes.push(ch));
+    await c.refresh();
+    expect(reads).toHaveLength(4);
+    expect(c.icon('com.a.maps')).toEqual(png);
+    expect(c.icon('com.a.svc')).toBeNull();
+    // Described from the cache: added (new to this catalog), never read again for its icon.
+    expect(changes).toEqual([{ added: ['com.a.maps', 'com.a.svc'], updated: [], removed: [] }]);
+    await c.refresh();
+    expect(reads).toHaveLength(4);
+    expect(changes).toHaveLength(1);
+  });
+
+  it('reads the full details of an app on demand, and none for an unknown one', async () => {
+    const c = catalog();
+    await c.refresh();
+    expect((await c.details('com.a.maps'))?.labels).toEqual({ '': 'Maps', fr: 'Cartes' });
+    expect(await c.details('com.a.gone')).toBeNull();
+  });
+
   it('drops the entry and icons of a removed app', async () => {
     const c = catalog();
     await c.refresh();
-    packages = packages.filter((p) => p.pkg !== 'com.a.maps');
+    guest.removePackage('com.a.maps');
     const changes: CatalogChange[] = [];
     c.on('changed', (ch) => changes.push(ch));
     await c.refresh();
@@ -154,7 +143,7 @@ describe('app catalog', () => {
       { pkg: 'com.sys.hidden', versionCode: 1, system: true, apk: '/data/app/s2/base.apk' },
       {},
     );
-    packages.push({
+    guest.packages.push({
       pkg: 'com.sys.framework',
       versionCode: 1,
       system: true,
@@ -169,7 +158,7 @@ describe('app catalog', () => {
   });
 
   it('lists an app whose APK cannot be read by its package name, with a note', async () => {
-    packages.push({ pkg: 'com.a.broken', versionCode: 1, apk: '/data/app/missing/base.apk' });
+    guest.packages.push({ pkg: 'com.a.broken', versionCode: 1, apk: '/data/app/missing/base.apk' });
     const c = catalog();
     const apps = await c.refresh();
     expect(apps.find((a) => a.packageName === 'com.a.broken')).toMatchObject({
@@ -200,22 +189,5 @@ describe('app catalog', () => {
       'com.a.maps',
       'com.a.svc',
     ]);
-  });
-});
-
-describe('displayLabel: the one label rule of the grid, the tray and the desktop entries', () => {
-  it('prefers the asked locale, then the default label, then the first', () => {
-    const labels = { '': 'Notes', de: 'Notizen', fr: 'Bloc' };
-    expect(displayLabel(labels, 'org.ex', 'de')).toBe('Notizen');
-    expect(displayLabel(labels, 'org.ex', 'ja')).toBe('Notes');
-    expect(displayLabel(labels, 'org.ex')).toBe('Notes');
-    expect(displayLabel({ fr: 'Bloc' }, 'org.ex')).toBe('Bloc');
-  });
-
-  it('falls back to the package name for a missing or blank label, and trims', () => {
-    expect(displayLabel({}, 'org.ex')).toBe('org.ex');
-    expect(displayLabel({ '': '  \t' }, 'org.ex')).toBe('org.ex');
-    expect(displayLabel({ de: '   ' }, 'org.ex', 'de')).toBe('org.ex');
-    expect(displayLabel({ '': '  Notes ' }, 'org.ex')).toBe('Notes');
   });
 });

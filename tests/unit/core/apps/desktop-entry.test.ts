@@ -8,7 +8,6 @@ import {
   APK_MIME_XML,
   appEntryText,
   checkPackageName,
-  cleanLabel,
   desktopLocale,
   droidwayEntryText,
   escapeValue,
@@ -82,13 +81,6 @@ describe('values and Exec quoting', () => {
     expect(desktopLocale('b+es+419')).toBe('es');
     for (const bad of ['', 'EN', 'en-rus', 'x]', 'en[US]', 'b+', 'zh-rTW=x', 'en\n'])
       expect(desktopLocale(bad)).toBeNull();
-  });
-
-  it('cleans labels: controls and bidi overrides dropped, capped, lone surrogates replaced', () => {
-    expect(cleanLabel('  A\u0007B\u202eC  ')).toBe('ABC');
-    expect(cleanLabel('a\n\r\tb')).toBe('a b');
-    expect(cleanLabel('x'.repeat(1000))).toHaveLength(256);
-    expect(cleanLabel('a\ud800b')).toBe('a\ufffdb');
   });
 
   it('checks package names against Android grammar', () => {

@@ -10,11 +10,19 @@ import type {
   GuestExecutor,
 } from '../../../../electron/core/android/guest-exec.js';
 import type { ApkInfo } from '../../../../electron/core/apk/apk-reader.js';
+import { InstallError } from '../../../../electron/core/install/install-errors.js';
 import {
   installFile,
+  type InstallOptions,
   type InstallProgress,
+  type InstallResult,
 } from '../../../../electron/core/install/install-pipeline.js';
-import { InstallQueue } from '../../../../electron/core/install/install-queue.js';
+import {
+  androidVerdict,
+  InstallQueue,
+  sentence,
+} from '../../../../electron/core/install/install-queue.js';
+import type { InstallItem } from '../../../../electron/shared/apps.js';
 
 let dir: string;
 let staging: string;
@@ -301,5 +309,209 @@ describe('InstallQueue', () => {
   it('settles at once when idle', async () => {
     const queue = new InstallQueue({ exec: fakeGuest([]), stagingRoot: staging, readApk });
     expect(await queue.settled()).toEqual([]);
+  });
+});
+
+/** An installer driven by the test: each call waits until the test settles it. */
+function controlledInstall(): {
+  install: typeof installFile;
+  calls: {
+    file: string;
+    options: InstallOptions;
+    resolve: (pkg: string, versionName?: string) => void;
+    reject: (e: unknown) => void;
+  }[];
+} {
+  const calls: ReturnType<typeof controlledInstall>['calls'] = [];
+  const install = (file: string, options: InstallOptions): Promise<InstallResult> =>
+    new Promise((resolve, reject) => {
+      options.signal?.addEventListener('abort', () =>
+        reject(new InstallError('CANCELLED', 'cancelled')),
+      );
+      calls.push({
+        file,
+        options,
+        resolve: (pkg, versionName) =>
+          resolve({
+            id: options.id ?? '',
+            file,
+            packageName: pkg,
+            versionCode: 7,
+            ...(versionName !== undefined ? { versionName } : {}),
+            sha256: '0'.repeat(64),
+            bytes: 100,
+            apkCount: 1,
+          }),
+        reject,
+      });
+    });
+  return { install, calls };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("InstallQueue's items (what the window shows)", () => {
+  it('refuses non-APK names at once and runs the others one at a time', async () => {
+    const { install, calls } = controlledInstall();
+    const queue = new InstallQueue({ exec: fakeGuest([]), stagingRoot: staging, install });
+    const events: InstallItem[] = [];
+    queue.on('item', (item) => events.push(item));
+    const items = queue.start(['/a/one.apk', '/a/notes.txt', '/a/two.XAPK', '/a/.apk']);
+    expect(items.map((i) => [i.fileName, i.stage])).toEqual([
+      ['one.apk', 'queued'],
+      ['notes.txt', 'refused'],
+      ['two.XAPK', 'queued'],
+      ['.apk', 'refused'],
+    ]);
+    expect(new Set(items.map((i) => i.id)).size).toBe(4);
+    expect(items[1]?.message).toBe(
+      'Not an Android app: only .apk, .apks, .xapk files can be installed.',
+    );
+    await tick();
+    expect(calls.map((c) => c.file)).toEqual(['/a/one.apk']);
+    const progress = (stage: InstallProgress['stage'], bytes: number): void =>
+      calls[0]!.options.onProgress?.({
+        id: calls[0]!.options.id!,
+        file: '/a/one.apk',
+        stage,
+        bytes,
+        totalBytes: 100,
+      });
+    progress('copying', 10);
+    progress('installing', 60);
+    progress('done', 100);
+    calls[0]!.resolve('org.example.one', '1.2');
+    await tick();
+    await tick();
+    expect(calls.map((c) => c.file)).toEqual(['/a/one.apk', '/a/two.XAPK']);
+    calls[1]!.reject(
+      new InstallError('INSTALL_FAILED_OLDER_SDK', 'needs Android 15', {
+        guestDetail: 'Requires newer sdk version #35',
+      }),
+    );
+    await queue.settled();
+    const list = queue.list();
+    expect(list.map((i) => [i.stage, i.message, i.verdict])).toEqual([
+      ['done', 'Installed org.example.one 1.2.', 'Success'],
+      ['refused', expect.any(String), null],
+      [
+        'failed',
+        'Needs Android 15.',
+        'Failure [INSTALL_FAILED_OLDER_SDK: Requires newer sdk version #35]',
+      ],
+      ['refused', expect.any(String), null],
+    ]);
+    expect(list[0]).toMatchObject({ packageName: 'org.example.one', bytes: 100, totalBytes: 100 });
+    expect(events.filter((e) => e.fileName === 'one.apk').map((e) => e.stage)).toEqual([
+      'queued',
+      'copying',
+      'installing',
+      'done',
+    ]);
+  });
+
+  it('cancels a queued item without running it, and a running one through its signal', async () => {
+    const { install, calls } = controlledInstall();
+    const queue = new InstallQueue({ exec: fakeGuest([]), stagingRoot: staging, install });
+    const [running, queued] = queue.start(['/a/one.apk', '/a/two.apk']);
+    await tick();
+    expect(queue.cancel(queued!.id)).toBe(true);
+    expect(queue.cancel(queued!.id)).toBe(false);
+    expect(queue.cancel(running!.id)).toBe(true);
+    expect(calls[0]!.options.signal?.aborted).toBe(true);
+    await queue.settled();
+    expect(queue.list().map((i) => [i.stage, i.message])).toEqual([
+      ['cancelled', 'Cancelled; nothing was installed.'],
+      ['cancelled', 'Cancelled before it started.'],
+    ]);
+    expect(calls).toHaveLength(1);
+    // Progress after a cancel changes nothing.
+    calls[0]!.options.onProgress?.({
+      id: running!.id,
+      file: '/a/one.apk',
+      stage: 'installing',
+      bytes: 5,
+      totalBytes: 10,
+    });
+    expect(queue.list()[0]?.stage).toBe('cancelled');
+    expect(queue.cancel('999')).toBe(false);
+  });
+
+  it('asks for the target of each file when it starts, and fails the file when there is none', async () => {
+    const { install, calls } = controlledInstall();
+    let running = false;
+    const queue = new InstallQueue({
+      install,
+      target: async () => {
+        if (!running)
+          throw Object.assign(new Error('no session is running for instance x'), {
+            code: 'GUEST_NOT_RUNNING',
+          });
+        return { exec: fakeGuest([]), stagingRoot: staging };
+      },
+    });
+    queue.start(['/a/early.apk']);
+    await queue.settled();
+    expect(queue.list()[0]).toMatchObject({
+      stage: 'failed',
+      message: 'No session is running for instance x.',
+      verdict: null,
+    });
+    running = true;
+    queue.start(['/a/late.apk']);
+    await tick();
+    await tick();
+    expect(calls.map((c) => [c.file, c.options.stagingRoot])).toEqual([['/a/late.apk', staging]]);
+    calls[0]!.resolve('org.example.late');
+    await queue.settled();
+    expect(queue.list()[1]).toMatchObject({
+      stage: 'done',
+      message: 'Installed org.example.late version code 7.',
+    });
+  });
+
+  it('keeps at most 200 items, dropping the oldest finished ones', () => {
+    const queue = new InstallQueue({ exec: fakeGuest([]), stagingRoot: staging });
+    queue.start(Array.from({ length: 64 }, (_, i) => `/a/${i}.txt`));
+    queue.start(Array.from({ length: 64 }, (_, i) => `/b/${i}.txt`));
+    queue.start(Array.from({ length: 64 }, (_, i) => `/c/${i}.txt`));
+    queue.start(Array.from({ length: 64 }, (_, i) => `/d/${i}.txt`));
+    const list = queue.list();
+    expect(list).toHaveLength(200);
+    expect(list[0]?.id).toBe('57');
+    expect(list.at(-1)?.id).toBe('256');
+  });
+});
+
+describe('androidVerdict', () => {
+  it("gives Android's verdict only for Android's own codes", () => {
+    expect(androidVerdict(new InstallError('INSTALL_FAILED_NO_MATCHING_ABIS', 'x'))).toBe(
+      'Failure [INSTALL_FAILED_NO_MATCHING_ABIS]',
+    );
+    expect(androidVerdict(new InstallError('APK_ZIP_INVALID', 'x'))).toBeNull();
+    expect(androidVerdict(null)).toBeNull();
+    expect(androidVerdict('INSTALL_FAILED_X')).toBeNull();
+    expect(androidVerdict({ code: 'INSTALL_FAILED_X\n]', guestDetail: 7 })).toBe(
+      'Failure [INSTALL_FAILED_X\n]]',
+    );
+  });
+});
+
+describe('sentence', () => {
+  it('capitalises words and ends with a full stop', () => {
+    expect(sentence('the file is not an APK')).toBe('The file is not an APK.');
+    expect(sentence('  done!  ')).toBe('Done!');
+    expect(sentence('')).toBe('The install failed.');
+  });
+
+  it('never capitalises a file name the message starts with', () => {
+    expect(sentence('does-not-exist.apk does not exist')).toBe(
+      'does-not-exist.apk does not exist.',
+    );
+    expect(sentence('my.apks: not a bundle')).toBe('my.apks: not a bundle.');
+    expect(sentence('fake.apk: not installed: the file is not a ZIP archive.')).toBe(
+      'fake.apk: not installed: the file is not a ZIP archive.',
+    );
+    expect(sentence('/tmp/x.apk is a folder')).toBe('/tmp/x.apk is a folder.');
   });
 });
