@@ -16,7 +16,7 @@ await build({
     droidway: 'electron/cli/entry.ts',
     'apk-worker': 'electron/core/apk/apk-worker.ts',
     'session-host-main': 'electron/core/runtime/session-host-main.ts',
-    'display-host-main': 'electron/core/display/display-host-main.ts',
+    'display-host-main': 'electron/core/runtime/display-host-main.ts',
   },
   platform: 'node',
   // Electron and the native addon are loaded at run time by path, never bundled.

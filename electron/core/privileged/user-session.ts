@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import { POLICY_INVALID, PolicyError } from '../policy/policy-errors.js';
 import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../policy/policy-validate.js';
 import type { SessionStatus } from '../runtime/session.js';
-import { launchDisplayHost } from '../display/display-host.js';
+import { launchDisplayHost } from '../runtime/display-host.js';
 import type { CompiledPolicy } from '../policy/policy-compile.js';
 import { bridgeConfigFor } from '../session/display.js';
 import { DEMO_IMAGE, type StartSessionOptions } from '../session/plan.js';

@@ -246,7 +246,7 @@ export interface SessionBridgeOptions {
   /** Starts the bridge process; default `BridgeProcess.start` (tests inject a fake). */
   startBridge?: (options: BridgeProcessOptions) => SessionBridgeProcess;
   /**
-   * A desktop user's bridge (`display/display-host.ts`): the root session host prepared the
+   * A desktop user's bridge (`runtime/display-host.ts`): the root session host prepared the
    * socket folder for this user (`prepareUserBridgeFolder`: the user's, group of the guest's
    * compositor, setgid), so it is used as it is and the socket is made 0660 (its group comes
    * from the folder; a user cannot chown to the guest's ids).

@@ -4,7 +4,7 @@
  * to the user's display host). Starting and verifying a session live in `core/session/`.
  */
 import { existsSync } from 'node:fs';
-import { displayHostStatus, stopDisplayHost } from '../display/display-host.js';
+import { displayHostStatus, stopDisplayHost } from './display-host.js';
 import { requestFreeze, requestStatus, requestStop, requestUnfreeze } from './control-client.js';
 import {
   DEFAULT_INSTANCE,

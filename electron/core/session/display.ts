@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolveHostSocket, supportedBridgeGlobals, type BridgeStats } from '../display/bridge.js';
-import { displayHostSocket } from '../display/display-host.js';
+import { displayHostSocket } from '../runtime/display-host.js';
 import { requestBridgeStats, requestStatus } from '../runtime/control-client.js';
 import { RuntimeError } from '../runtime/runtime-errors.js';
 import { bridgeSettingsFromPolicy, type SessionBridgeConfig } from '../runtime/session-bridge.js';

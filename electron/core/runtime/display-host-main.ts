@@ -10,11 +10,11 @@
  */
 import { parseArgs } from 'node:util';
 import { peerCredentials } from '../native/index.js';
-import { requestStatus } from '../runtime/control-client.js';
-import { ControlServer } from '../runtime/control-socket.js';
-import { instancePaths } from '../runtime/instance-paths.js';
-import { RuntimeError } from '../runtime/runtime-errors.js';
-import { parseBridgeSettings, SessionBridge } from '../runtime/session-bridge.js';
+import { requestStatus } from './control-client.js';
+import { ControlServer } from './control-socket.js';
+import { instancePaths } from './instance-paths.js';
+import { RuntimeError } from './runtime-errors.js';
+import { parseBridgeSettings, SessionBridge } from './session-bridge.js';
 import { displayHostSocket } from './display-host.js';
 
 /** How often the root host is asked whether the session still runs. */

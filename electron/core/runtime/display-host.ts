@@ -13,9 +13,9 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlRequest } from '../runtime/control-client.js';
-import { nodeCommand } from '../runtime/session-host-launcher.js';
-import type { SessionBridgeSettings, SessionBridgeStatus } from '../runtime/session-bridge.js';
+import { controlRequest } from './control-client.js';
+import { nodeCommand } from './session-host-launcher.js';
+import type { SessionBridgeSettings, SessionBridgeStatus } from './session-bridge.js';
 
 /** Folder of the user's display hosts: `$XDG_RUNTIME_DIR/droidway/display` (0700). */
 export function displayHostRoot(env: NodeJS.ProcessEnv = process.env): string {
