@@ -19,6 +19,7 @@ import type { ServiceLocations } from './session/plan.js';
 import { openSettings, type SettingsStore } from './settings/settings-store.js';
 import { loadPreset, PRESET_NAMES } from './policy/presets.js';
 import { findImages, type DiscoveryOptions } from './images/image-discovery.js';
+import { listInstances } from './runtime/instance-list.js';
 import {
   applyPolicy,
   checkPolicy,
@@ -54,6 +55,11 @@ export interface CoreServices {
   appInfo: () => AppInfo;
   /** Catalog, launch, pins and uninstall behind the `apps:*` channels. */
   apps: AppsService;
+  /**
+   * Makes `apps` when it is not given, from how to ask for the current instance (the
+   * `instanceName` setting, read at each call); default `defaultGuestAppsService`.
+   */
+  appsOf?: (currentInstance: () => string) => AppsService;
   /** The install queue behind `install:*`. */
   install: Pick<InstallTracker, 'start' | 'cancel' | 'list'>;
   /** The session's shared-memory report (`shm:inspect`). */
@@ -88,7 +94,7 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
   const services: CoreServices = {
     runDoctor,
     appInfo: readAppInfo,
-    apps: overrides.apps ?? defaultGuestAppsService(currentInstance),
+    apps: overrides.apps ?? (overrides.appsOf ?? defaultGuestAppsService)(currentInstance),
     install: overrides.install ?? new InstallTracker(pipelineInstaller({ currentInstance })),
     inspectShm: () => inspectSessionShm({ instance: currentInstance() }),
     emit: () => undefined,
@@ -171,6 +177,7 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
       return {
         images: [...new Set(['demo', ...found.map((image) => image.name)])],
         presets: [...PRESET_NAMES],
+        instances: await listInstances(locations),
       };
     },
     'settings:set': async (key, value) => {
