@@ -5,7 +5,8 @@
  * - the folders of the caller's data root (`/var/lib/droidway/instances` for root; a desktop
  *   user's is root's and owner-unreadable, so it usually adds nothing there), and
  * - for a desktop user, the folders of `$XDG_STATE_HOME/droidway/instances` (`userStateDir`),
- *   where every start and every applied policy leaves the instance's options.
+ *   where each start (the CLI's and the Session page's) and each applied policy leaves the
+ *   instance's options.
  *
  * Both are the caller's own: another user's instances are in neither, so a desktop user sees
  * only theirs. Entries that are not folders or whose names break the instance-name rule (a
