@@ -3,7 +3,7 @@
  * something was kept for it, so the list is the union of
  *
  * - the folders of the caller's data root (`/var/lib/droidway/instances` for root; a desktop
- *   user's is root's and owner-unreadable, so it usually adds nothing there), and
+ *   user's belongs to root, mode 0700, so for them it usually adds nothing), and
  * - for a desktop user, the folders of `$XDG_STATE_HOME/droidway/instances` (`userStateDir`),
  *   where each start (the CLI's and the Session page's) and each applied policy leaves the
  *   instance's options.
