@@ -3,8 +3,8 @@ import {
   appSearchKeys,
   filterApps,
   normaliseSearchText,
-} from '../../../../renderer/src/lib/app-search.js';
-import type { AppSummary } from '../../../../electron/shared/apps.js';
+} from '../../../../../renderer/src/lib/app-search.js';
+import type { AppSummary } from '../../../../../electron/shared/apps.js';
 
 function app(packageName: string, label: string): AppSummary {
   return {
