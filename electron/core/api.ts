@@ -22,6 +22,7 @@ import type { ServiceLocations } from './session/plan.js';
 import { openSettings, type SettingsStore } from './settings/settings-store.js';
 import { loadPreset, PRESET_NAMES } from './policy/presets.js';
 import { findImages, type DiscoveryOptions } from './images/image-discovery.js';
+import { listInstances } from './runtime/instance-list.js';
 import {
   applyPolicy,
   checkPolicy,
@@ -62,6 +63,11 @@ export interface CoreServices {
    * desktop entries and a disk cache); default in memory, with icons.
    */
   catalogs?: (instance: string) => AppCatalog;
+  /**
+   * Makes `apps` when it is not given, from how to ask for the current instance (the
+   * `instanceName` setting, read at each call); default `defaultAppsService` over `catalogs`.
+   */
+  appsOf?: (currentInstance: () => string) => AppsService;
   /** The install queue behind `install:*`; its finished installs refresh `apps`' catalog. */
   install: InstallQueue;
   /** The session's shared-memory report (`shm:inspect`). */
@@ -96,7 +102,9 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
   const services: CoreServices = {
     runDoctor,
     appInfo: readAppInfo,
-    apps: overrides.apps ?? defaultAppsService(currentInstance, overrides.catalogs),
+    apps:
+      overrides.apps ??
+      (overrides.appsOf ?? ((ci) => defaultAppsService(ci, overrides.catalogs)))(currentInstance),
     install:
       overrides.install ??
       new InstallQueue({
@@ -191,6 +199,7 @@ export function createCoreApi(overrides: Partial<CoreServices> = {}): CoreApi {
       return {
         images: [...new Set(['demo', ...found.map((image) => image.name)])],
         presets: [...PRESET_NAMES],
+        instances: await listInstances(locations),
       };
     },
     'settings:set': async (key, value) => {

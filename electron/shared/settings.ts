@@ -45,12 +45,17 @@ export const SETTING_KEYS: readonly SettingKey[] = Object.freeze([
   'theme',
 ]);
 
-/** What the pickers of the Settings and Isolation pages offer, as the core knows them. */
+/** What the pickers of the Settings, Session and Isolation pages offer, as the core knows them. */
 export interface SettingChoices {
   /** Images a session can boot: `demo`, then the names of the images found (store, Waydroid). */
   images: string[];
   /** Policy preset names. */
   presets: string[];
+  /**
+   * The caller's instances, sorted (see `listInstances`): another user's are never listed. The
+   * current one may be missing (it is made at its first start).
+   */
+  instances: string[];
 }
 
 /** Each setting in the user's words, as messages name it (`Saved display scale.`). */

@@ -64,7 +64,9 @@ describe('Apps and Shared memory pages without a running session', () => {
   itNeeds('offers to start the session when it is stopped', missing, async () => {
     const view = await running().open({ api: stoppedApi() });
     const { page } = view;
-    await page.getByRole('heading', { name: 'The Android session is not running' }).waitFor();
+    await page
+      .getByRole('heading', { name: /^The Android session of instance \S+ is not running$/ })
+      .waitFor();
     mkdirSync(screenshotDir, { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });

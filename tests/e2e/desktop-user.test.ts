@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
+import { defaultDataRoot, instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { stopSession } from '../../electron/core/runtime/session-client.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
@@ -96,6 +96,25 @@ describe('the app as a desktop user', () => {
     ).toMatch(/RUNNING/);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await state.filter({ hasText: 'Stopped' }).waitFor({ timeout: 60_000 });
+
+    // The instance picker lists the user's own instances: this one (found, not only current),
+    // never one of root's.
+    const rootOnly = path.join(defaultDataRoot(0), `du-root-${process.pid % 100000}`);
+    await fs.mkdir(rootOnly, { recursive: true });
+    try {
+      await page
+        .getByRole('navigation', { name: 'Pages' })
+        .getByRole('button', { name: 'Settings' })
+        .click();
+      const options = await page
+        .getByRole('combobox', { name: 'Instance the app acts on' })
+        .locator('option')
+        .allInnerTexts();
+      expect(options).toContain(INSTANCE);
+      expect(options).not.toContain(path.basename(rootOnly));
+    } finally {
+      await fs.rm(rootOnly, { recursive: true, force: true });
+    }
     expect(diagnostics.pageErrors).toEqual([]);
   });
 

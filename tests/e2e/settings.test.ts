@@ -46,10 +46,17 @@ describe('Settings page on the real settings store', () => {
         await scale.fill('1.5');
         await scale.press('Tab');
         await page.getByText('Saved display scale.').waitFor();
-        const instance = page.getByRole('textbox', { name: 'Instance name' });
+        await page.getByRole('button', { name: 'New instance…' }).click();
+        const instance = page.getByRole('textbox', { name: 'Name of the new instance' });
         await instance.fill('Not Valid!');
-        await instance.press('Tab');
-        await page.getByRole('alert').filter({ hasText: 'instanceName must match' }).waitFor();
+        await page
+          .getByRole('alert')
+          .filter({ hasText: 'instance name "Not Valid!" is invalid' })
+          .waitFor();
+        await instance.press('Enter');
+        await expect(
+          page.getByRole('button', { name: 'Use this instance' }).isDisabled(),
+        ).resolves.toBe(true);
       } finally {
         await host.close();
       }
@@ -67,7 +74,7 @@ describe('Settings page on the real settings store', () => {
           page.getByRole('spinbutton', { name: 'Scale', exact: true }).inputValue(),
         ).resolves.toBe('1.5');
         await expect(
-          page.getByRole('textbox', { name: 'Instance name' }).inputValue(),
+          page.getByRole('combobox', { name: 'Instance the app acts on' }).inputValue(),
         ).resolves.toBe('default');
       } finally {
         await host.close();

@@ -18,12 +18,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError } from './runtime-errors.js';
+import {
+  DEFAULT_INSTANCE,
+  INSTANCE_NAME_PATTERN,
+  instanceNameProblem,
+} from '../../shared/instance-name.js';
 
-/** Instance names: short, lowercase, usable in a container name, a path and a cgroup. */
-export const INSTANCE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-
-/** The instance used when none is named. */
-export const DEFAULT_INSTANCE = 'default';
+export { DEFAULT_INSTANCE, INSTANCE_NAME_PATTERN };
 
 /** Prefix of every Droidway container name (`droidway-NAME`). */
 export const CONTAINER_PREFIX = 'droidway-';
@@ -98,14 +99,9 @@ export interface InstanceRoots {
  * anything but 1–32 characters of `[a-z0-9-]` starting with a letter or digit.
  */
 export function validateInstanceName(name: unknown): string {
-  if (typeof name !== 'string' || !INSTANCE_NAME_PATTERN.test(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 40)) : typeof name;
-    throw new RuntimeError(
-      'INSTANCE_NAME_INVALID',
-      `instance name ${shown} is invalid: use 1-32 characters of a-z, 0-9 and '-', starting with a letter or digit`,
-    );
-  }
-  return name;
+  const problem = instanceNameProblem(name);
+  if (problem !== null) throw new RuntimeError('INSTANCE_NAME_INVALID', problem);
+  return name as string;
 }
 
 /** The calling process's uid (0 where the platform has none). */

@@ -5,6 +5,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ajvClass } from '../ajv-on-demand.js';
 import { SETTING_KEYS, type SettingKey, type Settings } from '../../shared/settings.js';
+import { INSTANCE_NAME_PATTERN, instanceNameProblem } from '../../shared/instance-name.js';
 
 /** Every setting's value when the user has not chosen one. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -37,7 +38,7 @@ export const SETTINGS_SCHEMA = Object.freeze({
   },
   instanceName: {
     type: 'string',
-    pattern: '^[a-z0-9][a-z0-9-]{0,31}$',
+    pattern: INSTANCE_NAME_PATTERN.source,
     default: DEFAULT_SETTINGS.instanceName,
     description: 'Instance the app manages',
   },
@@ -94,6 +95,8 @@ export function checkSetting<K extends SettingKey>(key: K, value: unknown): Sett
   const validate = keyValidators().get(key);
   if (validate === undefined) throw new SettingsError(`unknown setting ${String(key)}`);
   if (!validate(value)) {
+    // The CLI's words for the CLI's rule, not the schema's pattern.
+    if (key === 'instanceName') throw new SettingsError(instanceNameProblem(value) ?? 'invalid');
     const why = (validate.errors ?? []).map((e) => e.message ?? 'is invalid').join('; ');
     throw new SettingsError(`${key} ${why}`);
   }

@@ -14,7 +14,8 @@ import {
   unfreezeSession,
 } from '../runtime/session-client.js';
 import { readSessionRecord } from '../session/record.js';
-import { type ServiceLocations } from '../session/plan.js';
+import { defaultPresetFor, type ServiceLocations } from '../session/plan.js';
+import { rememberStartOptions } from '../apps/last-start.js';
 import type { SessionStatus } from '../runtime/session.js';
 import { readCgroupUsage } from './cgroup-usage.js';
 import { storedPolicy } from './policy-editor.js';
@@ -60,7 +61,7 @@ export function sessionPanel(options: SessionPanelOptions): SessionPanel {
     status: async () => viewOf(await sessionStatus(ref()), locations),
     async start() {
       const { instance, image, scale, density, multiWindows } = options.target();
-      const { policy } = await storedPolicy({ ...locations, instance, image });
+      const { policy, source } = await storedPolicy({ ...locations, instance, image });
       options.emit('session:changed', { instance, state: 'starting' });
       try {
         const started = await startSessionAsUser({
@@ -72,6 +73,15 @@ export function sessionPanel(options: SessionPanelOptions): SessionPanel {
           ...(density !== undefined && density > 0 ? { density } : {}),
           ...(multiWindows !== undefined ? { multiWindows } : {}),
         });
+        // As `droidway session start` does: a launch while stopped (tray, --launch) starts the
+        // instance the same way, and the instance picker finds a desktop user's instance by
+        // these files (an applied policy is already kept there). Not remembering costs neither.
+        if (source === 'preset')
+          await rememberStartOptions(ref(), {
+            image,
+            policy: { preset: defaultPresetFor(image) },
+            ...(scale !== 1 ? { scale } : {}),
+          }).catch(() => undefined);
         return await announce(started.status);
       } catch (error) {
         await announce(await sessionStatus(ref())).catch(() => undefined);

@@ -36,7 +36,9 @@ describe('settings store (conf, the shared schema)', () => {
   it('refuses a value the schema refuses and keeps the stored one', () => {
     const store = openSettings({ cwd: dir });
     expect(() => store.set('theme', 'purple')).toThrow(SettingsError);
-    expect(() => store.set('instanceName', '../etc')).toThrow(/instanceName/);
+    expect(() => store.set('instanceName', '../etc')).toThrow(
+      /instance name "..\/etc" is invalid: use 1-32 characters/,
+    );
     expect(() => store.set('displayScale', 100)).toThrow(/displayScale/);
     expect(() => store.set('density', 1.5)).toThrow(/density/);
     expect(() => store.set('channelUrl', 'http://plain.example')).toThrow(/channelUrl/);
