@@ -11,6 +11,8 @@
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 
+#include "fractional-scale-v1-client-protocol.h"
+#include "fractional-scale-v1-server-protocol.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "pointer-constraints-unstable-v1-client-protocol.h"
