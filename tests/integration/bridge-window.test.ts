@@ -32,6 +32,7 @@ const XML = {
   'xdg-shell': `${PROTOCOLS}/stable/xdg-shell/xdg-shell.xml`,
   viewporter: `${PROTOCOLS}/stable/viewporter/viewporter.xml`,
   'fractional-scale-v1': `${PROTOCOLS}/staging/fractional-scale/fractional-scale-v1.xml`,
+  'tablet-unstable-v2': `${PROTOCOLS}/unstable/tablet/tablet-unstable-v2.xml`,
   'wlr-virtual-pointer-unstable-v1': POINTER_XML,
 };
 const NOBODY = 65534;
@@ -365,6 +366,124 @@ describe('window size and scale through the bridge on sway', () => {
       }
     },
     60_000,
+  );
+});
+
+describe('tablets through the bridge', () => {
+  itNeeds(
+    'a guest binds the tablet manager on sway and gets its tablet seat',
+    missing,
+    async () => {
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
+      const socket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: socket,
+        hostDisplay: swaySocket,
+        globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
+      });
+      let guest: ChildProcess | null = null;
+      try {
+        const offered = await bridge.ready;
+        expect(offered.find((g) => g.interface === 'zwp_tablet_manager_v2')?.version).toBe(1);
+        const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+        guest = w.child;
+        await w.line(/^tablet-seat$/);
+        // The tablet seat was made on sway (a host error would have ended the guest before its
+        // window was configured and drawn); sway headless has no tablet to announce.
+        await w.line(/^drawn 800 600 1$/);
+        expect(w.lines().filter((l) => /^(tablet|tool|pad)-(added|removed)/.test(l))).toEqual([]);
+        const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
+        expect(stats).toMatchObject({ connected: true, violations: {} });
+      } finally {
+        guest?.kill();
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+
+  itNeeds(
+    "relays a scripted host's tablet, pen and pad; drops device paths; sanitizes pad help texts",
+    missing,
+    async () => {
+      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
+      const host = spawn(scriptedHost, ['host-0'], {
+        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let hostOut = '';
+      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
+      const hostLines = () => hostOut.split('\n').filter(Boolean);
+      const children: ChildProcess[] = [host];
+      let bridge: DisplayBridge | null = null;
+      try {
+        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
+        const socket = join(socketDir, 'bridge-0');
+        bridge = DisplayBridge.start({
+          socketPath: socket,
+          hostDisplay: join(hostDir, 'host-0'),
+          globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
+        });
+        await bridge.ready;
+        const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+        children.push(w.child);
+        await w.line(/^pad-enter /);
+        await waitFor('the pad help texts on the host', () =>
+          hostLines().some((l) => l.startsWith('ring-feedback ')) ? true : undefined,
+        );
+        // Every object the host made in an event (tablet, tool, pad, group, ring) reached the
+        // guest paired with its own, in order, and the pen's events name the guest's tablet
+        // and surface; the two device paths were not passed on.
+        expect(w.lines().filter((l) => /^(tablet|tool|pad|ring)-/.test(l))).toEqual([
+          'tablet-seat',
+          'tablet-added',
+          'tablet-name Scripted Pen Tablet',
+          'tablet-id 56a 357',
+          'tablet-done',
+          'tool-added',
+          'tool-type 140',
+          'tool-serial 0 1234',
+          'tool-capability 2',
+          'tool-capability 1',
+          'tool-done',
+          'pad-added',
+          'pad-group',
+          'pad-group-buttons 2',
+          'pad-ring',
+          'pad-group-modes 1',
+          'pad-group-done',
+          'pad-buttons 2',
+          'pad-done',
+          'tool-proximity-in tablet own',
+          'tool-down',
+          'tool-motion 12.50 7.00',
+          'tool-pressure 32768',
+          'tool-tilt -10.50 20.00',
+          'tool-frame',
+          'tool-button 331 1',
+          'tool-frame',
+          'tool-up',
+          'tool-proximity-out',
+          'tool-frame',
+          'pad-enter tablet own',
+        ]);
+        // The help texts the host shows lost their bidi controls (U+202E, U+2066).
+        expect(hostLines().filter((l) => l.includes('feedback'))).toEqual([
+          'pad-feedback 0 Undo!',
+          'ring-feedback Zoom',
+        ]);
+        const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
+        expect(stats).toMatchObject({ connected: true, violations: {} });
+      } finally {
+        for (const child of children.reverse()) child.kill();
+        bridge?.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
   );
 });
 

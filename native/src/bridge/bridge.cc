@@ -65,6 +65,11 @@ const SupportedGlobal kSupported[] = {
     // then draws at that density and sets a viewport. One event, no fds; get_fractional_scale
     // names only the guest's own surface. Offered only where the host offers it.
     {"wp_fractional_scale_manager_v1", &wp_fractional_scale_manager_v1_interface, 0},
+    // Pen tablets and their pads (Android's hwcomposer binds it when offered). The tablets, tools
+    // and pads are objects the host creates in events, paired like any other; no fds either way.
+    // Two things are not passed through: the pads' feedback strings go to the host sanitized as
+    // titles are, and the device node paths of tablets and pads never reach the guest.
+    {"zwp_tablet_manager_v2", &zwp_tablet_manager_v2_interface, 0},
 };
 
 bool Wanted(const std::vector<std::string>& globals, const std::string& name) {

@@ -21,6 +21,8 @@
 #include "presentation-time-server-protocol.h"
 #include "relative-pointer-unstable-v1-client-protocol.h"
 #include "relative-pointer-unstable-v1-server-protocol.h"
+#include "tablet-unstable-v2-client-protocol.h"
+#include "tablet-unstable-v2-server-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "viewporter-server-protocol.h"
 #include "xdg-shell-client-protocol.h"
