@@ -15,7 +15,7 @@ import { DisplayBridge } from '../../electron/core/display/bridge.js';
 import type { BridgeGlobalName } from '../../native/index.js';
 import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
-import { waitFor } from './helpers/weston.js';
+import { startHeadlessWeston, waitFor } from './helpers/weston.js';
 
 // Window size and scale through the bridge (issue 14, Deliver 3), and touch. On sway headless
 // 1.7 (run as nobody: it refuses root): the configured size and states reach the guest, the
@@ -362,6 +362,48 @@ describe('window size and scale through the bridge on sway', () => {
         guest?.kill();
         await swaymsg('output HEADLESS-1 scale 1');
         bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+});
+
+describe('window size through the bridge on weston', () => {
+  itNeeds(
+    "offers xdg_wm_base at weston 10's version 3, and the window is drawn 1:1 at its own size",
+    missing ?? missingTool(['weston', 'weston-screenshooter']),
+    async () => {
+      const weston = await startHeadlessWeston('droidway-bridge-window-weston-');
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
+      const socket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: socket,
+        hostDisplay: weston.socket,
+        globals: GLOBALS,
+      });
+      let guest: ChildProcess | null = null;
+      try {
+        const offered = await bridge.ready;
+        expect(offered.find((g) => g.interface === 'xdg_wm_base')?.version).toBe(3);
+        expect(offered.map((g) => g.interface)).not.toContain('wp_fractional_scale_manager_v1');
+        const w = startWindow(socket, { xdg: 5, min: [300, 250], max: [500, 400] });
+        guest = w.child;
+        // Headless weston has no seat (no wl_seat offered), and leaves the size to the client.
+        expect(await w.line(/^globals /)).toBe('globals 3 3 0 1');
+        await w.line(/^configure 0 0 /);
+        await w.line(/^drawn 320 240 1$/);
+        let pairs = 0;
+        for (let i = 0; i < 30 && pairs !== 160 * 240; ++i) {
+          pairs = columnPairs(await weston.screenshot());
+          if (pairs !== 160 * 240) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(pairs).toBe(160 * 240);
+        expect(w.lines().some((l) => l.startsWith('bounds '))).toBe(false);
+      } finally {
+        guest?.kill();
+        bridge.stop();
+        weston.stop();
         rmSync(socketDir, { recursive: true, force: true });
       }
     },
