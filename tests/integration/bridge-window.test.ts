@@ -33,6 +33,7 @@ const XML = {
   viewporter: `${PROTOCOLS}/stable/viewporter/viewporter.xml`,
   'fractional-scale-v1': `${PROTOCOLS}/staging/fractional-scale/fractional-scale-v1.xml`,
   'tablet-unstable-v2': `${PROTOCOLS}/unstable/tablet/tablet-unstable-v2.xml`,
+  'presentation-time': `${PROTOCOLS}/stable/presentation-time/presentation-time.xml`,
   'wlr-virtual-pointer-unstable-v1': POINTER_XML,
 };
 const NOBODY = 65534;
@@ -65,6 +66,7 @@ const missing = missingCapability();
 let dir = '';
 let windowClient = '';
 let scriptedHost = '';
+let hwcClient = '';
 let virtualPointer = '';
 let sway: ChildProcess | null = null;
 let swaySocket = '';
@@ -96,6 +98,8 @@ beforeAll(async () => {
   await cc(windowClient, join(FIXTURES, 'window-client.c'), '-lwayland-client');
   scriptedHost = join(dir, 'scripted-host');
   await cc(scriptedHost, join(FIXTURES, 'scripted-host.c'), '-lwayland-server');
+  hwcClient = join(dir, 'android-hwc-client');
+  await cc(hwcClient, join(FIXTURES, 'android-hwc-client.c'), '-lwayland-client');
   virtualPointer = join(dir, 'virtual-pointer');
   await cc(virtualPointer, join(FIXTURES, 'virtual-pointer.c'), '-lwayland-client');
   // No bar, no borders: a tiled window fills the 800×600 output exactly.
@@ -606,6 +610,59 @@ describe('what sway and weston here cannot produce, from a scripted host', () =>
           'commit 1200 900 1',
         ]);
         const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
+        expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
+      } finally {
+        for (const child of children.reverse()) child.kill();
+        bridge?.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+
+  itNeeds(
+    "Waydroid's hwcomposer stand-in calibrates with the fractional scale and makes its tablet seat",
+    missing,
+    async () => {
+      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
+      const host = spawn(scriptedHost, ['host-0'], {
+        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let hostOut = '';
+      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
+      const children: ChildProcess[] = [host];
+      let bridge: DisplayBridge | null = null;
+      try {
+        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
+        const socket = join(socketDir, 'bridge-0');
+        bridge = DisplayBridge.start({
+          socketPath: socket,
+          hostDisplay: join(hostDir, 'host-0'),
+          globals: ['wl_subcompositor', ...GLOBALS, 'zwp_tablet_manager_v2'],
+        });
+        await bridge.ready;
+        const hwc = spawn(hwcClient, ['64', '48', '102030', '405060', 'com.calibrated'], {
+          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.push(hwc);
+        let output = '';
+        hwc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const line = (text: string) =>
+          waitFor(`hwc printing ${text}`, () =>
+            output.split('\n').includes(text) ? true : undefined,
+          );
+        // Its first window asks for the preferred scale, waits a round trip for it and lets the
+        // object go (the HAL's calibration); the tablet seat announces the scripted tablet.
+        await line('tablet-seat');
+        await line('fractional-scale 180');
+        await waitFor('the hwc window committed', () =>
+          hostOut.split('\n').some((l) => l.startsWith('commit ')) ? true : undefined,
+        );
+        const stats = bridge.stats().clients.find((c) => c.pid === hwc.pid);
         expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
       } finally {
         for (const child of children.reverse()) child.kill();
