@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge } from '../../electron/core/display/bridge.js';
+import { countOpenFds } from '../../electron/core/native/index.js';
 import type { BridgeGlobalName } from '../../native/index.js';
 import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
@@ -134,12 +135,19 @@ afterAll(() => {
 });
 
 /** Starts window-client through `socket`; `line(re, from)` waits for a printed line. */
-function startWindow(socket: string, args: { xdg: number; min: number[]; max: number[] }) {
+function startWindow(
+  socket: string,
+  args: { xdg: number; min: number[]; max: number[]; flood?: number },
+) {
   const title = `W${Math.random().toString(36).slice(2, 8)}`;
-  const child = spawn(windowClient, [args.xdg, ...args.min, ...args.max, title].map(String), {
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    windowClient,
+    [args.xdg, ...args.min, ...args.max, title, ...(args.flood ? [args.flood] : [])].map(String),
+    {
+      env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const lines = () => output.split('\n').filter(Boolean);
@@ -522,6 +530,84 @@ describe('tablets through the bridge', () => {
         ]);
         const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
         expect(stats).toMatchObject({ connected: true, violations: {} });
+      } finally {
+        for (const child of children.reverse()) child.kill();
+        bridge?.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+  itNeeds(
+    'a guest flooding tablet seats ends alone at its object cap (host-made objects count)',
+    missing,
+    async () => {
+      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
+      const host = spawn(scriptedHost, ['host-0'], {
+        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let hostOut = '';
+      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
+      const children: ChildProcess[] = [host];
+      let bridge: DisplayBridge | null = null;
+      try {
+        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
+        const fdsBefore = countOpenFds();
+        const socket = join(socketDir, 'bridge-0');
+        bridge = DisplayBridge.start({
+          socketPath: socket,
+          hostDisplay: join(hostDir, 'host-0'),
+          globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
+          limits: { maxObjects: 200 },
+        });
+        await bridge.ready;
+        const good = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+        children.push(good.child);
+        await good.line(/^drawn 1200 900 1$/);
+        // Each tablet seat costs 1 object the guest asked for and 5 the host made in events
+        // (tablet, tool, pad, group, ring). 60 more seats are some 80 objects of the guest's
+        // own making, well under 200, and past it only with the host's 300.
+        const hostile = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0], flood: 60 });
+        children.push(hostile.child);
+        await waitFor('the hostile guest ended', () =>
+          hostile.child.exitCode !== null ? hostile.child.exitCode : undefined,
+        );
+        expect(hostile.child.exitCode).toBe(1);
+        await waitFor('the bridge dropped it', () =>
+          bridge!.stats().clients.some((c) => c.pid === hostile.child.pid && !c.connected)
+            ? true
+            : undefined,
+        );
+        const stats = bridge.stats().clients;
+        // (The host's events already on their way each meet the cap again: counted, not relayed.)
+        const ended = stats.find((c) => c.pid === hostile.child.pid);
+        expect(ended).toMatchObject({
+          connected: false,
+          disconnectReason: 'violation:limit-objects',
+        });
+        expect(Object.keys(ended!.violations)).toEqual(['limit-objects']);
+        expect(stats.find((c) => c.pid === good.child.pid)).toMatchObject({
+          connected: true,
+          violations: {},
+        });
+        // The bridge still serves: a new guest gets its window, its tablet and its frames.
+        const after = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+        children.push(after.child);
+        await after.line(/^pad-enter tablet own$/);
+        await after.line(/^drawn 1200 900 1$/);
+        after.child.kill();
+        good.child.kill();
+        await waitFor('guests gone from the bridge', () =>
+          bridge!.stats().clients.every((c) => !c.connected) ? true : undefined,
+        );
+        bridge.stop();
+        bridge = null;
+        await waitFor('fds back to baseline', () =>
+          countOpenFds() <= fdsBefore ? true : undefined,
+        );
       } finally {
         for (const child of children.reverse()) child.kill();
         bridge?.stop();
