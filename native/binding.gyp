@@ -143,6 +143,38 @@
             "<(INTERMEDIATE_DIR)/protocols/pointer-constraints-unstable-v1"
           ],
           "message": "wayland-scanner pointer-constraints-unstable-v1"
+        },
+        {
+          "action_name": "wayland_scanner_fractional_scale_v1",
+          "inputs": ["<(wayland_protocols_dir)/staging/fractional-scale/fractional-scale-v1.xml"],
+          "outputs": [
+            "<(INTERMEDIATE_DIR)/protocols/fractional-scale-v1-server-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/fractional-scale-v1-client-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/fractional-scale-v1-protocol.c"
+          ],
+          "process_outputs_as_sources": 1,
+          "action": [
+            "sh", "protocols/wayland-scanner.sh", "<(wayland_scanner)",
+            "<(wayland_protocols_dir)/staging/fractional-scale/fractional-scale-v1.xml",
+            "<(INTERMEDIATE_DIR)/protocols/fractional-scale-v1"
+          ],
+          "message": "wayland-scanner fractional-scale-v1"
+        },
+        {
+          "action_name": "wayland_scanner_tablet_unstable_v2",
+          "inputs": ["<(wayland_protocols_dir)/unstable/tablet/tablet-unstable-v2.xml"],
+          "outputs": [
+            "<(INTERMEDIATE_DIR)/protocols/tablet-unstable-v2-server-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/tablet-unstable-v2-client-protocol.h",
+            "<(INTERMEDIATE_DIR)/protocols/tablet-unstable-v2-protocol.c"
+          ],
+          "process_outputs_as_sources": 1,
+          "action": [
+            "sh", "protocols/wayland-scanner.sh", "<(wayland_scanner)",
+            "<(wayland_protocols_dir)/unstable/tablet/tablet-unstable-v2.xml",
+            "<(INTERMEDIATE_DIR)/protocols/tablet-unstable-v2"
+          ],
+          "message": "wayland-scanner tablet-unstable-v2"
         }
       ],
       "conditions": [

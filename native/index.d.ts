@@ -102,7 +102,14 @@ export type BridgeGlobalName =
   | 'zwp_linux_dmabuf_v1'
   /** Relative pointer motion and pointer lock/confine (Android's hwcomposer binds both). */
   | 'zwp_relative_pointer_manager_v1'
-  | 'zwp_pointer_constraints_v1';
+  | 'zwp_pointer_constraints_v1'
+  /** The host output's fractional scale (HiDPI at 125 %, 150 %…), where the host offers it. */
+  | 'wp_fractional_scale_manager_v1'
+  /**
+   * Pen tablets and pads (Android's hwcomposer binds it when offered); device paths are not
+   * passed on and pad feedback strings are sanitized like titles.
+   */
+  | 'zwp_tablet_manager_v2';
 
 /** Per-client caps; exceeding one disconnects that client with a protocol error. */
 export interface BridgeLimits {

@@ -5,13 +5,19 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
+import {
+  DisplayBridge,
+  supportedBridgeGlobals,
+  type BridgeEvent,
+  type BridgeGlobalName,
+} from '../../electron/core/display/bridge.js';
 import { countOpenFds } from '../../electron/core/native/index.js';
 import { countColor, decodePng } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
@@ -35,6 +41,10 @@ const XML = {
   'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
   viewporter: `${PROTOCOLS}/viewporter/viewporter.xml`,
   'presentation-time': `${PROTOCOLS}/presentation-time/presentation-time.xml`,
+  // The hwcomposer stand-in's tablet seat and fractional scale.
+  'tablet-unstable-v2': '/usr/share/wayland-protocols/unstable/tablet/tablet-unstable-v2.xml',
+  'fractional-scale-v1':
+    '/usr/share/wayland-protocols/staging/fractional-scale/fractional-scale-v1.xml',
 };
 const TOOLS = ['sway', 'swaymsg', 'wtype', 'grim', 'gcc', 'wayland-scanner'];
 const NOBODY = 65534;
@@ -595,6 +605,53 @@ describe('display bridge input on sway', () => {
       } finally {
         hwc?.kill();
         await swaymsg('output HEADLESS-1 scale 1');
+        bridge.stop();
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
+  itNeeds(
+    "runs Waydroid's hwcomposer stand-in under the android preset's globals: every one sway has",
+    missing,
+    async () => {
+      const preset = JSON.parse(
+        readFileSync(join(import.meta.dirname, '../../resources/policies/android.json'), 'utf8'),
+      ) as { bridge: { globals: string[] } };
+      const supported = new Set<string>(supportedBridgeGlobals());
+      const globals = preset.bridge.globals.filter((g): g is BridgeGlobalName => supported.has(g));
+      const socketDir = mkdtempSync('/tmp/droidway-bridge-input-sock-');
+      const bridgeSocket = join(socketDir, 'bridge-0');
+      const bridge = DisplayBridge.start({
+        socketPath: bridgeSocket,
+        hostDisplay: swaySocket,
+        globals,
+      });
+      let hwc: ChildProcess | null = null;
+      try {
+        const offered = (await bridge.ready).map((g) => g.interface);
+        // sway 1.7 headless (pixman) has neither linux-dmabuf nor the fractional scale.
+        expect(offered).toContain('zwp_tablet_manager_v2');
+        expect(offered).not.toContain('wp_fractional_scale_manager_v1');
+        hwc = spawn(hwcClient, ['64', '48', '102030', '405060', 'com.preset'], {
+          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        hwc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const line = (text: string) =>
+          waitFor(`hwc printing ${text}`, () =>
+            output.split('\n').includes(text) ? true : undefined,
+          );
+        // Nothing the HAL binds is missing but what sway lacks; the tablet seat is made.
+        await line('missing');
+        await line('tablet-seat');
+        await line('mapped com.preset');
+        expect(output.split('\n').some((l) => l.startsWith('fractional-scale '))).toBe(false);
+        const stats = bridge.stats().clients.find((c) => c.pid === hwc?.pid);
+        expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
+      } finally {
+        hwc?.kill();
         bridge.stop();
         rmSync(socketDir, { recursive: true, force: true });
       }

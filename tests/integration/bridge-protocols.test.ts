@@ -26,6 +26,10 @@ const XML = {
   'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
   viewporter: `${PROTOCOLS}/viewporter/viewporter.xml`,
   'presentation-time': `${PROTOCOLS}/presentation-time/presentation-time.xml`,
+  // The hwcomposer stand-in's tablet seat and fractional scale.
+  'tablet-unstable-v2': '/usr/share/wayland-protocols/unstable/tablet/tablet-unstable-v2.xml',
+  'fractional-scale-v1':
+    '/usr/share/wayland-protocols/staging/fractional-scale/fractional-scale-v1.xml',
 };
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 

@@ -96,6 +96,8 @@ describe('display bridge options', () => {
       'zwp_linux_dmabuf_v1',
       'zwp_relative_pointer_manager_v1',
       'zwp_pointer_constraints_v1',
+      'wp_fractional_scale_manager_v1',
+      'zwp_tablet_manager_v2',
     ]);
   });
 

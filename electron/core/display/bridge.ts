@@ -27,13 +27,14 @@ export type {
 
 /**
  * Globals the bridge relays only when asked for by name (never by default): linux-dmabuf, which
- * the bridge offers only when the host compositor has it, and relative pointer and pointer
- * constraints (offered, like every global, only when the host has them).
+ * the bridge offers only when the host compositor has it, and relative pointer, pointer
+ * constraints and tablets (offered, like every global, only when the host has them).
  */
 export const BRIDGE_OPTIONAL_GLOBALS: readonly BridgeGlobalName[] = [
   'zwp_linux_dmabuf_v1',
   'zwp_relative_pointer_manager_v1',
   'zwp_pointer_constraints_v1',
+  'zwp_tablet_manager_v2',
 ];
 
 /** Every global the native bridge can relay (the module's `bridgeSupportedGlobals`). */

@@ -61,6 +61,15 @@ const SupportedGlobal kSupported[] = {
     // names only the guest's own surfaces, pointers and regions, mapped like any other object.
     {"zwp_relative_pointer_manager_v1", &zwp_relative_pointer_manager_v1_interface, 0},
     {"zwp_pointer_constraints_v1", &zwp_pointer_constraints_v1_interface, 0},
+    // HiDPI at fractional scales: the host's preferred scale (in 120ths) reaches the guest, which
+    // then draws at that density and sets a viewport. One event, no fds; get_fractional_scale
+    // names only the guest's own surface. Offered only where the host offers it.
+    {"wp_fractional_scale_manager_v1", &wp_fractional_scale_manager_v1_interface, 0},
+    // Pen tablets and their pads (Android's hwcomposer binds it when offered). The tablets, tools
+    // and pads are objects the host creates in events, paired like any other; no fds either way.
+    // Two things are not passed through: the pads' feedback strings go to the host sanitized as
+    // titles are, and the device node paths of tablets and pads never reach the guest.
+    {"zwp_tablet_manager_v2", &zwp_tablet_manager_v2_interface, 0},
 };
 
 bool Wanted(const std::vector<std::string>& globals, const std::string& name) {

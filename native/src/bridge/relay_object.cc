@@ -94,6 +94,10 @@ RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "wl_data_device")) return RelayKind::kDataDevice;
   if (NameIs(interface, "wl_data_source")) return RelayKind::kDataSource;
   if (NameIs(interface, "wl_data_offer")) return RelayKind::kDataOffer;
+  if (NameIs(interface, "zwp_tablet_v2")) return RelayKind::kTablet;
+  if (NameIs(interface, "zwp_tablet_pad_v2")) return RelayKind::kTabletPad;
+  if (NameIs(interface, "zwp_tablet_pad_ring_v2") || NameIs(interface, "zwp_tablet_pad_strip_v2"))
+    return RelayKind::kTabletPadControl;
   return RelayKind::kOther;
 }
 
@@ -361,6 +365,20 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
     case RelayKind::kXdgSurface:
       if (opcode == XDG_SURFACE_ACK_CONFIGURE) acked_ = true;
       return true;
+    case RelayKind::kTabletPad:
+    case RelayKind::kTabletPadControl: {
+      // set_feedback(button, description, serial) on a pad; (description, serial) on a ring or
+      // strip: the compositor shows the text (an on-screen help), so it is a title.
+      const int text = kind_ == RelayKind::kTabletPad ? 1 : 0;
+      static_assert(ZWP_TABLET_PAD_V2_SET_FEEDBACK == ZWP_TABLET_PAD_RING_V2_SET_FEEDBACK &&
+                        ZWP_TABLET_PAD_V2_SET_FEEDBACK == ZWP_TABLET_PAD_STRIP_V2_SET_FEEDBACK,
+                    "one opcode for the three set_feedback requests");
+      if (opcode == ZWP_TABLET_PAD_V2_SET_FEEDBACK) {
+        *replaced_string = TextSanitize::Title(args[text].s);
+        args[text].s = replaced_string->c_str();
+      }
+      return true;
+    }
     case RelayKind::kXdgToplevel:
       if (opcode == XDG_TOPLEVEL_SET_TITLE) {
         title_ = TextSanitize::Title(args[0].s);
@@ -569,6 +587,12 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       created->AttachProxy(new_proxy);
       out[i].o = reinterpret_cast<wl_object*>(created->resource_);
     }
+  }
+  if ((self->kind_ == RelayKind::kTablet && opcode == ZWP_TABLET_V2_PATH) ||
+      (self->kind_ == RelayKind::kTabletPad && opcode == ZWP_TABLET_PAD_V2_PATH)) {
+    // A host device node (/dev/input/eventN): the guest cannot open it, and it tells the guest
+    // about the host's devices. The event is optional (virtual devices have none).
+    return 0;
   }
   UniqueFd keymap;
   if (self->kind_ == RelayKind::kKeyboard && opcode == WL_KEYBOARD_KEYMAP) {

@@ -42,6 +42,9 @@ enum class RelayKind {
   kDataDevice,  // wl_data_device, wl_data_source, wl_data_offer: see DataDeviceRelay
   kDataSource,
   kDataOffer,
+  kTablet,            // zwp_tablet_v2: its path event is dropped
+  kTabletPad,         // zwp_tablet_pad_v2: the same, and its feedback string sanitized
+  kTabletPadControl,  // zwp_tablet_pad_ring_v2, zwp_tablet_pad_strip_v2: feedback sanitized
 };
 
 /** A guest wl_resource paired with a host wl_proxy. */

@@ -11,6 +11,8 @@
 #include <wayland-server-core.h>
 #include <wayland-server-protocol.h>
 
+#include "fractional-scale-v1-client-protocol.h"
+#include "fractional-scale-v1-server-protocol.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "pointer-constraints-unstable-v1-client-protocol.h"
@@ -19,6 +21,8 @@
 #include "presentation-time-server-protocol.h"
 #include "relative-pointer-unstable-v1-client-protocol.h"
 #include "relative-pointer-unstable-v1-server-protocol.h"
+#include "tablet-unstable-v2-client-protocol.h"
+#include "tablet-unstable-v2-server-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "viewporter-server-protocol.h"
 #include "xdg-shell-client-protocol.h"
