@@ -12,11 +12,11 @@
 // where the stub host's wl_data_device_manager must stay unoffered).
 //
 // Input: byte 0 picks the mode; then up to kMaxSteps steps, each an op byte and its operands
-// (missing operand bytes read as 0). Guest steps write requests on objects the harness tracks (ops picking one
-// by an index byte, modulo how many there are; a step whose object does not exist is skipped);
-// kRaw sends any opcode with any argument bytes to any of them. Host steps run on the stub
-// host's thread after a guest wl_display.sync (relayed to the host by the bridge) has made sure
-// the host has every request sent so far. fds: a kind byte picks from the fd menu (fd_menu.h),
+// (missing operand bytes read as 0). Guest steps write requests on objects the harness tracks (ops
+// picking one by an index byte, modulo how many there are; a step whose object does not exist is
+// skipped); kRaw sends any opcode with any argument bytes to any of them. Host steps run on the
+// stub host's thread after a guest wl_display.sync (relayed to the host by the bridge) has made
+// sure the host has every request sent so far. fds: a kind byte picks from the fd menu (fd_menu.h),
 // or a pipe's write end whose read end the harness keeps (and reads), or one whose reader left.
 //
 // Asserted on every input, besides sanitizers and no fd outliving the connection:
@@ -69,20 +69,26 @@ constexpr int kMaxSyncs = 24;
 constexpr size_t kMaxTracked = 32;
 constexpr size_t kMaxRawArgs = 512;
 constexpr uint64_t kCaps[] = {4096, 4096, 1000};  // max_bytes per mode (off, host-to-guest, both)
-const char* const kAllowed[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING",
-                                "STRING"};
+const char* const kAllowed[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING", "STRING"};
 // Types a step names by index; an index byte of 0xf0 and above takes a raw string instead.
-const char* const kMimes[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING", "STRING",
-                              "image/png", "text/html", "", "TEXT\x01", "text/plain ",
+const char* const kMimes[] = {"text/plain;charset=utf-8",
+                              "text/plain",
+                              "UTF8_STRING",
+                              "STRING",
+                              "image/png",
+                              "text/html",
+                              "",
+                              "TEXT\x01",
+                              "text/plain ",
                               "text/plain;charset=utf-8;charset=utf-8"};
 constexpr int kFdKinds = fuzz::kFdMenuSize + 2;  // the menu, then kept pipe, then reader gone
 
 enum Op : uint8_t {
   // guest
-  kBind,             // which (compositor, seat, data device manager), version
+  kBind,  // which (compositor, seat, data device manager), version
   kCreateSurface,
-  kGetKeyboard,      // seat index
-  kGetDataDevice,    // seat index
+  kGetKeyboard,    // seat index
+  kGetDataDevice,  // seat index
   kCreateSource,
   kSourceOffer,      // source, mime
   kSetSelection,     // device, source (0xff: null), serial
@@ -125,7 +131,8 @@ void ReadCapped(ReadEnd* end, uint64_t cap, const char* what) {
     if (n <= 0) break;
     end->total += static_cast<uint64_t>(n);
   }
-  if (g_trace) std::fprintf(stderr, "pipe   %d: %llu bytes\n", end->fd, (unsigned long long)end->total);
+  if (g_trace)
+    std::fprintf(stderr, "pipe   %d: %llu bytes\n", end->fd, (unsigned long long)end->total);
   if (end->total > cap) fuzz::Die(what);
 }
 
@@ -167,14 +174,14 @@ struct HostClient {
   wl_client* client = nullptr;
   wl_listener destroyed{};
   std::vector<uint32_t> keyboards, surfaces, devices, sources, offers, seats;
-  std::deque<int> receive_fds;  // the bridge's pipes from data_offer.receive, to feed
+  std::deque<int> receive_fds;     // the bridge's pipes from data_offer.receive, to feed
   std::vector<ReadEnd> read_ends;  // read ends of the pipes the host gave in data_source.send
-  uint64_t cap = 0;  // the cap of the bridge this connection comes from
+  uint64_t cap = 0;                // the cap of the bridge this connection comes from
   uint32_t serial = 100;
 };
 
 HostClient* g_host_client = nullptr;  // the newest connection: the current input's
-std::atomic<int> g_host_clients{0};    // connections the stub host has now
+std::atomic<int> g_host_clients{0};   // connections the stub host has now
 
 void HostClientDestroyed(wl_listener* listener, void*) {
   HostClient* host;
@@ -239,7 +246,8 @@ wl_resource* Pick(HostClient* host, const std::vector<uint32_t>& list, uint8_t i
 // Checks what the bridge forwards and keeps what the host needs later.
 bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* args) {
   HostClient* host = HostOf(target);
-  if (g_trace) std::fprintf(stderr, "host   <- %s.%s\n", wl_resource_get_class(target), message->name);
+  if (g_trace)
+    std::fprintf(stderr, "host   <- %s.%s\n", wl_resource_get_class(target), message->name);
   const auto mode = static_cast<ClipboardMode>(g_mode.load());
   const std::string name = message->name;
   if (Is(target, &wl_data_source_interface) && name == "offer" && !Allowed(args[0].s)) {
@@ -506,9 +514,9 @@ bool ParseEvents(Guest* g, uint32_t done_id) {
       uint32_t version = 0;
       if (length >= skip + 4) std::memcpy(&version, args + skip, 4);
       Guest::Global* global = interface == "wl_compositor"            ? &g->compositor
-                              : interface == "wl_seat"                  ? &g->seat
+                              : interface == "wl_seat"                ? &g->seat
                               : interface == "wl_data_device_manager" ? &g->manager
-                                                                        : nullptr;
+                                                                      : nullptr;
       if (global != nullptr) *global = {first, version};
       if (global == &g->manager && g->mode == static_cast<int>(ClipboardMode::kOff)) {
         fuzz::Die("wl_data_device_manager offered with the clipboard off");
@@ -789,8 +797,8 @@ void GuestStep(Guest* g, uint8_t op, Reader* r) {
       const uint8_t index = r->Byte();
       const uint16_t opcode = r->Byte();
       const size_t length = std::min<size_t>(r->Byte() * 4u, kMaxRawArgs);
-      const std::vector<uint32_t>* lists[] = {&g->devices, &g->sources, &g->offers,
-                                              &g->keyboards, &g->surfaces};
+      const std::vector<uint32_t>* lists[] = {&g->devices, &g->sources, &g->offers, &g->keyboards,
+                                              &g->surfaces};
       const uint32_t object =
           kind == 5 ? (g->manager_id != 0 ? g->manager_id : 2) : PickId(*lists[kind], index);
       std::vector<uint8_t> a = r->Bytes(length);

@@ -24,7 +24,8 @@ namespace {
 
 constexpr int kFdSlack = 16;
 
-std::vector<std::unique_ptr<bridge::Bridge>>* g_bridges = new std::vector<std::unique_ptr<bridge::Bridge>>;
+std::vector<std::unique_ptr<bridge::Bridge>>* g_bridges =
+    new std::vector<std::unique_ptr<bridge::Bridge>>;
 std::vector<std::string>* g_dirs = new std::vector<std::string>;
 
 // At exit: stop the bridges (which remove their sockets), then remove the sockets' directories.
@@ -42,7 +43,9 @@ void Die(const char* what) {
   std::abort();
 }
 
-void QuietWaylandLog() { wl_log_set_handler_server(QuietLog); }
+void QuietWaylandLog() {
+  wl_log_set_handler_server(QuietLog);
+}
 
 std::string StartFuzzBridge(bridge::BridgeConfig config) {
   char dir[] = "/tmp/droidway-fuzz-XXXXXX";

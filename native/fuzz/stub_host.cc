@@ -107,7 +107,7 @@ void Bind(wl_client* client, void* data, uint32_t version, uint32_t id) {
 
 struct StubHost {
   wl_display* display = nullptr;
-  int queue[2] = {-1, -1};  // sockets handed from the bridge thread to the host thread
+  int queue[2] = {-1, -1};    // sockets handed from the bridge thread to the host thread
   int actions[2] = {-1, -1};  // RunOnStubHost's actions, likewise
   wl_event_source* queue_source = nullptr;  // kept: the loop itself holds it only in epoll
   wl_event_source* actions_source = nullptr;
