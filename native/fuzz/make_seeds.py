@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the native fuzz targets (corpus/TARGET/). For bridge_request: the cases of the hostile
+"""Writes the seed corpora of the native fuzz targets (corpus/TARGET/). For clipboard: the cases
+of the clipboard tests as steps (see clipboard_fuzz.cc). For bridge_request: the cases of the hostile
 tests (tests/integration/bridge-limits.test.ts, bridge-protocols.test.ts and the C clients they
 use) in the target's input format (see bridge_request_fuzz.cc). Global names follow the stub
 host's order: compositor 1, subcompositor 2, shm 3, output 4, seat 5, xdg_wm_base 6,
@@ -186,6 +187,89 @@ TEXT_SEEDS = {
 }
 
 
+# clipboard_fuzz.cc's steps (an op byte, then its operands) and its modes.
+(C_BIND, C_SURFACE, C_KEYBOARD, C_DEVICE, C_SOURCE, C_SOURCE_OFFER, C_SET_SELECTION, C_RECEIVE,
+ C_ACCEPT, C_OFFER_REQUEST, C_SOURCE_REQUEST, C_RELEASE, C_START_DRAG, C_RAW, C_GUEST_WRITE,
+ C_KEYBOARD_RELEASE, C_SYNC, H_ENTER, H_LEAVE, H_OFFER, H_SELECTION, H_FEED, H_SEND,
+ H_SOURCE_EVENT, H_DND, H_DRAIN) = range(26)
+OFF, HOST_TO_GUEST, BOTH = range(3)
+# Indices into clipboard_fuzz.cc's kMimes; KEPT_PIPE and GONE_PIPE follow the fd menu.
+UTF8_TEXT, TEXT, UTF8_STRING, STRING, PNG, HTML = range(6)
+KEPT_PIPE, GONE_PIPE = 8, 9
+
+
+def clipboard_seeds():
+    """The cases of tests/integration/bridge-clipboard.test.ts and the demo client's hostile
+    clipboard build, as steps."""
+    # bind compositor, seat (v3), data device manager (v3); a surface, a keyboard, a device
+    prelude = [C_BIND, 0, 0, C_BIND, 1, 2, C_BIND, 2, 2, C_SURFACE, C_KEYBOARD, 0, C_DEVICE, 0]
+    focus = [H_ENTER, 0, 0]
+    offer = [H_OFFER, 0, 2, UTF8_TEXT, PNG, H_SELECTION, 0, 0]
+
+    def seed(mode, *steps):
+        return bytes([mode] + prelude + [b for step in steps for b in step])
+
+    def feed(n, close=1):
+        return [H_FEED, n & 0xff, n >> 8, close]
+
+    def write(n, close=1):
+        return [C_GUEST_WRITE, n & 0xff, n >> 8, close]
+
+    copy = [C_SOURCE, C_SOURCE_OFFER, 0, TEXT, C_SOURCE_OFFER, 0, PNG, C_SET_SELECTION, 0, 0, 1]
+    for mode, name in [(OFF, 'off'), (HOST_TO_GUEST, 'host-to-guest'), (BOTH, 'both')]:
+        yield 'get-data-device-' + name, seed(mode, [C_SYNC])
+        yield 'paste-' + name, seed(mode, focus, offer, [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE],
+                                    feed(100), [C_SYNC])
+        yield 'copy-' + name, seed(mode, focus, copy, [H_SEND, 0, TEXT, KEPT_PIPE], write(100),
+                                   [H_DRAIN, 0, C_SYNC, H_DRAIN, 1])
+    yield 'paste-over-cap', seed(HOST_TO_GUEST, focus, offer,
+                                 [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE], feed(8000), [C_SYNC])
+    yield 'paste-unfocused', seed(HOST_TO_GUEST, offer, [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE],
+                                  feed(10), [C_SYNC])
+    yield 'paste-after-leave', seed(BOTH, focus, offer, [H_LEAVE, 0, 0],
+                                    [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE], feed(10), [C_SYNC])
+    yield 'paste-not-offered', seed(BOTH, focus, offer, [C_RECEIVE, 0, PNG, KEPT_PIPE], [C_SYNC])
+    yield 'paste-reader-gone', seed(BOTH, focus, offer, [C_RECEIVE, 0, UTF8_TEXT, GONE_PIPE],
+                                    feed(5000), [C_SYNC])
+    yield 'paste-never-read', seed(BOTH, focus, offer, [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE],
+                                   feed(0, 0), [C_SYNC])
+    for name, kind in [('memfd', SEALED), ('file', FILE), ('socket', SOCKET), ('read-end', PIPE),
+                       ('dir', DIRECTORY), ('dmabuf', DMABUF)]:
+        yield 'receive-' + name, seed(HOST_TO_GUEST, focus, offer,
+                                      [C_RECEIVE, 0, UTF8_TEXT, kind], [C_SYNC])
+    yield 'copy-over-cap', seed(BOTH, focus, copy, [H_SEND, 0, TEXT, KEPT_PIPE], write(5000),
+                                [C_SYNC, H_DRAIN, 1])
+    yield 'copy-not-offered', seed(BOTH, focus, copy, [H_SEND, 0, HTML, KEPT_PIPE], write(10))
+    for name, kind in [('memfd', SEALED), ('socket', SOCKET), ('read-end', PIPE)]:
+        yield 'copy-host-' + name, seed(BOTH, focus, copy, [H_SEND, 0, TEXT, kind], write(10))
+    yield 'copy-source-gone', seed(BOTH, focus, copy, [C_SOURCE_REQUEST, 0, 0],
+                                   [H_SEND, 0, TEXT, KEPT_PIPE], [H_SOURCE_EVENT, 0, 1, 0])
+    yield 'copy-cancelled', seed(BOTH, focus, copy, [H_SOURCE_EVENT, 0, 1, 0],
+                                 [H_SOURCE_EVENT, 0, 0, TEXT], [H_SEND, 0, TEXT, KEPT_PIPE])
+    yield 'flood-selection', seed(BOTH, focus, [C_SOURCE],
+                                  *[[C_SET_SELECTION, 0, 0, i] for i in range(40)], [C_SYNC])
+    yield 'flood-offers', seed(BOTH, [C_SOURCE], *[[C_SOURCE_OFFER, 0, TEXT]] * 40, [C_SYNC])
+    yield 'start-drag', seed(BOTH, [C_SOURCE, C_START_DRAG, 0, 0, 0, 1, C_SYNC])
+    yield 'dnd-events', seed(BOTH, focus, offer, [H_DND, 0, 0, 0, 0, H_DND, 0, 2, 5, 5],
+                             [H_DND, 0, 3, 0, 0, H_DND, 0, 1, 0, 0, C_SYNC])
+    yield 'keyboard-release-focused', seed(BOTH, focus, offer, [C_KEYBOARD_RELEASE, 0],
+                                           [H_SELECTION, 0, 0xff, C_SYNC])
+    yield 'device-release', seed(BOTH, focus, offer, [C_RELEASE, 0, H_SELECTION, 0, 0, C_SYNC])
+    yield 'stale-offer', seed(BOTH, focus, offer, [H_OFFER, 0, 1, TEXT, H_SELECTION, 0, 1],
+                              [C_RECEIVE, 0, UTF8_TEXT, KEPT_PIPE], feed(10),
+                              [C_OFFER_REQUEST, 0, 0, 0, 0, C_SYNC])
+    yield 'offer-requests', seed(BOTH, focus, offer, [C_ACCEPT, 0, 1, UTF8_TEXT, C_ACCEPT, 0, 1,
+                                                      0xff, C_OFFER_REQUEST, 0, 1, 0, 0,
+                                                      C_OFFER_REQUEST, 0, 2, 1, 1, C_SYNC])
+    raw = b'text/\x01\x7f plain'
+    yield 'raw-types', seed(BOTH, focus, [H_OFFER, 0, 2, 0xf0, len(raw)] + list(raw) +
+                            [UTF8_TEXT, H_SELECTION, 0, 0, C_SOURCE, C_SOURCE_OFFER, 0, 0xf0,
+                             len(raw)] + list(raw) + [C_SYNC])
+    yield 'raw-receive', seed(BOTH, focus, offer, [C_RAW, 2, 0, 1, 2, 4, 0, 0, 0, 0x41, 0, 0, 0,
+                                                   C_SYNC])
+    yield 'off-bind', seed(OFF, [C_SOURCE, C_SYNC])
+
+
 def write(target, items):
     out = os.path.join(os.path.dirname(OUT), target)
     os.makedirs(out, exist_ok=True)
@@ -196,6 +280,7 @@ def write(target, items):
 
 def main():
     write('bridge_request', ((name, seed.bytes()) for name, seed in seeds()))
+    write('clipboard', clipboard_seeds())
     write('policy', policy_seeds())
     write('text_sanitize', TEXT_SEEDS.items())
 

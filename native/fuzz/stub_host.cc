@@ -1,11 +1,14 @@
 #include "stub_host.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -39,8 +42,19 @@ void SendKeymap(wl_resource* keyboard) {
   ::close(fd);
 }
 
-// Accepts any request: makes the objects it creates, closes the fds it carries, destroys the
-// object on a destructor-named request, and answers the few requests the bridge waits on.
+StubRequestHook& RequestHook() {
+  static StubRequestHook* hook = new StubRequestHook;
+  return *hook;
+}
+
+StubClientHook& ClientHook() {
+  static StubClientHook* hook = new StubClientHook;
+  return *hook;
+}
+
+// Accepts any request: makes the objects it creates, closes the fds it carries (unless the
+// target's hook took them), destroys the object on a destructor-named request, and answers the
+// few requests the bridge waits on.
 int Dispatch(const void*, void* target, uint32_t, const wl_message* message, wl_argument* args) {
   auto* resource = static_cast<wl_resource*>(target);
   wl_client* client = wl_resource_get_client(resource);
@@ -48,7 +62,6 @@ int Dispatch(const void*, void* target, uint32_t, const wl_message* message, wl_
   int i = 0;
   for (const char* p = message->signature; *p != '\0'; ++p) {
     if (*p == '?' || (*p >= '0' && *p <= '9')) continue;
-    if (*p == 'h') ::close(args[i].h);
     if (*p == 'n' && message->types[i] != nullptr) {
       wl_resource* made = CreateStub(client, message->types[i], version, args[i].n);
       if (made != nullptr && std::strcmp(message->name, "get_keyboard") == 0) SendKeymap(made);
@@ -59,6 +72,13 @@ int Dispatch(const void*, void* target, uint32_t, const wl_message* message, wl_
         xdg_surface_send_configure(resource, 1);
       }
     }
+    ++i;
+  }
+  const bool took_fds = RequestHook() && RequestHook()(resource, message, args);
+  i = 0;
+  for (const char* p = message->signature; *p != '\0'; ++p) {
+    if (*p == '?' || (*p >= '0' && *p <= '9')) continue;
+    if (*p == 'h' && !took_fds) ::close(args[i].h);
     ++i;
   }
   if (std::strcmp(message->name, "destroy") == 0 || std::strcmp(message->name, "release") == 0) {
@@ -87,15 +107,44 @@ void Bind(wl_client* client, void* data, uint32_t version, uint32_t id) {
 
 struct StubHost {
   wl_display* display = nullptr;
-  int queue[2] = {-1, -1};  // sockets handed from the bridge thread to the host thread
+  int queue[2] = {-1, -1};    // sockets handed from the bridge thread to the host thread
+  int actions[2] = {-1, -1};  // RunOnStubHost's actions, likewise
   wl_event_source* queue_source = nullptr;  // kept: the loop itself holds it only in epoll
+  wl_event_source* actions_source = nullptr;
 };
+
+StubHost* g_host = nullptr;
 
 int Accept(int fd, uint32_t, void* data) {
   auto* host = static_cast<StubHost*>(data);
   int socket_fd;
   while (::read(fd, &socket_fd, sizeof socket_fd) == static_cast<ssize_t>(sizeof socket_fd)) {
-    if (wl_client_create(host->display, socket_fd) == nullptr) ::close(socket_fd);
+    wl_client* client = wl_client_create(host->display, socket_fd);
+    if (client == nullptr) {
+      ::close(socket_fd);
+    } else if (ClientHook()) {
+      ClientHook()(client);
+    }
+  }
+  return 0;
+}
+
+struct Action {
+  const std::function<void()>* run;
+  std::mutex mutex;
+  std::condition_variable done_changed;
+  bool done = false;
+};
+
+int RunActions(int fd, uint32_t, void* data) {
+  auto* host = static_cast<StubHost*>(data);
+  Action* action;
+  while (::read(fd, &action, sizeof action) == static_cast<ssize_t>(sizeof action)) {
+    (*action->run)();
+    wl_display_flush_clients(host->display);
+    std::lock_guard<std::mutex> lock(action->mutex);
+    action->done = true;
+    action->done_changed.notify_all();
   }
   return 0;
 }
@@ -103,7 +152,10 @@ int Accept(int fd, uint32_t, void* data) {
 StubHost* Create() {
   auto* host = new StubHost;
   host->display = wl_display_create();
-  if (host->display == nullptr || ::pipe2(host->queue, O_CLOEXEC | O_NONBLOCK) != 0) return nullptr;
+  if (host->display == nullptr || ::pipe2(host->queue, O_CLOEXEC | O_NONBLOCK) != 0 ||
+      ::pipe2(host->actions, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return nullptr;
+  }
   const struct {
     const wl_interface* interface;
     int version;
@@ -117,6 +169,8 @@ StubHost* Create() {
       {&wp_viewporter_interface, 1},
       {&wp_presentation_interface, 1},
       {&zwp_linux_dmabuf_v1_interface, 3},
+      // Last, so that the names above stay those the bridge_request seeds use.
+      {&wl_data_device_manager_interface, 3},
   };
   for (const auto& g : globals) {
     const int version = g.version < g.interface->version ? g.version : g.interface->version;
@@ -125,7 +179,17 @@ StubHost* Create() {
   }
   wl_event_loop* loop = wl_display_get_event_loop(host->display);
   host->queue_source = wl_event_loop_add_fd(loop, host->queue[0], WL_EVENT_READABLE, Accept, host);
-  std::thread([host] { wl_display_run(host->display); }).detach();
+  host->actions_source =
+      wl_event_loop_add_fd(loop, host->actions[0], WL_EVENT_READABLE, RunActions, host);
+  std::thread([host] {
+    // A host writing into a pipe whose reader left gets EPIPE, as a compositor would.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    wl_display_run(host->display);
+  }).detach();
+  g_host = host;
   return host;
 }
 
@@ -148,6 +212,27 @@ bridge::HostConnection::Connector StartStubHost() {
     *out = UniqueFd(pair[0]);
     return {};
   };
+}
+
+void SetStubHooks(StubRequestHook request, StubClientHook client) {
+  RequestHook() = std::move(request);
+  ClientHook() = std::move(client);
+}
+
+void RunOnStubHost(const std::function<void()>& run) {
+  if (g_host == nullptr) return;
+  Action action;
+  action.run = &run;
+  Action* pointer = &action;
+  if (::write(g_host->actions[1], &pointer, sizeof pointer) != static_cast<ssize_t>(sizeof pointer))
+    return;
+  std::unique_lock<std::mutex> lock(action.mutex);
+  action.done_changed.wait(lock, [&] { return action.done; });
+}
+
+wl_resource* CreateStubResource(wl_client* client, const wl_interface* interface, int version,
+                                uint32_t id) {
+  return CreateStub(client, interface, version, id);
 }
 
 }  // namespace fuzz

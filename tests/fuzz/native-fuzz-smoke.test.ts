@@ -1,6 +1,7 @@
 /**
  * The smoke run of the native libFuzzer targets (native/fuzz: the bridge fed as a guest
- * connection, the shm/dmabuf checks and copies, the text sanitizer), built with clang under
+ * connection, its clipboard relay driven from guest and host, the shm/dmabuf checks and copies,
+ * the text sanitizer), built with clang under
  * ASan + UBSan: a fixed seed and a fixed number of executions each, then the replay of every
  * saved finding under `native/fuzz/crashes/`. Any sanitizer report, leak, crash or hang fails.
  * `npm run build` builds the targets; the `make` here is then a no-op (it builds them when not).
@@ -17,6 +18,8 @@ const FUZZ_DIR = path.resolve(import.meta.dirname, '../../native/fuzz');
 /** Executions per target: about 3 s each on this machine's shared cores. */
 const SMOKE_RUNS: Record<string, number> = {
   bridge_request: 4000,
+  // Slower per input (syncs through three threads; libFuzzer reruns inputs for leaks early on).
+  clipboard: 600,
   policy: 30_000,
   text_sanitize: 100_000,
 };

@@ -3,8 +3,9 @@
 // Runs tests/fuzz/long-run.fuzz.ts under vitest (which compiles the TypeScript targets).
 //
 // Native targets (native/fuzz, libFuzzer): npm run fuzz -- native:TARGET|native:all
-// [--runs N] [--seed S] [--max-total-time SECONDS]: builds them if needed (make), then runs
-// each from its seeds (native/fuzz/corpus/TARGET) with a work corpus under tests/artifacts.
+// [--runs N] [--seed S] [--max-total-time SECONDS] [--jobs N] [-libfuzzer_flag=VALUE...]:
+// builds them if needed (make), then runs each from its seeds (native/fuzz/corpus/TARGET) with
+// a work corpus under tests/artifacts (where --jobs leaves each job's log, fuzz-JOB.log).
 // A crash, leak or hang is written to native/fuzz/crashes/TARGET/ (the smoke test replays it).
 import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -18,12 +19,13 @@ const opt = (flag, fallback) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
 const target = args.find(
-  (a, i) => !a.startsWith('--') && !['--runs', '--seed', '--max-total-time'].includes(args[i - 1]),
+  (a, i) =>
+    !a.startsWith('-') && !['--runs', '--seed', '--max-total-time', '--jobs'].includes(args[i - 1]),
 );
 if (target === undefined) {
   console.error(
     'usage: npm run fuzz -- TARGET|all|make-corpus|native:TARGET|native:all ' +
-      '[--runs N] [--seed S] [--max-total-time SECONDS]',
+      '[--runs N] [--seed S] [--max-total-time SECONDS] [--jobs N] [-libfuzzer_flag=VALUE]',
   );
   process.exit(2);
 }
@@ -53,7 +55,7 @@ process.exit(r.status ?? 1);
 /** Builds and runs native libFuzzer targets; returns the exit status. */
 function runNative(name) {
   const fuzzDir = join(root, 'native/fuzz');
-  const all = ['bridge_request', 'policy', 'text_sanitize'];
+  const all = ['bridge_request', 'clipboard', 'policy', 'text_sanitize'];
   const names = name === 'all' ? all : [name];
   if (!names.every((n) => all.includes(n))) {
     console.error(`unknown native target ${name}: one of ${all.join(', ')} or all`);
@@ -66,16 +68,24 @@ function runNative(name) {
     const crashes = join(fuzzDir, 'crashes', n);
     mkdirSync(work, { recursive: true });
     mkdirSync(crashes, { recursive: true });
+    const jobs = opt('--jobs', undefined);
     const flags = [
       `-runs=${opt('--runs', '1000000')}`,
-      `-seed=${opt('--seed', '1')}`,
+      // With --jobs, one seed would make every job try the same mutations: libFuzzer seeds each
+      // job itself unless --seed is given.
+      ...(jobs === undefined || args.includes('--seed') ? [`-seed=${opt('--seed', '1')}`] : []),
       `-artifact_prefix=${crashes}/`,
       '-print_final_stats=1',
     ];
     const seconds = opt('--max-total-time', undefined);
     if (seconds !== undefined) flags.push(`-max_total_time=${seconds}`);
+    // --jobs N: N processes side by side (each runs --runs inputs; logs in fuzz-JOB.log).
+    if (jobs !== undefined) flags.push(`-jobs=${jobs}`, `-workers=${jobs}`);
+    // Any -flag=value (one dash) goes to libFuzzer as it is, e.g. -detect_leaks=0.
+    flags.push(...args.filter((a) => /^-[a-z_]+=/.test(a)));
     const r = spawnSync(join(fuzzDir, 'build', n), [...flags, work, join(fuzzDir, 'corpus', n)], {
       stdio: 'inherit',
+      cwd: work,
     });
     if (r.status !== 0) return r.status ?? 1;
   }
