@@ -12,22 +12,15 @@
  */
 import type { BridgeClientStats, BridgeStats } from '../../../native/index.js';
 import { ENV_NAME_PATTERN } from './lxc.js';
+import { ATTACH_LIMITS } from './control-protocol-schema.js';
 import { RuntimeError } from './runtime-errors.js';
+
+export { ATTACH_LIMITS };
 
 /** Longest request line (bytes, newline excluded). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** Longest response line a client accepts. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
-/** Limits of `attach-exec`. */
-export const ATTACH_LIMITS = {
-  maxArgs: 256,
-  maxArgLength: 4096,
-  maxEnv: 64,
-  maxEnvValueLength: 4096,
-  /** Decoded stdin bytes. */
-  maxStdinBytes: 512 * 1024,
-  maxTimeoutMs: 10 * 60 * 1000,
-} as const;
 /** Longest stop timeout a client may ask for. */
 export const MAX_STOP_TIMEOUT_SECONDS = 300;
 

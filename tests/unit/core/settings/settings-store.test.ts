@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_SETTINGS,
   SettingsError,
   checkSetting,
-} from '../../../../electron/core/settings/settings-schema.js';
+} from '../../../../electron/core/settings/settings-check.js';
+import { DEFAULT_SETTINGS } from '../../../../electron/core/settings/settings-schema.js';
 import {
   openSettings,
   readSettingsFile,

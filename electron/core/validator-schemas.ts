@@ -1,0 +1,53 @@
+/**
+ * Every JSON schema the product validates with, and how each is compiled. The build
+ * (`npm run build:validators`, part of `build:ts`; also run before the unit tests) turns each
+ * entry into a standalone validator module, `electron/generated/<file>.ts`, which the product
+ * imports: no schema is compiled, and ajv's compiler is not loaded, when a process starts.
+ *
+ * Schema modules import types and plain constants only, never a generated module (the build
+ * refuses a list whose imports reach one).
+ */
+import type { Options } from 'ajv';
+import { POLICY_SCHEMA } from './policy/policy-document.js';
+import { HELPER_REQUEST_SCHEMA } from './privileged/helper-request-schema.js';
+import { FD_CHANNEL_REQUEST_SCHEMA } from './runtime/fd-channel-schema.js';
+import { SETTINGS_SCHEMA } from './settings/settings-schema.js';
+
+/** One generated module: its schemas (by export name), their dialect and ajv's options. */
+export interface ValidatorEntry {
+  /** The module's name in `electron/generated/`, without `.ts`. */
+  file: string;
+  dialect: 'draft-07' | '2020-12';
+  options: Omit<Options, 'code'>;
+  /** Export name → schema. */
+  schemas: Record<string, object>;
+}
+
+export const VALIDATOR_SCHEMAS: readonly ValidatorEntry[] = [
+  {
+    file: 'policy',
+    dialect: '2020-12',
+    // strictTuples is off only because an argument filter is a 3- or 4-element tuple by design
+    // (the mask is optional); minItems/maxItems bound it.
+    options: { allErrors: true, strict: true, strictTuples: false },
+    schemas: { validatePolicyDocument: POLICY_SCHEMA },
+  },
+  {
+    file: 'settings',
+    dialect: 'draft-07',
+    options: { allErrors: true, strict: true, strictTypes: false },
+    schemas: SETTINGS_SCHEMA,
+  },
+  {
+    file: 'helper-request',
+    dialect: 'draft-07',
+    options: { allErrors: false },
+    schemas: { validateHelperRequest: HELPER_REQUEST_SCHEMA },
+  },
+  {
+    file: 'fd-channel',
+    dialect: 'draft-07',
+    options: { allErrors: false },
+    schemas: { validateFdChannelRequest: FD_CHANNEL_REQUEST_SCHEMA },
+  },
+];
