@@ -8,6 +8,7 @@
  * refuses a list whose imports reach one).
  */
 import type { Options } from 'ajv';
+import { PROBE_OUTPUT_SCHEMA } from './inspect/probe-output-schema.js';
 import { POLICY_SCHEMA } from './policy/policy-document.js';
 import { HELPER_REQUEST_SCHEMA } from './privileged/helper-request-schema.js';
 import { FD_CHANNEL_REQUEST_SCHEMA } from './runtime/fd-channel-schema.js';
@@ -22,6 +23,9 @@ export interface ValidatorEntry {
   /** Export name → schema. */
   schemas: Record<string, object>;
 }
+
+/** Ajv's options the untrusted-input parsers share: stop at the first error, say where. */
+const FIRST_ERROR: Options = { allErrors: false, strict: true };
 
 export const VALIDATOR_SCHEMAS: readonly ValidatorEntry[] = [
   {
@@ -49,5 +53,12 @@ export const VALIDATOR_SCHEMAS: readonly ValidatorEntry[] = [
     dialect: 'draft-07',
     options: { allErrors: false },
     schemas: { validateFdChannelRequest: FD_CHANNEL_REQUEST_SCHEMA },
+  },
+  {
+    file: 'probe-output',
+    dialect: 'draft-07',
+    // The probe's document is rebuilt from checked fields only: unknown keys are dropped.
+    options: { ...FIRST_ERROR, removeAdditional: true, inlineRefs: false },
+    schemas: { validateProbeOutput: PROBE_OUTPUT_SCHEMA },
   },
 ];
