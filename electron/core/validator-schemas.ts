@@ -12,6 +12,7 @@ import { PROBE_OUTPUT_SCHEMA } from './inspect/probe-output-schema.js';
 import { POLICY_SCHEMA } from './policy/policy-document.js';
 import { HELPER_REQUEST_SCHEMA } from './privileged/helper-request-schema.js';
 import { FD_CHANNEL_REQUEST_SCHEMA } from './runtime/fd-channel-schema.js';
+import { SESSION_RECORD_SCHEMA } from './session/record-schema.js';
 import { SETTINGS_SCHEMA } from './settings/settings-schema.js';
 
 /** One generated module: its schemas (by export name), their dialect and ajv's options. */
@@ -60,5 +61,11 @@ export const VALIDATOR_SCHEMAS: readonly ValidatorEntry[] = [
     // The probe's document is rebuilt from checked fields only: unknown keys are dropped.
     options: { ...FIRST_ERROR, removeAdditional: true, inlineRefs: false },
     schemas: { validateProbeOutput: PROBE_OUTPUT_SCHEMA },
+  },
+  {
+    file: 'session-record',
+    dialect: 'draft-07',
+    options: FIRST_ERROR,
+    schemas: { validateSessionRecord: SESSION_RECORD_SCHEMA },
   },
 ];
