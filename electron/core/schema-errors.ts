@@ -97,6 +97,11 @@ export function describeSchemaError(
   }
   const reason = schemaReason(parentSchema);
   if (reason !== undefined) return { path, reason };
+  if (error.propertyName !== undefined) {
+    // A key that breaks `propertyNames`: say which, and the rule it breaks.
+    const inner = describeSchemaError({ ...error, propertyName: undefined }, error.propertyName);
+    return { path, reason: `has a key ${quote(error.propertyName)} that ${inner.reason}` };
+  }
   switch (error.keyword) {
     case 'type': {
       const types = (Array.isArray(p.type) ? p.type : String(p.type).split(',')) as string[];

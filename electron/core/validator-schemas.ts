@@ -11,6 +11,7 @@ import type { Options } from 'ajv';
 import { PROBE_OUTPUT_SCHEMA } from './inspect/probe-output-schema.js';
 import { POLICY_SCHEMA } from './policy/policy-document.js';
 import { HELPER_REQUEST_SCHEMA } from './privileged/helper-request-schema.js';
+import { BRIDGE_STATS_SCHEMA } from './runtime/control-protocol-schema.js';
 import { FD_CHANNEL_REQUEST_SCHEMA } from './runtime/fd-channel-schema.js';
 import { SESSION_RECORD_SCHEMA } from './session/record-schema.js';
 import { SETTINGS_SCHEMA } from './settings/settings-schema.js';
@@ -67,5 +68,12 @@ export const VALIDATOR_SCHEMAS: readonly ValidatorEntry[] = [
     dialect: 'draft-07',
     options: FIRST_ERROR,
     schemas: { validateSessionRecord: SESSION_RECORD_SCHEMA },
+  },
+  {
+    file: 'control-protocol',
+    dialect: 'draft-07',
+    // A newer bridge's counters are dropped, not refused.
+    options: { ...FIRST_ERROR, removeAdditional: true },
+    schemas: { validateBridgeStats: BRIDGE_STATS_SCHEMA },
   },
 ];
