@@ -6,7 +6,9 @@
 //
 // The list is TypeScript, so it is bundled first (rolldown, the CLI's bundler) into a temporary
 // ES module and imported from there. Run by `npm run build:ts` and before the unit tests.
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +18,7 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { build } from 'rolldown';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(import.meta.url);
 const listFile = 'electron/core/validator-schemas.ts';
 const outDir = join(root, 'electron', 'generated');
 
@@ -49,8 +52,22 @@ async function loadEntries() {
 }
 
 /**
+ * Ajv's run-time helper `path` (e.g. `ajv/dist/runtime/ucs2length`), inlined: a small CommonJS
+ * file without imports of its own, run once when the generated module loads. Importing it instead
+ * would make each process resolve the ajv package and start Node's CommonJS loader for it.
+ */
+function inlineHelper(path) {
+  const source = readFileSync(require.resolve(path), 'utf8')
+    .replace(/^\/\/# sourceMappingURL=.*$/m, '')
+    // Each helper names its own require() for ajv's code generator; the copy needs no name.
+    .replace(/^\w+\.code = .*$/m, '');
+  if (/\brequire\(/.test(source)) return null;
+  return `(() => {\nconst exports = {};\n${source}\nreturn exports.default;\n})()`;
+}
+
+/**
  * Standalone code of one entry, as an ES module. Ajv emits `require()` for its small run-time
- * helpers (string length in code points, deep equality); they become imports.
+ * helpers (string length in code points, deep equality); they are inlined, or else imported.
  */
 function moduleCode(entry) {
   const Class = entry.dialect === '2020-12' ? Ajv2020 : Ajv;
@@ -66,6 +83,8 @@ function moduleCode(entry) {
   const code = standaloneCode(ajv, exports).replace(
     /require\("(ajv\/dist\/runtime\/[a-z0-9_]+)"\)\.default/g,
     (_, path) => {
+      const inline = inlineHelper(path);
+      if (inline !== null) return inline;
       const local = `runtime_${helpers.length}`;
       helpers.push(`import ${local} from '${path}.js';`);
       // Node hands a CommonJS module's exports object over as the default import; bundlers
