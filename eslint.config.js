@@ -5,7 +5,16 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'renderer/dist/', 'native/build/', 'tests/artifacts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'out/',
+      'electron/generated/',
+      'renderer/dist/',
+      'native/build/',
+      'tests/artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],

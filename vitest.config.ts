@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Compiles the JSON schemas ahead of time (electron/generated/), as the build does.
+    globalSetup: ['tests/helpers/compile-validators.ts'],
     projects: [
       {
         test: {

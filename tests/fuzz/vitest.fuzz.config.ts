@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/fuzz/long-run.fuzz.ts'],
+    globalSetup: ['tests/helpers/compile-validators.ts'],
     environment: 'node',
     testTimeout: 24 * 3600 * 1000,
   },

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { PROBE_NAMESPACES, type ProbeNamespace } from './probe-output.js';
+import { PROBE_NAMESPACES } from './probe-output-schema.js';
+import type { ProbeNamespace } from './probe-output.js';
 import type { HostFacts } from './verify.js';
 
 const run = promisify(execFile);

@@ -17,7 +17,8 @@
  */
 import { readdir, readFile, readlink, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { PROBE_NAMESPACES, type ProbeNamespace } from './probe-output.js';
+import { PROBE_NAMESPACES } from './probe-output-schema.js';
+import type { ProbeNamespace } from './probe-output.js';
 
 /** One line of a uid_map/gid_map: guest ids `[inside, inside+count)` are host `[outside, …)`. */
 export interface IdMapLine {

@@ -5,6 +5,7 @@
  * A check whose value the probe could not measure fails: a verify that cannot see is no proof.
  */
 import type { ProbeExpectations } from '../policy/probe-expectations.js';
+import { DEFAULT_INIT_FD_TARGETS } from '../policy/probe-expectations.js';
 import type { HostView, IdMapLine } from './host-view.js';
 import {
   parseProbeOutput,
@@ -117,17 +118,6 @@ function floodBytes(cap: number): number {
 
 /** How many forks past the pids limit the probe may try before concluding it is not enforced. */
 export const PIDS_TEST_MARGIN = 32;
-
-/** Init fd targets allowed when the expectations name none (see `initFdTargets`). */
-export const DEFAULT_INIT_FD_TARGETS = [
-  '/dev/null',
-  '/dev/console',
-  '/dev/pts/*',
-  '/dev/tty*',
-  'pipe:*',
-  'socket:*',
-  'anon_inode:*',
-];
 
 /** A syscall name, optionally with the argument filter the probe knows, e.g. `unshare(CLONE_NEWUSER)`. */
 const SYSCALL_NAME = /^[a-z0-9_]{1,64}(\(CLONE_NEWUSER\))?$/;

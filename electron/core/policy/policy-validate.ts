@@ -1,19 +1,20 @@
 /**
- * Validation of policy documents: the JSON Schema (ajv, strict, all errors) first, then the rules
+ * Validation of policy documents: the JSON Schema (`POLICY_SCHEMA`, compiled ahead of time by
+ * `npm run build:validators`: strict, all errors) first, then the rules
  * a schema cannot express (known syscall and capability names, rules that contradict each other,
  * limits that need each other, paths that would escape or shadow the guest's system folders).
  * Pure: no file system access. Shared folders are checked against the host by
  * `checkSharedFolders` (shared-folders.ts) before a session starts.
  */
-import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js';
-import { ajv2020Class } from '../ajv-on-demand.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validatePolicyDocument } from '../../generated/policy.js';
+import { atPointer } from '../schema-errors.js';
 import { LINUX_CAPABILITIES } from './capabilities.js';
 import { DEVICE_CLASSES, DEVICE_CLASS_NAMES, type DeviceClassName } from './devices.js';
 import { ERRNO_NAMES } from './errno-names.js';
 import { POLICY_INVALID, PolicyError, type PolicyIssue } from './policy-errors.js';
 import {
   BRIDGE_FIELD_DEFAULTS,
-  POLICY_SCHEMA,
   type PolicyDocument,
   type SeccompAction,
   type SeccompRule,
@@ -102,23 +103,6 @@ const PATTERN_HINTS: ReadonlyMap<string, string> = new Map([
   ['^[a-z][a-z0-9_]{0,63}$', 'must be a Wayland interface name, e.g. wl_compositor'],
 ]);
 
-let compiled: ReturnType<Ajv2020['compile']> | undefined;
-
-function schemaValidator(): ReturnType<Ajv2020['compile']> {
-  if (compiled === undefined) {
-    // strictTuples is off only because an argument filter is a 3- or 4-element tuple by design
-    // (the mask is optional); minItems/maxItems bound it.
-    const ajv = new (ajv2020Class())({
-      allErrors: true,
-      verbose: true,
-      strict: true,
-      strictTuples: false,
-    });
-    compiled = ajv.compile(POLICY_SCHEMA);
-  }
-  return compiled;
-}
-
 function withArticle(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
@@ -130,7 +114,7 @@ function describeType(value: unknown): string {
   return withArticle(typeof value);
 }
 
-function issueFromAjv(error: ErrorObject): PolicyIssue {
+function issueFromAjv(error: ErrorObject, doc: unknown): PolicyIssue {
   const path = error.instancePath;
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -141,7 +125,7 @@ function issueFromAjv(error: ErrorObject): PolicyIssue {
     case 'type':
       return {
         path,
-        message: `must be ${withArticle(String(p.type))}, got ${describeType(error.data)}`,
+        message: `must be ${withArticle(String(p.type))}, got ${describeType(atPointer(doc, path))}`,
       };
     case 'minimum':
       return { path, message: `must be at least ${String(p.limit)}` };
@@ -513,9 +497,9 @@ function withBridgeDefaults(doc: WrittenPolicyDocument): {
  * on a document that has the schema's shape).
  */
 export function validatePolicy(doc: unknown): PolicyValidation {
-  const validate = schemaValidator();
+  const validate = validatePolicyDocument as ValidateFunction<WrittenPolicyDocument>;
   if (!validate(doc)) {
-    return { ok: false, issues: (validate.errors ?? []).map(issueFromAjv) };
+    return { ok: false, issues: (validate.errors ?? []).map((e) => issueFromAjv(e, doc)) };
   }
   const { policy, defaulted } = withBridgeDefaults(doc as WrittenPolicyDocument);
   const issues: PolicyIssue[] = [];

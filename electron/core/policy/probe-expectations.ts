@@ -4,6 +4,17 @@
  * (`electron/core/policy/`) derives it from a policy; `policy verify` compares it with what the
  * probe saw and reports each check: expected, seen, pass.
  */
+
+/** Init fd targets allowed when the expectations name none (see `initFdTargets`). */
+export const DEFAULT_INIT_FD_TARGETS = [
+  '/dev/null',
+  '/dev/console',
+  '/dev/pts/*',
+  '/dev/tty*',
+  'pipe:*',
+  'socket:*',
+  'anon_inode:*',
+];
 export interface ProbeExpectations {
   /** Hostname the container's UTS namespace must report. */
   hostname: string;

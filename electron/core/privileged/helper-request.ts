@@ -6,8 +6,8 @@
  *
  * The answer is one JSON line: `{"ok":true,"value":…}` or `{"ok":false,"error":{"code","message"}}`.
  */
-import type { JSONSchemaType, ValidateFunction } from 'ajv';
-import { ajvClass } from '../ajv-on-demand.js';
+import type { ValidateFunction } from 'ajv';
+import { validateHelperRequest as validateGenerated } from '../../generated/helper-request.js';
 
 /** Longest request (bytes). */
 export const MAX_HELPER_REQUEST_BYTES = 1024 * 1024;
@@ -45,60 +45,6 @@ export type HelperRequest = SessionStartRequest | SessionStopRequest;
 export type HelperAnswer =
   { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 
-const instance = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' } as const;
-
-const schema = {
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['op', 'instance', 'image', 'policy'],
-      properties: {
-        op: { const: 'session-start' },
-        instance,
-        image: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-        policy: {
-          oneOf: [
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['preset'],
-              properties: { preset: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } },
-            },
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['document'],
-              properties: { document: { type: 'object' } },
-            },
-          ],
-        },
-        androidTools: { type: 'string', minLength: 2, maxLength: 4096, pattern: '^/[^\\u0000]*$' },
-        readyTimeoutMs: { type: 'integer', minimum: 1000, maximum: 600000 },
-        scale: { type: 'number', minimum: 0.5, maximum: 4 },
-        density: { type: 'integer', minimum: 0, maximum: 960 },
-        multiWindows: { type: 'boolean' },
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['op', 'instance'],
-      properties: {
-        op: { const: 'session-stop' },
-        instance,
-        timeoutSeconds: { type: 'integer', minimum: 1, maximum: 300 },
-      },
-    },
-  ],
-} as unknown as JSONSchemaType<HelperRequest>;
-
-let compiled: ValidateFunction<HelperRequest> | undefined;
-/** Compiled on first use, so that importing this module costs no schema compile. */
-function requestValidator(): ValidateFunction<HelperRequest> {
-  return (compiled ??= new (ajvClass())({ allErrors: false }).compile(schema));
-}
-
 /** Why a request was refused before anything ran. */
 export class HelperRequestError extends Error {
   readonly code = 'HELPER_BAD_REQUEST';
@@ -121,7 +67,7 @@ export function parseHelperRequest(text: string): HelperRequest {
   } catch {
     throw new HelperRequestError('the request is not JSON');
   }
-  const validate = requestValidator();
+  const validate = validateGenerated as ValidateFunction<HelperRequest>;
   if (!validate(value)) {
     const e = validate.errors?.find((x) => x.keyword !== 'oneOf') ?? validate.errors?.[0];
     throw new HelperRequestError(

@@ -10,24 +10,20 @@
  * it: a size cap per line, a closed set of methods, no unknown keys, exact types and ranges.
  * Pure functions; the socket code is in `control-socket.ts`.
  */
-import type { BridgeClientStats, BridgeStats } from '../../../native/index.js';
+import type { ValidateFunction } from 'ajv';
+import type { BridgeStats } from '../../../native/index.js';
+import { validateBridgeStats } from '../../generated/control-protocol.js';
+import { describeSchemaError } from '../schema-errors.js';
 import { ENV_NAME_PATTERN } from './lxc.js';
+import { ATTACH_LIMITS, MAX_BRIDGE_STATS_CLIENTS } from './control-protocol-schema.js';
 import { RuntimeError } from './runtime-errors.js';
+
+export { ATTACH_LIMITS, MAX_BRIDGE_STATS_CLIENTS };
 
 /** Longest request line (bytes, newline excluded). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** Longest response line a client accepts. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
-/** Limits of `attach-exec`. */
-export const ATTACH_LIMITS = {
-  maxArgs: 256,
-  maxArgLength: 4096,
-  maxEnv: 64,
-  maxEnvValueLength: 4096,
-  /** Decoded stdin bytes. */
-  maxStdinBytes: 512 * 1024,
-  maxTimeoutMs: 10 * 60 * 1000,
-} as const;
 /** Longest stop timeout a client may ask for. */
 export const MAX_STOP_TIMEOUT_SECONDS = 300;
 
@@ -272,74 +268,21 @@ export function parseControlResponse(line: string): ControlResponse {
   return bad('neither a value nor an error');
 }
 
-/** Most clients a `bridge-stats` answer may list (the bridge keeps 256 gone ones, plus live). */
-export const MAX_BRIDGE_STATS_CLIENTS = 2048;
-
-const CLIENT_COUNTERS = [
-  'clientId',
-  'pid',
-  'uid',
-  'commits',
-  'bytesCopied',
-  'damageRectsDropped',
-  'objects',
-  'pools',
-  'buffers',
-  'surfaces',
-] as const;
+const validateStats = validateBridgeStats as ValidateFunction<BridgeStats>;
 
 /**
- * Checks a `bridge-stats` answer (client side) and returns it typed. Throws `RuntimeError`
- * (`CONTROL_UNAVAILABLE`) naming the first field that is missing or of the wrong type: counters
- * must be non-negative safe integers, reason maps must map short strings to counters.
+ * Checks a `bridge-stats` answer (client side) against `BRIDGE_STATS_SCHEMA` and returns it
+ * typed. Throws `RuntimeError` (`CONTROL_UNAVAILABLE`) naming the first field that is missing or
+ * of the wrong type: counters must be non-negative safe integers, reason maps must map short
+ * strings to counters. Keys the schema does not name are dropped.
  */
 export function parseBridgeStatsValue(value: unknown): BridgeStats {
-  const bad = (what: string): never => {
-    throw new RuntimeError('CONTROL_UNAVAILABLE', `malformed bridge-stats answer: ${what}`);
-  };
-  const count = (v: unknown, where: string): number =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-      ? v
-      : bad(`${where} is not a non-negative integer`);
-  const reasons = (v: unknown, where: string): Record<string, number> => {
-    if (!isPlainObject(v)) return bad(`${where} is not an object`);
-    const out: Record<string, number> = {};
-    const entries = Object.entries(v);
-    if (entries.length > 256) bad(`${where} has more than 256 reasons`);
-    for (const [k, n] of entries) {
-      if (k.length === 0 || k.length > 128) bad(`${where} has a reason of bad length`);
-      out[k] = count(n, `${where}.${k.slice(0, 40)}`);
-    }
-    return out;
-  };
-  if (!isPlainObject(value)) return bad('not an object');
-  if (typeof value.running !== 'boolean') bad('running is not a boolean');
-  const clientsTotal = count(value.clientsTotal, 'clientsTotal');
-  if (!Array.isArray(value.clients)) return bad('clients is not an array');
-  if (value.clients.length > MAX_BRIDGE_STATS_CLIENTS)
-    bad(`more than ${MAX_BRIDGE_STATS_CLIENTS} clients`);
-  const clients = (value.clients as unknown[]).map((c, i): BridgeClientStats => {
-    const where = `clients[${i}]`;
-    if (!isPlainObject(c)) return bad(`${where} is not an object`);
-    const n = {} as Record<(typeof CLIENT_COUNTERS)[number], number>;
-    for (const key of CLIENT_COUNTERS) n[key] = count(c[key], `${where}.${key}`);
-    if (typeof c.connected !== 'boolean') bad(`${where}.connected is not a boolean`);
-    const reason = c.disconnectReason;
-    if (reason !== null && (typeof reason !== 'string' || reason.length > 512))
-      bad(`${where}.disconnectReason is neither null nor a short string`);
-    const fwd = c.buffersForwarded;
-    if (!isPlainObject(fwd)) return bad(`${where}.buffersForwarded is not an object`);
-    return {
-      ...n,
-      connected: c.connected as boolean,
-      disconnectReason: reason as string | null,
-      buffersForwarded: {
-        shm: count(fwd.shm, `${where}.buffersForwarded.shm`),
-        dmabuf: count(fwd.dmabuf, `${where}.buffersForwarded.dmabuf`),
-      },
-      fdsRejected: reasons(c.fdsRejected, `${where}.fdsRejected`),
-      violations: reasons(c.violations, `${where}.violations`),
-    };
-  });
-  return { running: value.running as boolean, clientsTotal, clients };
+  if (!validateStats(value)) {
+    const { path, reason } = describeSchemaError(validateStats.errors![0]!, value);
+    throw new RuntimeError(
+      'CONTROL_UNAVAILABLE',
+      `malformed bridge-stats answer: ${path === '' ? 'the answer' : path} ${reason}`,
+    );
+  }
+  return value;
 }

@@ -25,11 +25,10 @@ import { closeSync, constants as fsc, fstatSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { JSONSchemaType, ValidateFunction } from 'ajv';
-import { ajvClass } from '../ajv-on-demand.js';
+import type { ValidateFunction } from 'ajv';
+import { validateFdChannelRequest } from '../../generated/fd-channel.js';
 import type { PeerCredentials } from '../../../native/index.js';
 import { closeFd, recvMessage, sendMessage, socketPair } from '../native/fd.js';
-import { ATTACH_LIMITS } from './control-protocol.js';
 import { guestVerbRefusal } from './guest-verbs.js';
 import type { InstancePaths } from './instance-paths.js';
 import { GUEST_PATH } from './lxc.js';
@@ -48,50 +47,6 @@ const MAX_DATA_FILE_BYTES = 4 * 1024 * 1024 * 1024;
 export type FdChannelRequest =
   { op: 'exec'; argv: string[]; timeoutMs?: number } | { op: 'open-data'; path: string };
 
-const requestSchema: JSONSchemaType<FdChannelRequest> = {
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['op', 'argv'],
-      properties: {
-        op: { type: 'string', const: 'exec' },
-        argv: {
-          type: 'array',
-          minItems: 1,
-          maxItems: ATTACH_LIMITS.maxArgs,
-          items: {
-            type: 'string',
-            maxLength: ATTACH_LIMITS.maxArgLength,
-            pattern: '^[^\\u0000]*$',
-          },
-        },
-        timeoutMs: {
-          type: 'integer',
-          minimum: 1,
-          maximum: ATTACH_LIMITS.maxTimeoutMs,
-          nullable: true,
-        },
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['op', 'path'],
-      properties: {
-        op: { type: 'string', const: 'open-data' },
-        path: { type: 'string', minLength: 1, maxLength: 4096 },
-      },
-    },
-  ],
-} as unknown as JSONSchemaType<FdChannelRequest>;
-
-let compiledRequest: ValidateFunction<FdChannelRequest> | undefined;
-/** Compiled on first use, so that importing this module costs no schema compile. */
-function requestValidator(): ValidateFunction<FdChannelRequest> {
-  return (compiledRequest ??= new (ajvClass())({ allErrors: false }).compile(requestSchema));
-}
-
 /** Parses one request message; throws `CONTROL_BAD_REQUEST` saying what is wrong. */
 export function parseFdChannelRequest(bytes: Uint8Array): FdChannelRequest {
   let value: unknown;
@@ -100,7 +55,7 @@ export function parseFdChannelRequest(bytes: Uint8Array): FdChannelRequest {
   } catch {
     throw new RuntimeError('CONTROL_BAD_REQUEST', 'the request is not JSON');
   }
-  const validateRequest = requestValidator();
+  const validateRequest = validateFdChannelRequest as ValidateFunction<FdChannelRequest>;
   if (!validateRequest(value)) {
     const e = validateRequest.errors?.[0];
     throw new RuntimeError(

@@ -20,7 +20,7 @@ import type { AndroidImage, DiscoveryOptions } from '../images/image-discovery.j
 import { ImageError } from '../images/image-errors.js';
 import { mountAndroidImage, type MountedImage } from '../images/image-mount.js';
 import { SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
-import { DEFAULT_INIT_FD_TARGETS } from '../inspect/verify.js';
+import { DEFAULT_INIT_FD_TARGETS } from '../policy/probe-expectations.js';
 import { LINUX_CAPABILITIES } from '../policy/capabilities.js';
 import { apparmorEnabled, detectCgroupSupport } from '../policy/cgroup-host.js';
 import type { HostDeviceClassName } from '../policy/devices.js';

@@ -5,10 +5,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import { validateSessionRecord } from '../../generated/session-record.js';
 import { type CompileContext, type CompileNote } from '../policy/policy-compile.js';
 import type { ProbeExpectations } from '../policy/probe-expectations.js';
 import { requestRecord } from '../runtime/control-client.js';
 import { type InstancePaths } from '../runtime/instance-paths.js';
+import { describeSchemaError } from '../schema-errors.js';
+import { SESSION_RECORD_SCHEMA } from './record-schema.js';
 import { SessionServiceError } from './session-errors.js';
 
 /** Name of the session record (what the policy promised) in the instance's data folder. */
@@ -60,21 +64,29 @@ export async function readSessionRecord(paths: InstancePaths): Promise<SessionRe
       `the session of ${paths.name} has no readable policy record (${file}: ${(e as Error).message}); restart it with droidway session start`,
     );
   }
-  const r = parsed as Partial<SessionRecord> | null;
-  if (
-    typeof r !== 'object' ||
-    r === null ||
-    r.version !== 1 ||
-    typeof r.policyName !== 'string' ||
-    typeof r.expectations !== 'object' ||
-    r.expectations === null ||
-    !Array.isArray(r.notes) ||
-    (r.probe !== null && typeof r.probe !== 'string')
-  ) {
+  return parseSessionRecord(parsed, file);
+}
+
+const validate = validateSessionRecord as ValidateFunction<SessionRecord>;
+
+/**
+ * Checks a session record read from `source` (a file, or the session host's answer) against
+ * `SESSION_RECORD_SCHEMA` and returns it typed. Throws `SESSION_RECORD_INVALID` naming the first
+ * field that is missing, unknown or of the wrong type.
+ */
+export function parseSessionRecord(value: unknown, source: string): SessionRecord {
+  if (!validate(value)) {
+    const { path: field, reason } = describeSchemaError(
+      validate.errors![0]!,
+      value,
+      SESSION_RECORD_SCHEMA,
+    );
     throw new SessionServiceError(
       'SESSION_RECORD_INVALID',
-      `${file} is not a session record; restart the session with droidway session start`,
+      `${source} is not a session record (${field === '' ? 'the record' : field} ${reason}); restart the session with droidway session start`,
     );
   }
-  return r as SessionRecord;
+  if (value.context === null) delete value.context;
+  if (value.expectations.initFdTargets === null) delete value.expectations.initFdTargets;
+  return value;
 }

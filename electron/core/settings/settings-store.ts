@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import Conf from 'conf';
 import type { Notice, SettingKey, Settings } from '../../shared/settings.js';
 import { SETTING_KEYS } from '../../shared/settings.js';
-import { DEFAULT_SETTINGS, SETTINGS_SCHEMA, checkSetting } from './settings-schema.js';
+import { checkSetting } from './settings-check.js';
+import { DEFAULT_SETTINGS, SETTINGS_SCHEMA } from './settings-schema.js';
 
 /** What both conf and electron-store offer that the settings need. */
 export interface SettingsBackend {

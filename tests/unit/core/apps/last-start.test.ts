@@ -7,6 +7,8 @@ import {
   lastStartOptions,
   rememberStartOptions,
 } from '../../../../electron/core/apps/last-start.js';
+import { compilePolicy } from '../../../../electron/core/policy/policy-compile.js';
+import { loadPreset } from '../../../../electron/core/policy/presets.js';
 
 let root: string;
 const ref = (): { instance: string; dataRoot: string; runtimeRoot: string } => ({
@@ -46,7 +48,14 @@ describe('last start options', () => {
         instance: 'inst',
         image: 'lineage',
         policyName: 'android',
-        expectations: {},
+        startedAt: '2026-12-03T07:00:00.000Z',
+        // A record is read whole: what the android preset promises, compiled for a made-up host.
+        expectations: compilePolicy(loadPreset('android'), {
+          name: 'droidway-inst',
+          rootfsPath: '/var/lib/droidway/inst/rootfs',
+          logFile: '/var/log/droidway/inst/lxc.log',
+          idRange: { hostBase: 1879048192, count: 131072 },
+        }).expectations,
         notes: [],
         probe: null,
       }),

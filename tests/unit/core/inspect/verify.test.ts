@@ -1144,6 +1144,34 @@ describe('parseProbeOutput (untrusted input)', () => {
       rejects(JSON.stringify(doc), message);
     }
   });
+  it('rejects integers a double cannot hold exactly, and a requested test without counters', () => {
+    const cases: Array<[(d: Doc) => void, RegExp]> = [
+      [(d) => (d.pid.self = 2 ** 60), /\$\.pid\.self must be <= 9007199254740991/],
+      [(d) => (d.host_ipc.key = -(2 ** 60)), /\$\.host_ipc\.key must be >= -9007199254740991/],
+      [(d) => (d.init_fds.fds = [{ fd: 0, target: 3, errno: null }]), /fds\[0\]\.target/],
+      [(d) => (d.memory_test.cgroup = null), /\$\.memory_test\.cgroup must be an object, got null/],
+      [(d) => delete d.memory_test.cgroup, /\$\.memory_test\.cgroup is missing/],
+      [(d) => (d.format = 1), /\$\.format must be a string, got number/],
+      [(d) => (d.devices.truncated = null), /\$\.devices\.truncated must be a boolean, got null/],
+    ];
+    for (const [mutate, message] of cases) {
+      const doc = goodOutput();
+      mutate(doc);
+      rejects(JSON.stringify(doc), message);
+    }
+  });
+  it('takes null for an unmeasured value, and drops the counters of a test not requested', () => {
+    const doc = goodOutput();
+    doc.pid.init_comm = null;
+    doc.network.interfaces = null;
+    doc.init_fds.fds = null;
+    doc.memory_test.requested = false;
+    const parsed = parseProbeOutput(JSON.stringify(doc));
+    expect(parsed.pid.init_comm).toBeNull();
+    expect(parsed.network.interfaces).toBeNull();
+    expect(parsed.init_fds.fds).toBeNull();
+    expect(parsed.memory_test).not.toHaveProperty('cgroup');
+  });
   it('drops unknown keys instead of passing them on', () => {
     const doc = goodOutput();
     doc.extra = { evil: true };

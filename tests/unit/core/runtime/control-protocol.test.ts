@@ -283,6 +283,24 @@ describe('bridge-stats', () => {
     expect(back.ok && parseBridgeStatsValue(back.value)).toEqual(parsed);
   });
 
+  it("drops a newer bridge's counters, and bounds reasons", () => {
+    const newer = { ...stats, uptimeMs: 5, clients: [{ ...client, keymaps: 2 }] };
+    expect(parseBridgeStatsValue(newer)).toEqual(stats);
+    const many = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`r${i}`, 1]));
+    expect(() =>
+      parseBridgeStatsValue({ ...stats, clients: [{ ...client, violations: many }] }),
+    ).toThrow(/clients\[0\]\.violations has more than 256 keys/);
+    expect(() =>
+      parseBridgeStatsValue({
+        ...stats,
+        clients: [{ ...client, disconnectReason: 'x'.repeat(513) }],
+      }),
+    ).toThrow(/clients\[0\]\.disconnectReason is longer than 512/);
+    expect(() =>
+      parseBridgeStatsValue({ ...stats, clients: [{ ...client, fdsRejected: { '': 1 } }] }),
+    ).toThrow(/fdsRejected has a key "" that is shorter than 1/);
+  });
+
   it('refuses malformed answers naming the field', () => {
     const bad = (value: unknown, message: RegExp): void => {
       let error: unknown;
@@ -294,37 +312,52 @@ describe('bridge-stats', () => {
       expect((error as { code?: string }).code).toBe('CONTROL_UNAVAILABLE');
       expect((error as Error).message).toMatch(message);
     };
-    bad(null, /not an object/);
-    bad([], /not an object/);
-    bad({ ...stats, running: 'yes' }, /running is not a boolean/);
-    bad({ ...stats, clientsTotal: -1 }, /clientsTotal is not a non-negative integer/);
-    bad({ ...stats, clientsTotal: 1.5 }, /clientsTotal/);
-    bad({ ...stats, clients: {} }, /clients is not an array/);
-    bad({ ...stats, clients: [7] }, /clients\[0\] is not an object/);
-    bad({ ...stats, clients: [{ ...client, pid: '42' }] }, /clients\[0\].pid/);
-    bad({ ...stats, clients: [{ ...client, commits: 2 ** 60 }] }, /clients\[0\].commits/);
-    bad({ ...stats, clients: [{ ...client, connected: 1 }] }, /connected is not a boolean/);
+    bad(null, /the answer must be an object, got null/);
+    bad([], /the answer must be an object, got array/);
+    bad({ ...stats, running: 'yes' }, /running must be a boolean, got string/);
+    bad({ ...stats, clientsTotal: -1 }, /clientsTotal must be >= 0/);
+    bad({ ...stats, clientsTotal: 1.5 }, /clientsTotal must be an integer, got number/);
+    bad({ ...stats, clients: {} }, /clients must be an array, got object/);
+    bad({ ...stats, clients: [7] }, /clients\[0\] must be an object, got number/);
+    bad(
+      { ...stats, clients: [{ ...client, pid: '42' }] },
+      /clients\[0\]\.pid must be an integer, got string/,
+    );
+    bad(
+      { ...stats, clients: [{ ...client, commits: 2 ** 60 }] },
+      /clients\[0\]\.commits must be <= 9007199254740991/,
+    );
+    bad(
+      { ...stats, clients: [{ ...client, connected: 1 }] },
+      /clients\[0\]\.connected must be a boolean, got number/,
+    );
     bad(
       { ...stats, clients: [{ ...client, disconnectReason: 5 }] },
-      /disconnectReason is neither null/,
+      /clients\[0\]\.disconnectReason must be a string, got number/,
     );
     bad(
       { ...stats, clients: [{ ...client, buffersForwarded: { shm: 1 } }] },
-      /buffersForwarded.dmabuf/,
+      /clients\[0\]\.buffersForwarded\.dmabuf is missing/,
     );
-    bad({ ...stats, clients: [{ ...client, buffersForwarded: null }] }, /buffersForwarded is not/);
-    bad({ ...stats, clients: [{ ...client, fdsRejected: [] }] }, /fdsRejected is not an object/);
+    bad(
+      { ...stats, clients: [{ ...client, buffersForwarded: null }] },
+      /clients\[0\]\.buffersForwarded must be an object, got null/,
+    );
+    bad(
+      { ...stats, clients: [{ ...client, fdsRejected: [] }] },
+      /clients\[0\]\.fdsRejected must be an object, got array/,
+    );
     bad(
       { ...stats, clients: [{ ...client, violations: { unsealed: 'x' } }] },
-      /violations.unsealed/,
+      /clients\[0\]\.violations\.unsealed must be an integer, got string/,
     );
     bad(
       { ...stats, clients: [{ ...client, violations: { ['r'.repeat(200)]: 1 } }] },
-      /reason of bad length/,
+      /clients\[0\]\.violations has a key "r{40}" that is longer than 128/,
     );
     bad(
       { ...stats, clients: new Array(MAX_BRIDGE_STATS_CLIENTS + 1).fill(client) },
-      /more than 2048 clients/,
+      /clients has more than 2048 items/,
     );
   });
 });

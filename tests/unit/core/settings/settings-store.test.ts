@@ -2,11 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SETTINGS,
-  SettingsError,
-  checkSetting,
-} from '../../../../electron/core/settings/settings-schema.js';
+import { SettingsError, checkSetting } from '../../../../electron/core/settings/settings-check.js';
+import { DEFAULT_SETTINGS } from '../../../../electron/core/settings/settings-schema.js';
 import {
   openSettings,
   readSettingsFile,
