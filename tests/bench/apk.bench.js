@@ -88,7 +88,7 @@ function compileFixtures() {
       join(root, 'node_modules/typescript/bin/tsc'),
       ...['--outDir', out, '--rootDir', root, '--module', 'nodenext'],
       ...['--moduleResolution', 'nodenext', '--target', 'es2023', '--types', 'node'],
-      ...['--skipLibCheck', '--strict'],
+      ...['--skipLibCheck', '--strict', '--isolatedModules', '--verbatimModuleSyntax'],
       join(root, 'tests/fixtures/apk/build-fixtures.ts'),
     ],
     { cwd: root, stdio: 'pipe' },

@@ -127,7 +127,7 @@ function compileHost() {
       join(root, 'node_modules/typescript/bin/tsc'),
       ...['--outDir', out, '--rootDir', root, '--module', 'nodenext'],
       ...['--moduleResolution', 'nodenext', '--target', 'es2023', '--types', 'node'],
-      ...['--skipLibCheck', '--strict'],
+      ...['--skipLibCheck', '--strict', '--isolatedModules', '--verbatimModuleSyntax'],
       entry,
     ],
     { cwd: root, stdio: 'pipe' },

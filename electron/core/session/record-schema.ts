@@ -16,11 +16,15 @@ const str = { type: 'string', maxLength: MAX_STRING } as const;
 const strList = { type: 'array', maxItems: MAX_LIST, items: str } as const;
 const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const bool = { type: 'boolean' } as const;
+/**
+ * An id range: where guest id 0 lands on the host and how many ids; the instance's range in the
+ * context also names its slot in Droidway's block (`runtime/id-ranges.ts`).
+ */
 const idRange = {
   type: 'object',
   additionalProperties: false,
   required: ['hostBase', 'count'],
-  properties: { hostBase: count, count },
+  properties: { slot: count, hostBase: count, count },
 } as const;
 
 /**

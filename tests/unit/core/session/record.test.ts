@@ -8,6 +8,7 @@ import {
   type CompileContext,
 } from '../../../../electron/core/policy/policy-compile.js';
 import { loadPreset } from '../../../../electron/core/policy/presets.js';
+import { idRangeOfSlot } from '../../../../electron/core/runtime/id-ranges.js';
 import type { InstancePaths } from '../../../../electron/core/runtime/instance-paths.js';
 import {
   SESSION_RECORD_FILE,
@@ -22,7 +23,8 @@ const context: CompileContext = {
   rootfsPath: '/var/lib/droidway/rec/rootfs',
   logFile: '/var/log/droidway/rec/lxc.log',
   cgroupVersion: 2,
-  idRange: { hostBase: 1879048192, count: 131072 },
+  // As the planner passes it: the instance's range, slot included.
+  idRange: idRangeOfSlot(3),
   extraMounts: [{ source: '/srv/a', target: '/mnt/a', options: 'bind,ro,create=dir' }],
 };
 
