@@ -39,6 +39,8 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#define WLCU_PROGRAM "droidway-demo-client"
+#include "wl-client-util.h"
 #include "xdg-shell-client-protocol.h"
 
 // The bridge maps a guest app_id to `droidway.<app_id>` on the host, as it maps Android's
@@ -140,11 +142,6 @@ struct demo {
   // during teardown and draw into a destroyed surface.
   struct wl_callback* frame_callback;
 };
-
-static void fail(const char* what) {
-  fprintf(stderr, "droidway-demo-client: %s: %s\n", what, strerror(errno));
-  exit(2);
-}
 
 static void pointer_enter(void* data, struct wl_pointer* pointer, uint32_t serial,
                           struct wl_surface* surface, wl_fixed_t x, wl_fixed_t y) {
@@ -554,32 +551,21 @@ static const struct wl_seat_listener seat_listener = {seat_capabilities, seat_na
 static void registry_global(void* data, struct wl_registry* registry, uint32_t name,
                             const char* interface, uint32_t version) {
   struct demo* demo = data;
-  if (strcmp(interface, "wl_compositor") == 0) {
-    demo->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-  } else if (strcmp(interface, "wl_subcompositor") == 0) {
-    demo->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
-  } else if (strcmp(interface, "wl_shm") == 0) {
-    demo->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-  } else if (strcmp(interface, "xdg_wm_base") == 0) {
-    demo->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-  } else if (strcmp(interface, "wl_seat") == 0 && version >= 3 && demo->seat == NULL) {
-    // Version 3 for wl_pointer.release and wl_keyboard.release.
-    demo->seat = wl_registry_bind(registry, name, &wl_seat_interface, 3);
-    wl_seat_add_listener(demo->seat, &seat_listener, demo);
-  } else if (strcmp(interface, "wl_data_device_manager") == 0 && demo->data_manager == NULL) {
-    demo->data_manager = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
-                                          version < 3 ? version : 3);
-  }
-}
-
-static void registry_global_remove(void* data, struct wl_registry* registry, uint32_t name) {
-  (void)data;
-  (void)registry;
-  (void)name;
+  const struct wlcu_global globals[] = {
+      {&wl_compositor_interface, 4, (void**)&demo->compositor, 0},
+      {&wl_subcompositor_interface, 1, (void**)&demo->subcompositor, 0},
+      {&wl_shm_interface, 1, (void**)&demo->shm, 0},
+      {&xdg_wm_base_interface, 1, (void**)&demo->wm_base, 0},
+      // Version 3 for wl_pointer.release and wl_keyboard.release.
+      {&wl_seat_interface, 3, (void**)&demo->seat, 3},
+      {&wl_data_device_manager_interface, 3, (void**)&demo->data_manager, 0},
+  };
+  void* bound = wlcu_bind(registry, name, interface, version, globals, WLCU_COUNT(globals));
+  if (bound != NULL && bound == demo->seat) wl_seat_add_listener(demo->seat, &seat_listener, demo);
 }
 
 static const struct wl_registry_listener registry_listener = {registry_global,
-                                                              registry_global_remove};
+                                                              wlcu_global_remove_ignored};
 
 static void wm_base_ping(void* data, struct xdg_wm_base* wm_base, uint32_t serial) {
   (void)data;
@@ -594,12 +580,9 @@ static void pool_create(struct demo_pool* pool, const char* layer, size_t size) 
   char name[64];
   snprintf(name, sizeof name, "droidway-demo:%s", layer);
   pool->size = size;
-  pool->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (pool->fd < 0) fail("memfd_create");
-  if (ftruncate(pool->fd, (off_t)size) < 0) fail("ftruncate");
-  if (fcntl(pool->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0) fail("F_ADD_SEALS");
+  pool->fd = wlcu_sealed_memfd(name, size);
   pool->pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pool->fd, 0);
-  if (pool->pixels == MAP_FAILED) fail("mmap");
+  if (pool->pixels == MAP_FAILED) wlcu_die("mmap");
 }
 
 static void pool_destroy(struct demo_pool* pool) {
@@ -860,10 +843,10 @@ static void parse_args(struct demo* demo, int argc, char** argv) {
 
 static void connect_demo(struct demo* demo) {
   demo->display = wl_display_connect(NULL);
-  if (demo->display == NULL) fail("wl_display_connect");
+  if (demo->display == NULL) wlcu_die("wl_display_connect");
   demo->registry = wl_display_get_registry(demo->display);
   wl_registry_add_listener(demo->registry, &registry_listener, demo);
-  if (wl_display_roundtrip(demo->display) < 0) fail("registry round trip");
+  if (wl_display_roundtrip(demo->display) < 0) wlcu_die("registry round trip");
   if (demo->compositor == NULL || demo->subcompositor == NULL || demo->shm == NULL ||
       demo->wm_base == NULL) {
     fprintf(stderr,
@@ -980,9 +963,9 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  if (sigprocmask(SIG_BLOCK, &signals, NULL) < 0) fail("sigprocmask");
+  if (sigprocmask(SIG_BLOCK, &signals, NULL) < 0) wlcu_die("sigprocmask");
   const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
-  if (signal_fd < 0) fail("signalfd");
+  if (signal_fd < 0) wlcu_die("signalfd");
 
   connect_demo(&demo);
   create_window(&demo);

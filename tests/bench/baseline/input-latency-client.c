@@ -26,6 +26,9 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#define WLCU_PROGRAM "input-latency-client"
+#define WLCU_DIE_STATUS 1
+#include "../../../native/guest/wl-client-util.h"
 #include "virtual-keyboard-unstable-v1-client-protocol.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
@@ -61,11 +64,6 @@ static const char kKeymap[] =
     "  xkb_compat { include \"complete\" };\n"
     "  xkb_symbols { include \"pc+us+inet(evdev)\" };\n"
     "};\n";
-
-static void die(const char* what) {
-  fprintf(stderr, "input-latency-client: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -184,58 +182,42 @@ static const struct xdg_surface_listener surface_listener = {surface_configure};
 static void client_global(void* data, struct wl_registry* registry, uint32_t name,
                           const char* interface, uint32_t version) {
   struct client* client = data;
-  (void)version;
-  if (strcmp(interface, "wl_compositor") == 0) {
-    client->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 1);
-  } else if (strcmp(interface, "wl_shm") == 0) {
-    client->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-  } else if (strcmp(interface, "wl_seat") == 0 && client->seat == NULL) {
-    client->seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
-    wl_seat_add_listener(client->seat, &seat_listener, client);
-  } else if (strcmp(interface, "xdg_wm_base") == 0) {
-    client->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+  const struct wlcu_global globals[] = {
+      {&wl_compositor_interface, 1, (void**)&client->compositor, 0},
+      {&wl_shm_interface, 1, (void**)&client->shm, 0},
+      {&wl_seat_interface, 1, (void**)&client->seat, 0},
+      {&xdg_wm_base_interface, 1, (void**)&client->wm_base, 0},
+  };
+  void* bound = wlcu_bind(registry, name, interface, version, globals, WLCU_COUNT(globals));
+  if (bound == NULL) return;
+  if (bound == client->seat) wl_seat_add_listener(client->seat, &seat_listener, client);
+  if (bound == client->wm_base)
     xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
-  }
 }
 
 static void injector_global(void* data, struct wl_registry* registry, uint32_t name,
                             const char* interface, uint32_t version) {
   struct injector* injector = data;
-  (void)version;
-  if (strcmp(interface, "wl_seat") == 0 && injector->seat == NULL) {
-    injector->seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
-  } else if (strcmp(interface, "zwlr_virtual_pointer_manager_v1") == 0) {
-    injector->manager =
-        wl_registry_bind(registry, name, &zwlr_virtual_pointer_manager_v1_interface, 1);
-  } else if (strcmp(interface, "zwp_virtual_keyboard_manager_v1") == 0) {
-    injector->keyboards =
-        wl_registry_bind(registry, name, &zwp_virtual_keyboard_manager_v1_interface, 1);
-  }
+  const struct wlcu_global globals[] = {
+      {&wl_seat_interface, 1, (void**)&injector->seat, 0},
+      {&zwlr_virtual_pointer_manager_v1_interface, 1, (void**)&injector->manager, 0},
+      {&zwp_virtual_keyboard_manager_v1_interface, 1, (void**)&injector->keyboards, 0},
+  };
+  wlcu_bind(registry, name, interface, version, globals, WLCU_COUNT(globals));
 }
 
-static void global_remove(void* data, struct wl_registry* registry, uint32_t name) {
-  (void)data, (void)registry, (void)name;
-}
-static const struct wl_registry_listener client_registry = {client_global, global_remove};
-static const struct wl_registry_listener injector_registry = {injector_global, global_remove};
+static const struct wl_registry_listener client_registry = {client_global,
+                                                            wlcu_global_remove_ignored};
+static const struct wl_registry_listener injector_registry = {injector_global,
+                                                              wlcu_global_remove_ignored};
 
 // A solid XRGB8888 buffer in a memfd sealed against shrinking and growing.
 static struct wl_buffer* solid_buffer(struct wl_shm* shm, int width, int height) {
-  const size_t size = (size_t)width * (size_t)height * 4;
-  int fd = memfd_create("input-latency", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) die("memfd_create");
-  if (ftruncate(fd, (off_t)size) < 0) die("ftruncate");
-  uint32_t* pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (pixels == MAP_FAILED) die("mmap");
-  for (size_t i = 0; i < size / 4; ++i) pixels[i] = 0x406080;
-  munmap(pixels, size);
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) die("F_ADD_SEALS");
-  struct wl_shm_pool* pool = wl_shm_create_pool(shm, fd, (int32_t)size);
-  struct wl_buffer* buffer =
-      wl_shm_pool_create_buffer(pool, 0, width, height, width * 4, WL_SHM_FORMAT_XRGB8888);
-  wl_shm_pool_destroy(pool);
-  close(fd);
-  return buffer;
+  struct wlcu_buffer buffer =
+      wlcu_shm_buffer(shm, "input-latency", width, height, WL_SHM_FORMAT_XRGB8888);
+  for (size_t i = 0; i < buffer.size / 4; ++i) buffer.pixels[i] = 0x406080;
+  wlcu_buffer_unmap(&buffer);
+  return buffer.buffer;
 }
 
 // Dispatches the client's events until `motions` reaches `want`; 0, or -1 after 2 s without one.
@@ -275,9 +257,9 @@ int main(int argc, char** argv) {
 
   struct injector injector = {0};
   struct wl_display* host = wl_display_connect(argv[1]);
-  if (host == NULL) die("connect to the host compositor");
+  if (host == NULL) wlcu_die("connect to the host compositor");
   wl_registry_add_listener(wl_display_get_registry(host), &injector_registry, &injector);
-  if (wl_display_roundtrip(host) < 0) die("host roundtrip");
+  if (wl_display_roundtrip(host) < 0) wlcu_die("host roundtrip");
   if (injector.seat == NULL || injector.manager == NULL || injector.keyboards == NULL) {
     fprintf(stderr, "input-latency-client: the host has no seat or no virtual pointer/keyboard\n");
     return 1;
@@ -288,20 +270,20 @@ int main(int argc, char** argv) {
     keys =
         zwp_virtual_keyboard_manager_v1_create_virtual_keyboard(injector.keyboards, injector.seat);
     int fd = memfd_create("input-latency-keymap", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, kKeymap, sizeof kKeymap) != (ssize_t)sizeof kKeymap) die("keymap");
+    if (fd < 0 || write(fd, kKeymap, sizeof kKeymap) != (ssize_t)sizeof kKeymap) wlcu_die("keymap");
     zwp_virtual_keyboard_v1_keymap(keys, WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, fd, sizeof kKeymap);
     close(fd);
   } else {
     device =
         zwlr_virtual_pointer_manager_v1_create_virtual_pointer(injector.manager, injector.seat);
   }
-  if (wl_display_roundtrip(host) < 0) die("host roundtrip");
+  if (wl_display_roundtrip(host) < 0) wlcu_die("host roundtrip");
 
   struct client client = {0};
   struct wl_display* display = wl_display_connect(NULL);
-  if (display == NULL) die("connect to WAYLAND_DISPLAY");
+  if (display == NULL) wlcu_die("connect to WAYLAND_DISPLAY");
   wl_registry_add_listener(wl_display_get_registry(display), &client_registry, &client);
-  if (wl_display_roundtrip(display) < 0 || wl_display_roundtrip(display) < 0) die("roundtrip");
+  if (wl_display_roundtrip(display) < 0 || wl_display_roundtrip(display) < 0) wlcu_die("roundtrip");
   if (client.compositor == NULL || client.shm == NULL || client.seat == NULL ||
       client.wm_base == NULL || (key_mode ? client.keyboard == NULL : client.pointer == NULL)) {
     fprintf(stderr, "input-latency-client: missing a global or the seat lacks the device\n");
@@ -314,16 +296,16 @@ int main(int argc, char** argv) {
   xdg_toplevel_set_title(toplevel, "input latency");
   wl_surface_commit(surface);
   while (client.configure_serial == 0) {
-    if (wl_display_dispatch(display) < 0) die("waiting for configure");
+    if (wl_display_dispatch(display) < 0) wlcu_die("waiting for configure");
   }
   xdg_surface_ack_configure(xdg_surface, client.configure_serial);
   wl_surface_attach(surface, solid_buffer(client.shm, (int)width, (int)height), 0, 0);
   wl_surface_damage(surface, 0, 0, (int32_t)width, (int32_t)height);
   wl_surface_commit(surface);
-  if (wl_display_roundtrip(display) < 0) die("roundtrip after mapping");
+  if (wl_display_roundtrip(display) < 0) wlcu_die("roundtrip after mapping");
 
   uint64_t* samples = calloc((size_t)count, sizeof *samples);
-  if (samples == NULL) die("calloc");
+  if (samples == NULL) wlcu_die("calloc");
   for (int i = 0; i < warmup + count; ++i) {
     // For keys: x is the key, y its state (pressed on even events, released on odd ones).
     const uint32_t x = key_mode ? BENCH_KEY : width / 2 + (uint32_t)(i % 2) * 7;
@@ -337,7 +319,7 @@ int main(int argc, char** argv) {
                                               height);
       zwlr_virtual_pointer_v1_frame(device);
     }
-    if (wl_display_flush(host) < 0) die("flush to the host");
+    if (wl_display_flush(host) < 0) wlcu_die("flush to the host");
     if (wait_motion(display, &client, want) < 0) {
       fprintf(stderr, "input-latency-client: event %d never arrived\n", i);
       return 1;
@@ -353,7 +335,7 @@ int main(int argc, char** argv) {
       samples[i - warmup] = client.last_motion_ns - sent;
     }
     // The host's replies to the injector (none expected) must not pile up.
-    if (wl_display_dispatch_pending(host) < 0) die("host dispatch");
+    if (wl_display_dispatch_pending(host) < 0) wlcu_die("host dispatch");
   }
   for (int i = 0; i < count; ++i) printf(i == 0 ? "%llu" : " %llu", (unsigned long long)samples[i]);
   printf("\n");

@@ -21,6 +21,9 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#define WLCU_PROGRAM "wl-bench-client"
+#include "../../../native/guest/wl-client-util.h"
+
 enum { kWidth = 64, kHeight = 64, kMaxCount = 10000000 };
 
 struct bench {
@@ -31,27 +34,15 @@ struct bench {
 static void registry_global(void* data, struct wl_registry* registry, uint32_t name,
                             const char* interface, uint32_t version) {
   struct bench* bench = data;
-  (void)version;
-  if (strcmp(interface, "wl_compositor") == 0) {
-    bench->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 1);
-  } else if (strcmp(interface, "wl_shm") == 0) {
-    bench->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-  }
-}
-
-static void registry_global_remove(void* data, struct wl_registry* registry, uint32_t name) {
-  (void)data;
-  (void)registry;
-  (void)name;
+  const struct wlcu_global globals[] = {
+      {&wl_compositor_interface, 1, (void**)&bench->compositor, 0},
+      {&wl_shm_interface, 1, (void**)&bench->shm, 0},
+  };
+  wlcu_bind(registry, name, interface, version, globals, WLCU_COUNT(globals));
 }
 
 static const struct wl_registry_listener registry_listener = {registry_global,
-                                                              registry_global_remove};
-
-static void fail(const char* what) {
-  fprintf(stderr, "wl-bench-client: %s: %s\n", what, strerror(errno));
-  exit(2);
-}
+                                                              wlcu_global_remove_ignored};
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -86,21 +77,21 @@ int main(int argc, char** argv) {
   const long batch = parse_count(argv[3], "BATCH");
 
   struct wl_display* display = wl_display_connect(NULL);
-  if (display == NULL) fail("wl_display_connect");
+  if (display == NULL) wlcu_die("wl_display_connect");
   struct bench bench = {0};
   struct wl_registry* registry = wl_display_get_registry(display);
   wl_registry_add_listener(registry, &registry_listener, &bench);
-  if (wl_display_roundtrip(display) < 0) fail("registry round trip");
+  if (wl_display_roundtrip(display) < 0) wlcu_die("registry round trip");
   if (bench.compositor == NULL || bench.shm == NULL) {
     fprintf(stderr, "wl-bench-client: wl_compositor or wl_shm missing\n");
     return 2;
   }
 
   int64_t* samples = calloc((size_t)syncs, sizeof *samples);
-  if (samples == NULL) fail("calloc");
+  if (samples == NULL) wlcu_die("calloc");
   for (long i = 0; i < syncs; ++i) {
     const int64_t start = now_ns();
-    if (wl_display_roundtrip(display) < 0) fail("sync round trip");
+    if (wl_display_roundtrip(display) < 0) wlcu_die("sync round trip");
     samples[i] = now_ns() - start;
   }
   qsort(samples, (size_t)syncs, sizeof *samples, compare_i64);
@@ -109,22 +100,12 @@ int main(int argc, char** argv) {
   free(samples);
 
   // Sealed as the bridge requires, and as the guest's ashmem regions are.
-  const size_t stride = kWidth * 4;
-  const size_t size = stride * kHeight;
-  int fd = memfd_create("droidway-bench-pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) fail("memfd_create");
-  if (ftruncate(fd, (off_t)size) < 0) fail("ftruncate");
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) fail("F_ADD_SEALS");
-  uint32_t* pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (pixels == MAP_FAILED) fail("mmap");
-  for (size_t i = 0; i < size / 4; ++i) pixels[i] = 0xff3060a0u;
-  struct wl_shm_pool* pool = wl_shm_create_pool(bench.shm, fd, (int32_t)size);
-  struct wl_buffer* buffer =
-      wl_shm_pool_create_buffer(pool, 0, kWidth, kHeight, (int32_t)stride, WL_SHM_FORMAT_XRGB8888);
-  wl_shm_pool_destroy(pool);
-  close(fd);
+  struct wlcu_buffer shm_buffer =
+      wlcu_shm_buffer(bench.shm, "droidway-bench-pool", kWidth, kHeight, WL_SHM_FORMAT_XRGB8888);
+  for (size_t i = 0; i < shm_buffer.size / 4; ++i) shm_buffer.pixels[i] = 0xff3060a0u;
+  struct wl_buffer* buffer = shm_buffer.buffer;
   struct wl_surface* surface = wl_compositor_create_surface(bench.compositor);
-  if (wl_display_roundtrip(display) < 0) fail("setup round trip");
+  if (wl_display_roundtrip(display) < 0) wlcu_die("setup round trip");
 
   const int64_t start = now_ns();
   for (long i = 1; i <= commits; ++i) {
@@ -132,14 +113,14 @@ int main(int argc, char** argv) {
     wl_surface_damage(surface, 0, 0, kWidth, kHeight);
     wl_surface_commit(surface);
     if (i % batch == 0 || i == commits) {
-      if (wl_display_roundtrip(display) < 0) fail("commit round trip");
+      if (wl_display_roundtrip(display) < 0) wlcu_die("commit round trip");
     }
   }
   const int64_t commit_ns = (now_ns() - start) / commits;
 
   wl_surface_destroy(surface);
   wl_buffer_destroy(buffer);
-  munmap(pixels, size);
+  wlcu_buffer_unmap(&shm_buffer);
   wl_display_roundtrip(display);
   wl_display_disconnect(display);
   printf("%lld %lld %lld\n", (long long)p50, (long long)p99, (long long)commit_ns);
