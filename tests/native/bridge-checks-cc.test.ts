@@ -5,9 +5,10 @@ import { beforeAll, describe, expect } from 'vitest';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 
 // The display bridge's Node-free checks (shm pool and buffer policy, dmabuf planes, the shm pool
-// and keymap copies, text sanitizing) in plain C++ unit tests: native/tests, built with g++ under
-// ASan + UBSan by `make -C native/tests` (part of `npm run build:native`; a no-op here when
-// built). One vitest case per C++ case, named from the TEST(...) lines of the sources.
+// and keymap copies, text sanitizing, the clipboard's names and MIME types, the bridge process's
+// configuration parser) in plain C++ unit tests: native/tests, built with g++ under ASan + UBSan
+// by `make -C native/tests` (part of `npm run build:native`; a no-op here when built). One vitest
+// case per C++ case, named from the TEST(...) lines of the sources.
 const TESTS_DIR = join(import.meta.dirname, '../../native/tests');
 const missing = missingTool(['g++', 'make', 'pkg-config', 'wayland-scanner']);
 
