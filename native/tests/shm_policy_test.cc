@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <wayland-server-protocol.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -216,6 +217,24 @@ TEST(ShmPrepareRefusesLargeUnsealableMemfd) {
   // Exactly the limit is still copied.
   CHECK(ShmPolicy::PreparePoolFd(fd.get(), ShmCopy::kMaxBytes, true, &copy).ok);
   CHECK(copy != nullptr);
+}
+
+TEST(ShmPrepareCopiesAShortUnsealablePoolToItsFullSize) {
+  // Unlike a sealable memfd (sealed, then refused as too small), an unsealable one shorter than
+  // the announced pool is copied: the host maps a copy of the full size, zeros past the guest's
+  // bytes, so it never maps a short file.
+  UniqueFd fd = Memfd(10, false);
+  CHECK(fd.valid());
+  CHECK(WriteAt0(fd.get(), Pattern(10, 8)));
+  std::unique_ptr<ShmCopy> copy;
+  const ShmVerdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
+  CHECK(verdict.ok);
+  CHECK(copy != nullptr);
+  CHECK_EQ(copy->size(), int64_t{4096});
+  std::vector<uint8_t> expected(4096, 0);
+  const std::vector<uint8_t> head = Pattern(10, 8);
+  std::copy(head.begin(), head.end(), expected.begin());
+  CHECK(ReadAll(copy->fd(), 8192) == expected);
 }
 
 TEST(ShmPrepareRefusesNonShmWithoutCopy) {
