@@ -20,6 +20,7 @@ import { countOpenFds } from '../../electron/core/native/index.js';
 import type { BridgeClipboard } from '../../native/index.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { waitFor } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
 // The clipboard through the bridge on sway headless (run as nobody: sway refuses root), with the
 // real wl-copy/wl-paste on the host and the demo guest client: Ctrl+V (typed by wtype) pastes
@@ -29,7 +30,6 @@ import { waitFor } from './helpers/weston.js';
 const run = promisify(execFile);
 const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
 const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const TOOLS = ['sway', 'swaymsg', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
 const NOBODY = 65534;
 const GLOBALS: BridgeGlobalName[] = [
@@ -65,27 +65,13 @@ const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 
 beforeAll(async () => {
   if (missing !== null) return;
   dir = mkdtempSync('/tmp/droidway-bridge-clipboard-');
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(dir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(dir, 'xdg-shell-protocol.c')]);
-  hostile = join(dir, 'hostile-demo-client');
-  await run('gcc', [
-    '-O2',
-    '-std=c11',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD',
-    `-I${dir}`,
-    '-o',
-    hostile,
-    DEMO_SOURCE,
-    join(dir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  hostile = await buildWaylandClient({
+    source: DEMO_SOURCE,
+    protocols: [XDG_SHELL],
+    outDir: dir,
+    name: 'hostile-demo-client',
+    cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
+  });
   writeFileSync(
     join(dir, 'config'),
     'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',

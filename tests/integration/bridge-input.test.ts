@@ -22,6 +22,7 @@ import { countOpenFds } from '../../electron/core/native/index.js';
 import { countColor, decodePng } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { waitFor } from './helpers/weston.js';
+import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // Seat input through the bridge on sway headless, which (unlike headless weston) has a seat:
 // wtype types with a virtual keyboard, the host routes keys to the focused toplevel, and the
@@ -74,35 +75,10 @@ beforeAll(async () => {
   if (missing !== null) return;
   // mkdtemp makes it 0700; it becomes nobody's runtime directory.
   dir = mkdtempSync('/tmp/droidway-bridge-input-');
-  for (const [name, xml] of Object.entries({
-    ...XML,
-    'wlr-virtual-pointer-unstable-v1': POINTER_XML,
-  })) {
-    await run('wayland-scanner', ['client-header', xml, join(dir, `${name}-client-protocol.h`)]);
-    await run('wayland-scanner', ['private-code', xml, join(dir, `${name}-protocol.c`)]);
-  }
-  const protocolCode = [...Object.keys(XML), 'wlr-virtual-pointer-unstable-v1'].map((name) =>
-    join(dir, `${name}-protocol.c`),
-  );
-  const cc = (out: string, source: string) =>
-    run('gcc', [
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-O2',
-      `-I${dir}`,
-      '-o',
-      out,
-      source,
-      ...protocolCode,
-      '-lwayland-client',
-    ]);
-  client = join(dir, 'input-client');
-  await cc(client, FIXTURE);
-  hwcClient = join(dir, 'android-hwc-client');
-  await cc(hwcClient, HWC_FIXTURE);
-  virtualPointer = join(dir, 'virtual-pointer');
-  await cc(virtualPointer, POINTER_FIXTURE);
+  const protocols = [...Object.values(XML), POINTER_XML];
+  client = await buildWaylandClient({ source: FIXTURE, protocols, outDir: dir });
+  hwcClient = await buildWaylandClient({ source: HWC_FIXTURE, protocols, outDir: dir });
+  virtualPointer = await buildWaylandClient({ source: POINTER_FIXTURE, protocols, outDir: dir });
   // No bar, no borders, no gaps: two tiled windows split the 800×600 output exactly.
   writeFileSync(
     join(dir, 'config'),

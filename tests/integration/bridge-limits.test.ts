@@ -22,12 +22,12 @@ import type { BridgeGlobalName } from '../../native/index.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
 // Limits and hostile guests beyond the pool checks of bridge.test.ts: an object flood, an fd
 // flood, a guest that never reads its events, and the host compositor going away.
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 
 function missingCapability(): string | null {
@@ -52,25 +52,7 @@ let client = '';
 beforeAll(async () => {
   if (missing !== null) return;
   buildDir = mkdtempSync('/tmp/droidway-bridge-limits-build-');
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(buildDir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(buildDir, 'xdg-shell-protocol.c')]);
-  client = join(buildDir, 'hostile-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${buildDir}`,
-    '-o',
-    client,
-    FIXTURE,
-    join(buildDir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  client = await buildWaylandClient({ source: FIXTURE, protocols: [XDG_SHELL], outDir: buildDir });
 }, 60_000);
 
 afterAll(() => {

@@ -1,18 +1,17 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge } from '../../electron/core/display/bridge.js';
 import type { BridgeGlobalName } from '../../native/index.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { waitFor } from './helpers/weston.js';
+import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // Relative pointer motion and pointer lock through the bridge on sway headless (which offers
 // both, as desktop compositors do): a guest doing what Android's hwcomposer does binds them,
 // locks the pointer to its window and receives relative motion from a virtual pointer on the
 // host seat. sway refuses to run as root, so it runs as nobody in a private runtime directory.
-const run = promisify(execFile);
 const CLIENT_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/relative-pointer-client.c');
 const POINTER_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/virtual-pointer.c');
 const POINTER_XML = join(
@@ -56,28 +55,9 @@ const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 
 beforeAll(async () => {
   if (missing !== null) return;
   dir = mkdtempSync('/tmp/droidway-bridge-constraints-');
-  for (const [name, xml] of Object.entries(XML)) {
-    await run('wayland-scanner', ['client-header', xml, join(dir, `${name}-client-protocol.h`)]);
-    await run('wayland-scanner', ['private-code', xml, join(dir, `${name}-protocol.c`)]);
-  }
-  const code = Object.keys(XML).map((name) => join(dir, `${name}-protocol.c`));
-  const cc = (out: string, source: string) =>
-    run('gcc', [
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-O2',
-      `-I${dir}`,
-      '-o',
-      out,
-      source,
-      ...code,
-      '-lwayland-client',
-    ]);
-  client = join(dir, 'relative-pointer-client');
-  await cc(client, CLIENT_FIXTURE);
-  virtualPointer = join(dir, 'virtual-pointer');
-  await cc(virtualPointer, POINTER_FIXTURE);
+  const protocols = Object.values(XML);
+  client = await buildWaylandClient({ source: CLIENT_FIXTURE, protocols, outDir: dir });
+  virtualPointer = await buildWaylandClient({ source: POINTER_FIXTURE, protocols, outDir: dir });
   writeFileSync(
     join(dir, 'config'),
     'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\nseat * pointer_constraint enable\n',

@@ -29,6 +29,7 @@ import {
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { existsSync } from 'node:fs';
 import { startHeadlessWeston, type HeadlessWeston } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 import { idRangeOfSlot } from '../../electron/core/runtime/id-ranges.js';
 
 function missingCapability(): string | null {
@@ -43,19 +44,7 @@ function missingCapability(): string | null {
 const missing = missingCapability();
 const run = promisify(execFile);
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 let client = '';
-
-/** Builds the hostile guest of bridge-limits.test.ts into `dir`. */
-async function buildHostileClient(dir: string): Promise<string> {
-  const header = path.join(dir, 'xdg-shell-client-protocol.h');
-  const code = path.join(dir, 'xdg-shell-protocol.c');
-  await run('wayland-scanner', ['client-header', XDG_SHELL, header]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, code]);
-  const out = path.join(dir, 'hostile-client');
-  await run('gcc', ['-O2', `-I${dir}`, '-o', out, FIXTURE, code, '-lwayland-client']);
-  return out;
-}
 
 /** A preset's bridge settings as a session takes them, with some bridge limits changed. */
 function presetSettings(
@@ -167,7 +156,7 @@ describe('policy → native bridge settings chain', () => {
     if (missing !== null) return;
     weston = await startHeadlessWeston('droidway-bridge-chain-');
     dir = mkdtempSync('/tmp/droidway-bridge-chain-');
-    client = await buildHostileClient(dir);
+    client = await buildWaylandClient({ source: FIXTURE, protocols: [XDG_SHELL], outDir: dir });
   }, 60_000);
   afterAll(() => {
     weston?.stop();

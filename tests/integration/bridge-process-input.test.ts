@@ -28,12 +28,12 @@ import {
 import type { BridgeEvent } from '../../electron/core/display/bridge.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { waitFor } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
 const run = promisify(execFile);
 const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
 const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
 const INPUT_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const TOOLS = ['sway', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
 const NOBODY = 65534;
 const TEXT_TYPES = ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'];
@@ -62,40 +62,18 @@ beforeAll(async () => {
   if (missing !== null) return;
   // mkdtemp makes it 0700; it becomes nobody's runtime directory.
   dir = mkdtempSync('/tmp/droidway-bridge-process-input-');
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(dir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(dir, 'xdg-shell-protocol.c')]);
-  inputClient = join(dir, 'input-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${dir}`,
-    '-o',
-    inputClient,
-    INPUT_FIXTURE,
-    join(dir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
-  hostile = join(dir, 'hostile-demo-client');
-  await run('gcc', [
-    '-O2',
-    '-std=c11',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD',
-    `-I${dir}`,
-    '-o',
-    hostile,
-    DEMO_SOURCE,
-    join(dir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  inputClient = await buildWaylandClient({
+    source: INPUT_FIXTURE,
+    protocols: [XDG_SHELL],
+    outDir: dir,
+  });
+  hostile = await buildWaylandClient({
+    source: DEMO_SOURCE,
+    protocols: [XDG_SHELL],
+    outDir: dir,
+    name: 'hostile-demo-client',
+    cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
+  });
   writeFileSync(
     join(dir, 'config'),
     'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',

@@ -23,10 +23,10 @@ import { SessionBridge } from '../../electron/core/runtime/session-bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 
 function missingCapability(): string | null {
   const root = needRoot();
@@ -51,22 +51,7 @@ let client = '';
 beforeAll(async () => {
   if (missing !== null) return;
   buildDir = mkdtempSync('/tmp/droidway-bridge-process-build-');
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(buildDir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(buildDir, 'xdg-shell-protocol.c')]);
-  client = join(buildDir, 'hostile-client');
-  await run('gcc', [
-    '-O2',
-    `-I${buildDir}`,
-    '-o',
-    client,
-    FIXTURE,
-    join(buildDir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  client = await buildWaylandClient({ source: FIXTURE, protocols: [XDG_SHELL], outDir: buildDir });
 }, 60_000);
 
 afterAll(() => {

@@ -1,7 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
   BridgeProcess,
@@ -12,13 +11,13 @@ import type { BridgeEvent, BridgeStats } from '../../electron/core/display/bridg
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
+import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // The protocols beyond the basics, relayed to weston and checked on its screen: wp_viewporter,
 // wp_presentation feedback, xdg popups and subsurface position and stacking. wl_seat is offered
 // by the relay but cannot be exercised here: weston's headless backend has no input devices, so
 // it announces no seat at all. The bridge runs as sessions run it: its own confined process
 // (droidway-bridge), so each protocol's relay is exercised under the seccomp allow-list too.
-const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/protocol-client.c');
 const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
 const PROTOCOLS = '/usr/share/wayland-protocols/stable';
@@ -74,40 +73,9 @@ beforeAll(async () => {
   if (missing !== null) return;
   weston = await startHeadlessWeston('droidway-bridge-proto-');
   socketDir = mkdtempSync('/tmp/droidway-bridge-proto-sock-');
-  for (const [name, xml] of Object.entries(XML)) {
-    await run('wayland-scanner', [
-      'client-header',
-      xml,
-      join(socketDir, `${name}-client-protocol.h`),
-    ]);
-    await run('wayland-scanner', ['private-code', xml, join(socketDir, `${name}-protocol.c`)]);
-  }
-  client = join(socketDir, 'protocol-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${socketDir}`,
-    '-o',
-    client,
-    FIXTURE,
-    ...Object.keys(XML).map((name) => join(socketDir, `${name}-protocol.c`)),
-    '-lwayland-client',
-  ]);
-  hwcClient = join(socketDir, 'android-hwc-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${socketDir}`,
-    '-o',
-    hwcClient,
-    HWC_FIXTURE,
-    ...Object.keys(XML).map((name) => join(socketDir, `${name}-protocol.c`)),
-    '-lwayland-client',
-  ]);
+  const protocols = Object.values(XML);
+  client = await buildWaylandClient({ source: FIXTURE, protocols, outDir: socketDir });
+  hwcClient = await buildWaylandClient({ source: HWC_FIXTURE, protocols, outDir: socketDir });
   bridge = BridgeProcess.start({
     config: {
       socketPath: join(socketDir, 'bridge-0'),

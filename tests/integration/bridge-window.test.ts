@@ -17,6 +17,7 @@ import type { BridgeGlobalName } from '../../native/index.js';
 import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor } from './helpers/weston.js';
+import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // Window size and scale through the bridge (issue 14, Deliver 3), and touch. On sway headless
 // 1.7 (run as nobody: it refuses root): the configured size and states reach the guest, the
@@ -76,33 +77,13 @@ const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 
 beforeAll(async () => {
   if (missing !== null) return;
   dir = mkdtempSync('/tmp/droidway-bridge-window-');
-  for (const [name, xml] of Object.entries(XML)) {
-    await run('wayland-scanner', ['client-header', xml, join(dir, `${name}-client-protocol.h`)]);
-    await run('wayland-scanner', ['server-header', xml, join(dir, `${name}-server-protocol.h`)]);
-    await run('wayland-scanner', ['private-code', xml, join(dir, `${name}-protocol.c`)]);
-  }
-  const code = Object.keys(XML).map((name) => join(dir, `${name}-protocol.c`));
-  const cc = (out: string, source: string, library: string) =>
-    run('gcc', [
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-O2',
-      `-I${dir}`,
-      '-o',
-      out,
-      source,
-      ...code,
-      library,
-    ]);
-  windowClient = join(dir, 'window-client');
-  await cc(windowClient, join(FIXTURES, 'window-client.c'), '-lwayland-client');
-  scriptedHost = join(dir, 'scripted-host');
-  await cc(scriptedHost, join(FIXTURES, 'scripted-host.c'), '-lwayland-server');
-  hwcClient = join(dir, 'android-hwc-client');
-  await cc(hwcClient, join(FIXTURES, 'android-hwc-client.c'), '-lwayland-client');
-  virtualPointer = join(dir, 'virtual-pointer');
-  await cc(virtualPointer, join(FIXTURES, 'virtual-pointer.c'), '-lwayland-client');
+  const protocols = Object.values(XML);
+  const cc = (name: string, libs = ['-lwayland-client']) =>
+    buildWaylandClient({ source: join(FIXTURES, `${name}.c`), protocols, outDir: dir, libs });
+  windowClient = await cc('window-client');
+  scriptedHost = await cc('scripted-host', ['-lwayland-server']);
+  hwcClient = await cc('android-hwc-client');
+  virtualPointer = await cc('virtual-pointer');
   // No bar, no borders: a tiled window fills the 800×600 output exactly.
   writeFileSync(
     join(dir, 'config'),

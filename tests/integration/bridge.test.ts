@@ -8,10 +8,10 @@ import { countOpenFds } from '../../electron/core/native/index.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
+import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
-const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const TOOLS = ['weston', 'weston-simple-shm', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 
 function missingCapability(): string | null {
@@ -56,25 +56,7 @@ beforeAll(async () => {
   if (missing !== null) return;
   weston = await startHeadlessWeston('droidway-bridge-');
   dir = weston.dir;
-  await run('wayland-scanner', [
-    'client-header',
-    XDG_SHELL,
-    join(dir, 'xdg-shell-client-protocol.h'),
-  ]);
-  await run('wayland-scanner', ['private-code', XDG_SHELL, join(dir, 'xdg-shell-protocol.c')]);
-  client = join(dir, 'hostile-client');
-  await run('gcc', [
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-O2',
-    `-I${dir}`,
-    '-o',
-    client,
-    FIXTURE,
-    join(dir, 'xdg-shell-protocol.c'),
-    '-lwayland-client',
-  ]);
+  client = await buildWaylandClient({ source: FIXTURE, protocols: [XDG_SHELL], outDir: dir });
 }, 60_000);
 
 afterAll(() => {

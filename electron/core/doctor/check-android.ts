@@ -1,123 +1,17 @@
 /**
- * What only a real Android image needs beyond the demo guest: binder (binderfs or the three
- * binder devices), overlayfs and loop devices for the image mounts, and the images themselves
+ * What only a real Android image needs beyond the demo guest: the kernel's binder, overlayfs
+ * and loop devices (`host/android-kernel.ts`), and the images themselves, in Droidway's store or
  * in Waydroid's folders.
  */
 import type { DoctorCheck } from '../../shared/doctor.js';
-import { failed, passed, verdict, type CheckIdentity } from './check-result.js';
-import type { HostProbe } from './host-probe.js';
+import { failed, passed, type CheckIdentity } from '../host/check-result.js';
+import type { HostProbe } from '../host/host-probe.js';
+import { WAYDROID_IMAGE_DIRS } from '../images/image-discovery.js';
 import { defaultImageStoreRoot, SYSTEM_IMG, VENDOR_IMG } from '../images/image-store.js';
-import {
-  findExecutable,
-  findKernelModule,
-  readTextOrNull,
-  type KernelModuleStatus,
-} from './host-lookup.js';
-
-const BINDER_DEVICES = ['/dev/binder', '/dev/hwbinder', '/dev/vndbinder'];
-
-/** Whether `/proc/filesystems` lists `fsType`. */
-function hasFilesystem(filesystems: string | null, fsType: string): boolean {
-  return (filesystems ?? '').split('\n').some((line) => line.split('\t').at(-1)?.trim() === fsType);
-}
-
-function describeModule(name: string, module: KernelModuleStatus): string {
-  switch (module.status) {
-    case 'builtin':
-      return `${name} built into the kernel`;
-    case 'module':
-      return `${name} module at ${module.path}`;
-    case 'absent':
-      return `no ${name} module for this kernel`;
-    case 'no-modules':
-      return `no ${name} module (${module.dir} has no module list)`;
-  }
-}
-
-/**
- * Binder (`android`): binderfs in `/proc/filesystems` (type `binder`), or all of `/dev/binder`,
- * `/dev/hwbinder`, `/dev/vndbinder`. When neither, the fix loads `binder_linux` if this kernel
- * has it as a module, else names the kernel options to build with.
- */
-export async function checkBinder(host: HostProbe): Promise<DoctorCheck> {
-  const identity: CheckIdentity = { id: 'binder', title: 'Binder IPC', impact: 'android' };
-  const filesystems = await readTextOrNull(host, '/proc/filesystems');
-  if (hasFilesystem(filesystems, 'binder'))
-    return passed(identity, 'binderfs available (filesystem "binder")');
-  const present: string[] = [];
-  for (const device of BINDER_DEVICES) {
-    if ((await host.stat(device))?.type === 'char-device') present.push(device);
-  }
-  if (present.length === BINDER_DEVICES.length)
-    return passed(identity, `${present.join(', ')} present`);
-  const module = await findKernelModule(host, 'binder_linux');
-  const seen = [
-    'no binderfs in /proc/filesystems',
-    present.length === 0 ? 'no binder devices' : `only ${present.join(', ')}`,
-    describeModule('binder_linux', module),
-  ].join('; ');
-  if (module.status === 'module') {
-    return failed(
-      identity,
-      seen,
-      'load the module: modprobe binder_linux devices="binder,hwbinder,vndbinder"',
-    );
-  }
-  return failed(
-    identity,
-    seen,
-    `kernel ${host.kernelRelease} has no binder: use a kernel built with CONFIG_ANDROID_BINDER_IPC=y and ` +
-      'CONFIG_ANDROID_BINDERFS=y (or =m, then modprobe binder_linux devices="binder,hwbinder,vndbinder")',
-  );
-}
-
-/** OverlayFS (`android`): in `/proc/filesystems`, or loadable as the `overlay` module. */
-export async function checkOverlayfs(host: HostProbe): Promise<DoctorCheck> {
-  const identity: CheckIdentity = { id: 'kernel.overlayfs', title: 'OverlayFS', impact: 'android' };
-  if (hasFilesystem(await readTextOrNull(host, '/proc/filesystems'), 'overlay')) {
-    return passed(identity, 'overlay in /proc/filesystems');
-  }
-  const module = await findKernelModule(host, 'overlay');
-  if (module.status === 'module')
-    return passed(identity, `${describeModule('overlay', module)} (loaded on first mount)`);
-  return failed(
-    identity,
-    `overlay not in /proc/filesystems; ${describeModule('overlay', module)}`,
-    'use a kernel built with CONFIG_OVERLAY_FS=y',
-  );
-}
-
-/** Loop devices (`android`): `/dev/loop-control` and the `losetup` tool, to mount the images. */
-export async function checkLoopDevices(host: HostProbe): Promise<DoctorCheck> {
-  const identity: CheckIdentity = { id: 'kernel.loop', title: 'Loop devices', impact: 'android' };
-  const control = (await host.stat('/dev/loop-control'))?.type === 'char-device';
-  const losetup = await findExecutable(host, 'losetup');
-  const seen = `${control ? '/dev/loop-control present' : 'no /dev/loop-control'}; ${
-    losetup !== null ? `losetup at ${losetup}` : 'no losetup'
-  }`;
-  const fixes: string[] = [];
-  if (!control) {
-    const module = await findKernelModule(host, 'loop');
-    fixes.push(
-      module.status === 'module'
-        ? 'modprobe loop'
-        : 'use a kernel built with CONFIG_BLK_DEV_LOOP=y',
-    );
-  }
-  if (losetup === null) fixes.push('apt-get install mount (it provides losetup)');
-  return verdict(identity, fixes.length === 0, seen, fixes.join('; '));
-}
-
-/** Folders Waydroid looks in for `system.img` and `vendor.img`, in its order. */
-export const ANDROID_IMAGE_DIRS = [
-  '/etc/waydroid-extra/images',
-  '/usr/share/waydroid-extra/images',
-  '/var/lib/waydroid/images',
-];
 
 /**
  * Android images (`android`): an image in Droidway's store (`storeRoot`, `droidway image
- * download` / `import` put them there), or a folder of `ANDROID_IMAGE_DIRS` with both
+ * download` / `import` put them there), or a folder of `WAYDROID_IMAGE_DIRS` with both
  * `system.img` and `vendor.img`. The fix names Droidway's own commands.
  */
 export async function checkAndroidImages(
@@ -137,7 +31,7 @@ export async function checkAndroidImages(
       return passed(identity, `image ${name} in Droidway's store (${storeRoot})`);
   }
   const partial: string[] = [];
-  for (const dir of ANDROID_IMAGE_DIRS) {
+  for (const dir of WAYDROID_IMAGE_DIRS) {
     const system = (await host.stat(`${dir}/system.img`))?.type === 'file';
     const vendor = (await host.stat(`${dir}/vendor.img`))?.type === 'file';
     if (system && vendor) return passed(identity, `system.img and vendor.img in ${dir}`);
@@ -147,7 +41,7 @@ export async function checkAndroidImages(
     identity,
     partial.length > 0
       ? partial.join('; ')
-      : `no image in ${storeRoot}, and no system.img + vendor.img in ${ANDROID_IMAGE_DIRS.join(', ')}`,
+      : `no image in ${storeRoot}, and no system.img + vendor.img in ${WAYDROID_IMAGE_DIRS.join(', ')}`,
     'run droidway image download (the newest Android image for this machine), or ' +
       'droidway image import FOLDER for a system.img and vendor.img you already have',
   );

@@ -3,9 +3,9 @@
  * globals the display bridge uses, and DRM render nodes for dmabuf buffers.
  */
 import type { DoctorCheck } from '../../shared/doctor.js';
-import { failed, passed, type CheckIdentity } from './check-result.js';
-import type { HostProbe } from './host-probe.js';
-import type { WaylandGlobal } from './wayland-registry.js';
+import { failed, passed, type CheckIdentity } from '../host/check-result.js';
+import type { HostProbe } from '../host/host-probe.js';
+import type { WaylandGlobal } from '../host/wayland-registry.js';
 
 /** Globals whose presence the Wayland check reports; the first two are required. */
 export const WAYLAND_REPORTED_GLOBALS = ['xdg_wm_base', 'wl_shm', 'zwp_linux_dmabuf_v1'] as const;

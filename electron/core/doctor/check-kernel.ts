@@ -3,10 +3,15 @@
  * pids controllers, and seccomp filters.
  */
 import type { DoctorCheck } from '../../shared/doctor.js';
-import { failed, passed, verdict, type CheckIdentity } from './check-result.js';
-import type { HostProbe } from './host-probe.js';
-import { readTextOrNull } from './host-lookup.js';
-import { cgroupLayout, parseMountInfo, parseProcCgroups, type CgroupLayout } from './mountinfo.js';
+import { failed, passed, verdict, type CheckIdentity } from '../host/check-result.js';
+import type { HostProbe } from '../host/host-probe.js';
+import { readTextOrNull } from '../host/host-lookup.js';
+import {
+  cgroupLayout,
+  parseMountInfo,
+  parseProcCgroups,
+  type CgroupLayout,
+} from '../host/mountinfo.js';
 
 const DEMO_NAMESPACES = [
   { ns: 'pid', title: 'PID namespace', config: 'CONFIG_PID_NS' },

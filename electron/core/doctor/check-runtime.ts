@@ -4,11 +4,11 @@
  * (`/dev/ashmem`, or a memfd that seals read-only).
  */
 import type { DoctorCheck } from '../../shared/doctor.js';
-import { ParseError } from './parse-error.js';
-import { failed, passed, verdict, type CheckIdentity } from './check-result.js';
-import { parseElfHeader } from './elf-header.js';
-import type { ExecResult, HostProbe } from './host-probe.js';
-import { findExecutable } from './host-lookup.js';
+import { ParseError } from '../host/parse-error.js';
+import { failed, passed, verdict, type CheckIdentity } from '../host/check-result.js';
+import { parseElfHeader } from '../host/elf-header.js';
+import type { ExecResult, HostProbe } from '../host/host-probe.js';
+import { findExecutable } from '../host/host-lookup.js';
 
 /** The LXC tools the runtime drives. */
 export const LXC_TOOLS = [

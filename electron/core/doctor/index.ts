@@ -4,21 +4,17 @@
  * `HostProbe`) and derives the two verdicts from the failed checks' impact.
  */
 import type { DoctorCheck, DoctorReport, DoctorVerdict } from '../../shared/doctor.js';
-import {
-  checkAndroidImages,
-  checkBinder,
-  checkLoopDevices,
-  checkOverlayfs,
-} from './check-android.js';
+import { checkBinder, checkLoopDevices, checkOverlayfs } from '../host/android-kernel.js';
+import { checkAndroidImages } from './check-android.js';
 import { checkRenderNodes, checkWayland } from './check-display.js';
 import { checkCgroups, checkNamespaces, checkSeccomp } from './check-kernel.js';
-import { failed, type CheckIdentity } from './check-result.js';
+import { failed, type CheckIdentity } from '../host/check-result.js';
 import { checkBusybox, checkLxc, checkPrivileges, checkSharedMemory } from './check-runtime.js';
-import { createHostProbe, type HostProbe } from './host-probe.js';
-import { readTextOrNull } from './host-lookup.js';
+import { createHostProbe, type HostProbe } from '../host/host-probe.js';
+import { readTextOrNull } from '../host/host-lookup.js';
 
-export type { HostProbe, HostStat, ExecResult, ShmProbeResult } from './host-probe.js';
-export { createHostProbe } from './host-probe.js';
+export type { HostProbe, HostStat, ExecResult, ShmProbeResult } from '../host/host-probe.js';
+export { createHostProbe } from '../host/host-probe.js';
 
 interface CheckGroup {
   /** Stands in for the group's checks if it throws, so one broken check never hides the rest. */

@@ -15,8 +15,8 @@
  */
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checkBinder, checkLoopDevices, checkOverlayfs } from '../doctor/check-android.js';
-import { createHostProbe, type HostProbe } from '../doctor/host-probe.js';
+import { checkBinder, checkLoopDevices, checkOverlayfs } from '../host/android-kernel.js';
+import { createHostProbe, type HostProbe } from '../host/host-probe.js';
 import type { DoctorCheck } from '../../shared/doctor.js';
 import { ImageError } from './image-errors.js';
 import {

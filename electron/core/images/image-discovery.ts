@@ -6,7 +6,6 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ANDROID_IMAGE_DIRS } from '../doctor/check-android.js';
 import { ImageError, shown } from './image-errors.js';
 import {
   describeSystemImage,
@@ -41,7 +40,11 @@ export interface ImageLocation {
  * Waydroid's image folders, in Waydroid's order of preference (`/etc` overrides `/usr/share`,
  * which overrides what `waydroid init` downloaded into `/var/lib/waydroid/images`).
  */
-export const WAYDROID_IMAGE_DIRS: readonly string[] = ANDROID_IMAGE_DIRS;
+export const WAYDROID_IMAGE_DIRS: readonly string[] = [
+  '/etc/waydroid-extra/images',
+  '/usr/share/waydroid-extra/images',
+  '/var/lib/waydroid/images',
+];
 
 /** Names Droidway gives Waydroid's folders. */
 const WAYDROID_NAMES: Record<string, string> = {

@@ -6,8 +6,8 @@
  * output cap.
  */
 import { open, stat } from 'node:fs/promises';
-import { findExecutable } from '../doctor/host-lookup.js';
-import { createHostProbe } from '../doctor/host-probe.js';
+import { findExecutable } from '../host/host-lookup.js';
+import { createHostProbe } from '../host/host-probe.js';
 import {
   androidBuildInfo,
   MAX_BUILD_PROP_BYTES,

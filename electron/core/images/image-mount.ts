@@ -17,7 +17,7 @@
  */
 import { lstat, mkdir, open, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseMountInfo, type MountEntry } from '../doctor/mountinfo.js';
+import { parseMountInfo, type MountEntry } from '../host/mountinfo.js';
 import { ImageError } from './image-errors.js';
 import { detectFilesystem } from './image-inspect.js';
 import { PROPS_GUEST_PATH } from './android-props.js';

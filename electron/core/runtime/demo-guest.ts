@@ -32,7 +32,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseElfHeader } from '../doctor/elf-header.js';
+import { parseElfHeader } from '../host/elf-header.js';
 import { checkRootfs } from './rootfs-check.js';
 import { RuntimeError, isErrno } from './runtime-errors.js';
 import { packageRoot } from '../package-root.js';

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseMountInfo } from '../doctor/mountinfo.js';
+import { parseMountInfo } from '../host/mountinfo.js';
 import { isErrno } from './runtime-errors.js';
 
 const execFileAsync = promisify(execFile);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prettyDistroName, runDoctor, verdictOf } from '../../../../electron/core/doctor/index.js';
 import type { DoctorCheck } from '../../../../electron/shared/doctor.js';
-import { fakeHost, healthyHostSpec } from '../../../fixtures/doctor/fake-host.js';
+import { fakeHost, healthyHostSpec } from '../../../fixtures/host/fake-host.js';
 
 describe('runDoctor', () => {
   it('reports the host and every check, and lets the demo guest run on a healthy host', async () => {

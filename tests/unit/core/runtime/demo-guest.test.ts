@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseElfHeader } from '../../../../electron/core/doctor/elf-header.js';
+import { parseElfHeader } from '../../../../electron/core/host/elf-header.js';
 import {
   DEMO_GUEST_STAMP_FILE,
   defaultInitScript,

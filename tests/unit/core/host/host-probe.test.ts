@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostProbe } from '../../../../electron/core/doctor/host-probe.js';
+import { createHostProbe } from '../../../../electron/core/host/host-probe.js';
 
 const host = createHostProbe();
 let dir: string;

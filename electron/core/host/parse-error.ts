@@ -1,5 +1,5 @@
 /**
- * The error every doctor parser throws on malformed input (mountinfo, ELF headers, Wayland wire
+ * The error every host-fact parser throws on malformed input (mountinfo, ELF headers, Wayland wire
  * data): a plain `Error` with a stable `code` naming the format, and a message that says what was
  * wrong and where, without echoing the raw bytes.
  */

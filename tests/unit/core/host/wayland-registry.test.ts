@@ -3,8 +3,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchWaylandGlobals } from '../../../../electron/core/doctor/wayland-registry.js';
-import { encodeMessage, encodeRequest } from '../../../../electron/core/doctor/wayland-wire.js';
+import { fetchWaylandGlobals } from '../../../../electron/core/host/wayland-registry.js';
+import { encodeMessage, encodeRequest } from '../../../../electron/core/host/wayland-wire.js';
 
 /**
  * A stand-in compositor on a real Unix socket: it checks the client's two requests, then answers

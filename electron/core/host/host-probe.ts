@@ -1,6 +1,7 @@
 /**
- * `HostProbe`: everything the doctor checks read from the machine, behind one interface, so each
- * check is a small function over it and unit tests can run every branch against fixture data.
+ * `HostProbe`: everything the doctor checks and the image code read from the machine, behind one
+ * interface, so each check is a small function over it and unit tests can run every branch
+ * against fixture data.
  * `createHostProbe()` is the real one: bounded file reads, argv-array process spawns with a
  * timeout (never a shell), the native module's shared-memory test, a Wayland round trip.
  */

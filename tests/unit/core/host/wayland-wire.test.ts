@@ -9,7 +9,7 @@ import {
   encodeRequest,
   splitMessages,
   WL_MAX_MESSAGE_SIZE,
-} from '../../../../electron/core/doctor/wayland-wire.js';
+} from '../../../../electron/core/host/wayland-wire.js';
 
 const PROTOCOL = { code: 'EWAYLAND_PROTOCOL' };
 

@@ -1,6 +1,7 @@
 /**
- * Builders for `DoctorCheck` values, so every check states the same fields the same way: a
- * passing check never carries a fix, a failing one always does.
+ * Builders for `DoctorCheck` values, so every check (the doctor's and the host capability checks
+ * the image code also runs) states the same fields the same way: a passing check never carries
+ * a fix, a failing one always does.
  */
 import type { DoctorCheck, DoctorImpact } from '../../shared/doctor.js';
 

@@ -4,8 +4,8 @@ import {
   MAX_MOUNTINFO_BYTES,
   parseMountInfo,
   parseProcCgroups,
-} from '../../../../electron/core/doctor/mountinfo.js';
-import { fixture } from '../../../fixtures/doctor/fake-host.js';
+} from '../../../../electron/core/host/mountinfo.js';
+import { fixture } from '../../../fixtures/host/fake-host.js';
 
 describe('parseMountInfo', () => {
   it('parses every field of a line, optional fields included', () => {

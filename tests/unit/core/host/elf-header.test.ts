@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseElfHeader } from '../../../../electron/core/doctor/elf-header.js';
-import { makeElf } from '../../../fixtures/doctor/fake-host.js';
+import { parseElfHeader } from '../../../../electron/core/host/elf-header.js';
+import { makeElf } from '../../../fixtures/host/fake-host.js';
 
 const setU16 = (bytes: Uint8Array, at: number, value: number): void =>
   new DataView(bytes.buffer, bytes.byteOffset).setUint16(at, value, true);
