@@ -53,6 +53,8 @@
 #include <string>
 #include <vector>
 
+#include <sanitizer/lsan_interface.h>
+
 #include "../src/bridge/bridge.h"
 #include "../src/bridge/wayland_headers.h"
 #include "fd_menu.h"
@@ -120,6 +122,10 @@ enum Op : uint8_t {
 
 // DROIDWAY_FUZZ_TRACE=1: what each side gets, on stderr (to check what a seed reaches).
 const bool g_trace = std::getenv("DROIDWAY_FUZZ_TRACE") != nullptr;
+// DROIDWAY_FUZZ_LEAK_CHECK=1: a LeakSanitizer check after every input (much slower), which ends
+// the run at the input that leaked (or the one after it: the bridge thread may still be closing
+// the host connection), so a leak a long -detect_leaks=0 run reports at exit can be found.
+const bool g_leak_check = std::getenv("DROIDWAY_FUZZ_LEAK_CHECK") != nullptr;
 
 // A pipe's read end the harness or the host keeps, with the bytes read from it so far.
 struct ReadEnd {
@@ -973,5 +979,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const ReadEnd& end : g.read_ends) ::close(end.fd);
   WaitForHostIdle();
   fuzz::CheckNoFdKept(g_baseline_fds);
+  if (g_leak_check && __lsan_do_recoverable_leak_check() != 0)
+    fuzz::Die("LeakSanitizer found a leak (its report is above)");
   return 0;
 }
