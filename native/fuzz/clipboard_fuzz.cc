@@ -16,8 +16,11 @@
 // picking one by an index byte, modulo how many there are; a step whose object does not exist is
 // skipped); kRaw sends any opcode with any argument bytes to any of them. Host steps run on the
 // stub host's thread after a guest wl_display.sync (relayed to the host by the bridge) has made
-// sure the host has every request sent so far. fds: a kind byte picks from the fd menu (fd_menu.h),
-// or a pipe's write end whose read end the harness keeps (and reads), or one whose reader left.
+// sure the host has every request sent so far; but a host offer whose count byte has bit 0x80
+// is "in flight": it crosses the guest's unsynced requests on the wire (see WaitForBridgeBytes),
+// and with bit 0x40 the host sends two offers in one flush. fds: a kind byte picks from the fd menu
+// (fd_menu.h), or a pipe's write end whose read end the harness keeps (and reads), or one whose
+// reader left.
 //
 // Asserted on every input, besides sanitizers and no fd outliving the connection:
 // - the guest is never offered a type outside the allow-list, and with mode off never sees
@@ -49,6 +52,8 @@
 #include <deque>
 #include <string>
 #include <vector>
+
+#include <sanitizer/lsan_interface.h>
 
 #include "../src/bridge/bridge.h"
 #include "../src/bridge/wayland_headers.h"
@@ -105,7 +110,7 @@ enum Op : uint8_t {
   // host
   kHostEnter,        // keyboard, surface
   kHostLeave,        // keyboard, surface
-  kHostOffer,        // device, count, mimes
+  kHostOffer,        // device, count (+0x40: twice, +0x80: in flight), mimes
   kHostSelection,    // device, offer (0xff: null)
   kHostFeed,         // length (u16), close: into the oldest pipe a receive brought the host
   kHostSend,         // source, mime, fd kind
@@ -117,6 +122,10 @@ enum Op : uint8_t {
 
 // DROIDWAY_FUZZ_TRACE=1: what each side gets, on stderr (to check what a seed reaches).
 const bool g_trace = std::getenv("DROIDWAY_FUZZ_TRACE") != nullptr;
+// DROIDWAY_FUZZ_LEAK_CHECK=1: a LeakSanitizer check after every input (much slower), which ends
+// the run at the input that leaked (or the one after it: the bridge thread may still be closing
+// the host connection), so a leak a long -detect_leaks=0 run reports at exit can be found.
+const bool g_leak_check = std::getenv("DROIDWAY_FUZZ_LEAK_CHECK") != nullptr;
 
 // A pipe's read end the harness or the host keeps, with the bytes read from it so far.
 struct ReadEnd {
@@ -287,6 +296,18 @@ bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* 
   return false;
 }
 
+// An offer "in flight" (count byte 0x80): the guest's last requests were flushed without a
+// sync, and the host sends its event once they have reached its socket but before it reads them,
+// as a compositor does whose event crosses a guest's request on the wire (a data_offer on a
+// data device the guest has just released). Waits at most 20 ms: a request the bridge keeps
+// to itself never arrives (and, as half the count bytes the fuzzer makes have the bit, a longer
+// wait would cost most of the run: 200 ms ran at a quarter of the speed); the saved leak input
+// still reproduces with it.
+void WaitForBridgeBytes(HostClient* host) {
+  pollfd p{wl_client_get_fd(host->client), POLLIN, 0};
+  (void)::poll(&p, 1, 20);
+}
+
 void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime) {
   HostClient* host = g_host_client;
   if (host == nullptr) return;
@@ -311,15 +332,19 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
       return;
     }
     case kHostOffer: {
+      if ((a[1] & 0x80) != 0) WaitForBridgeBytes(host);
       wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
-      if (device == nullptr || host->offers.size() >= kMaxTracked) return;
-      wl_resource* offer = fuzz::CreateStubResource(host->client, &wl_data_offer_interface,
-                                                    wl_resource_get_version(device), 0);
-      if (offer == nullptr) return;
-      Track(&host->offers, wl_resource_get_id(offer));
-      wl_data_device_send_data_offer(device, offer);
-      for (int i = 0; i < a[1] % 8; ++i) {
-        wl_data_offer_send_offer(offer, mime(a[2 + i]).c_str());
+      // With 0x40 the host sends two offers in one flush, so the bridge reads them at once.
+      for (int n = (a[1] & 0x40) != 0 ? 2 : 1; n > 0; --n) {
+        if (device == nullptr || host->offers.size() >= kMaxTracked) return;
+        wl_resource* offer = fuzz::CreateStubResource(host->client, &wl_data_offer_interface,
+                                                      wl_resource_get_version(device), 0);
+        if (offer == nullptr) return;
+        Track(&host->offers, wl_resource_get_id(offer));
+        wl_data_device_send_data_offer(device, offer);
+        for (int i = 0; i < a[1] % 8; ++i) {
+          wl_data_offer_send_offer(offer, mime(a[2 + i]).c_str());
+        }
       }
       return;
     }
@@ -880,8 +905,15 @@ void Run(Guest* g, Reader* r) {
       raw_mime = r->Bytes(r->Byte());
     }
     raw_mime.erase(std::find(raw_mime.begin(), raw_mime.end(), 0), raw_mime.end());
-    // The host acts on what it has: sync first when the guest sent requests since.
-    if (g->pending) Sync(g);
+    // The host acts on what it has: sync first when the guest sent requests since (an offer in
+    // flight only flushes them; the host then waits for them to arrive, see WaitForBridgeBytes).
+    const bool in_flight = op == kHostOffer && (a[1] & 0x80) != 0 && g->pending;
+    if (op == kHostOffer && !in_flight) a[1] = static_cast<uint8_t>(a[1] & 0x7f);
+    if (in_flight) {
+      Flush(g);
+    } else if (g->pending) {
+      Sync(g);
+    }
     if (g->dead) break;
     fuzz::RunOnStubHost([&] { HostStep(op, a, raw_mime); });
     g->host_acted = true;
@@ -947,5 +979,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const ReadEnd& end : g.read_ends) ::close(end.fd);
   WaitForHostIdle();
   fuzz::CheckNoFdKept(g_baseline_fds);
+  if (g_leak_check && __lsan_do_recoverable_leak_check() != 0)
+    fuzz::Die("LeakSanitizer found a leak (its report is above)");
   return 0;
 }

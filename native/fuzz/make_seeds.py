@@ -268,6 +268,11 @@ def clipboard_seeds():
     yield 'raw-receive', seed(BOTH, focus, offer, [C_RAW, 2, 0, 1, 2, 4, 0, 0, 0, 0x41, 0, 0, 0,
                                                    C_SYNC])
     yield 'off-bind', seed(OFF, [C_SOURCE, C_SYNC])
+    # A host offer crossing the guest's release of its data device (count byte 0x80: in flight),
+    # then two offers read at once (0x40); crashes/clipboard/leak-5d695ddf… is this seed.
+    yield 'offer-crosses-release', seed(HOST_TO_GUEST, [C_DEVICE, 0, H_OFFER, 1, 0],
+                                        [C_OFFER_REQUEST, 0, 0, 0, 0, C_RELEASE, 0],
+                                        [H_OFFER, 0, 0x80, H_OFFER, 1, 0x40, C_SYNC])
 
 
 def write(target, items):

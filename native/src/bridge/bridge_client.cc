@@ -452,6 +452,12 @@ void BridgeClient::Destroyed() {
     pending->owner = nullptr;
   }
   pending_syncs_.clear();
+  for (RetiredProxy* retired : retired_) {
+    wl_callback_destroy(retired->sync);
+    wl_proxy_destroy(retired->proxy);
+    delete retired;
+  }
+  retired_.clear();
   display_hook_.Restore();
   if (deadline_source_ != nullptr) wl_event_source_remove(deadline_source_);
   deadline_source_ = nullptr;
@@ -522,6 +528,28 @@ void BridgeClient::HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t
   wl_callback_send_done(
       guest, wl_display_get_serial(wl_client_get_display(wl_resource_get_client(guest))));
   wl_resource_destroy(guest);  // frees `pending`
+}
+
+void BridgeClient::Retire(wl_proxy* proxy) {
+  wl_proxy_set_user_data(proxy, nullptr);  // RelayObject::DispatchEvent drops what comes now
+  auto* retired = new RetiredProxy{this, proxy, wl_display_sync(host_->display())};
+  if (retired->sync == nullptr) {
+    wl_proxy_destroy(proxy);
+    delete retired;
+    return;
+  }
+  static const wl_callback_listener listener = {RetiredSyncDoneThunk};
+  wl_callback_add_listener(retired->sync, &listener, retired);
+  retired_.insert(retired);
+}
+
+void BridgeClient::RetiredSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
+  auto* retired = static_cast<RetiredProxy*>(data);
+  wl_callback_destroy(callback);
+  // The host read the destructor before this answer: no event for the proxy comes after it.
+  wl_proxy_destroy(retired->proxy);
+  retired->owner->retired_.erase(retired);
+  delete retired;
 }
 
 void BridgeClient::GuestCallbackDestroyedThunk(wl_resource* resource) {

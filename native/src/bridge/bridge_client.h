@@ -118,6 +118,20 @@ class BridgeClient {
   static int DeadlineThunk(void* data);
   static void HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
   static void GuestCallbackDestroyedThunk(wl_resource* resource);
+  /**
+   * Keeps the host proxy of a destroyed relay object until the host answers a sync sent after
+   * the destructor request, dropping the objects its events make meanwhile (RelayObject::Forward
+   * says why).
+   */
+  void Retire(wl_proxy* proxy);
+  static void RetiredSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
+
+  // A host proxy kept by Retire, and the sync that frees it.
+  struct RetiredProxy {
+    BridgeClient* owner;
+    wl_proxy* proxy;
+    wl_callback* sync;
+  };
 
   // A guest wl_display.sync waiting for the same sync on the host connection.
   struct PendingSync {
@@ -135,6 +149,7 @@ class BridgeClient {
   wl_event_source* host_source_ = nullptr;
   std::unordered_set<RelayObject*> objects_;
   std::unordered_set<PendingSync*> pending_syncs_;
+  std::unordered_set<RetiredProxy*> retired_;
   GuestDisplayHook display_hook_;
   uint32_t pools_ = 0;
   uint32_t buffers_ = 0;

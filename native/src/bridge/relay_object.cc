@@ -81,6 +81,46 @@ bool IsDestructorEvent(const char* interface_name, const wl_message* message) {
   return false;
 }
 
+// Whether some event of `interface` creates an object (a new_id argument): wl_data_device
+// (data_offer), zwp_tablet_seat_v2, zwp_tablet_pad_v2, zwp_tablet_pad_group_v2.
+bool HasNewIdEvent(const wl_interface* interface) {
+  for (int i = 0; interface != nullptr && i < interface->event_count; ++i) {
+    if (std::strchr(interface->events[i].signature, 'n') != nullptr) return true;
+  }
+  return false;
+}
+
+// A host object the bridge will not relay, made by an event (libwayland-client made its proxy
+// when it read the event): the host is told with the interface's destructor request when it has
+// one without arguments, and the proxy is freed either way.
+void DropNewProxy(wl_proxy* proxy, const wl_interface* interface) {
+  const uint32_t version = wl_proxy_get_version(proxy);
+  for (int i = 0; interface != nullptr && i < interface->method_count; ++i) {
+    const wl_message& request = interface->methods[i];
+    const char* args = request.signature;
+    uint32_t since = 0;
+    while (*args >= '0' && *args <= '9') since = since * 10 + static_cast<uint32_t>(*args++ - '0');
+    if (*args != '\0' || !IsDestructorRequest(&request) || (since != 0 && version < since))
+      continue;
+    wl_proxy_marshal_flags(proxy, static_cast<uint32_t>(i), nullptr, version,
+                           WL_MARSHAL_FLAG_DESTROY);
+    return;
+  }
+  wl_proxy_destroy(proxy);
+}
+
+// An event that is not relayed: its fds are closed and the objects it made, from argument
+// `from` on, dropped (see DropNewProxy; the guest never learns of them).
+// (The arguments stay as they are: libwayland-client unrefs the proxies in them afterwards.)
+void DropEvent(const wl_message* message, const ArgSpec* specs, int count, union wl_argument* args,
+               int from) {
+  for (int i = from; i < count; ++i) {
+    if (specs[i].type == 'n' && args[i].o != nullptr)
+      DropNewProxy(reinterpret_cast<wl_proxy*>(args[i].o), message->types[i]);
+  }
+  CloseFds(specs, count, args);
+}
+
 RelayKind KindOf(const wl_interface* interface) {
   if (NameIs(interface, "wl_surface")) return RelayKind::kSurface;
   if (NameIs(interface, "wl_shm")) return RelayKind::kShm;
@@ -125,6 +165,7 @@ RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interf
     return nullptr;
   }
   auto* object = new RelayObject(owner, resource, kind);
+  object->retire_ = HasNewIdEvent(interface);
   wl_resource_set_dispatcher(resource, DispatchRequest, &kRelayImplementation, object,
                              ResourceDestroyed);
   owner->Added(object);
@@ -229,10 +270,17 @@ void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_a
     }
   }
   const bool destructor = IsDestructorRequest(message);
+  // A host object whose events make objects is kept until the host has read its destructor
+  // (BridgeClient::Retire): libwayland-client 1.21 drops an event for a destroyed proxy before
+  // making the proxy of its new_id, so the host's ids and the connection's would drift apart
+  // (a data_offer crossing the guest's wl_data_device.release), and the connection fail at the
+  // host's next new object, leaking the objects read with it.
+  const bool retire = destructor && retire_ && owner_->host_ != nullptr;
   wl_proxy* new_proxy =
       wl_proxy_marshal_array_flags(proxy_, opcode, new_interface, wl_proxy_get_version(proxy_),
-                                   destructor ? WL_MARSHAL_FLAG_DESTROY : 0, args);
-  if (destructor) proxy_ = nullptr;  // the marshal call destroyed it
+                                   destructor && !retire ? WL_MARSHAL_FLAG_DESTROY : 0, args);
+  if (retire) owner_->Retire(proxy_);
+  if (destructor) proxy_ = nullptr;  // the marshal call destroyed it, or the owner keeps it
   if (created != nullptr) {
     if (new_proxy == nullptr) {
       wl_resource_destroy(created->resource_);
@@ -553,8 +601,9 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
   ArgSpec specs[kMaxArgs];
   const int count = ParseSignature(message->signature, specs);
   if (count < 0) return 0;
-  if (self->owner_ == nullptr) {
-    CloseFds(specs, count, args);
+  // A retired proxy (its guest twin is gone, see Forward) has no relay object.
+  if (self == nullptr || self->owner_ == nullptr) {
+    DropEvent(message, specs, count, args, 0);
     return 0;
   }
   // The guest gets a rewritten copy: libwayland-client unrefs the 'o'/'n' arguments of the
@@ -571,7 +620,7 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       } else {
         // An object the guest never had (an output it did not bind): the event means nothing
         // to it, so it is dropped, as sommelier does.
-        CloseFds(specs, count, args);
+        DropEvent(message, specs, count, args, i + 1);
         return 0;
       }
     } else if (specs[i].type == 'n') {
@@ -580,8 +629,7 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       RelayObject* created =
           Create(self->owner_, message->types[i], wl_proxy_get_version(new_proxy), 0);
       if (created == nullptr) {
-        wl_proxy_destroy(new_proxy);
-        CloseFds(specs, count, args);
+        DropEvent(message, specs, count, args, i);
         return 0;
       }
       created->AttachProxy(new_proxy);

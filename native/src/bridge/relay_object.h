@@ -150,6 +150,9 @@ class RelayObject {
   bool acked_ = false;
   wl_callback* map_sync_ = nullptr;
   bool mapped_ = false;
+  // Some event of the interface makes an object: the host proxy outlives the destructor request
+  // until the host has read it (see Forward).
+  bool retire_ = false;
   std::string app_id_;
   std::string title_;
 
