@@ -3,6 +3,11 @@
 // per command group, loaded on demand), the APK reader worker, the session host and the display
 // host. Each keeps the file name its parent spawns it by (`apk-worker.js` beside the reader
 // client, and so on), so a bundled parent finds its bundled child beside itself.
+//
+// A run loads its command's chunk and every chunk that chunk imports statically; the build
+// refuses an output where a light command's chunks hold a module it must not load (see
+// MUST_NOT_LOAD), so a static import that drags a validator or the session host back into
+// `droidway session status` fails here rather than only in a benchmark.
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -10,7 +15,7 @@ import { build } from 'rolldown';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = `${root}out/cli`;
 await rm(outDir, { recursive: true, force: true });
-await build({
+const { output } = await build({
   cwd: root,
   input: {
     droidway: 'electron/cli/entry.ts',
@@ -31,3 +36,51 @@ await build({
     sourcemap: true,
   },
 });
+
+/**
+ * Modules (paths from the repository root) that a chunk, by the module it was built for, must
+ * not load statically: its own chunk and the chunks it imports. They may still be imported on
+ * demand (`import()`), e.g. by `session start`.
+ */
+const MUST_NOT_LOAD = {
+  'electron/cli/entry.ts': ['electron/cli/commands/', 'electron/generated/'],
+  'electron/cli/commands/session.ts': [
+    'electron/generated/policy.ts',
+    'electron/generated/session-record.ts',
+    'electron/generated/helper-request.ts',
+    'electron/generated/fd-channel.ts',
+    'electron/core/session/plan.ts',
+    'electron/core/runtime/session-host.ts',
+  ],
+  'electron/cli/commands/apk.ts': ['electron/generated/'],
+};
+
+const chunks = new Map(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]));
+/** The module ids a chunk loads before it runs: its own and those of its static imports. */
+function staticModules(chunk, seen = new Set()) {
+  if (seen.has(chunk.fileName)) return [];
+  seen.add(chunk.fileName);
+  return [
+    ...chunk.moduleIds,
+    ...chunk.imports.flatMap((f) => (chunks.has(f) ? staticModules(chunks.get(f), seen) : [])),
+  ];
+}
+const problems = [];
+for (const [facade, banned] of Object.entries(MUST_NOT_LOAD)) {
+  const chunk = [...chunks.values()].find((c) => c.facadeModuleId === `${root}${facade}`);
+  if (chunk === undefined) {
+    problems.push(`no chunk is built for ${facade}`);
+    continue;
+  }
+  for (const id of staticModules(chunk)) {
+    const rel = id.startsWith(root) ? id.slice(root.length) : id;
+    if (banned.some((b) => rel.startsWith(b)))
+      problems.push(`${facade} loads ${rel} (in ${chunk.fileName} or a chunk it imports)`);
+  }
+}
+if (problems.length > 0) {
+  process.stderr.write(
+    `bundle-cli: a command loads what it must not:\n  ${problems.join('\n  ')}\n`,
+  );
+  process.exitCode = 1;
+}

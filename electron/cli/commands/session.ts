@@ -17,10 +17,10 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { rememberStartOptions } from '../../core/apps/last-start.js';
-import { PRESET_NAMES } from '../../core/policy/presets.js';
+import { PRESET_NAMES } from '../../core/policy/preset-names.js';
 import type { SessionStatus } from '../../core/runtime/session.js';
-import { DEMO_IMAGE, defaultPresetFor, type PolicySource } from '../../core/session/plan.js';
+import { DEMO_IMAGE, defaultPresetFor } from '../../core/session/default-preset.js';
+import type { PolicySource } from '../../core/session/plan.js';
 import {
   freezeSession,
   sessionStatus,
@@ -28,8 +28,7 @@ import {
   unfreezeSession,
   type SessionRef,
 } from '../../core/runtime/session-client.js';
-import { type StartedSession } from '../../core/session/start.js';
-import { startSessionAsUser } from '../../core/privileged/user-session.js';
+import type { StartedSession } from '../../core/session/start.js';
 import { codeOf, refuse as cliRefuse } from '../cli-errors.js';
 import { CliExit, EXIT_FAILURE, outputOf } from '../cli-io.js';
 
@@ -132,6 +131,12 @@ export function register(program: Command): void {
           options.policy !== undefined
             ? { file: options.policy }
             : { preset: options.preset ?? defaultPresetFor(options.image) };
+        // Starting loads the planner, the policy validator and the session host's code: only
+        // here, so `session status` and the other subcommands never load them.
+        const [{ startSessionAsUser }, { rememberStartOptions }] = await Promise.all([
+          import('../../core/privileged/user-session.js'),
+          import('../../core/apps/last-start.js'),
+        ]);
         let started: StartedSession;
         try {
           started = await startSessionAsUser({

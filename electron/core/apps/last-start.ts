@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEMO_IMAGE, defaultPresetFor, type StartSessionOptions } from '../session/plan.js';
+import { DEMO_IMAGE, defaultPresetFor } from '../session/default-preset.js';
+import type { StartSessionOptions } from '../session/plan.js';
 import { readSessionRecord } from '../session/record.js';
 import { sessionPaths, type SessionRef } from '../runtime/session-client.js';
 import { userStateDir } from '../runtime/instance-paths.js';

@@ -9,11 +9,9 @@ import { POLICY_INVALID, PolicyError } from './policy-errors.js';
 import type { ValidatedPolicy } from './policy-document.js';
 import { parsePolicyText } from './policy-validate.js';
 import { packageRoot } from '../package-root.js';
+import { PRESET_NAMES, type PresetName } from './preset-names.js';
 
-/** Names of the built-in presets. */
-export const PRESET_NAMES = ['android', 'strict', 'privileged'] as const;
-
-export type PresetName = (typeof PRESET_NAMES)[number];
+export { PRESET_NAMES, type PresetName } from './preset-names.js';
 
 /** Code of an unknown preset name. */
 export const POLICY_UNKNOWN_PRESET = 'POLICY_UNKNOWN_PRESET';

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from './control-client.js';
-import { nodeCommand } from './session-host-launcher.js';
+import { nodeCommand } from './node-command.js';
 import type { SessionBridgeSettings, SessionBridgeStatus } from './session-bridge.js';
 
 /** Folder of the user's display hosts: `$XDG_RUNTIME_DIR/droidway/display` (0700). */

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestStatus } from './control-client.js';
+import { nodeCommand } from './node-command.js';
 import { isHostAlive, readHostRecord } from './host-record.js';
 import type { InstancePaths } from './instance-paths.js';
 import type { SessionBridgeConfig } from './session-bridge.js';
@@ -38,15 +39,7 @@ export interface LaunchOptions {
   userBridgeFolder?: { uid: number; gid: number };
 }
 
-/**
- * How to run a Node entry script from this process: `process.execPath` in Node; in Electron that
- * is the Electron binary, which runs a script as plain Node only with `ELECTRON_RUN_AS_NODE=1`.
- */
-export function nodeCommand(): { command: string; env: Record<string, string> } {
-  return process.versions.electron !== undefined
-    ? { command: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } }
-    : { command: process.execPath, env: {} };
-}
+export { nodeCommand } from './node-command.js';
 
 /** `session-host-main.js` next to this module. */
 export function defaultHostScript(): string {

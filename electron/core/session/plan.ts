@@ -48,14 +48,9 @@ import { defaultHostScript } from '../runtime/session-host-launcher.js';
 import type { SessionStorage } from '../runtime/session-storage.js';
 import { SessionServiceError } from './session-errors.js';
 import { packageRoot } from '../package-root.js';
+import { DEMO_IMAGE } from './default-preset.js';
 
-/** The image name of the demo guest; any other `--image` names an Android image. */
-export const DEMO_IMAGE = 'demo';
-
-/** Preset used when no policy is given: `strict` for the demo guest, `android` for Android. */
-export function defaultPresetFor(image: string): 'strict' | 'android' {
-  return image === DEMO_IMAGE ? 'strict' : 'android';
-}
+export { DEMO_IMAGE, defaultPresetFor } from './default-preset.js';
 
 /** Android's init: `/init` of the system-as-root image (a link to `/system/bin/init`). */
 export const ANDROID_INIT = '/init';
