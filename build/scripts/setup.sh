@@ -101,7 +101,7 @@ if "${sudo[@]}" true 2>/dev/null; then
   printf '%s\n' '#!/bin/sh' \
     '# Droidway'"'"'s privileged helper, started by pkexec (polkit action org.droidway.helper).' \
     "# Written by build/scripts/setup.sh for the Droidway at $root." \
-    "exec \"$node_bin\" \"$root/out/electron/core/privileged/helper-main.js\"" >"$tmp"
+    "exec \"$node_bin\" \"$root/out/cli/helper-main.js\"" >"$tmp"
   "${sudo[@]}" install -D -o root -g root -m 0755 "$tmp" /usr/local/libexec/droidway-helper
   sed 's#\(<annotate key="org.freedesktop.policykit.exec.path">\)[^<]*#\1/usr/local/libexec/droidway-helper#' \
     build/polkit/org.droidway.helper.policy >"$tmp"

@@ -118,7 +118,7 @@ describe('a desktop user through the privileged helper', () => {
     const record = await readHostRecord(paths.hostRecord);
     if (record === null || record === 'corrupt') throw new Error('no host record');
     const cmdline = (await fs.readFile(`/proc/${record.pid}/cmdline`, 'utf8')).split('\0');
-    expect(cmdline.some((a) => a.endsWith('/privileged/helper-main.js'))).toBe(true);
+    expect(cmdline.some((a) => a.endsWith('/out/cli/helper-main.js'))).toBe(true);
     const stat = (await fs.readFile(`/proc/${record.pid}/stat`, 'utf8')).split(') ')[1] ?? '';
     expect(Number(stat.split(' ')[3])).toBe(record.pid); // session id (field 6)
     expect((await fs.stat(`/proc/${record.pid}`)).uid).toBe(0);

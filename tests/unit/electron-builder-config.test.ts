@@ -116,7 +116,7 @@ describe('the packaged privileged helper', () => {
     const wrapper = readFileSync(join(root, 'build', 'droidway-helper'), 'utf8');
     expect(wrapper).toMatch(/ELECTRON_RUN_AS_NODE=1/);
     const entry = /app\.asar\.unpacked\/(\S+)/.exec(wrapper)?.[1];
-    expect(entry).toBe('out/electron/core/privileged/helper-main.js');
+    expect(entry).toBe('out/cli/helper-main.js');
     expect(existsSync(join(root, 'electron/core/privileged/helper-main.ts'))).toBe(true);
     expect(full.asarUnpack).toContain('out/**/*');
   });

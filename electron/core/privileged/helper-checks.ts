@@ -11,6 +11,7 @@ export function tamperableHelperPath(root: string): string | null {
     root,
     path.join(root, 'out'),
     path.join(root, 'out', 'electron'),
+    path.join(root, 'out', 'cli'),
     path.join(root, 'node_modules'),
   ];
   let dir = root;

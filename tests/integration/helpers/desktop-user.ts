@@ -34,7 +34,7 @@ export function helperMissing(): string | null {
   if (!existsSync(INSTALLED_HELPER) || !existsSync(INSTALLED_ACTION))
     return 'the privileged helper is not installed (run build/scripts/setup.sh as root)';
   const wrapper = readFileSync(INSTALLED_HELPER, 'utf8');
-  if (!wrapper.includes(`"${fs_realpath(repoRoot)}/out/electron/core/privileged/helper-main.js"`))
+  if (!wrapper.includes(`"${fs_realpath(repoRoot)}/out/cli/helper-main.js"`))
     return `${INSTALLED_HELPER} runs another checkout (run build/scripts/setup.sh here as root)`;
   return null;
 }
