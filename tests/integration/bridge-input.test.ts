@@ -1,14 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -21,6 +12,7 @@ import {
 import { countOpenFds } from '../../electron/core/native/index.js';
 import { countColor, decodePng } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
 import { waitFor } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
@@ -80,29 +72,7 @@ beforeAll(async () => {
   hwcClient = await buildWaylandClient({ source: HWC_FIXTURE, protocols, outDir: dir });
   virtualPointer = await buildWaylandClient({ source: POINTER_FIXTURE, protocols, outDir: dir });
   // No bar, no borders, no gaps: two tiled windows split the 800×600 output exactly.
-  writeFileSync(
-    join(dir, 'config'),
-    'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',
-  );
-  chownSync(dir, NOBODY, NOBODY);
-  chownSync(join(dir, 'config'), NOBODY, NOBODY);
-  chmodSync(dir, 0o700);
-  sway = spawn('sway', ['-c', join(dir, 'config')], {
-    cwd: dir,
-    uid: NOBODY,
-    gid: NOBODY,
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: dir,
-      XDG_RUNTIME_DIR: dir,
-      WLR_BACKENDS: 'headless',
-      WLR_RENDERER: 'pixman',
-      WLR_LIBINPUT_NO_DEVICES: '1',
-    },
-    stdio: 'ignore',
-  });
-  swaySocket = join(dir, 'wayland-1');
-  await waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined));
+  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
 }, 60_000);
 
 afterAll(() => {

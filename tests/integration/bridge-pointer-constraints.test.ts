@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge } from '../../electron/core/display/bridge.js';
 import type { BridgeGlobalName } from '../../native/index.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
 import { waitFor } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
@@ -58,29 +59,11 @@ beforeAll(async () => {
   const protocols = Object.values(XML);
   client = await buildWaylandClient({ source: CLIENT_FIXTURE, protocols, outDir: dir });
   virtualPointer = await buildWaylandClient({ source: POINTER_FIXTURE, protocols, outDir: dir });
-  writeFileSync(
-    join(dir, 'config'),
-    'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\nseat * pointer_constraint enable\n',
-  );
-  chownSync(dir, NOBODY, NOBODY);
-  chownSync(join(dir, 'config'), NOBODY, NOBODY);
-  chmodSync(dir, 0o700);
-  sway = spawn('sway', ['-c', join(dir, 'config')], {
-    cwd: dir,
-    uid: NOBODY,
-    gid: NOBODY,
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: dir,
-      XDG_RUNTIME_DIR: dir,
-      WLR_BACKENDS: 'headless',
-      WLR_RENDERER: 'pixman',
-      WLR_LIBINPUT_NO_DEVICES: '1',
-    },
-    stdio: 'ignore',
-  });
-  swaySocket = join(dir, 'wayland-1');
-  await waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined));
+  ({ sway, socket: swaySocket } = await startHeadlessSway(
+    dir,
+    `${SWAY_800x600}seat * pointer_constraint enable\n`,
+    NOBODY,
+  ));
 }, 60_000);
 
 afterAll(() => {

@@ -8,15 +8,7 @@
  * clipboard guests meet the bridge's own checks there, never the seccomp filter.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -27,6 +19,7 @@ import {
 } from '../../electron/core/display/bridge-process.js';
 import type { BridgeEvent } from '../../electron/core/display/bridge.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
 import { waitFor } from './helpers/weston.js';
 import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
@@ -74,29 +67,7 @@ beforeAll(async () => {
     name: 'hostile-demo-client',
     cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
   });
-  writeFileSync(
-    join(dir, 'config'),
-    'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',
-  );
-  chownSync(dir, NOBODY, NOBODY);
-  chownSync(join(dir, 'config'), NOBODY, NOBODY);
-  chmodSync(dir, 0o700);
-  sway = spawn('sway', ['-c', join(dir, 'config')], {
-    cwd: dir,
-    uid: NOBODY,
-    gid: NOBODY,
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: dir,
-      XDG_RUNTIME_DIR: dir,
-      WLR_BACKENDS: 'headless',
-      WLR_RENDERER: 'pixman',
-      WLR_LIBINPUT_NO_DEVICES: '1',
-    },
-    stdio: 'ignore',
-  });
-  swaySocket = join(dir, 'wayland-1');
-  await waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined));
+  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
 }, 60_000);
 
 afterAll(() => {

@@ -1,13 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -17,6 +9,7 @@ import type { BridgeGlobalName } from '../../native/index.js';
 import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor } from './helpers/weston.js';
+import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // Window size and scale through the bridge (issue 14, Deliver 3), and touch. On sway headless
@@ -85,29 +78,7 @@ beforeAll(async () => {
   hwcClient = await cc('android-hwc-client');
   virtualPointer = await cc('virtual-pointer');
   // No bar, no borders: a tiled window fills the 800×600 output exactly.
-  writeFileSync(
-    join(dir, 'config'),
-    'output HEADLESS-1 resolution 800x600\ndefault_border none\ndefault_floating_border none\n',
-  );
-  chownSync(dir, NOBODY, NOBODY);
-  chownSync(join(dir, 'config'), NOBODY, NOBODY);
-  chmodSync(dir, 0o700);
-  sway = spawn('sway', ['-c', join(dir, 'config')], {
-    cwd: dir,
-    uid: NOBODY,
-    gid: NOBODY,
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: dir,
-      XDG_RUNTIME_DIR: dir,
-      WLR_BACKENDS: 'headless',
-      WLR_RENDERER: 'pixman',
-      WLR_LIBINPUT_NO_DEVICES: '1',
-    },
-    stdio: 'ignore',
-  });
-  swaySocket = join(dir, 'wayland-1');
-  await waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined));
+  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
 }, 60_000);
 
 afterAll(() => {
