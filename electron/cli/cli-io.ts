@@ -5,6 +5,20 @@
  */
 import type { Command } from 'commander';
 
+/** Where a run writes and what it reads from its environment. */
+export interface CliIo {
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The running process's streams and environment. */
+export const processIo: CliIo = {
+  writeOut: (text) => process.stdout.write(text),
+  writeErr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
 /** Exit status of a run where the command worked but the answer is "no" (e.g. doctor: cannot run). */
 export const EXIT_NEGATIVE = 1;
 /** Exit status of a usage error or an unexpected failure. */

@@ -1,14 +1,13 @@
 /**
  * The bundled `droidway` entry (`npm run build:cli` writes it to `out/cli/droidway.js`): it reads
  * only the command group a run names, so `droidway session status` never loads the APK reader
- * and `droidway --version` loads no command at all. `main.ts` keeps the whole program for tests.
+ * and `droidway --version` loads no command and not even commander. `main.ts` keeps the whole program for tests.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT_FAILURE } from './cli-io.js';
-import { baseProgram, processIo, runCli, type CliIo } from './run-cli.js';
+import { EXIT_FAILURE, processIo, type CliIo } from './cli-io.js';
 
 type Registrar = (program: Command) => void;
 
@@ -89,8 +88,16 @@ export async function main(
     );
     return EXIT_FAILURE;
   }
+  const args = argv.slice(2);
+  // `droidway --version` alone is answered here, as commander would print it, so the run never
+  // loads commander (most of the entry chunk before): the rest goes through `run-cli.ts`.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    io.writeOut(`${version}\n`);
+    return 0;
+  }
+  const { baseProgram, runCli } = await import('./run-cli.js');
   const program = baseProgram(version);
-  const loaded = await Promise.all(groupsFor(argv.slice(2)).map((name) => GROUPS[name]!()));
+  const loaded = await Promise.all(groupsFor(args).map((name) => GROUPS[name]!()));
   for (const registrars of loaded) for (const register of registrars) register(program);
   return runCli(program, argv, io);
 }

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliRefusal, codeOf, exitStatusOf, humanMessage } from './cli-errors.js';
-import { CliExit, EXIT_FAILURE } from './cli-io.js';
+import { CliExit, EXIT_FAILURE, processIo, type CliIo } from './cli-io.js';
 
 /** The program with nothing registered but its name, description and `--version`. */
 export function baseProgram(version: string): Command {
@@ -19,18 +19,7 @@ export function baseProgram(version: string): Command {
   );
 }
 
-/** Where a run writes and what it reads from its environment. */
-export interface CliIo {
-  writeOut: (text: string) => void;
-  writeErr: (text: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
-}
-
-export const processIo: CliIo = {
-  writeOut: (text) => process.stdout.write(text),
-  writeErr: (text) => process.stderr.write(text),
-  env: process.env,
-};
+export { processIo, type CliIo } from './cli-io.js';
 
 /** Commander copies these settings to a subcommand only when it is created, so set them on each. */
 function configureTree(command: Command, io: CliIo): void {

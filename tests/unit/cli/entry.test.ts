@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { groupsFor, main, packageVersion } from '../../../electron/cli/entry.js';
 import { createProgram } from '../../../electron/cli/main.js';
+import { baseProgram, runCli } from '../../../electron/cli/run-cli.js';
 
 interface Run {
   code: number;
@@ -31,6 +32,25 @@ describe('the bundled entry loads only what a run names', () => {
     expect(r.code).toBe(0);
     expect(r.out.trim()).toBe(packageVersion());
     expect(r.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('answers --version and -V alone as commander would, without loading it', async () => {
+    for (const flag of ['--version', '-V']) {
+      const early = await run([flag]);
+      const viaCommander = { out: '', err: '' };
+      const code = await runCli(baseProgram(packageVersion()), ['node', 'droidway', flag], {
+        writeOut: (t) => void (viaCommander.out += t),
+        writeErr: (t) => void (viaCommander.err += t),
+        env: {},
+      });
+      expect({ code: early.code, out: early.out, err: early.err }).toEqual({
+        code,
+        ...viaCommander,
+      });
+    }
+    // With anything beside the flag, commander answers (it acts on the first option it meets).
+    const mixed = await run(['--version', '--bogus']);
+    expect(mixed.out).toContain(packageVersion());
   });
 
   it('loads the one group a command names', () => {
