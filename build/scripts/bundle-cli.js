@@ -46,12 +46,14 @@ const { output } = await build({
  * demand (`import()`), e.g. by `session start`.
  */
 const MUST_NOT_LOAD = {
-  'electron/cli/entry.ts': ['electron/cli/commands/', 'electron/generated/'],
+  'electron/cli/entry.ts': [
+    'electron/cli/commands/',
+    'electron/generated/',
+    'electron/cli/run-cli.ts',
+    'node_modules/commander/',
+  ],
   'electron/cli/commands/session.ts': [
-    'electron/generated/policy.ts',
-    'electron/generated/session-record.ts',
-    'electron/generated/helper-request.ts',
-    'electron/generated/fd-channel.ts',
+    'electron/generated/',
     'electron/core/session/plan.ts',
     'electron/core/runtime/session-host.ts',
   ],

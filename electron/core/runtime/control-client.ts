@@ -8,7 +8,6 @@ import type { HostView } from '../inspect/host-view.js';
 import type { BridgeStats } from '../../../native/index.js';
 import {
   MAX_RESPONSE_BYTES,
-  parseBridgeStatsValue,
   parseControlResponse,
   type AttachExecWireResult,
   type ControlMethod,
@@ -153,7 +152,9 @@ export async function requestUnfreeze(socketPath: string): Promise<SessionStatus
 
 /** The display bridge's per-client counters; `BRIDGE_OFF` when the session has no bridge. */
 export async function requestBridgeStats(socketPath: string): Promise<BridgeStats> {
-  return parseBridgeStatsValue(await controlRequest(socketPath, 'bridge-stats'));
+  const value = await controlRequest(socketPath, 'bridge-stats');
+  const { parseBridgeStatsValue } = await import('./bridge-stats-answer.js');
+  return parseBridgeStatsValue(value);
 }
 
 /**

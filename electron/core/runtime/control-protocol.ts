@@ -10,10 +10,6 @@
  * it: a size cap per line, a closed set of methods, no unknown keys, exact types and ranges.
  * Pure functions; the socket code is in `control-socket.ts`.
  */
-import type { ValidateFunction } from 'ajv';
-import type { BridgeStats } from '../../../native/index.js';
-import { validateBridgeStats } from '../../generated/control-protocol.js';
-import { describeSchemaError } from '../schema-errors.js';
 import { ENV_NAME_PATTERN } from './lxc.js';
 import { ATTACH_LIMITS, MAX_BRIDGE_STATS_CLIENTS } from './control-protocol-schema.js';
 import { RuntimeError } from './runtime-errors.js';
@@ -266,23 +262,4 @@ export function parseControlResponse(line: string): ControlResponse {
       return { id, ok: false, error: { code, message } };
   }
   return bad('neither a value nor an error');
-}
-
-const validateStats = validateBridgeStats as ValidateFunction<BridgeStats>;
-
-/**
- * Checks a `bridge-stats` answer (client side) against `BRIDGE_STATS_SCHEMA` and returns it
- * typed. Throws `RuntimeError` (`CONTROL_UNAVAILABLE`) naming the first field that is missing or
- * of the wrong type: counters must be non-negative safe integers, reason maps must map short
- * strings to counters. Keys the schema does not name are dropped.
- */
-export function parseBridgeStatsValue(value: unknown): BridgeStats {
-  if (!validateStats(value)) {
-    const { path, reason } = describeSchemaError(validateStats.errors![0]!, value);
-    throw new RuntimeError(
-      'CONTROL_UNAVAILABLE',
-      `malformed bridge-stats answer: ${path === '' ? 'the answer' : path} ${reason}`,
-    );
-  }
-  return value;
 }

@@ -2,10 +2,8 @@
  * Fuzz target: the control client's reading of an answer (from the session host, which reads
  * guest state) and of a `bridge-stats` value inside it.
  */
-import {
-  parseBridgeStatsValue,
-  parseControlResponse,
-} from '../../../electron/core/runtime/control-protocol.js';
+import { parseBridgeStatsValue } from '../../../electron/core/runtime/bridge-stats-answer.js';
+import { parseControlResponse } from '../../../electron/core/runtime/control-protocol.js';
 import type { FuzzTarget } from '../engine.js';
 import { isRuntimeError, JSON_TOKENS, jsonSeeds } from './common.js';
 

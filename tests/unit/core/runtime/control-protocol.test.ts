@@ -5,10 +5,10 @@ import {
   MAX_REQUEST_BYTES,
   encodeResponse,
   MAX_BRIDGE_STATS_CLIENTS,
-  parseBridgeStatsValue,
   parseControlRequest,
   parseControlResponse,
 } from '../../../../electron/core/runtime/control-protocol.js';
+import { parseBridgeStatsValue } from '../../../../electron/core/runtime/bridge-stats-answer.js';
 
 function refused(line: string): ControlRequestError {
   try {
