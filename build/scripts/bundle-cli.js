@@ -58,6 +58,17 @@ const MUST_NOT_LOAD = {
     'electron/core/runtime/session-host.ts',
   ],
   'electron/cli/commands/apk.ts': ['electron/generated/'],
+  // `policy check|show|compile` never load the session and inspection code `policy verify` uses,
+  // nor `app list|remove` the session start behind `app launch`.
+  'electron/cli/commands/policy.ts': [
+    'electron/core/session/verify.ts',
+    'electron/core/runtime/session-host.ts',
+  ],
+  'electron/cli/commands/app.ts': [
+    'electron/core/apps/launch.ts',
+    'electron/core/session/start.ts',
+    'electron/core/runtime/session-host.ts',
+  ],
 };
 
 const chunks = new Map(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]));

@@ -11,8 +11,6 @@ import { AppsStateStore, defaultAppsStateDir } from '../../core/apps/apps-state.
 import { AppsError } from '../../core/apps/apps-errors.js';
 import type { CatalogApp } from '../../core/apps/catalog.js';
 import { checkPackageName, xdgDirs } from '../../core/apps/desktop-entry.js';
-import { launchApp, openAppSettings } from '../../core/apps/launch.js';
-import { removeApp } from '../../core/apps/remove.js';
 import { catalogOf } from '../app-catalog.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
@@ -57,6 +55,7 @@ async function launchFromCli(command: Command, pkg: string, instance: string): P
   const { out, err } = outputOf(command);
   checkedPackage(command, pkg);
   try {
+    const { launchApp } = await import('../../core/apps/launch.js');
     const r = await launchApp(pkg, { instance, store: store() });
     if (r.startedSession) err(`droidway: started the session of instance ${instance}\n`);
     out(`started ${r.component}\n`);
@@ -68,6 +67,7 @@ async function launchFromCli(command: Command, pkg: string, instance: string): P
 async function settingsFromCli(command: Command, pkg: string, instance: string): Promise<void> {
   checkedPackage(command, pkg);
   try {
+    const { openAppSettings } = await import('../../core/apps/launch.js');
     await openAppSettings(pkg, { instance });
     outputOf(command).out(`opened the Android settings of ${pkg}\n`);
   } catch (e) {
@@ -146,6 +146,7 @@ export function register(program: Command): void {
     .action(async (pkg: string, options: InstanceOption, command: Command) => {
       checkedPackage(command, pkg);
       try {
+        const { removeApp } = await import('../../core/apps/remove.js');
         const exec = lxcGuestExecutor(await findRunningGuest({ instance: options.instance }));
         await removeApp(exec, pkg, { desktop: { dirs: xdgDirs() }, store: store() });
         // The catalog's cache and the other entries follow the guest.

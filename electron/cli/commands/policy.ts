@@ -30,7 +30,7 @@ import { MAX_POLICY_TEXT_LENGTH, parsePolicyText } from '../../core/policy/polic
 import { isPresetName, loadPreset, PRESET_NAMES } from '../../core/policy/presets.js';
 import { checkSharedFolders, type SharedFolderFs } from '../../core/policy/shared-folders.js';
 import { renderReportTable, reportToJson } from '../../core/inspect/report-format.js';
-import { verifySession, type SessionVerification } from '../../core/session/verify.js';
+import type { SessionVerification } from '../../core/session/verify.js';
 import { refuse } from '../cli-errors.js';
 import { CliExit, EXIT_FAILURE, EXIT_NEGATIVE, outputOf } from '../cli-io.js';
 
@@ -321,6 +321,8 @@ export function register(program: Command, deps: PolicyCommandDeps = realDeps): 
         }
         let result: SessionVerification;
         try {
+          // Loaded here: only `policy verify` needs the session and inspection code.
+          const { verifySession } = await import('../../core/session/verify.js');
           result = await verifySession({
             instance: options.instance,
             ...(against !== undefined ? { against } : {}),
