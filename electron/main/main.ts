@@ -89,10 +89,7 @@ function onTrayAction(action: TrayAction): void {
     case 'unfreeze-session':
       return run('unfreeze', () => core['session:unfreeze']());
     case 'launch':
-      return run(`launch ${action.packageName}`, async () => {
-        await core['apps:launch'](action.packageName);
-        refreshTrayApps();
-      });
+      return run(`launch ${action.packageName}`, () => core['apps:launch'](action.packageName));
     case 'quit':
       return app.quit();
   }
@@ -195,6 +192,12 @@ async function start(): Promise<void> {
   });
   currentInstance = () => settings.get().instanceName;
   appsStore = new AppsStateStore(defaultAppsStateDir(dirs.configHome));
+  // Pins and recents change from the grid, the CLI and every launch: the tray follows the file.
+  try {
+    appsStore.watch(refreshTrayApps);
+  } catch (error) {
+    console.warn(`droidway: the tray will not follow pins: ${String(error)}`);
+  }
   api = createCoreApi({ settings, emit, catalogs });
   // The app's own entry makes `.apk` files offer "Install with Droidway".
   run('desktop integration', () => installDroidwayIntegration(dirs, { launcher }));
@@ -208,6 +211,8 @@ async function start(): Promise<void> {
     // A desktop without a status notifier: the app works without the tray.
     console.warn(`droidway: no tray: ${String(error)}`);
   }
+  // Pins and recents show before the session runs; a launch from them starts it.
+  refreshTrayApps();
   run('session status', async () => {
     const status = await api?.['session:status']();
     if (status !== undefined)
