@@ -16,7 +16,8 @@ import {
   resolveLauncherCommand,
   xdgDirs,
 } from '../core/apps/desktop-entry.js';
-import type { TrayAction, TrayModelInput } from '../core/apps/tray-model.js';
+import { AppsStateStore, defaultAppsStateDir } from '../core/apps/apps-state.js';
+import { trayApps, type TrayAction, type TrayModelInput } from '../core/apps/tray-model.js';
 import { openSettings, type BackendFactory } from '../core/settings/settings-store.js';
 import type { InstallItem } from '../shared/apps.js';
 import type { IpcEventSink } from '../shared/ipc-contract.js';
@@ -49,6 +50,8 @@ let tray: DroidwayTray | null = null;
  */
 let catalogs: ((instance: string) => AppCatalog) | null = null;
 let currentInstance: () => string = () => 'default';
+/** Pins and recent launches, in the file the apps service writes. */
+let appsStore: AppsStateStore | null = null;
 let closeBehaviour: Settings['closeBehaviour'] = 'tray';
 const trayState: TrayModelInput = { session: 'stopped', pinned: [], recents: [], apps: [] };
 
@@ -92,23 +95,28 @@ function onTrayAction(action: TrayAction): void {
   }
 }
 
-/** Re-reads the catalog for the tray's pins and labels. */
+/**
+ * The tray's apps, pins and recents anew from the catalog's last refresh (the one the grid and
+ * the desktop entries show) and the pins and recents store.
+ */
 function refreshTrayApps(): void {
-  const core = api;
-  if (core === null) return;
-  run('list apps', async () => {
-    const listing = await core['apps:list']();
-    trayState.apps = listing.apps;
-    trayState.pinned = listing.apps.filter((a) => a.pinned).map((a) => a.packageName);
+  const of = catalogs;
+  const store = appsStore;
+  if (of === null || store === null) return;
+  run('tray apps', async () => {
+    Object.assign(trayState, trayApps(of(currentInstance()), await store.read()));
     tray?.update(trayState);
   });
 }
 
-/** Re-reads the guest's apps and writes or removes their desktop entries and icons. */
+/** Re-reads the guest's apps, writes or removes their desktop entries and icons, then the tray. */
 function syncDesktopEntries(): void {
   const of = catalogs;
   if (of === null) return;
-  run('sync desktop entries', () => of(currentInstance()).refresh());
+  run('sync desktop entries', async () => {
+    await of(currentInstance()).refresh();
+    refreshTrayApps();
+  });
 }
 
 const launchHandlers: LaunchRequestHandlers = {
@@ -156,7 +164,7 @@ async function start(): Promise<void> {
       trayState.error = null;
       tray?.update(trayState);
     }
-    // The catalog refresh that changed the apps already synced the desktop entries.
+    // The catalog refresh that changed the apps already synced the desktop entries; pins too.
     if (event === 'apps:changed') refreshTrayApps();
     if (event === 'install:progress') {
       const item = payload as InstallItem;
@@ -183,6 +191,13 @@ async function start(): Promise<void> {
     desktop: { dirs, launcher },
   });
   currentInstance = () => settings.get().instanceName;
+  appsStore = new AppsStateStore(defaultAppsStateDir(dirs.configHome));
+  // Pins and recents change from the grid, the CLI and every launch: the tray follows the file.
+  try {
+    appsStore.watch(refreshTrayApps);
+  } catch (error) {
+    console.warn(`droidway: the tray will not follow pins: ${String(error)}`);
+  }
   api = createCoreApi({ settings, emit, catalogs });
   // The app's own entry makes `.apk` files offer "Install with Droidway".
   run('desktop integration', () => installDroidwayIntegration(dirs, { launcher }));
@@ -196,6 +211,8 @@ async function start(): Promise<void> {
     // A desktop without a status notifier: the app works without the tray.
     console.warn(`droidway: no tray: ${String(error)}`);
   }
+  // Pins and recents show before the session runs; a launch from them starts it.
+  refreshTrayApps();
   run('session status', async () => {
     const status = await api?.['session:status']();
     if (status !== undefined)

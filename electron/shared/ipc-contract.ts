@@ -268,82 +268,32 @@ export function isIpcChannel(value: unknown): value is IpcChannel {
   return typeof value === 'string' && Object.hasOwn(IPC_ARG_VALIDATORS, value);
 }
 
+/** The namespace of a channel name: `apps` of `apps:launch`. */
+type NamespaceOf<C extends string> = C extends `${infer N}:${string}` ? N : never;
+/** The verbs of namespace `N`: `launch`, `pin` … of `apps`. */
+type VerbOf<N extends string, C extends string = IpcChannel> = C extends `${N}:${infer V}`
+  ? V
+  : never;
+
+/** The capability that calls channel `C`: its arguments in, its `Result` out; it never rejects. */
+export type IpcMethod<C extends IpcChannel> = (...args: IpcArgs<C>) => Promise<Result<IpcValue<C>>>;
+
+/** Every channel of the contract as a method: `apps:launch` is `apps.launch(packageName)`. */
+export type IpcMethods = {
+  readonly [N in NamespaceOf<IpcChannel>]: {
+    [V in VerbOf<N>]: `${N}:${V}` extends IpcChannel ? IpcMethod<`${N}:${V}`> : never;
+  };
+};
+
 /**
  * What the preload exposes to the renderer as `window.droidway`: capabilities, never a raw IPC
- * handle. Each method maps to one contract channel and resolves to its `Result`; none rejects.
+ * handle. The channels' methods are derived from the contract (`IpcMethods`); `settings.set`
+ * narrows the value's type by the key, and two members are not channels.
  */
-export interface DroidwayApi {
-  readonly app: {
-    /** `app:info` */
-    info(): Promise<Result<AppInfo>>;
-  };
-  readonly doctor: {
-    /** `doctor:run` */
-    run(): Promise<Result<DoctorReport>>;
-  };
-  readonly apps: {
-    /** `apps:list` */
-    list(): Promise<Result<AppsListing>>;
-    /** `apps:launch` */
-    launch(packageName: string): Promise<Result<null>>;
-    /** `apps:pin` */
-    pin(packageName: string): Promise<Result<null>>;
-    /** `apps:unpin` */
-    unpin(packageName: string): Promise<Result<null>>;
-    /** `apps:remove` */
-    remove(packageName: string): Promise<Result<null>>;
-    /** `apps:info` */
-    info(packageName: string): Promise<Result<AppDetails>>;
-  };
-  readonly install: {
-    /** `install:start` */
-    start(paths: string[]): Promise<Result<InstallItem[]>>;
-    /** `install:cancel` */
-    cancel(id: string): Promise<Result<boolean>>;
-    /** `install:list` */
-    list(): Promise<Result<InstallItem[]>>;
-  };
-  readonly shm: {
-    /** `shm:inspect` */
-    inspect(): Promise<Result<ShmReport>>;
-  };
-  readonly session: {
-    /** `session:status` */
-    status(): Promise<Result<SessionView>>;
-    /** `session:start` */
-    start(): Promise<Result<SessionView>>;
-    /** `session:stop` */
-    stop(): Promise<Result<SessionView>>;
-    /** `session:freeze` */
-    freeze(): Promise<Result<SessionView>>;
-    /** `session:unfreeze` */
-    unfreeze(): Promise<Result<SessionView>>;
-  };
-  readonly settings: {
-    /** `settings:get` */
-    get(): Promise<Result<Settings>>;
-    /** `settings:choices` */
-    choices(): Promise<Result<SettingChoices>>;
-    /** `settings:set` */
+export interface DroidwayApi extends Omit<IpcMethods, 'settings'> {
+  readonly settings: Omit<IpcMethods['settings'], 'set'> & {
+    /** `settings:set`, with the value's type following the key. */
     set<K extends SettingKey>(key: K, value: Settings[K]): Promise<Result<Settings>>;
-  };
-  readonly notices: {
-    /** `notices:pending` */
-    pending(): Promise<Result<Notice[]>>;
-  };
-  readonly policy: {
-    /** `policy:preset` */
-    preset(name: string): Promise<Result<unknown>>;
-    /** `policy:current` */
-    current(): Promise<Result<PolicyInForce>>;
-    /** `policy:validate` */
-    validate(policy: unknown): Promise<Result<PolicyCheck>>;
-    /** `policy:diff` */
-    diff(policy: unknown): Promise<Result<PolicyChange[]>>;
-    /** `policy:apply` */
-    apply(policy: unknown): Promise<Result<PolicyInForce>>;
-    /** `policy:verify` */
-    verify(): Promise<Result<PolicyVerifyResult>>;
   };
   /**
    * Subscribes to a main → renderer event; returns the function that unsubscribes. An unknown

@@ -1,5 +1,5 @@
 // Input latency through the display bridge: a pointer motion and a key from the host compositor
-// (sway headless, run as nobody like tests/integration/bridge-input.test.ts) to the guest client,
+// (sway headless, run as nobody by the input tests' helper tests/integration/helpers/sway.js) to the guest client,
 // with the same client (baseline/input-latency-client.c) connected directly to sway and through a
 // droidway-bridge process (as sessions run it: started by root, confined to nobody), alternating
 // in one run. The client injects each event with a long-lived virtual pointer or keyboard on its
@@ -7,19 +7,12 @@
 // flight at a time. The difference of the two distributions is the bridge's added latency.
 // Figures only, no assertion on them.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startHeadlessSway, stopHeadlessSway, SWAY_800x600 } from '../integration/helpers/sway.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,21 +31,12 @@ const KEYBOARD_XML = join(root, 'tests', 'bench', 'baseline', 'virtual-keyboard-
 const XDG_SHELL = '/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml';
 const GLOBALS = ['wl_compositor', 'wl_shm', 'wl_seat', 'xdg_wm_base'];
 const NOBODY = 65534;
+// The output of SWAY_800x600.
 const WIDTH = 800;
 const HEIGHT = 600;
 
 function which(tool) {
   return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
-}
-
-async function waitFor(what, probe, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Builds the client (with its xdg-shell and virtual-pointer glue) into tests/artifacts/bench. */
@@ -160,35 +144,8 @@ export default {
     let sway = null;
     let bridge = null;
     try {
-      writeFileSync(
-        join(dir, 'config'),
-        `output HEADLESS-1 resolution ${WIDTH}x${HEIGHT}\ndefault_border none\ndefault_floating_border none\n`,
-      );
-      chownSync(dir, NOBODY, NOBODY);
-      chownSync(join(dir, 'config'), NOBODY, NOBODY);
-      chmodSync(dir, 0o700);
-      sway = spawn('sway', ['-c', join(dir, 'config')], {
-        cwd: dir,
-        uid: NOBODY,
-        gid: NOBODY,
-        env: {
-          PATH: '/usr/bin:/bin',
-          HOME: dir,
-          XDG_RUNTIME_DIR: dir,
-          WLR_BACKENDS: 'headless',
-          WLR_RENDERER: 'pixman',
-          WLR_LIBINPUT_NO_DEVICES: '1',
-        },
-        stdio: 'ignore',
-      });
-      const swaySocket = join(dir, 'wayland-1');
-      const exited = new Promise((resolve) => sway.once('exit', resolve));
-      await Promise.race([
-        waitFor('sway socket', () => (existsSync(swaySocket) ? true : undefined)),
-        exited.then((code) => {
-          throw new Error(`sway exited (${code}) before serving`);
-        }),
-      ]);
+      let swaySocket;
+      ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
       bridge = await startBridgeProcess(bridgeSocket, swaySocket);
 
       const rows = [];
@@ -232,11 +189,7 @@ export default {
       return rows;
     } finally {
       if (bridge !== null) await stopBridgeProcess(bridge, bridgeSocket);
-      if (sway !== null && sway.exitCode === null) {
-        const gone = new Promise((resolve) => sway.once('exit', resolve));
-        sway.kill();
-        await gone;
-      }
+      if (sway !== null) await stopHeadlessSway(sway);
       rmSync(dir, { recursive: true, force: true });
       rmSync(sockDir, { recursive: true, force: true });
     }

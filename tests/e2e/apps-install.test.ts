@@ -28,7 +28,8 @@ import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import type { InstallItem } from '../../electron/shared/apps.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing, cleanupApkFixtures } from '../fixtures/apk/build-fixtures.js';
-import { buildCli, droidway } from '../integration/helpers/cli.js';
+import { buildCli } from '../integration/helpers/cli.js';
+import { fixtureInstanceName, useFixtureSession } from '../integration/helpers/fixture-session.js';
 import { startHeadlessWeston, type HeadlessWeston } from '../integration/helpers/weston.js';
 import {
   chromiumPath,
@@ -41,8 +42,7 @@ import {
 } from './test-host.js';
 import { dropFiles } from './drop-files.js';
 
-const INSTANCE = `h7e2e-${process.pid % 100000}`;
-const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
+const INSTANCE = fixtureInstanceName('h7e2e');
 const screenshotDir = path.join(repoRoot, 'tests', 'artifacts', 'screenshots');
 
 function needs(): string | null {
@@ -113,21 +113,23 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
     // The session's display bridge shows the guest's windows here; the demo guest's init starts
     // its demo client once the bridge's socket is up.
     weston = await startHeadlessWeston('h7e2e-weston-');
+  }, 300_000);
+  // Runs after the session's own afterAll (hooks after the tests run in reverse order).
+  afterAll(async () => {
+    if (missing !== null) return;
+    weston?.stop();
+    await fs.rm(work, { recursive: true, force: true });
+    cleanupApkFixtures();
+  });
 
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(sessionPaths(INSTANCE).guestDataDir, { recursive: true, force: true });
-    const started = await droidway(
-      'session',
-      'start',
-      '--instance',
-      INSTANCE,
-      '--android-tools',
-      TOOLS,
-      '--host-display',
-      weston.socket,
-    );
-    if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
+  useFixtureSession(missing, () => ({
+    instance: INSTANCE,
+    androidTools: true,
+    hostDisplay: weston!.socket,
+  }));
 
+  beforeAll(async () => {
+    if (missing !== null) return;
     store = new AppsStateStore(path.join(work, 'config'));
     tracker = new InstallQueue({
       target: async () => ({
@@ -149,12 +151,7 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
 
   afterAll(async () => {
     if (missing !== null) return;
-    weston?.stop();
     await host?.close();
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(sessionPaths(INSTANCE).dataDir, { recursive: true, force: true });
-    await fs.rm(work, { recursive: true, force: true });
-    cleanupApkFixtures();
   }, 120_000);
 
   itNeeds(

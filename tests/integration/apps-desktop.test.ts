@@ -15,13 +15,16 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
 import { readPngHeader } from '../../electron/core/apk/png.js';
 import { rememberStartOptions } from '../../electron/core/apps/last-start.js';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
-import { buildCli, droidway, repoRoot } from './helpers/cli.js';
+import { buildCli, droidway } from './helpers/cli.js';
+import {
+  FIXTURE_ANDROID_TOOLS,
+  fixtureInstanceName,
+  useFixtureSession,
+} from './helpers/fixture-session.js';
 
-const INSTANCE = `apps-it-${process.pid % 100000}`;
-const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
+const INSTANCE = fixtureInstanceName('apps-it');
 const HELLO = 'org.example.hello';
 const ADAPTIVE = 'org.example.adaptive';
 
@@ -41,7 +44,6 @@ function needs(): string | null {
 }
 
 const missing = needs();
-const paths = instancePaths(INSTANCE);
 let work: string;
 let dataHome: string;
 const apks: Record<string, string> = {};
@@ -77,18 +79,6 @@ async function amStarts(): Promise<string[]> {
     .filter((l) => l.startsWith('am start'));
 }
 
-async function startSession(): Promise<void> {
-  const started = await droidway(
-    'session',
-    'start',
-    '--instance',
-    INSTANCE,
-    '--android-tools',
-    TOOLS,
-  );
-  if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
-}
-
 describe('apps on the desktop with the fixture guest (root, LXC)', () => {
   beforeAll(async () => {
     if (missing) return;
@@ -101,19 +91,10 @@ describe('apps on the desktop with the fixture guest (root, LXC)', () => {
     process.env.DROIDWAY_INSTANCE = INSTANCE;
     apks.hello = await apkFixture('hello');
     apks.adaptive = await apkFixture('adaptive-fallback');
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(paths.dataDir, { recursive: true, force: true });
-    await startSession();
-    await rememberStartOptions(
-      { instance: INSTANCE },
-      { image: 'demo', policy: { preset: 'strict' }, androidTools: TOOLS },
-    );
   }, 300_000);
-
+  // Runs after the session's own afterAll (hooks after the tests run in reverse order).
   afterAll(async () => {
     if (missing) return;
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(paths.dataDir, { recursive: true, force: true });
     await fs.rm(work, { recursive: true, force: true });
     for (const [key, value] of [
       ['XDG_DATA_HOME', saved.data],
@@ -122,6 +103,15 @@ describe('apps on the desktop with the fixture guest (root, LXC)', () => {
     ] as const)
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
+  });
+
+  useFixtureSession(missing, { instance: INSTANCE, androidTools: true });
+  beforeAll(async () => {
+    if (missing) return;
+    await rememberStartOptions(
+      { instance: INSTANCE },
+      { image: 'demo', policy: { preset: 'strict' }, androidTools: FIXTURE_ANDROID_TOOLS },
+    );
   });
 
   itNeeds(

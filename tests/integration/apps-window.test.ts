@@ -14,15 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { guestDataPathToHost } from '../../electron/core/android/guest-data.js';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { countColor } from '../fixtures/bridge/png.js';
 import { apkFixture, apkToolsMissing } from '../fixtures/apk/build-fixtures.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
+import { fixtureInstanceName, useFixtureSession } from './helpers/fixture-session.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
-const INSTANCE = `apps-win-${process.pid % 100000}`;
-const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
+const INSTANCE = fixtureInstanceName('apps-win');
 const HELLO = 'org.example.hello';
 // The demo client's status bar colour and size (native/guest/droidway-demo-client.c).
 const STATUS_COLOR = 0xe8a01a;
@@ -49,7 +48,6 @@ function needs(): string | null {
 }
 
 const missing = needs();
-const paths = instancePaths(INSTANCE);
 let weston: HeadlessWeston | null = null;
 let protoLog: ChildProcess | null = null;
 let proto = '';
@@ -74,27 +72,13 @@ describe('a launched app is its own host window (root, LXC, weston)', () => {
       for (const line of chunk.toString().split('\n'))
         if (line.includes('set_app_id')) proto += `${line}\n`;
     });
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(paths.dataDir, { recursive: true, force: true });
-    const started = await droidway(
-      'session',
-      'start',
-      '--instance',
-      INSTANCE,
-      '--android-tools',
-      TOOLS,
-      '--host-display',
-      weston.socket,
-    );
-    if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
   }, 300_000);
 
+  // Runs after the session's own afterAll (hooks after the tests run in reverse order).
   afterAll(async () => {
     if (missing) return;
-    await droidway('session', 'stop', '--instance', INSTANCE);
     protoLog?.kill();
     weston?.stop();
-    await fs.rm(paths.dataDir, { recursive: true, force: true });
     if (work !== '') await fs.rm(work, { recursive: true, force: true });
     for (const [key, value] of [
       ['XDG_DATA_HOME', saved.data],
@@ -103,6 +87,12 @@ describe('a launched app is its own host window (root, LXC, weston)', () => {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
   });
+
+  useFixtureSession(missing, () => ({
+    instance: INSTANCE,
+    androidTools: true,
+    hostDisplay: weston!.socket,
+  }));
 
   itNeeds(
     'app launch brings up a window whose host app_id is droidway.<pkg>',

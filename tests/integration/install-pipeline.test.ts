@@ -38,9 +38,9 @@ import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { ApkBuilder, apkToolsMissing } from '../fixtures/android-guest/build-apks.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
+import { fixtureInstanceName, useFixtureSession } from './helpers/fixture-session.js';
 
-const INSTANCE = `install-it-${process.pid % 100000}`;
-const TOOLS = path.join(repoRoot, 'tests/fixtures/android-guest');
+const INSTANCE = fixtureInstanceName('install-it');
 
 function needs(): string | null {
   const root = needRoot();
@@ -196,26 +196,17 @@ describe('app install into the demo guest with the fixture Android tools (root, 
     files.noBase = apks.bundle('nobase.xapk', { 'config.x86_64.apk': files.splitAbi! });
     files.notApk = path.join(work, 'notes.apk');
     await fs.writeFile(files.notApk, 'this is not a zip file\n'.repeat(100));
-
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(paths.guestDataDir, { recursive: true, force: true });
-    const started = await droidway(
-      'session',
-      'start',
-      '--instance',
-      INSTANCE,
-      '--android-tools',
-      TOOLS,
-    );
-    if (started.code !== 0) throw new Error(`session start failed: ${started.stderr}`);
-    exec = lxcGuestExecutor(await findRunningGuest({ instance: INSTANCE }));
   }, 300_000);
-
+  // Runs after the session's own afterAll (hooks after the tests run in reverse order).
   afterAll(async () => {
     if (missing) return;
-    await droidway('session', 'stop', '--instance', INSTANCE);
-    await fs.rm(paths.dataDir, { recursive: true, force: true });
     await fs.rm(work, { recursive: true, force: true });
+  });
+
+  useFixtureSession(missing, { instance: INSTANCE, androidTools: true });
+  beforeAll(async () => {
+    if (missing) return;
+    exec = lxcGuestExecutor(await findRunningGuest({ instance: INSTANCE }));
   });
 
   itNeeds(

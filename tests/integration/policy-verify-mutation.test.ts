@@ -20,9 +20,13 @@ import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import type { VerifyReport } from '../../electron/core/inspect/verify.js';
 import type { PolicyDocument } from '../../electron/core/policy/policy-document.js';
 import { loadPreset } from '../../electron/core/policy/presets.js';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
+import {
+  fixtureInstanceName,
+  startFixtureSession,
+  type FixtureSession,
+} from './helpers/fixture-session.js';
 
 function needMutationHost(): string | null {
   const root = needRoot();
@@ -97,22 +101,22 @@ const mutations: Array<{ what: string; change: (d: Doc) => void; fails: string[]
 describe('policy verify --against catches each weakening (root, LXC, built CLI)', () => {
   let tmp = '';
   let counter = 0;
-  const live: string[] = [];
+  const live: FixtureSession[] = [];
 
   const start = async (policy: { preset: string } | { file: string }): Promise<string> => {
-    const instance = `mut-${process.pid % 10_000}-${counter++}`;
-    live.push(instance);
-    const source = 'preset' in policy ? ['--preset', policy.preset] : ['--policy', policy.file];
-    const run = await droidway('session', 'start', '--instance', instance, ...source);
-    expect(run.code, run.stderr).toBe(0);
-    return instance;
+    const session = await startFixtureSession({
+      instance: fixtureInstanceName('mut'),
+      ...('preset' in policy ? { preset: policy.preset } : { policyFile: policy.file }),
+    });
+    live.push(session);
+    return session.instance;
   };
 
   const weakenedFile = async (change: (d: Doc) => void): Promise<string> => {
     const doc = structuredClone(loadPreset('strict')) as unknown as Doc;
     change(doc);
     doc.name = 'strict-weakened';
-    const file = path.join(tmp, `policy-${counter}.json`);
+    const file = path.join(tmp, `policy-${counter++}.json`);
     await fs.writeFile(file, JSON.stringify(doc));
     return file;
   };
@@ -126,10 +130,7 @@ describe('policy verify --against catches each weakening (root, LXC, built CLI)'
   });
 
   afterEach(async () => {
-    for (const instance of live.splice(0)) {
-      await droidway('session', 'stop', '--instance', instance);
-      await fs.rm(instancePaths(instance).dataDir, { recursive: true, force: true });
-    }
+    for (const session of live.splice(0)) await session.stop();
   });
 
   afterAll(async () => {

@@ -16,7 +16,8 @@ import { findContainerCgroups } from '../../electron/core/runtime/host-cleanup.j
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import type { SessionStatus } from '../../electron/core/runtime/session.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
-import { buildCli, droidway, mountTable, repoRoot, type CliRun } from './helpers/cli.js';
+import { buildCli, droidway, mountTable, repoRoot } from './helpers/cli.js';
+import { fixtureInstanceName, useFixtureSession } from './helpers/fixture-session.js';
 
 function needSessionHost(): string | null {
   const root = needRoot();
@@ -63,40 +64,31 @@ describe('droidway session and policy verify (root, LXC, built CLI)', () => {
 
   for (const preset of ['strict', 'android'] as const) {
     describe(`preset ${preset}`, () => {
-      const instance = `it-${preset}-${process.pid}`;
+      const instance = fixtureInstanceName(`it-${preset}`);
       const paths = instancePaths(instance);
       let mountsBefore: string[] = [];
-      let started: CliRun | null = null;
 
-      beforeAll(async () => {
+      beforeAll(() => {
         if (missing) return;
         if (!built.done) {
           buildCli({ probe: true });
           built.done = true;
         }
         mountsBefore = mountTable();
-        started = await droidway(
-          'session',
-          'start',
-          '--instance',
-          instance,
-          '--image',
-          'demo',
-          '--preset',
-          preset,
-        );
       });
-
-      afterAll(async () => {
-        if (missing) return;
-        await droidway('session', 'stop', '--instance', instance);
-        await fs.rm(paths.dataDir, { recursive: true, force: true });
+      // The start's own output is under test: a failed start is reported by the test below.
+      const session = useFixtureSession(missing, {
+        instance,
+        image: 'demo',
+        preset,
+        allowFailure: true,
       });
 
       itNeeds('session start boots the guest and prints its state', missing, () => {
-        expect(started?.stderr).toBe('');
-        expect(started?.code).toBe(0);
-        expect(started?.stdout).toMatch(
+        const { started } = session.current;
+        expect(started.stderr).toBe('');
+        expect(started.code).toBe(0);
+        expect(started.stdout).toMatch(
           new RegExp(
             `^instance ${instance}: running \\(init pid \\d+\\)\\n  display bridge: [^\\n]+\\n  policy ${preset};`,
           ),

@@ -4,6 +4,7 @@
  * aside (`apps-state.json.corrupt-<time>`) and the defaults are used, so a broken file never
  * stops the tray or a launch.
  */
+import { mkdirSync, watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isPackageName } from '../android/pm-output.js';
@@ -95,6 +96,31 @@ export class AppsStateStore {
       return defaultAppsState();
     }
     return parsed;
+  }
+
+  /**
+   * Calls `onChange` after the file changed, whoever wrote it (the window's pins, the CLI's
+   * `app pin`, a launch's recents), once per burst of writes within `settleMs`; returns the
+   * function that stops watching. Watches the folder (made when missing), since every write
+   * replaces the file.
+   */
+  watch(onChange: () => void, settleMs = 100): () => void {
+    const dir = path.dirname(this.file);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let timer: NodeJS.Timeout | null = null;
+    const watcher = watch(dir, (_event, name) => {
+      if (name !== APPS_STATE_FILE) return;
+      timer ??= setTimeout(() => {
+        timer = null;
+        onChange();
+      }, settleMs);
+    });
+    // A folder that goes away ends the watch; the store itself keeps working.
+    watcher.on('error', () => watcher.close());
+    return () => {
+      if (timer !== null) clearTimeout(timer);
+      watcher.close();
+    };
   }
 
   private async moveAside(): Promise<void> {

@@ -1,9 +1,13 @@
 /**
  * The tray menu as plain data: what `electron/main/tray.ts` renders with Electron's `Menu`.
  * A pure function of the session state, the pins, the recents and the catalog, so every state
- * the menu can be in is unit-tested without Electron.
+ * the menu can be in is unit-tested without Electron. `trayApps` makes the menu's apps, pins and
+ * recents a view of the catalog's last refresh and the apps state store, as the grid and the
+ * desktop entries are.
  */
 import type { SessionStateName } from '../runtime/session-state.js';
+import type { AppsState } from './apps-state.js';
+import type { AppCatalog } from './catalog.js';
 
 /** What an item does when clicked (the Electron side maps these to calls). */
 export type TrayAction =
@@ -44,6 +48,25 @@ export interface TrayModelInput {
   apps: readonly TrayApp[];
   /** The last session error, shown in the status line. */
   error?: string | null;
+}
+
+/**
+ * The tray's share of `TrayModelInput` from `catalog`'s last refresh (labels and whether an app
+ * can launch, read without asking the guest again) and the apps state store's pins and recents.
+ */
+export function trayApps(
+  catalog: Pick<AppCatalog, 'apps'>,
+  state: Pick<AppsState, 'pinned' | 'recents'>,
+): Pick<TrayModelInput, 'apps' | 'pinned' | 'recents'> {
+  return {
+    apps: catalog.apps().map((app) => ({
+      packageName: app.packageName,
+      label: app.label,
+      launchable: app.launcherActivity !== null,
+    })),
+    pinned: [...state.pinned],
+    recents: state.recents.map((r) => r.packageName),
+  };
 }
 
 /** Most recent apps shown (pinned apps are not repeated among them). */

@@ -89,6 +89,20 @@ describe('preload', () => {
     for (const { channel } of loaded.invoked) expect(IPC_CHANNELS).toContain(channel);
   });
 
+  it('has the method DroidwayApi derives for every channel: namespace:verb is namespace.verb', async () => {
+    const loaded = await loadPreload(async (channel) => ({ ok: true, value: channel }));
+    const api = loaded.exposed.get('droidway') as unknown as Record<
+      string,
+      Record<string, () => Promise<unknown>>
+    >;
+    for (const channel of IPC_CHANNELS) {
+      const [namespace, verb] = channel.split(':') as [string, string];
+      expect(typeof api[namespace]?.[verb], channel).toBe('function');
+      expect(await api[namespace]![verb]!()).toEqual({ ok: true, value: channel });
+    }
+    expect(loaded.invoked.map((call) => call.channel)).toEqual([...IPC_CHANNELS]);
+  });
+
   it('turns a failure of the IPC layer into an IPC_FAILED result instead of a rejection', async () => {
     const loaded = await loadPreload(() =>
       Promise.reject(new Error("No handler registered for 'doctor:run'")),

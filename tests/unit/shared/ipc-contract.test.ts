@@ -1,14 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createCoreApi, dispatch } from '../../../electron/core/api.js';
 import { checkIpcSender, type IpcSenderFacts } from '../../../electron/main/ipc-sender.js';
 import type { DoctorReport } from '../../../electron/shared/doctor.js';
+import type { AppDetails } from '../../../electron/shared/apps.js';
 import {
   IPC_ARG_VALIDATORS,
   IPC_CHANNELS,
   IPC_EVENTS,
   isIpcChannel,
+  type DroidwayApi,
 } from '../../../electron/shared/ipc-contract.js';
-import { isResult, toResultError } from '../../../electron/shared/result.js';
+import type { PolicyInForce } from '../../../electron/shared/policy-view.js';
+import { isResult, toResultError, type Result } from '../../../electron/shared/result.js';
+import type { Settings } from '../../../electron/shared/settings.js';
 import {
   MAX_IPC_STRING_LENGTH,
   ValidationError,
@@ -436,5 +440,50 @@ describe('IPC validators of the apps, install and shm channels', () => {
         `${channel} ${JSON.stringify(args).slice(0, 60)}`,
       ).toThrow(expect.objectContaining({ code: 'IPC_BAD_ARGS' }));
     }
+  });
+});
+
+describe('DroidwayApi, derived from the contract', () => {
+  // Checked by the type checker (`npm run typecheck`): vitest's expectTypeOf does nothing at run time.
+  it('has each channel as namespace.verb with its arguments and result', () => {
+    expectTypeOf<DroidwayApi['apps']['info']>().parameters.toEqualTypeOf<[packageName: string]>();
+    expectTypeOf<DroidwayApi['apps']['info']>().returns.toEqualTypeOf<
+      Promise<Result<AppDetails>>
+    >();
+    expectTypeOf<DroidwayApi['install']['start']>().parameters.toEqualTypeOf<[paths: string[]]>();
+    expectTypeOf<DroidwayApi['policy']['apply']>().returns.toEqualTypeOf<
+      Promise<Result<PolicyInForce>>
+    >();
+    expectTypeOf<keyof DroidwayApi['session']>().toEqualTypeOf<
+      'status' | 'start' | 'stop' | 'freeze' | 'unfreeze'
+    >();
+    // settings.set keeps the value's type tied to the key (a call the type checker judges; never run).
+    const typedSet = (api: DroidwayApi): unknown => [
+      api.settings.set('theme', 'dark'),
+      // @ts-expect-error -- a theme is not a number
+      api.settings.set('theme', 3),
+    ];
+    expectTypeOf(typedSet).parameter(0).toEqualTypeOf<DroidwayApi>();
+    expectTypeOf<DroidwayApi['settings']['set']>().returns.toEqualTypeOf<
+      Promise<Result<Settings>>
+    >();
+    // One namespace per channel prefix, plus `on` and `files`.
+    const namespaces = [...new Set(IPC_CHANNELS.map((c) => c.split(':')[0]))];
+    expectTypeOf<Exclude<keyof DroidwayApi, 'on' | 'files'>>().toEqualTypeOf<
+      'app' | 'doctor' | 'apps' | 'install' | 'shm' | 'session' | 'settings' | 'notices' | 'policy'
+    >();
+    expect(namespaces.sort()).toEqual(
+      [
+        'app',
+        'apps',
+        'doctor',
+        'install',
+        'notices',
+        'policy',
+        'session',
+        'settings',
+        'shm',
+      ].sort(),
+    );
   });
 });

@@ -9,7 +9,8 @@ import {
 } from '../../../../electron/core/apps/apps-service.js';
 import { AppCatalog } from '../../../../electron/core/apps/catalog.js';
 import { listAppEntries } from '../../../../electron/core/apps/desktop-entry.js';
-import { trayMenuModel } from '../../../../electron/core/apps/tray-model.js';
+import { AppsStateStore } from '../../../../electron/core/apps/apps-state.js';
+import { trayApps, trayMenuModel } from '../../../../electron/core/apps/tray-model.js';
 import { fakeAppsGuest, type FakeAppsGuest } from '../../../helpers/fake-apps-guest.js';
 
 let guest: FakeAppsGuest;
@@ -82,15 +83,13 @@ describe('the grid, the tray and the desktop entries are views of one catalog', 
     const guestCalls = guest.calls.length;
     const reads = guest.reads.length;
 
-    // The grid (`apps:list`), and the tray fed from it as Electron main does.
+    // The grid (`apps:list`), and the tray from the catalog and the pins store as Electron
+    // main feeds it, with every app pinned so that each one has a menu item.
     const grid = appSummaries(catalog, new Set(['com.a.maps']));
     const allPackages = grid.map((a) => a.packageName);
-    const tray = trayMenuModel({
-      session: 'running',
-      pinned: allPackages,
-      recents: [],
-      apps: grid,
-    });
+    const store = new AppsStateStore(path.join(guest.root, 'state'));
+    for (const pkg of allPackages) await store.pin(pkg);
+    const tray = trayMenuModel({ session: 'running', ...trayApps(catalog, await store.read()) });
     const desktop = await desktopNames();
     // The views read the refresh that was made, not the guest again.
     expect(guest.calls).toHaveLength(guestCalls);
@@ -110,13 +109,15 @@ describe('the grid, the tray and the desktop entries are views of one catalog', 
     // Same set: the desktop has exactly the grid's launchable apps, the tray every grid app.
     const launchable = grid.filter((a) => a.launchable);
     expect([...desktop.keys()].sort()).toEqual(launchable.map((a) => a.packageName).sort());
-    const trayApps = tray.filter((i) => i.type === 'item' && i.id.startsWith('pinned:'));
-    expect(trayApps.map((i) => i.id.slice('pinned:'.length))).toEqual(allPackages);
+    const trayItems = tray.filter((i) => i.type === 'item' && i.id.startsWith('pinned:'));
+    expect(trayItems.map((i) => i.id.slice('pinned:'.length))).toEqual(allPackages);
     // Same labels, item by item.
     for (const app of grid) {
       if (app.launchable) expect(desktop.get(app.packageName), app.packageName).toBe(app.label);
       const item = tray.find((i) => i.id === `pinned:${app.packageName}`);
       expect(item?.type === 'item' && item.label, app.packageName).toBe(app.label);
+      // An app the grid cannot open is greyed out in the tray.
+      expect(item?.type === 'item' && item.enabled, app.packageName).toBe(app.launchable);
       expect(catalog.get(app.packageName)?.label).toBe(app.label);
     }
   });

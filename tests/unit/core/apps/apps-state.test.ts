@@ -90,3 +90,25 @@ describe('apps state store', () => {
     ).toEqual({ version: 1, pinned: ['a.b'], recents: [] });
   });
 });
+
+describe('AppsStateStore.watch', () => {
+  it('reports a change another store made to the same file, until stopped', async () => {
+    const watched = new AppsStateStore(path.join(dir, 'new-folder'));
+    let changes = 0;
+    let seen: () => void = () => undefined;
+    const stop = watched.watch(() => {
+      changes++;
+      seen();
+    }, 10);
+    try {
+      const changed = new Promise<void>((resolve) => (seen = resolve));
+      // Another writer (the CLI's `app pin`) with its own store object.
+      await new AppsStateStore(path.join(dir, 'new-folder')).pin('com.example.maps');
+      await changed;
+      expect(changes).toBeGreaterThanOrEqual(1);
+      expect((await watched.read()).pinned).toEqual(['com.example.maps']);
+    } finally {
+      stop();
+    }
+  });
+});

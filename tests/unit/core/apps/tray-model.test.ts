@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { trayMenuModel, type TrayItem } from '../../../../electron/core/apps/tray-model.js';
+import type { CatalogApp } from '../../../../electron/core/apps/catalog.js';
+import {
+  trayApps,
+  trayMenuModel,
+  type TrayItem,
+} from '../../../../electron/core/apps/tray-model.js';
 
 const apps = [
   { packageName: 'com.a.maps', label: 'Maps', launchable: true },
@@ -111,5 +116,44 @@ describe('tray menu model', () => {
     });
     expect(m.filter((i) => i.id.startsWith('recent:'))).toHaveLength(5);
     expect([...item(m, 'recent:com.r.app0').label].length).toBe(60);
+  });
+});
+
+describe('trayApps', () => {
+  const catalogApp = (packageName: string, label: string, launcher: boolean): CatalogApp => ({
+    packageName,
+    label,
+    labels: { '': label },
+    versionCode: 1,
+    versionName: null,
+    launcherActivity: launcher ? '.Main' : null,
+    system: false,
+    apkPath: null,
+  });
+  const catalog = {
+    apps: () => [catalogApp('com.a.mail', 'Mail', true), catalogApp('com.a.svc', 'Service', false)],
+  };
+
+  it('takes labels and launchability from the catalog, pins and recents from the store', () => {
+    const input = trayApps(catalog, {
+      pinned: ['com.a.svc'],
+      recents: [
+        { packageName: 'com.a.mail', at: 2 },
+        { packageName: 'com.a.gone', at: 1 },
+      ],
+    });
+    expect(input).toEqual({
+      apps: [
+        { packageName: 'com.a.mail', label: 'Mail', launchable: true },
+        { packageName: 'com.a.svc', label: 'Service', launchable: false },
+      ],
+      pinned: ['com.a.svc'],
+      recents: ['com.a.mail', 'com.a.gone'],
+    });
+    const m = trayMenuModel({ session: 'running', ...input });
+    expect(item(m, 'pinned:com.a.svc')).toMatchObject({ label: 'Service', enabled: false });
+    expect(item(m, 'recent:com.a.mail')).toMatchObject({ label: 'Mail', enabled: true });
+    // A recent app the catalog no longer lists is offered by name; the launch checks.
+    expect(item(m, 'recent:com.a.gone')).toMatchObject({ label: 'com.a.gone', enabled: true });
   });
 });
