@@ -4,9 +4,7 @@
  * and `droidway --version` loads no command and not even commander. `main.ts` keeps the whole program for tests.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot, readOwnManifest } from '../core/package-root.js';
 import { EXIT_FAILURE, processIo, type CliIo } from './cli-io.js';
 
 type Registrar = (program: Command) => void;
@@ -52,26 +50,12 @@ export function groupsFor(args: readonly string[]): readonly string[] {
   return Object.keys(GROUPS);
 }
 
-/** The version in the `package.json` named `droidway` above this file. */
-export function packageVersion(
-  start: string = path.dirname(fileURLToPath(import.meta.url)),
-): string {
-  let dir = start;
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (manifest.name === 'droidway' && typeof manifest.version === 'string')
-        return manifest.version;
-    } catch {
-      // No package.json here, or not one that parses: keep walking up.
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('package.json of droidway not found');
-    dir = parent;
-  }
+/** The version in the `package.json` named `droidway` above this file (or above `start`). */
+export function packageVersion(start?: string): string {
+  const root = packageRoot(start);
+  const version = root === null ? undefined : readOwnManifest(root)?.version;
+  if (typeof version !== 'string') throw new Error('package.json of droidway not found');
+  return version;
 }
 
 /** Runs the CLI for `argv` (node-style) and returns the exit status (see `runCli`). */

@@ -5,7 +5,7 @@
  * (`tests/e2e/test-host.ts`) both go through `dispatch`, so what the tests exercise is what the
  * app runs; only the sender check is Electron's own.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDoctor } from './doctor/index.js';
 import { inspectSessionShm } from './session/shm-report.js';
@@ -45,7 +45,7 @@ import {
   type IpcValue,
 } from '../shared/ipc-contract.js';
 import { err, settle, type Result } from '../shared/result.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot, readOwnManifest } from './package-root.js';
 
 /** One async handler per contract channel, taking the validated argument tuple. */
 export type CoreApi = {
@@ -258,29 +258,14 @@ let cachedAppInfo: AppInfo | undefined;
 function readAppInfo(): AppInfo {
   if (cachedAppInfo === undefined) {
     const root = packageRoot();
-    const manifest = root === null ? null : readManifest(join(root, 'package.json'));
-    if (manifest === null)
+    const manifest = root === null ? null : readOwnManifest(root);
+    if (manifest === null || typeof manifest.version !== 'string')
       throw Object.assign(new Error('package.json of droidway not found'), { code: 'ENOENT' });
     cachedAppInfo = Object.freeze({
-      name: manifest.productName ?? 'Droidway',
+      name: typeof manifest.productName === 'string' ? manifest.productName : 'Droidway',
       version: manifest.version,
       platform: process.platform,
     });
   }
   return cachedAppInfo;
-}
-
-function readManifest(path: string): { version: string; productName?: string } | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  const parsed = JSON.parse(text) as { name?: unknown; version?: unknown; productName?: unknown };
-  if (parsed.name !== 'droidway' || typeof parsed.version !== 'string') return null;
-  return {
-    version: parsed.version,
-    ...(typeof parsed.productName === 'string' ? { productName: parsed.productName } : {}),
-  };
 }
