@@ -202,7 +202,7 @@ Napi::Value CheckDmabuf(const Napi::CallbackInfo& info) {
     table.emplace_back(Uint32Value(env, pair.As<Napi::Array>().Get(0u), "format"),
                        BigIntValue(env, pair.As<Napi::Array>().Get(1u), "modifier"));
   }
-  DmabufVerdict verdict;
+  Verdict verdict;
   std::string step = "add";
   std::vector<DmabufPlane> added;
   for (const DmabufPlane& plane : planes) {

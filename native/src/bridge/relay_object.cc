@@ -300,7 +300,7 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
   if (kind_ == RelayKind::kShm && opcode == WL_SHM_CREATE_POOL) {
     if (!owner_->AdmitFd()) return false;
     std::unique_ptr<ShmCopy> copy;
-    ShmVerdict verdict =
+    Verdict verdict =
         ShmPolicy::PreparePoolFd(args[1].h, args[2].i, owner_->require_sealed(), &copy);
     int copy_fd = -1;
     if (verdict.ok && copy != nullptr) {
@@ -330,7 +330,7 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
   }
   switch (kind_) {
     case RelayKind::kShmPool: {
-      ShmVerdict verdict;
+      Verdict verdict;
       bool fd_check = false;
       if (opcode == WL_SHM_POOL_CREATE_BUFFER) {
         verdict = ShmPolicy::CheckBuffer(pool_size_, args[1].i, args[2].i, args[3].i, args[4].i,
@@ -444,7 +444,7 @@ bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
 }
 
 bool RelayObject::CheckDmabufRequest(uint32_t opcode, union wl_argument* args) {
-  DmabufVerdict verdict;
+  Verdict verdict;
   const DmabufFormatTable& table = owner_->bridge()->host_dmabuf_formats();
   if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_ADD) {
     if (!owner_->AdmitFd()) return false;
