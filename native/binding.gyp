@@ -24,9 +24,16 @@
         "src/bridge/guest_display_hook.cc",
         "src/bridge/host_connection.cc",
         "src/bridge/keymap_copy.cc",
+        "src/bridge/relay_dmabuf.cc",
         "src/bridge/relay_object.cc",
+        "src/bridge/relay_seat.cc",
+        "src/bridge/relay_shm.cc",
+        "src/bridge/relay_surface.cc",
+        "src/bridge/relay_tablet.cc",
+        "src/bridge/relay_xdg.cc",
         "src/bridge/shm_copy.cc",
         "src/bridge/shm_policy.cc",
+        "src/bridge/surface_policy.cc",
         "src/bridge/text_sanitize.cc"
       ],
       "include_dirs": [

@@ -362,13 +362,8 @@ bool ParseConfig(const std::string& text, bridge::BridgeConfig* bridge, ProcessC
   if (const Value* limits = fields.Find("limits", Value::Kind::kObject, false)) {
     Fields inner(*limits, "limits.", error);
     bridge::ClientLimits& out = bridge->limits;
-    inner.Integer("maxObjects", 1, 1 << 20, &out.max_objects);
-    inner.Integer("maxPools", 1, 1 << 16, &out.max_pools);
-    inner.Integer("maxBuffers", 1, 1 << 16, &out.max_buffers);
-    inner.Integer("maxSurfaces", 1, 1 << 16, &out.max_surfaces);
-    inner.Integer("maxFds", 1, 1 << 16, &out.max_fds);
-    inner.Integer("maxRegionRects", 1, 1 << 16, &out.max_region_rects);
-    inner.Integer("maxDamageRects", 1, 1 << 16, &out.max_damage_rects);
+    for (const bridge::ClientLimitField& field : bridge::kClientLimitFields)
+      inner.Integer(field.name, field.min, field.max, &(out.*field.member));
     if (!inner.NoOthers()) return false;
   }
   if (const Value* clipboard = fields.Find("clipboard", Value::Kind::kObject, false)) {
@@ -442,13 +437,12 @@ std::string ConfigJson(const bridge::BridgeConfig& bridge, const ProcessConfig& 
   out += ",\"firstRequestTimeoutMs\":" + std::to_string(bridge.first_request_timeout_ms);
   out += ",\"hostTimeoutMs\":" + std::to_string(bridge.host_timeout_ms);
   const bridge::ClientLimits& limits = bridge.limits;
-  out += ",\"limits\":{\"maxObjects\":" + std::to_string(limits.max_objects);
-  out += ",\"maxPools\":" + std::to_string(limits.max_pools);
-  out += ",\"maxBuffers\":" + std::to_string(limits.max_buffers);
-  out += ",\"maxSurfaces\":" + std::to_string(limits.max_surfaces);
-  out += ",\"maxFds\":" + std::to_string(limits.max_fds);
-  out += ",\"maxRegionRects\":" + std::to_string(limits.max_region_rects);
-  out += ",\"maxDamageRects\":" + std::to_string(limits.max_damage_rects) + "}";
+  out += ",\"limits\":{";
+  for (const bridge::ClientLimitField& field : bridge::kClientLimitFields) {
+    if (&field != bridge::kClientLimitFields) out += ",";
+    out += JsonString(field.name) + ":" + std::to_string(limits.*field.member);
+  }
+  out += "}";
   const bridge::ClipboardConfig& clipboard = bridge.clipboard;
   out += ",\"clipboard\":{\"mode\":" + JsonString(bridge::ClipboardModeName(clipboard.mode));
   out += ",\"mimeTypes\":[";

@@ -24,11 +24,10 @@ using droidway::UniqueFd;
 using droidway::bridge::DmabufFormatTable;
 using droidway::bridge::DmabufPlane;
 using droidway::bridge::DmabufPolicy;
-using droidway::bridge::DmabufVerdict;
 using droidway::bridge::KeymapCopy;
 using droidway::bridge::ShmCopy;
 using droidway::bridge::ShmPolicy;
-using droidway::bridge::ShmVerdict;
+using droidway::bridge::Verdict;
 
 namespace {
 
@@ -65,7 +64,7 @@ void FuzzShm(Reader& in, int fd) {
   const int64_t pool_size = in.Take<int32_t>();  // wl_shm.create_pool carries an int32
   const bool require_sealed = (in.Take<uint8_t>() & 1) == 0;
   std::unique_ptr<ShmCopy> copy;
-  const ShmVerdict pool = ShmPolicy::PreparePoolFd(fd, pool_size, require_sealed, &copy);
+  const Verdict pool = ShmPolicy::PreparePoolFd(fd, pool_size, require_sealed, &copy);
   if (!pool.ok) {
     Require(!pool.reason.empty() && copy == nullptr);
     return;
@@ -87,7 +86,7 @@ void FuzzShm(Reader& in, int fd) {
     const int32_t height = in.Take<int32_t>();
     const int32_t stride = in.Take<int32_t>();
     const uint32_t format = in.Take<uint32_t>();
-    const ShmVerdict buffer =
+    const Verdict buffer =
         ShmPolicy::CheckBuffer(pool_size, offset, width, height, stride, format, formats);
     if (!buffer.ok) continue;
     const uint32_t bpp = ShmPolicy::BytesPerPixel(format);
@@ -109,7 +108,7 @@ void FuzzDmabuf(Reader& in, int first_fd) {
     plane.offset = in.Take<uint32_t>();
     plane.stride = in.Take<uint32_t>();
     plane.modifier = in.Take<uint8_t>() & 1 ? 0 : 0x00ffffffffffffffULL;
-    const DmabufVerdict add = DmabufPolicy::CheckAdd(planes, plane);
+    const Verdict add = DmabufPolicy::CheckAdd(planes, plane);
     if (!add.ok) continue;
     Require(plane.index < DmabufPolicy::kMaxPlanes);
     planes.push_back(plane);
@@ -119,7 +118,7 @@ void FuzzDmabuf(Reader& in, int first_fd) {
   const int32_t width = in.Take<int32_t>();
   const int32_t height = in.Take<int32_t>();
   const uint32_t format = in.Take<uint8_t>() & 1 ? 0x34325258 : 0x3231564e;
-  const DmabufVerdict create = DmabufPolicy::CheckCreate(planes, width, height, format, table);
+  const Verdict create = DmabufPolicy::CheckCreate(planes, width, height, format, table);
   if (!create.ok) return;
   Require(width > 0 && height > 0 && !planes.empty());
   for (const DmabufPlane& plane : planes) {

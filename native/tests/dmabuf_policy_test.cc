@@ -16,7 +16,7 @@ using droidway::UniqueFd;
 using droidway::bridge::DmabufFormatTable;
 using droidway::bridge::DmabufPlane;
 using droidway::bridge::DmabufPolicy;
-using droidway::bridge::DmabufVerdict;
+using droidway::bridge::Verdict;
 using namespace droidway::test;
 
 namespace {
@@ -74,7 +74,7 @@ TEST(DmabufAddAcceptsFreshPlanes) {
   std::vector<DmabufPlane> planes;
   for (uint32_t index : {2u, 0u, 3u, 1u}) {
     const DmabufPlane plane = Plane(fd.get(), index, 0, 64);
-    const DmabufVerdict verdict = DmabufPolicy::CheckAdd(planes, plane);
+    const Verdict verdict = DmabufPolicy::CheckAdd(planes, plane);
     CHECK_EQ(verdict.reason, std::string());
     CHECK(verdict.ok);
     planes.push_back(plane);
@@ -85,7 +85,7 @@ TEST(DmabufAddRefusesIndexFourAndAbove) {
   UniqueFd fd = Memfd(4096);
   CHECK(fd.valid());
   for (const uint32_t index : {4u, 5u, UINT32_MAX}) {
-    const DmabufVerdict verdict = DmabufPolicy::CheckAdd({}, Plane(fd.get(), index, 0, 64));
+    const Verdict verdict = DmabufPolicy::CheckAdd({}, Plane(fd.get(), index, 0, 64));
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("dmabuf-plane-index"));
     CHECK_EQ(verdict.error, kPlaneIdx);
@@ -96,7 +96,7 @@ TEST(DmabufAddRefusesPlaneSetTwice) {
   UniqueFd fd = Memfd(4096);
   CHECK(fd.valid());
   const std::vector<DmabufPlane> planes = {Plane(fd.get(), 0, 0, 64), Plane(fd.get(), 1, 0, 64)};
-  const DmabufVerdict verdict = DmabufPolicy::CheckAdd(planes, Plane(fd.get(), 1, 128, 64));
+  const Verdict verdict = DmabufPolicy::CheckAdd(planes, Plane(fd.get(), 1, 128, 64));
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("dmabuf-plane-set"));
   CHECK_EQ(verdict.error, kPlaneSet);
@@ -106,7 +106,7 @@ TEST(DmabufAddRefusesModifierMismatch) {
   UniqueFd fd = Memfd(4096);
   CHECK(fd.valid());
   const std::vector<DmabufPlane> planes = {Plane(fd.get(), 0, 0, 64, kLinear)};
-  const DmabufVerdict verdict = DmabufPolicy::CheckAdd(planes, Plane(fd.get(), 1, 0, 64, kTiled));
+  const Verdict verdict = DmabufPolicy::CheckAdd(planes, Plane(fd.get(), 1, 0, 64, kTiled));
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("dmabuf-modifier-mismatch"));
   CHECK_EQ(verdict.error, kInvalidFormat);
@@ -116,11 +116,11 @@ TEST(DmabufAddRefusesModifierMismatch) {
 TEST(DmabufAddRefusesUnsizableFd) {
   UniqueFd read_end, write_end;
   CHECK(Pipe(&read_end, &write_end));
-  const DmabufVerdict pipe = DmabufPolicy::CheckAdd({}, Plane(read_end.get(), 0, 0, 64));
+  const Verdict pipe = DmabufPolicy::CheckAdd({}, Plane(read_end.get(), 0, 0, 64));
   CHECK(!pipe.ok);
   CHECK_EQ(pipe.reason, std::string("dmabuf-fd-size"));
   CHECK_EQ(pipe.error, kOutOfBounds);
-  const DmabufVerdict closed = DmabufPolicy::CheckAdd({}, Plane(ClosedFd(), 0, 0, 64));
+  const Verdict closed = DmabufPolicy::CheckAdd({}, Plane(ClosedFd(), 0, 0, 64));
   CHECK_EQ(closed.reason, std::string("dmabuf-fd-size"));
 }
 
@@ -128,13 +128,13 @@ TEST(DmabufCreateAcceptsExactFit) {
   // 16×8 ARGB8888, stride 64, offset 64: ends at 64 + 64 × 8 = 576.
   UniqueFd fd = Memfd(576);
   CHECK(fd.valid());
-  const DmabufVerdict verdict =
+  const Verdict verdict =
       DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 64, 64)}, 16, 8, kArgb8888, kHost);
   CHECK_EQ(verdict.reason, std::string());
   CHECK(verdict.ok);
   UniqueFd short_fd = Memfd(575);
   CHECK(short_fd.valid());
-  const DmabufVerdict past =
+  const Verdict past =
       DmabufPolicy::CheckCreate({Plane(short_fd.get(), 0, 64, 64)}, 16, 8, kArgb8888, kHost);
   CHECK(!past.ok);
   CHECK_EQ(past.reason, std::string("dmabuf-out-of-bounds"));
@@ -145,7 +145,7 @@ TEST(DmabufCreateAcceptsExactFit) {
 TEST(DmabufCreateRefusesMissingOrExtraPlanes) {
   UniqueFd fd = Memfd(1 << 16);
   CHECK(fd.valid());
-  const DmabufVerdict none = DmabufPolicy::CheckCreate({}, 16, 8, kArgb8888, kHost);
+  const Verdict none = DmabufPolicy::CheckCreate({}, 16, 8, kArgb8888, kHost);
   CHECK(!none.ok);
   CHECK_EQ(none.reason, std::string("dmabuf-incomplete"));
   CHECK_EQ(none.error, kIncomplete);
@@ -167,8 +167,8 @@ TEST(DmabufCreateRefusesNonPositiveDimensions) {
   CHECK(fd.valid());
   for (const auto& wh : std::vector<std::pair<int32_t, int32_t>>{
            {0, 8}, {16, 0}, {-1, 8}, {16, -1}, {INT32_MIN, INT32_MIN}}) {
-    const DmabufVerdict verdict = DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64)}, wh.first,
-                                                            wh.second, kArgb8888, kHost);
+    const Verdict verdict = DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64)}, wh.first,
+                                                      wh.second, kArgb8888, kHost);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("dmabuf-dimensions"));
     CHECK_EQ(verdict.error, kInvalidDimensions);
@@ -182,13 +182,13 @@ TEST(DmabufCreateChecksFormatAndModifierPair) {
   CHECK(DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64, kTiled)}, 16, 8, kArgb8888, kHost).ok);
   CHECK(DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64, kModInvalid)}, 16, 8, kXrgb8888, kHost)
             .ok);
-  const DmabufVerdict modifier =
+  const Verdict modifier =
       DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64, kLinear)}, 16, 8, kXrgb8888, kHost);
   CHECK(!modifier.ok);
   CHECK_EQ(modifier.reason, std::string("dmabuf-format"));
   CHECK_EQ(modifier.error, kInvalidFormat);
-  const DmabufVerdict format = DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64)}, 16, 8,
-                                                         FourCc('A', 'B', '2', '4'), kHost);
+  const Verdict format = DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64)}, 16, 8,
+                                                   FourCc('A', 'B', '2', '4'), kHost);
   CHECK_EQ(format.reason, std::string("dmabuf-format"));
   CHECK(format.message.find("0x34324241") != std::string::npos);
   CHECK_EQ(DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 64)}, 16, 8, kArgb8888, {}).reason,
@@ -198,7 +198,7 @@ TEST(DmabufCreateChecksFormatAndModifierPair) {
 TEST(DmabufCreateRefusesZeroStride) {
   UniqueFd fd = Memfd(1 << 16);
   CHECK(fd.valid());
-  const DmabufVerdict verdict =
+  const Verdict verdict =
       DmabufPolicy::CheckCreate({Plane(fd.get(), 0, 0, 0)}, 16, 8, kArgb8888, kHost);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("dmabuf-out-of-bounds"));
@@ -208,8 +208,8 @@ TEST(DmabufCreateOffsetPlusStrideTimesRowsDoesNotWrap) {
   UniqueFd fd = Memfd(4096);
   CHECK(fd.valid());
   // (2^32-1) + (2^32-1) × (2^31-1): about 9.2e18, near 2^63; wraps to a small value in 32 bits.
-  const DmabufVerdict verdict = DmabufPolicy::CheckCreate(
-      {Plane(fd.get(), 0, UINT32_MAX, UINT32_MAX)}, 1, INT32_MAX, kArgb8888, kHost);
+  const Verdict verdict = DmabufPolicy::CheckCreate({Plane(fd.get(), 0, UINT32_MAX, UINT32_MAX)}, 1,
+                                                    INT32_MAX, kArgb8888, kHost);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("dmabuf-out-of-bounds"));
   CHECK(verdict.message.find("9223372034707292160") != std::string::npos);
@@ -228,7 +228,7 @@ TEST(DmabufCreateChecksEveryPlaneOnItsOwnFd) {
   CHECK(big.valid());
   CHECK(small.valid());
   // ARGB8888 has one plane really, but the check covers whatever the guest sent.
-  const DmabufVerdict verdict = DmabufPolicy::CheckCreate(
+  const Verdict verdict = DmabufPolicy::CheckCreate(
       {Plane(big.get(), 0, 0, 64), Plane(small.get(), 1, 0, 64)}, 16, 8, kArgb8888, kHost);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("dmabuf-out-of-bounds"));
@@ -246,7 +246,7 @@ TEST(DmabufCreateHalvesChromaRowsOf420) {
   UniqueFd fd = Memfd(80);
   CHECK(fd.valid());
   const std::vector<DmabufPlane> nv12 = {Plane(fd.get(), 0, 0, 16), Plane(fd.get(), 1, 48, 16)};
-  const DmabufVerdict verdict = DmabufPolicy::CheckCreate(nv12, 16, 3, kNv12, kHost);
+  const Verdict verdict = DmabufPolicy::CheckCreate(nv12, 16, 3, kNv12, kHost);
   CHECK_EQ(verdict.reason, std::string());
   CHECK(verdict.ok);
   // One byte less does not hold the second chroma row.

@@ -19,7 +19,7 @@
 using droidway::UniqueFd;
 using droidway::bridge::ShmCopy;
 using droidway::bridge::ShmPolicy;
-using droidway::bridge::ShmVerdict;
+using droidway::bridge::Verdict;
 using namespace droidway::test;
 
 namespace {
@@ -33,7 +33,7 @@ const std::vector<uint32_t> kHostFormats = {WL_SHM_FORMAT_ARGB8888, WL_SHM_FORMA
 TEST(ShmPoolAcceptsSealedMemfd) {
   UniqueFd fd = Memfd(8192, true, DROIDWAY_F_SEAL_SHRINK);
   CHECK(fd.valid());
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 8192, true);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 8192, true);
   CHECK_EQ(verdict.reason, std::string());
   CHECK(verdict.ok);
   // A pool smaller than the file is fine too.
@@ -44,7 +44,7 @@ TEST(ShmPoolUnsealedMemfdOnlyWhenSealsNotRequired) {
   UniqueFd fd = Memfd(4096);
   CHECK(fd.valid());
   CHECK(ShmPolicy::CheckPoolFd(fd.get(), 4096, false).ok);
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, true);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, true);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("unsealed"));
   CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_FD});
@@ -58,7 +58,7 @@ TEST(ShmPoolRefusesShortMemfd) {
   UniqueFd fd = Memfd(4096, true, DROIDWAY_F_SEAL_SHRINK);
   CHECK(fd.valid());
   CHECK(ShmPolicy::CheckPoolFd(fd.get(), 4096, true).ok);
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4097, true);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4097, true);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("too-small"));
   CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_FD});
@@ -74,7 +74,7 @@ TEST(ShmPoolRefusesNonPositiveSize) {
   UniqueFd fd = Memfd(4096, true, DROIDWAY_F_SEAL_SHRINK);
   CHECK(fd.valid());
   for (const int64_t size : {int64_t{0}, int64_t{-1}, INT64_MIN}) {
-    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), size, true);
+    const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), size, true);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("bad-size"));
     CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_STRIDE});
@@ -85,7 +85,7 @@ TEST(ShmPoolRefusesPipe) {
   UniqueFd read_end, write_end;
   CHECK(Pipe(&read_end, &write_end));
   for (const int fd : {read_end.get(), write_end.get()}) {
-    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd, 16, false);
+    const Verdict verdict = ShmPolicy::CheckPoolFd(fd, 16, false);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("not-shm-file"));
     CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_FD});
@@ -96,7 +96,7 @@ TEST(ShmPoolRefusesPipe) {
 TEST(ShmPoolRefusesSocket) {
   UniqueFd fd = Socket();
   CHECK(fd.valid());
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 16, false);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 16, false);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("not-shm-file"));
   CHECK(verdict.message.find("(socket)") != std::string::npos);
@@ -105,7 +105,7 @@ TEST(ShmPoolRefusesSocket) {
 TEST(ShmPoolRefusesDirectory) {
   UniqueFd fd = Directory();
   CHECK(fd.valid());
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 16, false);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 16, false);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("not-shm-file"));
   CHECK(verdict.message.find("(other)") != std::string::npos);
@@ -117,7 +117,7 @@ TEST(ShmPoolRefusesDiskFile) {
   // The runner works in native/tests/build, which must not be on tmpfs for this case to mean
   // anything.
   CHECK(FsMagic(fd.get()) != kTmpfsMagic);
-  const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, false);
+  const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, false);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("not-tmpfs"));
   CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_FD});
@@ -148,7 +148,7 @@ TEST(ShmPoolRefusesWriteSealedMemfd) {
   for (const int seal : {DROIDWAY_F_SEAL_WRITE, DROIDWAY_F_SEAL_FUTURE_WRITE}) {
     UniqueFd fd = Memfd(4096, true, DROIDWAY_F_SEAL_SHRINK | seal);
     CHECK(fd.valid());
-    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, false);
+    const Verdict verdict = ShmPolicy::CheckPoolFd(fd.get(), 4096, false);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("write-sealed"));
   }
@@ -158,7 +158,7 @@ TEST(ShmPoolRefusesClosedFd) {
   const int fd = ClosedFd();
   CHECK(fd >= 0);
   for (const int bad : {fd, -1}) {
-    const ShmVerdict verdict = ShmPolicy::CheckPoolFd(bad, 16, false);
+    const Verdict verdict = ShmPolicy::CheckPoolFd(bad, 16, false);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("inspect-failed"));
     CHECK_EQ(verdict.error, uint32_t{WL_SHM_ERROR_INVALID_FD});
@@ -170,7 +170,7 @@ TEST(ShmPrepareSealsSealableMemfdInPlace) {
   CHECK(fd.valid());
   CHECK_EQ(Seals(fd.get()), 0);
   std::unique_ptr<ShmCopy> copy;
-  const ShmVerdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
+  const Verdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
   CHECK(verdict.ok);
   CHECK(copy == nullptr);
   CHECK_EQ(Seals(fd.get()), kShrinkGrow);
@@ -194,7 +194,7 @@ TEST(ShmPrepareCopiesSmallUnsealableMemfd) {
   const std::vector<uint8_t> pixels = Pattern(4096, 7);
   CHECK(WriteAt0(fd.get(), pixels));
   std::unique_ptr<ShmCopy> copy;
-  const ShmVerdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
+  const Verdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
   CHECK(verdict.ok);
   CHECK(copy != nullptr);
   CHECK(copy->fd() != fd.get());
@@ -209,7 +209,7 @@ TEST(ShmPrepareRefusesLargeUnsealableMemfd) {
   UniqueFd fd = Memfd(size, false);
   CHECK(fd.valid());
   std::unique_ptr<ShmCopy> copy;
-  const ShmVerdict verdict = ShmPolicy::PreparePoolFd(fd.get(), size, true, &copy);
+  const Verdict verdict = ShmPolicy::PreparePoolFd(fd.get(), size, true, &copy);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("unsealed"));
   CHECK(copy == nullptr);
@@ -227,7 +227,7 @@ TEST(ShmPrepareCopiesAShortUnsealablePoolToItsFullSize) {
   CHECK(fd.valid());
   CHECK(WriteAt0(fd.get(), Pattern(10, 8)));
   std::unique_ptr<ShmCopy> copy;
-  const ShmVerdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
+  const Verdict verdict = ShmPolicy::PreparePoolFd(fd.get(), 4096, true, &copy);
   CHECK(verdict.ok);
   CHECK(copy != nullptr);
   CHECK_EQ(copy->size(), int64_t{4096});
@@ -259,7 +259,7 @@ TEST(ShmPrepareRefusesNonShmWithoutCopy) {
 TEST(ShmBufferAcceptsExactFit) {
   // 16×8 ARGB8888 with a 64-byte stride at offset 128: ends at 128 + 64 × 8 = 640.
   CHECK(ShmPolicy::CheckBuffer(640, 128, 16, 8, 64, WL_SHM_FORMAT_ARGB8888, kHostFormats).ok);
-  const ShmVerdict verdict =
+  const Verdict verdict =
       ShmPolicy::CheckBuffer(639, 128, 16, 8, 64, WL_SHM_FORMAT_ARGB8888, kHostFormats);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("out-of-pool"));
@@ -270,7 +270,7 @@ TEST(ShmBufferAcceptsExactFit) {
 }
 
 TEST(ShmBufferRefusesFormatsTheHostLacks) {
-  const ShmVerdict verdict =
+  const Verdict verdict =
       ShmPolicy::CheckBuffer(1 << 20, 0, 4, 4, 16, WL_SHM_FORMAT_ABGR8888, kHostFormats);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("bad-format"));
@@ -281,7 +281,7 @@ TEST(ShmBufferRefusesFormatsTheHostLacks) {
 
 TEST(ShmBufferRefusesFormatsWithoutPixelSize) {
   // NV12 is on the host's list but multi-planar: no single bytes-per-pixel to check against.
-  const ShmVerdict verdict =
+  const Verdict verdict =
       ShmPolicy::CheckBuffer(1 << 20, 0, 4, 4, 16, WL_SHM_FORMAT_NV12, kHostFormats);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("bad-format"));
@@ -291,7 +291,7 @@ TEST(ShmBufferRefusesFormatsWithoutPixelSize) {
 TEST(ShmBufferRefusesBadGeometry) {
   for (const auto& g : std::vector<std::vector<int32_t>>{
            {-1, 4, 4}, {INT32_MIN, 4, 4}, {0, 0, 4}, {0, 4, 0}, {0, -4, 4}, {0, 4, -4}}) {
-    const ShmVerdict verdict =
+    const Verdict verdict =
         ShmPolicy::CheckBuffer(1 << 20, g[0], g[1], g[2], 16, WL_SHM_FORMAT_ARGB8888, kHostFormats);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("bad-geometry"));
@@ -303,7 +303,7 @@ TEST(ShmBufferRefusesShortAndNegativeStride) {
   // RGB565: 2 bytes a pixel, so 10 pixels need 20.
   CHECK(ShmPolicy::CheckBuffer(1 << 20, 0, 10, 4, 20, WL_SHM_FORMAT_RGB565, kHostFormats).ok);
   for (const int32_t stride : {19, 0, -20, INT32_MIN}) {
-    const ShmVerdict verdict =
+    const Verdict verdict =
         ShmPolicy::CheckBuffer(1 << 20, 0, 10, 4, stride, WL_SHM_FORMAT_RGB565, kHostFormats);
     CHECK(!verdict.ok);
     CHECK_EQ(verdict.reason, std::string("bad-stride"));
@@ -314,8 +314,8 @@ TEST(ShmBufferRefusesShortAndNegativeStride) {
 TEST(ShmBufferWidthTimesBppDoesNotWrap) {
   // 2^30 pixels × 4 bytes = 2^32, which a 32-bit product would wrap to 0 (passing stride 0 or
   // a small one). In 64 bits no int32 stride is wide enough.
-  const ShmVerdict verdict = ShmPolicy::CheckBuffer(INT64_MAX, 0, 1 << 30, 1, INT32_MAX,
-                                                    WL_SHM_FORMAT_ARGB8888, kHostFormats);
+  const Verdict verdict = ShmPolicy::CheckBuffer(INT64_MAX, 0, 1 << 30, 1, INT32_MAX,
+                                                 WL_SHM_FORMAT_ARGB8888, kHostFormats);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("bad-stride"));
 }
@@ -323,8 +323,8 @@ TEST(ShmBufferWidthTimesBppDoesNotWrap) {
 TEST(ShmBufferOffsetPlusStrideTimesHeightDoesNotWrap) {
   // offset + stride × height = 2^31-1 + (2^31-1)^2 ≈ 4.6e18: beyond any pool, and it would wrap
   // to a small number in 32-bit arithmetic.
-  const ShmVerdict verdict = ShmPolicy::CheckBuffer(
-      int64_t{1} << 40, INT32_MAX, 1, INT32_MAX, INT32_MAX, WL_SHM_FORMAT_ARGB8888, kHostFormats);
+  const Verdict verdict = ShmPolicy::CheckBuffer(int64_t{1} << 40, INT32_MAX, 1, INT32_MAX,
+                                                 INT32_MAX, WL_SHM_FORMAT_ARGB8888, kHostFormats);
   CHECK(!verdict.ok);
   CHECK_EQ(verdict.reason, std::string("out-of-pool"));
   CHECK(verdict.message.find("4611686016279904256") != std::string::npos);

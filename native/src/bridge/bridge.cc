@@ -13,9 +13,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
 
 #include "bridge_client.h"
 #include "host_connection.h"
+#include "relay_unit.h"
 #include "wayland_headers.h"
 
 namespace droidway {
@@ -39,6 +41,8 @@ struct SupportedGlobal {
   const wl_interface* table;
   /** Highest version offered (0: the generated table's). */
   uint32_t max_version;
+  /** The relay unit of the global's protocol (relay_unit.h); nullptr: the generic relay alone. */
+  const RelayUnit* unit;
 };
 
 // linux-dmabuf needs version 3 on the host (modifier events fill the table the checks use) and
@@ -48,35 +52,72 @@ constexpr uint32_t kDmabufVersion = 3;
 
 // What the relay can carry.
 const SupportedGlobal kSupported[] = {
-    {"wl_compositor", &wl_compositor_interface, 0},
-    {"wl_subcompositor", &wl_subcompositor_interface, 0},
-    {"wl_shm", &wl_shm_interface, 0},
-    {"wl_output", &wl_output_interface, 0},
-    {"wl_seat", &wl_seat_interface, 0},
-    {"xdg_wm_base", &xdg_wm_base_interface, 0},
-    {"wp_viewporter", &wp_viewporter_interface, 0},
-    {"wp_presentation", &wp_presentation_interface, 0},
-    {"zwp_linux_dmabuf_v1", &zwp_linux_dmabuf_v1_interface, kDmabufVersion},
+    {"wl_compositor", &wl_compositor_interface, 0, &kSurfaceUnit},
+    {"wl_subcompositor", &wl_subcompositor_interface, 0, nullptr},
+    {"wl_shm", &wl_shm_interface, 0, &kShmUnit},
+    {"wl_output", &wl_output_interface, 0, nullptr},
+    {"wl_seat", &wl_seat_interface, 0, &kSeatUnit},
+    {"xdg_wm_base", &xdg_wm_base_interface, 0, &kXdgUnit},
+    {"wp_viewporter", &wp_viewporter_interface, 0, nullptr},
+    {"wp_presentation", &wp_presentation_interface, 0, nullptr},
+    {"zwp_linux_dmabuf_v1", &zwp_linux_dmabuf_v1_interface, kDmabufVersion, &kDmabufUnit},
     // Android's hwcomposer binds both (mouse-look in games, pointer capture); every request
     // names only the guest's own surfaces, pointers and regions, mapped like any other object.
-    {"zwp_relative_pointer_manager_v1", &zwp_relative_pointer_manager_v1_interface, 0},
-    {"zwp_pointer_constraints_v1", &zwp_pointer_constraints_v1_interface, 0},
+    {"zwp_relative_pointer_manager_v1", &zwp_relative_pointer_manager_v1_interface, 0, nullptr},
+    {"zwp_pointer_constraints_v1", &zwp_pointer_constraints_v1_interface, 0, nullptr},
     // HiDPI at fractional scales: the host's preferred scale (in 120ths) reaches the guest, which
     // then draws at that density and sets a viewport. One event, no fds; get_fractional_scale
     // names only the guest's own surface. Offered only where the host offers it.
-    {"wp_fractional_scale_manager_v1", &wp_fractional_scale_manager_v1_interface, 0},
+    {"wp_fractional_scale_manager_v1", &wp_fractional_scale_manager_v1_interface, 0, nullptr},
     // Pen tablets and their pads (Android's hwcomposer binds it when offered). The tablets, tools
     // and pads are objects the host creates in events, paired like any other; no fds either way.
     // Two things are not passed through: the pads' feedback strings go to the host sanitized as
     // titles are, and the device node paths of tablets and pads never reach the guest.
-    {"zwp_tablet_manager_v2", &zwp_tablet_manager_v2_interface, 0},
+    {"zwp_tablet_manager_v2", &zwp_tablet_manager_v2_interface, 0, &kTabletUnit},
 };
+
+// wl_data_device_manager is not named by policies: it comes with wl_seat when the clipboard is
+// on (CreateGlobals).
+const SupportedGlobal kClipboardGlobal = {"wl_data_device_manager",
+                                          &wl_data_device_manager_interface, 0, &kDataDeviceUnit};
 
 bool Wanted(const std::vector<std::string>& globals, const std::string& name) {
   return std::find(globals.begin(), globals.end(), name) != globals.end();
 }
 
 }  // namespace
+
+const RelayUnit* const* RegisteredRelayUnits(size_t* count) {
+  static const std::vector<const RelayUnit*> units = [] {
+    std::vector<const RelayUnit*> list;
+    auto add = [&list](const SupportedGlobal& global) {
+      if (global.unit != nullptr && std::find(list.begin(), list.end(), global.unit) == list.end())
+        list.push_back(global.unit);
+    };
+    for (const SupportedGlobal& global : kSupported) add(global);
+    add(kClipboardGlobal);
+    return list;
+  }();
+  *count = units.size();
+  return units.data();
+}
+
+const RelayInterface* FindRelayInterface(const char* name) {
+  // Built once, on the first object (objects are made on the bridge thread only, and the
+  // initialization of a function-local static is thread-safe anyway).
+  static const std::unordered_map<std::string, const RelayInterface*> by_name = [] {
+    std::unordered_map<std::string, const RelayInterface*> map;
+    size_t count = 0;
+    const RelayUnit* const* units = RegisteredRelayUnits(&count);
+    for (size_t u = 0; u < count; ++u) {
+      for (size_t i = 0; i < units[u]->count; ++i)
+        map.emplace(units[u]->interfaces[i].name, &units[u]->interfaces[i]);
+    }
+    return map;
+  }();
+  const auto found = by_name.find(name);
+  return found != by_name.end() ? found->second : nullptr;
+}
 
 const std::vector<std::string>& Bridge::SupportedGlobals() {
   static const std::vector<std::string> names = [] {
@@ -304,7 +345,7 @@ NativeStatus Bridge::CreateGlobals() {
       // A data device is made for a seat: without one the global would be of no use.
       if (config_.clipboard.mode == ClipboardMode::kOff || !Wanted(config_.globals, "wl_seat"))
         continue;
-      global->table = &wl_data_device_manager_interface;
+      global->table = kClipboardGlobal.table;
       global->offered_version =
           std::min(global->version, static_cast<uint32_t>(global->table->version));
       global->global =

@@ -51,6 +51,32 @@ struct ClientLimits {
   uint32_t max_damage_rects = 256;
 };
 
+/**
+ * One ClientLimits field as the policy names it (`BridgeSettings.limits` of index.d.ts) and its
+ * range. Both ways in read and write the limits through this table only: the in-process JS
+ * class (bridge_js.cc) and the bridge process's configuration line (config_json.cc, parse and
+ * echo), so a new limit is its field above, its row here, and the unit that enforces it.
+ */
+struct ClientLimitField {
+  const char* name;
+  uint32_t min;
+  uint32_t max;
+  uint32_t ClientLimits::*member;
+};
+
+inline constexpr ClientLimitField kClientLimitFields[] = {
+    {"maxObjects", 1, 1u << 20, &ClientLimits::max_objects},
+    {"maxPools", 1, 1u << 16, &ClientLimits::max_pools},
+    {"maxBuffers", 1, 1u << 16, &ClientLimits::max_buffers},
+    {"maxSurfaces", 1, 1u << 16, &ClientLimits::max_surfaces},
+    {"maxFds", 1, 1u << 16, &ClientLimits::max_fds},
+    {"maxRegionRects", 1, 1u << 16, &ClientLimits::max_region_rects},
+    {"maxDamageRects", 1, 1u << 16, &ClientLimits::max_damage_rects},
+};
+static_assert(sizeof(ClientLimits) ==
+                  sizeof(kClientLimitFields) / sizeof(ClientLimitField) * sizeof(uint32_t),
+              "every ClientLimits field has its row in kClientLimitFields");
+
 /** What a bridge is started with (validated by the JS edge and again by Bridge::Start). */
 struct BridgeConfig {
   /** Absolute path of the guest-facing socket; must not exist yet. */

@@ -440,9 +440,7 @@ void BridgeClient::HostFailed(const std::string& message) {
 void BridgeClient::Destroyed() {
   // libwayland destroys the client's resources after this returns: detach them from the host
   // first, so their destroy callbacks only free memory.
-  for (RelayObject* object : objects_) {
-    if (object->kind() == RelayKind::kXdgToplevel && object->mapped_) object->SetMapped(false);
-  }
+  // (A mapped toplevel's unit reports it unmapped as it is detached.)
   for (RelayObject* object : objects_) object->DetachFromOwner();
   objects_.clear();
   // The guest callbacks of pending syncs are destroyed with the client's other resources.

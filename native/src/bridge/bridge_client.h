@@ -86,6 +86,11 @@ class BridgeClient {
   bool require_sealed() const;
   /** The client's clipboard state, made on first use. */
   DataDeviceRelay* clipboard();
+  /** The client's own host connection; nullptr once it failed or the client is ending. */
+  HostConnection* host() const { return host_.get(); }
+  /** Whether any pool of this client is a bridge-owned copy (attach then looks for it). */
+  bool has_copies() const { return has_copies_; }
+  void set_has_copies() { has_copies_ = true; }
 
  private:
   BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid);

@@ -58,19 +58,10 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
     if (!limits.IsObject()) throw JsArgs::TypeError(env, "options.limits must be an object");
     Napi::Object object = limits.As<Napi::Object>();
     ClientLimits& out = config.limits;
-    out.max_objects =
-        IntegerOption(env, object, "options.limits.", "maxObjects", 1, 1 << 20, out.max_objects);
-    out.max_pools =
-        IntegerOption(env, object, "options.limits.", "maxPools", 1, 1 << 16, out.max_pools);
-    out.max_buffers =
-        IntegerOption(env, object, "options.limits.", "maxBuffers", 1, 1 << 16, out.max_buffers);
-    out.max_surfaces =
-        IntegerOption(env, object, "options.limits.", "maxSurfaces", 1, 1 << 16, out.max_surfaces);
-    out.max_fds = IntegerOption(env, object, "options.limits.", "maxFds", 1, 1 << 16, out.max_fds);
-    out.max_region_rects = IntegerOption(env, object, "options.limits.", "maxRegionRects", 1,
-                                         1 << 16, out.max_region_rects);
-    out.max_damage_rects = IntegerOption(env, object, "options.limits.", "maxDamageRects", 1,
-                                         1 << 16, out.max_damage_rects);
+    for (const ClientLimitField& field : kClientLimitFields) {
+      out.*field.member = IntegerOption(env, object, "options.limits.", field.name, field.min,
+                                        field.max, out.*field.member);
+    }
   }
   Napi::Value clipboard = options.Get("clipboard");
   if (!clipboard.IsUndefined()) {
@@ -202,7 +193,7 @@ Napi::Value CheckDmabuf(const Napi::CallbackInfo& info) {
     table.emplace_back(Uint32Value(env, pair.As<Napi::Array>().Get(0u), "format"),
                        BigIntValue(env, pair.As<Napi::Array>().Get(1u), "modifier"));
   }
-  DmabufVerdict verdict;
+  Verdict verdict;
   std::string step = "add";
   std::vector<DmabufPlane> added;
   for (const DmabufPlane& plane : planes) {

@@ -13,6 +13,7 @@
 #include "bridge.h"
 #include "bridge_client.h"
 #include "relay_object.h"
+#include "relay_unit.h"
 #include "wayland_headers.h"
 
 namespace droidway {
@@ -372,6 +373,36 @@ void DataDeviceRelay::Forget(RelayObject* object) {
   if (selection_ == object) selection_ = nullptr;
   devices_.erase(std::remove(devices_.begin(), devices_.end(), object), devices_.end());
 }
+
+// The clipboard's relay unit (wl_data_device_manager): every hook goes to the client's
+// DataDeviceRelay.
+namespace {
+
+bool DataCheck(RelayObject* self, uint32_t opcode, wl_argument* args, std::string* /*replaced*/) {
+  return self->owner()->clipboard()->CheckRequest(self, opcode, args);
+}
+
+bool DataEvent(RelayObject* self, uint32_t opcode, wl_argument* args, wl_argument* out,
+               UniqueFd* hold) {
+  return self->owner()->clipboard()->FilterEvent(self, opcode, args, out, hold);
+}
+
+void DataDestroyed(RelayObject* self) {
+  if (self->owner() != nullptr) self->owner()->clipboard()->Forget(self);
+}
+
+constexpr RelayHooks kDataHooks = {DataCheck, nullptr, DataEvent, DataDestroyed, nullptr};
+
+const RelayInterface kDataInterfaces[] = {
+    {"wl_data_device", RelayKind::kDataDevice, kDataHooks},
+    {"wl_data_source", RelayKind::kDataSource, kDataHooks},
+    {"wl_data_offer", RelayKind::kDataOffer, kDataHooks},
+};
+
+}  // namespace
+
+const RelayUnit kDataDeviceUnit = {"data-device", kDataInterfaces,
+                                   sizeof kDataInterfaces / sizeof kDataInterfaces[0]};
 
 }  // namespace bridge
 }  // namespace droidway

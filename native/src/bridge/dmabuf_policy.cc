@@ -40,13 +40,8 @@ bool HalvesChromaRows(uint32_t format) {
   }
 }
 
-DmabufVerdict Refuse(uint32_t error, const char* reason, std::string message) {
-  DmabufVerdict verdict;
-  verdict.ok = false;
-  verdict.error = error;
-  verdict.reason = reason;
-  verdict.message = std::move(message);
-  return verdict;
+Verdict Refuse(uint32_t error, const char* reason, std::string message) {
+  return Verdict::Refuse(error, reason, std::move(message));
 }
 
 std::string Hex(uint64_t value) {
@@ -66,8 +61,7 @@ int64_t DmabufPolicy::FdSize(int fd) {
   return static_cast<int64_t>(end);
 }
 
-DmabufVerdict DmabufPolicy::CheckAdd(const std::vector<DmabufPlane>& planes,
-                                     const DmabufPlane& plane) {
+Verdict DmabufPolicy::CheckAdd(const std::vector<DmabufPlane>& planes, const DmabufPlane& plane) {
   if (plane.index >= kMaxPlanes) {
     return Refuse(kErrorPlaneIdx, "dmabuf-plane-index",
                   "plane index " + std::to_string(plane.index) + " is not below " +
@@ -94,9 +88,9 @@ DmabufVerdict DmabufPolicy::CheckAdd(const std::vector<DmabufPlane>& planes,
   return {};
 }
 
-DmabufVerdict DmabufPolicy::CheckCreate(const std::vector<DmabufPlane>& planes, int32_t width,
-                                        int32_t height, uint32_t format,
-                                        const DmabufFormatTable& host_formats) {
+Verdict DmabufPolicy::CheckCreate(const std::vector<DmabufPlane>& planes, int32_t width,
+                                  int32_t height, uint32_t format,
+                                  const DmabufFormatTable& host_formats) {
   if (planes.empty() || planes.size() > kMaxPlanes) {
     return Refuse(kErrorIncomplete, "dmabuf-incomplete",
                   std::to_string(planes.size()) + " planes (1 to 4 needed)");

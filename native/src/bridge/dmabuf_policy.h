@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "verdict.h"
+
 namespace droidway {
 namespace bridge {
 
@@ -20,18 +22,6 @@ struct DmabufPlane {
   uint32_t offset = 0;
   uint32_t stride = 0;
   uint64_t modifier = 0;
-};
-
-/** Outcome of one check: ok, or the protocol error to post and why. */
-struct DmabufVerdict {
-  bool ok = true;
-  /** zwp_linux_buffer_params_v1 error code (PLANE_IDX, PLANE_SET, INCOMPLETE, INVALID_FORMAT,
-   *  INVALID_DIMENSIONS, OUT_OF_BOUNDS). */
-  uint32_t error = 0;
-  /** Short stable reason, used as the stats key ('dmabuf-plane-index', …). */
-  std::string reason;
-  /** Human-readable detail posted with the protocol error. */
-  std::string message;
 };
 
 /** The (format, modifier) pairs the host announced; DRM_FORMAT_MOD_INVALID means implicit. */
@@ -49,7 +39,7 @@ class DmabufPolicy {
    * Reasons: 'dmabuf-plane-index', 'dmabuf-plane-set', 'dmabuf-modifier-mismatch',
    * 'dmabuf-fd-size'.
    */
-  static DmabufVerdict CheckAdd(const std::vector<DmabufPlane>& planes, const DmabufPlane& plane);
+  static Verdict CheckAdd(const std::vector<DmabufPlane>& planes, const DmabufPlane& plane);
 
   /**
    * Checks `create` of a `width`×`height` buffer of DRM `format` from `planes`: 1..4 planes with
@@ -59,9 +49,8 @@ class DmabufPolicy {
    * Reasons: 'dmabuf-incomplete', 'dmabuf-dimensions', 'dmabuf-format', 'dmabuf-fd-size',
    * 'dmabuf-out-of-bounds'.
    */
-  static DmabufVerdict CheckCreate(const std::vector<DmabufPlane>& planes, int32_t width,
-                                   int32_t height, uint32_t format,
-                                   const DmabufFormatTable& host_formats);
+  static Verdict CheckCreate(const std::vector<DmabufPlane>& planes, int32_t width, int32_t height,
+                             uint32_t format, const DmabufFormatTable& host_formats);
 
   /** Size of the object behind `fd` by lseek(SEEK_END) (dma-buf supports it), or -errno. */
   static int64_t FdSize(int fd);

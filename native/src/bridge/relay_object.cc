@@ -1,18 +1,12 @@
 #include "relay_object.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <climits>
 #include <cstring>
 
 #include "bridge.h"
 #include "bridge_client.h"
-#include "host_connection.h"
-#include "keymap_copy.h"
-#include "shm_policy.h"
-#include "text_sanitize.h"
+#include "relay_unit.h"
 #include "wayland_headers.h"
 
 namespace droidway {
@@ -53,10 +47,6 @@ void CloseFds(const ArgSpec* specs, int count, union wl_argument* args) {
       args[i].h = -1;
     }
   }
-}
-
-bool NameIs(const wl_interface* interface, const char* name) {
-  return interface != nullptr && std::strcmp(interface->name, name) == 0;
 }
 
 // Every destructor request of the relayed protocols is named destroy or release.
@@ -121,31 +111,6 @@ void DropEvent(const wl_message* message, const ArgSpec* specs, int count, union
   CloseFds(specs, count, args);
 }
 
-RelayKind KindOf(const wl_interface* interface) {
-  if (NameIs(interface, "wl_surface")) return RelayKind::kSurface;
-  if (NameIs(interface, "wl_shm")) return RelayKind::kShm;
-  if (NameIs(interface, "wl_shm_pool")) return RelayKind::kShmPool;
-  if (NameIs(interface, "wl_buffer")) return RelayKind::kShmBuffer;
-  if (NameIs(interface, "zwp_linux_buffer_params_v1")) return RelayKind::kDmabufParams;
-  if (NameIs(interface, "xdg_surface")) return RelayKind::kXdgSurface;
-  if (NameIs(interface, "xdg_toplevel")) return RelayKind::kXdgToplevel;
-  if (NameIs(interface, "wl_region")) return RelayKind::kRegion;
-  if (NameIs(interface, "wl_keyboard")) return RelayKind::kKeyboard;
-  if (NameIs(interface, "wl_data_device")) return RelayKind::kDataDevice;
-  if (NameIs(interface, "wl_data_source")) return RelayKind::kDataSource;
-  if (NameIs(interface, "wl_data_offer")) return RelayKind::kDataOffer;
-  if (NameIs(interface, "zwp_tablet_v2")) return RelayKind::kTablet;
-  if (NameIs(interface, "zwp_tablet_pad_v2")) return RelayKind::kTabletPad;
-  if (NameIs(interface, "zwp_tablet_pad_ring_v2") || NameIs(interface, "zwp_tablet_pad_strip_v2"))
-    return RelayKind::kTabletPadControl;
-  return RelayKind::kOther;
-}
-
-bool IsDataKind(RelayKind kind) {
-  return kind == RelayKind::kDataDevice || kind == RelayKind::kDataSource ||
-         kind == RelayKind::kDataOffer;
-}
-
 }  // namespace
 
 bool RelayObject::SameInterface(const wl_interface* a, const wl_interface* b) {
@@ -154,8 +119,8 @@ bool RelayObject::SameInterface(const wl_interface* a, const wl_interface* b) {
 
 RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interface,
                                  uint32_t version, uint32_t id) {
-  const RelayKind kind = KindOf(interface);
-  if (!owner->Admit(kind)) return nullptr;
+  const RelayInterface* unit = interface != nullptr ? FindRelayInterface(interface->name) : nullptr;
+  if (!owner->Admit(KindOf(unit))) return nullptr;
   owner->set_creating(true);
   wl_resource* resource =
       wl_resource_create(owner->client(), interface, static_cast<int>(version), id);
@@ -164,12 +129,16 @@ RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interf
     wl_client_post_no_memory(owner->client());
     return nullptr;
   }
-  auto* object = new RelayObject(owner, resource, kind);
+  auto* object = new RelayObject(owner, resource, unit);
   object->retire_ = HasNewIdEvent(interface);
   wl_resource_set_dispatcher(resource, DispatchRequest, &kRelayImplementation, object,
                              ResourceDestroyed);
   owner->Added(object);
   return object;
+}
+
+RelayKind RelayObject::KindOf(const RelayInterface* unit) {
+  return unit != nullptr ? unit->kind : RelayKind::kOther;
 }
 
 RelayObject* RelayObject::FromResource(wl_resource* resource) {
@@ -195,7 +164,7 @@ void RelayObject::AttachProxy(wl_proxy* proxy) {
 }
 
 void RelayObject::DetachFromOwner() {
-  CancelMapSync();
+  if (unit_ != nullptr && unit_->hooks.detached != nullptr) unit_->hooks.detached(this);
   if (proxy_ != nullptr) wl_proxy_destroy(proxy_);
   proxy_ = nullptr;
   owner_ = nullptr;
@@ -203,17 +172,9 @@ void RelayObject::DetachFromOwner() {
 
 void RelayObject::ResourceDestroyed(wl_resource* resource) {
   auto* self = static_cast<RelayObject*>(wl_resource_get_user_data(resource));
-  for (RelayObject* role : self->roles_) role->surface_ = nullptr;
-  self->roles_.clear();
-  self->UnlinkRole();
-  if (self->owner_ != nullptr) {
-    if (IsDataKind(self->kind_) || self->kind_ == RelayKind::kKeyboard)
-      self->owner_->clipboard()->Forget(self);
-    self->owner_->Removed(self);
-    self->owner_->FdsReleased(
-        static_cast<int>(self->plane_fds_.size()) + (self->pool_fd_.valid() ? 1 : 0) +
-        (self->kind_ == RelayKind::kShmPool && self->copy_ != nullptr ? 2 : 0));
-  }
+  if (self->unit_ != nullptr && self->unit_->hooks.destroyed != nullptr)
+    self->unit_->hooks.destroyed(self);
+  if (self->owner_ != nullptr) self->owner_->Removed(self);
   // Only reached with a live proxy on error paths (a destructor request clears proxy_ first):
   // the host object then lives until this client's host connection closes.
   if (self->proxy_ != nullptr) wl_proxy_destroy(self->proxy_);
@@ -297,301 +258,14 @@ void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_a
 
 bool RelayObject::CheckRequest(uint32_t opcode, union wl_argument* args,
                                std::string* replaced_string) {
-  if (kind_ == RelayKind::kShm && opcode == WL_SHM_CREATE_POOL) {
-    if (!owner_->AdmitFd()) return false;
-    std::unique_ptr<ShmCopy> copy;
-    ShmVerdict verdict =
-        ShmPolicy::PreparePoolFd(args[1].h, args[2].i, owner_->require_sealed(), &copy);
-    int copy_fd = -1;
-    if (verdict.ok && copy != nullptr) {
-      copy_fd = ::fcntl(copy->fd(), F_DUPFD_CLOEXEC, 0);
-      if (copy_fd < 0) {
-        verdict.ok = false;
-        verdict.error = WL_SHM_ERROR_INVALID_FD;
-        verdict.reason = "copy-failed";
-        verdict.message = "duplicating a pool copy failed";
-      }
-    }
-    if (!verdict.ok) {
-      wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
-      owner_->RecordViolation(verdict.reason, verdict.message, true);
-      return false;
-    }
-    copy_.reset();
-    if (copy != nullptr) {
-      // The host gets the sealed copy; the guest's fd stays with the copy for refreshes.
-      ::close(args[1].h);
-      args[1].h = copy_fd;
-      owner_->CountCopied(static_cast<uint64_t>(copy->size()));
-      owner_->has_copies_ = true;
-      copy_ = std::move(copy);
-    }
-    return true;
-  }
-  switch (kind_) {
-    case RelayKind::kShmPool: {
-      ShmVerdict verdict;
-      bool fd_check = false;
-      if (opcode == WL_SHM_POOL_CREATE_BUFFER) {
-        verdict = ShmPolicy::CheckBuffer(pool_size_, args[1].i, args[2].i, args[3].i, args[4].i,
-                                         args[5].u, owner_->bridge()->host_shm_formats());
-      } else if (opcode == WL_SHM_POOL_RESIZE) {
-        if (args[0].i < pool_size_) {
-          verdict.ok = false;
-          verdict.error = WL_SHM_ERROR_INVALID_FD;
-          verdict.reason = "pool-shrink";
-          verdict.message = "a pool can only grow";
-        } else if (copy_ != nullptr) {
-          int64_t copied = 0;
-          const NativeStatus status = copy_->Grow(args[0].i, &copied);
-          if (!status.ok()) {
-            verdict.ok = false;
-            verdict.error = WL_SHM_ERROR_INVALID_FD;
-            verdict.reason = "unsealed";
-            verdict.message =
-                "an unsealable pool grows past what the bridge copies: " + status.message();
-          } else {
-            owner_->CountCopied(static_cast<uint64_t>(copied));
-          }
-          fd_check = true;
-        } else {
-          verdict = ShmPolicy::CheckPoolFd(pool_fd_.get(), args[0].i, owner_->require_sealed());
-          fd_check = true;
-        }
-        if (verdict.ok) pool_size_ = args[0].i;
-      }
-      if (!verdict.ok) {
-        wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
-        owner_->RecordViolation(verdict.reason, verdict.message, fd_check);
-        return false;
-      }
-      return true;
-    }
-    case RelayKind::kDmabufParams:
-      return CheckDmabufRequest(opcode, args);
-    case RelayKind::kSurface:
-      if (opcode == WL_SURFACE_ATTACH) {
-        attach_pending_ = true;
-        pending_has_buffer_ = args[0].o != nullptr;
-        if (owner_->has_copies_) {
-          RelayObject* buffer = FromResource(reinterpret_cast<wl_resource*>(args[0].o));
-          copy_ = buffer != nullptr ? buffer->copy_ : nullptr;
-        }
-      } else if (opcode == WL_SURFACE_COMMIT) {
-        OnSurfaceCommit();
-      } else if (opcode == WL_SURFACE_DAMAGE || opcode == WL_SURFACE_DAMAGE_BUFFER) {
-        // Each rectangle costs the host on every repaint: past the cap, one damage of the whole
-        // surface stands for the rest (what the guest asked for, and bounded).
-        const uint32_t cap = owner_->bridge()->config().limits.max_damage_rects;
-        if (damage_rects_ >= cap) {
-          owner_->CountDamageDropped();
-          return false;
-        }
-        if (++damage_rects_ == cap) {
-          args[0].i = 0;
-          args[1].i = 0;
-          args[2].i = INT32_MAX;
-          args[3].i = INT32_MAX;
-        }
-      }
-      return true;
-    case RelayKind::kRegion:
-      if (opcode == WL_REGION_ADD || opcode == WL_REGION_SUBTRACT) {
-        const uint32_t cap = owner_->bridge()->config().limits.max_region_rects;
-        if (++region_rects_ > cap) {
-          const std::string message = "limit-region-rects: at most " + std::to_string(cap);
-          owner_->Kill("violation:limit-region-rects", message);
-          owner_->RecordViolation("limit-region-rects", message, false);
-          return false;
-        }
-      }
-      return true;
-    case RelayKind::kDataDevice:
-    case RelayKind::kDataSource:
-    case RelayKind::kDataOffer:
-      return owner_->clipboard()->CheckRequest(this, opcode, args);
-    case RelayKind::kXdgSurface:
-      if (opcode == XDG_SURFACE_ACK_CONFIGURE) acked_ = true;
-      return true;
-    case RelayKind::kTabletPad:
-    case RelayKind::kTabletPadControl: {
-      // set_feedback(button, description, serial) on a pad; (description, serial) on a ring or
-      // strip: the compositor shows the text (an on-screen help), so it is a title.
-      const int text = kind_ == RelayKind::kTabletPad ? 1 : 0;
-      static_assert(ZWP_TABLET_PAD_V2_SET_FEEDBACK == ZWP_TABLET_PAD_RING_V2_SET_FEEDBACK &&
-                        ZWP_TABLET_PAD_V2_SET_FEEDBACK == ZWP_TABLET_PAD_STRIP_V2_SET_FEEDBACK,
-                    "one opcode for the three set_feedback requests");
-      if (opcode == ZWP_TABLET_PAD_V2_SET_FEEDBACK) {
-        *replaced_string = TextSanitize::Title(args[text].s);
-        args[text].s = replaced_string->c_str();
-      }
-      return true;
-    }
-    case RelayKind::kXdgToplevel:
-      if (opcode == XDG_TOPLEVEL_SET_TITLE) {
-        title_ = TextSanitize::Title(args[0].s);
-        *replaced_string = title_;
-        args[0].s = replaced_string->c_str();
-      } else if (opcode == XDG_TOPLEVEL_SET_APP_ID) {
-        app_id_ = TextSanitize::AppId(args[0].s);
-        *replaced_string = app_id_;
-        args[0].s = replaced_string->c_str();
-      }
-      return true;
-    default:
-      return true;
-  }
-}
-
-bool RelayObject::CheckDmabufRequest(uint32_t opcode, union wl_argument* args) {
-  DmabufVerdict verdict;
-  const DmabufFormatTable& table = owner_->bridge()->host_dmabuf_formats();
-  if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_ADD) {
-    if (!owner_->AdmitFd()) return false;
-    verdict = DmabufPolicy::CheckAdd(planes_, PlaneOf(args));
-  } else if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_CREATE) {
-    verdict = DmabufPolicy::CheckCreate(planes_, args[0].i, args[1].i, args[2].u, table);
-  } else if (opcode == ZWP_LINUX_BUFFER_PARAMS_V1_CREATE_IMMED) {
-    verdict = DmabufPolicy::CheckCreate(planes_, args[1].i, args[2].i, args[3].u, table);
-  }
-  if (!verdict.ok) {
-    wl_resource_post_error(resource_, verdict.error, "%s", verdict.message.c_str());
-    owner_->RecordViolation(verdict.reason, verdict.message, verdict.reason == "dmabuf-fd-size");
-    return false;
-  }
-  if (opcode != ZWP_LINUX_BUFFER_PARAMS_V1_ADD) owner_->CountDmabufBuffer();
-  return true;
-}
-
-DmabufPlane RelayObject::PlaneOf(const union wl_argument* args) {
-  // add(fd, plane_idx, offset, stride, modifier_hi, modifier_lo)
-  DmabufPlane plane;
-  plane.fd = args[0].h;
-  plane.index = args[1].u;
-  plane.offset = args[2].u;
-  plane.stride = args[3].u;
-  plane.modifier = uint64_t{args[4].u} << 32 | args[5].u;
-  return plane;
+  if (unit_ == nullptr || unit_->hooks.check_request == nullptr) return true;
+  return unit_->hooks.check_request(this, opcode, args, replaced_string);
 }
 
 void RelayObject::AfterRequest(uint32_t opcode, union wl_argument* args,
                                RelayObject* const* objects, RelayObject* created) {
-  if (kind_ == RelayKind::kDmabufParams && opcode == ZWP_LINUX_BUFFER_PARAMS_V1_ADD) {
-    // Keep the guest's fd (the host got a duplicate) so create can measure the plane.
-    planes_.push_back(PlaneOf(args));
-    plane_fds_.emplace_back(args[0].h);
-    args[0].h = -1;
-    owner_->FdsKept(1);
-    return;
-  }
-  if (kind_ == RelayKind::kSurface && opcode == WL_SURFACE_COMMIT) return UpdateMapped();
-  if (created == nullptr) return;
-  if (created->kind_ == RelayKind::kShmPool && copy_ != nullptr) {
-    // A copied pool: the copy holds the guest's fd and its own (args[1] is a duplicate).
-    created->copy_ = std::move(copy_);
-    owner_->FdsKept(2);
-    created->pool_size_ = args[2].i;
-  } else if (created->kind_ == RelayKind::kShmPool) {
-    // wl_shm.create_pool(id, fd, size): keep the guest's fd to re-check it on resize.
-    created->pool_fd_.reset(args[1].h);
-    args[1].h = -1;
-    owner_->FdsKept(1);
-    created->pool_size_ = args[2].i;
-  } else if (created->kind_ == RelayKind::kShmBuffer && kind_ == RelayKind::kShmPool) {
-    created->copy_ = copy_;
-  } else if (created->kind_ == RelayKind::kXdgSurface && objects[1] != nullptr) {
-    // xdg_wm_base.get_xdg_surface(id, surface)
-    created->LinkRole(objects[1]);
-  } else if (created->kind_ == RelayKind::kXdgToplevel && kind_ == RelayKind::kXdgSurface) {
-    if (surface_ != nullptr) created->LinkRole(surface_);
-    // Every host toplevel carries a droidway app_id, even before (or without) the guest's own.
-    created->app_id_ = TextSanitize::AppId("");
-    xdg_toplevel_set_app_id(reinterpret_cast<xdg_toplevel*>(created->proxy_),
-                            created->app_id_.c_str());
-  }
-  (void)opcode;
-}
-
-void RelayObject::LinkRole(RelayObject* surface) {
-  if (surface->kind_ != RelayKind::kSurface) return;
-  surface_ = surface;
-  surface->roles_.push_back(this);
-}
-
-void RelayObject::UnlinkRole() {
-  CancelMapSync();
-  if (kind_ == RelayKind::kXdgToplevel && mapped_) SetMapped(false);
-  if (surface_ == nullptr) return;
-  auto& roles = surface_->roles_;
-  roles.erase(std::remove(roles.begin(), roles.end(), this), roles.end());
-  surface_ = nullptr;
-}
-
-RelayObject* RelayObject::Toplevel() const {
-  for (RelayObject* role : roles_) {
-    if (role->kind_ == RelayKind::kXdgToplevel) return role;
-  }
-  return nullptr;
-}
-
-void RelayObject::OnSurfaceCommit() {
-  const bool forwarded = attach_pending_ && pending_has_buffer_;
-  if (attach_pending_) {
-    has_buffer_ = pending_has_buffer_;
-    attach_pending_ = false;
-    if (copy_ != nullptr) {
-      // The guest drew into its own memfd: the host must see those bytes in the copy.
-      const int64_t copied = copy_->Refresh();
-      if (copied > 0) owner_->CountCopied(static_cast<uint64_t>(copied));
-      copy_.reset();
-    }
-  }
-  damage_rects_ = 0;
-  owner_->CountCommit(forwarded);
-}
-
-bool RelayObject::XdgSurfaceAcked() const {
-  for (RelayObject* role : roles_) {
-    if (role->kind_ == RelayKind::kXdgSurface) return role->acked_;
-  }
-  return false;
-}
-
-void RelayObject::UpdateMapped() {
-  RelayObject* toplevel = Toplevel();
-  if (toplevel == nullptr) return;
-  if (!has_buffer_) {
-    toplevel->CancelMapSync();
-    if (toplevel->mapped_) toplevel->SetMapped(false);
-    return;
-  }
-  if (toplevel->mapped_ || toplevel->map_sync_ != nullptr || !XdgSurfaceAcked()) return;
-  if (owner_ == nullptr || owner_->host_ == nullptr) return;
-  // Mapped once the host has answered a sync sent after this commit: had it refused the
-  // toplevel (a protocol error), the connection would have ended before the answer.
-  static const wl_callback_listener listener = {MapSyncDoneThunk};
-  toplevel->map_sync_ = wl_display_sync(owner_->host_->display());
-  if (toplevel->map_sync_ != nullptr)
-    wl_callback_add_listener(toplevel->map_sync_, &listener, toplevel);
-}
-
-void RelayObject::CancelMapSync() {
-  if (map_sync_ != nullptr) wl_callback_destroy(map_sync_);
-  map_sync_ = nullptr;
-}
-
-void RelayObject::MapSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
-  auto* toplevel = static_cast<RelayObject*>(data);
-  wl_callback_destroy(callback);
-  toplevel->map_sync_ = nullptr;
-  if (toplevel->surface_ != nullptr && toplevel->surface_->has_buffer_ && !toplevel->mapped_) {
-    toplevel->SetMapped(true);
-  }
-}
-
-void RelayObject::SetMapped(bool mapped) {
-  mapped_ = mapped;
-  if (owner_ != nullptr) owner_->EmitToplevel(mapped, app_id_, title_);
+  if (unit_ == nullptr || unit_->hooks.after_request == nullptr) return;
+  unit_->hooks.after_request(this, opcode, args, objects, created);
 }
 
 int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uint32_t opcode,
@@ -636,29 +310,10 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       out[i].o = reinterpret_cast<wl_object*>(created->resource_);
     }
   }
-  if ((self->kind_ == RelayKind::kTablet && opcode == ZWP_TABLET_V2_PATH) ||
-      (self->kind_ == RelayKind::kTabletPad && opcode == ZWP_TABLET_PAD_V2_PATH)) {
-    // A host device node (/dev/input/eventN): the guest cannot open it, and it tells the guest
-    // about the host's devices. The event is optional (virtual devices have none).
-    return 0;
-  }
-  UniqueFd keymap;
-  if (self->kind_ == RelayKind::kKeyboard && opcode == WL_KEYBOARD_KEYMAP) {
-    // keymap(format, fd, size): the guest gets the bridge's sealed read-only copy instead.
-    const NativeStatus status = KeymapCopy::Make(args[1].h, args[2].u, &keymap);
-    if (!status.ok()) {
-      CloseFds(specs, count, args);
-      return 0;  // without a keymap the guest cannot read keys, but it cannot harm the host
-    }
-    out[1].h = keymap.get();
-  }
-  if (self->kind_ == RelayKind::kKeyboard &&
-      (opcode == WL_KEYBOARD_ENTER || opcode == WL_KEYBOARD_LEAVE)) {
-    self->owner_->clipboard()->KeyboardFocus(self, opcode == WL_KEYBOARD_ENTER);
-  }
   UniqueFd held;
-  if (IsDataKind(self->kind_) &&
-      !self->owner_->clipboard()->FilterEvent(self, opcode, args, out, &held)) {
+  const RelayInterface* unit = self->unit_;
+  if (unit != nullptr && unit->hooks.filter_event != nullptr &&
+      !unit->hooks.filter_event(self, opcode, args, out, &held)) {
     CloseFds(specs, count, args);
     return 0;
   }

@@ -1,8 +1,8 @@
 // One guest object and its host twin. Requests from the guest resource are checked by the
-// relay's policy hooks and forwarded to the host proxy (object arguments translated, new objects
-// paired); events from the host proxy are forwarded back the same way. The generic path works
-// from the protocol's message signatures, so every interface of an allowed global is relayed
-// without hand-written glue, and the hooks only add the checks.
+// hooks of its protocol's relay unit (relay_unit.h) and forwarded to the host proxy (object
+// arguments translated, new objects paired); events from the host proxy are forwarded back the same
+// way. The generic path works from the protocol's message signatures, so every interface of an
+// allowed global is relayed without hand-written glue, and the hooks only add the checks.
 #ifndef DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
 #define DROIDWAY_NATIVE_BRIDGE_RELAY_OBJECT_H_
 
@@ -26,6 +26,7 @@ namespace droidway {
 namespace bridge {
 
 class BridgeClient;
+struct RelayInterface;
 
 /** What the relay tracks about an object beyond forwarding it. */
 enum class RelayKind {
@@ -81,80 +82,79 @@ class RelayObject {
   wl_resource* resource() const { return resource_; }
   wl_proxy* proxy() const { return proxy_; }
   RelayKind kind() const { return kind_; }
+  /** The client that owns the object; nullptr once its host connection is gone. */
+  BridgeClient* owner() const { return owner_; }
+
+  /**
+   * Policy before forwarding, through the object's relay unit (relay_unit.h); false when the
+   * request is not forwarded: refused (the error is posted already) or dropped on purpose
+   * (damage past the per-commit cap).
+   */
+  bool CheckRequest(uint32_t opcode, ::wl_argument* args, std::string* replaced_string);
+  /**
+   * Bookkeeping once forwarded, through the object's relay unit; `objects[i]` is the relay
+   * object of object argument i, `created` the object the request made (or nullptr).
+   */
+  void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
+                    RelayObject* created);
+
+  // Per-protocol state, read and written only by the relay units named beside each field.
+
+  // relay_shm.cc. wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked
+  // size. wl_shm (between create_pool's check and the pool's creation), wl_shm_pool and
+  // wl_buffer: the bridge-owned copy of an unsealable pool; wl_surface: the copy of the buffer
+  // being attached (relay_surface.cc).
+  UniqueFd pool_fd_;
+  int64_t pool_size_ = 0;
+  std::shared_ptr<ShmCopy> copy_;
+  // relay_surface.cc. wl_region: rectangles added or subtracted so far; wl_surface: damage
+  // requests since the last commit, and the buffer state.
+  uint32_t region_rects_ = 0;
+  uint32_t damage_rects_ = 0;
+  bool attach_pending_ = false;
+  bool pending_has_buffer_ = false;
+  bool has_buffer_ = false;
+  // relay_dmabuf.cc. zwp_linux_buffer_params_v1: the planes added so far, with the guest's fds
+  // kept to measure them at create.
+  std::vector<DmabufPlane> planes_;
+  std::vector<UniqueFd> plane_fds_;
+  // relay_xdg.cc. wl_surface: role objects (xdg_surface, xdg_toplevel) pointing at it.
+  // xdg_surface / xdg_toplevel: the surface they give a role to (nullptr once it is gone).
+  // xdg_surface: a configure was acknowledged. xdg_toplevel: the host sync that confirms the
+  // first committed buffer was accepted (a host error would end the connection before it), the
+  // mapped state and the sanitized app_id and title.
+  std::vector<RelayObject*> roles_;
+  RelayObject* surface_ = nullptr;
+  bool acked_ = false;
+  wl_callback* map_sync_ = nullptr;
+  bool mapped_ = false;
+  std::string app_id_;
+  std::string title_;
 
  private:
-  RelayObject(BridgeClient* owner, wl_resource* resource, RelayKind kind)
-      : owner_(owner), resource_(resource), kind_(kind) {}
+  RelayObject(BridgeClient* owner, wl_resource* resource, const RelayInterface* unit)
+      : owner_(owner), resource_(resource), unit_(unit), kind_(KindOf(unit)) {}
   ~RelayObject() = default;
 
+  static RelayKind KindOf(const RelayInterface* unit);
   static int DispatchRequest(const void* implementation, void* target, uint32_t opcode,
                              const ::wl_message* message, ::wl_argument* args);
   static int DispatchEvent(const void* implementation, void* target, uint32_t opcode,
                            const ::wl_message* message, ::wl_argument* args);
   static void ResourceDestroyed(wl_resource* resource);
 
-  /**
-   * Policy before forwarding; false when the request is not forwarded: refused (the error is
-   * posted already) or dropped on purpose (damage past the per-commit cap).
-   */
-  bool CheckRequest(uint32_t opcode, ::wl_argument* args, std::string* replaced_string);
-  /** Bookkeeping once forwarded; `objects[i]` is the relay object of object argument i. */
-  void AfterRequest(uint32_t opcode, ::wl_argument* args, RelayObject* const* objects,
-                    RelayObject* created);
-  bool CheckDmabufRequest(uint32_t opcode, ::wl_argument* args);
-  static DmabufPlane PlaneOf(const ::wl_argument* args);
   void Forward(uint32_t opcode, const ::wl_message* message, ::wl_argument* args,
                const ArgSpec* specs, int count);
-  void LinkRole(RelayObject* surface);
-  void UnlinkRole();
-  RelayObject* Toplevel() const;
-  void OnSurfaceCommit();
-  /** After a commit reached the host: asks the host whether it accepted a new toplevel. */
-  void UpdateMapped();
-  bool XdgSurfaceAcked() const;
-  void CancelMapSync();
-  void SetMapped(bool mapped);
-  static void MapSyncDoneThunk(void* data, wl_callback* callback, uint32_t serial);
 
   BridgeClient* owner_;
   wl_resource* resource_;
   wl_proxy* proxy_ = nullptr;
+  // The interface's entry in its relay unit, or nullptr (the generic relay alone).
+  const RelayInterface* unit_;
   RelayKind kind_;
-
-  // wl_shm_pool: the guest's fd, kept to re-check it on resize, and the checked size.
-  UniqueFd pool_fd_;
-  int64_t pool_size_ = 0;
-  // wl_shm (between create_pool's check and the pool's creation), wl_shm_pool and wl_buffer: the
-  // bridge-owned copy of an unsealable pool; wl_surface: the copy of the buffer being attached.
-  std::shared_ptr<ShmCopy> copy_;
-  // wl_region: rectangles added or subtracted so far.
-  uint32_t region_rects_ = 0;
-  // wl_surface: damage requests since the last commit.
-  uint32_t damage_rects_ = 0;
-
-  // zwp_linux_buffer_params_v1: the planes added so far, with the guest's fds kept to measure
-  // them at create.
-  std::vector<DmabufPlane> planes_;
-  std::vector<UniqueFd> plane_fds_;
-
-  // wl_surface: role objects (xdg_surface, xdg_toplevel) pointing at it, and the buffer state.
-  std::vector<RelayObject*> roles_;
-  bool attach_pending_ = false;
-  bool pending_has_buffer_ = false;
-  bool has_buffer_ = false;
-
-  // xdg_surface / xdg_toplevel: the surface they give a role to (nullptr once it is gone).
-  RelayObject* surface_ = nullptr;
-  // xdg_surface: a configure was acknowledged. xdg_toplevel: the host sync that confirms the
-  // first committed buffer was accepted (a host error would end the connection before it).
-  bool acked_ = false;
-  wl_callback* map_sync_ = nullptr;
-  bool mapped_ = false;
   // Some event of the interface makes an object: the host proxy outlives the destructor request
   // until the host has read it (see Forward).
   bool retire_ = false;
-  std::string app_id_;
-  std::string title_;
 
   friend class BridgeClient;
 };

@@ -13,13 +13,8 @@ namespace droidway {
 namespace bridge {
 namespace {
 
-ShmVerdict Reject(uint32_t error, const char* reason, std::string message) {
-  ShmVerdict verdict;
-  verdict.ok = false;
-  verdict.error = error;
-  verdict.reason = reason;
-  verdict.message = std::move(message);
-  return verdict;
+Verdict Reject(uint32_t error, const char* reason, std::string message) {
+  return Verdict::Refuse(error, reason, std::move(message));
 }
 
 bool HasSeal(const FdInfo& info, const char* name) {
@@ -63,7 +58,7 @@ uint32_t ShmPolicy::BytesPerPixel(uint32_t format) {
   }
 }
 
-ShmVerdict ShmPolicy::CheckPoolFd(int fd, int64_t size, bool require_sealed) {
+Verdict ShmPolicy::CheckPoolFd(int fd, int64_t size, bool require_sealed) {
   if (size <= 0) {
     return Reject(WL_SHM_ERROR_INVALID_STRIDE, "bad-size",
                   "pool size " + std::to_string(size) + " is not positive");
@@ -103,8 +98,8 @@ ShmVerdict ShmPolicy::CheckPoolFd(int fd, int64_t size, bool require_sealed) {
   return {};
 }
 
-ShmVerdict ShmPolicy::PreparePoolFd(int fd, int64_t size, bool require_sealed,
-                                    std::unique_ptr<ShmCopy>* copy) {
+Verdict ShmPolicy::PreparePoolFd(int fd, int64_t size, bool require_sealed,
+                                 std::unique_ptr<ShmCopy>* copy) {
   copy->reset();
   if (require_sealed && size > 0) {
     // Fails harmlessly (EPERM: F_SEAL_SEAL; EINVAL: not shmem; EPERM: not writable) on anything
@@ -114,7 +109,7 @@ ShmVerdict ShmPolicy::PreparePoolFd(int fd, int64_t size, bool require_sealed,
       (void)::fcntl(fd, F_ADD_SEALS, DROIDWAY_F_SEAL_SHRINK | DROIDWAY_F_SEAL_GROW);
     }
   }
-  ShmVerdict verdict = CheckPoolFd(fd, size, require_sealed);
+  Verdict verdict = CheckPoolFd(fd, size, require_sealed);
   if (verdict.ok || verdict.reason != "unsealed") return verdict;
   if (size > ShmCopy::kMaxBytes) {
     verdict.message = "pool fd lacks F_SEAL_SHRINK and cannot be sealed, and " +
@@ -130,9 +125,9 @@ ShmVerdict ShmPolicy::PreparePoolFd(int fd, int64_t size, bool require_sealed,
   return {};
 }
 
-ShmVerdict ShmPolicy::CheckBuffer(int64_t pool_size, int32_t offset, int32_t width, int32_t height,
-                                  int32_t stride, uint32_t format,
-                                  const std::vector<uint32_t>& host_formats) {
+Verdict ShmPolicy::CheckBuffer(int64_t pool_size, int32_t offset, int32_t width, int32_t height,
+                               int32_t stride, uint32_t format,
+                               const std::vector<uint32_t>& host_formats) {
   if (std::find(host_formats.begin(), host_formats.end(), format) == host_formats.end()) {
     return Reject(WL_SHM_ERROR_INVALID_FORMAT, "bad-format",
                   "format " + std::to_string(format) + " is not offered by the host");

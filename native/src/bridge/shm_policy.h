@@ -10,20 +10,10 @@
 #include <vector>
 
 #include "shm_copy.h"
+#include "verdict.h"
 
 namespace droidway {
 namespace bridge {
-
-/** Outcome of one check: ok, or the protocol error to post and why. */
-struct ShmVerdict {
-  bool ok = true;
-  /** wl_shm error code to post (WL_SHM_ERROR_INVALID_FD, _INVALID_STRIDE, _INVALID_FORMAT). */
-  uint32_t error = 0;
-  /** Short stable reason, used as the stats key ('not-shm-file', 'unsealed', …). */
-  std::string reason;
-  /** Human-readable detail posted with the protocol error. */
-  std::string message;
-};
 
 /** Stateless wl_shm checks. */
 class ShmPolicy {
@@ -36,7 +26,7 @@ class ShmPolicy {
    * Reasons: 'bad-size', 'inspect-failed', 'not-shm-file', 'not-tmpfs', 'not-read-write',
    * 'write-sealed', 'unsealed', 'too-small'.
    */
-  static ShmVerdict CheckPoolFd(int fd, int64_t size, bool require_sealed);
+  static Verdict CheckPoolFd(int fd, int64_t size, bool require_sealed);
 
   /**
    * wl_shm.create_pool's policy: CheckPoolFd, but with `require_sealed` a memfd the guest left
@@ -46,8 +36,8 @@ class ShmPolicy {
    * instead) when it is at most ShmCopy::kMaxBytes, refused ('unsealed') otherwise. The size
    * is checked after sealing, so the guest cannot shrink the file between check and use.
    */
-  static ShmVerdict PreparePoolFd(int fd, int64_t size, bool require_sealed,
-                                  std::unique_ptr<ShmCopy>* copy);
+  static Verdict PreparePoolFd(int fd, int64_t size, bool require_sealed,
+                               std::unique_ptr<ShmCopy>* copy);
 
   /**
    * Checks create_buffer arguments against a pool of `pool_size` bytes and the host's formats:
@@ -55,9 +45,9 @@ class ShmPolicy {
    * stride >= width × bytes per pixel, offset + stride × height <= pool_size.
    * Reasons: 'bad-format', 'bad-geometry', 'bad-stride', 'out-of-pool'.
    */
-  static ShmVerdict CheckBuffer(int64_t pool_size, int32_t offset, int32_t width, int32_t height,
-                                int32_t stride, uint32_t format,
-                                const std::vector<uint32_t>& host_formats);
+  static Verdict CheckBuffer(int64_t pool_size, int32_t offset, int32_t width, int32_t height,
+                             int32_t stride, uint32_t format,
+                             const std::vector<uint32_t>& host_formats);
 
   /** Bytes per pixel of a single-plane wl_shm format, or 0 when unknown (or multi-planar). */
   static uint32_t BytesPerPixel(uint32_t format);
