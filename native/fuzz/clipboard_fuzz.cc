@@ -117,6 +117,7 @@ enum Op : uint8_t {
   kHostSourceEvent,  // source, which (target, cancelled, drop performed, finished, action)
   kHostDnd,          // device, which (enter, leave, motion, drop), surface, offer
   kHostDrain,        // close: reads the oldest kept read end of a send pipe
+  kHostError,        // device, count, code: offers on a device, then an error, in one flush
   kOpCount,
 };
 
@@ -435,6 +436,23 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
         ::close(host->read_ends.front().fd);
         host->read_ends.erase(host->read_ends.begin());
       }
+      return;
+    }
+    case kHostError: {
+      // Offers (objects the bridge's libwayland makes when it reads them) and a protocol error
+      // on the device, in one flush: the bridge reads them at once, and libwayland dispatches
+      // nothing after the error, so the proxies of those offers must not be made.
+      wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
+      if (device == nullptr) return;
+      for (int n = a[1] % 4; n > 0 && host->offers.size() < kMaxTracked; --n) {
+        wl_resource* offer = fuzz::CreateStubResource(host->client, &wl_data_offer_interface,
+                                                      wl_resource_get_version(device), 0);
+        if (offer == nullptr) break;
+        Track(&host->offers, wl_resource_get_id(offer));
+        wl_data_device_send_data_offer(device, offer);
+        wl_data_offer_send_offer(offer, kAllowed[n % 4]);
+      }
+      wl_resource_post_error(device, a[2], "stub host error %u", a[2]);
       return;
     }
     default:
@@ -872,6 +890,7 @@ int HostOperandCount(uint8_t op) {
       return 3;
     case kHostSourceEvent:
     case kHostFeed:
+    case kHostError:
       return 3;
     case kHostDnd:
       return 4;
