@@ -297,13 +297,13 @@ bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* 
   return false;
 }
 
-// An offer "in flight" (count byte 0x80): the guest's last requests were flushed without a
-// sync, and the host sends its event once they have reached its socket but before it reads them,
-// as a compositor does whose event crosses a guest's request on the wire (a data_offer on a
-// data device the guest has just released). Waits at most 20 ms: a request the bridge keeps
-// to itself never arrives (and, as half the count bytes the fuzzer makes have the bit, a longer
-// wait would cost most of the run: 200 ms ran at a quarter of the speed); the saved leak input
-// still reproduces with it.
+// An offer "in flight" (count byte 0x80): the guest's last requests are flushed without a
+// sync once the host runs the step (RunOnStubHostMeanwhile), and the host sends its event once
+// they have reached its socket but before it reads them, as a compositor does whose event
+// crosses a guest's request on the wire (a data_offer on a data device the guest has just
+// released). Waits at most 20 ms: a request the bridge keeps to itself never arrives (and, as
+// half the count bytes the fuzzer makes have the bit, a longer wait would cost most of the run:
+// 200 ms ran at a quarter of the speed); the saved leak inputs reproduce with it.
 void WaitForBridgeBytes(HostClient* host) {
   pollfd p{wl_client_get_fd(host->client), POLLIN, 0};
   (void)::poll(&p, 1, 20);
@@ -929,10 +929,12 @@ void Run(Guest* g, Reader* r) {
     const bool in_flight = op == kHostOffer && (a[1] & 0x80) != 0 && g->pending;
     if (op == kHostOffer && !in_flight) a[1] = static_cast<uint8_t>(a[1] & 0x7f);
     if (in_flight) {
-      Flush(g);
-    } else if (g->pending) {
-      Sync(g);
+      // Flushed once the host runs the step, so that it cannot read them before it acts.
+      fuzz::RunOnStubHostMeanwhile([&] { HostStep(op, a, raw_mime); }, [&] { Flush(g); });
+      g->host_acted = true;
+      continue;
     }
+    if (g->pending) Sync(g);
     if (g->dead) break;
     fuzz::RunOnStubHost([&] { HostStep(op, a, raw_mime); });
     g->host_acted = true;
