@@ -111,11 +111,11 @@ enum Op : uint8_t {
   kHostEnter,        // keyboard, surface
   kHostLeave,        // keyboard, surface
   kHostOffer,        // device, count (+0x40: twice, +0x80: in flight), mimes
-  kHostSelection,    // device, offer (0xff: null)
+  kHostSelection,    // device, offer (0xff: null, else the newest)
   kHostFeed,         // length (u16), close: into the oldest pipe a receive brought the host
   kHostSend,         // source, mime, fd kind
   kHostSourceEvent,  // source, which (target, cancelled, drop performed, finished, action)
-  kHostDnd,          // device, which (enter, leave, motion, drop), surface, offer
+  kHostDnd,          // device, which (enter, leave, motion, drop), surface, offer (odd: null)
   kHostDrain,        // close: reads the oldest kept read end of a send pipe
   kHostError,        // device, count, code: offers on a device, then an error, in one flush
   kOpCount,
@@ -253,6 +253,17 @@ wl_resource* Pick(HostClient* host, const std::vector<uint32_t>& list, uint8_t i
   return resource != nullptr && Is(resource, interface) ? resource : nullptr;
 }
 
+// The newest offer the host made, if it still has it: a selection or a drag's enter names only
+// that one, as compositors do (they introduce a new offer for each). An older one may be an
+// offer whose destroy from the guest the host has not read yet, while libwayland-client (the
+// bridge's side) freed its id when the destroy was sent: naming it is "unknown object" to it,
+// which ends the connection (see tests/fuzz/README.md).
+wl_resource* NewestOffer(HostClient* host) {
+  if (host->offers.empty()) return nullptr;
+  wl_resource* offer = wl_client_get_object(host->client, host->offers.back());
+  return offer != nullptr && Is(offer, &wl_data_offer_interface) ? offer : nullptr;
+}
+
 // Checks what the bridge forwards and keeps what the host needs later.
 bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* args) {
   HostClient* host = HostOf(target);
@@ -352,8 +363,7 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
     case kHostSelection: {
       wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
       if (device == nullptr) return;
-      wl_resource* offer =
-          a[1] == 0xff ? nullptr : Pick(host, host->offers, a[1], &wl_data_offer_interface);
+      wl_resource* offer = a[1] == 0xff ? nullptr : NewestOffer(host);
       if (a[1] != 0xff && offer == nullptr) return;
       wl_data_device_send_selection(device, offer);
       return;
@@ -409,7 +419,7 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
       switch (a[1] % 4) {
         case 0: {
           wl_resource* surface = Pick(host, host->surfaces, a[2], &wl_surface_interface);
-          wl_resource* offer = Pick(host, host->offers, a[3], &wl_data_offer_interface);
+          wl_resource* offer = (a[3] & 1) != 0 ? nullptr : NewestOffer(host);
           if (surface == nullptr) return;
           wl_data_device_send_enter(device, serial, surface, wl_fixed_from_int(1),
                                     wl_fixed_from_int(2), offer);
