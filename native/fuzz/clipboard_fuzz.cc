@@ -111,12 +111,13 @@ enum Op : uint8_t {
   kHostEnter,        // keyboard, surface
   kHostLeave,        // keyboard, surface
   kHostOffer,        // device, count (+0x40: twice, +0x80: in flight), mimes
-  kHostSelection,    // device, offer (0xff: null)
+  kHostSelection,    // device, offer (0xff: null, else the newest)
   kHostFeed,         // length (u16), close: into the oldest pipe a receive brought the host
   kHostSend,         // source, mime, fd kind
   kHostSourceEvent,  // source, which (target, cancelled, drop performed, finished, action)
-  kHostDnd,          // device, which (enter, leave, motion, drop), surface, offer
+  kHostDnd,          // device, which (enter, leave, motion, drop), surface, offer (odd: null)
   kHostDrain,        // close: reads the oldest kept read end of a send pipe
+  kHostError,        // device, count, code: offers on a device, then an error, in one flush
   kOpCount,
 };
 
@@ -252,6 +253,17 @@ wl_resource* Pick(HostClient* host, const std::vector<uint32_t>& list, uint8_t i
   return resource != nullptr && Is(resource, interface) ? resource : nullptr;
 }
 
+// The newest offer the host made, if it still has it: a selection or a drag's enter names only
+// that one, as compositors do (they introduce a new offer for each). An older one may be an
+// offer whose destroy from the guest the host has not read yet, while libwayland-client (the
+// bridge's side) freed its id when the destroy was sent: naming it is "unknown object" to it,
+// which ends the connection (see tests/fuzz/README.md).
+wl_resource* NewestOffer(HostClient* host) {
+  if (host->offers.empty()) return nullptr;
+  wl_resource* offer = wl_client_get_object(host->client, host->offers.back());
+  return offer != nullptr && Is(offer, &wl_data_offer_interface) ? offer : nullptr;
+}
+
 // Checks what the bridge forwards and keeps what the host needs later.
 bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* args) {
   HostClient* host = HostOf(target);
@@ -296,13 +308,13 @@ bool OnHostRequest(wl_resource* target, const wl_message* message, wl_argument* 
   return false;
 }
 
-// An offer "in flight" (count byte 0x80): the guest's last requests were flushed without a
-// sync, and the host sends its event once they have reached its socket but before it reads them,
-// as a compositor does whose event crosses a guest's request on the wire (a data_offer on a
-// data device the guest has just released). Waits at most 20 ms: a request the bridge keeps
-// to itself never arrives (and, as half the count bytes the fuzzer makes have the bit, a longer
-// wait would cost most of the run: 200 ms ran at a quarter of the speed); the saved leak input
-// still reproduces with it.
+// An offer "in flight" (count byte 0x80): the guest's last requests are flushed without a
+// sync once the host runs the step (RunOnStubHostMeanwhile), and the host sends its event once
+// they have reached its socket but before it reads them, as a compositor does whose event
+// crosses a guest's request on the wire (a data_offer on a data device the guest has just
+// released). Waits at most 20 ms: a request the bridge keeps to itself never arrives (and, as
+// half the count bytes the fuzzer makes have the bit, a longer wait would cost most of the run:
+// 200 ms ran at a quarter of the speed); the saved leak inputs reproduce with it.
 void WaitForBridgeBytes(HostClient* host) {
   pollfd p{wl_client_get_fd(host->client), POLLIN, 0};
   (void)::poll(&p, 1, 20);
@@ -351,8 +363,7 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
     case kHostSelection: {
       wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
       if (device == nullptr) return;
-      wl_resource* offer =
-          a[1] == 0xff ? nullptr : Pick(host, host->offers, a[1], &wl_data_offer_interface);
+      wl_resource* offer = a[1] == 0xff ? nullptr : NewestOffer(host);
       if (a[1] != 0xff && offer == nullptr) return;
       wl_data_device_send_selection(device, offer);
       return;
@@ -408,7 +419,7 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
       switch (a[1] % 4) {
         case 0: {
           wl_resource* surface = Pick(host, host->surfaces, a[2], &wl_surface_interface);
-          wl_resource* offer = Pick(host, host->offers, a[3], &wl_data_offer_interface);
+          wl_resource* offer = (a[3] & 1) != 0 ? nullptr : NewestOffer(host);
           if (surface == nullptr) return;
           wl_data_device_send_enter(device, serial, surface, wl_fixed_from_int(1),
                                     wl_fixed_from_int(2), offer);
@@ -435,6 +446,23 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
         ::close(host->read_ends.front().fd);
         host->read_ends.erase(host->read_ends.begin());
       }
+      return;
+    }
+    case kHostError: {
+      // Offers (objects the bridge's libwayland makes when it reads them) and a protocol error
+      // on the device, in one flush: the bridge reads them at once, and libwayland dispatches
+      // nothing after the error, so the proxies of those offers must not be made.
+      wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
+      if (device == nullptr) return;
+      for (int n = a[1] % 4; n > 0 && host->offers.size() < kMaxTracked; --n) {
+        wl_resource* offer = fuzz::CreateStubResource(host->client, &wl_data_offer_interface,
+                                                      wl_resource_get_version(device), 0);
+        if (offer == nullptr) break;
+        Track(&host->offers, wl_resource_get_id(offer));
+        wl_data_device_send_data_offer(device, offer);
+        wl_data_offer_send_offer(offer, kAllowed[n % 4]);
+      }
+      wl_resource_post_error(device, a[2], "stub host error %u", a[2]);
       return;
     }
     default:
@@ -872,6 +900,7 @@ int HostOperandCount(uint8_t op) {
       return 3;
     case kHostSourceEvent:
     case kHostFeed:
+    case kHostError:
       return 3;
     case kHostDnd:
       return 4;
@@ -910,10 +939,12 @@ void Run(Guest* g, Reader* r) {
     const bool in_flight = op == kHostOffer && (a[1] & 0x80) != 0 && g->pending;
     if (op == kHostOffer && !in_flight) a[1] = static_cast<uint8_t>(a[1] & 0x7f);
     if (in_flight) {
-      Flush(g);
-    } else if (g->pending) {
-      Sync(g);
+      // Flushed once the host runs the step, so that it cannot read them before it acts.
+      fuzz::RunOnStubHostMeanwhile([&] { HostStep(op, a, raw_mime); }, [&] { Flush(g); });
+      g->host_acted = true;
+      continue;
     }
+    if (g->pending) Sync(g);
     if (g->dead) break;
     fuzz::RunOnStubHost([&] { HostStep(op, a, raw_mime); });
     g->host_acted = true;

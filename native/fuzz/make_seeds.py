@@ -191,7 +191,7 @@ TEXT_SEEDS = {
 (C_BIND, C_SURFACE, C_KEYBOARD, C_DEVICE, C_SOURCE, C_SOURCE_OFFER, C_SET_SELECTION, C_RECEIVE,
  C_ACCEPT, C_OFFER_REQUEST, C_SOURCE_REQUEST, C_RELEASE, C_START_DRAG, C_RAW, C_GUEST_WRITE,
  C_KEYBOARD_RELEASE, C_SYNC, H_ENTER, H_LEAVE, H_OFFER, H_SELECTION, H_FEED, H_SEND,
- H_SOURCE_EVENT, H_DND, H_DRAIN) = range(26)
+ H_SOURCE_EVENT, H_DND, H_DRAIN, H_ERROR) = range(27)
 OFF, HOST_TO_GUEST, BOTH = range(3)
 # Indices into clipboard_fuzz.cc's kMimes; KEPT_PIPE and GONE_PIPE follow the fd menu.
 UTF8_TEXT, TEXT, UTF8_STRING, STRING, PNG, HTML = range(6)
@@ -273,6 +273,9 @@ def clipboard_seeds():
     yield 'offer-crosses-release', seed(HOST_TO_GUEST, [C_DEVICE, 0, H_OFFER, 1, 0],
                                         [C_OFFER_REQUEST, 0, 0, 0, 0, C_RELEASE, 0],
                                         [H_OFFER, 0, 0x80, H_OFFER, 1, 0x40, C_SYNC])
+    # Offers and a host protocol error on the device in one flush (read by the bridge at once);
+    # crashes/clipboard/leak-host-error-batch is this seed.
+    yield 'host-error-after-offers', seed(BOTH, focus, offer, [H_ERROR, 0, 3, 7, C_SYNC])
 
 
 def write(target, items):

@@ -133,6 +133,7 @@ struct Action {
   const std::function<void()>* run;
   std::mutex mutex;
   std::condition_variable done_changed;
+  bool started = false;
   bool done = false;
 };
 
@@ -140,6 +141,11 @@ int RunActions(int fd, uint32_t, void* data) {
   auto* host = static_cast<StubHost*>(data);
   Action* action;
   while (::read(fd, &action, sizeof action) == static_cast<ssize_t>(sizeof action)) {
+    {
+      std::lock_guard<std::mutex> lock(action->mutex);
+      action->started = true;
+      action->done_changed.notify_all();
+    }
     (*action->run)();
     wl_display_flush_clients(host->display);
     std::lock_guard<std::mutex> lock(action->mutex);
@@ -219,15 +225,29 @@ void SetStubHooks(StubRequestHook request, StubClientHook client) {
   ClientHook() = std::move(client);
 }
 
-void RunOnStubHost(const std::function<void()>& run) {
+void RunOnStubHostMeanwhile(const std::function<void()>& run,
+                            const std::function<void()>& meanwhile) {
   if (g_host == nullptr) return;
   Action action;
   action.run = &run;
   Action* pointer = &action;
-  if (::write(g_host->actions[1], &pointer, sizeof pointer) != static_cast<ssize_t>(sizeof pointer))
+  if (::write(g_host->actions[1], &pointer, sizeof pointer) !=
+      static_cast<ssize_t>(sizeof pointer)) {
+    if (meanwhile) meanwhile();
     return;
+  }
   std::unique_lock<std::mutex> lock(action.mutex);
+  if (meanwhile) {
+    action.done_changed.wait(lock, [&] { return action.started; });
+    lock.unlock();
+    meanwhile();
+    lock.lock();
+  }
   action.done_changed.wait(lock, [&] { return action.done; });
+}
+
+void RunOnStubHost(const std::function<void()>& run) {
+  RunOnStubHostMeanwhile(run, nullptr);
 }
 
 wl_resource* CreateStubResource(wl_client* client, const wl_interface* interface, int version,

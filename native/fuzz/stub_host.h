@@ -37,6 +37,13 @@ using StubClientHook = std::function<void(wl_client* client)>;
 void SetStubHooks(StubRequestHook request, StubClientHook client);
 /** Runs `action` on the host thread, flushes every client, and returns once it has run. */
 void RunOnStubHost(const std::function<void()>& action);
+/**
+ * Likewise, but runs `meanwhile` on the caller's thread once `action` has started: what
+ * `meanwhile` makes the bridge send reaches the host while `action` runs, before the host can
+ * read it.
+ */
+void RunOnStubHostMeanwhile(const std::function<void()>& action,
+                            const std::function<void()>& meanwhile);
 /** A resource that accepts every request like the stub's own, for the objects events create. */
 wl_resource* CreateStubResource(wl_client* client, const wl_interface* interface, int version,
                                 uint32_t id);

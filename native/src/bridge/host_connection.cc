@@ -105,6 +105,10 @@ int HostConnection::fd() const {
 }
 
 bool HostConnection::GetProtocolError(ProtocolError* out) const {
+  if (taken_error_) {
+    *out = taken_;
+    return true;
+  }
   if (wl_display_get_error(display_) != EPROTO) return false;
   const wl_interface* interface = nullptr;
   out->id = 0;
@@ -124,7 +128,7 @@ bool HostConnection::GetProtocolError(ProtocolError* out) const {
 }
 
 std::string HostConnection::ErrorText() const {
-  const int error = wl_display_get_error(display_);
+  const int error = taken_error_ ? EPROTO : wl_display_get_error(display_);
   if (error == 0) return "no error";
   ProtocolError protocol;
   if (GetProtocolError(&protocol)) {
@@ -146,9 +150,62 @@ NativeStatus HostConnection::DispatchPending() {
   return {};
 }
 
+// libwayland-client makes the proxies of the objects an event creates (a new_id argument:
+// wl_data_device.data_offer, the tablet seat's devices) when it reads the event, but dispatches
+// nothing once it has dispatched a wl_display.error, and it takes the display's events before
+// any other: the objects made by events read in the same batch as an error are never
+// dispatched, no call reaches them, and wl_display_disconnect does not free them (80 bytes
+// each). A compositor sends nothing after a protocol error (libwayland-server drops events for
+// a client in error), so when the bytes waiting end with one, the bridge takes the error from
+// them and leaves the batch unread: the connection ends either way, and the events before the
+// error would only have reached a guest that is being ended.
+bool HostConnection::TakeTrailingError() {
+  // libwayland-client 1.21 reads at most 4 KiB at a time, and a read stops after a message
+  // with fds as this one does; an error past what it reads now is seen next time.
+  uint8_t bytes[4096];
+  ssize_t got;
+  do {
+    got = ::recv(fd(), bytes, sizeof bytes, MSG_PEEK | MSG_DONTWAIT);
+  } while (got < 0 && errno == EINTR);
+  if (got < 24) return false;
+  auto word = [&](size_t at) {
+    uint32_t value;
+    std::memcpy(&value, bytes + at, sizeof value);
+    return value;
+  };
+  // The messages from the first byte on (the bytes libwayland has not read start at a message
+  // unless it holds part of one: then the sizes read here make no sense and nothing is taken),
+  // the last of them a wl_display.error (object 1, opcode 0) ending where the bytes end.
+  const size_t total = static_cast<size_t>(got);
+  size_t at = 0;
+  size_t size = 0;
+  while (at < total) {
+    if (total - at < 8) return false;
+    size = word(at + 4) >> 16;
+    if (size < 8 || size % 4 != 0 || size > total - at) return false;
+    if (at + size == total) break;
+    at += size;
+  }
+  if (word(at) != 1 || (word(at + 4) & 0xffff) != 0 || size < 24) return false;
+  const uint32_t length = word(at + 16);
+  if (length == 0 || 20 + ((static_cast<size_t>(length) + 3) & ~size_t{3}) != size ||
+      bytes[at + 20 + length - 1] != '\0')
+    return false;
+  taken_error_ = true;
+  taken_.id = word(at + 8);
+  taken_.code = word(at + 12);
+  taken_.interface.clear();  // only libwayland knows the object's interface
+  taken_.message.assign(reinterpret_cast<const char*>(bytes + at + 20), length - 1);
+  return true;
+}
+
 NativeStatus HostConnection::DispatchReadable() {
   while (wl_display_prepare_read(display_) != 0) {
     if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
+  }
+  if (TakeTrailingError()) {
+    wl_display_cancel_read(display_);
+    return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
   }
   if (wl_display_read_events(display_) < 0) return ConnectionError("wl_display_read_events");
   return DispatchPending();

@@ -48,7 +48,11 @@ class HostConnection {
    * bridge is stopping), or with the connection's error.
    */
   NativeStatus Roundtrip(int wake_fd, int timeout_ms);
-  /** Reads what the socket holds (it must be readable) and dispatches it; never blocks. */
+  /**
+   * Reads what the socket holds (it must be readable) and dispatches it; never blocks. When
+   * the bytes waiting end with a wl_display.error, fails with -EPROTO without handing them to
+   * libwayland (see TakeTrailingError).
+   */
   NativeStatus DispatchReadable();
   /** Dispatches events already queued, without reading. */
   NativeStatus DispatchPending();
@@ -78,8 +82,15 @@ class HostConnection {
   static NativeStatus Adopt(UniqueFd fd, const std::string& socket_path,
                             std::unique_ptr<HostConnection>* out);
   NativeStatus ConnectionError(const char* what) const;
+  /**
+   * Whether the bytes waiting on the socket end with a wl_display.error; if so, keeps it as
+   * the connection's error (libwayland never reads that batch).
+   */
+  bool TakeTrailingError();
 
   wl_display* display_;
+  bool taken_error_ = false;
+  ProtocolError taken_;
 };
 
 }  // namespace bridge
