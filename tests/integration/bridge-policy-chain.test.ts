@@ -25,7 +25,7 @@ import type { BridgeEffectiveConfig, BridgeSettings, BridgeStats } from '../../n
 import { BRIDGE_LIMIT_KEYS } from '../../electron/core/policy/bridge-limits.js';
 import type { BridgeSettings as CompiledBridge } from '../../electron/core/policy/policy-compile.js';
 import { distinctBridgeLimits, nativeKeysIn, nativeValueOf } from '../helpers/bridge-limits.js';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
+import { instancePaths, type InstancePaths } from '../../electron/core/runtime/instance-paths.js';
 import {
   SessionBridge,
   bridgeSettingsFromPolicy,
@@ -50,6 +50,31 @@ const run = promisify(execFile);
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
 let client = '';
 
+/** The bridge part of the policy `doc`, compiled as a session compiles it. */
+function compiledBridge(doc: unknown, name: string, dir: string): CompiledBridge {
+  return compilePolicy(assertValidPolicy(doc), {
+    idRange: idRangeOfSlot(0),
+    name,
+    rootfsPath: path.join(dir, 'rootfs'),
+    logFile: path.join(dir, 'lxc.log'),
+  }).bridge;
+}
+
+/** Starts a real session bridge (its own bridge process) of instance `name` toward `hostSocket`. */
+async function startBridge(
+  dir: string,
+  name: string,
+  hostSocket: string,
+  settings: BridgeSettings,
+): Promise<{ sb: SessionBridge; paths: InstancePaths }> {
+  const paths = instancePaths(name, {
+    dataRoot: path.join(dir, 'data'),
+    runtimeRoot: path.join(dir, 'run'),
+  });
+  const sb = await SessionBridge.start({ paths, config: { enabled: true, hostSocket, settings } });
+  return { sb, paths };
+}
+
 /** A preset's bridge settings as a session takes them, with some bridge limits changed. */
 function presetSettings(
   preset: 'android' | 'strict',
@@ -58,12 +83,7 @@ function presetSettings(
 ): BridgeSettings {
   const doc = structuredClone(loadPreset(preset)) as { bridge: { limits: object } };
   Object.assign(doc.bridge.limits, change);
-  const compiled = compilePolicy(assertValidPolicy(doc), {
-    idRange: idRangeOfSlot(0),
-    name: `chain-caps-${preset}`,
-    rootfsPath: path.join(dir, 'rootfs'),
-    logFile: path.join(dir, 'lxc.log'),
-  }).bridge;
+  const compiled = compiledBridge(doc, `chain-caps-${preset}`, dir);
   return bridgeSettingsFromPolicy(compiled, supportedBridgeGlobals()).settings;
 }
 
@@ -95,14 +115,7 @@ async function capOutcome(
   name: string,
   settings: BridgeSettings,
 ): Promise<CapOutcome> {
-  const paths = instancePaths(name, {
-    dataRoot: path.join(dir, 'data'),
-    runtimeRoot: path.join(dir, 'run'),
-  });
-  const sb = await SessionBridge.start({
-    paths,
-    config: { enabled: true, hostSocket: weston.socket, settings },
-  });
+  const { sb, paths } = await startBridge(dir, name, weston.socket, settings);
   const idle: Socket[] = [];
   const damage = { child: null as ReturnType<typeof spawn> | null };
   try {
@@ -191,21 +204,9 @@ describe('policy → native bridge settings chain', () => {
       // preset where two limits happen to be equal.
       const doc = structuredClone(loadPreset('android')) as { bridge: { limits: object } };
       doc.bridge.limits = distinctBridgeLimits();
-      const compiled = compilePolicy(assertValidPolicy(doc), {
-        idRange: idRangeOfSlot(0),
-        name: 'chain-distinct',
-        rootfsPath: path.join(dir, 'rootfs'),
-        logFile: path.join(dir, 'lxc.log'),
-      }).bridge;
+      const compiled = compiledBridge(doc, 'chain-distinct', dir);
       const { settings } = bridgeSettingsFromPolicy(compiled, supportedBridgeGlobals());
-      const paths = instancePaths('chain-distinct', {
-        dataRoot: path.join(dir, 'data'),
-        runtimeRoot: path.join(dir, 'run'),
-      });
-      const sb = await SessionBridge.start({
-        paths,
-        config: { enabled: true, hostSocket: weston!.socket, settings },
-      });
+      const { sb } = await startBridge(dir, 'chain-distinct', weston!.socket, settings);
       try {
         expect(await sb.whenSettled()).toBe('running');
         expect(sb.effectiveConfig()).not.toBeNull();
@@ -222,26 +223,14 @@ describe('policy → native bridge settings chain', () => {
       `every bridge field of the ${preset} preset reaches the native bridge`,
       missing,
       async () => {
-        const compiled = compilePolicy(loadPreset(preset), {
-          idRange: idRangeOfSlot(0),
-          name: `chain-${preset}`,
-          rootfsPath: path.join(dir, 'rootfs'),
-          logFile: path.join(dir, 'lxc.log'),
-        }).bridge;
+        const compiled = compiledBridge(loadPreset(preset), `chain-${preset}`, dir);
         const supported = supportedBridgeGlobals();
         const { settings, dropped } = bridgeSettingsFromPolicy(compiled, supported);
         // A global the native bridge cannot relay is named (the session notes it), never lost
         // silently: every global of the policy is either passed on or in `dropped`.
         const relayable = compiled.globals.filter((g) => supported.includes(g as never));
         expect(dropped).toEqual(compiled.globals.filter((g) => !supported.includes(g as never)));
-        const paths = instancePaths(`chain-${preset}`, {
-          dataRoot: path.join(dir, 'data'),
-          runtimeRoot: path.join(dir, 'run'),
-        });
-        const sb = await SessionBridge.start({
-          paths,
-          config: { enabled: true, hostSocket: weston!.socket, settings },
-        });
+        const { sb, paths } = await startBridge(dir, `chain-${preset}`, weston!.socket, settings);
         try {
           expect(await sb.whenSettled()).toBe('running');
           const effective = sb.effectiveConfig();
