@@ -13,6 +13,7 @@ import { itNeeds } from '../helpers/capability.js';
 import {
   BRIDGE_FIXTURES,
   DEMO_CLIENT,
+  HWC_GLOBALS,
   missingBridgeCapability,
   protocolXml,
   startDisplayBridge,
@@ -187,19 +188,7 @@ describe('display bridge input on sway', () => {
         bridge,
         socket: bridgeSocket,
         stop,
-      } = startBridge(
-        [
-          'wl_compositor',
-          'wl_subcompositor',
-          'wl_shm',
-          'xdg_wm_base',
-          'wp_viewporter',
-          'wp_presentation',
-          'wl_output',
-          'wl_seat',
-        ],
-        (event) => events.push(event),
-      );
+      } = startBridge(HWC_GLOBALS, (event) => events.push(event));
       const BG = 0x1f5f8f;
       const FG = 0x8fbf3f;
       let hwc: ChildProcess | null = null;

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { bridgeExecutablePath } from '../../../electron/core/display/bridge-process.js';
-import { DisplayBridge, type DisplayBridgeOptions } from '../../../electron/core/display/bridge.js';
+import {
+  DisplayBridge,
+  type BridgeGlobalName,
+  type DisplayBridgeOptions,
+} from '../../../electron/core/display/bridge.js';
 import { decodePng, type PngImage } from '../../fixtures/bridge/png.js';
 import { missingTool, needRoot } from '../../helpers/capability.js';
 import { startHeadlessSway, stopHeadlessSway, SWAY_800x600 } from './sway.js';
@@ -31,6 +35,21 @@ export const DEMO_SOURCE = join(REPO, 'native/guest/droidway-demo-client.c');
 export const DEMO_CLIENT = join(REPO, 'native/guest/build/droidway-demo-client');
 
 const NATIVE_MODULE = join(REPO, 'native/build/Release/droidway_native.node');
+
+/**
+ * The globals Waydroid's hwcomposer stand-in (android-hwc-client.c) binds where the host has
+ * them, which the protocol client (protocol-client.c) uses too.
+ */
+export const HWC_GLOBALS: BridgeGlobalName[] = [
+  'wl_compositor',
+  'wl_subcompositor',
+  'wl_shm',
+  'xdg_wm_base',
+  'wp_viewporter',
+  'wp_presentation',
+  'wl_output',
+  'wl_seat',
+];
 
 /** The protocol XMLs the fixture clients use, by protocol name. */
 export const PROTOCOL_XML = {
