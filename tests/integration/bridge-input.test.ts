@@ -20,6 +20,7 @@ import {
   startLineProcess,
   startVirtualPointer,
   useSwayHost,
+  type LineProcess,
 } from './helpers/bridge-host.js';
 import { waitFor } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
@@ -76,6 +77,27 @@ const startClient = (bridgeSocket: string, rgb: number, title: string) =>
     host.env(bridgeSocket),
   );
 
+/**
+ * Starts an input client of each colour and title, adding them to `children`: the first fills
+ * the output; with the second, sway tiles both side by side, each redrawn at its new size, and
+ * focuses the new one.
+ */
+async function startTiledPair(
+  bridgeSocket: string,
+  first: [rgb: number, title: string],
+  second: [rgb: number, title: string],
+  children: ChildProcess[],
+): Promise<[LineProcess, LineProcess]> {
+  const a = startClient(bridgeSocket, ...first);
+  children.push(a.child);
+  await a.line(/^configure 800 600$/);
+  const b = startClient(bridgeSocket, ...second);
+  children.push(b.child);
+  await a.line(/^configure 400 600$/);
+  await b.line(/^configure 400 600$/);
+  return [a, b];
+}
+
 /** Starts the hwcomposer stand-in through `bridgeSocket` with `args`. */
 const startHwc = (bridgeSocket: string, args: string[]) =>
   startLineProcess('hwc', hwcClient, args, host.env(bridgeSocket));
@@ -102,16 +124,7 @@ describe('display bridge input on sway', () => {
       try {
         const globals = (await bridge.ready).map((g) => g.interface);
         expect(globals).toContain('wl_seat');
-        const a = startClient(bridgeSocket, A, 'Alpha');
-        clients.push(a.child);
-        await a.line(/^configure 800 600$/);
-
-        // A second guest: sway tiles both side by side, each redrawn at its new size, and
-        // focuses the new one.
-        const b = startClient(bridgeSocket, B, 'Beta');
-        clients.push(b.child);
-        await a.line(/^configure 400 600$/);
-        await b.line(/^configure 400 600$/);
+        const [a, b] = await startTiledPair(bridgeSocket, [A, 'Alpha'], [B, 'Beta'], clients);
         let seen: number[] = [];
         for (let i = 0; i < 30; ++i) {
           seen = [await screenshotCount(A), await screenshotCount(B)];
@@ -283,13 +296,7 @@ describe('display bridge input on sway', () => {
       const children: ChildProcess[] = [];
       try {
         await bridge.ready;
-        const a = startClient(bridgeSocket, A, 'Left');
-        children.push(a.child);
-        await a.line(/^configure 800 600$/);
-        const b = startClient(bridgeSocket, B, 'Right');
-        children.push(b.child);
-        await a.line(/^configure 400 600$/);
-        await b.line(/^configure 400 600$/);
+        const [a, b] = await startTiledPair(bridgeSocket, [A, 'Left'], [B, 'Right'], children);
 
         // A pointer device that lives as long as the test needs it (sway headless has none).
         const { child: pointer, send } = await startVirtualPointer(virtualPointer, host.env());
