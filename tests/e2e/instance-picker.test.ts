@@ -9,18 +9,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
 import { openSettings } from '../../electron/core/settings/settings-store.js';
 import type { AppSummary } from '../../electron/shared/apps.js';
 import { itNeeds } from '../helpers/capability.js';
-import {
-  chromiumPath,
-  ensureRendererBuilt,
-  startTestHost,
-  type PageDiagnostics,
-  type TestHost,
-} from './test-host.js';
+import { chromiumPath, expectCleanPage, useTestHost } from './test-host.js';
 
 const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
 const WORK = 'nc3-work';
@@ -44,28 +38,9 @@ const GUEST_APPS: Record<string, AppSummary[]> = {
   [GAMES]: [app('org.example.chess', 'Chess')],
 };
 
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
-
 describe('instance picker', () => {
-  let host: TestHost | undefined;
   let dir = '';
-  const running = (): TestHost => {
-    if (host === undefined) throw new Error('test host did not start');
-    return host;
-  };
-
-  beforeAll(async () => {
-    if (missing !== null) return;
-    await ensureRendererBuilt();
-    host = await startTestHost();
-  });
-  afterAll(async () => {
-    await host?.close();
-  });
+  const running = useTestHost(missing);
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'droidway-nc3-instances-'));
   });
@@ -121,7 +96,7 @@ describe('instance picker', () => {
     await grid.getByRole('button', { name: 'Launch Chess' }).click();
     await expect.poll(() => launched).toEqual([`${GAMES}/org.example.chess`]);
     await expect(grid.getByRole('button', { name: 'Launch Mail' }).count()).resolves.toBe(0);
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 
   itNeeds(
@@ -174,7 +149,7 @@ describe('instance picker', () => {
       await page
         .getByRole('heading', { name: `The Android session of instance ${fresh} is not running` })
         .waitFor();
-      expectClean(diagnostics);
+      expectCleanPage(diagnostics);
     },
   );
 });
