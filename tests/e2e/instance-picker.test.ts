@@ -85,7 +85,9 @@ describe('instance picker', () => {
     const picker = page.getByRole('combobox', { name: 'Instance the app acts on' });
     await expect(picker.inputValue()).resolves.toBe(WORK);
     // The core's instances only: not the folder with capitals, not the file.
-    await expect(picker.locator('option').allInnerTexts()).resolves.toEqual([GAMES, WORK]);
+    // The list fills once the core has answered: poll until it has (a read before showed only
+    // the current instance).
+    await expect.poll(() => picker.locator('option').allInnerTexts()).toEqual([GAMES, WORK]);
     await expect(page.locator('[data-empty="instances"]').count()).resolves.toBe(0);
     await picker.selectOption(GAMES);
     await page.getByText(`Droidway now acts on instance ${GAMES}.`).waitFor();
@@ -121,9 +123,9 @@ describe('instance picker', () => {
       const empty = page.locator('[data-empty="instances"]');
       await expect(empty.innerText()).resolves.toContain('No instance on this computer yet');
       const picker = page.getByRole('combobox', { name: 'Instance the app acts on' });
-      await expect(picker.locator('option').allInnerTexts()).resolves.toEqual([
-        'default (made at its first start)',
-      ]);
+      await expect
+        .poll(() => picker.locator('option').allInnerTexts())
+        .toEqual(['default (made at its first start)']);
 
       await page.getByRole('button', { name: 'New instance…' }).click();
       const name = page.getByRole('textbox', { name: 'Name of the new instance' });
