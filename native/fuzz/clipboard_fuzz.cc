@@ -111,7 +111,7 @@ enum Op : uint8_t {
   kHostEnter,        // keyboard, surface
   kHostLeave,        // keyboard, surface
   kHostOffer,        // device, count (+0x40: twice, +0x80: in flight), mimes
-  kHostSelection,    // device, offer (0xff: null, else the newest)
+  kHostSelection,    // device, offer (0xff: null, 0xfe: crossing a destroy, else the newest)
   kHostFeed,         // length (u16), close: into the oldest pipe a receive brought the host
   kHostSend,         // source, mime, fd kind
   kHostSourceEvent,  // source, which (target, cancelled, drop performed, finished, action)
@@ -320,6 +320,32 @@ void WaitForBridgeBytes(HostClient* host) {
   (void)::poll(&p, 1, 20);
 }
 
+// Offer byte 0xfe: a new offer, then a selection naming the host's oldest offer, in one flush,
+// sent "in flight" (see WaitForBridgeBytes) when the guest has unsynced requests: a selection
+// crossing the guest's destroy of that offer, which the bridge has forwarded and libwayland-client
+// has unmapped, read with an event that made an object (HostConnection::TakeDeadReference; the
+// regression input crashes/clipboard/leak-selection-crosses-destroy). Compositors name only a
+// new offer, but nothing in the protocol stops one naming an older offer it still has.
+void SelectionCrossingDestroy(HostClient* host, wl_resource* device, bool in_flight) {
+  if (in_flight) WaitForBridgeBytes(host);
+  wl_resource* oldest = nullptr;
+  for (uint32_t id : host->offers) {
+    wl_resource* offer = wl_client_get_object(host->client, id);
+    if (offer != nullptr && Is(offer, &wl_data_offer_interface)) {
+      oldest = offer;
+      break;
+    }
+  }
+  if (oldest == nullptr || host->offers.size() >= kMaxTracked) return;
+  wl_resource* fresh = fuzz::CreateStubResource(host->client, &wl_data_offer_interface,
+                                                wl_resource_get_version(device), 0);
+  if (fresh == nullptr) return;
+  Track(&host->offers, wl_resource_get_id(fresh));
+  wl_data_device_send_data_offer(device, fresh);
+  wl_data_offer_send_offer(fresh, kAllowed[0]);
+  wl_data_device_send_selection(device, oldest);
+}
+
 void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime) {
   HostClient* host = g_host_client;
   if (host == nullptr) return;
@@ -363,6 +389,7 @@ void HostStep(uint8_t op, const uint8_t* a, const std::vector<uint8_t>& raw_mime
     case kHostSelection: {
       wl_resource* device = Pick(host, host->devices, a[0], &wl_data_device_interface);
       if (device == nullptr) return;
+      if (a[1] == 0xfe) return SelectionCrossingDestroy(host, device, a[2] != 0);
       wl_resource* offer = a[1] == 0xff ? nullptr : NewestOffer(host);
       if (a[1] != 0xff && offer == nullptr) return;
       wl_data_device_send_selection(device, offer);
@@ -936,8 +963,11 @@ void Run(Guest* g, Reader* r) {
     raw_mime.erase(std::find(raw_mime.begin(), raw_mime.end(), 0), raw_mime.end());
     // The host acts on what it has: sync first when the guest sent requests since (an offer in
     // flight only flushes them; the host then waits for them to arrive, see WaitForBridgeBytes).
-    const bool in_flight = op == kHostOffer && (a[1] & 0x80) != 0 && g->pending;
+    const bool in_flight =
+        ((op == kHostOffer && (a[1] & 0x80) != 0) || (op == kHostSelection && a[1] == 0xfe)) &&
+        g->pending;
     if (op == kHostOffer && !in_flight) a[1] = static_cast<uint8_t>(a[1] & 0x7f);
+    if (op == kHostSelection) a[2] = in_flight ? 1 : 0;
     if (in_flight) {
       // Flushed once the host runs the step, so that it cannot read them before it acts.
       fuzz::RunOnStubHostMeanwhile([&] { HostStep(op, a, raw_mime); }, [&] { Flush(g); });

@@ -276,6 +276,12 @@ def clipboard_seeds():
     # Offers and a host protocol error on the device in one flush (read by the bridge at once);
     # crashes/clipboard/leak-host-error-batch is this seed.
     yield 'host-error-after-offers', seed(BOTH, focus, offer, [H_ERROR, 0, 3, 7, C_SYNC])
+    # A selection naming an offer whose destroy from the guest the host has not read yet, after
+    # a new offer, in one flush (offer byte 0xfe: in flight);
+    # crashes/clipboard/leak-selection-crosses-destroy is this seed.
+    yield 'selection-crosses-destroy', seed(HOST_TO_GUEST, focus, offer,
+                                            [C_OFFER_REQUEST, 0, 0, 0, 0, H_SELECTION, 0, 0xfe],
+                                            [C_SYNC])
 
 
 def write(target, items):

@@ -545,6 +545,8 @@ void BridgeClient::RetiredSyncDoneThunk(void* data, wl_callback* callback, uint3
   auto* retired = static_cast<RetiredProxy*>(data);
   wl_callback_destroy(callback);
   // The host read the destructor before this answer: no event for the proxy comes after it.
+  if (retired->owner->host_ != nullptr)
+    retired->owner->host_->UnwatchEvents(wl_proxy_get_id(retired->proxy));
   wl_proxy_destroy(retired->proxy);
   retired->owner->retired_.erase(retired);
   delete retired;

@@ -128,6 +128,7 @@ bool HostConnection::GetProtocolError(ProtocolError* out) const {
 }
 
 std::string HostConnection::ErrorText() const {
+  if (!taken_error_ && !dead_reference_.empty()) return dead_reference_;
   const int error = taken_error_ ? EPROTO : wl_display_get_error(display_);
   if (error == 0) return "no error";
   ProtocolError protocol;
@@ -159,15 +160,8 @@ NativeStatus HostConnection::DispatchPending() {
 // a client in error), so when the bytes waiting end with one, the bridge takes the error from
 // them and leaves the batch unread: the connection ends either way, and the events before the
 // error would only have reached a guest that is being ended.
-bool HostConnection::TakeTrailingError() {
-  // libwayland-client 1.21 reads at most 4 KiB at a time, and a read stops after a message
-  // with fds as this one does; an error past what it reads now is seen next time.
-  uint8_t bytes[4096];
-  ssize_t got;
-  do {
-    got = ::recv(fd(), bytes, sizeof bytes, MSG_PEEK | MSG_DONTWAIT);
-  } while (got < 0 && errno == EINTR);
-  if (got < 24) return false;
+bool HostConnection::TakeTrailingError(const uint8_t* bytes, size_t total) {
+  if (total < 24) return false;
   auto word = [&](size_t at) {
     uint32_t value;
     std::memcpy(&value, bytes + at, sizeof value);
@@ -176,7 +170,6 @@ bool HostConnection::TakeTrailingError() {
   // The messages from the first byte on (the bytes libwayland has not read start at a message
   // unless it holds part of one: then the sizes read here make no sense and nothing is taken),
   // the last of them a wl_display.error (object 1, opcode 0) ending where the bytes end.
-  const size_t total = static_cast<size_t>(got);
   size_t at = 0;
   size_t size = 0;
   while (at < total) {
@@ -199,13 +192,105 @@ bool HostConnection::TakeTrailingError() {
   return true;
 }
 
+void HostConnection::WatchEvents(uint32_t id, const wl_interface* interface) {
+  watched_[id] = interface;
+}
+
+void HostConnection::UnwatchEvents(uint32_t id) {
+  watched_.erase(id);
+}
+
+void HostConnection::ServerObjectDestroyed(uint32_t id) {
+  // Bounded: the host makes its next objects with the ids it freed last, so ids leave this set
+  // about as fast as they come, unless the host keeps making objects the watch does not see.
+  if (destroyed_.size() >= 4096) destroyed_.erase(destroyed_.begin());
+  destroyed_.insert(id);
+}
+
+// libwayland-client 1.21 keeps a zombie only for the ids a client made: destroying the proxy of
+// a host-made object (a wl_data_offer, on the guest's destroy) maps its id to nothing at once.
+// An event the host sent before it read the destroy and that names the object (a selection or
+// a drag's enter naming an older offer) is then "unknown object": wl_display_read_events fails
+// and the objects made by the events read before it in the same batch are never dispatched nor
+// freed. Keeping the proxy until the host has read the destroy cannot work: the host reuses the
+// id as soon as it has, and libwayland refuses a new object whose id is still mapped, while it
+// reads a whole batch (old name and reuse alike) before the bridge can act on any of it. So the
+// bridge reads the watched events (those that may name such an object: the data devices') of
+// the bytes waiting before libwayland does, as it does for a trailing error, and when one names
+// an id it destroyed, before an event of the same bytes makes an object of that id again, it
+// ends the connection without handing libwayland the batch: the read would fail the same way,
+// but the events before it would leak. A compositor hardly does this (it names a new offer in
+// each selection and enter, sent with it), and a client of its own would be ended the same way.
+bool HostConnection::TakeDeadReference(const uint8_t* bytes, size_t total, std::string* what) {
+  if (destroyed_.empty() || watched_.empty()) return false;
+  auto word = [&](size_t at) {
+    uint32_t value;
+    std::memcpy(&value, bytes + at, sizeof value);
+    return value;
+  };
+  size_t at = 0;
+  while (total - at >= 8) {
+    const uint32_t object = word(at);
+    const uint32_t opcode = word(at + 4) & 0xffff;
+    const size_t size = word(at + 4) >> 16;
+    if (size < 8 || size % 4 != 0) return false;  // not at a message: leave it to libwayland
+    if (size > total - at) return false;          // the rest comes later
+    const auto watched = watched_.find(object);
+    if (watched != watched_.end() && opcode < static_cast<uint32_t>(watched->second->event_count)) {
+      const wl_message& message = watched->second->events[opcode];
+      size_t arg = at + 8;
+      const size_t end = at + size;
+      for (const char* type = message.signature; *type != '\0'; ++type) {
+        if (*type == '?' || (*type >= '0' && *type <= '9')) continue;
+        if (*type == 'h') continue;  // an fd: no bytes
+        if (end - arg < 4) return false;
+        const uint32_t value = word(arg);
+        arg += 4;
+        if (*type == 's' || *type == 'a') {
+          const size_t padded = (static_cast<size_t>(value) + 3) & ~size_t{3};
+          if (padded > end - arg) return false;
+          arg += padded;
+        } else if (*type == 'n') {
+          destroyed_.erase(value);  // made again: names after this are of the new object
+        } else if (*type == 'o' && value != 0 && destroyed_.count(value) != 0) {
+          *what = std::string(watched->second->name) + "@" + std::to_string(object) + "." +
+                  message.name + " names object " + std::to_string(value) +
+                  ", which the bridge destroyed (the host sent it before it read the destroy)";
+          return true;
+        }
+      }
+    }
+    at += size;
+  }
+  return false;
+}
+
+NativeStatus HostConnection::CheckWaiting() {
+  // libwayland-client 1.21 reads at most 4 KiB at a time, and a read stops after a message
+  // with fds; what lies past what it reads now is seen next time. (Bytes arriving between this
+  // peek and its read are read unseen.)
+  uint8_t bytes[4096];
+  ssize_t got;
+  do {
+    got = ::recv(fd(), bytes, sizeof bytes, MSG_PEEK | MSG_DONTWAIT);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return {};
+  const size_t total = static_cast<size_t>(got);
+  if (TakeTrailingError(bytes, total))
+    return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
+  if (TakeDeadReference(bytes, total, &dead_reference_))
+    return NativeStatus::Error(-EPROTO, "wl_display_read_events", dead_reference_);
+  return {};
+}
+
 NativeStatus HostConnection::DispatchReadable() {
   while (wl_display_prepare_read(display_) != 0) {
     if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
   }
-  if (TakeTrailingError()) {
+  NativeStatus checked = CheckWaiting();
+  if (!checked.ok()) {
     wl_display_cancel_read(display_);
-    return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
+    return checked;
   }
   if (wl_display_read_events(display_) < 0) return ConnectionError("wl_display_read_events");
   return DispatchPending();
@@ -228,42 +313,44 @@ NativeStatus HostConnection::Roundtrip(int wake_fd, int timeout_ms) {
   wl_callback* callback = wl_display_sync(display_);
   if (callback == nullptr) return NativeStatus::FromErrno("wl_display_sync", "host sync");
   wl_callback_add_listener(callback, &kSyncListener, &done);
+  // Every way out but the answer: the read given up if prepared, the callback destroyed unless
+  // its answer came (SyncDone destroyed it). wl_display_disconnect frees no proxy, and
+  // destroying it drops a late answer, so the listener never sees this dead frame.
+  auto fail = [&](NativeStatus status, bool prepared) {
+    if (prepared) wl_display_cancel_read(display_);
+    if (!done) wl_callback_destroy(callback);
+    return status;
+  };
   const int64_t deadline = MonotonicMs() + timeout_ms;
   while (!done) {
     if (wl_display_prepare_read(display_) != 0) {
       NativeStatus status = DispatchPending();
-      if (!status.ok()) return status;  // the callback dies with the connection
+      if (!status.ok()) return fail(status, false);
       continue;
     }
     bool blocked = false;
     NativeStatus status = Flush(&blocked);
-    if (!status.ok()) {
-      wl_display_cancel_read(display_);
-      return status;
-    }
+    if (!status.ok()) return fail(status, true);
     const int64_t remaining = deadline - MonotonicMs();
     if (remaining <= 0) {
-      wl_display_cancel_read(display_);
-      // Destroying the proxy drops a late answer, so the listener never sees this dead frame.
-      wl_callback_destroy(callback);
-      return NativeStatus::Error(-ETIMEDOUT, "poll", "host compositor did not answer a sync");
+      return fail(NativeStatus::Error(-ETIMEDOUT, "poll", "host compositor did not answer a sync"),
+                  true);
     }
     struct pollfd fds[2] = {{fd(), static_cast<short>(POLLIN | (blocked ? POLLOUT : 0)), 0},
                             {wake_fd, POLLIN, 0}};
     const int ready = ::poll(fds, 2, static_cast<int>(remaining));
-    if (ready < 0 && errno != EINTR) {
-      wl_display_cancel_read(display_);
-      return NativeStatus::FromErrno("poll", "waiting for the host compositor");
-    }
-    if (ready > 0 && (fds[1].revents & POLLIN) != 0) {
-      wl_display_cancel_read(display_);
-      wl_callback_destroy(callback);
-      return NativeStatus::Error(-ECANCELED, "poll", "the bridge is stopping");
-    }
+    if (ready < 0 && errno != EINTR)
+      return fail(NativeStatus::FromErrno("poll", "waiting for the host compositor"), true);
+    if (ready > 0 && (fds[1].revents & POLLIN) != 0)
+      return fail(NativeStatus::Error(-ECANCELED, "poll", "the bridge is stopping"), true);
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      if (wl_display_read_events(display_) < 0) return ConnectionError("wl_display_read_events");
+      // The same checks as DispatchReadable's.
+      status = CheckWaiting();
+      if (!status.ok()) return fail(status, true);
+      if (wl_display_read_events(display_) < 0)
+        return fail(ConnectionError("wl_display_read_events"), false);
       status = DispatchPending();
-      if (!status.ok()) return status;
+      if (!status.ok()) return fail(status, false);
     } else {
       wl_display_cancel_read(display_);
     }

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "../native_error.h"
 #include "../unique_fd.h"
@@ -51,7 +53,8 @@ class HostConnection {
   /**
    * Reads what the socket holds (it must be readable) and dispatches it; never blocks. When
    * the bytes waiting end with a wl_display.error, fails with -EPROTO without handing them to
-   * libwayland (see TakeTrailingError).
+   * libwayland (see TakeTrailingError); when they hold an event naming an object the bridge has
+   * destroyed, fails with -EPROTO too (see TakeDeadReference). Roundtrip reads the same way.
    */
   NativeStatus DispatchReadable();
   /** Dispatches events already queued, without reading. */
@@ -77,6 +80,24 @@ class HostConnection {
   /** Whether the connection ended with a protocol error from the host; fills `*out`. */
   bool GetProtocolError(ProtocolError* out) const;
 
+  /**
+   * The events of the host object `id` (a proxy of `interface`) are read by the bridge before
+   * libwayland reads them, for the objects they name (TakeDeadReference). `interface` must
+   * outlive the watch.
+   */
+  void WatchEvents(uint32_t id, const wl_interface* interface);
+  void UnwatchEvents(uint32_t id);
+  /**
+   * The bridge destroyed its proxy of the host-made object `id` (a server id): until the host
+   * makes an object of that id again, a watched event naming it would fail libwayland's read.
+   */
+  void ServerObjectDestroyed(uint32_t id);
+  /**
+   * The host made an object of id `id` again (its proxy was dispatched): it is named freely. The
+   * peek takes such ids off the list itself; this covers bytes libwayland read unpeeked.
+   */
+  void ServerObjectMade(uint32_t id) { destroyed_.erase(id); }
+
  private:
   explicit HostConnection(wl_display* display) : display_(display) {}
   static NativeStatus Adopt(UniqueFd fd, const std::string& socket_path,
@@ -86,11 +107,27 @@ class HostConnection {
    * Whether the bytes waiting on the socket end with a wl_display.error; if so, keeps it as
    * the connection's error (libwayland never reads that batch).
    */
-  bool TakeTrailingError();
+  bool TakeTrailingError(const uint8_t* bytes, size_t total);
+  /**
+   * Whether the whole messages of the bytes waiting hold a watched event naming a destroyed
+   * host object (before any event of the same bytes makes an object of that id again); if so,
+   * describes it in `*what`. Forgets the destroyed ids the bytes make again.
+   */
+  bool TakeDeadReference(const uint8_t* bytes, size_t total, std::string* what);
+  /**
+   * Peeks at the bytes waiting, once, before libwayland reads them (the read is prepared):
+   * an error to end the connection with instead of reading them (TakeTrailingError,
+   * TakeDeadReference), or ok.
+   */
+  NativeStatus CheckWaiting();
 
   wl_display* display_;
   bool taken_error_ = false;
   ProtocolError taken_;
+  std::unordered_map<uint32_t, const wl_interface*> watched_;
+  std::unordered_set<uint32_t> destroyed_;
+  // What TakeDeadReference found, once it ended the connection.
+  std::string dead_reference_;
 };
 
 }  // namespace bridge
