@@ -11,15 +11,28 @@ import {
 } from '../../electron/core/policy/bridge-limits.js';
 
 /**
- * Every row set: integers counting down from their maximum (distinct, valid for the policy and
- * the native module, and `maxClientsPerUid` below `maxClients`), booleans `false` (the presets
- * all say `true`).
+ * Every row set: integers counting down from their maximum (valid for the policy and the native
+ * module, and `maxClientsPerUid` below `maxClients`), booleans `false` (the presets all say
+ * `true`). Throws when two integers would be equal (a new row whose maximum meets another's),
+ * so that the tests using it keep catching a swap.
  */
 export function distinctBridgeLimits(): BridgeLimitValues {
   const values: Record<string, number | boolean> = {};
+  const seen = new Map<number, string>();
   BRIDGE_LIMIT_KEYS.forEach((key, i) => {
     const row = bridgeLimitRow(key);
-    values[key] = row.type === 'integer' ? Math.min(row.max, row.nativeMax) - i : false;
+    if (row.type === 'boolean') {
+      values[key] = false;
+      return;
+    }
+    const value = Math.min(row.max, row.nativeMax) - i;
+    if (value < Math.max(row.min, row.nativeMin) || seen.has(value)) {
+      throw new Error(
+        `no distinct value for ${key}: ${value} (${seen.get(value) ?? 'out of range'})`,
+      );
+    }
+    seen.set(value, key);
+    values[key] = value;
   });
   return values as BridgeLimitValues;
 }

@@ -98,6 +98,39 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>): Promi
   }
 }
 
+/**
+ * Sends `wl_display.sync` (new callback id 2) on a connection that has said nothing yet and
+ * waits for the bridge's answer: `'served'` when the callback's `done` comes, `'refused'` when
+ * a `wl_display.error` or the end of the connection comes instead. Throws after 10 s without
+ * either.
+ */
+function syncVerdict(socket: Socket): Promise<'served' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    const guard = setTimeout(() => reject(new Error('no answer to wl_display.sync')), 10_000);
+    const settle = (verdict: 'served' | 'refused') => {
+      clearTimeout(guard);
+      resolve(verdict);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 8) return;
+      // A message header: the sender's object id, then the opcode (low half) and size.
+      const sender = received.readUInt32LE(0);
+      const opcode = received.readUInt16LE(4);
+      if (sender === 2 && opcode === 0) settle('served');
+      else if (sender === 1 && opcode === 0) settle('refused');
+      else reject(new Error(`unexpected first event: object ${sender}, opcode ${opcode}`));
+    });
+    socket.on('close', () => settle('refused'));
+    const sync = Buffer.alloc(12);
+    sync.writeUInt32LE(1, 0); // wl_display
+    sync.writeUInt32LE((12 << 16) | 0, 4); // size 12, opcode 0: sync
+    sync.writeUInt32LE(2, 8); // the new wl_callback
+    if (!socket.destroyed) socket.write(sync);
+  });
+}
+
 /** What one bridge did with the same hostile guests. */
 interface CapOutcome {
   /** The hostile client's verdict after 100 rectangles in one region. */
@@ -133,6 +166,12 @@ async function capOutcome(
       return c !== undefined && c.commits >= 4 ? c : undefined;
     });
     child.kill();
+    // The region and damage clients gone from the bridge before the silent ones arrive: one
+    // the bridge still counts (a killed process's hangup not yet read) would take a place meant
+    // for them.
+    await poll('the earlier clients to disconnect', async () =>
+      (await sb.stats()).clients.every((c) => !c.connected) ? true : undefined,
+    );
 
     const before = (await sb.stats()).clientsTotal;
     for (let i = 0; i < 6; ++i) {
@@ -296,16 +335,47 @@ describe('policy → native bridge settings chain', () => {
     'maxClients refuses connections past the bridge-wide cap',
     missing,
     async () => {
-      // Per uid as high as the total, so the bridge-wide cap is what refuses.
-      const tight = presetSettings('android', dir, { maxClients: 3, maxClientsPerUid: 3 });
-      const outcome = await capOutcome(weston!, dir, 'chain-caps-clients', tight);
-      // The damage client had gone; of the six silent ones three are served.
-      expect(outcome.idle).toEqual({
-        refusedForUid: 0,
-        refusedForCount: 3,
-        timedOut: 0,
-        connected: 3,
+      // Per uid as high as the total, so the bridge-wide cap is what refuses; the first-request
+      // deadline as far as it goes, so that it drops none of the silent connections.
+      const tight = presetSettings('android', dir, {
+        maxClients: 3,
+        maxClientsPerUid: 3,
+        firstRequestTimeoutMs: 600_000,
       });
+      const { sb, paths } = await startBridge(dir, 'chain-caps-clients', weston!.socket, tight);
+      const sockets: Socket[] = [];
+      try {
+        expect(await sb.whenSettled()).toBe('running');
+        const before = (await sb.stats()).clientsTotal;
+        expect((await sb.stats()).clients.filter((c) => c.connected)).toEqual([]);
+        // Six connections, silent until the bridge has taken all six: each verdict is given
+        // as a connection is accepted, so it is final by then.
+        for (let i = 0; i < 6; ++i) {
+          const socket = connect(paths.bridgeSocket);
+          socket.on('error', () => undefined);
+          sockets.push(socket);
+        }
+        await poll('six connections accepted', async () =>
+          (await sb.stats()).clientsTotal === before + 6 ? true : undefined,
+        );
+        const verdicts = await Promise.all(sockets.map(syncVerdict));
+        expect(verdicts.filter((v) => v === 'served')).toHaveLength(3);
+        expect(verdicts.filter((v) => v === 'refused')).toHaveLength(3);
+        // The bridge says why: the three it ended (all closed by now) for the bridge-wide cap.
+        const stats = await sb.stats();
+        const mine = stats.clients.filter((c) => c.pid === process.pid);
+        const reasons = (r: string) => mine.filter((c) => c.disconnectReason === r).length;
+        expect(mine).toHaveLength(6);
+        expect({
+          refusedForUid: reasons('too-many-clients-for-uid'),
+          refusedForCount: reasons('too-many-clients'),
+          timedOut: reasons('first-request-timeout'),
+          connected: mine.filter((c) => c.connected).length,
+        }).toEqual({ refusedForUid: 0, refusedForCount: 3, timedOut: 0, connected: 3 });
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await sb.stop();
+      }
     },
     90_000,
   );

@@ -18,9 +18,12 @@ import {
   type BridgeProcessOptions,
 } from '../../electron/core/display/bridge-process.js';
 import type { BridgeEvent } from '../../electron/core/display/bridge.js';
+import { nativeBridgeLimits } from '../../electron/core/policy/bridge-limits.js';
+import { loadPreset } from '../../electron/core/policy/presets.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import { SessionBridge } from '../../electron/core/runtime/session-bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
+import { distinctBridgeLimits } from '../helpers/bridge-limits.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
@@ -231,19 +234,10 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         socketUid: 4321,
         socketGid: 4322,
         memoryLimitMiB: 128,
-        limits: {
-          maxObjects: 2000,
-          maxPools: 9,
-          maxBuffers: 33,
-          maxSurfaces: 17,
-          maxFds: 64,
-          maxRegionRects: 70,
-          maxDamageRects: 71,
-        },
-        requireSealed: false,
-        maxClients: 5,
-        maxClientsPerUid: 2,
-        firstRequestTimeoutMs: 1234,
+        // Every bridge limit (each row of BRIDGE_LIMITS) with a value of its own, none the
+        // native default (they sit near each maximum): one the process drops or swaps shows in its
+        // effective configuration.
+        ...nativeBridgeLimits(distinctBridgeLimits()),
         hostTimeoutMs: 4000,
         clipboard: { mode: 'both', mimeTypes: ['text/plain', 'UTF8_STRING'], maxBytes: 65536 },
       });
@@ -424,20 +418,9 @@ describe('droidway-bridge: the display bridge in its own process', () => {
           hostSocket: weston!.socket,
           settings: {
             globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base'],
-            requireSealed: true,
-            maxClients: 16,
-            maxClientsPerUid: 8,
-            firstRequestTimeoutMs: 2000,
             clipboard: { mode: 'off', mimeTypes: [], maxBytes: 1 },
-            limits: {
-              maxObjects: 4096,
-              maxPools: 64,
-              maxBuffers: 256,
-              maxSurfaces: 128,
-              maxFds: 256,
-              maxRegionRects: 256,
-              maxDamageRects: 256,
-            },
+            // The limits a session with the strict preset runs with.
+            ...nativeBridgeLimits(loadPreset('strict').bridge.limits),
           },
           guestOwner: guest,
         },

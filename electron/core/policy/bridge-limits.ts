@@ -11,7 +11,9 @@
  * - `native`: where `BridgeSettings` (native/index.d.ts) holds it: `'limits'` (a per-client
  *   `BridgeLimits` field of the same name) or `'settings'` (its top level, under `nativeKey`
  *   when the name differs), and for an integer the bounds the native module itself accepts
- *   (`nativeMin`..`nativeMax`, as `kClientLimitFields` and `Bridge::Start` check them);
+ *   (`nativeMin`..`nativeMax`, as `kClientLimitFields` and `Bridge::Start` check them). The
+ *   policy's bounds lie within the native ones (`min >= nativeMin`, `max <= nativeMax`; a unit
+ *   test checks every row), so a policy that validates never names a value the bridge refuses;
  * - `default`: what a document that lacks the field gets: the `strict` preset's value, or
  *   `{ halfOf }` another row's value halved and rounded up (the native bridge's own rule).
  *   A row without one is required. A field added after the first policies were saved needs a
@@ -54,7 +56,7 @@ interface BooleanRow {
 export const BRIDGE_LIMITS = {
   maxFds: {
     type: 'integer',
-    min: 0,
+    min: 1,
     max: 1024,
     native: 'limits',
     nativeMin: 1,

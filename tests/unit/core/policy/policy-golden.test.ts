@@ -11,8 +11,10 @@ import { loadPreset, PRESET_NAMES } from '../../../../electron/core/policy/prese
 /**
  * Golden tests: each preset compiled with a fixed context must equal the files in
  * tests/fixtures/policy/golden/. After an intended change, regenerate them with
- * `UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/policy/policy-golden.test.ts`
- * and review the diff.
+ * `UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/core/policy/policy-golden.test.ts`
+ * and review the diff. A new bridge limit (a row of `BRIDGE_LIMITS`) is one such change: it adds
+ * its line to the `bridge` of the three `*.meta.json.golden` files (the LXC and seccomp files do
+ * not hold the bridge), and this command writes it.
  */
 const goldenDir = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/policy/golden');
 const update = process.env.UPDATE_GOLDEN === '1';

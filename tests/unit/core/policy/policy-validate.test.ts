@@ -429,6 +429,37 @@ describe('semantic rules the schema cannot express', () => {
     expectRefused(d, '/bridge/limits/maxRegionRects', /^must be at most 65536$/);
   });
 
+  it("keeps every bridge limit's bounds within what the native bridge accepts", () => {
+    // A policy that validates must start its bridge: a bound wider than the native one would
+    // let a document through that the bridge then refuses (maxFds: 0 once did).
+    let checked = 0;
+    for (const key of BRIDGE_LIMIT_KEYS) {
+      const row = bridgeLimitRow(key);
+      if (row.type !== 'integer') continue;
+      expect(row.min, `${key}: policy minimum under the native one`).toBeGreaterThanOrEqual(
+        row.nativeMin,
+      );
+      expect(row.max, `${key}: policy maximum over the native one`).toBeLessThanOrEqual(
+        row.nativeMax,
+      );
+      expect(row.min, `${key}: empty range`).toBeLessThanOrEqual(row.max);
+      checked++;
+    }
+    expect(checked).toBe(
+      BRIDGE_LIMIT_KEYS.filter((k) => bridgeLimitRow(k).type === 'integer').length,
+    );
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('refuses a bridge with no fd per client, which the native bridge would refuse to start', () => {
+    const d = doc();
+    d.bridge.limits.maxFds = 0;
+    expectRefused(d, '/bridge/limits/maxFds', /^must be at least 1$/);
+    expect(() => assertValidPolicy(d)).toThrow(/bridge\/limits\/maxFds.*must be at least 1/);
+    d.bridge.limits.maxFds = 1;
+    expect(validatePolicy(d).ok).toBe(true);
+  });
+
   it('fills an absent bridge limit that has a default, and requires the others', () => {
     const file = doc();
     const lacking = (d: PolicyJson): string[] =>
