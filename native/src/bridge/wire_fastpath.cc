@@ -112,8 +112,7 @@ WireFastPath::~WireFastPath() {
 
 NativeStatus WireFastPath::Start(BridgeClient* owner) {
   owner_ = owner;
-  guest_source_ =
-      wl_event_loop_add_fd(loop_, guest_.get(), WL_EVENT_READABLE, GuestThunk, this);
+  guest_source_ = wl_event_loop_add_fd(loop_, guest_.get(), WL_EVENT_READABLE, GuestThunk, this);
   peer_source_ = wl_event_loop_add_fd(loop_, peer_.get(), WL_EVENT_READABLE, PeerThunk, this);
   if (guest_source_ == nullptr || peer_source_ == nullptr) {
     return NativeStatus::FromErrno("wl_event_loop_add_fd", "watching a guest connection");
@@ -196,7 +195,8 @@ void WireFastPath::OnPeer(uint32_t mask) {
 }
 
 bool WireFastPath::ReadGuest() {
-  const ssize_t got = RecvWithFds(guest_.get(), in_.data() + in_len_, in_.size() - in_len_, &in_fds_);
+  const ssize_t got =
+      RecvWithFds(guest_.get(), in_.data() + in_len_, in_.size() - in_len_, &in_fds_);
   if (got == 0) return false;
   if (got < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
   in_len_ += static_cast<size_t>(got);
@@ -222,8 +222,8 @@ void WireFastPath::Process() {
       break;
     }
     if (in_len_ - pos < size) break;
-    const bool fast = !slow_outstanding_ && slow_.empty() && in_fds_.empty() &&
-                      TryFast(in_.data() + pos, size);
+    const bool fast =
+        !slow_outstanding_ && slow_.empty() && in_fds_.empty() && TryFast(in_.data() + pos, size);
     if (owner_ == nullptr || owner_->doomed_) {
       // A check ended the client: libwayland-server dispatches nothing after an error either.
       in_len_ = 0;
@@ -382,8 +382,8 @@ bool WireFastPath::TryFast(const uint8_t* message, uint32_t size) {
 bool WireFastPath::WriteSlow() {
   size_t written = 0;
   while (written < slow_.size()) {
-    const ssize_t sent = SendWithFds(peer_.get(), slow_.data() + written, slow_.size() - written,
-                                     slow_fds_);
+    const ssize_t sent =
+        SendWithFds(peer_.get(), slow_.data() + written, slow_.size() - written, slow_fds_);
     if (sent < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return false;
