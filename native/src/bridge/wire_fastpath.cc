@@ -146,8 +146,15 @@ void WireFastPath::UpdateMasks() {
   uint32_t peer_mask = 0;
   if (out_.empty()) peer_mask |= WL_EVENT_READABLE;
   if (!slow_.empty()) peer_mask |= WL_EVENT_WRITABLE;
-  if (guest_source_ != nullptr) wl_event_source_fd_update(guest_source_, guest_mask);
-  if (peer_source_ != nullptr) wl_event_source_fd_update(peer_source_, peer_mask);
+  // Only changes reach epoll (each is a syscall).
+  if (guest_source_ != nullptr && guest_mask != guest_mask_) {
+    wl_event_source_fd_update(guest_source_, guest_mask);
+    guest_mask_ = guest_mask;
+  }
+  if (peer_source_ != nullptr && peer_mask != peer_mask_) {
+    wl_event_source_fd_update(peer_source_, peer_mask);
+    peer_mask_ = peer_mask;
+  }
 }
 
 void WireFastPath::GuestGone() {

@@ -89,6 +89,8 @@ class WireFastPath {
   BridgeClient* owner_ = nullptr;
   wl_event_source* guest_source_ = nullptr;
   wl_event_source* peer_source_ = nullptr;
+  uint32_t guest_mask_ = 1;  // WL_EVENT_READABLE, as Start adds them
+  uint32_t peer_mask_ = 1;
 
   // Guest → bridge: bytes read and not yet classified (a partial message at most, between
   // reads), and fds not yet handed to libwayland-server.
