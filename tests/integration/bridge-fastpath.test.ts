@@ -111,6 +111,10 @@ describe('display bridge wire fast path', () => {
 
         const truncated = await runClient(['truncated']);
         expect(truncated.out).toMatch(/error 1: invalid arguments for wl_surface@\d+\.damage/);
+
+        // A header that cannot frame a message: passed through for libwayland-server to judge.
+        const badSize = await runClient(['bad-size']);
+        expect(badSize.out).toMatch(/error 1: invalid arguments for wl_surface@\d+\.commit/);
       });
     },
     60_000,
