@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,14 @@ import { buildWaylandClient } from './helpers/wayland-client-build.js';
 // however the bytes are split and whatever fds come between.
 const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/wire-client.c');
+const HOST_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/scripted-host.c');
+const PROTOCOLS = '/usr/share/wayland-protocols';
+const HOST_XML = [
+  `${PROTOCOLS}/stable/xdg-shell/xdg-shell.xml`,
+  `${PROTOCOLS}/stable/viewporter/viewporter.xml`,
+  `${PROTOCOLS}/staging/fractional-scale/fractional-scale-v1.xml`,
+  `${PROTOCOLS}/unstable/tablet/tablet-unstable-v2.xml`,
+];
 const missing =
   missingTool(['weston', 'gcc', 'wayland-scanner']) ??
   (existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))
@@ -24,11 +32,18 @@ const missing =
 
 let buildDir = '';
 let client = '';
+let scriptedHost = '';
 
 beforeAll(async () => {
   if (missing !== null) return;
   buildDir = mkdtempSync('/tmp/droidway-bridge-fastpath-build-');
   client = await buildWaylandClient({ source: FIXTURE, protocols: [], outDir: buildDir });
+  scriptedHost = await buildWaylandClient({
+    source: HOST_FIXTURE,
+    protocols: HOST_XML,
+    outDir: buildDir,
+    libs: ['-lwayland-server'],
+  });
 }, 60_000);
 
 afterAll(() => {
@@ -38,14 +53,40 @@ afterAll(() => {
 const DAMAGE_CAP = 64;
 const REGION_CAP = 128;
 
+/** Starts tests/fixtures/bridge/scripted-host.c (`cut N`: see there) in its own runtime dir. */
+async function startScriptedHost(cut: number | undefined) {
+  const dir = mkdtempSync('/tmp/droidway-fastpath-host-');
+  const host = spawn(scriptedHost, ['host-0', ...(cut ? ['cut', `${cut}`] : [])], {
+    env: { ...process.env, XDG_RUNTIME_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  host.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor('scripted host', () => (output.includes('listening') ? true : undefined));
+  return {
+    socket: join(dir, 'host-0'),
+    output: () => output,
+    stop: () => {
+      host.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function withBridge(
   fn: (ctx: {
     bridge: DisplayBridge;
     events: BridgeEvent[];
     runClient: (args: string[]) => Promise<{ out: string; pid: number }>;
+    hostOutput: () => string;
   }) => Promise<void>,
+  options: { host?: 'weston' | 'scripted'; cut?: number } = {},
 ): Promise<void> {
-  const weston = await startHeadlessWeston('droidway-fastpath-');
+  const weston =
+    options.host === 'scripted'
+      ? await startScriptedHost(options.cut)
+      : await startHeadlessWeston('droidway-fastpath-');
+  const hostOutput = 'output' in weston ? weston.output : () => '';
   const socketDir = mkdtempSync('/tmp/droidway-fastpath-sock-');
   const bridgeSocket = join(socketDir, 'bridge-0');
   const env = { ...process.env, XDG_RUNTIME_DIR: socketDir, WAYLAND_DISPLAY: bridgeSocket };
@@ -53,7 +94,7 @@ async function withBridge(
   const bridge = DisplayBridge.start({
     socketPath: bridgeSocket,
     hostDisplay: weston.socket,
-    globals: ['wl_compositor', 'wl_shm'],
+    globals: ['wl_compositor', 'wl_shm', 'wl_seat'],
     limits: { maxDamageRects: DAMAGE_CAP, maxRegionRects: REGION_CAP },
     onEvent: (event) => events.push(event),
   });
@@ -72,7 +113,7 @@ async function withBridge(
       bridge.stats().clients.every((c) => !c.connected) ? true : undefined,
     );
     const fdsBefore = countOpenFds();
-    await fn({ bridge, events, runClient });
+    await fn({ bridge, events, runClient, hostOutput });
     // Every guest connection (its socket, the socketpair, its host connection) is closed again.
     await waitFor('fds back', () => (countOpenFds() === fdsBefore ? true : undefined));
   } finally {
@@ -175,6 +216,96 @@ describe('display bridge wire fast path', () => {
         expect(stats.damageRectsDropped).toBe(2 * (700 - DAMAGE_CAP));
         expect(fastRequestsOf(bridge, flood.pid)).toBeGreaterThan(DAMAGE_CAP);
       });
+    },
+    60_000,
+  );
+  itNeeds(
+    'keeps order when a message with fds and fast-shaped ones share one write',
+    missing,
+    async () => {
+      await withBridge(async ({ bridge, runClient }) => {
+        // Each round's last attach names the buffer made (from its pool's fd) earlier in the
+        // same sendmsg: relayed ahead of it, it would be an unknown object.
+        const oneWrite = await runClient(['one-write', '30']);
+        expect(oneWrite.out).toContain('survived');
+        const stats = statsOf(bridge, oneWrite.pid);
+        expect(stats.commits).toBe(60);
+        expect(stats.buffersForwarded.shm).toBe(60);
+        expect(stats.violations).toEqual({});
+      });
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'a guest that stops reading with keymap fds pending keeps nothing open and stalls no one',
+    missing,
+    async () => {
+      await withBridge(
+        async ({ bridge, runClient }) => {
+          // A second of not reading, then every keymap arrives, each with a readable fd.
+          const few = await runClient(['stall', '40']);
+          expect(few.out).toContain('keymaps 40');
+          expect(few.out).toContain('survived');
+          expect(statsOf(bridge, few.pid).commits).toBe(4);
+
+          // Far more than the sockets between bridge and guest hold, beside a guest drawing.
+          const [many, other] = await Promise.all([
+            runClient(['stall', '3000']),
+            runClient(['split', '40']),
+          ]);
+          expect(other.out).toContain('survived');
+          expect(statsOf(bridge, other.pid).commits).toBe(40);
+          const got = /keymaps (\d+)/.exec(many.out);
+          expect(got).not.toBeNull();
+          if (many.out.includes('survived')) {
+            expect(got?.[1]).toBe('3000');
+          } else {
+            // libwayland-server's own buffer overflowed: the guest is dropped, nothing else.
+            expect(many.out).toMatch(/protocol-error|connection-error/);
+            expect(statsOf(bridge, many.pid).connected).toBe(false);
+          }
+
+          // A guest that never reads again and exits: its pending fds are closed with it.
+          const gone = await runClient(['stall-exit', '3000']);
+          await waitFor('the exited guest gone', () =>
+            statsOf(bridge, gone.pid).connected ? undefined : true,
+          );
+          // withBridge checks that the bridge's fds are back where they were.
+        },
+        { host: 'scripted' },
+      );
+    },
+    90_000,
+  );
+
+  itNeeds(
+    'a host connection shut mid-stream ends that guest with an error and no other',
+    missing,
+    async () => {
+      const CUT = 10;
+      await withBridge(
+        async ({ bridge, runClient, hostOutput }) => {
+          const [cut, other] = await Promise.all([
+            runClient(['stream', '300']),
+            runClient(['split', `${CUT - 1}`]),
+          ]);
+          expect(hostOutput()).toContain('cut');
+          // The bridge's implementation error (wl_display code 3), not a hang or a crash.
+          expect(cut.out).toMatch(/protocol-error wl_display 3/);
+          const stats = statsOf(bridge, cut.pid);
+          expect(stats.connected).toBe(false);
+          expect(stats.disconnectReason).toBe('host-error');
+          expect(stats.commits).toBeGreaterThanOrEqual(CUT);
+          expect(other.out).toContain('survived');
+          expect(statsOf(bridge, other.pid).commits).toBe(CUT - 1);
+          // The bridge goes on serving: a new guest after the cut gets its own host connection.
+          const next = await runClient(['split', '5']);
+          expect(next.out).toContain('survived');
+          expect(statsOf(bridge, next.pid).commits).toBe(5);
+        },
+        { host: 'scripted', cut: CUT },
+      );
     },
     60_000,
   );
