@@ -1,10 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
-import { countOpenFds } from '../../electron/core/native/index.js';
 import { itNeeds, missingTool } from '../helpers/capability.js';
 import { startHeadlessWeston, waitFor } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
@@ -112,15 +111,33 @@ async function withBridge(
     await waitFor('the first client gone', () =>
       bridge.stats().clients.every((c) => !c.connected) ? true : undefined,
     );
-    const fdsBefore = countOpenFds();
+    const fdsBefore = openFds();
     await fn({ bridge, events, runClient, hostOutput });
-    // Every guest connection (its socket, the socketpair, its host connection) is closed again.
-    await waitFor('fds back', () => (countOpenFds() === fdsBefore ? true : undefined));
+    // Every guest connection (its socket, the socketpair, its host connection) is closed again:
+    // no fd is open that was not open before, as the same file. (Not a count: the test process
+    // itself may close a transient fd meanwhile, such as a child's stdio socket.)
+    await waitFor('no fd left open', () => {
+      const kept = [...openFds()].filter(([fd, file]) => fdsBefore.get(fd) !== file);
+      return kept.length === 0 ? true : undefined;
+    });
   } finally {
     bridge.stop();
     weston.stop();
     rmSync(socketDir, { recursive: true, force: true });
   }
+}
+
+/** This process's open fds and what each is (a socket's inode tells one socket from another). */
+function openFds(): Map<string, string> {
+  const fds = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      fds.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // the directory's own fd, closed once listed
+    }
+  }
+  return fds;
 }
 
 function statsOf(bridge: DisplayBridge, pid: number) {
