@@ -5,18 +5,12 @@
  * preload; launching records the package. Needs only Chromium.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
 import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import type { AppSummary } from '../../electron/shared/apps.js';
 import { itNeeds } from '../helpers/capability.js';
-import {
-  chromiumPath,
-  ensureRendererBuilt,
-  startTestHost,
-  type PageDiagnostics,
-  type TestHost,
-} from './test-host.js';
+import { chromiumPath, expectCleanPage, useTestHost } from './test-host.js';
 
 const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
 const fontMissing =
@@ -57,12 +51,6 @@ const COST = `(() => {
   };
 })()`;
 
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
-
 interface Cost {
   nodes: number;
   gridNodes: number;
@@ -71,11 +59,7 @@ interface Cost {
 }
 
 describe('Apps grid with 1,000 apps', () => {
-  let host: TestHost | undefined;
-  const running = (): TestHost => {
-    if (host === undefined) throw new Error('test host did not start');
-    return host;
-  };
+  const running = useTestHost(missing);
   const launched: string[] = [];
   const apps: AppsService = {
     ...catalogAppsService({ instance: INSTANCE }),
@@ -87,15 +71,6 @@ describe('Apps grid with 1,000 apps', () => {
       launched.push(pkg);
     },
   };
-
-  beforeAll(async () => {
-    if (missing !== null) return;
-    await ensureRendererBuilt();
-    host = await startTestHost();
-  });
-  afterAll(async () => {
-    await host?.close();
-  });
 
   itNeeds('shows 1,000 apps with few nodes and tab stops', missing, async () => {
     const { page, diagnostics } = await running().open({ services: { apps } });
@@ -129,7 +104,7 @@ describe('Apps grid with 1,000 apps', () => {
     await expect(page.locator('#app-grid li').first().getAttribute('aria-setsize')).resolves.toBe(
       String(COUNT),
     );
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 
   itNeeds('walks the grid with the keyboard and launches the last app', missing, async () => {
@@ -177,7 +152,7 @@ describe('Apps grid with 1,000 apps', () => {
     await expect.poll(focused).toBe('org.example.app0000');
     await page.keyboard.press('i');
     await page.locator('section[data-package="org.example.app0000"]').waitFor();
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 
   itNeeds(
@@ -194,7 +169,7 @@ describe('Apps grid with 1,000 apps', () => {
       await expect(panel.innerText()).resolves.toContain('This app cannot be opened');
       await expect(panel.getByRole('button', { name: 'Launch' }).isDisabled()).resolves.toBe(true);
       expect(launched).toEqual([]);
-      expectClean(diagnostics);
+      expectCleanPage(diagnostics);
     },
   );
 
@@ -238,7 +213,7 @@ describe('Apps grid with 1,000 apps', () => {
     expect(started).toEqual(['/tmp/picked.apk']);
     await item.getByRole('button', { name: 'Cancel picked.apk' }).click();
     await page.locator('li[data-file="picked.apk"][data-stage="cancelled"]').waitFor();
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 
   itNeeds('draws CJK labels with a CJK font, not boxes', fontMissing, async () => {
@@ -258,6 +233,6 @@ describe('Apps grid with 1,000 apps', () => {
     const cjk = fonts.filter((f) => /WenQuanYi|CJK|Droid Sans Fallback/.test(f.familyName));
     // 日本語アプリ: six glyphs, all from a CJK face.
     expect(cjk.reduce((n, f) => n + f.glyphCount, 0)).toBe(6);
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 });

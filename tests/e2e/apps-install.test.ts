@@ -34,10 +34,10 @@ import { startHeadlessWeston, type HeadlessWeston } from '../integration/helpers
 import {
   chromiumPath,
   ensureRendererBuilt,
+  expectCleanPage,
+  type HostPage,
   repoRoot,
   startTestHost,
-  type HostPage,
-  type PageDiagnostics,
   type TestHost,
 } from './test-host.js';
 import { dropFiles } from './drop-files.js';
@@ -58,12 +58,6 @@ function needs(): string | null {
 }
 
 const missing = needs();
-
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
 
 /** Polls the async `probe` every 100 ms until it is true; throws naming `what` after `timeoutMs`. */
 async function until(
@@ -217,7 +211,7 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
         `[...document.querySelectorAll('.tile img')].map((img) => img.complete && img.naturalWidth > 0)`,
       );
       expect(loaded).toEqual([true, true]);
-      expectClean(view!.diagnostics);
+      expectCleanPage(view!.diagnostics);
     },
     180_000,
   );
@@ -407,7 +401,7 @@ describe('Apps, drag-and-drop install and Shared memory against a demo guest (ro
         await p.evaluate('document.activeElement?.blur()');
         await p.screenshot({ path: path.join(screenshotDir, `shared-memory-live-${scheme}.png`) });
       }
-      expectClean(view!.diagnostics);
+      expectCleanPage(view!.diagnostics);
     },
     90_000,
   );

@@ -5,46 +5,20 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createCoreApi } from '../../electron/core/api.js';
 import { inspectSessionShm } from '../../electron/core/session/shm-report.js';
 import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
 import { InstallQueue } from '../../electron/core/install/install-queue.js';
 import { itNeeds } from '../helpers/capability.js';
-import {
-  chromiumPath,
-  ensureRendererBuilt,
-  repoRoot,
-  startTestHost,
-  type PageDiagnostics,
-  type TestHost,
-} from './test-host.js';
+import { chromiumPath, expectCleanPage, repoRoot, useTestHost } from './test-host.js';
 
 const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
 const STOPPED = `h7stopped-${process.pid % 100000}`;
 const screenshotDir = path.join(repoRoot, 'tests', 'artifacts', 'screenshots');
 
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
-
 describe('Apps and Shared memory pages without a running session', () => {
-  let host: TestHost | undefined;
-  const running = (): TestHost => {
-    if (host === undefined) throw new Error('test host did not start');
-    return host;
-  };
-
-  beforeAll(async () => {
-    if (missing !== null) return;
-    await ensureRendererBuilt();
-    host = await startTestHost();
-  });
-  afterAll(async () => {
-    await host?.close();
-  });
+  const running = useTestHost(missing);
 
   const stoppedApi = () =>
     createCoreApi({
@@ -85,7 +59,7 @@ describe('Apps and Shared memory pages without a running session', () => {
     await page.getByRole('navigation').getByRole('button', { name: 'Shared memory' }).click();
     await page.getByRole('heading', { name: 'No session is running' }).waitFor();
     await expect(page.getByRole('main').innerText()).resolves.toContain(STOPPED);
-    expectClean(view.diagnostics);
+    expectCleanPage(view.diagnostics);
   });
 
   itNeeds('shows the error with its code, and retries', missing, async () => {
@@ -114,7 +88,7 @@ describe('Apps and Shared memory pages without a running session', () => {
     await expect(alert.innerText()).resolves.toContain('GUEST_OUTPUT_INVALID');
     await alert.getByRole('button', { name: 'Try again' }).click();
     await expect.poll(() => calls).toBe(2);
-    expectClean(view.diagnostics);
+    expectCleanPage(view.diagnostics);
   });
 
   itNeeds('shows a running install with its progress bar and cancels it', missing, async () => {
@@ -168,7 +142,7 @@ describe('Apps and Shared memory pages without a running session', () => {
     await expect(page.locator('li[data-file="slow.apk"]').innerText()).resolves.toContain(
       'Cancelled; nothing was installed.',
     );
-    expectClean(view.diagnostics);
+    expectCleanPage(view.diagnostics);
   });
 
   itNeeds('refuses a dropped file that has no path on disk, with the reason', missing, async () => {
@@ -194,6 +168,6 @@ describe('Apps and Shared memory pages without a running session', () => {
       .waitFor();
     await page.getByRole('button', { name: 'Clear finished' }).click();
     await expect(item.count()).resolves.toBe(0);
-    expectClean(view.diagnostics);
+    expectCleanPage(view.diagnostics);
   });
 });

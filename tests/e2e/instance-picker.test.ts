@@ -9,18 +9,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { catalogAppsService, type AppsService } from '../../electron/core/apps/apps-service.js';
 import { openSettings } from '../../electron/core/settings/settings-store.js';
 import type { AppSummary } from '../../electron/shared/apps.js';
 import { itNeeds } from '../helpers/capability.js';
-import {
-  chromiumPath,
-  ensureRendererBuilt,
-  startTestHost,
-  type PageDiagnostics,
-  type TestHost,
-} from './test-host.js';
+import { chromiumPath, expectCleanPage, useTestHost } from './test-host.js';
 
 const missing = existsSync(chromiumPath) ? null : `needs Debian's Chromium at ${chromiumPath}`;
 const WORK = 'nc3-work';
@@ -44,28 +38,9 @@ const GUEST_APPS: Record<string, AppSummary[]> = {
   [GAMES]: [app('org.example.chess', 'Chess')],
 };
 
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
-
 describe('instance picker', () => {
-  let host: TestHost | undefined;
   let dir = '';
-  const running = (): TestHost => {
-    if (host === undefined) throw new Error('test host did not start');
-    return host;
-  };
-
-  beforeAll(async () => {
-    if (missing !== null) return;
-    await ensureRendererBuilt();
-    host = await startTestHost();
-  });
-  afterAll(async () => {
-    await host?.close();
-  });
+  const running = useTestHost(missing);
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'droidway-nc3-instances-'));
   });
@@ -110,7 +85,9 @@ describe('instance picker', () => {
     const picker = page.getByRole('combobox', { name: 'Instance the app acts on' });
     await expect(picker.inputValue()).resolves.toBe(WORK);
     // The core's instances only: not the folder with capitals, not the file.
-    await expect(picker.locator('option').allInnerTexts()).resolves.toEqual([GAMES, WORK]);
+    // The list fills once the core has answered: poll until it has (a read before showed only
+    // the current instance).
+    await expect.poll(() => picker.locator('option').allInnerTexts()).toEqual([GAMES, WORK]);
     await expect(page.locator('[data-empty="instances"]').count()).resolves.toBe(0);
     await picker.selectOption(GAMES);
     await page.getByText(`Droidway now acts on instance ${GAMES}.`).waitFor();
@@ -121,7 +98,7 @@ describe('instance picker', () => {
     await grid.getByRole('button', { name: 'Launch Chess' }).click();
     await expect.poll(() => launched).toEqual([`${GAMES}/org.example.chess`]);
     await expect(grid.getByRole('button', { name: 'Launch Mail' }).count()).resolves.toBe(0);
-    expectClean(diagnostics);
+    expectCleanPage(diagnostics);
   });
 
   itNeeds(
@@ -146,9 +123,9 @@ describe('instance picker', () => {
       const empty = page.locator('[data-empty="instances"]');
       await expect(empty.innerText()).resolves.toContain('No instance on this computer yet');
       const picker = page.getByRole('combobox', { name: 'Instance the app acts on' });
-      await expect(picker.locator('option').allInnerTexts()).resolves.toEqual([
-        'default (made at its first start)',
-      ]);
+      await expect
+        .poll(() => picker.locator('option').allInnerTexts())
+        .toEqual(['default (made at its first start)']);
 
       await page.getByRole('button', { name: 'New instance…' }).click();
       const name = page.getByRole('textbox', { name: 'Name of the new instance' });
@@ -174,7 +151,7 @@ describe('instance picker', () => {
       await page
         .getByRole('heading', { name: `The Android session of instance ${fresh} is not running` })
         .waitFor();
-      expectClean(diagnostics);
+      expectCleanPage(diagnostics);
     },
   );
 });

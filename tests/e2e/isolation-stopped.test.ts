@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { BRIDGE_INTEGER_LIMIT_KEYS } from '../../electron/core/policy/bridge-limits.js';
+import { loadPreset } from '../../electron/core/policy/presets.js';
 import { openSettings } from '../../electron/core/settings/settings-store.js';
 import { itNeeds } from '../helpers/capability.js';
 import { chromiumPath, ensureRendererBuilt, startTestHost, type TestHost } from './test-host.js';
@@ -65,6 +67,18 @@ describe('Isolation page without a running session', () => {
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.filter(([, n]) => n !== 1)).toEqual([]);
     expect(lines.map(([name]) => name)).toContain('dac_read_search');
+    // The bridge limits the editor offers: every integer row of the core's table, in its order,
+    // holding the value of the policy in force (the default preset, strict, for a new instance).
+    const bridgeFields = (await page
+      .locator('section[aria-labelledby="bridge-title"] label.field')
+      .evaluateAll((labels) =>
+        labels.map((label) => [
+          label.querySelector('span')?.textContent,
+          (label.querySelector('input') as unknown as { value: string } | null)?.value,
+        ]),
+      )) as [string, string][];
+    const strict = loadPreset('strict').bridge.limits;
+    expect(bridgeFields).toEqual(BRIDGE_INTEGER_LIMIT_KEYS.map((k) => [k, String(strict[k])]));
     expect(diagnostics.pageErrors).toEqual([]);
     expect(diagnostics.cspViolations).toEqual([]);
   });

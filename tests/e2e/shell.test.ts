@@ -1,19 +1,17 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createCoreApi } from '../../electron/core/api.js';
 import { runDoctor } from '../../electron/core/doctor/index.js';
 import { itNeeds } from '../helpers/capability.js';
 import {
   APP_CSP,
   chromiumPath,
-  ensureRendererBuilt,
+  expectCleanPage,
+  type HostPage,
   rendererDist,
   repoRoot,
-  startTestHost,
-  type HostPage,
-  type PageDiagnostics,
-  type TestHost,
+  useTestHost,
 } from './test-host.js';
 
 const chromiumMissing = existsSync(chromiumPath)
@@ -28,12 +26,6 @@ const PAGES = [
   { label: 'Settings', file: 'settings' },
 ];
 
-function expectClean(diagnostics: PageDiagnostics): void {
-  expect(diagnostics.cspViolations).toEqual([]);
-  expect(diagnostics.consoleErrors).toEqual([]);
-  expect(diagnostics.pageErrors).toEqual([]);
-}
-
 /** Waits until the Session page shows a finished report (not loading). */
 async function waitForReport({ page }: HostPage): Promise<void> {
   await page.getByRole('heading', { name: 'Demo guest' }).waitFor({ timeout: 30_000 });
@@ -41,20 +33,7 @@ async function waitForReport({ page }: HostPage): Promise<void> {
 }
 
 describe('renderer shell in Chromium, real core services behind window.droidway', () => {
-  let host: TestHost | undefined;
-  const running = (): TestHost => {
-    if (host === undefined) throw new Error('test host did not start');
-    return host;
-  };
-
-  beforeAll(async () => {
-    if (chromiumMissing !== null) return;
-    await ensureRendererBuilt();
-    host = await startTestHost();
-  });
-  afterAll(async () => {
-    await host?.close();
-  });
+  const running = useTestHost(chromiumMissing);
 
   itNeeds(
     'renders the shell: landmarks, the five pages, the version',
@@ -76,7 +55,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       await page.getByText(`Version ${manifest.version} · ${process.platform}`).waitFor();
       // Nothing in the DOM relies on inline styles, which the CSP would refuse.
       await expect(page.locator('[style]').count()).resolves.toBe(0);
-      expectClean(view.diagnostics);
+      expectCleanPage(view.diagnostics);
     },
   );
 
@@ -136,7 +115,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
     // (Page-side code is given as source text: the tests are type-checked without the DOM lib.)
     const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
     expect(outline).toBe('solid');
-    expectClean(view.diagnostics);
+    expectCleanPage(view.diagnostics);
   });
 
   itNeeds(
@@ -177,7 +156,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
           verdict.canRun ? 'Can run on this machine' : 'Cannot run on this machine',
         );
       }
-      expectClean(view.diagnostics);
+      expectCleanPage(view.diagnostics);
     },
   );
 
@@ -220,7 +199,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       await expect(
         page.locator('.status[role="status"][aria-live]').innerText(),
       ).resolves.not.toContain('Checking');
-      expectClean(view.diagnostics);
+      expectCleanPage(view.diagnostics);
     },
   );
 
@@ -244,7 +223,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
       await expect(alert.innerText()).resolves.toContain('cannot read /proc/self/mountinfo');
       await expect(alert.innerText()).resolves.toContain('EACCES');
       await page.getByRole('button', { name: 'Re-run checks' }).waitFor();
-      expectClean(view.diagnostics);
+      expectCleanPage(view.diagnostics);
     },
   );
 
@@ -267,7 +246,7 @@ describe('renderer shell in Chromium, real core services behind window.droidway'
           await page.evaluate('document.activeElement?.blur()');
           await page.screenshot({ path: join(screenshotDir, `${file}-${colorScheme}.png`) });
         }
-        expectClean(view.diagnostics);
+        expectCleanPage(view.diagnostics);
       },
     );
   }

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
   createCoreApi,
   dispatch,
@@ -266,4 +267,32 @@ async function newestMtime(path: string): Promise<number> {
   for (const entry of await readdir(path))
     newest = Math.max(newest, await newestMtime(join(path, entry)));
   return newest;
+}
+
+/** Fails unless the page met no CSP violation, console error or uncaught error. */
+export function expectCleanPage(diagnostics: PageDiagnostics): void {
+  expect(diagnostics.cspViolations).toEqual([]);
+  expect(diagnostics.consoleErrors).toEqual([]);
+  expect(diagnostics.pageErrors).toEqual([]);
+}
+
+/**
+ * Starts a test host (the renderer built first) before the enclosing suite's tests and closes
+ * it after them; nothing starts when `missing` names a reason. Returns a getter of the running
+ * host, which throws when it did not start.
+ */
+export function useTestHost(missing: string | null): () => TestHost {
+  let host: TestHost | undefined;
+  beforeAll(async () => {
+    if (missing !== null) return;
+    await ensureRendererBuilt();
+    host = await startTestHost();
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+  return () => {
+    if (host === undefined) throw new Error('test host did not start');
+    return host;
+  };
 }

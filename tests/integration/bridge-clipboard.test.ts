@@ -1,30 +1,26 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import {
-  DisplayBridge,
-  type BridgeEvent,
-  type BridgeGlobalName,
-} from '../../electron/core/display/bridge.js';
+import { type ChildProcess } from 'node:child_process';
+import { describe, expect } from 'vitest';
+import { type BridgeEvent, type BridgeGlobalName } from '../../electron/core/display/bridge.js';
 import { countOpenFds } from '../../electron/core/native/index.js';
 import type { BridgeClipboard } from '../../native/index.js';
-import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
-import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
+import { itNeeds } from '../helpers/capability.js';
+import {
+  DEMO_CLIENT,
+  missingBridgeCapability,
+  protocolXml,
+  startDisplayBridge,
+  startLineProcess,
+  useSwayHost,
+  type LineProcess,
+} from './helpers/bridge-host.js';
 import { waitFor } from './helpers/weston.js';
-import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
+import { buildHostileDemoClient } from './helpers/wayland-client-build.js';
 
 // The clipboard through the bridge on sway headless (run as nobody: sway refuses root), with the
 // real wl-copy/wl-paste on the host and the demo guest client: Ctrl+V (typed by wtype) pastes
 // the host's selection into it, Ctrl+C offers its text to the host. A build of the same client
 // with DROIDWAY_DEMO_HOSTILE_CLIPBOARD abuses the protocol on Ctrl+V, while a second, good
 // guest keeps drawing.
-const run = promisify(execFile);
-const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
-const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
-const TOOLS = ['sway', 'swaymsg', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
-const NOBODY = 65534;
 const GLOBALS: BridgeGlobalName[] = [
   'wl_compositor',
   'wl_subcompositor',
@@ -35,42 +31,20 @@ const GLOBALS: BridgeGlobalName[] = [
 ];
 const TEXT_TYPES = ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'];
 
-function missingCapability(): string | null {
-  const root = needRoot();
-  if (root !== null) return root;
-  const tool = missingTool(TOOLS);
-  if (tool !== null) return tool;
-  if (!existsSync(XDG_SHELL)) return 'wayland-protocols is missing';
-  if (!existsSync(DEMO_CLIENT)) return 'the demo client is not built (npm run build:native)';
-  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
-    return 'the native module is not built (npm run build:native)';
-  }
-  return null;
-}
-const missing = missingCapability();
+const missing = missingBridgeCapability({
+  tools: ['sway', 'swaymsg', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'],
+  xml: protocolXml('xdg-shell'),
+  demoClient: true,
+  nativeModule: true,
+});
 
-let dir = '';
 let hostile = '';
-let sway: ChildProcess | null = null;
-let swaySocket = '';
-const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
-
-beforeAll(async () => {
-  if (missing !== null) return;
-  dir = mkdtempSync('/tmp/droidway-bridge-clipboard-');
-  hostile = await buildWaylandClient({
-    source: DEMO_SOURCE,
-    protocols: [XDG_SHELL],
-    outDir: dir,
-    name: 'hostile-demo-client',
-    cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
-  });
-  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
-}, 60_000);
-
-afterAll(() => {
-  sway?.kill();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+const host = useSwayHost({
+  prefix: 'droidway-bridge-clipboard-',
+  missing,
+  build: async (dir) => {
+    hostile = await buildHostileDemoClient(dir);
+  },
 });
 
 const clipboard = (over: Partial<BridgeClipboard> = {}): BridgeClipboard => ({
@@ -82,74 +56,42 @@ const clipboard = (over: Partial<BridgeClipboard> = {}): BridgeClipboard => ({
 
 /** A bridge toward sway with `clip`, stopped (and its socket folder removed) by `stop`. */
 async function startBridge(clip: BridgeClipboard) {
-  const socketDir = mkdtempSync('/tmp/droidway-bridge-clipboard-sock-');
-  const socket = join(socketDir, 'bridge-0');
   const events: BridgeEvent[] = [];
-  const bridge = DisplayBridge.start({
-    socketPath: socket,
-    hostDisplay: swaySocket,
+  const { bridge, socket, stop } = startDisplayBridge('droidway-bridge-clipboard-sock-', {
+    hostDisplay: host.socket,
     globals: GLOBALS,
     clipboard: clip,
     onEvent: (e) => events.push(e),
   });
   const globals = (await bridge.ready).map((g) => g.interface);
-  const stop = () => {
-    bridge.stop();
-    rmSync(socketDir, { recursive: true, force: true });
-  };
   return { bridge, socket, events, globals, stop };
 }
 
 /** Starts a demo client through `socket`; `line(re)` waits for a printed line. */
-function startDemo(socket: string, binary = DEMO_CLIENT, env: Record<string, string> = {}) {
-  const child = spawn(binary, [], {
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let errors = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const lines = () => output.split('\n').filter(Boolean);
-  const line = (pattern: RegExp, from = 0) =>
-    waitFor(`demo printing ${pattern}`, () =>
-      lines()
-        .slice(from)
-        .find((l) => pattern.test(l)),
-    );
-  return { child, lines, line, exited, errors: () => errors };
-}
+const startDemo = (socket: string, binary = DEMO_CLIENT, env: Record<string, string> = {}) =>
+  startLineProcess('demo', binary, [], { ...host.env(socket), ...env }, 'pipe');
 
-/** `wl-copy` holding the host selection until killed. */
-async function hostCopy(text: string, type?: string): Promise<ChildProcess> {
-  // The text goes through stdin: a large one does not fit on a command line.
-  const args = ['--foreground', ...(type !== undefined ? ['--type', type] : [])];
-  const child = spawn('wl-copy', args, { env: hostEnv(), stdio: ['pipe', 'ignore', 'ignore'] });
-  child.stdin?.end(text);
-  await waitFor('the host selection', async () => {
-    const { stdout } = await run('wl-paste', ['--list-types'], { env: hostEnv() }).catch(() => ({
-      stdout: '',
-    }));
-    return stdout.length > 0 ? true : undefined;
-  });
-  return child;
-}
-
-async function hostPaste(): Promise<string> {
-  const { stdout } = await run('wl-paste', ['--no-newline'], { env: hostEnv(), timeout: 5000 });
-  return stdout;
-}
-
-/** Ctrl+<key> typed by a virtual keyboard into the focused window. */
-const ctrl = (key: string) =>
-  run('wtype', ['-s', '500', '-M', 'ctrl', key, '-m', 'ctrl'], { env: hostEnv() });
-
-/** Runs a sway command through its IPC socket (sway-ipc.UID.PID.sock in its runtime dir). */
-async function swaymsg(command: string): Promise<void> {
-  const ipc = readdirSync(dir).find((name) => name.startsWith('sway-ipc.'));
-  if (ipc === undefined) throw new Error('sway has no IPC socket');
-  await run('swaymsg', ['-s', join(dir, ipc), command], { env: hostEnv() });
+/**
+ * Starts a bridge with `clip`, puts `text` on the host selection, and types Ctrl+V into a demo
+ * guest once it is mapped; `check` then looks at the guest and the bridge. Stops all three after.
+ */
+async function pasteIntoDemo(
+  clip: BridgeClipboard,
+  text: string,
+  check: (demo: LineProcess, b: Awaited<ReturnType<typeof startBridge>>) => Promise<void>,
+): Promise<void> {
+  const b = await startBridge(clip);
+  const selection = await host.copy(text);
+  const demo = startDemo(b.socket);
+  try {
+    await demo.line(/^mapped$/);
+    await host.ctrl('v');
+    await check(demo, b);
+  } finally {
+    demo.child.kill();
+    selection.kill();
+    b.stop();
+  }
 }
 
 describe('display bridge clipboard on sway', () => {
@@ -164,24 +106,24 @@ describe('display bridge clipboard on sway', () => {
         try {
           expect(b.globals).toContain('wl_data_device_manager');
           await demo.line(/^mapped$/);
-          hostCopies.push(await hostCopy(`from the host ${mode}`));
-          await ctrl('v');
+          hostCopies.push(await host.copy(`from the host ${mode}`));
+          await host.ctrl('v');
           expect(await demo.line(/^pasted /)).toBe(`pasted from the host ${mode}`);
-          await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+          await host.wtype('-s', '500', 'z');
           await demo.line(/^typed from the host .*z$/);
-          await ctrl('c');
+          await host.ctrl('c');
           await demo.line(/^copied /);
           // The host's paste: the guest's text under both, the host's own selection otherwise.
           const wanted = mode === 'both' ? `from the host ${mode}z` : `from the host ${mode}`;
           let pasted = '';
           for (let i = 0; i < 30 && pasted !== wanted; ++i) {
-            pasted = await hostPaste();
+            pasted = await host.paste();
             if (pasted !== wanted) await new Promise((r) => setTimeout(r, 100));
           }
           expect(pasted).toBe(wanted);
           if (mode === 'host-to-guest') {
             await new Promise((r) => setTimeout(r, 300));
-            expect(await hostPaste()).toBe(wanted);
+            expect(await host.paste()).toBe(wanted);
           }
         } finally {
           demo.child.kill();
@@ -199,7 +141,7 @@ describe('display bridge clipboard on sway', () => {
     async () => {
       // The test build prints each selection event it gets ('selection offer' / 'none').
       const b = await startBridge(clipboard({ mode: 'host-to-guest' }));
-      const host = await hostCopy('for the focused one');
+      const selection = await host.copy('for the focused one');
       const first = startDemo(b.socket, hostile);
       try {
         await first.line(/^mapped$/);
@@ -207,13 +149,13 @@ describe('display bridge clipboard on sway', () => {
         try {
           await second.line(/^mapped$/);
           // sway focuses the newer window; a keyboard exists while wtype types.
-          await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+          await host.wtype('-s', '500', 'z');
           await second.line(/^selection offer$/);
           await new Promise((r) => setTimeout(r, 300));
           expect(first.lines().filter((l) => l === 'selection offer')).toEqual([]);
           // Focus moves: the first guest gets the selection, the second has lost it.
-          await swaymsg('focus left');
-          await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+          await host.swaymsg('focus left');
+          await host.wtype('-s', '500', 'z');
           await first.line(/^selection offer$/);
           const selections = second.lines().filter((l) => l.startsWith('selection '));
           expect(selections.at(-1)).toBe('selection none');
@@ -222,7 +164,7 @@ describe('display bridge clipboard on sway', () => {
         }
       } finally {
         first.child.kill();
-        host.kill();
+        selection.kill();
         b.stop();
       }
     },
@@ -233,20 +175,11 @@ describe('display bridge clipboard on sway', () => {
     'offers no data device manager with mode off',
     missing,
     async () => {
-      const b = await startBridge(clipboard({ mode: 'off' }));
-      const host = await hostCopy('not for the guest');
-      const demo = startDemo(b.socket);
-      try {
+      await pasteIntoDemo(clipboard({ mode: 'off' }), 'not for the guest', async (demo, b) => {
         expect(b.globals).not.toContain('wl_data_device_manager');
         expect(b.globals).toContain('wl_seat');
-        await demo.line(/^mapped$/);
-        await ctrl('v');
         await demo.line(/^paste-empty$/);
-      } finally {
-        demo.child.kill();
-        host.kill();
-        b.stop();
-      }
+      });
     },
     60_000,
   );
@@ -257,30 +190,16 @@ describe('display bridge clipboard on sway', () => {
     async () => {
       // wl-copy offers text/plain;charset=utf-8 among others; without it in the list the guest
       // (which pastes only that type) is offered nothing it can use.
-      let b = await startBridge(clipboard({ mimeTypes: ['text/plain', 'STRING'] }));
-      let host = await hostCopy('typed but not allowed');
-      let demo = startDemo(b.socket);
-      try {
-        await demo.line(/^mapped$/);
-        await ctrl('v');
-        await demo.line(/^paste-empty$/);
-      } finally {
-        demo.child.kill();
-        host.kill();
-        b.stop();
-      }
-      b = await startBridge(clipboard({ maxBytes: 4096 }));
-      host = await hostCopy('a'.repeat(100_000));
-      demo = startDemo(b.socket);
-      try {
-        await demo.line(/^mapped$/);
-        await ctrl('v');
+      await pasteIntoDemo(
+        clipboard({ mimeTypes: ['text/plain', 'STRING'] }),
+        'typed but not allowed',
+        async (demo) => {
+          await demo.line(/^paste-empty$/);
+        },
+      );
+      await pasteIntoDemo(clipboard({ maxBytes: 4096 }), 'a'.repeat(100_000), async (demo) => {
         expect(await demo.line(/^pasted-bytes /)).toBe('pasted-bytes 4096');
-      } finally {
-        demo.child.kill();
-        host.kill();
-        b.stop();
-      }
+      });
     },
     60_000,
   );
@@ -290,7 +209,7 @@ describe('display bridge clipboard on sway', () => {
     missing,
     async () => {
       const b = await startBridge(clipboard());
-      const host = await hostCopy('x'.repeat(1_000_000));
+      const selection = await host.copy('x'.repeat(1_000_000));
       const good = startDemo(b.socket);
       try {
         await good.line(/^mapped$/);
@@ -315,7 +234,7 @@ describe('display bridge clipboard on sway', () => {
           const bad = startDemo(b.socket, hostile, { DROIDWAY_DEMO_HOSTILE: how });
           await bad.line(/^mapped$/);
           const before = goodCommits();
-          await ctrl('v');
+          await host.ctrl('v');
           await bad.line(/^hostile /);
           expect(await bad.exited, how).toBe(1);
           const violation = how.startsWith('flood') ? 'clipboard-flood' : 'clipboard-fd';
@@ -346,7 +265,7 @@ describe('display bridge clipboard on sway', () => {
         const lazy = startDemo(b.socket, hostile, { DROIDWAY_DEMO_HOSTILE: 'never-read' });
         await lazy.line(/^mapped$/);
         const withLazy = countOpenFds();
-        await ctrl('v');
+        await host.ctrl('v');
         await lazy.line(/^hostile never-read$/);
         const before = goodCommits();
         await waitFor('the good client drawing', () =>
@@ -364,7 +283,7 @@ describe('display bridge clipboard on sway', () => {
         );
       } finally {
         good.child.kill();
-        host.kill();
+        selection.kill();
         b.stop();
       }
     },

@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DisplayBridge, type BridgeEvent } from '../../electron/core/display/bridge.js';
-import type { PngImage } from '../fixtures/bridge/png.js';
-import { itNeeds, missingTool } from '../helpers/capability.js';
+import { findColor, pixelAt, type ColorBox, type PngImage } from '../fixtures/bridge/png.js';
+import { itNeeds } from '../helpers/capability.js';
+import { missingBridgeCapability, protocolXml } from './helpers/bridge-host.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 
 const run = promisify(execFile);
@@ -13,18 +14,12 @@ const GUEST_DIR = join(import.meta.dirname, '../../native/guest');
 const CLIENT = join(GUEST_DIR, 'build/droidway-demo-client');
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'make', 'pkg-config', 'wayland-scanner'];
 
-function missingCapability(): string | null {
-  const tool = missingTool(TOOLS);
-  if (tool !== null) return tool;
-  if (!existsSync('/usr/share/wayland-protocols/stable/xdg-shell/xdg-shell.xml')) {
-    return 'wayland-protocols is not installed';
-  }
-  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
-    return 'the native module is not built (npm run build:native)';
-  }
-  return null;
-}
-const missing = missingCapability();
+const missing = missingBridgeCapability({
+  root: false,
+  tools: TOOLS,
+  xml: protocolXml('xdg-shell'),
+  nativeModule: true,
+});
 
 // The demo client's layout and colours (native/guest/droidway-demo-client.c).
 const WIDTH = 320;
@@ -44,43 +39,9 @@ const screenshot = () => weston!.screenshot();
 const bridgeSocket = () => join(dir, 'bridge-0');
 const guestEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: bridgeSocket() });
 
-function pixel(image: PngImage, x: number, y: number): number {
-  const i = (y * image.width + x) * 4;
-  return (image.rgba[i]! << 16) | (image.rgba[i + 1]! << 8) | image.rgba[i + 2]!;
-}
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  count: number;
-}
-
-/** Bounding box and number of the pixels of exactly `rgb`, or null when there are none. */
-function findColor(image: PngImage, rgb: number): Box | null {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -1;
-  let y1 = -1;
-  let count = 0;
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      if (pixel(image, x, y) !== rgb) continue;
-      count++;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  if (count === 0) return null;
-  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1, count };
-}
-
 interface Layout {
-  status: Box | null;
-  nav: Box | null;
+  status: ColorBox | null;
+  nav: ColorBox | null;
   /** Pixels of the main surface's area between the bars, by colour. */
   background: number;
   band: number;
@@ -100,7 +61,7 @@ function layout(image: PngImage): Layout {
   if (status.x + WIDTH > image.width || bottom > image.height) return result;
   for (let y = top; y < bottom; y++) {
     for (let x = status.x; x < status.x + WIDTH; x++) {
-      const rgb = pixel(image, x, y);
+      const rgb = pixelAt(image, x, y);
       if (rgb === BACKGROUND_COLOR) result.background++;
       else if (rgb === BAND_COLOR) result.band++;
       else result.other++;
@@ -108,7 +69,7 @@ function layout(image: PngImage): Layout {
   }
   const middle = Math.floor((top + bottom) / 2);
   for (let x = status.x; x < status.x + WIDTH; x++) {
-    if (pixel(image, x, middle) === BAND_COLOR) {
+    if (pixelAt(image, x, middle) === BAND_COLOR) {
       result.bandX = x - status.x;
       break;
     }
@@ -117,7 +78,7 @@ function layout(image: PngImage): Layout {
 }
 
 /** What a fully shown demo window looks like, at the status bar's position. */
-function expectedLayout(status: Box | null): Layout {
+function expectedLayout(status: ColorBox | null): Layout {
   const x = status?.x ?? 0;
   const y = status?.y ?? 0;
   const mainRows = HEIGHT - STATUS_HEIGHT - NAV_HEIGHT;

@@ -20,7 +20,8 @@ import {
 import { countOpenFds } from '../../electron/core/native/index.js';
 import type { BridgeGlobalName } from '../../native/index.js';
 import { countColor } from '../fixtures/bridge/png.js';
-import { itNeeds, missingTool } from '../helpers/capability.js';
+import { itNeeds } from '../helpers/capability.js';
+import { missingBridgeCapability } from './helpers/bridge-host.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
 
@@ -30,16 +31,12 @@ const run = promisify(execFile);
 const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
 const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
 
-function missingCapability(): string | null {
-  const tool = missingTool(TOOLS);
-  if (tool !== null) return tool;
-  if (!existsSync(XDG_SHELL)) return 'wayland-protocols is not installed';
-  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
-    return 'the native module is not built (npm run build:native)';
-  }
-  return null;
-}
-const missing = missingCapability();
+const missing = missingBridgeCapability({
+  root: false,
+  tools: TOOLS,
+  xml: [XDG_SHELL],
+  nativeModule: true,
+});
 
 const GOOD_COLOR = 0x3050e0;
 const GOOD_WIDTH = 96;

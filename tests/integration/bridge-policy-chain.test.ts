@@ -3,7 +3,8 @@
  * its bridge settings taken the way a session takes them (`bridgeSettingsFromPolicy` with the
  * native module's `bridgeSupportedGlobals`), a real `SessionBridge` starts its real bridge
  * process toward a headless weston, and the configuration that process reports in its 'ready'
- * line is compared field by field with the compiled policy. This is where `maxFds` used to drop
+ * line is compared field by field with the compiled policy (every row of `BRIDGE_LIMITS`, and
+ * once more with every limit set to a value of its own). This is where `maxFds` used to drop
  * (strict's 64 ran as 256) and the android preset's `zwp_linux_dmabuf_v1` was always lost.
  * Then each cap the bridge enforces (rectangles per region, damage per commit, connections at
  * once and per guest uid, the first-request deadline) is shown to change what the bridge process
@@ -20,8 +21,11 @@ import { supportedBridgeGlobals } from '../../electron/core/display/bridge.js';
 import { compilePolicy } from '../../electron/core/policy/policy-compile.js';
 import { loadPreset, PRESET_NAMES } from '../../electron/core/policy/presets.js';
 import { assertValidPolicy } from '../../electron/core/policy/policy-validate.js';
-import type { BridgeSettings, BridgeStats } from '../../native/index.js';
-import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
+import type { BridgeEffectiveConfig, BridgeSettings, BridgeStats } from '../../native/index.js';
+import { BRIDGE_LIMIT_KEYS } from '../../electron/core/policy/bridge-limits.js';
+import type { BridgeSettings as CompiledBridge } from '../../electron/core/policy/policy-compile.js';
+import { distinctBridgeLimits, nativeKeysIn, nativeValueOf } from '../helpers/bridge-limits.js';
+import { instancePaths, type InstancePaths } from '../../electron/core/runtime/instance-paths.js';
 import {
   SessionBridge,
   bridgeSettingsFromPolicy,
@@ -46,6 +50,31 @@ const run = promisify(execFile);
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/bridge/hostile-client.c');
 let client = '';
 
+/** The bridge part of the policy `doc`, compiled as a session compiles it. */
+function compiledBridge(doc: unknown, name: string, dir: string): CompiledBridge {
+  return compilePolicy(assertValidPolicy(doc), {
+    idRange: idRangeOfSlot(0),
+    name,
+    rootfsPath: path.join(dir, 'rootfs'),
+    logFile: path.join(dir, 'lxc.log'),
+  }).bridge;
+}
+
+/** Starts a real session bridge (its own bridge process) of instance `name` toward `hostSocket`. */
+async function startBridge(
+  dir: string,
+  name: string,
+  hostSocket: string,
+  settings: BridgeSettings,
+): Promise<{ sb: SessionBridge; paths: InstancePaths }> {
+  const paths = instancePaths(name, {
+    dataRoot: path.join(dir, 'data'),
+    runtimeRoot: path.join(dir, 'run'),
+  });
+  const sb = await SessionBridge.start({ paths, config: { enabled: true, hostSocket, settings } });
+  return { sb, paths };
+}
+
 /** A preset's bridge settings as a session takes them, with some bridge limits changed. */
 function presetSettings(
   preset: 'android' | 'strict',
@@ -54,12 +83,7 @@ function presetSettings(
 ): BridgeSettings {
   const doc = structuredClone(loadPreset(preset)) as { bridge: { limits: object } };
   Object.assign(doc.bridge.limits, change);
-  const compiled = compilePolicy(assertValidPolicy(doc), {
-    idRange: idRangeOfSlot(0),
-    name: `chain-caps-${preset}`,
-    rootfsPath: path.join(dir, 'rootfs'),
-    logFile: path.join(dir, 'lxc.log'),
-  }).bridge;
+  const compiled = compiledBridge(doc, `chain-caps-${preset}`, dir);
   return bridgeSettingsFromPolicy(compiled, supportedBridgeGlobals()).settings;
 }
 
@@ -91,14 +115,7 @@ async function capOutcome(
   name: string,
   settings: BridgeSettings,
 ): Promise<CapOutcome> {
-  const paths = instancePaths(name, {
-    dataRoot: path.join(dir, 'data'),
-    runtimeRoot: path.join(dir, 'run'),
-  });
-  const sb = await SessionBridge.start({
-    paths,
-    config: { enabled: true, hostSocket: weston.socket, settings },
-  });
+  const { sb, paths } = await startBridge(dir, name, weston.socket, settings);
   const idle: Socket[] = [];
   const damage = { child: null as ReturnType<typeof spawn> | null };
   try {
@@ -149,6 +166,22 @@ async function capOutcome(
   }
 }
 
+/**
+ * Every bridge limit of the compiled policy (each row of `BRIDGE_LIMITS`) is in the
+ * configuration the bridge process reports, where the native settings hold it; and the process
+ * runs with no per-client limit the policy does not set.
+ */
+function expectEveryLimit(effective: BridgeEffectiveConfig, compiled: CompiledBridge): void {
+  for (const key of BRIDGE_LIMIT_KEYS) {
+    expect(nativeValueOf(effective, key), key).toBe(compiled[key]);
+  }
+  expect(Object.keys(effective.limits).sort()).toEqual(nativeKeysIn('limits'));
+  // And no policy field is left without a counterpart on the native side.
+  expect(Object.keys(compiled).sort()).toEqual(
+    ['clipboard', 'globals', ...BRIDGE_LIMIT_KEYS].sort(),
+  );
+}
+
 describe('policy → native bridge settings chain', () => {
   let weston: HeadlessWeston | null = null;
   let dir = '';
@@ -163,70 +196,50 @@ describe('policy → native bridge settings chain', () => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
+  itNeeds(
+    'every bridge limit reaches the native bridge with a value of its own',
+    missing,
+    async () => {
+      // Distinct values: a limit that lands in another's place is caught, not hidden by a
+      // preset where two limits happen to be equal.
+      const doc = structuredClone(loadPreset('android')) as { bridge: { limits: object } };
+      doc.bridge.limits = distinctBridgeLimits();
+      const compiled = compiledBridge(doc, 'chain-distinct', dir);
+      const { settings } = bridgeSettingsFromPolicy(compiled, supportedBridgeGlobals());
+      const { sb } = await startBridge(dir, 'chain-distinct', weston!.socket, settings);
+      try {
+        expect(await sb.whenSettled()).toBe('running');
+        expect(sb.effectiveConfig()).not.toBeNull();
+        expectEveryLimit(sb.effectiveConfig()!, compiled);
+        expect(sb.effectiveConfig()!.requireSealed).toBe(false);
+      } finally {
+        await sb.stop();
+      }
+    },
+  );
+
   for (const preset of PRESET_NAMES) {
     itNeeds(
       `every bridge field of the ${preset} preset reaches the native bridge`,
       missing,
       async () => {
-        const compiled = compilePolicy(loadPreset(preset), {
-          idRange: idRangeOfSlot(0),
-          name: `chain-${preset}`,
-          rootfsPath: path.join(dir, 'rootfs'),
-          logFile: path.join(dir, 'lxc.log'),
-        }).bridge;
+        const compiled = compiledBridge(loadPreset(preset), `chain-${preset}`, dir);
         const supported = supportedBridgeGlobals();
         const { settings, dropped } = bridgeSettingsFromPolicy(compiled, supported);
         // A global the native bridge cannot relay is named (the session notes it), never lost
         // silently: every global of the policy is either passed on or in `dropped`.
         const relayable = compiled.globals.filter((g) => supported.includes(g as never));
         expect(dropped).toEqual(compiled.globals.filter((g) => !supported.includes(g as never)));
-        const paths = instancePaths(`chain-${preset}`, {
-          dataRoot: path.join(dir, 'data'),
-          runtimeRoot: path.join(dir, 'run'),
-        });
-        const sb = await SessionBridge.start({
-          paths,
-          config: { enabled: true, hostSocket: weston!.socket, settings },
-        });
+        const { sb, paths } = await startBridge(dir, `chain-${preset}`, weston!.socket, settings);
         try {
           expect(await sb.whenSettled()).toBe('running');
           const effective = sb.effectiveConfig();
           expect(effective).not.toBeNull();
           // Field by field, from the compiled policy to what the bridge process parsed.
           expect(effective!.globals).toEqual(relayable);
-          expect(effective!.requireSealed).toBe(compiled.requireSealedBuffers);
-          expect(effective!.maxClients).toBe(compiled.maxClients);
-          expect(effective!.maxClientsPerUid).toBe(compiled.maxClientsPerUid);
-          expect(effective!.firstRequestTimeoutMs).toBe(compiled.firstRequestTimeoutMs);
           expect(effective!.clipboard).toEqual(compiled.clipboard);
           expect(effective!.clipboard.mode).toBe('host-to-guest');
-          expect(effective!.limits).toEqual({
-            maxObjects: compiled.maxObjects,
-            maxPools: compiled.maxPools,
-            maxBuffers: compiled.maxBuffers,
-            maxSurfaces: compiled.maxSurfaces,
-            maxFds: compiled.maxFds,
-            maxRegionRects: compiled.maxRegionRects,
-            maxDamageRects: compiled.maxDamageRects,
-          });
-          // And no policy field is left without a counterpart on the native side.
-          expect(Object.keys(compiled).sort()).toEqual(
-            [
-              'clipboard',
-              'globals',
-              'maxBuffers',
-              'maxFds',
-              'maxObjects',
-              'maxPools',
-              'maxSurfaces',
-              'maxRegionRects',
-              'maxDamageRects',
-              'maxClients',
-              'maxClientsPerUid',
-              'firstRequestTimeoutMs',
-              'requireSealedBuffers',
-            ].sort(),
-          );
+          expectEveryLimit(effective!, compiled);
           expect(effective!.socketPath).toBe(paths.bridgeSocket);
           expect(effective!.hostSocketPath).toBe(weston!.socket);
           if (preset === 'android') expect(effective!.globals).toContain('zwp_linux_dmabuf_v1');

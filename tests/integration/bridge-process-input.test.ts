@@ -7,72 +7,52 @@
  * on the allow-list, or typed keys never become text and Ctrl+V/Ctrl+C do nothing. Hostile
  * clipboard guests meet the bridge's own checks there, never the seccomp filter.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   BridgeProcess,
-  bridgeExecutablePath,
   type BridgeProcessConfig,
 } from '../../electron/core/display/bridge-process.js';
 import type { BridgeEvent } from '../../electron/core/display/bridge.js';
-import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
-import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
+import { itNeeds } from '../helpers/capability.js';
+import {
+  BRIDGE_FIXTURES,
+  DEMO_CLIENT,
+  missingBridgeCapability,
+  NOBODY,
+  startLineProcess,
+  useSwayHost,
+} from './helpers/bridge-host.js';
 import { waitFor } from './helpers/weston.js';
-import { buildWaylandClient, XDG_SHELL_XML as XDG_SHELL } from './helpers/wayland-client-build.js';
+import {
+  buildHostileDemoClient,
+  buildWaylandClient,
+  XDG_SHELL_XML,
+} from './helpers/wayland-client-build.js';
 
-const run = promisify(execFile);
-const DEMO_SOURCE = join(import.meta.dirname, '../../native/guest/droidway-demo-client.c');
-const DEMO_CLIENT = join(import.meta.dirname, '../../native/guest/build/droidway-demo-client');
-const INPUT_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/input-client.c');
-const TOOLS = ['sway', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'];
-const NOBODY = 65534;
 const TEXT_TYPES = ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'];
+const missing = missingBridgeCapability({
+  tools: ['sway', 'wtype', 'wl-copy', 'wl-paste', 'gcc', 'wayland-scanner'],
+  xml: [XDG_SHELL_XML],
+  demoClient: true,
+  bridgeProcess: true,
+});
 
-function missingCapability(): string | null {
-  const root = needRoot();
-  if (root !== null) return root;
-  const tool = missingTool(TOOLS);
-  if (tool !== null) return tool;
-  if (!existsSync(XDG_SHELL)) return 'wayland-protocols is missing';
-  if (!existsSync(DEMO_CLIENT)) return 'the demo client is not built (npm run build:native)';
-  if (!existsSync(bridgeExecutablePath()))
-    return 'droidway-bridge is not built (npm run build:native)';
-  return null;
-}
-const missing = missingCapability();
-
-let dir = '';
 let inputClient = '';
 let hostile = '';
-let sway: ChildProcess | null = null;
-let swaySocket = '';
-const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
-
-beforeAll(async () => {
-  if (missing !== null) return;
-  // mkdtemp makes it 0700; it becomes nobody's runtime directory.
-  dir = mkdtempSync('/tmp/droidway-bridge-process-input-');
-  inputClient = await buildWaylandClient({
-    source: INPUT_FIXTURE,
-    protocols: [XDG_SHELL],
-    outDir: dir,
-  });
-  hostile = await buildWaylandClient({
-    source: DEMO_SOURCE,
-    protocols: [XDG_SHELL],
-    outDir: dir,
-    name: 'hostile-demo-client',
-    cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
-  });
-  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
-}, 60_000);
-
-afterAll(() => {
-  sway?.kill();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+const host = useSwayHost({
+  prefix: 'droidway-bridge-process-input-',
+  missing,
+  build: async (dir) => {
+    inputClient = await buildWaylandClient({
+      source: join(BRIDGE_FIXTURES, 'input-client.c'),
+      protocols: [XDG_SHELL_XML],
+      outDir: dir,
+    });
+    hostile = await buildHostileDemoClient(dir);
+  },
 });
 
 /** A bridge process toward sway (dropping to nobody), stopped with its socket folder by `stop`. */
@@ -80,7 +60,7 @@ async function startBridge() {
   const socketDir = mkdtempSync('/tmp/droidway-bridge-process-input-sock-');
   const config: BridgeProcessConfig = {
     socketPath: join(socketDir, 'bridge-0'),
-    hostSocketPath: swaySocket,
+    hostSocketPath: host.socket,
     globals: ['wl_compositor', 'wl_subcompositor', 'wl_shm', 'xdg_wm_base', 'wl_seat', 'wl_output'],
     clipboard: { mode: 'both', mimeTypes: TEXT_TYPES, maxBytes: 16 * 1024 * 1024 },
     runAsUid: NOBODY,
@@ -104,62 +84,15 @@ async function startBridge() {
 }
 
 /** Starts `binary` through `socket`; `line(re)` waits for a line it prints. */
-function startGuest(
+const startGuest = (
   socket: string,
   binary: string,
   args: string[] = [],
   env: Record<string, string> = {},
-) {
-  const child = spawn(binary, args, {
-    env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let errors = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const lines = () => output.split('\n').filter(Boolean);
-  const line = (pattern: RegExp, from = 0) =>
-    waitFor(`guest printing ${pattern}`, () =>
-      lines()
-        .slice(from)
-        .find((l) => pattern.test(l)),
-    );
-  return { child, lines, line, exited, errors: () => errors };
-}
+) => startLineProcess('guest', binary, args, { ...host.env(socket), ...env }, 'pipe');
 
 /** Open fds of a process (the bridge process runs as nobody; root reads its /proc). */
 const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-
-/** `wl-copy` holding the host selection until killed (the text goes through stdin). */
-async function hostCopy(text: string): Promise<ChildProcess> {
-  const child = spawn('wl-copy', ['--foreground'], {
-    env: hostEnv(),
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  child.stdin?.end(text);
-  await waitFor('the host selection', async () => {
-    const { stdout } = await run('wl-paste', ['--list-types'], { env: hostEnv() }).catch(() => ({
-      stdout: '',
-    }));
-    return stdout.length > 0 ? true : undefined;
-  });
-  return child;
-}
-
-async function hostPaste(): Promise<string> {
-  const { stdout } = await run('wl-paste', ['--no-newline'], {
-    env: hostEnv(),
-    timeout: 5000,
-    maxBuffer: 4 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-/** Ctrl+<key> typed by a virtual keyboard into the focused window. */
-const ctrl = (key: string) =>
-  run('wtype', ['-s', '500', '-M', 'ctrl', key, '-m', 'ctrl'], { env: hostEnv() });
 
 /** The bridge process is the one that served: still the same pid, sandboxed, never restarted. */
 function expectSameSandboxedProcess(b: Awaited<ReturnType<typeof startBridge>>): void {
@@ -180,7 +113,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         // The keymap the input client gets through the bridge process: the bridge's copy,
         // sealed (shrink, grow, future write, seal = 0x17), an XKB keymap it can map privately
         // and shared, and refusing the guest's write.
-        await run('wtype', ['-s', '500', 'k'], { env: hostEnv() });
+        await host.wtype('-s', '500', 'k');
         expect(await probe.line(/^keymap /)).toMatch(
           /^keymap 1 \d+ 17 rw xkb shared write-refused$/,
         );
@@ -192,7 +125,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
       const demo = startGuest(b.socket, DEMO_CLIENT);
       try {
         await demo.line(/^mapped$/);
-        await run('wtype', ['-s', '500', '-d', '20', 'hellobridge'], { env: hostEnv() });
+        await host.wtype('-s', '500', '-d', '20', 'hellobridge');
         expect(await demo.line(/^typed hellob/)).toBe('typed hellob');
         await demo.line(/^typed hellobridge$/);
         expectSameSandboxedProcess(b);
@@ -214,16 +147,16 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
       const copies: ChildProcess[] = [];
       try {
         await demo.line(/^mapped$/);
-        copies.push(await hostCopy('from the host'));
-        await ctrl('v');
+        copies.push(await host.copy('from the host'));
+        await host.ctrl('v');
         expect(await demo.line(/^pasted /)).toBe('pasted from the host');
-        await run('wtype', ['-s', '500', 'z'], { env: hostEnv() });
+        await host.wtype('-s', '500', 'z');
         await demo.line(/^typed from the hostz$/);
-        await ctrl('c');
+        await host.ctrl('c');
         await demo.line(/^copied from the hostz$/);
         let pasted = '';
         for (let i = 0; i < 30 && pasted !== 'from the hostz'; ++i) {
-          pasted = await hostPaste();
+          pasted = await host.paste();
           if (pasted !== 'from the hostz') await new Promise((r) => setTimeout(r, 100));
         }
         expect(pasted).toBe('from the hostz');
@@ -232,12 +165,12 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         // loop and drain, all inside the sandbox.
         const large = 'abcdefghijklmnop'.repeat(16 * 1024);
         const before = demo.lines().length;
-        copies.push(await hostCopy(large));
+        copies.push(await host.copy(large));
         // The guest's own selection is replaced once the host serves the new one.
         await waitFor('the large host selection', async () =>
-          (await hostPaste()) === large ? true : undefined,
+          (await host.paste()) === large ? true : undefined,
         );
-        await ctrl('v');
+        await host.ctrl('v');
         expect(await demo.line(/^pasted-bytes /, before)).toBe(`pasted-bytes ${large.length}`);
         expectSameSandboxedProcess(b);
       } finally {
@@ -254,7 +187,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
     missing,
     async () => {
       const b = await startBridge();
-      const host = await hostCopy('x'.repeat(1_000_000));
+      const selection = await host.copy('x'.repeat(1_000_000));
       const good = startGuest(b.socket, DEMO_CLIENT);
       try {
         await good.line(/^mapped$/);
@@ -269,7 +202,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         ]) {
           const bad = startGuest(b.socket, hostile, [], { DROIDWAY_DEMO_HOSTILE: how });
           await bad.line(/^mapped$/);
-          await ctrl('v');
+          await host.ctrl('v');
           await bad.line(/^hostile /);
           expect(await bad.exited, how).toBe(1);
           // A flooding guest may still be writing when the bridge ends it: then libwayland
@@ -289,7 +222,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         const lazy = startGuest(b.socket, hostile, [], { DROIDWAY_DEMO_HOSTILE: 'never-read' });
         await lazy.line(/^mapped$/);
         const withLazy = openFds(b.pid);
-        await ctrl('v');
+        await host.ctrl('v');
         await lazy.line(/^hostile never-read$/);
         await new Promise((r) => setTimeout(r, 6000));
         await waitFor('the stalled transfer dropped', () =>
@@ -299,7 +232,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         await lazy.exited;
         // The good guest, focused again, still gets keys through the same process.
         const before = good.lines().length;
-        await run('wtype', ['-s', '500', 'q'], { env: hostEnv() });
+        await host.wtype('-s', '500', 'q');
         await good.line(/^typed q$/, before);
         expect(good.child.exitCode).toBeNull();
         // The bridge process's own checks ended the six hostile guests; it never died.
@@ -312,7 +245,7 @@ describe('droidway-bridge: keyboard and clipboard through the sandboxed process'
         ]);
       } finally {
         good.child.kill();
-        host.kill();
+        selection.kill();
         await b.stop();
       }
     },

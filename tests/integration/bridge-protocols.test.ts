@@ -4,12 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
   BridgeProcess,
-  bridgeExecutablePath,
   type BridgeProcessConfig,
 } from '../../electron/core/display/bridge-process.js';
 import type { BridgeEvent, BridgeStats } from '../../electron/core/display/bridge.js';
 import { countColor } from '../fixtures/bridge/png.js';
-import { itNeeds, missingTool } from '../helpers/capability.js';
+import { itNeeds } from '../helpers/capability.js';
+import {
+  BRIDGE_FIXTURES,
+  HWC_GLOBALS,
+  missingBridgeCapability,
+  protocolXml,
+  startLineProcess,
+} from './helpers/bridge-host.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
@@ -18,29 +24,22 @@ import { buildWaylandClient } from './helpers/wayland-client-build.js';
 // by the relay but cannot be exercised here: weston's headless backend has no input devices, so
 // it announces no seat at all. The bridge runs as sessions run it: its own confined process
 // (droidway-bridge), so each protocol's relay is exercised under the seccomp allow-list too.
-const FIXTURE = join(import.meta.dirname, '../fixtures/bridge/protocol-client.c');
-const HWC_FIXTURE = join(import.meta.dirname, '../fixtures/bridge/android-hwc-client.c');
-const PROTOCOLS = '/usr/share/wayland-protocols/stable';
-const XML = {
-  'xdg-shell': `${PROTOCOLS}/xdg-shell/xdg-shell.xml`,
-  viewporter: `${PROTOCOLS}/viewporter/viewporter.xml`,
-  'presentation-time': `${PROTOCOLS}/presentation-time/presentation-time.xml`,
+const FIXTURE = join(BRIDGE_FIXTURES, 'protocol-client.c');
+const HWC_FIXTURE = join(BRIDGE_FIXTURES, 'android-hwc-client.c');
+const XML = protocolXml(
+  'xdg-shell',
+  'viewporter',
+  'presentation-time',
   // The hwcomposer stand-in's tablet seat and fractional scale.
-  'tablet-unstable-v2': '/usr/share/wayland-protocols/unstable/tablet/tablet-unstable-v2.xml',
-  'fractional-scale-v1':
-    '/usr/share/wayland-protocols/staging/fractional-scale/fractional-scale-v1.xml',
-};
-const TOOLS = ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'];
-
-function missingCapability(): string | null {
-  const tool = missingTool(TOOLS);
-  if (tool !== null) return tool;
-  if (!Object.values(XML).every((xml) => existsSync(xml))) return 'wayland-protocols is missing';
-  if (!existsSync(bridgeExecutablePath()))
-    return 'droidway-bridge is not built (npm run build:native)';
-  return null;
-}
-const missing = missingCapability();
+  'tablet-unstable-v2',
+  'fractional-scale-v1',
+);
+const missing = missingBridgeCapability({
+  root: false,
+  tools: ['weston', 'weston-screenshooter', 'gcc', 'wayland-scanner'],
+  xml: XML,
+  bridgeProcess: true,
+});
 
 let weston: HeadlessWeston | null = null;
 let bridge: BridgeProcess | null = null;
@@ -73,7 +72,7 @@ beforeAll(async () => {
   if (missing !== null) return;
   weston = await startHeadlessWeston('droidway-bridge-proto-');
   socketDir = mkdtempSync('/tmp/droidway-bridge-proto-sock-');
-  const protocols = Object.values(XML);
+  const protocols = XML;
   client = await buildWaylandClient({ source: FIXTURE, protocols, outDir: socketDir });
   hwcClient = await buildWaylandClient({ source: HWC_FIXTURE, protocols, outDir: socketDir });
   bridge = BridgeProcess.start({
@@ -81,16 +80,7 @@ beforeAll(async () => {
       socketPath: join(socketDir, 'bridge-0'),
       hostSocketPath: weston.socket,
       ...RUN_AS,
-      globals: [
-        'wl_compositor',
-        'wl_subcompositor',
-        'wl_shm',
-        'xdg_wm_base',
-        'wp_viewporter',
-        'wp_presentation',
-        'wl_output',
-        'wl_seat',
-      ],
+      globals: HWC_GLOBALS,
     },
     onEvent: (event) => events.push(event),
   });
@@ -108,17 +98,14 @@ afterAll(async () => {
 
 /** Starts the protocol client in `mode`; `lines()` is what it printed so far. */
 function startClient(mode: string, ...colours: number[]) {
-  const child = spawn(client, [mode, ...colours.map((c) => c.toString(16))], {
-    env: { ...process.env, XDG_RUNTIME_DIR: socketDir, WAYLAND_DISPLAY: 'bridge-0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const lines = () => output.split('\n').filter(Boolean);
-  const line = (pattern: RegExp) =>
-    waitFor(`${mode} client printing ${pattern}`, () => lines().find((l) => pattern.test(l)));
-  return { child, lines, line };
+  const started = startLineProcess(
+    `${mode} client`,
+    client,
+    [mode, ...colours.map((c) => c.toString(16))],
+    { ...process.env, XDG_RUNTIME_DIR: socketDir, WAYLAND_DISPLAY: 'bridge-0' },
+  );
+  children.push(started.child);
+  return started;
 }
 
 /** Waits until a screenshot shows exactly `expected` pixels of each colour. */

@@ -1,15 +1,23 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { DisplayBridge } from '../../electron/core/display/bridge.js';
+import { describe, expect } from 'vitest';
+import { DisplayBridge, type DisplayBridgeOptions } from '../../electron/core/display/bridge.js';
 import { countOpenFds } from '../../electron/core/native/index.js';
 import type { BridgeGlobalName } from '../../native/index.js';
-import { decodePng, type PngImage } from '../fixtures/bridge/png.js';
-import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
+import type { PngImage } from '../fixtures/bridge/png.js';
+import { itNeeds, missingTool } from '../helpers/capability.js';
+import {
+  BRIDGE_FIXTURES,
+  missingBridgeCapability,
+  protocolXml,
+  startDisplayBridge,
+  startLineProcess,
+  startVirtualPointer,
+  useSwayHost,
+  type LineProcess,
+} from './helpers/bridge-host.js';
 import { startHeadlessWeston, waitFor } from './helpers/weston.js';
-import { startHeadlessSway, SWAY_800x600 } from './helpers/sway.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // Window size and scale through the bridge (issue 14, Deliver 3), and touch. On sway headless
@@ -19,19 +27,14 @@ import { buildWaylandClient } from './helpers/wayland-client-build.js';
 // and no wp_fractional_scale_manager_v1, and weston 10 neither (3, none); neither has a touch
 // device. Those paths are driven by tests/fixtures/bridge/scripted-host.c, a host compositor
 // built on libwayland-server that offers them and tells every toplevel a fixed script.
-const run = promisify(execFile);
-const FIXTURES = join(import.meta.dirname, '../fixtures/bridge');
-const POINTER_XML = join(FIXTURES, 'wlr-virtual-pointer-unstable-v1.xml');
-const PROTOCOLS = '/usr/share/wayland-protocols';
-const XML = {
-  'xdg-shell': `${PROTOCOLS}/stable/xdg-shell/xdg-shell.xml`,
-  viewporter: `${PROTOCOLS}/stable/viewporter/viewporter.xml`,
-  'fractional-scale-v1': `${PROTOCOLS}/staging/fractional-scale/fractional-scale-v1.xml`,
-  'tablet-unstable-v2': `${PROTOCOLS}/unstable/tablet/tablet-unstable-v2.xml`,
-  'presentation-time': `${PROTOCOLS}/stable/presentation-time/presentation-time.xml`,
-  'wlr-virtual-pointer-unstable-v1': POINTER_XML,
-};
-const NOBODY = 65534;
+const XML = protocolXml(
+  'xdg-shell',
+  'viewporter',
+  'fractional-scale-v1',
+  'tablet-unstable-v2',
+  'presentation-time',
+  'wlr-virtual-pointer-unstable-v1',
+);
 const GLOBALS: BridgeGlobalName[] = [
   'wl_compositor',
   'wl_shm',
@@ -45,86 +48,103 @@ const GLOBALS: BridgeGlobalName[] = [
 const COLOR_A = 0x3060c0;
 const COLOR_B = 0xc06030;
 
-function missingCapability(): string | null {
-  const root = needRoot();
-  if (root !== null) return root;
-  const tool = missingTool(['sway', 'swaymsg', 'grim', 'gcc', 'wayland-scanner']);
-  if (tool !== null) return tool;
-  if (!Object.values(XML).every((xml) => existsSync(xml))) return 'wayland-protocols is missing';
-  if (!existsSync(join(import.meta.dirname, '../../native/build/Release/droidway_native.node'))) {
-    return 'the native module is not built (npm run build:native)';
-  }
-  return null;
-}
-const missing = missingCapability();
+const missing = missingBridgeCapability({
+  tools: ['sway', 'swaymsg', 'grim', 'gcc', 'wayland-scanner'],
+  xml: XML,
+  nativeModule: true,
+});
 
-let dir = '';
 let windowClient = '';
 let scriptedHost = '';
 let hwcClient = '';
 let virtualPointer = '';
-let sway: ChildProcess | null = null;
-let swaySocket = '';
-const hostEnv = () => ({ ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: swaySocket });
-
-beforeAll(async () => {
-  if (missing !== null) return;
-  dir = mkdtempSync('/tmp/droidway-bridge-window-');
-  const protocols = Object.values(XML);
-  const cc = (name: string, libs = ['-lwayland-client']) =>
-    buildWaylandClient({ source: join(FIXTURES, `${name}.c`), protocols, outDir: dir, libs });
-  windowClient = await cc('window-client');
-  scriptedHost = await cc('scripted-host', ['-lwayland-server']);
-  hwcClient = await cc('android-hwc-client');
-  virtualPointer = await cc('virtual-pointer');
-  // No bar, no borders: a tiled window fills the 800×600 output exactly.
-  ({ sway, socket: swaySocket } = await startHeadlessSway(dir, SWAY_800x600, NOBODY));
-}, 60_000);
-
-afterAll(() => {
-  sway?.kill();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+// No bar, no borders: a tiled window fills the 800×600 output exactly.
+const host = useSwayHost({
+  prefix: 'droidway-bridge-window-',
+  missing,
+  build: async (dir) => {
+    const cc = (name: string, libs = ['-lwayland-client']) =>
+      buildWaylandClient({
+        source: join(BRIDGE_FIXTURES, `${name}.c`),
+        protocols: XML,
+        outDir: dir,
+        libs,
+      });
+    windowClient = await cc('window-client');
+    scriptedHost = await cc('scripted-host', ['-lwayland-server']);
+    hwcClient = await cc('android-hwc-client');
+    virtualPointer = await cc('virtual-pointer');
+  },
 });
+
+/** A bridge toward `hostDisplay` (default sway) with `globals`, on a socket of its own. */
+const startBridge = (globals: BridgeGlobalName[], hostDisplay = host.socket) =>
+  startDisplayBridge('droidway-bridge-window-sock-', { hostDisplay, globals });
 
 /** Starts window-client through `socket`; `line(re, from)` waits for a printed line. */
 function startWindow(
   socket: string,
   args: { xdg: number; min: number[]; max: number[]; flood?: number },
-) {
+): LineProcess & { title: string } {
   const title = `W${Math.random().toString(36).slice(2, 8)}`;
-  const child = spawn(
-    windowClient,
-    [args.xdg, ...args.min, ...args.max, title, ...(args.flood ? [args.flood] : [])].map(String),
-    {
-      env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const lines = () => output.split('\n').filter(Boolean);
-  const line = (pattern: RegExp, from = 0) =>
-    waitFor(`${title} printing ${pattern}`, () =>
-      lines()
-        .slice(from)
-        .find((l) => pattern.test(l)),
-    );
-  return { child, title, lines, line };
+  const argv = [args.xdg, ...args.min, ...args.max, title, ...(args.flood ? [args.flood] : [])];
+  return { ...startLineProcess(title, windowClient, argv.map(String), host.env(socket)), title };
 }
 
-async function swaymsg(command: string): Promise<void> {
-  const ipc = readdirSync(dir).find((name) => name.startsWith('sway-ipc.'));
-  if (ipc === undefined) throw new Error('sway has no IPC socket');
-  await run('swaymsg', ['-s', join(dir, ipc), command], { env: hostEnv() });
+const screenshot = (): Promise<PngImage> => host.screenshot();
+
+/** What a test against scripted-host.c gets: the bridge toward it and the host's output. */
+interface ScriptedHostRun {
+  bridge: DisplayBridge;
+  /** The bridge's socket. */
+  socket: string;
+  /** Stops the bridge (again at the end is harmless). */
+  stopBridge(): void;
+  /** The lines the scripted host printed so far. */
+  hostLines(): string[];
+  /** Processes the test started; killed, newest first, at the end. */
+  children: ChildProcess[];
+  /** This process's open fds just before the bridge started. */
+  fdsBefore: number;
 }
 
-async function screenshot(): Promise<PngImage> {
-  const { stdout } = await run('grim', ['-t', 'png', '-'], {
-    env: hostEnv(),
-    encoding: 'buffer',
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Runs `test` against a bridge with `options` toward scripted-host.c, serving in a runtime folder
+ * of its own; afterwards kills the test's children and the host, stops the bridge and removes
+ * both folders.
+ */
+async function withScriptedHost(
+  options: Omit<DisplayBridgeOptions, 'socketPath' | 'hostDisplay'>,
+  test: (run: ScriptedHostRun) => Promise<void>,
+): Promise<void> {
+  const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
+  const scripted = startLineProcess('scripted host', scriptedHost, ['host-0'], {
+    ...process.env,
+    XDG_RUNTIME_DIR: hostDir,
   });
-  return decodePng(stdout);
+  const children: ChildProcess[] = [scripted.child];
+  let stopBridge = () => {};
+  try {
+    await scripted.printed('listening');
+    const fdsBefore = countOpenFds();
+    const started = startDisplayBridge('droidway-bridge-window-sock-', {
+      ...options,
+      hostDisplay: join(hostDir, 'host-0'),
+    });
+    stopBridge = started.stop;
+    await test({
+      bridge: started.bridge,
+      socket: started.socket,
+      stopBridge,
+      hostLines: scripted.lines,
+      children,
+      fdsBefore,
+    });
+  } finally {
+    for (const child of children.reverse()) child.kill();
+    stopBridge();
+    rmSync(hostDir, { recursive: true, force: true });
+  }
 }
 
 /** Pixels of COLOR_A whose right neighbour is COLOR_B: one per column pair when drawn 1:1. */
@@ -145,13 +165,7 @@ describe('window size and scale through the bridge on sway', () => {
     'relays configured sizes and states, and the guest min/max size clamps a resize on the host',
     missing,
     async () => {
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const socket = join(socketDir, 'bridge-0');
-      const bridge = DisplayBridge.start({
-        socketPath: socket,
-        hostDisplay: swaySocket,
-        globals: GLOBALS,
-      });
+      const { bridge, socket, stop } = startBridge(GLOBALS);
       const children: ChildProcess[] = [];
       try {
         const offered = await bridge.ready;
@@ -169,31 +183,15 @@ describe('window size and scale through the bridge on sway', () => {
 
         // Floating at its own size (320×240), with a border to grab.
         let from = w.lines().length;
-        await swaymsg(`[title="${w.title}"] floating enable`);
-        await swaymsg(`[title="${w.title}"] border pixel 8`);
-        await swaymsg(`[title="${w.title}"] move position 100 100`);
+        await host.swaymsg(`[title="${w.title}"] floating enable`);
+        await host.swaymsg(`[title="${w.title}"] border pixel 8`);
+        await host.swaymsg(`[title="${w.title}"] move position 100 100`);
         await w.line(/^configure 320 240 activated$/, from);
 
         // Drag the bottom-right corner of its border (content 108..428 × 108..348, border 8)
         // far out: sway clamps the window at the guest's max size; far in: at its min size.
-        const pointer = spawn(virtualPointer, ['800', '600'], {
-          env: hostEnv(),
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
+        const { child: pointer, send } = await startVirtualPointer(virtualPointer, host.env());
         children.push(pointer);
-        let pointerOut = '';
-        pointer.stdout?.on('data', (chunk: Buffer) => (pointerOut += chunk.toString()));
-        let acks = 0;
-        const send = async (command: string) => {
-          pointer.stdin?.write(`${command}\n`);
-          ++acks;
-          await waitFor(`virtual pointer: ${command}`, () =>
-            pointerOut.split('\n').filter((l) => l === 'ok').length >= acks ? true : undefined,
-          );
-        };
-        await waitFor('virtual pointer ready', () =>
-          pointerOut.includes('ready') ? true : undefined,
-        );
         from = w.lines().length;
         await send('move 432 352');
         await send('press 272');
@@ -243,8 +241,8 @@ describe('window size and scale through the bridge on sway', () => {
         // swaymsg resize (without the border, which it would count in): the guest redraws at
         // the new size, and the screenshot shows it (225 column pairs on each of 350 rows).
         from = w.lines().length;
-        await swaymsg(`[title="${w.title}"] border none`);
-        await swaymsg(`[title="${w.title}"] resize set 450 350`);
+        await host.swaymsg(`[title="${w.title}"] border none`);
+        await host.swaymsg(`[title="${w.title}"] resize set 450 350`);
         await w.line(/^configure 450 350 activated$/, from);
         await w.line(/^drawn 450 350 1$/, from);
         let pairs = 0;
@@ -256,13 +254,13 @@ describe('window size and scale through the bridge on sway', () => {
 
         // Fullscreen: the whole output, with the fullscreen state.
         from = w.lines().length;
-        await swaymsg(`[title="${w.title}"] fullscreen enable`);
+        await host.swaymsg(`[title="${w.title}"] fullscreen enable`);
         await w.line(/^configure 800 600 fullscreen,activated$/, from);
         await w.line(/^drawn 800 600 1$/, from);
 
         // A guest that binds xdg_wm_base 1 learns tiling as maximized (sway's rule for v1
         // clients): the version the guest asked for is the one the host sees.
-        await swaymsg(`[title="${w.title}"] fullscreen disable`);
+        await host.swaymsg(`[title="${w.title}"] fullscreen disable`);
         const v1 = startWindow(socket, { xdg: 1, min: [0, 0], max: [0, 0] });
         children.push(v1.child);
         expect(await v1.line(/^globals /)).toBe('globals 1 3 0 1');
@@ -272,8 +270,7 @@ describe('window size and scale through the bridge on sway', () => {
         for (const c of clients) expect(c.violations).toEqual({});
       } finally {
         for (const child of children.reverse()) child.kill();
-        bridge.stop();
-        rmSync(socketDir, { recursive: true, force: true });
+        stop();
       }
     },
     60_000,
@@ -283,13 +280,7 @@ describe('window size and scale through the bridge on sway', () => {
     "passes the output's scale: the guest draws at buffer scale 2, one buffer pixel per pixel",
     missing,
     async () => {
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const socket = join(socketDir, 'bridge-0');
-      const bridge = DisplayBridge.start({
-        socketPath: socket,
-        hostDisplay: swaySocket,
-        globals: GLOBALS,
-      });
+      const { bridge, socket, stop } = startBridge(GLOBALS);
       let guest: ChildProcess | null = null;
       try {
         await bridge.ready;
@@ -311,22 +302,21 @@ describe('window size and scale through the bridge on sway', () => {
         // and draws its 400×300 window in an 800×600 buffer with buffer_scale 2. Had it been
         // drawn at scale 1 and upscaled, each column would be two pixels wide: 200 pairs a row.
         let from = w.lines().length;
-        await swaymsg('output HEADLESS-1 scale 2');
+        await host.swaymsg('output HEADLESS-1 scale 2');
         await w.line(/^output-scale 2$/, from);
         await w.line(/^configure 400 300 /, from);
         await w.line(/^drawn 800 600 2$/, from);
         await expectPairs(400 * 600);
 
         from = w.lines().length;
-        await swaymsg('output HEADLESS-1 scale 1');
+        await host.swaymsg('output HEADLESS-1 scale 1');
         await w.line(/^output-scale 1$/, from);
         await w.line(/^drawn 800 600 1$/, from);
         await expectPairs(400 * 600);
       } finally {
         guest?.kill();
-        await swaymsg('output HEADLESS-1 scale 1');
-        bridge.stop();
-        rmSync(socketDir, { recursive: true, force: true });
+        await host.swaymsg('output HEADLESS-1 scale 1');
+        stop();
       }
     },
     60_000,
@@ -339,13 +329,7 @@ describe('window size through the bridge on weston', () => {
     missing ?? missingTool(['weston', 'weston-screenshooter']),
     async () => {
       const weston = await startHeadlessWeston('droidway-bridge-window-weston-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const socket = join(socketDir, 'bridge-0');
-      const bridge = DisplayBridge.start({
-        socketPath: socket,
-        hostDisplay: weston.socket,
-        globals: GLOBALS,
-      });
+      const { bridge, socket, stop } = startBridge(GLOBALS, weston.socket);
       let guest: ChildProcess | null = null;
       try {
         const offered = await bridge.ready;
@@ -366,9 +350,8 @@ describe('window size through the bridge on weston', () => {
         expect(w.lines().some((l) => l.startsWith('bounds '))).toBe(false);
       } finally {
         guest?.kill();
-        bridge.stop();
+        stop();
         weston.stop();
-        rmSync(socketDir, { recursive: true, force: true });
       }
     },
     60_000,
@@ -380,13 +363,7 @@ describe('tablets through the bridge', () => {
     'a guest binds the tablet manager on sway and gets its tablet seat',
     missing,
     async () => {
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const socket = join(socketDir, 'bridge-0');
-      const bridge = DisplayBridge.start({
-        socketPath: socket,
-        hostDisplay: swaySocket,
-        globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
-      });
+      const { bridge, socket, stop } = startBridge([...GLOBALS, 'zwp_tablet_manager_v2']);
       let guest: ChildProcess | null = null;
       try {
         const offered = await bridge.ready;
@@ -402,8 +379,7 @@ describe('tablets through the bridge', () => {
         expect(stats).toMatchObject({ connected: true, violations: {} });
       } finally {
         guest?.kill();
-        bridge.stop();
-        rmSync(socketDir, { recursive: true, force: true });
+        stop();
       }
     },
     30_000,
@@ -412,161 +388,117 @@ describe('tablets through the bridge', () => {
   itNeeds(
     "relays a scripted host's tablet, pen and pad; drops device paths; sanitizes pad help texts",
     missing,
-    async () => {
-      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const host = spawn(scriptedHost, ['host-0'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let hostOut = '';
-      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
-      const hostLines = () => hostOut.split('\n').filter(Boolean);
-      const children: ChildProcess[] = [host];
-      let bridge: DisplayBridge | null = null;
-      try {
-        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
-        const socket = join(socketDir, 'bridge-0');
-        bridge = DisplayBridge.start({
-          socketPath: socket,
-          hostDisplay: join(hostDir, 'host-0'),
-          globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
-        });
-        await bridge.ready;
-        const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
-        children.push(w.child);
-        await w.line(/^pad-enter /);
-        await waitFor('the pad help texts on the host', () =>
-          hostLines().some((l) => l.startsWith('ring-feedback ')) ? true : undefined,
-        );
-        // Every object the host made in an event (tablet, tool, pad, group, ring) reached the
-        // guest paired with its own, in order, and the pen's events name the guest's tablet
-        // and surface; the two device paths were not passed on.
-        expect(w.lines().filter((l) => /^(tablet|tool|pad|ring)-/.test(l))).toEqual([
-          'tablet-seat',
-          'tablet-added',
-          'tablet-name Scripted Pen Tablet',
-          'tablet-id 56a 357',
-          'tablet-done',
-          'tool-added',
-          'tool-type 140',
-          'tool-serial 0 1234',
-          'tool-capability 2',
-          'tool-capability 1',
-          'tool-done',
-          'pad-added',
-          'pad-group',
-          'pad-group-buttons 2',
-          'pad-ring',
-          'pad-group-modes 1',
-          'pad-group-done',
-          'pad-buttons 2',
-          'pad-done',
-          'tool-proximity-in tablet own',
-          'tool-down',
-          'tool-motion 12.50 7.00',
-          'tool-pressure 32768',
-          'tool-tilt -10.50 20.00',
-          'tool-frame',
-          'tool-button 331 1',
-          'tool-frame',
-          'tool-up',
-          'tool-proximity-out',
-          'tool-frame',
-          'pad-enter tablet own',
-        ]);
-        // The help texts the host shows lost their bidi controls (U+202E, U+2066).
-        expect(hostLines().filter((l) => l.includes('feedback'))).toEqual([
-          'pad-feedback 0 Undo!',
-          'ring-feedback Zoom',
-        ]);
-        const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
-        expect(stats).toMatchObject({ connected: true, violations: {} });
-      } finally {
-        for (const child of children.reverse()) child.kill();
-        bridge?.stop();
-        rmSync(socketDir, { recursive: true, force: true });
-        rmSync(hostDir, { recursive: true, force: true });
-      }
-    },
+    () =>
+      withScriptedHost(
+        { globals: [...GLOBALS, 'zwp_tablet_manager_v2'] },
+        async ({ bridge, socket, children, hostLines }) => {
+          await bridge.ready;
+          const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+          children.push(w.child);
+          await w.line(/^pad-enter /);
+          await waitFor('the pad help texts on the host', () =>
+            hostLines().some((l) => l.startsWith('ring-feedback ')) ? true : undefined,
+          );
+          // Every object the host made in an event (tablet, tool, pad, group, ring) reached the
+          // guest paired with its own, in order, and the pen's events name the guest's tablet
+          // and surface; the two device paths were not passed on.
+          expect(w.lines().filter((l) => /^(tablet|tool|pad|ring)-/.test(l))).toEqual([
+            'tablet-seat',
+            'tablet-added',
+            'tablet-name Scripted Pen Tablet',
+            'tablet-id 56a 357',
+            'tablet-done',
+            'tool-added',
+            'tool-type 140',
+            'tool-serial 0 1234',
+            'tool-capability 2',
+            'tool-capability 1',
+            'tool-done',
+            'pad-added',
+            'pad-group',
+            'pad-group-buttons 2',
+            'pad-ring',
+            'pad-group-modes 1',
+            'pad-group-done',
+            'pad-buttons 2',
+            'pad-done',
+            'tool-proximity-in tablet own',
+            'tool-down',
+            'tool-motion 12.50 7.00',
+            'tool-pressure 32768',
+            'tool-tilt -10.50 20.00',
+            'tool-frame',
+            'tool-button 331 1',
+            'tool-frame',
+            'tool-up',
+            'tool-proximity-out',
+            'tool-frame',
+            'pad-enter tablet own',
+          ]);
+          // The help texts the host shows lost their bidi controls (U+202E, U+2066).
+          expect(hostLines().filter((l) => l.includes('feedback'))).toEqual([
+            'pad-feedback 0 Undo!',
+            'ring-feedback Zoom',
+          ]);
+          const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
+          expect(stats).toMatchObject({ connected: true, violations: {} });
+        },
+      ),
     30_000,
   );
   itNeeds(
     'a guest flooding tablet seats ends alone at its object cap (host-made objects count)',
     missing,
-    async () => {
-      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const host = spawn(scriptedHost, ['host-0'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let hostOut = '';
-      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
-      const children: ChildProcess[] = [host];
-      let bridge: DisplayBridge | null = null;
-      try {
-        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
-        const fdsBefore = countOpenFds();
-        const socket = join(socketDir, 'bridge-0');
-        bridge = DisplayBridge.start({
-          socketPath: socket,
-          hostDisplay: join(hostDir, 'host-0'),
-          globals: [...GLOBALS, 'zwp_tablet_manager_v2'],
-          limits: { maxObjects: 200 },
-        });
-        await bridge.ready;
-        const good = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
-        children.push(good.child);
-        await good.line(/^drawn 1200 900 1$/);
-        // Each tablet seat costs 1 object the guest asked for and 5 the host made in events
-        // (tablet, tool, pad, group, ring). 60 more seats are some 80 objects of the guest's
-        // own making, well under 200, and past it only with the host's 300.
-        const hostile = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0], flood: 60 });
-        children.push(hostile.child);
-        await waitFor('the hostile guest ended', () =>
-          hostile.child.exitCode !== null ? hostile.child.exitCode : undefined,
-        );
-        expect(hostile.child.exitCode).toBe(1);
-        await waitFor('the bridge dropped it', () =>
-          bridge!.stats().clients.some((c) => c.pid === hostile.child.pid && !c.connected)
-            ? true
-            : undefined,
-        );
-        const stats = bridge.stats().clients;
-        // (The host's events already on their way each meet the cap again: counted, not relayed.)
-        const ended = stats.find((c) => c.pid === hostile.child.pid);
-        expect(ended).toMatchObject({
-          connected: false,
-          disconnectReason: 'violation:limit-objects',
-        });
-        expect(Object.keys(ended!.violations)).toEqual(['limit-objects']);
-        expect(stats.find((c) => c.pid === good.child.pid)).toMatchObject({
-          connected: true,
-          violations: {},
-        });
-        // The bridge still serves: a new guest gets its window, its tablet and its frames.
-        const after = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
-        children.push(after.child);
-        await after.line(/^pad-enter tablet own$/);
-        await after.line(/^drawn 1200 900 1$/);
-        after.child.kill();
-        good.child.kill();
-        await waitFor('guests gone from the bridge', () =>
-          bridge!.stats().clients.every((c) => !c.connected) ? true : undefined,
-        );
-        bridge.stop();
-        bridge = null;
-        await waitFor('fds back to baseline', () =>
-          countOpenFds() <= fdsBefore ? true : undefined,
-        );
-      } finally {
-        for (const child of children.reverse()) child.kill();
-        bridge?.stop();
-        rmSync(socketDir, { recursive: true, force: true });
-        rmSync(hostDir, { recursive: true, force: true });
-      }
-    },
+    () =>
+      withScriptedHost(
+        { globals: [...GLOBALS, 'zwp_tablet_manager_v2'], limits: { maxObjects: 200 } },
+        async ({ bridge, socket, children, fdsBefore, stopBridge }) => {
+          await bridge.ready;
+          const good = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+          children.push(good.child);
+          await good.line(/^drawn 1200 900 1$/);
+          // Each tablet seat costs 1 object the guest asked for and 5 the host made in events
+          // (tablet, tool, pad, group, ring). 60 more seats are some 80 objects of the guest's
+          // own making, well under 200, and past it only with the host's 300.
+          const hostile = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0], flood: 60 });
+          children.push(hostile.child);
+          await waitFor('the hostile guest ended', () =>
+            hostile.child.exitCode !== null ? hostile.child.exitCode : undefined,
+          );
+          expect(hostile.child.exitCode).toBe(1);
+          await waitFor('the bridge dropped it', () =>
+            bridge.stats().clients.some((c) => c.pid === hostile.child.pid && !c.connected)
+              ? true
+              : undefined,
+          );
+          const stats = bridge.stats().clients;
+          // (The host's events already on their way each meet the cap again: counted, not relayed.)
+          const ended = stats.find((c) => c.pid === hostile.child.pid);
+          expect(ended).toMatchObject({
+            connected: false,
+            disconnectReason: 'violation:limit-objects',
+          });
+          expect(Object.keys(ended!.violations)).toEqual(['limit-objects']);
+          expect(stats.find((c) => c.pid === good.child.pid)).toMatchObject({
+            connected: true,
+            violations: {},
+          });
+          // The bridge still serves: a new guest gets its window, its tablet and its frames.
+          const after = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+          children.push(after.child);
+          await after.line(/^pad-enter tablet own$/);
+          await after.line(/^drawn 1200 900 1$/);
+          after.child.kill();
+          good.child.kill();
+          await waitFor('guests gone from the bridge', () =>
+            bridge.stats().clients.every((c) => !c.connected) ? true : undefined,
+          );
+          stopBridge();
+          await waitFor('fds back to baseline', () =>
+            countOpenFds() <= fdsBefore ? true : undefined,
+          );
+        },
+      ),
     30_000,
   );
 });
@@ -575,26 +507,8 @@ describe('what sway and weston here cannot produce, from a scripted host', () =>
   itNeeds(
     'relays configure_bounds, states, min/max size, the fractional scale and touch',
     missing,
-    async () => {
-      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const host = spawn(scriptedHost, ['host-0'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let hostOut = '';
-      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
-      const hostLines = () => hostOut.split('\n').filter(Boolean);
-      const children: ChildProcess[] = [host];
-      let bridge: DisplayBridge | null = null;
-      try {
-        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
-        const socket = join(socketDir, 'bridge-0');
-        bridge = DisplayBridge.start({
-          socketPath: socket,
-          hostDisplay: join(hostDir, 'host-0'),
-          globals: GLOBALS,
-        });
+    () =>
+      withScriptedHost({ globals: GLOBALS }, async ({ bridge, socket, children, hostLines }) => {
         const offered = await bridge.ready;
         expect(offered.find((g) => g.interface === 'xdg_wm_base')?.version).toBe(5);
         expect(offered.find((g) => g.interface === 'wp_fractional_scale_manager_v1')?.version).toBe(
@@ -649,106 +563,57 @@ describe('what sway and weston here cannot produce, from a scripted host', () =>
         ]);
         const stats = bridge.stats().clients.find((c) => c.pid === w.child.pid);
         expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
-      } finally {
-        for (const child of children.reverse()) child.kill();
-        bridge?.stop();
-        rmSync(socketDir, { recursive: true, force: true });
-        rmSync(hostDir, { recursive: true, force: true });
-      }
-    },
+      }),
     30_000,
   );
 
   itNeeds(
     "Waydroid's hwcomposer stand-in calibrates with the fractional scale and makes its tablet seat",
     missing,
-    async () => {
-      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const host = spawn(scriptedHost, ['host-0'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let hostOut = '';
-      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
-      const children: ChildProcess[] = [host];
-      let bridge: DisplayBridge | null = null;
-      try {
-        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
-        const socket = join(socketDir, 'bridge-0');
-        bridge = DisplayBridge.start({
-          socketPath: socket,
-          hostDisplay: join(hostDir, 'host-0'),
-          globals: ['wl_subcompositor', ...GLOBALS, 'zwp_tablet_manager_v2'],
-        });
-        await bridge.ready;
-        const hwc = spawn(hwcClient, ['64', '48', '102030', '405060', 'com.calibrated'], {
-          env: { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: socket },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        children.push(hwc);
-        let output = '';
-        hwc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const line = (text: string) =>
-          waitFor(`hwc printing ${text}`, () =>
-            output.split('\n').includes(text) ? true : undefined,
+    () =>
+      withScriptedHost(
+        { globals: ['wl_subcompositor', ...GLOBALS, 'zwp_tablet_manager_v2'] },
+        async ({ bridge, socket, children, hostLines }) => {
+          await bridge.ready;
+          const hwc = startLineProcess(
+            'hwc',
+            hwcClient,
+            ['64', '48', '102030', '405060', 'com.calibrated'],
+            host.env(socket),
           );
-        // Its first window asks for the preferred scale, waits a round trip for it and lets the
-        // object go (the HAL's calibration); the tablet seat announces the scripted tablet.
-        await line('tablet-seat');
-        await line('fractional-scale 180');
-        await waitFor('the hwc window committed', () =>
-          hostOut.split('\n').some((l) => l.startsWith('commit ')) ? true : undefined,
-        );
-        const stats = bridge.stats().clients.find((c) => c.pid === hwc.pid);
-        expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
-      } finally {
-        for (const child of children.reverse()) child.kill();
-        bridge?.stop();
-        rmSync(socketDir, { recursive: true, force: true });
-        rmSync(hostDir, { recursive: true, force: true });
-      }
-    },
+          children.push(hwc.child);
+          const line = hwc.printed;
+          // Its first window asks for the preferred scale, waits a round trip for it and lets the
+          // object go (the HAL's calibration); the tablet seat announces the scripted tablet.
+          await line('tablet-seat');
+          await line('fractional-scale 180');
+          await waitFor('the hwc window committed', () =>
+            hostLines().some((l) => l.startsWith('commit ')) ? true : undefined,
+          );
+          const stats = bridge.stats().clients.find((c) => c.pid === hwc.child.pid);
+          expect(stats).toMatchObject({ connected: true, violations: {}, fdsRejected: {} });
+        },
+      ),
     30_000,
   );
 
   itNeeds(
     'a bridge whose globals leave fractional scale out hides it even from a host that has it',
     missing,
-    async () => {
-      const hostDir = mkdtempSync('/tmp/droidway-bridge-window-host-');
-      const socketDir = mkdtempSync('/tmp/droidway-bridge-window-sock-');
-      const host = spawn(scriptedHost, ['host-0'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: hostDir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let hostOut = '';
-      host.stdout?.on('data', (chunk: Buffer) => (hostOut += chunk.toString()));
-      const children: ChildProcess[] = [host];
-      let bridge: DisplayBridge | null = null;
-      try {
-        await waitFor('scripted host', () => (hostOut.includes('listening') ? true : undefined));
-        const socket = join(socketDir, 'bridge-0');
-        bridge = DisplayBridge.start({
-          socketPath: socket,
-          hostDisplay: join(hostDir, 'host-0'),
-          globals: GLOBALS.filter((g) => g !== 'wp_fractional_scale_manager_v1'),
-        });
-        expect((await bridge.ready).map((g) => g.interface)).not.toContain(
-          'wp_fractional_scale_manager_v1',
-        );
-        const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
-        children.push(w.child);
-        expect(await w.line(/^globals /)).toBe('globals 5 3 0 1');
-        // Without it the guest falls back to the integer output scale (2).
-        await w.line(/^drawn 1280 960 2$/);
-      } finally {
-        for (const child of children.reverse()) child.kill();
-        bridge?.stop();
-        rmSync(socketDir, { recursive: true, force: true });
-        rmSync(hostDir, { recursive: true, force: true });
-      }
-    },
+    () =>
+      withScriptedHost(
+        { globals: GLOBALS.filter((g) => g !== 'wp_fractional_scale_manager_v1') },
+        async ({ bridge, socket, children }) => {
+          expect((await bridge.ready).map((g) => g.interface)).not.toContain(
+            'wp_fractional_scale_manager_v1',
+          );
+          const w = startWindow(socket, { xdg: 5, min: [0, 0], max: [0, 0] });
+          children.push(w.child);
+          expect(await w.line(/^globals /)).toBe('globals 5 3 0 1');
+          // Without it the guest falls back to the integer output scale (2).
+          await w.line(/^drawn 1280 960 2$/);
+        },
+      ),
     30_000,
   );
 });

@@ -21,7 +21,12 @@ import type { BridgeClientStats, BridgeStats } from '../../electron/core/display
 import { requestAttachExec, requestStatus } from '../../electron/core/runtime/control-client.js';
 import { instancePaths } from '../../electron/core/runtime/instance-paths.js';
 import type { SessionStatus } from '../../electron/core/runtime/session.js';
-import type { PngImage } from '../fixtures/bridge/png.js';
+import {
+  findColor as findColorFrom,
+  pixelAt,
+  type ColorBox,
+  type PngImage,
+} from '../fixtures/bridge/png.js';
 import { itNeeds, missingTool, needRoot } from '../helpers/capability.js';
 import { buildCli, droidway, repoRoot } from './helpers/cli.js';
 import { startHeadlessWeston, waitFor, type HeadlessWeston } from './helpers/weston.js';
@@ -68,38 +73,23 @@ let weston: HeadlessWeston | null = null;
 /** tests/fixtures/bridge/registry-flood.c, built for the guest (same libc and libwayland). */
 let registryFlood = '';
 
-function pixel(image: PngImage, x: number, y: number): number {
-  const i = (y * image.width + x) * 4;
-  return (image.rgba[i]! << 16) | (image.rgba[i + 1]! << 8) | image.rgba[i + 2]!;
-}
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  count: number;
-}
-
 /** Bounding box and number of the pixels of exactly `rgb` below the panel, or null. */
-function findColor(image: PngImage, rgb: number): Box | null {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -1;
-  let y1 = -1;
-  let count = 0;
-  for (let y = PANEL_HEIGHT; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      if (pixel(image, x, y) !== rgb) continue;
-      count++;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  return count === 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1, count };
-}
+const findColor = (image: PngImage, rgb: number) => findColorFrom(image, rgb, PANEL_HEIGHT);
+
+/** `session start --image demo --host-display <hostDisplay> …more --json` for the instance. */
+const startDemoSession = (hostDisplay: string, ...more: string[]) =>
+  cli(
+    'session',
+    'start',
+    '--instance',
+    instance,
+    '--image',
+    'demo',
+    '--host-display',
+    hostDisplay,
+    ...more,
+    '--json',
+  );
 
 /** Screenshots until `check` returns a value (windows map and redraw asynchronously). */
 async function screenshotUntil<T>(
@@ -117,7 +107,9 @@ async function screenshotUntil<T>(
 }
 
 /** The demo window as the screenshot shows it: main surface plus its two subsurfaces. */
-function demoWindow(image: PngImage): { status: Box; nav: Box; background: Box } | undefined {
+function demoWindow(
+  image: PngImage,
+): { status: ColorBox; nav: ColorBox; background: ColorBox } | undefined {
   const status = findColor(image, STATUS_COLOR);
   const nav = findColor(image, NAV_COLOR);
   const background = findColor(image, BACKGROUND_COLOR);
@@ -247,17 +239,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     'a session without a host display runs with the bridge off and says why',
     missing,
     async () => {
-      const run = await cli(
-        'session',
-        'start',
-        '--instance',
-        instance,
-        '--image',
-        'demo',
-        '--host-display',
-        path.join(weston!.dir, 'no-such-display'),
-        '--json',
-      );
+      const run = await startDemoSession(path.join(weston!.dir, 'no-such-display'));
       expect(run.code, run.stderr).toBe(0);
       const status = (run.json as { status: SessionStatus }).status;
       expect(status.state.name).toBe('running');
@@ -275,20 +257,12 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
     'the demo guest shows its window (toplevel and two subsurfaces) through the bridge',
     missing,
     async () => {
-      const run = await cli(
-        'session',
-        'start',
-        '--instance',
-        instance,
-        '--image',
-        'demo',
-        '--host-display',
+      // The weston clients of the tests below run from the host's /usr, which the demo guest
+      // gets (read-only) only together with the stand-in Android tools.
+      const run = await startDemoSession(
         weston!.socket,
-        // The weston clients of the tests below run from the host's /usr, which the demo guest
-        // gets (read-only) only together with the stand-in Android tools.
         '--android-tools',
         path.join(repoRoot, 'tests', 'fixtures', 'android-guest'),
-        '--json',
       );
       expect(run.code, run.stderr).toBe(0);
       const status = (run.json as { status: SessionStatus }).status;
@@ -321,7 +295,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const bandRow = shown.status.y + DEMO.status + 100;
       let band = 0;
       for (let x = shown.status.x; x < shown.status.x + DEMO.width; x++)
-        if (pixel(image, x, bandRow) === BAND_COLOR) band++;
+        if (pixelAt(image, x, bandRow) === BAND_COLOR) band++;
       expect(band).toBeGreaterThan(0);
 
       const now = await requestStatus(paths.controlSocket);
@@ -565,17 +539,7 @@ describe('display bridge in a session (root, LXC, weston headless, built CLI)', 
       const after = await cli('session', 'status', '--instance', instance, '--json');
       expect(after.json, after.stderr).toMatchObject({ state: { name: 'stopped' } });
 
-      const again = await cli(
-        'session',
-        'start',
-        '--instance',
-        instance,
-        '--image',
-        'demo',
-        '--host-display',
-        weston!.socket,
-        '--json',
-      );
+      const again = await startDemoSession(weston!.socket);
       expect(again.code, again.stderr).toBe(0);
       expect((again.json as { status: SessionStatus }).status.bridge?.state).toBe('running');
       await screenshotUntil('the demo window of the new session', demoWindow);

@@ -9,6 +9,12 @@ import {
   type BridgeEvent,
 } from '../../electron/core/display/bridge.js';
 import { countOpenFds, loadNative } from '../../electron/core/native/index.js';
+import {
+  BRIDGE_INTEGER_LIMIT_KEYS,
+  BRIDGE_LIMIT_KEYS,
+  bridgeLimitRow,
+  nativeBridgeKey,
+} from '../../electron/core/policy/bridge-limits.js';
 
 let dir: string;
 beforeAll(() => {
@@ -121,6 +127,43 @@ describe('display bridge options', () => {
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
     expect(existsSync(options.socketPath)).toBe(false);
+  });
+
+  it('has the native bounds of every bridge limit the facade checks', () => {
+    const { DisplayBridge: NativeBridge } = loadNative() as unknown as {
+      DisplayBridge: new (options: unknown, onEvent: unknown) => unknown;
+    };
+    // A bad global fails after the options are read (EINVAL): a limit out of its bounds fails
+    // before (ERR_OUT_OF_RANGE), in the facade and in the native constructor alike.
+    const base = { socketPath: join(dir, 'b'), hostSocketPath: '/nonexistent', globals: ['nope'] };
+    const withValue = (key: (typeof BRIDGE_LIMIT_KEYS)[number], value: unknown) => {
+      const place = nativeBridgeKey(key);
+      return place.in === 'limits'
+        ? { ...base, limits: { [place.key]: value } }
+        : { ...base, [place.key]: value };
+    };
+    for (const key of BRIDGE_INTEGER_LIMIT_KEYS) {
+      const row = bridgeLimitRow(key);
+      if (row.type !== 'integer') continue;
+      for (const [value, code] of [
+        [row.nativeMin, 'EINVAL'],
+        [row.nativeMax, 'EINVAL'],
+        [row.nativeMin - 1, 'ERR_OUT_OF_RANGE'],
+        [row.nativeMax + 1, 'ERR_OUT_OF_RANGE'],
+      ] as const) {
+        expect(
+          () => new NativeBridge(withValue(key, value), () => undefined),
+          `${key} ${value}`,
+        ).toThrow(expect.objectContaining({ code }));
+        const facade = { ...withValue(key, value), hostDisplay: '/nonexistent', globals: [] };
+        if (code === 'ERR_OUT_OF_RANGE')
+          expect(() => bridgeNativeOptions(facade as never), `${key} ${value}`).toThrow(
+            expect.objectContaining({ code }),
+          );
+        else expect(() => bridgeNativeOptions(facade as never)).not.toThrow();
+      }
+    }
+    expect(existsSync(base.socketPath)).toBe(false);
   });
 });
 

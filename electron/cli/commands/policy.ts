@@ -21,6 +21,7 @@ import {
   detectCgroupSupport,
   type CgroupSupport,
 } from '../../core/policy/cgroup-host.js';
+import { bridgeLimitLines } from '../../core/policy/bridge-limits.js';
 import { DEVICE_CLASSES } from '../../core/policy/devices.js';
 import { formatIssues, type PolicyIssue } from '../../core/policy/policy-errors.js';
 import { compilePolicy, type CompiledPolicy } from '../../core/policy/policy-compile.js';
@@ -100,9 +101,7 @@ export function formatPolicy(p: ValidatedPolicy): string {
     `Read-only paths: ${p.readOnlyPaths.join(' ') || 'none'}`,
     `Shared folders:  ${p.sharedFolders.map((f) => `${f.host} → ${f.guest} (${f.mode})`).join(', ') || 'none'}`,
     `Display bridge:  globals ${p.bridge.globals.join(' ')}`,
-    `                 per client: ${p.bridge.limits.maxFds} fds, ${p.bridge.limits.maxPools} pools, ${p.bridge.limits.maxBuffers} buffers, ${p.bridge.limits.maxSurfaces} surfaces, ${p.bridge.limits.maxObjects} objects; sealed buffers ${p.bridge.limits.requireSealedBuffers ? 'required' : 'not required'}`,
-    `                 rectangles: ${p.bridge.limits.maxRegionRects} per region, ${p.bridge.limits.maxDamageRects} damage per commit`,
-    `                 connections: ${p.bridge.limits.maxClients} at once, ${p.bridge.limits.maxClientsPerUid} per guest uid, first request within ${p.bridge.limits.firstRequestTimeoutMs} ms`,
+    ...bridgeLimitLines(p.bridge.limits).map((line) => `                 ${line}`),
     '',
   ];
   return out.join('\n');

@@ -15,6 +15,12 @@ import type {
   DroidwayBridgeNative,
 } from '../../../native/index.js';
 import { checkBoolean, checkInteger, invalidType, outOfRange } from '../native/arguments.js';
+import {
+  BRIDGE_LIMIT_KEYS,
+  bridgeLimitRow,
+  nativeBridgeKey,
+  type NativeBridgeLimits,
+} from '../policy/bridge-limits.js';
 import { loadNative, nativeModulePath, NativeUnavailableError } from '../native/binding.js';
 
 export type {
@@ -56,8 +62,12 @@ export class HostDisplayError extends Error {
   }
 }
 
-/** Options of `DisplayBridge.start`. */
-export interface DisplayBridgeOptions {
+/**
+ * Options of `DisplayBridge.start`. The policy's bridge limits are the native options' own
+ * (`requireSealed`, default true: `F_SEAL_SHRINK` on memfd pools; the connection caps; `limits`),
+ * checked against the native bounds of their rows in `BRIDGE_LIMITS`.
+ */
+export interface DisplayBridgeOptions extends Partial<Omit<NativeBridgeLimits, 'limits'>> {
   /** Absolute path of the guest-facing socket (must not exist). */
   socketPath: string;
   /** `0o600` (default) or `0o660`. */
@@ -69,11 +79,6 @@ export interface DisplayBridgeOptions {
   hostDisplay?: string;
   /** Globals the guest may see (default: every supported one but `BRIDGE_OPTIONAL_GLOBALS`). */
   globals?: readonly BridgeGlobalName[];
-  /** Require `F_SEAL_SHRINK` on memfd pools (default true). */
-  requireSealed?: boolean;
-  maxClients?: number;
-  maxClientsPerUid?: number;
-  firstRequestTimeoutMs?: number;
   hostTimeoutMs?: number;
   limits?: BridgeLimits;
   /** The clipboard relay (default: off). */
@@ -140,49 +145,36 @@ export function bridgeNativeOptions(options: DisplayBridgeOptions): BridgeNative
     socketMode,
     hostSocketPath: resolveHostSocket(options.hostDisplay, options.env),
     globals: [...new Set(globals)],
-    requireSealed:
-      options.requireSealed === undefined
-        ? true
-        : checkBoolean(options.requireSealed, 'requireSealed'),
+    // Required unless said otherwise (checked below with the other policy fields).
+    requireSealed: true,
   };
-  if (options.maxClients !== undefined) {
-    result.maxClients = checkInteger(options.maxClients, 'maxClients', 1, 1024);
-  }
-  if (options.maxClientsPerUid !== undefined) {
-    result.maxClientsPerUid = checkInteger(options.maxClientsPerUid, 'maxClientsPerUid', 0, 1024);
-  }
-  if (options.firstRequestTimeoutMs !== undefined) {
-    result.firstRequestTimeoutMs = checkInteger(
-      options.firstRequestTimeoutMs,
-      'firstRequestTimeoutMs',
-      1,
-      600_000,
-    );
-  }
   if (options.hostTimeoutMs !== undefined) {
     result.hostTimeoutMs = checkInteger(options.hostTimeoutMs, 'hostTimeoutMs', 1, 600_000);
   }
-  if (options.limits !== undefined) {
-    const limits = options.limits;
-    if (typeof limits !== 'object' || limits === null) {
-      throw invalidType('limits must be an object');
-    }
-    const checked: BridgeLimits = {};
-    const caps = {
-      maxObjects: 2 ** 20,
-      maxPools: 2 ** 16,
-      maxBuffers: 2 ** 16,
-      maxSurfaces: 2 ** 16,
-      maxFds: 2 ** 16,
-      maxRegionRects: 2 ** 16,
-      maxDamageRects: 2 ** 16,
-    };
-    for (const key of Object.keys(caps) as (keyof BridgeLimits)[]) {
-      const value = limits[key];
-      if (value !== undefined) checked[key] = checkInteger(value, `limits.${key}`, 1, caps[key]);
-    }
-    result.limits = checked;
+  if (
+    options.limits !== undefined &&
+    (typeof options.limits !== 'object' || options.limits === null)
+  ) {
+    throw invalidType('limits must be an object');
   }
+  // The policy's bridge limits, each where the native options hold it, within the native bounds.
+  const top = options as unknown as Record<string, unknown>;
+  const limits = (options.limits ?? {}) as Record<string, unknown>;
+  const checked: Record<string, unknown> = {};
+  for (const key of BRIDGE_LIMIT_KEYS) {
+    const row = bridgeLimitRow(key);
+    const place = nativeBridgeKey(key);
+    const value = (place.in === 'limits' ? limits : top)[place.key];
+    if (value === undefined) continue;
+    const name = place.in === 'limits' ? `limits.${place.key}` : place.key;
+    const valid =
+      row.type === 'integer'
+        ? checkInteger(value, name, row.nativeMin, row.nativeMax)
+        : checkBoolean(value, name);
+    if (place.in === 'limits') checked[place.key] = valid;
+    else (result as unknown as Record<string, unknown>)[place.key] = valid;
+  }
+  if (options.limits !== undefined) result.limits = checked as BridgeLimits;
   if (options.clipboard !== undefined) result.clipboard = checkClipboard(options.clipboard);
   return result;
 }

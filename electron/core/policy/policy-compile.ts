@@ -11,6 +11,7 @@
  * key or value with a control character as a last line of defence, so a document can never add
  * a configuration line of its own.
  */
+import type { BridgeLimitValues } from './bridge-limits.js';
 import type { ProbeExpectations } from './probe-expectations.js';
 import { LINUX_CAPABILITIES } from './capabilities.js';
 import { DEVICE_CLASSES, type DeviceRule, type HostDeviceClassName } from './devices.js';
@@ -94,22 +95,11 @@ export interface CompileContext {
   hostCapabilities?: readonly string[];
 }
 
-/** What the display bridge enforces for this session. */
-export interface BridgeSettings {
+/** What the display bridge enforces for this session: its globals, clipboard and limits. */
+export type BridgeSettings = {
   globals: string[];
   clipboard: ClipboardPolicy;
-  maxFds: number;
-  maxPools: number;
-  maxBuffers: number;
-  maxSurfaces: number;
-  maxObjects: number;
-  maxRegionRects: number;
-  maxDamageRects: number;
-  maxClients: number;
-  maxClientsPerUid: number;
-  firstRequestTimeoutMs: number;
-  requireSealedBuffers: boolean;
-}
+} & BridgeLimitValues;
 
 /** Something the policy asks for that this host will not enforce, and why. */
 export interface CompileNote {

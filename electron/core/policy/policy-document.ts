@@ -8,6 +8,11 @@
  * and the rules the schema cannot express; `compilePolicy` (policy-compile.ts) turns a validated
  * policy into an LXC configuration, a seccomp profile, bridge settings and probe expectations.
  */
+import {
+  BRIDGE_LIMIT_DEFAULTS,
+  bridgeLimitsSchema,
+  type BridgeLimitValues,
+} from './bridge-limits.js';
 import type { DeviceClassName } from './devices.js';
 
 /** The only document version this code reads. */
@@ -111,24 +116,8 @@ export interface BridgePolicy {
   /** Wayland interface names the guest may bind; every other global is hidden. */
   globals: string[];
   clipboard: ClipboardPolicy;
-  limits: {
-    maxFds: number;
-    maxPools: number;
-    maxBuffers: number;
-    maxSurfaces: number;
-    maxObjects: number;
-    /** `wl_region.add`/`subtract` calls on one region; one more ends the client. */
-    maxRegionRects: number;
-    /** Damage rectangles per surface commit; past it, one whole-surface damage stands for the rest. */
-    maxDamageRects: number;
-    /** Guest connections served at once. */
-    maxClients: number;
-    /** Guest connections one guest uid may hold at once (at most `maxClients`). */
-    maxClientsPerUid: number;
-    /** A connection that has not completed its first request within this many ms is dropped. */
-    firstRequestTimeoutMs: number;
-    requireSealedBuffers: boolean;
-  };
+  /** What each limit bounds, its bounds and its default: `BRIDGE_LIMITS` (bridge-limits.ts). */
+  limits: BridgeLimitValues;
 }
 
 /**
@@ -140,7 +129,8 @@ export interface BridgePolicy {
  * document was written when no clipboard crossed the bridge, and filling it in must not open a
  * data flow its author never saw; the types and cap are the presets', for whoever turns it on.
  * `maxClientsPerUid` is filled as the native bridge's own default, half of `maxClients` rounded
- * up (4 of strict's 8), so a document that sets only `maxClients` stays consistent.
+ * up (4 of strict's 8), so a document that sets only `maxClients` stays consistent. The limits'
+ * defaults are the `default`s of `BRIDGE_LIMITS`.
  */
 export const BRIDGE_FIELD_DEFAULTS = {
   clipboard: {
@@ -148,12 +138,7 @@ export const BRIDGE_FIELD_DEFAULTS = {
     mimeTypes: ['text/plain;charset=utf-8', 'text/plain', 'UTF8_STRING', 'STRING', 'TEXT'],
     maxBytes: 16 * 1024 * 1024,
   },
-  limits: {
-    maxRegionRects: 64,
-    maxDamageRects: 64,
-    maxClients: 8,
-    firstRequestTimeoutMs: 1000,
-  },
+  limits: BRIDGE_LIMIT_DEFAULTS,
 } as const satisfies {
   clipboard: ClipboardPolicy;
   limits: Partial<BridgePolicy['limits']>;
@@ -488,32 +473,8 @@ export const POLICY_SCHEMA = {
             maxBytes: { type: 'integer', minimum: 1, maximum: 1_073_741_824 },
           },
         },
-        limits: {
-          type: 'object',
-          additionalProperties: false,
-          required: [
-            'maxFds',
-            'maxPools',
-            'maxBuffers',
-            'maxSurfaces',
-            'maxObjects',
-            // The region, damage and connection limits are optional: BRIDGE_FIELD_DEFAULTS.
-            'requireSealedBuffers',
-          ],
-          properties: {
-            maxFds: { type: 'integer', minimum: 0, maximum: 1024 },
-            maxPools: { type: 'integer', minimum: 1, maximum: 1024 },
-            maxBuffers: { type: 'integer', minimum: 1, maximum: 4096 },
-            maxSurfaces: { type: 'integer', minimum: 1, maximum: 1024 },
-            maxObjects: { type: 'integer', minimum: 16, maximum: 100_000 },
-            maxRegionRects: { type: 'integer', minimum: 1, maximum: 65_536 },
-            maxDamageRects: { type: 'integer', minimum: 1, maximum: 65_536 },
-            maxClients: { type: 'integer', minimum: 1, maximum: 1024 },
-            maxClientsPerUid: { type: 'integer', minimum: 1, maximum: 1024 },
-            firstRequestTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
-            requireSealedBuffers: { type: 'boolean' },
-          },
-        },
+        // Rows without a default are required: BRIDGE_LIMITS (bridge-limits.ts).
+        limits: bridgeLimitsSchema(),
       },
     },
   },

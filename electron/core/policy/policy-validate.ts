@@ -13,6 +13,7 @@ import { LINUX_CAPABILITIES } from './capabilities.js';
 import { DEVICE_CLASSES, DEVICE_CLASS_NAMES, type DeviceClassName } from './devices.js';
 import { ERRNO_NAMES } from './errno-names.js';
 import { POLICY_INVALID, PolicyError, type PolicyIssue } from './policy-errors.js';
+import { fillBridgeLimits, type DefaultedBridgeLimit } from './bridge-limits.js';
 import {
   BRIDGE_FIELD_DEFAULTS,
   type PolicyDocument,
@@ -450,13 +451,13 @@ function checkCapabilities(doc: PolicyDocument, issues: PolicyIssue[]): void {
 }
 
 type BridgeLimits = PolicyDocument['bridge']['limits'];
-type DefaultedLimit = keyof typeof BRIDGE_FIELD_DEFAULTS.limits | 'maxClientsPerUid';
 
-/** A document with the schema's shape: the bridge fields of `BRIDGE_FIELD_DEFAULTS` may lack. */
+/** A document with the schema's shape: the bridge fields with a default may lack. */
 type WrittenPolicyDocument = Omit<PolicyDocument, 'bridge'> & {
   bridge: Omit<PolicyDocument['bridge'], 'clipboard' | 'limits'> & {
     clipboard?: PolicyDocument['bridge']['clipboard'];
-    limits: Omit<BridgeLimits, DefaultedLimit> & Partial<Pick<BridgeLimits, DefaultedLimit>>;
+    limits: Omit<BridgeLimits, DefaultedBridgeLimit> &
+      Partial<Pick<BridgeLimits, DefaultedBridgeLimit>>;
   };
 };
 
@@ -465,23 +466,8 @@ function withBridgeDefaults(doc: WrittenPolicyDocument): {
   policy: PolicyDocument;
   defaulted: string[];
 } {
-  const defaulted: string[] = [];
-  const written = doc.bridge.limits;
-  const fill = <K extends DefaultedLimit>(key: K, value: BridgeLimits[K]): BridgeLimits[K] => {
-    if (written[key] !== undefined) return written[key];
-    defaulted.push(`/bridge/limits/${key}`);
-    return value;
-  };
-  const defaults = BRIDGE_FIELD_DEFAULTS.limits;
-  const maxClients = fill('maxClients', defaults.maxClients);
-  const limits: BridgeLimits = {
-    ...written,
-    maxRegionRects: fill('maxRegionRects', defaults.maxRegionRects),
-    maxDamageRects: fill('maxDamageRects', defaults.maxDamageRects),
-    maxClients,
-    maxClientsPerUid: fill('maxClientsPerUid', Math.ceil(maxClients / 2)),
-    firstRequestTimeoutMs: fill('firstRequestTimeoutMs', defaults.firstRequestTimeoutMs),
-  };
+  const { limits, filled } = fillBridgeLimits(doc.bridge.limits);
+  const defaulted = filled.map((key) => `/bridge/limits/${key}`);
   let clipboard = doc.bridge.clipboard;
   if (clipboard === undefined) {
     defaulted.push('/bridge/clipboard');

@@ -15,6 +15,8 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BridgeSettings } from '../../../native/index.js';
+import { BRIDGE_LIMIT_KEYS, nativeBridgeKey, nativeBridgeLimits } from '../policy/bridge-limits.js';
+import type { BridgeSettings as CompiledBridgeSettings } from '../policy/policy-compile.js';
 import type { BridgeEvent, BridgeGlobalName, BridgeStats } from '../display/bridge.js';
 import {
   BridgeProcess,
@@ -101,26 +103,13 @@ export interface SessionBridgeStatus {
 }
 
 /**
- * The compiled policy's bridge settings in the native module's shape, every field carried over.
+ * The compiled policy's bridge settings in the native module's shape, every field carried over
+ * (each bridge limit where its row of `BRIDGE_LIMITS` places it).
  * Globals the native bridge cannot relay (`supported`: the module's `bridgeSupportedGlobals`)
  * are left out and named in `dropped`.
  */
 export function bridgeSettingsFromPolicy(
-  compiled: {
-    globals: readonly string[];
-    maxFds: number;
-    maxPools: number;
-    maxBuffers: number;
-    maxSurfaces: number;
-    maxObjects: number;
-    maxRegionRects: number;
-    maxDamageRects: number;
-    maxClients: number;
-    maxClientsPerUid: number;
-    firstRequestTimeoutMs: number;
-    requireSealedBuffers: boolean;
-    clipboard: BridgeSettings['clipboard'];
-  },
+  compiled: CompiledBridgeSettings,
   supported: readonly string[],
 ): { settings: SessionBridgeSettings; dropped: string[] } {
   const known = new Set<string>(supported);
@@ -128,33 +117,21 @@ export function bridgeSettingsFromPolicy(
   return {
     settings: {
       globals,
-      requireSealed: compiled.requireSealedBuffers,
-      maxClients: compiled.maxClients,
-      maxClientsPerUid: compiled.maxClientsPerUid,
-      firstRequestTimeoutMs: compiled.firstRequestTimeoutMs,
       clipboard: { ...compiled.clipboard, mimeTypes: [...compiled.clipboard.mimeTypes] },
-      limits: {
-        maxObjects: compiled.maxObjects,
-        maxPools: compiled.maxPools,
-        maxBuffers: compiled.maxBuffers,
-        maxSurfaces: compiled.maxSurfaces,
-        maxFds: compiled.maxFds,
-        maxRegionRects: compiled.maxRegionRects,
-        maxDamageRects: compiled.maxDamageRects,
-      },
+      ...nativeBridgeLimits(compiled),
     },
     dropped: compiled.globals.filter((g) => !known.has(g)),
   };
 }
 
-const SETTINGS_KEYS = [
+/** The keys of `BridgeSettings`: globals, clipboard, limits and the top-level rows of `BRIDGE_LIMITS`. */
+const SETTINGS_KEYS: readonly string[] = [
   'globals',
-  'requireSealed',
-  'maxClients',
-  'maxClientsPerUid',
-  'firstRequestTimeoutMs',
   'clipboard',
   'limits',
+  ...BRIDGE_LIMIT_KEYS.map(nativeBridgeKey)
+    .filter((place) => place.in === 'settings')
+    .map((place) => place.key),
 ];
 
 /**

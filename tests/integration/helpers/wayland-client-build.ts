@@ -136,3 +136,17 @@ export async function buildWaylandClient(build: WaylandClientBuild): Promise<str
   ]);
   return out;
 }
+
+/**
+ * Builds the demo guest client with `DROIDWAY_DEMO_HOSTILE_CLIPBOARD`, which abuses the clipboard
+ * protocol on Ctrl+V as `DROIDWAY_DEMO_HOSTILE` says, into `outDir`; returns the binary's path.
+ */
+export function buildHostileDemoClient(outDir: string): Promise<string> {
+  return buildWaylandClient({
+    source: join(import.meta.dirname, '../../../native/guest/droidway-demo-client.c'),
+    protocols: [XDG_SHELL_XML],
+    outDir,
+    name: 'hostile-demo-client',
+    cflags: ['-std=c11', '-DDROIDWAY_DEMO_HOSTILE_CLIPBOARD'],
+  });
+}

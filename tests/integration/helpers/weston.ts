@@ -6,15 +6,18 @@ import { decodePng, type PngImage } from '../../fixtures/bridge/png.js';
 
 const run = promisify(execFile);
 
-/** Polls `probe` every 20 ms until it returns a value; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `probe` every 20 ms until it returns (or resolves to) a value; throws naming `what` after
+ * `timeoutMs`. An async probe is awaited: its promise is not the value.
+ */
 export async function waitFor<T>(
   what: string,
-  probe: () => T | undefined,
+  probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -5,7 +5,11 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../electron/cli/main.js';
 import { register, type PolicyCommandDeps } from '../../../../electron/cli/commands/policy.js';
-import { presetPath } from '../../../../electron/core/policy/presets.js';
+import {
+  BRIDGE_LIMIT_KEYS,
+  bridgeLimitRow,
+} from '../../../../electron/core/policy/bridge-limits.js';
+import { loadPreset, presetPath } from '../../../../electron/core/policy/presets.js';
 
 const deps: PolicyCommandDeps = {
   uid: () => process.getuid?.() ?? 0,
@@ -41,10 +45,21 @@ describe('droidway policy', () => {
     expect(strict.out).toMatch(/Capabilities: +chown dac_override/);
     expect(strict.out).toMatch(/Memory: +256 MiB, swap 0 B/);
     // Every cap the display bridge enforces, with the strict preset's values.
-    expect(strict.out).toMatch(/^ +rectangles: 64 per region, 64 damage per commit$/m);
+    expect(strict.out).toMatch(/^ +rectangles: 64 per region, 64 damage per commit\b/m);
     expect(strict.out).toMatch(
-      /^ +connections: 8 at once, 4 per guest uid, first request within 1000 ms$/m,
+      /^ +connections: 8 at once, 4 per guest uid, first request within 1000 ms\b/m,
     );
+    expect(strict.out).toMatch(
+      /^ +per client: 64 fds, 32 pools, 128 buffers, 64 surfaces, 2000 objects\b.*; sealed buffers required$/m,
+    );
+    // Every bridge limit is on one of those lines, with its value (a newer one too).
+    const limits = loadPreset('strict').bridge.limits;
+    for (const key of BRIDGE_LIMIT_KEYS) {
+      const row = bridgeLimitRow(key);
+      const value = limits[key];
+      const text = row.type === 'integer' ? String(value) : row.show.words[value === true ? 0 : 1];
+      expect(strict.out, key).toContain(row.show.phrase.replace('{}', text));
+    }
     const android = await run('show', '--preset', 'android', '--json');
     expect(JSON.parse(android.out).name).toBe('android');
   });
@@ -89,7 +104,13 @@ describe('droidway policy', () => {
     const j = await run('check', older, '--json');
     expect(JSON.parse(j.out).defaulted).toContain('/bridge/limits/firstRequestTimeoutMs');
     const current = await run('check', presetPath('strict'), '--json');
-    expect(JSON.parse(current.out).defaulted).toEqual([]);
+    // A preset file lists every field but one newer than itself (which takes its default).
+    const file = JSON.parse(readFileSync(presetPath('strict'), 'utf8'));
+    expect(JSON.parse(current.out).defaulted).toEqual(
+      BRIDGE_LIMIT_KEYS.filter((k) => file.bridge.limits[k] === undefined).map(
+        (k) => `/bridge/limits/${k}`,
+      ),
+    );
   });
 
   it('check runs the host checks of shared folders', async () => {

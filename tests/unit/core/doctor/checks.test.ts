@@ -500,75 +500,50 @@ describe('checkSharedMemory', () => {
     });
   });
 
-  it('fails when the native module is not built, saying how to build it', async () => {
-    const check = await checkSharedMemory(
-      host(
-        (s) =>
-          (s.shm = {
-            native: 'missing',
-            message: 'native module not built — run npm run build:native',
-          }),
-      ),
-    );
-    expect(check).toMatchObject({
-      ok: false,
-      seen: 'native module not built — run npm run build:native',
-      fix: 'build the native module: npm run build:native',
-    });
-  });
-
-  it('fails a kernel that rejects F_SEAL_FUTURE_WRITE', async () => {
-    const check = await checkSharedMemory(
-      host(
-        (s) =>
-          (s.shm = {
-            native: 'loaded',
-            ashmemDevice: false,
-            memfd: {
-              ok: false,
-              step: 'seal-read-only',
-              code: 'EINVAL',
-              message: 'fcntl(F_ADD_SEALS) failed',
-            },
-          }),
-      ),
-    );
-    expect(check).toMatchObject({
-      ok: false,
-      seen: expect.stringContaining('memfd seal-read-only failed: EINVAL'),
-      fix: expect.stringContaining('F_SEAL_FUTURE_WRITE'),
-    });
-  });
-
-  it('fails a memfd whose seals came back incomplete', async () => {
-    const check = await checkSharedMemory(
-      host(
-        (s) =>
-          (s.shm = {
-            native: 'loaded',
-            ashmemDevice: false,
-            memfd: { ok: true, seals: ['shrink', 'grow'] },
-          }),
-      ),
-    );
-    expect(check).toMatchObject({
-      ok: false,
-      seen: expect.stringContaining('seals after sealing read-only: shrink, grow'),
-    });
-  });
-
-  it('passes with /dev/ashmem even when the memfd test fails', async () => {
-    const check = await checkSharedMemory(
-      host(
-        (s) =>
-          (s.shm = {
-            native: 'loaded',
-            ashmemDevice: true,
-            memfd: { ok: false, step: 'create', code: 'ENOSYS', message: 'memfd_create' },
-          }),
-      ),
-    );
-    expect(check).toMatchObject({ ok: true, seen: expect.stringContaining('/dev/ashmem present') });
+  it.each<[string, FakeHostSpec['shm'], Partial<Record<keyof DoctorCheck, unknown>>]>([
+    [
+      'fails when the native module is not built, saying how to build it',
+      { native: 'missing', message: 'native module not built — run npm run build:native' },
+      {
+        ok: false,
+        seen: 'native module not built — run npm run build:native',
+        fix: 'build the native module: npm run build:native',
+      },
+    ],
+    [
+      'fails a kernel that rejects F_SEAL_FUTURE_WRITE',
+      {
+        native: 'loaded',
+        ashmemDevice: false,
+        memfd: {
+          ok: false,
+          step: 'seal-read-only',
+          code: 'EINVAL',
+          message: 'fcntl(F_ADD_SEALS) failed',
+        },
+      },
+      {
+        ok: false,
+        seen: expect.stringContaining('memfd seal-read-only failed: EINVAL'),
+        fix: expect.stringContaining('F_SEAL_FUTURE_WRITE'),
+      },
+    ],
+    [
+      'fails a memfd whose seals came back incomplete',
+      { native: 'loaded', ashmemDevice: false, memfd: { ok: true, seals: ['shrink', 'grow'] } },
+      { ok: false, seen: expect.stringContaining('seals after sealing read-only: shrink, grow') },
+    ],
+    [
+      'passes with /dev/ashmem even when the memfd test fails',
+      {
+        native: 'loaded',
+        ashmemDevice: true,
+        memfd: { ok: false, step: 'create', code: 'ENOSYS', message: 'memfd_create' },
+      },
+      { ok: true, seen: expect.stringContaining('/dev/ashmem present') },
+    ],
+  ])('%s', async (_name, shm, expected) => {
+    expect(await checkSharedMemory(host((s) => (s.shm = shm)))).toMatchObject(expected);
   });
 });
 

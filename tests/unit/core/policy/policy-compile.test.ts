@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { BRIDGE_LIMIT_KEYS } from '../../../../electron/core/policy/bridge-limits.js';
+import { distinctBridgeLimits } from '../../../helpers/bridge-limits.js';
 import { LINUX_CAPABILITIES } from '../../../../electron/core/policy/capabilities.js';
 import type { ValidatedPolicy } from '../../../../electron/core/policy/policy-document.js';
 import {
@@ -595,38 +597,21 @@ describe('each field has an observable effect', () => {
   });
 
   it('bridge: globals, the clipboard and every limit reach the bridge settings', () => {
+    // Every bridge limit with a value of its own, so no two can be swapped unnoticed.
+    const limits = distinctBridgeLimits();
     const out = compileWith((d) => {
       d.bridge.globals = ['wl_compositor', 'wl_shm'];
       d.bridge.clipboard = { mode: 'both', mimeTypes: ['text/html'], maxBytes: 77 };
-      d.bridge.limits = {
-        maxFds: 1,
-        maxPools: 2,
-        maxBuffers: 3,
-        maxSurfaces: 4,
-        maxObjects: 50,
-        maxRegionRects: 6,
-        maxDamageRects: 7,
-        maxClients: 9,
-        maxClientsPerUid: 8,
-        firstRequestTimeoutMs: 300,
-        requireSealedBuffers: false,
-      };
+      d.bridge.limits = { ...limits };
     });
     expect(out.bridge).toEqual({
       globals: ['wl_compositor', 'wl_shm'],
       clipboard: { mode: 'both', mimeTypes: ['text/html'], maxBytes: 77 },
-      maxFds: 1,
-      maxPools: 2,
-      maxBuffers: 3,
-      maxSurfaces: 4,
-      maxObjects: 50,
-      maxRegionRects: 6,
-      maxDamageRects: 7,
-      maxClients: 9,
-      maxClientsPerUid: 8,
-      firstRequestTimeoutMs: 300,
-      requireSealedBuffers: false,
+      ...limits,
     });
+    expect(Object.keys(out.bridge).sort()).toEqual(
+      ['globals', 'clipboard', ...BRIDGE_LIMIT_KEYS].sort(),
+    );
     expect(out.lxcConfig).toBe(base.lxcConfig);
   });
 

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  BRIDGE_LIMIT_KEYS,
+  bridgeLimitRow,
+} from '../../../../electron/core/policy/bridge-limits.js';
 import { PolicyError, POLICY_INVALID } from '../../../../electron/core/policy/policy-errors.js';
 import {
   assertValidPolicy,
@@ -399,36 +403,48 @@ describe('semantic rules the schema cannot express', () => {
     );
   });
 
-  it('bounds the bridge caps, naming the field and the bound', () => {
-    const cases: Array<[string, unknown, RegExp]> = [
-      ['maxRegionRects', 0, /^must be at least 1$/],
-      ['maxRegionRects', 65_537, /^must be at most 65536$/],
-      ['maxDamageRects', 0, /^must be at least 1$/],
-      ['maxDamageRects', 1.5, /^must be an integer, got/],
-      ['maxClients', 0, /^must be at least 1$/],
-      ['maxClients', 1025, /^must be at most 1024$/],
-      ['maxClientsPerUid', 0, /^must be at least 1$/],
-      ['firstRequestTimeoutMs', 99, /^must be at least 100$/],
-      ['firstRequestTimeoutMs', 600_001, /^must be at most 600000$/],
-      ['firstRequestTimeoutMs', '2000', /^must be an integer, got a string/],
-    ];
-    for (const [field, value, message] of cases) {
-      const d = doc();
-      d.bridge.limits[field] = value;
-      expectRefused(d, `/bridge/limits/${field}`, message);
+  it('bounds every bridge limit, naming the field and the bound', () => {
+    for (const key of BRIDGE_LIMIT_KEYS) {
+      const row = bridgeLimitRow(key);
+      const cases: Array<[unknown, RegExp]> =
+        row.type === 'integer'
+          ? [
+              [row.min - 1, new RegExp(`^must be at least ${row.min}$`)],
+              [row.max + 1, new RegExp(`^must be at most ${row.max}$`)],
+              [row.min + 0.5, /^must be an integer, got/],
+              [String(row.min), /^must be an integer, got a string/],
+            ]
+          : [['yes', /^must be a boolean, got a string/]];
+      for (const [value, message] of cases) {
+        const d = doc();
+        d.bridge.limits[key] = value;
+        expectRefused(d, `/bridge/limits/${key}`, message);
+      }
     }
-    // Absent, these take BRIDGE_FIELD_DEFAULTS (tests/unit/core/policy/policy-validate-defaults).
-    for (const field of [
-      'maxRegionRects',
-      'maxDamageRects',
-      'maxClients',
-      'maxClientsPerUid',
-      'firstRequestTimeoutMs',
-    ]) {
+    // The bounds as the tests of the first policies pinned them.
+    const d = doc();
+    d.bridge.limits.firstRequestTimeoutMs = 99;
+    expectRefused(d, '/bridge/limits/firstRequestTimeoutMs', /^must be at least 100$/);
+    d.bridge.limits.maxRegionRects = 65_537;
+    expectRefused(d, '/bridge/limits/maxRegionRects', /^must be at most 65536$/);
+  });
+
+  it('fills an absent bridge limit that has a default, and requires the others', () => {
+    const file = doc();
+    const lacking = (d: PolicyJson): string[] =>
+      BRIDGE_LIMIT_KEYS.filter((k) => d.bridge.limits[k] === undefined);
+    for (const key of BRIDGE_LIMIT_KEYS) {
       const d = doc();
-      delete d.bridge.limits[field];
+      delete d.bridge.limits[key];
       const r = validatePolicy(d);
-      expect(r.ok && r.defaulted).toEqual([`/bridge/limits/${field}`]);
+      if (bridgeLimitRow(key).default === undefined) {
+        expectRefused(d, `/bridge/limits/${key}`, /^is required$/);
+      } else {
+        // Said as filled, with what the preset file itself lacks (a field newer than it).
+        expect(r.ok && [...r.defaulted].sort()).toEqual(
+          [...new Set([key, ...lacking(file)])].map((k) => `/bridge/limits/${k}`).sort(),
+        );
+      }
     }
   });
 

@@ -17,6 +17,12 @@ import {
   parseBridgeSettings,
   parseGuestOwner,
 } from '../../../../electron/core/runtime/session-bridge.js';
+import { BRIDGE_LIMIT_KEYS } from '../../../../electron/core/policy/bridge-limits.js';
+import {
+  distinctBridgeLimits,
+  nativeKeysIn,
+  nativeValueOf,
+} from '../../../helpers/bridge-limits.js';
 import { bridgeConfigFor } from '../../../../electron/core/session/display.js';
 import { formatBridge } from '../../../../electron/cli/commands/session.js';
 import { formatBridgeStats } from '../../../../electron/cli/commands/bridge.js';
@@ -36,18 +42,8 @@ const SUPPORTED = [
 
 const compiledBridge = {
   globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1', 'wl_drm_unknown'],
-  maxFds: 64,
-  maxPools: 8,
-  maxBuffers: 32,
-  maxSurfaces: 16,
-  maxObjects: 1024,
-  maxRegionRects: 100,
-  maxDamageRects: 50,
-  maxClients: 6,
-  maxClientsPerUid: 3,
-  firstRequestTimeoutMs: 1500,
-  requireSealedBuffers: true,
   clipboard: { mode: 'both' as const, mimeTypes: ['text/plain'], maxBytes: 4096 },
+  ...distinctBridgeLimits(),
 };
 
 /** A stand-in for the bridge process: records its options, lets the test emit events. */
@@ -98,23 +94,24 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('bridge settings', () => {
   it('carries every field of the policy, the optional dmabuf global and maxFds included', () => {
     const { settings, dropped } = bridgeSettingsFromPolicy(compiledBridge, SUPPORTED);
-    expect(settings).toEqual({
-      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
-      requireSealed: true,
-      maxClients: 6,
-      maxClientsPerUid: 3,
-      firstRequestTimeoutMs: 1500,
-      limits: {
-        maxObjects: 1024,
-        maxPools: 8,
-        maxBuffers: 32,
-        maxSurfaces: 16,
-        maxFds: 64,
-        maxRegionRects: 100,
-        maxDamageRects: 50,
-      },
-      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
-    });
+    expect(settings.globals).toEqual([
+      'wl_compositor',
+      'wl_shm',
+      'xdg_wm_base',
+      'zwp_linux_dmabuf_v1',
+    ]);
+    expect(settings.clipboard).toEqual({ mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 });
+    // Every bridge limit, each with a value of its own, where the native settings hold it.
+    for (const key of BRIDGE_LIMIT_KEYS) {
+      expect(nativeValueOf(settings, key), key).toBe(compiledBridge[key]);
+    }
+    expect(settings.limits.maxFds).toBe(compiledBridge.maxFds);
+    expect(settings.requireSealed).toBe(false);
+    // And nothing else.
+    expect(Object.keys(settings).sort()).toEqual(
+      ['clipboard', 'globals', 'limits', ...nativeKeysIn('settings')].sort(),
+    );
+    expect(Object.keys(settings.limits).sort()).toEqual(nativeKeysIn('limits'));
     expect(dropped).toEqual(['wl_drm_unknown']);
     expect(parseBridgeSettings(JSON.stringify(settings))).toEqual(settings);
   });
@@ -207,7 +204,7 @@ describe('bridgeConfigFor', () => {
       expect(on).toMatchObject({ enabled: true, hostSocket: path.join(dir, 'wl-test') });
       expect(on).toMatchObject({
         settings: {
-          limits: { maxFds: 64 },
+          limits: { maxFds: compiledBridge.maxFds },
           globals: expect.arrayContaining(['zwp_linux_dmabuf_v1']),
         },
       });
@@ -274,23 +271,15 @@ describe('SessionBridge', () => {
     expect(fake.options!.config).toEqual({
       socketPath: paths.bridgeSocket,
       hostSocketPath: '/run/host-0',
-      globals: ['wl_compositor', 'wl_shm', 'xdg_wm_base', 'zwp_linux_dmabuf_v1'],
-      requireSealed: true,
-      maxClients: 6,
-      maxClientsPerUid: 3,
-      firstRequestTimeoutMs: 1500,
-      limits: {
-        maxObjects: 1024,
-        maxPools: 8,
-        maxBuffers: 32,
-        maxSurfaces: 16,
-        maxFds: 64,
-        maxRegionRects: 100,
-        maxDamageRects: 50,
-      },
-      clipboard: { mode: 'both', mimeTypes: ['text/plain'], maxBytes: 4096 },
+      ...settings,
       ...(process.getuid?.() === 0 ? { runAsUid: 65534, runAsGid: 65534 } : {}),
     });
+    expect(fake.options!.config.globals).toEqual([
+      'wl_compositor',
+      'wl_shm',
+      'xdg_wm_base',
+      'zwp_linux_dmabuf_v1',
+    ]);
     expect(sb.status().state).toBe('starting');
     fake.settle!.resolve([]);
     expect(await sb.whenSettled()).toBe('running');
