@@ -18,6 +18,7 @@
         "src/native_error.cc",
         "src/bridge/bridge.cc",
         "src/bridge/bridge_client.cc",
+        "src/bridge/wire_fastpath.cc",
         "src/bridge/bridge_js.cc",
         "src/bridge/data_device_relay.cc",
         "src/bridge/dmabuf_policy.cc",

@@ -5,6 +5,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -31,8 +32,10 @@ constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 #error "the bridge's seccomp filter knows x86_64 and aarch64"
 #endif
 
-// The one ioctl the bridge makes: sizing a legacy /dev/ashmem pool (see ashmem.cc).
+// The ioctls the bridge makes: sizing a legacy /dev/ashmem pool (see ashmem.cc), and the bytes
+// a socket has queued (wire_fastpath.cc).
 constexpr uint32_t kAshmemGetSize = _IO(0x77, 4);
+constexpr uint32_t kSocketOutQueue = SIOCOUTQ;
 
 // What the bridge loop needs once set up: socket I/O with fds (recvmsg/sendmsg), the epoll loop,
 // fd checks (fstat, fstatfs, F_GET_SEALS, readlink of /proc/self/fd, lseek on a dmabuf), memory
@@ -78,6 +81,8 @@ const int kAllowed[] = {
     SYS_sendto,
     SYS_accept4,
     SYS_accept,
+    // The relayed socket of each guest connection (wire_fastpath.cc).
+    SYS_socketpair,
     SYS_getsockopt,
     SYS_fcntl,
     SYS_dup,
@@ -171,10 +176,11 @@ std::vector<sock_filter> BuildFilter(const int (&allowed)[N], bool bridge) {
     f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
     f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES));
   }
-  // ioctl: only ASHMEM_GET_SIZE (the request number is the low 32 bits of args[1]).
-  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 3));
+  // ioctl: only ASHMEM_GET_SIZE and SIOCOUTQ (the request number is the low 32 bits of args[1]).
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4));
   f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])));
-  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kAshmemGetSize, 0, 1));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kAshmemGetSize, 1, 0));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kSocketOutQueue, 0, 1));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
   return f;

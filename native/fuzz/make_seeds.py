@@ -31,7 +31,8 @@ def msg(obj, opcode, *args):
 
 
 class Seed:
-    def __init__(self):
+    def __init__(self, paced=False):
+        self.paced = paced  # one message per write (see bridge_request_fuzz.cc)
         self.fds = []
         self.msgs = [msg(1, 1, 2)]  # wl_display.get_registry(2)
         self.next_id = 3
@@ -54,15 +55,18 @@ class Seed:
 
     def pool(self, fd_kind, size):
         self.fds.append(fd_kind)
+        shm = self.bind('wl_shm')  # a new id is the next one: bound first, made next
         pool = self.new()
-        self.add(self.bind('wl_shm'), 0, pool, size)
+        self.add(shm, 0, pool, size)
         return pool
 
     def toplevel(self, title='demo', app_id='org.example.demo'):
+        compositor = self.bind('wl_compositor')
         surface = self.new()
-        self.add(self.bind('wl_compositor'), 0, surface)
+        self.add(compositor, 0, surface)
+        wm_base = self.bind('xdg_wm_base')
         xs, top = self.new(), self.new()
-        self.add(self.bind('xdg_wm_base'), 2, xs, surface)
+        self.add(wm_base, 2, xs, surface)
         self.add(xs, 1, top)
         self.add(top, 2, string(title))
         self.add(top, 3, string(app_id))
@@ -71,18 +75,20 @@ class Seed:
 
     def bytes(self):
         self.add(1, 0, self.new())  # wl_display.sync
-        return bytes([len(self.fds)] + self.fds) + b''.join(self.msgs)
+        return bytes([len(self.fds) | (0x80 if self.paced else 0)] + self.fds) + b''.join(self.msgs)
 
 
-def shm_window(fd_kind=SEALED, pool_size=65536, geometry=(0, 64, 64, 256, 1), title='demo'):
-    s = Seed()
+def shm_window(fd_kind=SEALED, pool_size=65536, geometry=(0, 64, 64, 256, 1), title='demo',
+               paced=False, frames=1):
+    s = Seed(paced)
     surface = s.toplevel(title)
     pool = s.pool(fd_kind, pool_size)
     buf = s.new()
     s.add(pool, 0, buf, *geometry)
-    s.add(surface, 1, buf, 0, 0)
-    s.add(surface, 2, 0, 0, 64, 64)
-    s.add(surface, 6)
+    for _ in range(frames):
+        s.add(surface, 1, buf, 0, 0)
+        s.add(surface, 2, 0, 0, 64, 64)
+        s.add(surface, 6)
     return s
 
 
@@ -106,8 +112,9 @@ def seeds():
     s.add(pool, 2, 1 << 20)
     yield 'resize-copy', s
     s = Seed()
+    compositor = s.bind('wl_compositor')
     region = s.new()
-    s.add(s.bind('wl_compositor'), 1, region)
+    s.add(compositor, 1, region)
     for i in range(300):
         s.add(region, 1, i, i, 1, 1)
     yield 'region-flood', s
@@ -117,17 +124,28 @@ def seeds():
         s.add(surface, 2, i, 0, 1, 1)
     s.add(surface, 6)
     yield 'damage-flood', s
+    # Paced: the surface requests meet the wire fast path (wire_fastpath.h).
+    yield 'paced-shm-window', shm_window(paced=True, frames=4)
+    yield 'paced-unsealed-copied', shm_window(UNSEALED, paced=True, frames=4)
+    s = Seed(paced=True)
+    surface = s.toplevel()
+    for i in range(80):
+        s.add(surface, 9 if i % 2 else 2, i, 0, 1, 1)  # damage_buffer and damage
+    s.add(surface, 6)
+    yield 'paced-damage-flood', s
     s = Seed()
+    seat = s.bind('wl_seat')
     kb = s.new()
-    s.add(s.bind('wl_seat'), 1, kb)
+    s.add(seat, 1, kb)
     ptr = s.new()
     s.add(s.bind('wl_seat'), 0, ptr)
     yield 'seat-keyboard', s
 
     def dmabuf(planes, width=256, height=256, fmt=0x34325258):
         s = Seed()
+        dmabuf_global = s.bind('zwp_linux_dmabuf_v1')
         params = s.new()
-        s.add(s.bind('zwp_linux_dmabuf_v1'), 1, params)
+        s.add(dmabuf_global, 1, params)
         for kind, index, offset, stride in planes:
             s.fds.append(kind)
             s.add(params, 1, index, offset, stride, 0, 0)

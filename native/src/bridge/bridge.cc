@@ -19,6 +19,7 @@
 #include "host_connection.h"
 #include "relay_unit.h"
 #include "wayland_headers.h"
+#include "wire_fastpath.h"
 
 namespace droidway {
 namespace bridge {
@@ -278,10 +279,11 @@ void Bridge::Run() {
   NativeStatus status = ConnectHost();
   if (status.ok()) status = CreateGlobals();
   if (status.ok()) {
-    if (wl_display_add_socket_fd(server_, listen_fd_.get()) != 0) {
-      status = NativeStatus::FromErrno("wl_display_add_socket_fd", "serving the bridge socket");
-    } else {
-      (void)listen_fd_.release();  // the server display owns and closes it
+    // Accepted here rather than by libwayland-server, which gets a relayed socket instead.
+    listen_source_ =
+        wl_event_loop_add_fd(loop_, listen_fd_.get(), WL_EVENT_READABLE, AcceptThunk, this);
+    if (listen_source_ == nullptr) {
+      status = NativeStatus::FromErrno("wl_event_loop_add_fd", "serving the bridge socket");
     }
   }
   if (!status.ok()) {
@@ -455,7 +457,8 @@ void Bridge::Teardown(const std::string& reason, bool emit) {
     doomed_.clear();
     if (wake_source_ != nullptr) wl_event_source_remove(wake_source_);
     if (host_source_ != nullptr) wl_event_source_remove(host_source_);
-    wake_source_ = host_source_ = nullptr;
+    if (listen_source_ != nullptr) wl_event_source_remove(listen_source_);
+    wake_source_ = host_source_ = listen_source_ = nullptr;
     if (client_created_.listener.notify != nullptr) wl_list_remove(&client_created_.listener.link);
     wl_display_destroy(server_);  // globals, sockets and the event loop
     server_ = nullptr;
@@ -494,7 +497,13 @@ void Bridge::OnClientCreated(wl_client* client) {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  wl_client_get_credentials(client, &pid, &uid, &gid);
+  if (accepting_ != nullptr) {
+    pid = accepting_cred_.pid;
+    uid = accepting_cred_.uid;
+    gid = accepting_cred_.gid;
+  } else {
+    wl_client_get_credentials(client, &pid, &uid, &gid);
+  }
   {
     std::lock_guard<std::mutex> lock(stats_mutex_);
     ClientStats stats;
@@ -510,6 +519,10 @@ void Bridge::OnClientCreated(wl_client* client) {
   }
   BridgeClient* bridge_client = BridgeClient::Attach(this, client, id, uid);
   clients_[id] = bridge_client;
+  if (accepting_ != nullptr) {
+    const NativeStatus relay = bridge_client->AdoptFastPath(std::move(*accepting_));
+    if (!relay.ok()) return bridge_client->Kill("relay-failed", relay.message());
+  }
   BridgeEvent event;
   event.type = "client-connected";
   event.client_id = id;
@@ -534,6 +547,22 @@ void Bridge::OnClientCreated(wl_client* client) {
   if (!deadline.ok()) return bridge_client->Kill("deadline-failed", deadline.message());
   const NativeStatus status = bridge_client->ConnectHost(config_.host_socket_path);
   if (!status.ok()) bridge_client->Kill("host-connect-failed", status.message());
+}
+
+void Bridge::OnAccept() {
+  UniqueFd guest(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  if (!guest.valid()) return;
+  struct ucred cred;
+  socklen_t length = sizeof cred;
+  if (::getsockopt(guest.get(), SOL_SOCKET, SO_PEERCRED, &cred, &length) < 0) return;
+  std::unique_ptr<WireFastPath> relay;
+  int server_end = -1;
+  if (!WireFastPath::Create(loop_, std::move(guest), &server_end, &relay).ok()) return;
+  accepting_ = &relay;
+  accepting_cred_ = cred;
+  wl_client* client = wl_client_create(server_, server_end);
+  accepting_ = nullptr;
+  if (client == nullptr) ::close(server_end);  // as libwayland-server does
 }
 
 void Bridge::OnHostEvent(uint32_t mask) {
@@ -567,6 +596,11 @@ int Bridge::WakeThunk(int fd, uint32_t /*mask*/, void* data) {
   auto* self = static_cast<Bridge*>(data);
   self->stop_reason_ = "stopped";
   self->stopping_ = true;
+  return 0;
+}
+
+int Bridge::AcceptThunk(int /*fd*/, uint32_t /*mask*/, void* data) {
+  static_cast<Bridge*>(data)->OnAccept();
   return 0;
 }
 

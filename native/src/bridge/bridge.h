@@ -6,6 +6,8 @@
 #ifndef DROIDWAY_NATIVE_BRIDGE_BRIDGE_H_
 #define DROIDWAY_NATIVE_BRIDGE_BRIDGE_H_
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,6 +35,7 @@ namespace bridge {
 
 class BridgeClient;
 class HostConnection;
+class WireFastPath;
 
 /** `/proc/self/fdinfo/<loop's epoll fd>` opened read-only (invalid without /proc). */
 UniqueFd OpenEpollFdinfo(wl_event_loop* loop);
@@ -149,6 +152,8 @@ struct ClientStats {
   uint64_t bytes_copied = 0;
   /** Damage rectangles not forwarded: past `max_damage_rects` in one commit. */
   uint64_t damage_rects_dropped = 0;
+  /** Requests relayed by the wire fast path (wire_fastpath.h) rather than through libwayland. */
+  uint64_t fast_requests = 0;
   uint32_t objects = 0;
   uint32_t pools = 0;
   uint32_t buffers = 0;
@@ -236,12 +241,15 @@ class Bridge {
   void FlushHosts();
   void Teardown(const std::string& reason, bool emit = true);
   void OnClientCreated(wl_client* client);
+  /** Accepts a guest connection and makes its client on a relayed socket (wire_fastpath.h). */
+  void OnAccept();
   void OnHostEvent(uint32_t mask);
   void OnHostGlobal(uint32_t name, const char* interface, uint32_t version);
   void OnHostGlobalRemoved(uint32_t name);
 
   static void ClientCreatedThunk(wl_listener* listener, void* data);
   static int WakeThunk(int fd, uint32_t mask, void* data);
+  static int AcceptThunk(int fd, uint32_t mask, void* data);
   static int HostThunk(int fd, uint32_t mask, void* data);
   static void BindThunk(wl_client* client, void* data, uint32_t version, uint32_t id);
   static void RegistryGlobalThunk(void* data, wl_registry* registry, uint32_t name,
@@ -257,7 +265,12 @@ class Bridge {
 
   UniqueFd wake_fd_;
   UniqueFd epoll_fdinfo_fd_;
-  UniqueFd listen_fd_;  // until handed to the wl_display
+  UniqueFd listen_fd_;
+  wl_event_source* listen_source_ = nullptr;
+  // While OnAccept makes a client: its relay and the credentials of the guest's own socket
+  // (libwayland-server's are the bridge's, from its end of the socketpair).
+  std::unique_ptr<WireFastPath>* accepting_ = nullptr;
+  struct ucred accepting_cred_ {};
   uint64_t socket_dev_ = 0;
   uint64_t socket_ino_ = 0;
   wl_display* server_ = nullptr;

@@ -15,6 +15,7 @@
 #include "bridge.h"
 #include "host_connection.h"
 #include "wayland_headers.h"
+#include "wire_fastpath.h"
 
 namespace droidway {
 namespace bridge {
@@ -101,6 +102,11 @@ BridgeClient* BridgeClient::From(wl_client* client) {
   return slot->self;
 }
 
+NativeStatus BridgeClient::AdoptFastPath(std::unique_ptr<WireFastPath> fastpath) {
+  fastpath_ = std::move(fastpath);
+  return fastpath_->Start(this);
+}
+
 bool BridgeClient::require_sealed() const {
   return bridge_->config().require_sealed;
 }
@@ -171,6 +177,7 @@ bool BridgeClient::SetGuestPaused(bool paused) {
   event.data.u64 = epoll_data_;
   if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &event) < 0) return false;
   guest_paused_ = paused;
+  if (fastpath_ != nullptr) fastpath_->SetPaused(paused);
 
   return true;
 }
@@ -328,6 +335,7 @@ void BridgeClient::PublishStats() {
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.bytes_copied = bytes_copied_;
     stats.damage_rects_dropped = damage_rects_dropped_;
+    if (fastpath_ != nullptr) stats.fast_requests = fastpath_->fast_messages();
     stats.objects = static_cast<uint32_t>(objects_.size() + pending_syncs_.size() + registries_);
     stats.pools = pools_;
     stats.buffers = buffers_;
@@ -438,6 +446,8 @@ void BridgeClient::HostFailed(const std::string& message) {
 }
 
 void BridgeClient::Destroyed() {
+  // What libwayland-server still has for the guest (an error) reaches it before its socket closes.
+  if (fastpath_ != nullptr) fastpath_->Close();
   // libwayland destroys the client's resources after this returns: detach them from the host
   // first, so their destroy callbacks only free memory.
   // (A mapped toplevel's unit reports it unmapped as it is detached.)
@@ -473,6 +483,7 @@ void BridgeClient::Destroyed() {
     stats.dmabuf_buffers_forwarded = dmabuf_forwarded_;
     stats.bytes_copied = bytes_copied_;
     stats.damage_rects_dropped = damage_rects_dropped_;
+    if (fastpath_ != nullptr) stats.fast_requests = fastpath_->fast_messages();
     stats.connected = false;
     stats.disconnect_reason = reason;
     stats.objects = stats.pools = stats.buffers = stats.surfaces = 0;

@@ -25,6 +25,7 @@ namespace bridge {
 class Bridge;
 class HostConnection;
 struct HostGlobal;
+class WireFastPath;
 
 /** Lives from the guest's connection to its destruction (wl_client destroy listener). */
 class BridgeClient {
@@ -91,6 +92,8 @@ class BridgeClient {
   /** Whether any pool of this client is a bridge-owned copy (attach then looks for it). */
   bool has_copies() const { return has_copies_; }
   void set_has_copies() { has_copies_ = true; }
+  /** Relays the guest's socket through `fastpath` (see wire_fastpath.h) from now on. */
+  NativeStatus AdoptFastPath(std::unique_ptr<WireFastPath> fastpath);
 
  private:
   BridgeClient(Bridge* bridge, wl_client* client, uint64_t id, uint32_t uid);
@@ -185,6 +188,7 @@ class BridgeClient {
   bool stats_dirty_ = false;
   std::string reason_;
   std::unique_ptr<DataDeviceRelay> clipboard_;
+  std::unique_ptr<WireFastPath> fastpath_;
 
   // Plain structs, so wl_container_of (offsetof) stays well-defined.
   struct ListenerSlot {
@@ -196,6 +200,7 @@ class BridgeClient {
 
   friend class Bridge;
   friend class RelayObject;
+  friend class WireFastPath;
 };
 
 }  // namespace bridge

@@ -157,6 +157,7 @@ class RelayObject {
   bool retire_ = false;
 
   friend class BridgeClient;
+  friend class WireFastPath;  // runs CheckRequest and AfterRequest for the hot requests
 };
 
 }  // namespace bridge
