@@ -19,6 +19,7 @@
         "src/bridge/bridge.cc",
         "src/bridge/bridge_client.cc",
         "src/bridge/wire_fastpath.cc",
+        "src/bridge/socket_io.cc",
         "src/bridge/bridge_js.cc",
         "src/bridge/data_device_relay.cc",
         "src/bridge/dmabuf_policy.cc",

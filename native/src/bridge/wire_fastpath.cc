@@ -12,15 +12,13 @@
 #include "bridge_client.h"
 #include "host_connection.h"
 #include "relay_object.h"
+#include "socket_io.h"
 #include "wayland_headers.h"
 
 namespace droidway {
 namespace bridge {
 namespace {
 
-// libwayland's MAX_FDS_OUT: the fds one recvmsg of libwayland-server takes (the kernel closes
-// the rest), so a guest's fds are cut the same way when the bridge reads them.
-constexpr int kMaxFds = 28;
 // libwayland's connection buffer: no message is longer.
 constexpr uint32_t kMaxMessage = 4096;
 constexpr size_t kInCapacity = 64 * 1024;
@@ -28,63 +26,6 @@ constexpr size_t kEventChunk = 16 * 1024;
 // Fast bytes one read may send to the host; with the check in HostReady, the host socket never
 // refuses them (see there).
 constexpr size_t kFastBudget = 16 * 1024;
-
-void CloseAll(std::vector<int>* fds) {
-  for (int fd : *fds) ::close(fd);
-  fds->clear();
-}
-
-ssize_t RecvWithFds(int fd, void* data, size_t size, std::vector<int>* fds) {
-  struct iovec iov = {data, size};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
-  struct msghdr message;
-  std::memset(&message, 0, sizeof message);
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = CMSG_LEN(sizeof(int) * kMaxFds);  // libwayland's CLEN
-  ssize_t got;
-  do {
-    got = ::recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return got;
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr;
-       cmsg = CMSG_NXTHDR(&message, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const auto* received = reinterpret_cast<const unsigned char*>(CMSG_DATA(cmsg));
-    for (size_t i = 0; i < count; ++i) {
-      int received_fd;
-      std::memcpy(&received_fd, received + i * sizeof(int), sizeof(int));
-      fds->push_back(received_fd);
-    }
-  }
-  return got;
-}
-
-ssize_t SendWithFds(int fd, const void* data, size_t size, const std::vector<int>& fds) {
-  struct iovec iov = {const_cast<void*>(data), size};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
-  struct msghdr message;
-  std::memset(&message, 0, sizeof message);
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  const size_t count = fds.size() < kMaxFds ? fds.size() : kMaxFds;
-  if (count > 0) {
-    message.msg_control = control;
-    message.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
-    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * count);
-  }
-  ssize_t sent;
-  do {
-    sent = ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  return sent;
-}
 
 }  // namespace
 
@@ -395,7 +336,7 @@ bool WireFastPath::WriteSlow() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return false;
     }
-    CloseAll(&slow_fds_);  // libwayland-server has its own copies now
+    CloseSent(&slow_fds_);  // libwayland-server has its own copies now
     written += static_cast<size_t>(sent);
     slow_outstanding_ = true;
   }
