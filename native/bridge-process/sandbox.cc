@@ -33,9 +33,10 @@ constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 #endif
 
 // The ioctls the bridge makes: sizing a legacy /dev/ashmem pool (see ashmem.cc), and the bytes
-// a socket has queued (wire_fastpath.cc).
+// a socket has queued to send (wire_fastpath.cc) or to read (host_connection.cc).
 constexpr uint32_t kAshmemGetSize = _IO(0x77, 4);
 constexpr uint32_t kSocketOutQueue = SIOCOUTQ;
+constexpr uint32_t kSocketInQueue = SIOCINQ;
 
 // What the bridge loop needs once set up: socket I/O with fds (recvmsg/sendmsg), the epoll loop,
 // fd checks (fstat, fstatfs, F_GET_SEALS, readlink of /proc/self/fd, lseek on a dmabuf), memory
@@ -83,6 +84,7 @@ const int kAllowed[] = {
     SYS_accept,
     // The relayed socket of each guest connection (wire_fastpath.cc).
     SYS_socketpair,
+    SYS_shutdown,
     SYS_getsockopt,
     SYS_fcntl,
     SYS_dup,
@@ -176,11 +178,13 @@ std::vector<sock_filter> BuildFilter(const int (&allowed)[N], bool bridge) {
     f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
     f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES));
   }
-  // ioctl: only ASHMEM_GET_SIZE and SIOCOUTQ (the request number is the low 32 bits of args[1]).
-  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4));
+  // ioctl: only ASHMEM_GET_SIZE, SIOCOUTQ and SIOCINQ (the request number is the low 32 bits of
+  // args[1]).
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 5));
   f.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])));
-  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kAshmemGetSize, 1, 0));
-  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kSocketOutQueue, 0, 1));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kAshmemGetSize, 2, 0));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kSocketOutQueue, 1, 0));
+  f.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, kSocketInQueue, 0, 1));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   f.push_back(Stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
   return f;

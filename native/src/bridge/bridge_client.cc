@@ -540,9 +540,10 @@ void BridgeClient::HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t
 }
 
 void BridgeClient::Retire(wl_proxy* proxy) {
-  wl_proxy_set_user_data(proxy, nullptr);  // RelayObject::DispatchEvent drops what comes now
+  RelayObject::MarkRetired(proxy, this);  // RelayObject::DispatchEvent drops what comes now
   auto* retired = new RetiredProxy{this, proxy, wl_display_sync(host_->display())};
   if (retired->sync == nullptr) {
+    ProxyGone(proxy);
     wl_proxy_destroy(proxy);
     delete retired;
     return;
@@ -552,12 +553,18 @@ void BridgeClient::Retire(wl_proxy* proxy) {
   retired_.insert(retired);
 }
 
+void BridgeClient::ProxyGone(wl_proxy* proxy) {
+  if (host_ == nullptr) return;
+  const uint32_t id = wl_proxy_get_id(proxy);
+  host_->UnwatchEvents(id);
+  host_->ServerObjectDestroyed(id);
+}
+
 void BridgeClient::RetiredSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
   auto* retired = static_cast<RetiredProxy*>(data);
   wl_callback_destroy(callback);
   // The host read the destructor before this answer: no event for the proxy comes after it.
-  if (retired->owner->host_ != nullptr)
-    retired->owner->host_->UnwatchEvents(wl_proxy_get_id(retired->proxy));
+  retired->owner->ProxyGone(retired->proxy);
   wl_proxy_destroy(retired->proxy);
   retired->owner->retired_.erase(retired);
   delete retired;

@@ -89,6 +89,11 @@ class BridgeClient {
   DataDeviceRelay* clipboard();
   /** The client's own host connection; nullptr once it failed or the client is ending. */
   HostConnection* host() const { return host_.get(); }
+  /**
+   * A relayed host proxy is about to be destroyed: its host connection stops reading its events
+   * and, when the host made it, remembers its id as gone (HostConnection::ServerObjectDestroyed).
+   */
+  void ProxyGone(wl_proxy* proxy);
   /** Whether any pool of this client is a bridge-owned copy (attach then looks for it). */
   bool has_copies() const { return has_copies_; }
   void set_has_copies() { has_copies_ = true; }

@@ -12,7 +12,6 @@
 
 #include "bridge.h"
 #include "bridge_client.h"
-#include "host_connection.h"
 #include "relay_object.h"
 #include "relay_unit.h"
 #include "wayland_headers.h"
@@ -278,7 +277,6 @@ bool DataDeviceRelay::CheckRequest(RelayObject* object, uint32_t opcode, wl_argu
       }
       return true;
     case RelayKind::kDataOffer:
-      if (opcode == WL_DATA_OFFER_DESTROY) OfferProxyGone(object);  // forwarded next
       if (opcode == WL_DATA_OFFER_RECEIVE) {
         if (!IsPipeWriteEnd(args[1].h)) {
           const std::string message =
@@ -312,12 +310,7 @@ bool DataDeviceRelay::FilterEvent(RelayObject* object, uint32_t opcode, wl_argum
     case RelayKind::kDataDevice:
       if (std::find(devices_.begin(), devices_.end(), object) == devices_.end())
         devices_.push_back(object);
-      if (opcode == WL_DATA_DEVICE_DATA_OFFER) {
-        HostConnection* host = owner_->host();
-        if (host != nullptr && args[0].o != nullptr)
-          host->ServerObjectMade(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(args[0].o)));
-        return true;
-      }
+      if (opcode == WL_DATA_DEVICE_DATA_OFFER) return true;
       if (opcode == WL_DATA_DEVICE_SELECTION) {
         RelayObject* offer = RelayObject::FromProxy(reinterpret_cast<wl_proxy*>(args[0].o));
         const auto it = types_.find(offer);
@@ -373,29 +366,9 @@ void DataDeviceRelay::KeyboardFocus(RelayObject* keyboard, bool entered) {
   }
 }
 
-void DataDeviceRelay::DeviceMade(RelayObject* device) {
-  HostConnection* host = owner_->host();
-  if (host != nullptr && device->proxy() != nullptr)
-    host->WatchEvents(wl_proxy_get_id(device->proxy()), &wl_data_device_interface);
-}
-
-// The host's selection and a drag's enter name offers: an offer the guest destroyed must not be
-// named in what libwayland-client reads next (HostConnection::TakeDeadReference).
-void DataDeviceRelay::OfferProxyGone(RelayObject* offer) {
-  HostConnection* host = owner_->host();
-  if (host != nullptr && offer->proxy() != nullptr)
-    host->ServerObjectDestroyed(wl_proxy_get_id(offer->proxy()));
-}
-
 void DataDeviceRelay::Forget(RelayObject* object) {
   // A keyboard released while focused (its seat lost the keyboard) takes the focus with it.
   if (object->kind() == RelayKind::kKeyboard) return KeyboardFocus(object, false);
-  // With its proxy still here (an error path), it is destroyed next; after a destructor request
-  // a device's proxy lives on until the host has read it (BridgeClient::Retire unwatches it).
-  HostConnection* host = owner_->host();
-  if (object->kind() == RelayKind::kDataOffer) OfferProxyGone(object);
-  if (object->kind() == RelayKind::kDataDevice && host != nullptr && object->proxy() != nullptr)
-    host->UnwatchEvents(wl_proxy_get_id(object->proxy()));
   types_.erase(object);
   if (selection_ == object) selection_ = nullptr;
   devices_.erase(std::remove(devices_.begin(), devices_.end(), object), devices_.end());
@@ -414,19 +387,12 @@ bool DataEvent(RelayObject* self, uint32_t opcode, wl_argument* args, wl_argumen
   return self->owner()->clipboard()->FilterEvent(self, opcode, args, out, hold);
 }
 
-// wl_data_device_manager: a data device's events are watched from its first byte on.
-void ManagerAfter(RelayObject* self, uint32_t opcode, wl_argument* /*args*/,
-                  RelayObject* const* /*objects*/, RelayObject* created) {
-  if (opcode == WL_DATA_DEVICE_MANAGER_GET_DATA_DEVICE && created != nullptr)
-    self->owner()->clipboard()->DeviceMade(created);
-}
-
 void DataDestroyed(RelayObject* self) {
   if (self->owner() != nullptr) self->owner()->clipboard()->Forget(self);
 }
 
 constexpr RelayHooks kDataHooks = {DataCheck, nullptr, DataEvent, DataDestroyed, nullptr};
-constexpr RelayHooks kManagerHooks = {nullptr, ManagerAfter, nullptr, nullptr, nullptr};
+constexpr RelayHooks kManagerHooks = {nullptr, nullptr, nullptr, nullptr, nullptr};
 
 const RelayInterface kDataInterfaces[] = {
     {"wl_data_device_manager", RelayKind::kOther, kManagerHooks},

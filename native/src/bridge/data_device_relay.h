@@ -87,8 +87,6 @@ class DataDeviceRelay {
   void KeyboardFocus(RelayObject* keyboard, bool entered);
   /** The relay object (a data-device object or a keyboard) is going away. */
   void Forget(RelayObject* object);
-  /** The guest made a data device (its host proxy is attached): its events are watched. */
-  void DeviceMade(RelayObject* device);
   /** A transfer ended (called by the transfer, which is then deleted). */
   void TransferDone(ClipboardTransfer* transfer);
   /** fds held by running transfers. */
@@ -98,8 +96,6 @@ class DataDeviceRelay {
   bool Allowed(const char* mime) const;
   bool StartTransfer(int from, int to, const char* what);
   void ClearGuestSelection();
-  /** The host proxy of a data offer is about to be destroyed. */
-  void OfferProxyGone(RelayObject* offer);
 
   BridgeClient* owner_;
   // wl_data_offer → the allowed types the host offered; wl_data_source → the types offered.

@@ -1,6 +1,7 @@
 #include "host_connection.h"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -12,11 +13,29 @@
 #include <mutex>
 
 #include "../unique_fd.h"
+#include "socket_io.h"
 #include "wayland_headers.h"
 
 namespace droidway {
 namespace bridge {
 namespace {
+
+// libwayland-client 1.21's connection buffer: it reads at most this much at once, and no message
+// is longer. A group handed on is at most this long, so libwayland reads it in one read.
+constexpr size_t kMaxMessage = 4096;
+constexpr size_t kInCapacity = 64 * 1024;
+constexpr size_t kOutCapacity = 64 * 1024;
+// Fds read ahead of the messages that carry them, at most (libwayland's own fd buffer holds
+// 1024; a compositor sends each with its message).
+constexpr size_t kMaxFdsAhead = 1024;
+// The first id a host (server) makes objects with.
+constexpr uint32_t kFirstServerId = 0xff000000;
+
+uint32_t Word(const uint8_t* bytes, size_t at) {
+  uint32_t value;
+  std::memcpy(&value, bytes + at, sizeof value);
+  return value;
+}
 
 int64_t MonotonicMs() {
   struct timespec now;
@@ -86,22 +105,32 @@ NativeStatus HostConnection::Connect(const std::string& socket_path,
 
 NativeStatus HostConnection::Adopt(UniqueFd fd, const std::string& socket_path,
                                    std::unique_ptr<HostConnection>* out) {
-  wl_display* display = wl_display_connect_to_fd(fd.get());
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ends) < 0)
+    return NativeStatus::FromErrno("socketpair", "host connection relay for " + socket_path);
+  UniqueFd mine(ends[0]);
+  UniqueFd theirs(ends[1]);
+  wl_display* display = wl_display_connect_to_fd(theirs.get());
   if (display == nullptr) {
     return NativeStatus::FromErrno("wl_display_connect_to_fd",
                                    "wayland connection to " + socket_path);
   }
-  (void)fd.release();  // the wl_display owns it now and closes it on disconnect
-  out->reset(new HostConnection(display));
+  (void)theirs.release();  // the wl_display owns it now and closes it on disconnect
+  out->reset(new HostConnection(display, std::move(fd), std::move(mine)));
   return {};
 }
 
+HostConnection::HostConnection(wl_display* display, UniqueFd host, UniqueFd pair)
+    : display_(display),
+      host_(std::move(host)),
+      pair_(std::move(pair)),
+      in_(kInCapacity),
+      out_(kOutCapacity) {}
+
 HostConnection::~HostConnection() {
   if (display_ != nullptr) wl_display_disconnect(display_);
-}
-
-int HostConnection::fd() const {
-  return wl_display_get_fd(display_);
+  CloseAll(&in_fds_);
+  CloseAll(&out_fds_);
 }
 
 bool HostConnection::GetProtocolError(ProtocolError* out) const {
@@ -109,7 +138,7 @@ bool HostConnection::GetProtocolError(ProtocolError* out) const {
     *out = taken_;
     return true;
   }
-  if (wl_display_get_error(display_) != EPROTO) return false;
+  if (wl_display_get_error(display_) != EPROTO || !refused_.empty()) return false;
   const wl_interface* interface = nullptr;
   out->id = 0;
   out->code = wl_display_get_protocol_error(display_, &interface, &out->id);
@@ -128,7 +157,7 @@ bool HostConnection::GetProtocolError(ProtocolError* out) const {
 }
 
 std::string HostConnection::ErrorText() const {
-  if (!taken_error_ && !dead_reference_.empty()) return dead_reference_;
+  if (!taken_error_ && !refused_.empty()) return refused_;
   const int error = taken_error_ ? EPROTO : wl_display_get_error(display_);
   if (error == 0) return "no error";
   ProtocolError protocol;
@@ -142,11 +171,18 @@ std::string HostConnection::ErrorText() const {
 }
 
 NativeStatus HostConnection::ConnectionError(const char* what) const {
+  if (taken_error_ || !refused_.empty()) return NativeStatus::Error(-EPROTO, what, ErrorText());
   const int error = wl_display_get_error(display_);
   return NativeStatus::Error(error > 0 ? -error : -EIO, what, ErrorText());
 }
 
+NativeStatus HostConnection::Refuse(std::string text) {
+  if (refused_.empty()) refused_ = std::move(text);
+  return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
+}
+
 NativeStatus HostConnection::DispatchPending() {
+  if (taken_error_ || !refused_.empty()) return ConnectionError("wl_display_dispatch");
   if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
   return {};
 }
@@ -157,38 +193,20 @@ NativeStatus HostConnection::DispatchPending() {
 // any other: the objects made by events read in the same batch as an error are never
 // dispatched, no call reaches them, and wl_display_disconnect does not free them (80 bytes
 // each). A compositor sends nothing after a protocol error (libwayland-server drops events for
-// a client in error), so when the bytes waiting end with one, the bridge takes the error from
-// them and leaves the batch unread: the connection ends either way, and the events before the
-// error would only have reached a guest that is being ended.
-bool HostConnection::TakeTrailingError(const uint8_t* bytes, size_t total) {
-  if (total < 24) return false;
-  auto word = [&](size_t at) {
-    uint32_t value;
-    std::memcpy(&value, bytes + at, sizeof value);
-    return value;
-  };
-  // The messages from the first byte on (the bytes libwayland has not read start at a message
-  // unless it holds part of one: then the sizes read here make no sense and nothing is taken),
-  // the last of them a wl_display.error (object 1, opcode 0) ending where the bytes end.
-  size_t at = 0;
-  size_t size = 0;
-  while (at < total) {
-    if (total - at < 8) return false;
-    size = word(at + 4) >> 16;
-    if (size < 8 || size % 4 != 0 || size > total - at) return false;
-    if (at + size == total) break;
-    at += size;
-  }
-  if (word(at) != 1 || (word(at + 4) & 0xffff) != 0 || size < 24) return false;
-  const uint32_t length = word(at + 16);
+// a client in error), so the bridge takes the error from the bytes itself and hands libwayland
+// nothing from that group on: the connection ends either way, and the events with it would only
+// have reached a guest that is being ended.
+bool HostConnection::TakeError(const uint8_t* message, size_t size) {
+  if (size < 24) return false;
+  const uint32_t length = Word(message, 16);
   if (length == 0 || 20 + ((static_cast<size_t>(length) + 3) & ~size_t{3}) != size ||
-      bytes[at + 20 + length - 1] != '\0')
+      message[20 + length - 1] != '\0')
     return false;
   taken_error_ = true;
-  taken_.id = word(at + 8);
-  taken_.code = word(at + 12);
+  taken_.id = Word(message, 8);
+  taken_.code = Word(message, 12);
   taken_.interface.clear();  // only libwayland knows the object's interface
-  taken_.message.assign(reinterpret_cast<const char*>(bytes + at + 20), length - 1);
+  taken_.message.assign(reinterpret_cast<const char*>(message + 20), length - 1);
   return true;
 }
 
@@ -201,6 +219,7 @@ void HostConnection::UnwatchEvents(uint32_t id) {
 }
 
 void HostConnection::ServerObjectDestroyed(uint32_t id) {
+  if (id < kFirstServerId) return;
   // Bounded: the host makes its next objects with the ids it freed last, so ids leave this set
   // about as fast as they come, unless the host keeps making objects the watch does not see.
   if (destroyed_.size() >= 4096) destroyed_.erase(destroyed_.begin());
@@ -210,102 +229,211 @@ void HostConnection::ServerObjectDestroyed(uint32_t id) {
 // libwayland-client 1.21 keeps a zombie only for the ids a client made: destroying the proxy of
 // a host-made object (a wl_data_offer, on the guest's destroy) maps its id to nothing at once.
 // An event the host sent before it read the destroy and that names the object (a selection or
-// a drag's enter naming an older offer) is then "unknown object": wl_display_read_events fails
-// and the objects made by the events read before it in the same batch are never dispatched nor
-// freed. Keeping the proxy until the host has read the destroy cannot work: the host reuses the
-// id as soon as it has, and libwayland refuses a new object whose id is still mapped, while it
-// reads a whole batch (old name and reuse alike) before the bridge can act on any of it. So the
-// bridge reads the watched events (those that may name such an object: the data devices') of
-// the bytes waiting before libwayland does, as it does for a trailing error, and when one names
-// an id it destroyed, before an event of the same bytes makes an object of that id again, it
-// ends the connection without handing libwayland the batch: the read would fail the same way,
-// but the events before it would leak. A compositor hardly does this (it names a new offer in
-// each selection and enter, sent with it), and a client of its own would be ended the same way.
-bool HostConnection::TakeDeadReference(const uint8_t* bytes, size_t total, std::string* what) {
-  if (destroyed_.empty() || watched_.empty()) return false;
-  auto word = [&](size_t at) {
-    uint32_t value;
-    std::memcpy(&value, bytes + at, sizeof value);
-    return value;
-  };
-  size_t at = 0;
-  while (total - at >= 8) {
-    const uint32_t object = word(at);
-    const uint32_t opcode = word(at + 4) & 0xffff;
-    const size_t size = word(at + 4) >> 16;
-    if (size < 8 || size % 4 != 0) return false;  // not at a message: leave it to libwayland
-    if (size > total - at) return false;          // the rest comes later
-    const auto watched = watched_.find(object);
-    if (watched != watched_.end() && opcode < static_cast<uint32_t>(watched->second->event_count)) {
-      const wl_message& message = watched->second->events[opcode];
-      size_t arg = at + 8;
-      const size_t end = at + size;
-      for (const char* type = message.signature; *type != '\0'; ++type) {
-        if (*type == '?' || (*type >= '0' && *type <= '9')) continue;
-        if (*type == 'h') continue;  // an fd: no bytes
-        if (end - arg < 4) return false;
-        const uint32_t value = word(arg);
-        arg += 4;
-        if (*type == 's' || *type == 'a') {
-          const size_t padded = (static_cast<size_t>(value) + 3) & ~size_t{3};
-          if (padded > end - arg) return false;
-          arg += padded;
-        } else if (*type == 'n') {
-          destroyed_.erase(value);  // made again: names after this are of the new object
-        } else if (*type == 'o' && value != 0 && destroyed_.count(value) != 0) {
-          *what = std::string(watched->second->name) + "@" + std::to_string(object) + "." +
-                  message.name + " names object " + std::to_string(value) +
-                  ", which the bridge destroyed (the host sent it before it read the destroy)";
-          return true;
-        }
-      }
+// a drag's enter naming an older offer, or an offer the bridge dropped for a data device the
+// guest released) is then "unknown object": wl_display_read_events fails. Keeping the proxy
+// until the host has read the destroy cannot work: the host reuses the id as soon as it has,
+// and libwayland refuses a new object whose id is still mapped. So the bridge reads the watched
+// events before libwayland does, and when one names an id it destroyed, before an event makes
+// an object of that id again: where the argument may be null (a selection, an enter), it is
+// made null — the object is gone for the guest as well —, and otherwise the connection ends
+// with a clear text instead of the event being handed on.
+bool HostConnection::TakeDeadReference(const wl_interface* interface, uint8_t* message,
+                                       size_t size, std::string* what, bool* makes) {
+  *makes = true;  // until read through
+  const uint32_t object = Word(message, 0);
+  const uint32_t opcode = Word(message, 4) & 0xffff;
+  if (opcode >= static_cast<uint32_t>(interface->event_count)) return false;
+  const wl_message& event = interface->events[opcode];
+  bool made = false;
+  size_t arg = 8;
+  bool nullable = false;
+  for (const char* type = event.signature; *type != '\0'; ++type) {
+    if (*type >= '0' && *type <= '9') continue;
+    if (*type == '?') {
+      nullable = true;
+      continue;
     }
-    at += size;
+    const bool may_be_null = nullable;
+    nullable = false;
+    if (*type == 'h') continue;  // an fd: no bytes
+    if (size - arg < 4) return false;
+    const uint32_t value = Word(message, arg);
+    arg += 4;
+    if (*type == 's' || *type == 'a') {
+      const size_t padded = (static_cast<size_t>(value) + 3) & ~size_t{3};
+      if (padded > size - arg) return false;
+      arg += padded;
+    } else if (*type == 'n') {
+      made = true;
+      destroyed_.erase(value);  // made again: names after this are of the new object
+    } else if (*type == 'o' && value != 0 && destroyed_.count(value) != 0) {
+      if (may_be_null) {
+        // It may name no object: it names none (what it named is gone for the guest too).
+        std::memset(message + arg - 4, 0, 4);
+        ++nulled_;
+        continue;
+      }
+      *what = std::string(interface->name) + "@" + std::to_string(object) + "." + event.name +
+              " names object " + std::to_string(value) +
+              ", which the bridge destroyed (the host sent it before it read the destroy)";
+      return true;
+    }
   }
+  *makes = made;
   return false;
 }
 
-NativeStatus HostConnection::CheckWaiting() {
-  // libwayland-client 1.21 reads at most 4 KiB at a time, and a read stops after a message
-  // with fds; what lies past what it reads now is seen next time. (Bytes arriving between this
-  // peek and its read are read unseen.)
-  uint8_t bytes[4096];
-  ssize_t got;
-  do {
-    got = ::recv(fd(), bytes, sizeof bytes, MSG_PEEK | MSG_DONTWAIT);
-  } while (got < 0 && errno == EINTR);
-  if (got <= 0) return {};
-  const size_t total = static_cast<size_t>(got);
-  if (TakeTrailingError(bytes, total))
-    return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
-  if (TakeDeadReference(bytes, total, &dead_reference_))
-    return NativeStatus::Error(-EPROTO, "wl_display_read_events", dead_reference_);
+NativeStatus HostConnection::ReadHost(bool* got_any) {
+  *got_any = false;
+  if (host_hung_up_ || in_len_ == in_.size()) return {};
+  bool truncated = false;
+  const ssize_t got =
+      RecvWithFds(host_.get(), in_.data() + in_len_, in_.size() - in_len_, &in_fds_, &truncated);
+  if (got < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+    host_hung_up_ = true;  // libwayland learns it from its own end (Deliver)
+    return {};
+  }
+  if (got == 0) {
+    host_hung_up_ = true;
+    return {};
+  }
+  *got_any = true;
+  in_len_ += static_cast<size_t>(got);
+  if (truncated) {
+    return Refuse("the host compositor sent more than " + std::to_string(kMaxFdsPerMessage) +
+                  " fds in one message, which libwayland cannot take");
+  }
+  if (in_fds_.size() > kMaxFdsAhead) {
+    return Refuse("the host compositor sent more than " + std::to_string(kMaxFdsAhead) +
+                  " fds ahead of the messages that carry them");
+  }
   return {};
 }
 
+NativeStatus HostConnection::Deliver() {
+  for (;;) {
+    size_t group = 0;
+    bool ends = false;
+    while (!ends && in_len_ - group >= 8) {
+      uint8_t* message = in_.data() + group;
+      const uint32_t object = Word(message, 0);
+      const uint32_t opcode = Word(message, 4) & 0xffff;
+      const size_t size = Word(message, 4) >> 16;
+      if (size < 8 || size % 4 != 0 || size > kMaxMessage) {
+        return Refuse("the host compositor sent a malformed message (object " +
+                      std::to_string(object) + ", opcode " + std::to_string(opcode) + ", " +
+                      std::to_string(size) + " bytes)");
+      }
+      if (size > in_len_ - group || group + size > kMaxMessage) break;
+      if (object == 1 && opcode == 0) {
+        if (TakeError(message, size))
+          return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());
+        return Refuse("the host compositor sent a malformed wl_display.error (" +
+                      std::to_string(size) + " bytes)");
+      }
+      const auto watched = watched_.find(object);
+      if (watched != watched_.end()) {
+        std::string what;
+        if (TakeDeadReference(watched->second, message, size, &what, &ends))
+          return Refuse(std::move(what));
+      }
+      group += size;
+    }
+    if (group == 0) break;
+    NativeStatus status = HandOn(group);
+    if (!status.ok()) return status;
+  }
+  if (host_hung_up_) {
+    // libwayland reads the end of the stream from its own end and fails as it did on the host's.
+    ::shutdown(pair_.get(), SHUT_WR);
+    return ReadHandedOn();
+  }
+  return {};
+}
+
+NativeStatus HostConnection::HandOn(size_t size) {
+  size_t sent_total = 0;
+  while (sent_total < size) {
+    const ssize_t sent =
+        SendWithFds(pair_.get(), in_.data() + sent_total, size - sent_total, in_fds_);
+    if (sent <= 0) {
+      // Nothing is waiting on the pair (each group is read before the next), so it has room.
+      return Refuse(std::string("handing host events to libwayland failed: ") +
+                    (sent < 0 ? std::strerror(errno) : "nothing written"));
+    }
+    CloseSent(&in_fds_);
+    sent_total += static_cast<size_t>(sent);
+  }
+  std::memmove(in_.data(), in_.data() + size, in_len_ - size);
+  in_len_ -= size;
+  return ReadHandedOn();
+}
+
+NativeStatus HostConnection::ReadHandedOn() {
+  // One read takes the group (a read stops after a write that carried fds, so fds of a later
+  // group never come with it), but a read cut short is finished before the next group.
+  for (;;) {
+    while (wl_display_prepare_read(display_) != 0) {
+      if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
+    }
+    if (wl_display_read_events(display_) < 0) return ConnectionError("wl_display_read_events");
+    NativeStatus status = DispatchPending();
+    if (!status.ok()) return status;
+    int waiting = 0;
+    if (::ioctl(wl_display_get_fd(display_), FIONREAD, &waiting) < 0 || waiting <= 0) return {};
+  }
+}
+
 NativeStatus HostConnection::DispatchReadable() {
-  while (wl_display_prepare_read(display_) != 0) {
-    if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
+  if (taken_error_ || !refused_.empty()) return ConnectionError("wl_display_read_events");
+  // Read until the socket is empty, or the buffer full with whole messages handed on between.
+  for (int reads = 0; reads < 16; ++reads) {
+    bool got_any = false;
+    NativeStatus status = ReadHost(&got_any);
+    if (status.ok()) status = Deliver();
+    if (!status.ok()) return status;
+    if (!got_any) break;
   }
-  NativeStatus checked = CheckWaiting();
-  if (!checked.ok()) {
-    wl_display_cancel_read(display_);
-    return checked;
+  return {};
+}
+
+NativeStatus HostConnection::PumpOut() {
+  for (;;) {
+    while (out_sent_ < out_len_) {
+      const ssize_t sent =
+          SendWithFds(host_.get(), out_.data() + out_sent_, out_len_ - out_sent_, out_fds_);
+      if (sent < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+        return Refuse(std::string("writing to the host compositor failed: ") +
+                      std::strerror(errno));
+      }
+      CloseSent(&out_fds_);  // the host has its own copies now
+      out_sent_ += static_cast<size_t>(sent);
+    }
+    out_sent_ = out_len_ = 0;
+    const ssize_t got = RecvWithFds(pair_.get(), out_.data(), out_.size(), &out_fds_);
+    if (got <= 0) return {};  // EAGAIN: libwayland wrote nothing more
+    out_len_ = static_cast<size_t>(got);
   }
-  if (wl_display_read_events(display_) < 0) return ConnectionError("wl_display_read_events");
-  return DispatchPending();
 }
 
 NativeStatus HostConnection::Flush(bool* blocked) {
   *blocked = false;
-  if (wl_display_flush(display_) < 0) {
-    if (errno == EAGAIN && wl_display_get_error(display_) == 0) {
+  if (taken_error_ || !refused_.empty()) return ConnectionError("wl_display_flush");
+  for (;;) {
+    const int flushed = wl_display_flush(display_);
+    const bool pair_full = flushed < 0 && errno == EAGAIN && wl_display_get_error(display_) == 0;
+    if (flushed < 0 && !pair_full) return ConnectionError("wl_display_flush");
+    NativeStatus status = PumpOut();
+    if (!status.ok()) return status;
+    if (out_sent_ < out_len_) {
       *blocked = true;
       return {};
     }
-    return ConnectionError("wl_display_flush");
+    if (!pair_full) return {};
+    // The pair was full and is empty now: libwayland's rest goes the same way.
   }
-  return {};
 }
 
 NativeStatus HostConnection::Roundtrip(int wake_fd, int timeout_ms) {
@@ -313,46 +441,34 @@ NativeStatus HostConnection::Roundtrip(int wake_fd, int timeout_ms) {
   wl_callback* callback = wl_display_sync(display_);
   if (callback == nullptr) return NativeStatus::FromErrno("wl_display_sync", "host sync");
   wl_callback_add_listener(callback, &kSyncListener, &done);
-  // Every way out but the answer: the read given up if prepared, the callback destroyed unless
-  // its answer came (SyncDone destroyed it). wl_display_disconnect frees no proxy, and
-  // destroying it drops a late answer, so the listener never sees this dead frame.
-  auto fail = [&](NativeStatus status, bool prepared) {
-    if (prepared) wl_display_cancel_read(display_);
+  // Every way out but the answer destroys the callback unless its answer came (SyncDone
+  // destroyed it). wl_display_disconnect frees no proxy, and destroying it drops a late answer,
+  // so the listener never sees this dead frame.
+  auto fail = [&](NativeStatus status) {
     if (!done) wl_callback_destroy(callback);
     return status;
   };
   const int64_t deadline = MonotonicMs() + timeout_ms;
+  NativeStatus status = DispatchPending();
+  if (!status.ok()) return fail(status);
   while (!done) {
-    if (wl_display_prepare_read(display_) != 0) {
-      NativeStatus status = DispatchPending();
-      if (!status.ok()) return fail(status, false);
-      continue;
-    }
     bool blocked = false;
-    NativeStatus status = Flush(&blocked);
-    if (!status.ok()) return fail(status, true);
+    status = Flush(&blocked);
+    if (!status.ok()) return fail(status);
     const int64_t remaining = deadline - MonotonicMs();
     if (remaining <= 0) {
-      return fail(NativeStatus::Error(-ETIMEDOUT, "poll", "host compositor did not answer a sync"),
-                  true);
+      return fail(NativeStatus::Error(-ETIMEDOUT, "poll", "host compositor did not answer a sync"));
     }
     struct pollfd fds[2] = {{fd(), static_cast<short>(POLLIN | (blocked ? POLLOUT : 0)), 0},
                             {wake_fd, POLLIN, 0}};
     const int ready = ::poll(fds, 2, static_cast<int>(remaining));
     if (ready < 0 && errno != EINTR)
-      return fail(NativeStatus::FromErrno("poll", "waiting for the host compositor"), true);
+      return fail(NativeStatus::FromErrno("poll", "waiting for the host compositor"));
     if (ready > 0 && (fds[1].revents & POLLIN) != 0)
-      return fail(NativeStatus::Error(-ECANCELED, "poll", "the bridge is stopping"), true);
+      return fail(NativeStatus::Error(-ECANCELED, "poll", "the bridge is stopping"));
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      // The same checks as DispatchReadable's.
-      status = CheckWaiting();
-      if (!status.ok()) return fail(status, true);
-      if (wl_display_read_events(display_) < 0)
-        return fail(ConnectionError("wl_display_read_events"), false);
-      status = DispatchPending();
-      if (!status.ok()) return fail(status, false);
-    } else {
-      wl_display_cancel_read(display_);
+      status = DispatchReadable();  // the same checks as the event loop's reads
+      if (!status.ok()) return fail(status);
     }
   }
   return {};

@@ -13,8 +13,10 @@ namespace droidway {
 namespace bridge {
 namespace {
 
-// Marks relayed host proxies (wl_proxy_set_tag compares the pointer, not the text).
+// Marks relayed host proxies (wl_proxy_set_tag compares the pointer, not the text), and the
+// retired ones (their user data is the owning BridgeClient).
 const char* const kRelayProxyTag = "droidway-bridge-relay";
+const char* const kRetiredProxyTag = "droidway-bridge-retired";
 // The "implementation" of relayed resources; only its address matters.
 const int kRelayImplementation = 0;
 
@@ -71,19 +73,26 @@ bool IsDestructorEvent(const char* interface_name, const wl_message* message) {
   return false;
 }
 
-// Whether some event of `interface` creates an object (a new_id argument): wl_data_device
-// (data_offer), zwp_tablet_seat_v2, zwp_tablet_pad_v2, zwp_tablet_pad_group_v2.
-bool HasNewIdEvent(const wl_interface* interface) {
+// Whether some event of `interface` has an argument of type `type`: 'n' (it creates an object:
+// wl_data_device's data_offer, zwp_tablet_seat_v2, zwp_tablet_pad_v2, zwp_tablet_pad_group_v2)
+// or 'o' (it names one).
+bool HasEventArgument(const wl_interface* interface, char type) {
   for (int i = 0; interface != nullptr && i < interface->event_count; ++i) {
-    if (std::strchr(interface->events[i].signature, 'n') != nullptr) return true;
+    if (std::strchr(interface->events[i].signature, type) != nullptr) return true;
   }
   return false;
 }
 
+bool HasNewIdEvent(const wl_interface* interface) {
+  return HasEventArgument(interface, 'n');
+}
+
 // A host object the bridge will not relay, made by an event (libwayland-client made its proxy
 // when it read the event): the host is told with the interface's destructor request when it has
-// one without arguments, and the proxy is freed either way.
-void DropNewProxy(wl_proxy* proxy, const wl_interface* interface) {
+// one without arguments, and the proxy is freed either way; `owner`'s host connection learns
+// the id is gone (an event naming it would fail libwayland's read).
+void DropNewProxy(BridgeClient* owner, wl_proxy* proxy, const wl_interface* interface) {
+  if (owner != nullptr) owner->ProxyGone(proxy);
   const uint32_t version = wl_proxy_get_version(proxy);
   for (int i = 0; interface != nullptr && i < interface->method_count; ++i) {
     const wl_message& request = interface->methods[i];
@@ -102,11 +111,11 @@ void DropNewProxy(wl_proxy* proxy, const wl_interface* interface) {
 // An event that is not relayed: its fds are closed and the objects it made, from argument
 // `from` on, dropped (see DropNewProxy; the guest never learns of them).
 // (The arguments stay as they are: libwayland-client unrefs the proxies in them afterwards.)
-void DropEvent(const wl_message* message, const ArgSpec* specs, int count, union wl_argument* args,
-               int from) {
+void DropEvent(BridgeClient* owner, const wl_message* message, const ArgSpec* specs, int count,
+               union wl_argument* args, int from) {
   for (int i = from; i < count; ++i) {
     if (specs[i].type == 'n' && args[i].o != nullptr)
-      DropNewProxy(reinterpret_cast<wl_proxy*>(args[i].o), message->types[i]);
+      DropNewProxy(owner, reinterpret_cast<wl_proxy*>(args[i].o), message->types[i]);
   }
   CloseFds(specs, count, args);
 }
@@ -130,6 +139,7 @@ RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interf
     return nullptr;
   }
   auto* object = new RelayObject(owner, resource, unit);
+  object->interface_ = interface;
   object->retire_ = HasNewIdEvent(interface);
   wl_resource_set_dispatcher(resource, DispatchRequest, &kRelayImplementation, object,
                              ResourceDestroyed);
@@ -157,14 +167,26 @@ RelayObject* RelayObject::FromProxy(wl_proxy* proxy) {
   return static_cast<RelayObject*>(wl_proxy_get_user_data(proxy));
 }
 
+void RelayObject::MarkRetired(wl_proxy* proxy, BridgeClient* owner) {
+  wl_proxy_set_tag(proxy, &kRetiredProxyTag);
+  wl_proxy_set_user_data(proxy, owner);
+}
+
 void RelayObject::AttachProxy(wl_proxy* proxy) {
   proxy_ = proxy;
   wl_proxy_set_tag(proxy, &kRelayProxyTag);
   wl_proxy_add_dispatcher(proxy, DispatchEvent, &kRelayImplementation, this);
+  // The host connection reads the events that make or name objects before libwayland does
+  // (HostConnection::WatchEvents), until the proxy is gone (BridgeClient::ProxyGone).
+  if (owner_ != nullptr && owner_->host_ != nullptr &&
+      (retire_ || HasEventArgument(interface_, 'o'))) {
+    owner_->host_->WatchEvents(wl_proxy_get_id(proxy), interface_);
+  }
 }
 
 void RelayObject::DetachFromOwner() {
   if (unit_ != nullptr && unit_->hooks.detached != nullptr) unit_->hooks.detached(this);
+  if (proxy_ != nullptr && owner_ != nullptr) owner_->ProxyGone(proxy_);
   if (proxy_ != nullptr) wl_proxy_destroy(proxy_);
   proxy_ = nullptr;
   owner_ = nullptr;
@@ -177,6 +199,7 @@ void RelayObject::ResourceDestroyed(wl_resource* resource) {
   if (self->owner_ != nullptr) self->owner_->Removed(self);
   // Only reached with a live proxy on error paths (a destructor request clears proxy_ first):
   // the host object then lives until this client's host connection closes.
+  if (self->proxy_ != nullptr && self->owner_ != nullptr) self->owner_->ProxyGone(self->proxy_);
   if (self->proxy_ != nullptr) wl_proxy_destroy(self->proxy_);
   delete self;
 }
@@ -237,6 +260,7 @@ void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_a
   // (a data_offer crossing the guest's wl_data_device.release), and the connection fail at the
   // host's next new object, leaking the objects read with it.
   const bool retire = destructor && retire_ && owner_->host_ != nullptr;
+  if (destructor && !retire) owner_->ProxyGone(proxy_);
   wl_proxy* new_proxy =
       wl_proxy_marshal_array_flags(proxy_, opcode, new_interface, wl_proxy_get_version(proxy_),
                                    destructor && !retire ? WL_MARSHAL_FLAG_DESTROY : 0, args);
@@ -276,8 +300,13 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
   const int count = ParseSignature(message->signature, specs);
   if (count < 0) return 0;
   // A retired proxy (its guest twin is gone, see Forward) has no relay object.
+  if (wl_proxy_get_tag(proxy) == &kRetiredProxyTag) {
+    DropEvent(static_cast<BridgeClient*>(wl_proxy_get_user_data(proxy)), message, specs, count,
+              args, 0);
+    return 0;
+  }
   if (self == nullptr || self->owner_ == nullptr) {
-    DropEvent(message, specs, count, args, 0);
+    DropEvent(nullptr, message, specs, count, args, 0);
     return 0;
   }
   // The guest gets a rewritten copy: libwayland-client unrefs the 'o'/'n' arguments of the
@@ -294,7 +323,7 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       } else {
         // An object the guest never had (an output it did not bind): the event means nothing
         // to it, so it is dropped, as sommelier does.
-        DropEvent(message, specs, count, args, i + 1);
+        DropEvent(self->owner_, message, specs, count, args, i + 1);
         return 0;
       }
     } else if (specs[i].type == 'n') {
@@ -303,7 +332,7 @@ int RelayObject::DispatchEvent(const void* /*implementation*/, void* target, uin
       RelayObject* created =
           Create(self->owner_, message->types[i], wl_proxy_get_version(new_proxy), 0);
       if (created == nullptr) {
-        DropEvent(message, specs, count, args, i);
+        DropEvent(self->owner_, message, specs, count, args, i);
         return 0;
       }
       created->AttachProxy(new_proxy);

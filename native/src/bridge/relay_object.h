@@ -68,6 +68,11 @@ class RelayObject {
   static RelayObject* FromResource(wl_resource* resource);
   /** The relay object of a host proxy, or nullptr when the proxy is not relayed. */
   static RelayObject* FromProxy(wl_proxy* proxy);
+  /**
+   * The host proxy of a destroyed relay object, kept for `owner` until the host has read its
+   * destructor (BridgeClient::Retire): its events are dropped from now on.
+   */
+  static void MarkRetired(wl_proxy* proxy, BridgeClient* owner);
   /** Whether two interfaces are the same protocol interface (both libraries carry a copy). */
   static bool SameInterface(const wl_interface* a, const wl_interface* b);
 
@@ -149,6 +154,7 @@ class RelayObject {
   BridgeClient* owner_;
   wl_resource* resource_;
   wl_proxy* proxy_ = nullptr;
+  const wl_interface* interface_ = nullptr;
   // The interface's entry in its relay unit, or nullptr (the generic relay alone).
   const RelayInterface* unit_;
   RelayKind kind_;

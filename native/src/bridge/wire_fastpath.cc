@@ -213,7 +213,8 @@ bool WireFastPath::HostReady() {
   }
   // Whatever libwayland-client holds for the host goes first; if it cannot all go now, the
   // slow path (and its back-pressure) takes over.
-  if (wl_display_flush(owner->host_->display()) < 0) return false;
+  bool blocked = false;
+  if (!owner->host_->Flush(&blocked).ok() || blocked) return false;
   const int fd = owner->host_->fd();
   if (host_sndbuf_ == 0) {
     socklen_t length = sizeof host_sndbuf_;
