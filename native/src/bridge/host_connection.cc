@@ -283,10 +283,12 @@ bool HostConnection::TakeDeadReference(const wl_interface* interface, uint8_t* m
   return false;
 }
 
-NativeStatus HostConnection::ReadHost(bool* got_any) {
-  *got_any = false;
+NativeStatus HostConnection::ReadHost(bool* more) {
+  *more = false;
   if (host_hung_up_ || in_len_ == in_.size()) return {};
   bool truncated = false;
+  const size_t space = in_.size() - in_len_;
+  const size_t fds_before = in_fds_.size();
   const ssize_t got =
       RecvWithFds(host_.get(), in_.data() + in_len_, in_.size() - in_len_, &in_fds_, &truncated);
   if (got < 0) {
@@ -298,7 +300,7 @@ NativeStatus HostConnection::ReadHost(bool* got_any) {
     host_hung_up_ = true;
     return {};
   }
-  *got_any = true;
+  *more = static_cast<size_t>(got) == space || in_fds_.size() != fds_before;
   in_len_ += static_cast<size_t>(got);
   if (truncated) {
     return Refuse("the host compositor sent more than " + std::to_string(kMaxFdsPerMessage) +
@@ -347,14 +349,16 @@ NativeStatus HostConnection::Deliver() {
   if (host_hung_up_) {
     // libwayland reads the end of the stream from its own end and fails as it did on the host's.
     ::shutdown(pair_.get(), SHUT_WR);
-    return ReadHandedOn();
+    return ReadHandedOn(false);
   }
   return {};
 }
 
 NativeStatus HostConnection::HandOn(size_t size) {
   size_t sent_total = 0;
+  int sends = 0;
   while (sent_total < size) {
+    ++sends;
     const ssize_t sent =
         SendWithFds(pair_.get(), in_.data() + sent_total, size - sent_total, in_fds_);
     if (sent <= 0) {
@@ -367,12 +371,13 @@ NativeStatus HostConnection::HandOn(size_t size) {
   }
   std::memmove(in_.data(), in_.data() + size, in_len_ - size);
   in_len_ -= size;
-  return ReadHandedOn();
+  return ReadHandedOn(sends > 1);
 }
 
-NativeStatus HostConnection::ReadHandedOn() {
-  // One read takes the group (a read stops after a write that carried fds, so fds of a later
-  // group never come with it), but a read cut short is finished before the next group.
+NativeStatus HostConnection::ReadHandedOn(bool split) {
+  // One read takes a group written at once (at most libwayland's buffer, into an empty pair);
+  // one written in parts may take more reads (a read stops after a part that carried fds), and
+  // is read whole before the next group.
   for (;;) {
     while (wl_display_prepare_read(display_) != 0) {
       if (wl_display_dispatch_pending(display_) < 0) return ConnectionError("wl_display_dispatch");
@@ -381,19 +386,21 @@ NativeStatus HostConnection::ReadHandedOn() {
     NativeStatus status = DispatchPending();
     if (!status.ok()) return status;
     int waiting = 0;
-    if (::ioctl(wl_display_get_fd(display_), FIONREAD, &waiting) < 0 || waiting <= 0) return {};
+    if (!split || ::ioctl(wl_display_get_fd(display_), FIONREAD, &waiting) < 0 || waiting <= 0)
+      return {};
   }
 }
 
 NativeStatus HostConnection::DispatchReadable() {
   if (taken_error_ || !refused_.empty()) return ConnectionError("wl_display_read_events");
-  // Read until the socket is empty, or the buffer full with whole messages handed on between.
+  // Reads again (at most 16 times: the loop polls the socket anyway) only when a read may have
+  // left bytes: it filled the buffer, or stopped after fds.
   for (int reads = 0; reads < 16; ++reads) {
-    bool got_any = false;
-    NativeStatus status = ReadHost(&got_any);
+    bool more = false;
+    NativeStatus status = ReadHost(&more);
     if (status.ok()) status = Deliver();
     if (!status.ok()) return status;
-    if (!got_any) break;
+    if (!more) break;
   }
   return {};
 }
@@ -412,9 +419,16 @@ NativeStatus HostConnection::PumpOut() {
       out_sent_ += static_cast<size_t>(sent);
     }
     out_sent_ = out_len_ = 0;
+    if (!pair_unread_) return {};
+    const size_t fds_before = out_fds_.size();
     const ssize_t got = RecvWithFds(pair_.get(), out_.data(), out_.size(), &out_fds_);
-    if (got <= 0) return {};  // EAGAIN: libwayland wrote nothing more
+    if (got <= 0) {
+      pair_unread_ = false;  // EAGAIN: libwayland wrote nothing more
+      return {};
+    }
     out_len_ = static_cast<size_t>(got);
+    // A read short of the buffer took all there was, unless it stopped after fds (a read does).
+    pair_unread_ = out_len_ == out_.size() || out_fds_.size() != fds_before;
   }
 }
 
@@ -425,6 +439,9 @@ NativeStatus HostConnection::Flush(bool* blocked) {
     const int flushed = wl_display_flush(display_);
     const bool pair_full = flushed < 0 && errno == EAGAIN && wl_display_get_error(display_) == 0;
     if (flushed < 0 && !pair_full) return ConnectionError("wl_display_flush");
+    // libwayland writes to the pair only here, or when a request does not fit its buffer: then
+    // that request is left in the buffer, and this flush writes it.
+    if (flushed != 0) pair_unread_ = true;
     NativeStatus status = PumpOut();
     if (!status.ok()) return status;
     if (out_sent_ < out_len_) {

@@ -132,16 +132,22 @@ class HostConnection {
    */
   bool TakeDeadReference(const wl_interface* interface, uint8_t* message, size_t size,
                          std::string* what, bool* makes);
-  /** Reads the host's socket once into the bytes waiting; ok with nothing read on EAGAIN. */
-  NativeStatus ReadHost(bool* got_any);
+  /**
+   * Reads the host's socket once into the bytes waiting; ok with nothing read on EAGAIN.
+   * `*more`: the read may have left bytes (it filled the buffer or stopped after fds).
+   */
+  NativeStatus ReadHost(bool* more);
   /** Checks and hands on every group of whole messages waiting (see the file comment). */
   NativeStatus Deliver();
   /** Writes the first `size` bytes waiting (and fds) to libwayland and has it dispatch them. */
   NativeStatus HandOn(size_t size);
   /** Moves libwayland's requests to the host until its socket is full; ok when blocked. */
   NativeStatus PumpOut();
-  /** Reads and dispatches what libwayland holds of the bytes handed on. */
-  NativeStatus ReadHandedOn();
+  /**
+   * Reads and dispatches what libwayland holds of the bytes handed on; `split`: they were
+   * written in more than one part (then read until none is left).
+   */
+  NativeStatus ReadHandedOn(bool split);
 
   wl_display* display_;
   UniqueFd host_;  // the host compositor's socket
@@ -158,6 +164,8 @@ class HostConnection {
   size_t out_len_ = 0;
   size_t out_sent_ = 0;
   std::vector<int> out_fds_;
+  // libwayland may have written to the pair since the bridge last read it empty.
+  bool pair_unread_ = false;
   bool taken_error_ = false;
   ProtocolError taken_;
   std::unordered_map<uint32_t, const wl_interface*> watched_;
