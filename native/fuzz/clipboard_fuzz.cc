@@ -256,8 +256,9 @@ wl_resource* Pick(HostClient* host, const std::vector<uint32_t>& list, uint8_t i
 // The newest offer the host made, if it still has it: a selection or a drag's enter names only
 // that one, as compositors do (they introduce a new offer for each). An older one may be an
 // offer whose destroy from the guest the host has not read yet, while libwayland-client (the
-// bridge's side) freed its id when the destroy was sent: naming it is "unknown object" to it,
-// which ends the connection (see tests/fuzz/README.md).
+// bridge's side) freed its id when the destroy was sent: naming it would be "unknown object" to
+// libwayland, and the bridge makes it name no offer (see tests/fuzz/README.md); the steps that
+// name an older offer on purpose are below.
 wl_resource* NewestOffer(HostClient* host) {
   if (host->offers.empty()) return nullptr;
   wl_resource* offer = wl_client_get_object(host->client, host->offers.back());
@@ -323,8 +324,9 @@ void WaitForBridgeBytes(HostClient* host) {
 // Offer byte 0xfe: a new offer, then a selection naming the host's oldest offer, in one flush,
 // sent "in flight" (see WaitForBridgeBytes) when the guest has unsynced requests: a selection
 // crossing the guest's destroy of that offer, which the bridge has forwarded and libwayland-client
-// has unmapped, read with an event that made an object (HostConnection::TakeDeadReference; the
-// regression input crashes/clipboard/leak-selection-crosses-destroy). Compositors name only a
+// has unmapped, read with an event that made an object (HostConnection::TakeDeadReference makes
+// it name no offer; the regression input crashes/clipboard/leak-selection-crosses-destroy, which
+// leaked before). Compositors name only a
 // new offer, but nothing in the protocol stops one naming an older offer it still has.
 void SelectionCrossingDestroy(HostClient* host, wl_resource* device, bool in_flight) {
   if (in_flight) WaitForBridgeBytes(host);
