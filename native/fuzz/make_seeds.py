@@ -2,7 +2,8 @@
 """Writes the seed corpora of the native fuzz targets (corpus/TARGET/). For clipboard: the cases
 of the clipboard tests as steps (see clipboard_fuzz.cc). For bridge_request: the cases of the hostile
 tests (tests/integration/bridge-limits.test.ts, bridge-protocols.test.ts and the C clients they
-use) in the target's input format (see bridge_request_fuzz.cc). Global names follow the stub
+use) in the target's input format (see bridge_request_fuzz.cc). For host_events: the shapes of the
+host connection's unit tests (native/tests/host_connection_test.cc). Global names follow the stub
 host's order: compositor 1, subcompositor 2, shm 3, output 4, seat 5, xdg_wm_base 6,
 viewporter 7, presentation 8, linux-dmabuf 9.
 
@@ -302,6 +303,48 @@ def clipboard_seeds():
                                             [C_SYNC])
 
 
+# host_events (host_events_fuzz.cc): records of host bytes, offer destroys, fds and flushes on
+# the bridge's side of one host connection: data device 5, surface 7, pointer 8; host ids from
+# 0xff000000.
+DEVICE, SURFACE, POINTER, SERVER = 5, 7, 8, 0xff000000
+
+
+def event(obj, opcode, *args):
+    body = b''.join(a if isinstance(a, bytes) else struct.pack('<i' if a < 0 else '<I', a)
+                    for a in args)
+    return struct.pack('<II', obj, ((8 + len(body)) << 16) | opcode) + body
+
+
+def host_bytes(*events):
+    data = b''.join(events)
+    return bytes([0]) + struct.pack('<H', len(data)) + data
+
+
+def host_fds(count, data):
+    return bytes([2, count, len(data)]) + data
+
+
+def host_events_seeds():
+    offer = lambda n: event(DEVICE, 0, SERVER + n)  # wl_data_device.data_offer
+    selection = lambda n: event(DEVICE, 5, n and SERVER + n - 1)
+    mime = lambda n: event(SERVER + n, 0, string('text/plain'))
+    enter = lambda n: event(DEVICE, 1, 1, SURFACE, 0, 0, n and SERVER + n - 1)
+    yield 'offer-selection', host_bytes(offer(0), mime(0), selection(1))
+    yield 'selection-crosses-destroy', (host_bytes(offer(0)) + bytes([1, 0]) +
+                                        host_bytes(offer(1), selection(1)))
+    yield 'enter-crosses-destroy', (host_bytes(offer(0)) + bytes([1, 0]) +
+                                    host_bytes(offer(1), enter(1)))
+    yield 'error-after-offers', host_bytes(offer(0), offer(1), event(1, 0, DEVICE, 1,
+                                                                      string('bad offer')))
+    yield 'pointer', host_bytes(event(POINTER, 0, 1, SURFACE, 256, 256), event(POINTER, 2, 5, 0, 0),
+                                event(POINTER, 5))
+    yield 'fds', host_fds(1, event(1, 1, 3)) + host_fds(29, event(1, 1, 4))
+    yield 'malformed-header', host_bytes(struct.pack('<II', DEVICE, 4 << 16))
+    yield 'flush-then-events', bytes([3, 3, 3]) + host_bytes(event(1, 1, 3))
+    split = offer(0) + selection(1)
+    yield 'split-message', host_bytes(split[:5])[:3 + 5] + host_bytes(split[5:])
+
+
 def write(target, items):
     out = os.path.join(os.path.dirname(OUT), target)
     os.makedirs(out, exist_ok=True)
@@ -315,6 +358,7 @@ def main():
     write('clipboard', clipboard_seeds())
     write('policy', policy_seeds())
     write('text_sanitize', TEXT_SEEDS.items())
+    write('host_events', host_events_seeds())
 
 
 if __name__ == '__main__':

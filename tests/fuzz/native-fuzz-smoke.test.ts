@@ -1,7 +1,7 @@
 /**
  * The smoke run of the native libFuzzer targets (native/fuzz: the bridge fed as a guest
  * connection, its clipboard relay driven from guest and host, the shm/dmabuf checks and copies,
- * the text sanitizer), built with clang under
+ * the text sanitizer, its reading of raw host bytes), built with clang under
  * ASan + UBSan: a fixed seed and a fixed number of executions each, then the replay of every
  * saved finding under `native/fuzz/crashes/`. Any sanitizer report, leak, crash or hang fails.
  * `npm run build` builds the targets; the `make` here is then a no-op (it builds them when not).
@@ -22,6 +22,7 @@ const SMOKE_RUNS: Record<string, number> = {
   clipboard: 600,
   policy: 30_000,
   text_sanitize: 100_000,
+  host_events: 20_000,
 };
 const missing = missingTool(['clang++', 'make', 'pkg-config']);
 const work = mkdtempSync(path.join(tmpdir(), 'droidway-native-fuzz-'));

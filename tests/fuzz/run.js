@@ -55,7 +55,7 @@ process.exit(r.status ?? 1);
 /** Builds and runs native libFuzzer targets; returns the exit status. */
 function runNative(name) {
   const fuzzDir = join(root, 'native/fuzz');
-  const all = ['bridge_request', 'clipboard', 'policy', 'text_sanitize'];
+  const all = ['bridge_request', 'clipboard', 'policy', 'text_sanitize', 'host_events'];
   const names = name === 'all' ? all : [name];
   if (!names.every((n) => all.includes(n))) {
     console.error(`unknown native target ${name}: one of ${all.join(', ')} or all`);

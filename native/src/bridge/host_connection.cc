@@ -392,7 +392,9 @@ NativeStatus HostConnection::ReadHandedOn(bool split) {
 }
 
 NativeStatus HostConnection::DispatchReadable() {
-  if (taken_error_ || !refused_.empty()) return ConnectionError("wl_display_read_events");
+  // Ended (by the bridge, or by libwayland on what it was handed): nothing more is read.
+  if (taken_error_ || !refused_.empty() || wl_display_get_error(display_) != 0)
+    return ConnectionError("wl_display_read_events");
   // Reads again (at most 16 times: the loop polls the socket anyway) only when a read may have
   // left bytes: it filled the buffer, or stopped after fds.
   for (int reads = 0; reads < 16; ++reads) {

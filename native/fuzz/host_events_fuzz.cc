@@ -1,0 +1,235 @@
+// libFuzzer target: the bridge's reading of a host connection (host_connection.cc) on raw bytes
+// from the host's side, malformed ones included: the groups it hands libwayland-client, the
+// wl_display.error it takes, the watched events it reads argument by argument (a data device's,
+// with offers the bridge destroyed named in them, and a pointer's), fds in any number, and the
+// host hanging up. Real libwayland-client proxies on the bridge's side, no compositor: the input
+// is the host. Beyond the sanitizers, LeakSanitizer is the check that matters: libwayland makes
+// the proxies of a read's new objects before it fails the read, and a proxy made and never
+// dispatched is a leak. A connection that failed must stay failed.
+//
+// Input: records, each an op byte then its operands (zeros past the end):
+//   op % 4 == 0: 2-byte length N, then N bytes the host writes; the bridge reads what is readable
+//   op % 4 == 1: the guest destroys offer (next byte % offers): the relay's destroy of its proxy
+//   op % 4 == 2: fd count C (next byte % 32: past 28 too), 1-byte length N (at least 1), N bytes
+//                written with C fds (a pipe's read end) in one sendmsg; then a read
+//   op % 4 == 3: a flush of the bridge's requests (the host never reads them: its socket fills)
+// The host end is closed at the end of the input and read once more.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "../src/bridge/host_connection.h"
+#include "../src/bridge/wayland_headers.h"
+#include "../src/unique_fd.h"
+
+using droidway::NativeStatus;
+using droidway::UniqueFd;
+using droidway::bridge::HostConnection;
+
+namespace {
+
+void Require(bool condition) {
+  if (!condition) std::abort();
+}
+
+struct Reader {
+  const uint8_t* data;
+  size_t size;
+  size_t pos = 0;
+  uint8_t Byte() { return pos < size ? data[pos++] : 0; }
+  size_t Take(size_t want, const uint8_t** out) {
+    const size_t n = std::min(want, size - pos);
+    *out = data + pos;
+    pos += n;
+    return n;
+  }
+  bool done() const { return pos >= size; }
+};
+
+// The bridge's side as the relay makes it: registry 2, data device manager 3, seat 4, data device
+// 5, compositor 6, surface 7, pointer 8; the device and the pointer watched (their events make or
+// name objects), as RelayObject::AttachProxy watches them.
+struct Side {
+  wl_registry* registry = nullptr;
+  wl_data_device_manager* manager = nullptr;
+  wl_seat* seat = nullptr;
+  wl_data_device* device = nullptr;
+  wl_compositor* compositor = nullptr;
+  wl_surface* surface = nullptr;
+  wl_pointer* pointer = nullptr;
+  std::vector<wl_data_offer*> offers;
+
+  explicit Side(HostConnection* connection) {
+    registry = wl_display_get_registry(connection->display());
+    manager = static_cast<wl_data_device_manager*>(
+        wl_registry_bind(registry, 1, &wl_data_device_manager_interface, 3));
+    seat = static_cast<wl_seat*>(wl_registry_bind(registry, 2, &wl_seat_interface, 5));
+    device = wl_data_device_manager_get_data_device(manager, seat);
+    wl_data_device_add_listener(device, &kDeviceListener, this);
+    compositor =
+        static_cast<wl_compositor*>(wl_registry_bind(registry, 3, &wl_compositor_interface, 4));
+    surface = wl_compositor_create_surface(compositor);
+    pointer = wl_seat_get_pointer(seat);
+    wl_pointer_add_listener(pointer, &kPointerListener, this);
+    connection->WatchEvents(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(device)),
+                            &wl_data_device_interface);
+    connection->WatchEvents(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(pointer)),
+                            &wl_pointer_interface);
+  }
+  ~Side() {
+    for (wl_data_offer* offer : offers) wl_data_offer_destroy(offer);
+    wl_pointer_destroy(pointer);
+    wl_surface_destroy(surface);
+    wl_compositor_destroy(compositor);
+    wl_data_device_destroy(device);
+    wl_seat_destroy(seat);
+    wl_data_device_manager_destroy(manager);
+    wl_registry_destroy(registry);
+  }
+  Side(const Side&) = delete;
+  Side& operator=(const Side&) = delete;
+
+  static void OnDataOffer(void* data, wl_data_device*, wl_data_offer* offer) {
+    static_cast<Side*>(data)->offers.push_back(offer);
+  }
+  static void OnEnter(void*, wl_data_device*, uint32_t, wl_surface*, wl_fixed_t, wl_fixed_t,
+                      wl_data_offer*) {}
+  static void OnLeave(void*, wl_data_device*) {}
+  static void OnMotion(void*, wl_data_device*, uint32_t, wl_fixed_t, wl_fixed_t) {}
+  static void OnDrop(void*, wl_data_device*) {}
+  static void OnSelection(void*, wl_data_device*, wl_data_offer*) {}
+  static constexpr wl_data_device_listener kDeviceListener = {OnDataOffer, OnEnter, OnLeave,
+                                                              OnMotion,    OnDrop,  OnSelection};
+
+  static void PointerEnter(void*, wl_pointer*, uint32_t, wl_surface*, wl_fixed_t, wl_fixed_t) {}
+  static void PointerLeave(void*, wl_pointer*, uint32_t, wl_surface*) {}
+  static void PointerMotion(void*, wl_pointer*, uint32_t, wl_fixed_t, wl_fixed_t) {}
+  static void PointerButton(void*, wl_pointer*, uint32_t, uint32_t, uint32_t, uint32_t) {}
+  static void PointerAxis(void*, wl_pointer*, uint32_t, uint32_t, wl_fixed_t) {}
+  static void PointerFrame(void*, wl_pointer*) {}
+  static void PointerAxisSource(void*, wl_pointer*, uint32_t) {}
+  static void PointerAxisStop(void*, wl_pointer*, uint32_t, uint32_t) {}
+  static void PointerAxisDiscrete(void*, wl_pointer*, uint32_t, int32_t) {}
+  static void PointerAxisValue120(void*, wl_pointer*, uint32_t, int32_t) {}
+  // Every event has a function: libwayland-client dispatches an event of a later version than
+  // the proxy's too.
+  static constexpr wl_pointer_listener kPointerListener = {
+      PointerEnter,        PointerLeave,       PointerMotion,   PointerButton,
+      PointerAxis,         PointerFrame,       PointerAxisSource, PointerAxisStop,
+      PointerAxisDiscrete, PointerAxisValue120};
+};
+
+int g_pipe_read = -1;
+
+bool SendWithFds(int fd, const uint8_t* bytes, size_t size, size_t fds) {
+  std::vector<int> list(fds, g_pipe_read);
+  struct iovec iov = {const_cast<uint8_t*>(bytes), size};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 32)];
+  struct msghdr message;
+  std::memset(&message, 0, sizeof message);
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  if (fds > 0) {
+    message.msg_control = control;
+    message.msg_controllen = CMSG_SPACE(sizeof(int) * fds);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds);
+    std::memcpy(CMSG_DATA(cmsg), list.data(), sizeof(int) * fds);
+  }
+  return ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  int ends[2];
+  Require(::pipe2(ends, O_CLOEXEC) == 0);
+  g_pipe_read = ends[0];  // kept for the whole run; the write end is not needed
+  ::close(ends[1]);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  int ends[2];
+  Require(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ends) == 0);
+  UniqueFd host(ends[1]);
+  UniqueFd bridge_end(ends[0]);
+  std::unique_ptr<HostConnection> connection;
+  Require(HostConnection::Connect("/fuzz", &connection,
+                                  [&bridge_end](UniqueFd* out) -> NativeStatus {
+                                    *out = std::move(bridge_end);
+                                    return {};
+                                  })
+              .ok());
+  {
+    Side side(connection.get());
+    Reader in{data, size};
+    bool failed = false;
+    auto read = [&]() {
+      const NativeStatus status = connection->DispatchReadable();
+      if (failed) Require(!status.ok());  // a failed connection stays failed
+      if (!status.ok()) {
+        failed = true;
+        Require(!connection->ErrorText().empty());
+      }
+    };
+    while (!in.done()) {
+      const uint8_t op = in.Byte();
+      switch (op % 4) {
+        case 0: {
+          const size_t want = in.Byte() | (static_cast<size_t>(in.Byte()) << 8);
+          const uint8_t* bytes = nullptr;
+          const size_t n = in.Take(want, &bytes);
+          if (n > 0 && ::send(host.get(), bytes, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) break;
+          read();
+          break;
+        }
+        case 1: {
+          if (side.offers.empty()) break;
+          const size_t index = in.Byte() % side.offers.size();
+          wl_data_offer* offer = side.offers[index];
+          side.offers.erase(side.offers.begin() + static_cast<std::ptrdiff_t>(index));
+          connection->ServerObjectDestroyed(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(offer)));
+          wl_data_offer_destroy(offer);
+          break;
+        }
+        case 2: {
+          const size_t fds = in.Byte() % 32;
+          const size_t want = std::max<size_t>(1, in.Byte());
+          const uint8_t* bytes = nullptr;
+          size_t n = in.Take(want, &bytes);
+          static const uint8_t kZero = 0;
+          if (n == 0) {
+            bytes = &kZero;
+            n = 1;
+          }
+          if (!SendWithFds(host.get(), bytes, n, fds)) break;
+          read();
+          break;
+        }
+        default: {
+          bool blocked = false;
+          const NativeStatus status = connection->Flush(&blocked);
+          if (failed) Require(!status.ok());
+          break;
+        }
+      }
+    }
+    host.reset();
+    // The host hung up: the connection ends, one way or another, once the bytes before are read.
+    for (int reads = 0; reads < 64 && !failed; ++reads) read();
+    Require(failed);
+  }
+  connection.reset();
+  return 0;
+}
