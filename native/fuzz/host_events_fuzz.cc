@@ -122,9 +122,8 @@ struct Side {
   // Every event has a function: libwayland-client dispatches an event of a later version than
   // the proxy's too.
   static constexpr wl_pointer_listener kPointerListener = {
-      PointerEnter,        PointerLeave,       PointerMotion,   PointerButton,
-      PointerAxis,         PointerFrame,       PointerAxisSource, PointerAxisStop,
-      PointerAxisDiscrete, PointerAxisValue120};
+      PointerEnter, PointerLeave,      PointerMotion,   PointerButton,       PointerAxis,
+      PointerFrame, PointerAxisSource, PointerAxisStop, PointerAxisDiscrete, PointerAxisValue120};
 };
 
 int g_pipe_read = -1;
@@ -165,12 +164,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   UniqueFd host(ends[1]);
   UniqueFd bridge_end(ends[0]);
   std::unique_ptr<HostConnection> connection;
-  Require(HostConnection::Connect("/fuzz", &connection,
-                                  [&bridge_end](UniqueFd* out) -> NativeStatus {
-                                    *out = std::move(bridge_end);
-                                    return {};
-                                  })
-              .ok());
+  Require(
+      HostConnection::Connect("/fuzz", &connection, [&bridge_end](UniqueFd* out) -> NativeStatus {
+        *out = std::move(bridge_end);
+        return {};
+      }).ok());
   {
     Side side(connection.get());
     Reader in{data, size};

@@ -11,8 +11,8 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -564,8 +564,8 @@ TEST(HostConnectionWritesRequestsWithTheirFds) {
   std::vector<int> fds;
   size_t total = 0;
   while (total < 60) {
-    const ssize_t read =
-        droidway::bridge::RecvWithFds(pair.host.get(), got.data() + total, got.size() - total, &fds);
+    const ssize_t read = droidway::bridge::RecvWithFds(pair.host.get(), got.data() + total,
+                                                       got.size() - total, &fds);
     CHECK(read > 0);
     total += static_cast<size_t>(read);
   }

@@ -237,8 +237,8 @@ void HostConnection::ServerObjectDestroyed(uint32_t id) {
 // an object of that id again: where the argument may be null (a selection, an enter), it is
 // made null — the object is gone for the guest as well —, and otherwise the connection ends
 // with a clear text instead of the event being handed on.
-bool HostConnection::TakeDeadReference(const wl_interface* interface, uint8_t* message,
-                                       size_t size, std::string* what, bool* makes) {
+bool HostConnection::TakeDeadReference(const wl_interface* interface, uint8_t* message, size_t size,
+                                       std::string* what, bool* makes) {
   *makes = true;  // until read through
   const uint32_t object = Word(message, 0);
   const uint32_t opcode = Word(message, 4) & 0xffff;
