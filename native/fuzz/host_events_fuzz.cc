@@ -29,10 +29,12 @@
 #include "../src/bridge/host_connection.h"
 #include "../src/bridge/wayland_headers.h"
 #include "../src/unique_fd.h"
+#include "../tests/host_side.h"
 
 using droidway::NativeStatus;
 using droidway::UniqueFd;
 using droidway::bridge::HostConnection;
+using droidway::test::HostSide;
 
 namespace {
 
@@ -52,78 +54,6 @@ struct Reader {
     return n;
   }
   bool done() const { return pos >= size; }
-};
-
-// The bridge's side as the relay makes it: registry 2, data device manager 3, seat 4, data device
-// 5, compositor 6, surface 7, pointer 8; the device and the pointer watched (their events make or
-// name objects), as RelayObject::AttachProxy watches them.
-struct Side {
-  wl_registry* registry = nullptr;
-  wl_data_device_manager* manager = nullptr;
-  wl_seat* seat = nullptr;
-  wl_data_device* device = nullptr;
-  wl_compositor* compositor = nullptr;
-  wl_surface* surface = nullptr;
-  wl_pointer* pointer = nullptr;
-  std::vector<wl_data_offer*> offers;
-
-  explicit Side(HostConnection* connection) {
-    registry = wl_display_get_registry(connection->display());
-    manager = static_cast<wl_data_device_manager*>(
-        wl_registry_bind(registry, 1, &wl_data_device_manager_interface, 3));
-    seat = static_cast<wl_seat*>(wl_registry_bind(registry, 2, &wl_seat_interface, 5));
-    device = wl_data_device_manager_get_data_device(manager, seat);
-    wl_data_device_add_listener(device, &kDeviceListener, this);
-    compositor =
-        static_cast<wl_compositor*>(wl_registry_bind(registry, 3, &wl_compositor_interface, 4));
-    surface = wl_compositor_create_surface(compositor);
-    pointer = wl_seat_get_pointer(seat);
-    wl_pointer_add_listener(pointer, &kPointerListener, this);
-    connection->WatchEvents(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(device)),
-                            &wl_data_device_interface);
-    connection->WatchEvents(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(pointer)),
-                            &wl_pointer_interface);
-  }
-  ~Side() {
-    for (wl_data_offer* offer : offers) wl_data_offer_destroy(offer);
-    wl_pointer_destroy(pointer);
-    wl_surface_destroy(surface);
-    wl_compositor_destroy(compositor);
-    wl_data_device_destroy(device);
-    wl_seat_destroy(seat);
-    wl_data_device_manager_destroy(manager);
-    wl_registry_destroy(registry);
-  }
-  Side(const Side&) = delete;
-  Side& operator=(const Side&) = delete;
-
-  static void OnDataOffer(void* data, wl_data_device*, wl_data_offer* offer) {
-    static_cast<Side*>(data)->offers.push_back(offer);
-  }
-  static void OnEnter(void*, wl_data_device*, uint32_t, wl_surface*, wl_fixed_t, wl_fixed_t,
-                      wl_data_offer*) {}
-  static void OnLeave(void*, wl_data_device*) {}
-  static void OnMotion(void*, wl_data_device*, uint32_t, wl_fixed_t, wl_fixed_t) {}
-  static void OnDrop(void*, wl_data_device*) {}
-  static void OnSelection(void*, wl_data_device*, wl_data_offer*) {}
-  static constexpr wl_data_device_listener kDeviceListener = {OnDataOffer, OnEnter, OnLeave,
-                                                              OnMotion,    OnDrop,  OnSelection};
-
-  static void PointerEnter(void*, wl_pointer*, uint32_t, wl_surface*, wl_fixed_t, wl_fixed_t) {}
-  static void PointerLeave(void*, wl_pointer*, uint32_t, wl_surface*) {}
-  static void PointerMotion(void*, wl_pointer*, uint32_t, wl_fixed_t, wl_fixed_t) {}
-  static void PointerButton(void*, wl_pointer*, uint32_t, uint32_t, uint32_t, uint32_t) {}
-  static void PointerAxis(void*, wl_pointer*, uint32_t, uint32_t, wl_fixed_t) {}
-  static void PointerFrame(void*, wl_pointer*) {}
-  static void PointerAxisSource(void*, wl_pointer*, uint32_t) {}
-  static void PointerAxisStop(void*, wl_pointer*, uint32_t, uint32_t) {}
-  static void PointerAxisDiscrete(void*, wl_pointer*, uint32_t, int32_t) {}
-  static void PointerAxisValue120(void*, wl_pointer*, uint32_t, int32_t) {}
-  // Every event has a function: libwayland-client dispatches an event of a later version than
-  // the proxy's too.
-  static constexpr wl_pointer_listener kPointerListener = {
-      PointerEnter, PointerLeave,      PointerMotion,   PointerButton,       PointerAxis,
-      PointerFrame, PointerAxisSource, PointerAxisStop, PointerAxisDiscrete, PointerAxisValue120};
 };
 
 int g_pipe_read = -1;
@@ -170,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return {};
       }).ok());
   {
-    Side side(connection.get());
+    HostSide side(connection.get());
     Reader in{data, size};
     bool failed = false;
     auto read = [&]() {
@@ -195,10 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 1: {
           if (side.offers.empty()) break;
           const size_t index = in.Byte() % side.offers.size();
-          wl_data_offer* offer = side.offers[index];
-          side.offers.erase(side.offers.begin() + static_cast<std::ptrdiff_t>(index));
-          connection->ServerObjectDestroyed(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(offer)));
-          wl_data_offer_destroy(offer);
+          side.Destroy(connection.get(), side.offers[index]);
           break;
         }
         case 2: {

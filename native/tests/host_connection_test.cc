@@ -27,6 +27,7 @@
 #include "../src/bridge/socket_io.h"
 #include "../src/bridge/wayland_headers.h"
 #include "check.h"
+#include "host_side.h"
 
 using droidway::NativeStatus;
 using droidway::UniqueFd;
@@ -122,67 +123,9 @@ std::vector<uint8_t> Enter(uint32_t offer) {
   return Message(kDeviceId, WL_DATA_DEVICE_ENTER, Words({1, kSurfaceId, 0, 0, offer}));
 }
 
-// The bridge's side of a data device: registry 2, manager 3, seat 4, device 5 (kDeviceId),
-// compositor 6, surface 7 (kSurfaceId), made as the relay makes them (the host end never
-// answers); the device watched as DataDeviceRelay does.
-struct Device {
-  wl_registry* registry = nullptr;
-  wl_data_device_manager* manager = nullptr;
-  wl_seat* seat = nullptr;
-  wl_data_device* device = nullptr;
-  wl_compositor* compositor = nullptr;
-  wl_surface* surface = nullptr;
-  std::vector<wl_data_offer*> offers;
-  wl_data_offer* selection = nullptr;
-  int selections = 0;
-
-  explicit Device(HostConnection* connection) {
-    registry = wl_display_get_registry(connection->display());
-    manager = static_cast<wl_data_device_manager*>(
-        wl_registry_bind(registry, 1, &wl_data_device_manager_interface, 3));
-    seat = static_cast<wl_seat*>(wl_registry_bind(registry, 2, &wl_seat_interface, 1));
-    device = wl_data_device_manager_get_data_device(manager, seat);
-    wl_data_device_add_listener(device, &kListener, this);
-    compositor =
-        static_cast<wl_compositor*>(wl_registry_bind(registry, 3, &wl_compositor_interface, 1));
-    surface = wl_compositor_create_surface(compositor);
-    connection->WatchEvents(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(device)),
-                            &wl_data_device_interface);
-  }
-  ~Device() {
-    for (wl_data_offer* offer : offers) wl_data_offer_destroy(offer);
-    wl_surface_destroy(surface);
-    wl_compositor_destroy(compositor);
-    wl_data_device_release(device);
-    wl_seat_destroy(seat);
-    wl_data_device_manager_destroy(manager);
-    wl_registry_destroy(registry);
-  }
-  Device(const Device&) = delete;
-  Device& operator=(const Device&) = delete;
-
-  // The guest destroyed its twin of `offer`: the relay destroys the host proxy.
-  void Destroy(HostConnection* connection, wl_data_offer* offer) {
-    offers.erase(std::find(offers.begin(), offers.end(), offer));
-    connection->ServerObjectDestroyed(wl_proxy_get_id(reinterpret_cast<wl_proxy*>(offer)));
-    wl_data_offer_destroy(offer);
-  }
-
-  static void OnDataOffer(void* data, wl_data_device*, wl_data_offer* offer) {
-    static_cast<Device*>(data)->offers.push_back(offer);
-  }
-  static void OnEnter(void*, wl_data_device*, uint32_t, wl_surface*, wl_fixed_t, wl_fixed_t,
-                      wl_data_offer*) {}
-  static void OnLeave(void*, wl_data_device*) {}
-  static void OnMotion(void*, wl_data_device*, uint32_t, wl_fixed_t, wl_fixed_t) {}
-  static void OnDrop(void*, wl_data_device*) {}
-  static void OnSelection(void* data, wl_data_device*, wl_data_offer* offer) {
-    static_cast<Device*>(data)->selection = offer;
-    ++static_cast<Device*>(data)->selections;
-  }
-  static constexpr wl_data_device_listener kListener = {OnDataOffer, OnEnter, OnLeave,
-                                                        OnMotion,    OnDrop,  OnSelection};
-};
+// The bridge's side (host_side.h): device 5 (kDeviceId), surface 7 (kSurfaceId), the device and
+// a pointer watched.
+using Device = HostSide;
 
 uint32_t IdOf(wl_data_offer* offer) {
   return wl_proxy_get_id(reinterpret_cast<wl_proxy*>(offer));
