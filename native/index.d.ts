@@ -243,7 +243,8 @@ export interface BridgeClientStats {
   connected: boolean;
   /**
    * `'disconnected'`, `'violation:<reason>'`, `'host-error'`, `'too-many-clients'`,
-   * `'too-many-clients-for-uid'`, `'first-request-timeout'`, …; null while connected.
+   * `'too-many-clients-for-uid'`, `'first-request-timeout'`, `'no-memory'`, …; null while
+   * connected.
    */
   disconnectReason: string | null;
   commits: number;

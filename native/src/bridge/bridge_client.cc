@@ -200,7 +200,7 @@ void BridgeClient::BindGlobal(const HostGlobal& global, const wl_interface* inte
       static_cast<wl_proxy*>(wl_registry_bind(host_registry_, global.name, interface, version));
   if (proxy == nullptr) {
     wl_resource_destroy(object->resource());
-    wl_client_post_no_memory(client_);
+    OutOfMemory();
     return;
   }
   object->AttachProxy(proxy);
@@ -211,6 +211,15 @@ void BridgeClient::Kill(const std::string& reason, const std::string& message) {
     doomed_ = true;
     reason_ = reason;
     wl_client_post_implementation_error(client_, "%s", message.c_str());
+  }
+  bridge_->ScheduleDestroy(id_);
+}
+
+void BridgeClient::OutOfMemory() {
+  if (!doomed_) {
+    doomed_ = true;
+    reason_ = "no-memory";
+    wl_client_post_no_memory(client_);
   }
   bridge_->ScheduleDestroy(id_);
 }
@@ -375,7 +384,7 @@ void BridgeClient::OnGuestSync(uint32_t callback_id) {
   wl_resource* callback = wl_resource_create(client_, &wl_callback_interface, 1, callback_id);
   set_creating(false);
   if (callback == nullptr) {
-    wl_client_post_no_memory(client_);
+    OutOfMemory();
     return;
   }
   wl_callback* host_callback = nullptr;

@@ -52,6 +52,11 @@ class BridgeClient {
    */
   void Kill(const std::string& reason, const std::string& message);
   /**
+   * Ends the client because the bridge ran out of memory for it (its memory cap): posts
+   * wl_display's no_memory error and schedules its destruction, with the reason "no-memory".
+   */
+  void OutOfMemory();
+  /**
    * Records a policy violation for which a protocol error has just been posted on one of the
    * client's resources (libwayland disconnects the client after that). `fd_reason` counts it
    * under fds rejected too.

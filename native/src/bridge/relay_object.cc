@@ -135,7 +135,7 @@ RelayObject* RelayObject::Create(BridgeClient* owner, const wl_interface* interf
       wl_resource_create(owner->client(), interface, static_cast<int>(version), id);
   owner->set_creating(false);
   if (resource == nullptr) {
-    wl_client_post_no_memory(owner->client());
+    owner->OutOfMemory();
     return nullptr;
   }
   auto* object = new RelayObject(owner, resource, unit);
@@ -270,7 +270,7 @@ void RelayObject::Forward(uint32_t opcode, const wl_message* message, union wl_a
     if (new_proxy == nullptr) {
       wl_resource_destroy(created->resource_);
       created = nullptr;
-      wl_client_post_no_memory(owner_->client());
+      owner_->OutOfMemory();
     } else {
       created->AttachProxy(new_proxy);
     }
