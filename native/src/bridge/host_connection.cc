@@ -23,8 +23,10 @@ namespace {
 // libwayland-client 1.21's connection buffer: it reads at most this much at once, and no message
 // is longer. A group handed on is at most this long, so libwayland reads it in one read.
 constexpr size_t kMaxMessage = 4096;
-constexpr size_t kInCapacity = 64 * 1024;
-constexpr size_t kOutCapacity = 64 * 1024;
+// Per guest client (a bridge near its memory cap still takes new clients): a read fills at
+// most this, and a wakeup reads again while reads fill it.
+constexpr size_t kInCapacity = 16 * 1024;
+constexpr size_t kOutCapacity = 16 * 1024;
 // Fds read ahead of the messages that carry them, at most (libwayland's own fd buffer holds
 // 1024; a compositor sends each with its message).
 constexpr size_t kMaxFdsAhead = 1024;
