@@ -9,7 +9,7 @@ import { startHeadlessWeston, waitFor } from './helpers/weston.js';
 import { buildWaylandClient } from './helpers/wayland-client-build.js';
 
 // The wire fast path (native/src/bridge/wire_fastpath.cc) relays wl_surface attach, damage,
-// damage_buffer and commit without libwayland. A guest writing those messages itself must meet
+// damage_buffer, commit and frame, and wl_display.sync, without libwayland. A guest writing those messages itself must meet
 // exactly what the generic path does: libwayland-server's own errors for bad ids, wrong
 // interfaces and short messages, the relay's caps, and its requests in the order it sent them,
 // however the bytes are split and whatever fds come between.
@@ -294,6 +294,67 @@ describe('display bridge wire fast path', () => {
       );
     },
     90_000,
+  );
+
+  itNeeds(
+    'relays frame requests on the wire, each answered at its own commit, in order',
+    missing,
+    async () => {
+      await withBridge(
+        async ({ bridge, runClient }) => {
+          const frames = await runClient(['frames', '200']);
+          // The host answers a surface's callbacks at its next commit with that commit's number:
+          // a frame relayed after its commit (or a commit before it) would carry another.
+          expect(frames.out).toContain('frames 200 in-order');
+          expect(frames.out).toContain('survived');
+          const stats = statsOf(bridge, frames.pid);
+          expect(stats.commits).toBe(200);
+          expect(stats.violations).toEqual({});
+          // frame, attach, damage and commit of every round, and the syncs of the round trips.
+          expect(fastRequestsOf(bridge, frames.pid)).toBeGreaterThanOrEqual(4 * 200);
+        },
+        { host: 'scripted' },
+      );
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'refuses new ids libwayland-server would refuse, for frame and sync alike',
+    missing,
+    async () => {
+      await withBridge(async ({ runClient }) => {
+        for (const what of ['frame', 'sync'] as const) {
+          // libwayland-server's own error (invalid method, on wl_display: libwayland-client
+          // reports it as EINVAL), as when the generic path dispatches the request.
+          const error =
+            what === 'frame'
+              ? /wl_display@1: error 1: invalid arguments for wl_surface@\d+\.frame/
+              : /wl_display@1: error 1: invalid arguments for wl_display@1\.sync/;
+          for (const id of ['used', 'skip', 'server', 'zero']) {
+            const result = await runClient(['bad-new-id', what, id]);
+            expect(result.out, `${what} ${id}`).toMatch(error);
+            expect(result.out, `${what} ${id}`).toContain('connection-error Invalid argument');
+          }
+        }
+      });
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'counts frame callbacks made on the wire against the object cap',
+    missing,
+    async () => {
+      await withBridge(async ({ bridge, runClient }) => {
+        const flood = await runClient(['frame-flood', '5000']);
+        expect(flood.out).toContain('limit-objects: at most 4096');
+        expect(flood.out).toContain('protocol-error wl_display 3');
+        expect(statsOf(bridge, flood.pid).violations['limit-objects']).toBe(1);
+        expect(fastRequestsOf(bridge, flood.pid)).toBeGreaterThan(0);
+      });
+    },
+    60_000,
   );
 
   itNeeds(

@@ -22,6 +22,9 @@ namespace bridge {
 
 namespace {
 
+// The first id libwayland-server makes objects with; ids below it are the client's.
+constexpr uint32_t kFirstServerId = 0xff000000;
+
 // The entry of the socket `fd` in the epoll set whose /proc/self/fdinfo file is open as
 // `fdinfo_fd`: the kernel lists each watched fd as "tfd: FD events: MASK data: DATA pos: POS
 // ino: INO sdev: DEV". wl_event_loop_add_fd watches a duplicate of the fd it is given, so the
@@ -362,6 +365,8 @@ void BridgeClient::EmitToplevel(bool mapped, const std::string& app_id, const st
 }
 
 void BridgeClient::OnResourceCreated(wl_resource* resource) {
+  const uint32_t id = wl_resource_get_id(resource);
+  if (id < kFirstServerId && id > highest_client_id_) highest_client_id_ = id;
   // A wl_callback the relay did not create is libwayland's answer to wl_display.sync, queued
   // right after this returns. Relaying the sync to the host first keeps its meaning: every
   // event the host sent before (configure, formats, output modes…) reaches the guest first.
@@ -378,30 +383,50 @@ void BridgeClient::OnResourceCreated(wl_resource* resource) {
 }
 
 void BridgeClient::OnGuestSync(uint32_t callback_id) {
+  (void)StartSync(callback_id, false);
+}
+
+void BridgeClient::FastSync(uint32_t callback_id, uint32_t* host_id) {
+  *host_id = StartSync(callback_id, true);
+}
+
+bool BridgeClient::NewIdFree(uint32_t id) const {
+  // libwayland-server's map of the client's ids grows by one past its highest entry; its entries
+  // of client ids are never on a free list, so an empty one is free to take (wl_map_reserve_new).
+  return id != 0 && id < kFirstServerId && id <= highest_client_id_ + 1 &&
+         wl_client_get_object(client_, id) == nullptr;
+}
+
+uint32_t BridgeClient::StartSync(uint32_t callback_id, bool on_wire) {
   OnFirstRequest();
-  if (!Admit(RelayKind::kOther)) return;
+  if (!Admit(RelayKind::kOther)) return 0;
   set_creating(true);
   wl_resource* callback = wl_resource_create(client_, &wl_callback_interface, 1, callback_id);
   set_creating(false);
   if (callback == nullptr) {
     OutOfMemory();
-    return;
+    return 0;
   }
   wl_callback* host_callback = nullptr;
   if (host_ != nullptr && host_source_ != nullptr && !doomed_) {
-    host_callback = wl_display_sync(host_->display());
+    // On the wire: the proxy gets its id now, and the caller writes the request with it.
+    host_callback =
+        on_wire ? reinterpret_cast<wl_callback*>(wl_proxy_create(
+                      reinterpret_cast<wl_proxy*>(host_->display()), &wl_callback_interface))
+                : wl_display_sync(host_->display());
   }
   if (host_callback == nullptr) {
     // No host to ask (the client is ending): answer as libwayland would.
     wl_callback_send_done(callback, wl_display_get_serial(wl_client_get_display(client_)));
     wl_resource_destroy(callback);
-    return;
+    return 0;
   }
   static const wl_callback_listener host_sync_listener = {HostSyncDoneThunk};
   auto* pending = new PendingSync{this, callback, host_callback};
   wl_callback_add_listener(host_callback, &host_sync_listener, pending);
   wl_resource_set_implementation(callback, nullptr, pending, GuestCallbackDestroyedThunk);
   pending_syncs_.insert(pending);
+  return on_wire ? wl_proxy_get_id(reinterpret_cast<wl_proxy*>(host_callback)) : 0;
 }
 
 void BridgeClient::OnGuestGetRegistry(wl_resource* display, uint32_t registry_id) {
@@ -427,6 +452,8 @@ void BridgeClient::OnHostEvent(uint32_t mask) {
   if ((mask & WL_EVENT_READABLE) != 0) {
     const NativeStatus status = host_->DispatchReadable();
     if (!status.ok()) return HostFailed(status.message());
+    // What the host's events became for the guest goes now, not after another loop wakeup.
+    if (fastpath_ != nullptr) fastpath_->FlushEvents();
   } else if ((mask & (WL_EVENT_HANGUP | WL_EVENT_ERROR)) != 0) {
     return HostFailed("the host compositor closed this client's connection");
   }

@@ -112,6 +112,24 @@ class BridgeClient {
   void Destroyed();
   void OnResourceCreated(wl_resource* resource);
   void OnGuestSync(uint32_t callback_id);
+  /**
+   * Whether libwayland-server would take `id` as a new object of this guest now: one it made
+   * (a client id), and the next one past the highest it holds or a free one below it. The wire
+   * fast path makes objects only for ids this accepts; anything else goes through libwayland.
+   */
+  bool NewIdFree(uint32_t id) const;
+  /**
+   * The guest's wl_display.sync `callback_id`, relayed on the wire: as OnGuestSync, but the
+   * host callback is made without a request (the wire fast path writes it, in order with its
+   * other bytes); `*host_id` is its id, or 0 when nothing is to be written (the sync was
+   * answered here, or the client is ending).
+   */
+  void FastSync(uint32_t callback_id, uint32_t* host_id);
+  /**
+   * Relays the sync `callback_id` to the host: `on_wire`, as FastSync does; otherwise through
+   * libwayland-client. Returns the host callback's id when `on_wire` (0: nothing to write).
+   */
+  uint32_t StartSync(uint32_t callback_id, bool on_wire);
   void OnGuestGetRegistry(wl_resource* display, uint32_t registry_id);
   void OnFirstRequest();
   void OnHostEvent(uint32_t mask);
@@ -176,6 +194,8 @@ class BridgeClient {
   // as the client), counted against max_objects with the relay objects and pending syncs.
   uint32_t registries_ = 0;
   bool first_request_seen_ = false;
+  // The highest client id libwayland-server made a resource for (1: the wl_display).
+  uint32_t highest_client_id_ = 1;
   wl_event_source* deadline_source_ = nullptr;
   // The guest socket's epoll entry (data is libwayland's event source) while reading is paused.
   bool guest_paused_ = false;

@@ -250,10 +250,33 @@ bool WireFastPath::SendFast() {
   return false;
 }
 
+bool WireFastPath::FastRoom(uint32_t size) {
+  if (!HostReady() || fast_budget_ < size) return false;
+  return fast_len_ + size <= sizeof fast_ || SendFast();
+}
+
+bool WireFastPath::TrySync(uint32_t callback_id) {
+  // Without the hook, libwayland-server answers syncs itself (BridgeClient::OnResourceCreated).
+  if (!owner_->display_hook_.installed() || !owner_->NewIdFree(callback_id) || !FastRoom(12))
+    return false;
+  uint32_t host_id = 0;
+  owner_->FastSync(callback_id, &host_id);  // may end the client: Process looks
+  if (host_id != 0) {
+    const uint32_t words[3] = {1, (12u << 16) | WL_DISPLAY_SYNC, host_id};
+    std::memcpy(fast_ + fast_len_, words, sizeof words);
+    fast_len_ += sizeof words;
+    fast_budget_ -= sizeof words;
+  }
+  ++fast_messages_;
+  return true;
+}
+
 bool WireFastPath::TryFast(const uint8_t* message, uint32_t size) {
   uint32_t words[6];
   std::memcpy(words, message, size < sizeof words ? size : sizeof words);
   const uint32_t opcode = words[1] & 0xffff;
+  // The guest's wl_display is always its object 1 (libwayland-server makes it first).
+  if (words[0] == 1) return opcode == WL_DISPLAY_SYNC && size == 12 && TrySync(words[2]);
   uint32_t expected = 0;
   switch (opcode) {
     case WL_SURFACE_ATTACH:
@@ -265,6 +288,9 @@ bool WireFastPath::TryFast(const uint8_t* message, uint32_t size) {
       break;
     case WL_SURFACE_COMMIT:
       expected = 8;
+      break;
+    case WL_SURFACE_FRAME:
+      expected = 12;
       break;
     default:
       return false;
@@ -300,26 +326,48 @@ bool WireFastPath::TryFast(const uint8_t* message, uint32_t size) {
     args[0].o = reinterpret_cast<wl_object*>(buffer_resource);
     std::memcpy(&args[1].i, &words[3], 4);
     std::memcpy(&args[2].i, &words[4], 4);
+  } else if (opcode == WL_SURFACE_FRAME) {
+    if (!owner_->NewIdFree(words[2])) return false;
+    args[0].n = words[2];
   } else if (opcode != WL_SURFACE_COMMIT) {
     for (int i = 0; i < 4; ++i) std::memcpy(&args[i].i, &words[2 + i], 4);
   }
-  if (!HostReady() || fast_budget_ < size) return false;
-  if (fast_len_ + size > sizeof fast_ && !SendFast()) return false;
+  if (!FastRoom(size)) return false;
   std::string replaced;
-  // The generic path's own checks, in its order: CheckRequest, translation, AfterRequest.
+  // The generic path's own checks, in its order: CheckRequest, the new object (RelayObject::
+  // Forward), translation, AfterRequest.
   if (surface->CheckRequest(opcode, args, &replaced)) {
+    RelayObject* created = nullptr;
+    if (opcode == WL_SURFACE_FRAME) {
+      created =
+          RelayObject::Create(owner_, &wl_callback_interface,
+                              static_cast<uint32_t>(wl_resource_get_version(resource)), words[2]);
+      if (created == nullptr) {  // refused by the object cap or out of memory: the client ends
+        ++fast_messages_;
+        return true;
+      }
+      wl_proxy* proxy = wl_proxy_create(surface->proxy_, &wl_callback_interface);
+      if (proxy == nullptr) {
+        wl_resource_destroy(created->resource_);
+        owner_->OutOfMemory();
+        ++fast_messages_;
+        return true;
+      }
+      created->AttachProxy(proxy);
+      words[2] = wl_proxy_get_id(proxy);
+    }
     words[0] = wl_proxy_get_id(surface->proxy_);
     if (opcode == WL_SURFACE_ATTACH) {
       words[2] = objects[0] != nullptr ? wl_proxy_get_id(objects[0]->proxy_) : 0;
       std::memcpy(&words[3], &args[1].i, 4);
       std::memcpy(&words[4], &args[2].i, 4);
-    } else if (opcode != WL_SURFACE_COMMIT) {
+    } else if (opcode != WL_SURFACE_COMMIT && opcode != WL_SURFACE_FRAME) {
       for (int i = 0; i < 4; ++i) std::memcpy(&words[2 + i], &args[i].i, 4);
     }
     std::memcpy(fast_ + fast_len_, words, size);
     fast_len_ += size;
     fast_budget_ -= size;
-    surface->AfterRequest(opcode, args, objects, nullptr);
+    surface->AfterRequest(opcode, args, objects, created);
     // A commit of a toplevel's surface may have queued a sync in libwayland-client (see
     // RelayObject::UpdateMapped): nothing of this read may overtake it.
     if (opcode == WL_SURFACE_COMMIT && !surface->roles_.empty()) host_ready_ = 0;
@@ -364,9 +412,20 @@ void WireFastPath::PumpEvents() {
       CloseAll(&out_fds_);
       return;
     }
+    // A read short of the chunk took all libwayland-server had written (it writes on this
+    // thread only), unless it stopped after fds (a read does).
+    const bool drained = static_cast<size_t>(got) < kEventChunk && out_fds_.empty();
     out_.resize(static_cast<size_t>(got));
     if (!WriteGuest()) return GuestGone();
+    if (drained) return;
   }
+}
+
+void WireFastPath::FlushEvents() {
+  if (guest_gone_ || owner_ == nullptr || !out_.empty()) return;
+  wl_client_flush(owner_->client());
+  PumpEvents();
+  if (!guest_gone_) UpdateMasks();
 }
 
 int WireFastPath::GuestThunk(int /*fd*/, uint32_t mask, void* data) {

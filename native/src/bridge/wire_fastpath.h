@@ -2,12 +2,15 @@
 // itself and gives libwayland-server one end of a socketpair instead; this class pumps bytes
 // between the two:
 // - guest → bridge: it reads the guest's socket, and relays the hot, fd-free requests of
-//   wl_surface (attach, damage, damage_buffer, commit) straight to the host socket, after the
-//   same RelayObject::CheckRequest / AfterRequest the generic path runs, without libwayland's
-//   per-message closures. Every other message — and every case it is not sure of (an unknown
-//   or foreign object, a wrong interface or size, fds, a partial or malformed message) — goes
-//   through the socketpair to libwayland-server unchanged, in order, and is dispatched by the
-//   generic relay as before.
+//   wl_surface (attach, damage, damage_buffer, commit, frame) and wl_display.sync straight to
+//   the host socket, after the same RelayObject::CheckRequest / AfterRequest (and object cap)
+//   the generic path runs, without libwayland's per-message closures. The objects frame and
+//   sync make are made as the generic path makes them, for ids libwayland-server would take
+//   (BridgeClient::NewIdFree); their host proxies get ids from libwayland-client
+//   (wl_proxy_create) without a request, which the fast path writes itself. Every other message —
+//   and every case it is not sure of (an unknown or foreign object, a wrong interface or size, fds,
+//   a partial or malformed message) — goes through the socketpair to libwayland-server unchanged,
+//   in order, and is dispatched by the generic relay as before.
 // - bridge → guest: events libwayland-server writes into the socketpair, with their fds, are
 //   copied to the guest's socket in order.
 // Ordering: a fast message goes to the host only when every earlier byte of the guest was read
@@ -52,6 +55,12 @@ class WireFastPath {
    */
   void Close();
 
+  /**
+   * Writes what libwayland-server holds for the guest to it now (after host events were
+   * relayed), rather than at the loop's next flush and wakeup.
+   */
+  void FlushEvents();
+
   /** Messages relayed by the fast path so far (for tests and benchmarks). */
   uint64_t fast_messages() const { return fast_messages_; }
 
@@ -66,6 +75,10 @@ class WireFastPath {
   void Process();
   /** Relays one whole message by the fast path; false when it must take the slow path. */
   bool TryFast(const uint8_t* message, uint32_t size);
+  /** Relays wl_display.sync `callback_id` by the fast path; false: the slow path takes it. */
+  bool TrySync(uint32_t callback_id);
+  /** Makes room for `size` more fast bytes in this read; false: the slow path takes it. */
+  bool FastRoom(uint32_t size);
   /** Whether fast messages may be sent to the host now (see the file comment). */
   bool HostReady();
   /** Sends the translated fast messages to the host in one all-or-nothing write. */
