@@ -138,7 +138,7 @@ export default {
     }
     const syncs = quick ? 1_000 : 20_000;
     const commits = quick ? 2_000 : 40_000;
-    const rounds = quick ? 1 : 5;
+    const rounds = quick ? 1 : 7;
 
     // mkdtemp makes the directory 0700, as libwayland wants a runtime directory.
     const dir = mkdtempSync('/tmp/droidway-bench-bridge-');

@@ -136,7 +136,7 @@ export default {
   },
   async run({ quick }) {
     buildClient();
-    const rounds = quick ? 2 : 6;
+    const rounds = quick ? 2 : 7;
     const count = quick ? 300 : 1_000;
     const dir = mkdtempSync('/tmp/droidway-bench-input-');
     const sockDir = mkdtempSync('/tmp/droidway-bench-input-sock-');

@@ -31,7 +31,7 @@ export default {
   },
   async run({ quick }) {
     const { bridgeStats } = await import(pathToFileURL(service).href);
-    const rounds = quick ? 2 : 5;
+    const rounds = quick ? 2 : 7;
     const instance = `bench-window-${process.pid % 100000}`;
     const dir = mkdtempSync('/tmp/droidway-bench-window-');
     const weston = spawn(
