@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../src/bridge/host_connection.h"
+#include "../src/bridge/socket_io.h"
 #include "../src/bridge/wayland_headers.h"
 #include "../src/unique_fd.h"
 #include "../tests/host_side.h"
@@ -58,24 +59,11 @@ struct Reader {
 
 int g_pipe_read = -1;
 
-bool SendWithFds(int fd, const uint8_t* bytes, size_t size, size_t fds) {
-  std::vector<int> list(fds, g_pipe_read);
-  struct iovec iov = {const_cast<uint8_t*>(bytes), size};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 32)];
-  struct msghdr message;
-  std::memset(&message, 0, sizeof message);
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  if (fds > 0) {
-    message.msg_control = control;
-    message.msg_controllen = CMSG_SPACE(sizeof(int) * fds);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds);
-    std::memcpy(CMSG_DATA(cmsg), list.data(), sizeof(int) * fds);
-  }
-  return ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+// Up to 31 fds: past libwayland's 28, to reach the bridge's refusal.
+bool SendCopies(int fd, const uint8_t* bytes, size_t size, size_t fds) {
+  const std::vector<int> list(fds, g_pipe_read);
+  return droidway::bridge::SendWithFds(fd, bytes, size, list, droidway::bridge::kMaxFdsForTests) >=
+         0;
 }
 
 }  // namespace
@@ -138,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             bytes = &kZero;
             n = 1;
           }
-          if (!SendWithFds(host.get(), bytes, n, fds)) break;
+          if (!SendCopies(host.get(), bytes, n, fds)) break;
           read();
           break;
         }

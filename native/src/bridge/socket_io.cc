@@ -38,14 +38,16 @@ ssize_t RecvWithFds(int fd, void* data, size_t size, std::vector<int>* fds, bool
   return got;
 }
 
-ssize_t SendWithFds(int fd, const void* data, size_t size, const std::vector<int>& fds) {
+ssize_t SendWithFds(int fd, const void* data, size_t size, const std::vector<int>& fds,
+                    size_t max_fds) {
   struct iovec iov = {const_cast<void*>(data), size};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsForTests)];
   struct msghdr message;
   std::memset(&message, 0, sizeof message);
   message.msg_iov = &iov;
   message.msg_iovlen = 1;
-  const size_t count = fds.size() < kMaxFdsPerMessage ? fds.size() : kMaxFdsPerMessage;
+  const size_t limit = max_fds < kMaxFdsForTests ? max_fds : kMaxFdsForTests;
+  const size_t count = fds.size() < limit ? fds.size() : limit;
   if (count > 0) {
     message.msg_control = control;
     message.msg_controllen = CMSG_SPACE(sizeof(int) * count);

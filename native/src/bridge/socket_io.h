@@ -25,10 +25,14 @@ constexpr size_t kMaxFdsPerMessage = 28;
 ssize_t RecvWithFds(int fd, void* data, size_t size, std::vector<int>* fds,
                     bool* truncated = nullptr);
 /**
- * Writes once from `data`, with the first kMaxFdsPerMessage of `fds` (the caller closes its
- * copies of those once some bytes were taken). Returns what sendmsg returned.
+ * Writes once from `data`, with the first `max_fds` of `fds` (the caller closes its copies of
+ * those once some bytes were taken). Returns what sendmsg returned. `max_fds` is more than
+ * kMaxFdsPerMessage only where a test plays a peer that sends more than libwayland takes; at
+ * most kMaxFdsForTests.
  */
-ssize_t SendWithFds(int fd, const void* data, size_t size, const std::vector<int>& fds);
+constexpr size_t kMaxFdsForTests = 32;
+ssize_t SendWithFds(int fd, const void* data, size_t size, const std::vector<int>& fds,
+                    size_t max_fds = kMaxFdsPerMessage);
 /** Closes every fd of `*fds` and empties it. */
 void CloseAll(std::vector<int>* fds);
 /** Closes the fds of `*fds` a SendWithFds carried (its first kMaxFdsPerMessage) and drops them. */
