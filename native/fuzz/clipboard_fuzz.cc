@@ -58,6 +58,7 @@
 #include "../src/bridge/bridge.h"
 #include "../src/bridge/wayland_headers.h"
 #include "fd_menu.h"
+#include "fuzz_input.h"
 #include "guest_harness.h"
 #include "stub_host.h"
 
@@ -689,19 +690,7 @@ void Sync(Guest* g) {
 }
 
 // Reads an operand byte (0 past the end).
-struct Reader {
-  const uint8_t* data;
-  size_t size;
-  size_t pos = 0;
-  uint8_t Byte() { return pos < size ? data[pos++] : 0; }
-  bool AtEnd() const { return pos >= size; }
-  std::vector<uint8_t> Bytes(size_t n) {
-    n = std::min(n, size - std::min(pos, size));
-    std::vector<uint8_t> b(data + pos, data + pos + n);
-    pos += n;
-    return b;
-  }
-};
+using Reader = droidway::fuzz::FuzzInput;
 
 // A MIME operand: an index into kMimes, or 0xf0+ then a length byte and that many raw bytes.
 std::string MimeFrom(uint8_t index, Reader* r, std::vector<uint8_t>* raw) {
@@ -943,7 +932,7 @@ int HostOperandCount(uint8_t op) {
 }
 
 void Run(Guest* g, Reader* r) {
-  for (size_t step = 0; step < kMaxSteps && !r->AtEnd() && !g->dead; ++step) {
+  for (size_t step = 0; step < kMaxSteps && !r->done() && !g->dead; ++step) {
     const uint8_t op = r->Byte() % kOpCount;
     if (op < kHostEnter) {
       GuestStep(g, op, r);
@@ -1030,7 +1019,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   g.fd = fuzz::ConnectGuest(g_sockets[g.mode]);
   Request(&g, 1, 1, Words({2}));  // wl_display.get_registry
   Sync(&g);
-  Reader r{data + 1, size - 1};
+  Reader r(data + 1, size - 1);
   Run(&g, &r);
   Flush(&g);
   ::shutdown(g.fd, SHUT_WR);

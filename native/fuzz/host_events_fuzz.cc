@@ -31,6 +31,7 @@
 #include "../src/bridge/wayland_headers.h"
 #include "../src/unique_fd.h"
 #include "../tests/host_side.h"
+#include "fuzz_input.h"
 
 using droidway::NativeStatus;
 using droidway::UniqueFd;
@@ -43,19 +44,7 @@ void Require(bool condition) {
   if (!condition) std::abort();
 }
 
-struct Reader {
-  const uint8_t* data;
-  size_t size;
-  size_t pos = 0;
-  uint8_t Byte() { return pos < size ? data[pos++] : 0; }
-  size_t Take(size_t want, const uint8_t** out) {
-    const size_t n = std::min(want, size - pos);
-    *out = data + pos;
-    pos += n;
-    return n;
-  }
-  bool done() const { return pos >= size; }
-};
+using Reader = droidway::fuzz::FuzzInput;
 
 int g_pipe_read = -1;
 
@@ -89,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }).ok());
   {
     HostSide side(connection.get());
-    Reader in{data, size};
+    Reader in(data, size);
     bool failed = false;
     auto read = [&]() {
       const NativeStatus status = connection->DispatchReadable();

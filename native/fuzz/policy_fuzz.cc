@@ -19,6 +19,7 @@
 #include "../src/bridge/shm_policy.h"
 #include "../src/unique_fd.h"
 #include "fd_menu.h"
+#include "fuzz_input.h"
 
 using droidway::UniqueFd;
 using droidway::bridge::DmabufFormatTable;
@@ -36,24 +37,7 @@ void Require(bool condition) {
 }
 
 /** Reads fixed-size fields from the input; zeros past its end. */
-class Reader {
- public:
-  Reader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  template <typename T>
-  T Take() {
-    T value{};
-    const size_t n = sizeof(T) < size_ - pos_ ? sizeof(T) : size_ - pos_;
-    std::memcpy(&value, data_ + pos_, n);
-    pos_ += n;
-    return value;
-  }
-  bool done() const { return pos_ >= size_; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
+using Reader = droidway::fuzz::FuzzInput;
 
 int64_t FdSize(int fd) {
   const off_t end = ::lseek(fd, 0, SEEK_END);
