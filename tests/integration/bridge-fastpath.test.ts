@@ -151,6 +151,11 @@ function fastRequestsOf(bridge: DisplayBridge, pid: number): number {
   return (statsOf(bridge, pid) as { fastRequests?: number }).fastRequests ?? -1;
 }
 
+/** Events (a sync's done) the fast path wrote to client `pid` (an addon counter too). */
+function fastEventsOf(bridge: DisplayBridge, pid: number): number {
+  return (statsOf(bridge, pid) as { fastEvents?: number }).fastEvents ?? -1;
+}
+
 describe('display bridge wire fast path', () => {
   itNeeds(
     'answers bad ids, wrong interfaces and short messages as libwayland-server does',
@@ -312,6 +317,32 @@ describe('display bridge wire fast path', () => {
           expect(stats.violations).toEqual({});
           // frame, attach, damage and commit of every round, and the syncs of the round trips.
           expect(fastRequestsOf(bridge, frames.pid)).toBeGreaterThanOrEqual(4 * 200);
+        },
+        { host: 'scripted' },
+      );
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'answers a sync only after the events the host sent before its own answer, on the wire or not',
+    missing,
+    async () => {
+      await withBridge(
+        async ({ bridge, runClient }) => {
+          // Each sync follows a get_keyboard the host answers with a keymap at once: its done
+          // must reach the guest after that keymap, whichever way the bridge sends it.
+          const few = await runClient(['sync-order', '50']);
+          expect(few.out).toContain('sync-order ok');
+          expect(few.out).toContain('survived');
+          // Enough to fill the sockets while the guest does not read.
+          const many = await runClient(['sync-order', '1500']);
+          expect(many.out).toContain('sync-order ok');
+          expect(many.out).toContain('survived');
+          // The round trips of a guest that reads at once take the wire both ways.
+          const frames = await runClient(['frames', '50']);
+          expect(frames.out).toContain('survived');
+          expect(fastEventsOf(bridge, frames.pid)).toBeGreaterThan(0);
         },
         { host: 'scripted' },
       );

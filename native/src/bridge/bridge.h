@@ -154,6 +154,8 @@ struct ClientStats {
   uint64_t damage_rects_dropped = 0;
   /** Requests relayed by the wire fast path (wire_fastpath.h) rather than through libwayland. */
   uint64_t fast_requests = 0;
+  // Events the bridge wrote to the guest on the wire (a sync's done).
+  uint64_t fast_events = 0;
   uint32_t objects = 0;
   uint32_t pools = 0;
   uint32_t buffers = 0;

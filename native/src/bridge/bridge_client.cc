@@ -348,6 +348,7 @@ void BridgeClient::PublishStats() {
     stats.bytes_copied = bytes_copied_;
     stats.damage_rects_dropped = damage_rects_dropped_;
     if (fastpath_ != nullptr) stats.fast_requests = fastpath_->fast_messages();
+    if (fastpath_ != nullptr) stats.fast_events = fastpath_->fast_events();
     stats.objects = static_cast<uint32_t>(objects_.size() + pending_syncs_.size() + registries_);
     stats.pools = pools_;
     stats.buffers = buffers_;
@@ -422,11 +423,13 @@ uint32_t BridgeClient::StartSync(uint32_t callback_id, bool on_wire) {
     return 0;
   }
   static const wl_callback_listener host_sync_listener = {HostSyncDoneThunk};
-  auto* pending = new PendingSync{this, callback, host_callback};
+  const uint32_t host_id = wl_proxy_get_id(reinterpret_cast<wl_proxy*>(host_callback));
+  auto* pending = new PendingSync{this, callback, host_callback, host_id};
   wl_callback_add_listener(host_callback, &host_sync_listener, pending);
   wl_resource_set_implementation(callback, nullptr, pending, GuestCallbackDestroyedThunk);
   pending_syncs_.insert(pending);
-  return on_wire ? wl_proxy_get_id(reinterpret_cast<wl_proxy*>(host_callback)) : 0;
+  if (fastpath_ != nullptr) host_->HookEvents(host_id, SyncDoneOnWire, pending);
+  return on_wire ? host_id : 0;
 }
 
 void BridgeClient::OnGuestGetRegistry(wl_resource* display, uint32_t registry_id) {
@@ -520,6 +523,7 @@ void BridgeClient::Destroyed() {
     stats.bytes_copied = bytes_copied_;
     stats.damage_rects_dropped = damage_rects_dropped_;
     if (fastpath_ != nullptr) stats.fast_requests = fastpath_->fast_messages();
+    if (fastpath_ != nullptr) stats.fast_events = fastpath_->fast_events();
     stats.connected = false;
     stats.disconnect_reason = reason;
     stats.objects = stats.pools = stats.buffers = stats.surfaces = 0;
@@ -564,8 +568,34 @@ int BridgeClient::DeadlineThunk(void* data) {
   return 0;
 }
 
+bool BridgeClient::SyncDoneOnWire(void* data, const uint8_t* message, size_t size) {
+  auto* pending = static_cast<PendingSync*>(data);
+  BridgeClient* self = pending->owner;
+  uint32_t header[2];
+  std::memcpy(header, message, sizeof header);
+  if (self == nullptr || self->fastpath_ == nullptr || pending->host == nullptr || size != 12 ||
+      (header[1] & 0xffff) != WL_CALLBACK_DONE) {
+    return false;
+  }
+  wl_resource* guest = pending->guest;
+  // As HostSyncDoneThunk answers it, without libwayland's closures on either side.
+  const uint32_t event[3] = {wl_resource_get_id(guest), (12u << 16) | WL_CALLBACK_DONE,
+                             wl_display_get_serial(wl_client_get_display(self->client_))};
+  if (!self->fastpath_->InjectEvent(reinterpret_cast<const uint8_t*>(event), sizeof event))
+    return false;
+  self->host_->UnhookEvents(pending->host_id);
+  // libwayland-client never reads this done: the proxy is a zombie until the host's delete_id.
+  wl_callback_destroy(pending->host);
+  pending->host = nullptr;
+  wl_resource_destroy(guest);  // frees `pending`; the guest's delete_id follows its done
+  self->stats_dirty_ = true;
+  return true;
+}
+
 void BridgeClient::HostSyncDoneThunk(void* data, wl_callback* callback, uint32_t /*serial*/) {
   auto* pending = static_cast<PendingSync*>(data);
+  if (pending->owner != nullptr && pending->owner->host_ != nullptr)
+    pending->owner->host_->UnhookEvents(pending->host_id);
   wl_callback_destroy(callback);
   pending->host = nullptr;
   // Every host event sent before this answer has been relayed already: the guest's sync is done.
@@ -608,7 +638,10 @@ void BridgeClient::RetiredSyncDoneThunk(void* data, wl_callback* callback, uint3
 
 void BridgeClient::GuestCallbackDestroyedThunk(wl_resource* resource) {
   auto* pending = static_cast<PendingSync*>(wl_resource_get_user_data(resource));
-  if (pending->owner != nullptr) pending->owner->pending_syncs_.erase(pending);
+  if (pending->owner != nullptr) {
+    pending->owner->pending_syncs_.erase(pending);
+    if (pending->owner->host_ != nullptr) pending->owner->host_->UnhookEvents(pending->host_id);
+  }
   if (pending->host != nullptr) wl_callback_destroy(pending->host);
   delete pending;
 }

@@ -174,7 +174,13 @@ class BridgeClient {
     BridgeClient* owner;
     wl_resource* guest;
     wl_callback* host;
+    uint32_t host_id;
   };
+  /**
+   * The host's wl_callback.done of a pending sync, first in its group (HostConnection::
+   * HookEvents): written to the guest on the wire, after all libwayland-server has for it.
+   */
+  static bool SyncDoneOnWire(void* data, const uint8_t* message, size_t size);
 
   Bridge* bridge_;
   wl_client* client_;

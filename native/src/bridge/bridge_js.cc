@@ -312,6 +312,7 @@ Napi::Value BridgeJs::Stats(const Napi::CallbackInfo& info) {
     object.Set("bytesCopied", Count(env, client.bytes_copied));
     object.Set("damageRectsDropped", Count(env, client.damage_rects_dropped));
     object.Set("fastRequests", Count(env, client.fast_requests));
+    object.Set("fastEvents", Count(env, client.fast_events));
     object.Set("objects", Count(env, client.objects));
     object.Set("pools", Count(env, client.pools));
     object.Set("buffers", Count(env, client.buffers));

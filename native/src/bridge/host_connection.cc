@@ -220,6 +220,14 @@ void HostConnection::UnwatchEvents(uint32_t id) {
   watched_.erase(id);
 }
 
+void HostConnection::HookEvents(uint32_t id, EventHook hook, void* data) {
+  hooked_[id] = Hook{hook, data};
+}
+
+void HostConnection::UnhookEvents(uint32_t id) {
+  hooked_.erase(id);
+}
+
 void HostConnection::ServerObjectDestroyed(uint32_t id) {
   if (id < kFirstServerId) return;
   // Bounded: the host makes its next objects with the ids it freed last, so ids leave this set
@@ -330,6 +338,15 @@ NativeStatus HostConnection::Deliver() {
                       std::to_string(size) + " bytes)");
       }
       if (size > in_len_ - group || group + size > kMaxMessage) break;
+      if (group == 0 && !hooked_.empty()) {
+        // First in its group: everything before it was dispatched, so a hook may take it.
+        const auto hooked = hooked_.find(object);
+        if (hooked != hooked_.end() && hooked->second.hook(hooked->second.data, message, size)) {
+          std::memmove(in_.data(), in_.data() + size, in_len_ - size);
+          in_len_ -= size;
+          continue;
+        }
+      }
       if (object == 1 && opcode == 0) {
         if (TakeError(message, size))
           return NativeStatus::Error(-EPROTO, "wl_display_read_events", ErrorText());

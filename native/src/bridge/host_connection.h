@@ -111,6 +111,19 @@ class HostConnection {
   /** Nullable arguments naming a destroyed host object that were made null (for tests). */
   uint64_t nulled() const { return nulled_; }
 
+  /**
+   * Takes an event of the host object `object` (`message`, whole, `size` bytes, no fds) before
+   * libwayland reads it; false leaves it to libwayland. Called only when every host event
+   * before it has been dispatched, so whatever the bridge made of those was posted first.
+   */
+  using EventHook = bool (*)(void* data, const uint8_t* message, size_t size);
+  /**
+   * `hook` sees the events of the host object `id` (an fd-free interface) that start a group
+   * (see the file comment) until UnhookEvents; `data` must live as long.
+   */
+  void HookEvents(uint32_t id, EventHook hook, void* data);
+  void UnhookEvents(uint32_t id);
+
  private:
   HostConnection(wl_display* display, UniqueFd host, UniqueFd pair);
   static NativeStatus Adopt(UniqueFd fd, const std::string& socket_path,
@@ -169,6 +182,11 @@ class HostConnection {
   bool taken_error_ = false;
   ProtocolError taken_;
   std::unordered_map<uint32_t, const wl_interface*> watched_;
+  struct Hook {
+    EventHook hook;
+    void* data;
+  };
+  std::unordered_map<uint32_t, Hook> hooked_;
   std::unordered_set<uint32_t> destroyed_;
   uint64_t nulled_ = 0;
   // What the bridge found and ended the connection for (a dead reference, a malformed message).

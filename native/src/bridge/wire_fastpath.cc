@@ -421,6 +421,24 @@ void WireFastPath::PumpEvents() {
   }
 }
 
+bool WireFastPath::InjectEvent(const uint8_t* message, size_t size) {
+  if (guest_gone_ || owner_ == nullptr || !peer_.valid()) return false;
+  // libwayland-server's buffer goes to the pair; if the pair could not take all of it, the pair
+  // is not empty: so an empty pair means nothing of libwayland-server's is left behind this.
+  wl_client_flush(owner_->client());
+  int waiting = 0;
+  if (::ioctl(peer_.get(), SIOCINQ, &waiting) < 0 || waiting != 0) return false;
+  // Behind whatever the guest's socket did not take yet (out_), ahead of all that comes later.
+  out_.insert(out_.end(), message, message + size);
+  ++fast_events_;
+  if (!WriteGuest()) {
+    GuestGone();
+    return true;  // the guest is gone: the event meant nothing more
+  }
+  UpdateMasks();
+  return true;
+}
+
 void WireFastPath::FlushEvents() {
   if (guest_gone_ || owner_ == nullptr || !out_.empty()) return;
   wl_client_flush(owner_->client());

@@ -61,8 +61,17 @@ class WireFastPath {
    */
   void FlushEvents();
 
+  /**
+   * Sends the fd-free event `message` (whole, `size` bytes) to the guest after everything
+   * libwayland-server has for it, which is flushed first; false (nothing sent) when
+   * libwayland-server could not hand all of it on, or the guest is gone.
+   */
+  bool InjectEvent(const uint8_t* message, size_t size);
+
   /** Messages relayed by the fast path so far (for tests and benchmarks). */
   uint64_t fast_messages() const { return fast_messages_; }
+  /** Events written to the guest by InjectEvent so far. */
+  uint64_t fast_events() const { return fast_events_; }
 
  private:
   WireFastPath(wl_event_loop* loop, UniqueFd guest, UniqueFd peer);
@@ -132,6 +141,7 @@ class WireFastPath {
   std::vector<int> out_fds_;
 
   uint64_t fast_messages_ = 0;
+  uint64_t fast_events_ = 0;
 };
 
 }  // namespace bridge
