@@ -58,11 +58,25 @@ export function packageVersion(start?: string): string {
   return version;
 }
 
+/**
+ * Whether a run reads an APK in the reader process as soon as its arguments are parsed:
+ * `apk info …` (not its help). Such a run starts the reader before anything else, so that the
+ * reader's Node start overlaps the CLI's own (commander, the command's chunk, parsing).
+ */
+export function readsApk(args: readonly string[]): boolean {
+  return (
+    args[0] === 'apk' && args[1] === 'info' && !args.includes('--help') && !args.includes('-h')
+  );
+}
+
 /** Runs the CLI for `argv` (node-style) and returns the exit status (see `runCli`). */
 export async function main(
   argv: readonly string[] = process.argv,
   io: CliIo = processIo,
 ): Promise<number> {
+  const args = argv.slice(2);
+  // The read takes this reader (the same defaults as `apk info`'s); unused, it ends unref'd.
+  if (readsApk(args)) (await import('../core/apk/apk-worker-client.js')).prestartApkReader();
   let version: string;
   try {
     version = packageVersion();
@@ -72,7 +86,6 @@ export async function main(
     );
     return EXIT_FAILURE;
   }
-  const args = argv.slice(2);
   // `droidway --version` alone is answered here, as commander would print it, so the run never
   // loads commander (most of the entry chunk before): the rest goes through `run-cli.ts`.
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

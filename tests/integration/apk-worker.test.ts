@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeApkWorkers,
+  prestartApkReader,
   readApkIconsInWorker,
   readApkInfoInWorker,
 } from '../../electron/core/apk/apk-worker-client.js';
@@ -43,6 +44,7 @@ beforeAll(async () => {
       '--skipLibCheck',
       '--strict',
       path.join(root, 'electron/core/apk/apk-worker.ts'),
+      path.join(root, 'electron/core/apk/apk-worker-client.ts'),
     ],
     { cwd: root },
   );
@@ -115,8 +117,8 @@ describe('readApkInfoInWorker', () => {
       expect((await readApkInfoInWorker(file, { workerUrl, onStats })).packageName).toBe(
         'org.example.again',
       );
-    // A root caller never parses as root: each read gets a reader of its own, dropped to nobody
-    // (the APK handed over as an open descriptor); anyone else reuses one reader.
+    // A root caller never parses as root: each read gets a reader of its own, which opens the APK
+    // and drops to nobody before reading it; anyone else reuses one reader.
     const root = process.getuid?.() === 0;
     expect(pids.size).toBe(root ? 10 : 1);
     expect([...uids]).toEqual([root ? '65534' : String(process.getuid?.())]);
@@ -167,5 +169,92 @@ describe('readApkInfoInWorker', () => {
         workerUrl: new URL('file:///nonexistent/w.js'),
       }),
     ).rejects.toMatchObject({ code: 'APK_READ_FAILED' });
+  });
+});
+
+/** The uid a process runs as, from /proc; undefined once it is gone. */
+function uidOf(pid: number): string | undefined {
+  try {
+    return /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves once process `pid` is gone (or a zombie); rejects after `ms`. */
+async function gone(pid: number, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  const alive = (): boolean => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  while (alive()) {
+    if (Date.now() > end) throw new Error(`process ${pid} still runs after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('prestartApkReader', () => {
+  it('starts the reader the next read takes', async () => {
+    const file = await apk(
+      'early.apk',
+      writeAxml({ name: 'manifest', attrs: [{ name: 'package', value: 'org.example.early' }] }),
+    );
+    await closeApkWorkers();
+    const early = prestartApkReader({ workerUrl });
+    expect(early).toBeTypeOf('number');
+    // Waiting for its read, it has read nothing (a root caller's reader still holds root, to
+    // open the APK it will be asked for).
+    expect(uidOf(early!)).toBe(String(process.getuid?.()));
+    const seen: number[] = [];
+    const info = await readApkInfoInWorker(file, { workerUrl, onStats: (s) => seen.push(s.pid) });
+    expect(info.packageName).toBe('org.example.early');
+    expect(seen).toEqual([early]);
+    if (process.getuid?.() === 0) {
+      // It read as nobody, and ended with its one read.
+      await gone(early!);
+    }
+  });
+
+  it('gives a read the same error when the early reader failed to start', async () => {
+    const file = await apk('nostart.apk', writeAxml({ name: 'manifest', attrs: [] }));
+    const broken = new URL('file:///nonexistent/early-w.js');
+    await closeApkWorkers();
+    const direct = await readApkInfoInWorker(file, { workerUrl: broken }).catch((e: unknown) => e);
+    // Taken while it still starts, or gone (and replaced) by the time of the read: either way.
+    for (const wait of [0, 500]) {
+      const early = prestartApkReader({ workerUrl: broken });
+      expect(early).toBeTypeOf('number');
+      await new Promise((r) => setTimeout(r, wait));
+      const after = await readApkInfoInWorker(file, { workerUrl: broken }).catch((e: unknown) => e);
+      expect(after).toMatchObject({ code: 'APK_READ_FAILED', message: (direct as Error).message });
+      await gone(early!);
+    }
+  });
+
+  it('ends an early reader nobody takes: after its keep-alive, or with its parent', async () => {
+    await closeApkWorkers();
+    const early = prestartApkReader({ workerUrl, keepAliveMs: 100 });
+    await gone(early!);
+    // A parent that exits without reading (a CLI whose arguments were wrong) leaves nothing.
+    const client = pathToFileURL(path.join(out, 'electron/core/apk/apk-worker-client.js'));
+    const script = `import { prestartApkReader } from ${JSON.stringify(client.href)};
+      const pid = prestartApkReader({
+        workerUrl: new URL(${JSON.stringify(workerUrl.href)}),
+        keepAliveMs: 60_000,
+      });
+      process.stdout.write(String(pid));`;
+    // Kept alive by its reader, the parent would outlive this timeout.
+    const pid = Number(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      }),
+    );
+    expect(pid).toBeGreaterThan(0);
+    await gone(pid);
   });
 });

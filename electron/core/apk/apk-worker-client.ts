@@ -6,15 +6,19 @@
  * does not count Buffers, and the address-space limit has to leave room for V8's own
  * reservations), and a time limit. Starting a process costs tens of milliseconds, more than
  * reading a typical APK, so one is reused for the next read and kept a few seconds after its
- * last (unref'd: an idle reader never keeps the app alive). A read that passes a limit kills
- * its process; the next read starts a fresh one.
+ * last (unref'd: an idle reader never keeps the app alive), and a caller that knows a read is
+ * coming (`droidway apk info`) starts one early with `prestartApkReader`, so the reader's start
+ * overlaps its own. A read that passes a limit kills its process; the next read starts a fresh one.
+ *
+ * A root caller's reader never parses as root: it is started holding root only to open the one
+ * APK it is asked for (with `openApkFile`'s checks), drops to nobody before reading a byte of it,
+ * and ends after that read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApkError, type ApkErrorCode } from './apk-errors.js';
-import { openApkFile } from './apk-file.js';
 import type { ApkIcon, ApkInfo } from './apk-reader.js';
 
 /** Options of `readApkInfoInWorker`. */
@@ -25,7 +29,7 @@ export interface WorkerReadOptions {
   maxHeapMb?: number;
   /** Resident memory limit of the reader process in MiB; it is killed past it (default 64). */
   maxRssMb?: number;
-  /** The compiled reader entry (default `./apk-worker.js` beside this module). */
+  /** The reader entry (default `defaultWorkerUrl()`). */
   workerUrl?: URL;
   /** Icon width wanted in pixels (see `ApkReadOptions.iconSize`). */
   iconSize?: number;
@@ -87,10 +91,17 @@ function prlimit(): string | null {
   return prlimitPath;
 }
 
-/** Where a reader started by root finds its APK (stdio slot 4: 0–2, then the IPC channel). */
-const INHERITED_APK_FD = 4;
+/** The compiled reader entry beside this module. */
+export function defaultWorkerUrl(): URL {
+  return new URL('./apk-worker.js', import.meta.url);
+}
 
-function spawnReader(url: URL, maxHeapMb: number, apkFd?: number): Pooled {
+/** Whether this process's readers drop root (see the module comment): when it runs as root. */
+function asRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+function spawnReader(url: URL, maxHeapMb: number): Pooled {
   const node = process.execPath;
   const args = [
     `--max-old-space-size=${maxHeapMb}`,
@@ -106,7 +117,7 @@ function spawnReader(url: URL, maxHeapMb: number, apkFd?: number): Pooled {
     limiter ?? node,
     limiter === null ? args : [`--as=${ADDRESS_SPACE_BYTES}`, '--', node, ...args],
     {
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc', ...(apkFd !== undefined ? [apkFd] : [])],
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       serialization: 'advanced',
       cwd: path.parse(process.cwd()).root,
       // ELECTRON_RUN_AS_NODE: under Electron, execPath is the app binary; this makes it Node.
@@ -114,7 +125,7 @@ function spawnReader(url: URL, maxHeapMb: number, apkFd?: number): Pooled {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         ELECTRON_RUN_AS_NODE: '1',
         UV_THREADPOOL_SIZE: '2',
-        ...(apkFd !== undefined ? { DROIDWAY_APK_DROP_ROOT: '1' } : {}),
+        ...(asRoot() ? { DROIDWAY_APK_DROP_ROOT: '1' } : {}),
       },
     },
   );
@@ -180,6 +191,33 @@ export async function closeApkWorkers(): Promise<void> {
   );
 }
 
+/** Options of `prestartApkReader`: those of the read it is started for. */
+export type PrestartOptions = Pick<WorkerReadOptions, 'maxHeapMb' | 'workerUrl' | 'keepAliveMs'>;
+
+/**
+ * Starts a reader process now, for a read that is coming with the same `maxHeapMb` and
+ * `workerUrl` (the defaults: what `droidway apk info` reads with): that read takes it instead of
+ * starting one, so the reader's start runs while the caller is still starting. It waits idle
+ * like a reader after a read: unref'd (it never keeps the caller alive), ended after
+ * `keepAliveMs` unused, and it exits with its parent. A reader that fails to start is dropped
+ * when it exits; a read that took it first reports it as any failed reader.
+ * @returns the reader's process id (undefined when it could not be spawned)
+ */
+export function prestartApkReader(options: PrestartOptions = {}): number | undefined {
+  const { url, maxHeapMb, key } = readerKind(options);
+  const pooled = spawnReader(url, maxHeapMb);
+  if (pooled.child.pid === undefined) return undefined;
+  release(key, pooled, options.keepAliveMs ?? 5_000);
+  return pooled.child.pid;
+}
+
+/** Which reader processes can serve a read with these options, and how to start one. */
+function readerKind(options: WorkerReadOptions): { url: URL; maxHeapMb: number; key: string } {
+  const maxHeapMb = options.maxHeapMb ?? 48;
+  const url = options.workerUrl ?? defaultWorkerUrl();
+  return { url, maxHeapMb, key: `${maxHeapMb}|${url.href}` };
+}
+
 /** Turns the clone of a reply back into the reader's types (icon bytes as a Buffer). */
 function revive(icon: ApkIcon): void {
   if (!Buffer.isBuffer(icon.png)) {
@@ -243,43 +281,20 @@ function resetPeak(pid: number): void {
   }
 }
 
-async function run(
+function run(
   op: 'info' | 'icons',
   file: string,
   options: WorkerReadOptions,
-): Promise<ApkInfo | IconsResult> {
-  // Nothing parses APK bytes as root: a root caller opens the file itself (with the reader's
-  // checks) and hands it to a reader of its own that drops to nobody before reading it.
-  if (process.getuid?.() !== 0) return runIn(op, path.resolve(file), options, null);
-  const held = await openApkFile(path.resolve(file));
-  try {
-    return await runIn(op, `fd:${INHERITED_APK_FD}`, options, held.fd).catch((e: unknown) => {
-      if (e instanceof Error)
-        e.message = e.message.split(`fd:${INHERITED_APK_FD}`).join(path.basename(file));
-      throw e;
-    });
-  } finally {
-    await held.close();
-  }
-}
-
-function runIn(
-  op: 'info' | 'icons',
-  file: string,
-  options: WorkerReadOptions,
-  apkFd: number | null,
 ): Promise<ApkInfo | IconsResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxHeapMb = options.maxHeapMb ?? 48;
   const maxRssBytes = (options.maxRssMb ?? 64) * 1024 * 1024;
   const keepAliveMs = options.keepAliveMs ?? 5_000;
-  const url = options.workerUrl ?? new URL('./apk-worker.js', import.meta.url);
-  const key = `${maxHeapMb}|${url.href}`;
+  const { url, maxHeapMb, key } = readerKind(options);
+  // A root caller's reader reads one APK, then ends (it is nobody by then); idle ones waiting
+  // in the pool (started early) still hold root and have read nothing.
+  const once = asRoot();
   return new Promise((resolve, reject) => {
-    const pooled =
-      apkFd !== null
-        ? spawnReader(url, maxHeapMb, apkFd)
-        : (idle.get(key)?.pop() ?? spawnReader(url, maxHeapMb));
+    const pooled = idle.get(key)?.pop() ?? spawnReader(url, maxHeapMb);
     clearTimeout(pooled.idleTimer);
     const { child } = pooled;
     refChild(child);
@@ -294,8 +309,7 @@ function runIn(
       child.off('message', onMessage);
       child.off('error', onError);
       child.off('exit', onExit);
-      // A reader handed one APK as a descriptor has read it, and is not reused.
-      if (reuse && apkFd === null) release(key, pooled, keepAliveMs);
+      if (reuse && !once) release(key, pooled, keepAliveMs);
       else child.kill('SIGKILL');
       f();
     };
@@ -350,7 +364,7 @@ function runIn(
     child.on('error', onError);
     child.on('exit', onExit);
     // The reader runs in `/`: a relative path must not change meaning on the way.
-    const request: WorkerRequest = { id, op, file };
+    const request: WorkerRequest = { id, op, file: path.resolve(file) };
     if (options.iconSize !== undefined) request.iconSize = options.iconSize;
     child.send(request, (err) => {
       if (err !== null) onError(err);

@@ -4,37 +4,53 @@
  * or `readApkIcons` for `op: 'icons'`) or `{ id, ok: false, error: { code, message } }`, one
  * read at a time. It runs in its own `node` process under the address-space, heap and RSS
  * limits `readApkInfoInWorker` sets, so a hostile APK can exhaust or crash only this process,
- * never the app. It exits when its parent disconnects. Started by root, it is handed the one APK
- * it reads as an inherited descriptor (`fd:4`) and drops to nobody before reading it.
+ * never the app. It exits when its parent disconnects.
+ *
+ * Started by root (`DROIDWAY_APK_DROP_ROOT=1`), it reads one APK: it opens the file it is asked
+ * for as root, with `openApkFile`'s checks (the file may be readable by root only), then drops to
+ * nobody before reading a byte of it, and refuses any further request.
  */
+import path from 'node:path';
 import { ApkError } from './apk-errors.js';
+import { openApkFile } from './apk-file.js';
 import { readApkIcons, readApkInfo } from './apk-reader.js';
 import type { WorkerReply, WorkerRequest } from './apk-worker-client.js';
 
 /** Who a reader started by root becomes: nobody/nogroup. */
 const NOBODY = 65534;
 
-// Started by a root parent with the APK as an inherited fd: give up root before reading a byte
-// of it (the modules above are loaded; the checkout may not be readable by nobody).
-if (process.env.DROIDWAY_APK_DROP_ROOT === '1' && process.getuid?.() === 0) {
+const dropsRoot = process.env.DROIDWAY_APK_DROP_ROOT === '1' && process.getuid?.() === 0;
+let readOne = false;
+
+/** The file to read for `request`: its path, or (started by root) the descriptor opened for it. */
+async function fileFor(request: WorkerRequest): Promise<{ file: string; name?: string }> {
+  if (!dropsRoot) return { file: request.file };
+  if (readOne) throw new ApkError('APK_READ_FAILED', 'a reader started by root reads one APK');
+  readOne = true;
+  const held = await openApkFile(request.file);
   process.setgroups?.([]);
   process.setgid?.(NOBODY);
   process.setuid?.(NOBODY);
+  return { file: `fd:${held.fd}`, name: path.basename(request.file) };
 }
 
 process.on('message', (request: WorkerRequest) => {
   void (async () => {
     let reply: WorkerReply;
+    let target: { file: string; name?: string } | undefined;
     try {
+      target = await fileFor(request);
       const options = request.iconSize === undefined ? {} : { iconSize: request.iconSize };
       const value =
         request.op === 'icons'
-          ? await readApkIcons(request.file, options)
-          : await readApkInfo(request.file, options);
+          ? await readApkIcons(target.file, options)
+          : await readApkInfo(target.file, options);
       reply = { id: request.id, ok: true, value };
     } catch (e) {
       const code = e instanceof ApkError ? e.code : 'APK_READ_FAILED';
-      const message = e instanceof Error ? e.message : String(e);
+      let message = e instanceof Error ? e.message : String(e);
+      // Messages name the file read: the APK's own name, not the descriptor it came through.
+      if (target?.name !== undefined) message = message.split(target.file).join(target.name);
       reply = { id: request.id, ok: false, error: { code, message } };
     }
     process.send?.(reply, () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupsFor, main, packageVersion } from '../../../electron/cli/entry.js';
+import { groupsFor, main, packageVersion, readsApk } from '../../../electron/cli/entry.js';
 import { createProgram } from '../../../electron/cli/main.js';
 import { baseProgram, runCli } from '../../../electron/cli/run-cli.js';
 
@@ -51,6 +51,21 @@ describe('the bundled entry loads only what a run names', () => {
     // With anything beside the flag, commander answers (it acts on the first option it meets).
     const mixed = await run(['--version', '--bogus']);
     expect(mixed.out).toContain(packageVersion());
+  });
+
+  it('starts the APK reader early only for a run that reads an APK', () => {
+    expect(readsApk(['apk', 'info', 'a.apk'])).toBe(true);
+    expect(readsApk(['apk', 'info', '--json', '--icon-size', '96', 'a.apk'])).toBe(true);
+    for (const args of [
+      ['apk', 'info', '--help'],
+      ['apk', 'info', 'a.apk', '-h'],
+      ['apk', '--help'],
+      ['apk'],
+      ['app', 'install', 'a.apk'],
+      ['--version'],
+      [],
+    ])
+      expect(readsApk(args)).toBe(false);
   });
 
   it('loads the one group a command names', () => {
