@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // Bundles the processes a person waits on into out/cli/: the `droidway` CLI (one entry, a chunk
 // per command group, loaded on demand), the APK reader worker, the session host and the display
-// host. Each keeps the file name its parent spawns it by (`apk-worker.js` beside the reader
-// client, and so on), so a bundled parent finds its bundled child beside itself.
+// host. Each keeps the file name its parent spawns it by (`session-host-main.js` beside the
+// session code, and so on), so a bundled parent finds its bundled child beside itself. The APK
+// reader is built apart, as one CommonJS file `apk-worker.cjs` (the reader client prefers it to
+// `apk-worker.js`): a person waits on its start in every `droidway apk info`, Node starts a
+// CommonJS file faster than ES modules, and a reader started by root drops to nobody before it
+// reads an APK, after which it must need no other file (the checkout may be root's alone).
 //
 // A run loads its command's chunk and every chunk that chunk imports statically; the build
 // refuses an output where a light command's chunks hold a module it must not load (see
 // MUST_NOT_LOAD), so a static import that drags a validator or the session host back into
 // `droidway session status` fails here rather than only in a benchmark.
 import { rm } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
@@ -19,7 +24,6 @@ const { output } = await build({
   cwd: root,
   input: {
     droidway: 'electron/cli/entry.ts',
-    'apk-worker': 'electron/core/apk/apk-worker.ts',
     'session-host-main': 'electron/core/runtime/session-host-main.ts',
     'display-host-main': 'electron/core/runtime/display-host-main.ts',
     // The privileged helper pkexec starts: one bundle file instead of ~150 modules read one by
@@ -35,6 +39,23 @@ const { output } = await build({
     format: 'esm',
     entryFileNames: '[name].js',
     chunkFileNames: '[name]-[hash].js',
+    minify: false,
+    sourcemap: true,
+  },
+});
+
+const reader = await build({
+  cwd: root,
+  input: { 'apk-worker': 'electron/core/apk/apk-worker.ts' },
+  platform: 'node',
+  logLevel: 'warn',
+  // What the reader loads on demand stays in its file (evaluated only when needed).
+  transform: { define: { __DROIDWAY_SELF_CONTAINED__: 'true' } },
+  output: {
+    dir: outDir,
+    format: 'cjs',
+    entryFileNames: '[name].cjs',
+    codeSplitting: false,
     minify: false,
     sourcemap: true,
   },
@@ -82,6 +103,10 @@ function staticModules(chunk, seen = new Set()) {
   ];
 }
 const problems = [];
+const builtin = (id) => id.startsWith('node:') || builtinModules.includes(id);
+for (const o of reader.output)
+  if (o.type === 'chunk' && (o.fileName !== 'apk-worker.cjs' || !o.imports.every(builtin)))
+    problems.push(`the APK reader is not one file: ${o.fileName} imports ${o.imports.join(', ')}`);
 for (const [facade, banned] of Object.entries(MUST_NOT_LOAD)) {
   const chunk = [...chunks.values()].find((c) => c.facadeModuleId === `${root}${facade}`);
   if (chunk === undefined) {
