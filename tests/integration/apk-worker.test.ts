@@ -17,6 +17,12 @@ import {
   readApkInfoInWorker,
 } from '../../electron/core/apk/apk-worker-client.js';
 import { encodePng, solidImage } from '../../electron/core/apk/png.js';
+import {
+  apkToolsMissing,
+  buildApkFixtures,
+  cleanupApkFixtures,
+} from '../fixtures/apk/build-fixtures.js';
+import { itNeeds } from '../helpers/capability.js';
 import { ANDROID_NS, writeAxml } from '../unit/core/apk/axml-writer.js';
 import { craftZip } from '../unit/core/apk/zip-writer.js';
 
@@ -54,6 +60,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  cleanupApkFixtures();
   await closeApkWorkers();
   await rm(out, { recursive: true, force: true });
 });
@@ -162,6 +169,19 @@ describe('readApkInfoInWorker', () => {
     const { icons } = await readApkIconsInWorker(file, { workerUrl });
     expect(icons.map((i) => [i.width, Buffer.isBuffer(i.png)])).toEqual([[48, true]]);
   });
+
+  itNeeds(
+    'decodes adaptive icon layers with the decoder it loads on demand',
+    apkToolsMissing(),
+    async () => {
+      // A root caller's reader is nobody by then, and the compiled reader's modules here are
+      // readable by root alone (a 0700 temporary folder): it loaded the decoder before the drop.
+      const composed = (await buildApkFixtures()).get('adaptive-composed')!.file;
+      const info = await readApkInfoInWorker(composed, { workerUrl });
+      expect(info.icon).toMatchObject({ source: 'adaptive-composed', width: 216 });
+    },
+    60_000,
+  );
 
   it('reports a worker that cannot start as APK_READ_FAILED', async () => {
     await expect(

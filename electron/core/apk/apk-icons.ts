@@ -10,14 +10,7 @@
 import { ApkError } from './apk-errors.js';
 import { decodeAxml, type AxmlElement, type AxmlValue } from './axml.js';
 import type { ResourceValue } from './manifest.js';
-import {
-  composeLayers,
-  decodePng,
-  encodePng,
-  readPngHeader,
-  solidImage,
-  type RgbaImage,
-} from './png.js';
+import { composeLayers, encodePng, readPngHeader, solidImage, type RgbaImage } from './png-core.js';
 import type { ResourceTable } from './resources.js';
 import type { ApkZip } from './zip-reader.js';
 
@@ -114,6 +107,14 @@ function layerOf(value: AxmlValue | undefined, table: ResourceTable | undefined)
   return { kind: 'pngs', files: table.files(value.value).filter((f) => f.path.endsWith('.png')) };
 }
 
+/**
+ * The PNG decoder, loaded on first use: only an adaptive icon without PNG fallbacks needs it, and
+ * its inflater costs the reader process's start about 10 ms.
+ */
+export function loadPngDecoder(): Promise<typeof import('./png.js')> {
+  return import('./png.js');
+}
+
 /** Decodes layer PNGs against one APK's pixel budget (checked from the header, before decoding). */
 class LayerDecoder {
   private left = MAX_DECODED_PIXELS_PER_APK;
@@ -127,7 +128,7 @@ class LayerDecoder {
         'APK_PNG_INVALID',
         `icon layers need more than the ${MAX_DECODED_PIXELS_PER_APK} pixels decoded per APK`,
       );
-    const image = decodePng(png);
+    const image = (await loadPngDecoder()).decodePng(png);
     this.left -= width * height;
     return image;
   }

@@ -13,11 +13,20 @@
 import path from 'node:path';
 import { ApkError } from './apk-errors.js';
 import { openApkFile } from './apk-file.js';
+import { loadPngDecoder } from './apk-icons.js';
 import { readApkIcons, readApkInfo } from './apk-reader.js';
 import type { WorkerReply, WorkerRequest } from './apk-worker-client.js';
 
 /** Who a reader started by root becomes: nobody/nogroup. */
 const NOBODY = 65534;
+
+/**
+ * Whether every module this reader may load is in its own file already (the bundle's
+ * `apk-worker.cjs`, built with `__DROIDWAY_SELF_CONTAINED__` defined): then what it loads on
+ * demand needs no file read after the drop to nobody.
+ */
+declare const __DROIDWAY_SELF_CONTAINED__: boolean | undefined;
+const selfContained = typeof __DROIDWAY_SELF_CONTAINED__ !== 'undefined';
 
 const dropsRoot = process.env.DROIDWAY_APK_DROP_ROOT === '1' && process.getuid?.() === 0;
 let readOne = false;
@@ -28,6 +37,9 @@ async function fileFor(request: WorkerRequest): Promise<{ file: string; name?: s
   if (readOne) throw new ApkError('APK_READ_FAILED', 'a reader started by root reads one APK');
   readOne = true;
   const held = await openApkFile(request.file);
+  // The checkout (node_modules included) may be readable by root alone: what this reader loads
+  // on demand is loaded now, unless it is in this file already.
+  if (!selfContained) await loadPngDecoder();
   process.setgroups?.([]);
   process.setgid?.(NOBODY);
   process.setuid?.(NOBODY);
