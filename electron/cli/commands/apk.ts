@@ -72,13 +72,24 @@ function signatureRows(s: ApkInfo['signatures']): Array<[string, string]> {
   return rows;
 }
 
+/**
+ * Orders locale tags (`de-DE`, `fr`, `zh-TW`: ASCII letters, digits and hyphens) alphabetically,
+ * case aside, as `localeCompare` does for them, without the ICU collator it builds on first use
+ * (about 6 ms of a command that takes about 130).
+ */
+function compareTags(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The info as text a person reads. */
 export function formatApkInfo(info: ApkInfo): string {
   const rows: Array<[string, string]> = [];
   const version = `versionCode ${info.versionCode}${info.versionName === undefined ? '' : `, versionName ${info.versionName}`}`;
   const { '': label, ...localized } = info.labels;
   rows.push(['label', label ?? '(none)']);
-  const locales = Object.entries(localized).sort(([a], [b]) => a.localeCompare(b));
+  const locales = Object.entries(localized).sort(([a], [b]) => compareTags(a, b));
   if (locales.length > 0) rows.push(['', locales.map(([l, t]) => `${l}: ${t}`).join(', ')]);
   rows.push(['SDK', `min ${info.minSdkVersion}, target ${info.targetSdkVersion}`]);
   if (info.splitName !== undefined) rows.push(['split', info.splitName]);

@@ -61,6 +61,15 @@ async function run(
 }
 
 describe('droidway apk info (in process)', () => {
+  it('lists the localized labels in the order localeCompare gives their tags', async () => {
+    const tags = ['zh-TW', 'de-DE', 'de', 'fr', 'es-US', 'es-419', 'b+sr+Latn', 'pt-rBR', 'pt'];
+    const labels = Object.fromEntries([['', 'App'], ...tags.map((t) => [t, `L${t}`])]);
+    const text = await run(['apk', 'info', 'a.apk'], () => Promise.resolve({ ...info, labels }));
+    const listed = /^ {2}label .*\n {2} +(.*)$/m.exec(text.out)?.[1];
+    const expected = [...tags].sort((a, b) => a.localeCompare(b)).map((t) => `${t}: L${t}`);
+    expect(listed).toBe(expected.join(', '));
+  });
+
   it('prints text and JSON without the icon bytes', async () => {
     const text = await run(['apk', 'info', 'a.apk'], () => Promise.resolve(info));
     expect(text.code).toBe(0);
