@@ -183,6 +183,26 @@ describe('readApkInfoInWorker', () => {
     60_000,
   );
 
+  it('stops a reader that announces a reply larger than any it may send', async () => {
+    // A reader taken over by a hostile APK: its parent must not buffer what it announces.
+    const hostile = path.join(out, 'hostile-reader.mjs');
+    await writeFile(
+      hostile,
+      `import { writeSync } from 'node:fs';
+       const header = Buffer.alloc(4);
+       header.writeUInt32LE(0xfffffff0);
+       writeSync(1, header);
+       setInterval(() => writeSync(1, Buffer.alloc(65536)), 1);\n`,
+    );
+    const file = await apk('any.apk', writeAxml({ name: 'manifest', attrs: [] }));
+    await expect(
+      readApkInfoInWorker(file, { workerUrl: pathToFileURL(hostile), timeoutMs: 5000 }),
+    ).rejects.toMatchObject({
+      code: 'APK_READ_FAILED',
+      message: expect.stringMatching(/failed: a message of 4294967280 bytes, more than/) as unknown,
+    });
+  });
+
   it('reports a worker that cannot start as APK_READ_FAILED', async () => {
     await expect(
       readApkInfoInWorker(await apk('start.apk', writeAxml({ name: 'manifest', attrs: [] })), {

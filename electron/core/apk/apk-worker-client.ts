@@ -19,6 +19,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApkError, type ApkErrorCode } from './apk-errors.js';
+import { encodeFrame, FrameReader } from './apk-worker-wire.js';
 import type { ApkIcon, ApkInfo } from './apk-reader.js';
 
 /** Options of `readApkInfoInWorker`. */
@@ -74,7 +75,15 @@ const RSS_POLL_MS = 5;
 interface Pooled {
   child: ChildProcess;
   idleTimer?: NodeJS.Timeout;
+  /** Who waits for the reader's next reply (the read it serves); none while idle. */
+  listener?: { reply: (reply: WorkerReply) => void; fail: (error: Error) => void };
 }
+
+/**
+ * The largest reply accepted from a reader (its memory limit is lower; a larger announced reply
+ * is from a reader taken over, and is not buffered).
+ */
+const MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
 /** Idle readers by entry URL and limits; at most `MAX_IDLE` of each kind are kept. */
 const idle = new Map<string, Pooled[]>();
@@ -122,8 +131,8 @@ function spawnReader(url: URL, maxHeapMb: number): Pooled {
     limiter ?? node,
     limiter === null ? args : [`--as=${ADDRESS_SPACE_BYTES}`, '--', node, ...args],
     {
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-      serialization: 'advanced',
+      // Requests on stdin, replies on stdout (see `apk-worker-wire.ts`).
+      stdio: ['pipe', 'pipe', 'ignore'],
       cwd: path.parse(process.cwd()).root,
       // ELECTRON_RUN_AS_NODE: under Electron, execPath is the app binary; this makes it Node.
       env: {
@@ -135,6 +144,20 @@ function spawnReader(url: URL, maxHeapMb: number): Pooled {
     },
   );
   const pooled: Pooled = { child };
+  const frames = new FrameReader(MAX_REPLY_BYTES);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    let replies: unknown[];
+    try {
+      replies = frames.push(chunk);
+    } catch (e) {
+      child.kill('SIGKILL');
+      pooled.listener?.fail(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    for (const reply of replies) pooled.listener?.reply(reply as WorkerReply);
+  });
+  // Writing to a reader that died fails with EPIPE; its exit reports that.
+  child.stdin?.on('error', () => undefined);
   // An idle pooled reader that dies (it should not) must not be handed out again.
   child.on('exit', () => {
     for (const [key, list] of idle) {
@@ -151,14 +174,18 @@ function spawnReader(url: URL, maxHeapMb: number): Pooled {
   return pooled;
 }
 
+type Refable = { ref?: () => void; unref?: () => void } | null;
+
 function unrefChild(child: ChildProcess): void {
   child.unref();
-  (child.channel as { unref?: () => void } | undefined)?.unref?.();
+  (child.stdin as Refable)?.unref?.();
+  (child.stdout as Refable)?.unref?.();
 }
 
 function refChild(child: ChildProcess): void {
   child.ref();
-  (child.channel as { ref?: () => void } | undefined)?.ref?.();
+  (child.stdin as Refable)?.ref?.();
+  (child.stdout as Refable)?.ref?.();
 }
 
 function release(key: string, pooled: Pooled, keepAliveMs: number): void {
@@ -311,7 +338,7 @@ function run(
       settled = true;
       clearTimeout(timer);
       clearInterval(watch);
-      child.off('message', onMessage);
+      pooled.listener = undefined;
       child.off('error', onError);
       child.off('exit', onExit);
       if (reuse && !once) release(key, pooled, keepAliveMs);
@@ -365,14 +392,14 @@ function run(
         ),
       );
     };
-    child.on('message', onMessage);
+    pooled.listener = { reply: onMessage, fail: onError };
     child.on('error', onError);
     child.on('exit', onExit);
     // The reader runs in `/`: a relative path must not change meaning on the way.
     const request: WorkerRequest = { id, op, file: path.resolve(file) };
     if (options.iconSize !== undefined) request.iconSize = options.iconSize;
-    child.send(request, (err) => {
-      if (err !== null) onError(err);
+    child.stdin?.write(encodeFrame(request), (err) => {
+      if (err !== null && err !== undefined) onError(err);
     });
   });
 }

@@ -1,0 +1,48 @@
+/**
+ * How the APK reader process and its client talk: over the reader's stdin (requests) and stdout
+ * (replies), each message one frame, a 4-byte little-endian length then the value serialized with
+ * `v8.serialize` (Buffers included). Node's IPC channel would do the same, but setting it up
+ * loads `child_process` and `net` in the reader, several milliseconds of every
+ * `droidway apk info`. A frame over the receiver's cap is refused before it is buffered: the
+ * reader parses hostile APKs, and what it sends back must not make its parent buffer without
+ * bound.
+ */
+import { deserialize, serialize } from 'node:v8';
+
+const HEADER_BYTES = 4;
+
+/** One message as a frame. */
+export function encodeFrame(value: unknown): Buffer {
+  const body = serialize(value);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  frame.writeUInt32LE(body.length, 0);
+  body.copy(frame, HEADER_BYTES);
+  return frame;
+}
+
+/** Cuts a byte stream into messages. */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** @param maxBytes the largest frame body accepted */
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * Takes the next bytes of the stream (copied: the caller may reuse `chunk`) and returns the
+   * messages they complete, in order.
+   * @throws Error when a frame announces more than `maxBytes`, or does not deserialize
+   */
+  push(chunk: Uint8Array): unknown[] {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    const values: unknown[] = [];
+    while (this.pending.length >= HEADER_BYTES) {
+      const length = this.pending.readUInt32LE(0);
+      if (length > this.maxBytes)
+        throw new Error(`a message of ${length} bytes, more than the ${this.maxBytes} allowed`);
+      if (this.pending.length < HEADER_BYTES + length) break;
+      values.push(deserialize(this.pending.subarray(HEADER_BYTES, HEADER_BYTES + length)));
+      this.pending = this.pending.subarray(HEADER_BYTES + length);
+    }
+    return values;
+  }
+}
