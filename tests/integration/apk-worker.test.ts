@@ -4,11 +4,11 @@
  * codes, and is stopped by its time limit.
  */
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeApkWorkers,
@@ -17,12 +17,13 @@ import {
   readApkInfoInWorker,
 } from '../../electron/core/apk/apk-worker-client.js';
 import { encodePng, solidImage } from '../../electron/core/apk/png.js';
+import { encodeFrame, FrameReader } from '../../electron/core/apk/apk-worker-wire.js';
 import {
   apkToolsMissing,
   buildApkFixtures,
   cleanupApkFixtures,
 } from '../fixtures/apk/build-fixtures.js';
-import { itNeeds } from '../helpers/capability.js';
+import { itNeeds, needRoot } from '../helpers/capability.js';
 import { ANDROID_NS, writeAxml } from '../unit/core/apk/axml-writer.js';
 import { craftZip } from '../unit/core/apk/zip-writer.js';
 
@@ -202,6 +203,46 @@ describe('readApkInfoInWorker', () => {
       message: expect.stringMatching(/failed: a message of 4294967280 bytes, more than/) as unknown,
     });
   });
+
+  itNeeds(
+    'a reader started by root reads one APK as nobody, and no other',
+    needRoot(),
+    async () => {
+      const file = await apk(
+        'once.apk',
+        writeAxml({ name: 'manifest', attrs: [{ name: 'package', value: 'org.example.once' }] }),
+      );
+      const child = spawn(process.execPath, [fileURLToPath(workerUrl)], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env: { PATH: process.env.PATH, DROIDWAY_APK_DROP_ROOT: '1' },
+      });
+      const frames = new FrameReader(1 << 20);
+      const replies: Array<{ id: number; ok: boolean; error?: { message: string } }> = [];
+      let uidAfterFirst: string | undefined;
+      const done = new Promise<void>((resolve) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          for (const r of frames.push(chunk)) {
+            replies.push(r as (typeof replies)[number]);
+            if (replies.length === 1) {
+              uidAfterFirst = uidOf(child.pid!);
+              child.stdin.write(encodeFrame({ id: 2, op: 'info', file }));
+            } else resolve();
+          }
+        });
+      });
+      child.stdin.write(encodeFrame({ id: 1, op: 'info', file }));
+      await done;
+      child.stdin.end();
+      await gone(child.pid!);
+      expect(replies[0]).toMatchObject({ id: 1, ok: true });
+      expect(uidAfterFirst).toBe('65534');
+      expect(replies[1]).toMatchObject({
+        id: 2,
+        ok: false,
+        error: { message: 'a reader started by root reads one APK' },
+      });
+    },
+  );
 
   it('reports a worker that cannot start as APK_READ_FAILED', async () => {
     await expect(
