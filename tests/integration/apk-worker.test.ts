@@ -306,7 +306,7 @@ describe('prestartApkReader', () => {
     await closeApkWorkers();
     const direct = await readApkInfoInWorker(file, { workerUrl: broken }).catch((e: unknown) => e);
     // Taken while it still starts, or gone (and replaced) by the time of the read: either way.
-    for (const wait of [0, 500]) {
+    for (const wait of [0, 10, 30, 60, 100, 500]) {
       const early = prestartApkReader({ workerUrl: broken });
       expect(early).toBeTypeOf('number');
       await new Promise((r) => setTimeout(r, wait));

@@ -398,8 +398,8 @@ function run(
     // The reader runs in `/`: a relative path must not change meaning on the way.
     const request: WorkerRequest = { id, op, file: path.resolve(file) };
     if (options.iconSize !== undefined) request.iconSize = options.iconSize;
-    child.stdin?.write(encodeFrame(request), (err) => {
-      if (err !== null && err !== undefined) onError(err);
-    });
+    // A reader that cannot take the request (EPIPE) has died or is dying: its exit reports it,
+    // the same way whether it died before or after this write (or else the time limit does).
+    child.stdin?.write(encodeFrame(request));
   });
 }
