@@ -22,7 +22,10 @@ export function encodeFrame(value: unknown): Buffer {
 
 /** Cuts a byte stream into messages. */
 export class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  // Bytes not yet part of a whole frame, as they came (joined once a frame is whole, so a large
+  // frame arriving in many chunks is copied once, not once per chunk).
+  private chunks: Buffer[] = [];
+  private buffered = 0;
 
   /** @param maxBytes the largest frame body accepted */
   constructor(private readonly maxBytes: number) {}
@@ -33,16 +36,27 @@ export class FrameReader {
    * @throws Error when a frame announces more than `maxBytes`, or does not deserialize
    */
   push(chunk: Uint8Array): unknown[] {
-    this.pending = Buffer.concat([this.pending, chunk]);
+    this.chunks.push(Buffer.from(chunk));
+    this.buffered += chunk.length;
     const values: unknown[] = [];
-    while (this.pending.length >= HEADER_BYTES) {
-      const length = this.pending.readUInt32LE(0);
+    while (this.buffered >= HEADER_BYTES) {
+      if (this.chunks[0]!.length < HEADER_BYTES) this.join();
+      const length = this.chunks[0]!.readUInt32LE(0);
       if (length > this.maxBytes)
         throw new Error(`a message of ${length} bytes, more than the ${this.maxBytes} allowed`);
-      if (this.pending.length < HEADER_BYTES + length) break;
-      values.push(deserialize(this.pending.subarray(HEADER_BYTES, HEADER_BYTES + length)));
-      this.pending = this.pending.subarray(HEADER_BYTES + length);
+      if (this.buffered < HEADER_BYTES + length) break;
+      const pending = this.join();
+      values.push(deserialize(pending.subarray(HEADER_BYTES, HEADER_BYTES + length)));
+      const rest = pending.subarray(HEADER_BYTES + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
     }
     return values;
+  }
+
+  /** Joins the buffered chunks into one (the first), and returns it. */
+  private join(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0] ?? Buffer.alloc(0);
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeFrame, FrameReader } from '../../../../electron/core/apk/apk-worker-wire.js';
 
 describe('the APK reader wire', () => {
@@ -36,6 +36,24 @@ describe('the APK reader wire', () => {
     header.writeUInt32LE(0xffffffff);
     expect(() => reader.push(header)).toThrow(/4294967295 bytes, more than the 16 allowed/);
     expect(() => new FrameReader(16).push(encodeFrame('x'.repeat(64)))).toThrow(/more than/);
+  });
+
+  it('joins a large frame arriving in many chunks once, not once per chunk', () => {
+    const big = Buffer.alloc(1 << 20, 7);
+    const stream = encodeFrame({ id: 3, value: big });
+    const reader = new FrameReader(2 << 20);
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const got: unknown[] = [];
+      for (let at = 0; at < stream.length; at += 4096)
+        got.push(...reader.push(stream.subarray(at, at + 4096)));
+      expect(got).toHaveLength(1);
+      expect(Buffer.from((got[0] as { value: Uint8Array }).value).equals(big)).toBe(true);
+      // 257 chunks: a copy of all that was buffered per chunk would be quadratic.
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      concat.mockRestore();
+    }
   });
 
   it('refuses a body that does not deserialize', () => {
