@@ -95,6 +95,11 @@ async function stopBridgeProcess(child, socketPath) {
   rmSync(socketPath, { force: true });
 }
 
+/** A difference with its sign, `+3.1` or `−2.0` (never `+-2.0`). */
+function signed(value, digits) {
+  return `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(digits)}`;
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -212,7 +217,7 @@ export default {
       const readyP = median(readyProcess);
       return [
         {
-          metric: `bridge start to ready, own process (+${(readyP - readyA).toFixed(1)} ms)`,
+          metric: `bridge start to ready, own process (${signed(readyP - readyA, 1)} ms)`,
           value: readyP,
           baseline: readyA,
           baselineName: 'in-process bridge',
@@ -220,7 +225,7 @@ export default {
           unit: 'ms',
         },
         {
-          metric: `round trip p50, own process (+${(p50Process - p50Bridge).toFixed(1)} µs)`,
+          metric: `round trip p50, own process (${signed(p50Process - p50Bridge, 1)} µs)`,
           value: p50Process,
           baseline: p50Bridge,
           baselineName: 'in-process bridge',
@@ -236,7 +241,7 @@ export default {
           unit: 'µs/commit',
         },
         {
-          metric: `round trip p50 (+${(p50Bridge - p50Direct).toFixed(1)} µs added)`,
+          metric: `round trip p50 (${signed(p50Bridge - p50Direct, 1)} µs added)`,
           value: p50Bridge,
           baseline: p50Direct,
           baselineName: 'direct to weston',

@@ -115,7 +115,7 @@ export default {
         unit: 'ms',
         baseline: rootMs,
         baselineName: 'the same start as root',
-        goal: `helper adds ${(user - rootMs).toFixed(0)} ms (goal ≤ 20 ms)`,
+        goal: `helper adds ${user - rootMs < 0 ? '−' : ''}${Math.abs(user - rootMs).toFixed(0)} ms (goal ≤ 20 ms)`,
       },
     ];
   },
