@@ -3,7 +3,8 @@
 // helper's validation and the session it hosts — versus the same command as root, where the CLI
 // plans the session itself and spawns a session host. Both are whole processes started the same
 // way (`runuser -u USER -- env -i … droidway session start`), alternated, each followed by an
-// untimed stop. The figure is the difference of the medians (goal: the helper adds ≤ 20 ms).
+// untimed stop. The figure is the median of the rounds' differences (goal: the helper adds
+// ≤ 20 ms).
 // Needs root, LXC, pkexec and polkitd, and the helper installed for this checkout by
 // build/scripts/setup.sh; creates the account droidway-it-a and a polkit rule granting it the
 // helper's action for the run (removed afterwards).
@@ -82,7 +83,7 @@ export default {
       { mode: 0o644 },
     );
     spawnSync('pkill', ['-x', 'polkitd']);
-    const rounds = quick ? 3 : 7;
+    const rounds = quick ? 3 : 9;
     const start = ['session', 'start', '--instance', 'bench-helper', '--preset', 'strict'];
     const stop = ['session', 'stop', '--instance', 'bench-helper'];
     const asUser = [];
@@ -108,6 +109,9 @@ export default {
     }
     const user = median(asUser);
     const rootMs = median(asRoot);
+    // What the helper adds: the median of the rounds' own differences (each round runs both
+    // starts back to back), which drift in the machine's speed moves less than two medians.
+    const added = median(asUser.map((ms, i) => ms - asRoot[i]));
     return [
       {
         metric: `session start as a desktop user (helper), median of ${rounds}`,
@@ -115,7 +119,7 @@ export default {
         unit: 'ms',
         baseline: rootMs,
         baselineName: 'the same start as root',
-        goal: `helper adds ${user - rootMs < 0 ? '−' : ''}${Math.abs(user - rootMs).toFixed(0)} ms (goal ≤ 20 ms)`,
+        goal: `helper adds ${added < 0 ? '−' : ''}${Math.abs(added).toFixed(0)} ms (goal ≤ 20 ms)`,
       },
     ];
   },
