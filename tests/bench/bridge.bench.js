@@ -5,6 +5,8 @@
 // - commit: attach+damage+commit of a pre-made 64×64 sealed-memfd shm buffer, with a
 //   `wl_display_roundtrip` every BATCH commits so every commit has been processed by weston;
 //   reported as time per commit (lower is better, as for every row here);
+// - the same client through a C relay that pumps bytes and fds and checks nothing
+//   (baseline/byte-relay.c): what any process in the middle costs on this machine;
 // - bytes copied: the bridge's own counter over every bench client (must be 0);
 // - the cost of running the bridge in its own process (droidway-bridge, as sessions do) against
 //   the in-process addon bridge: time from start to 'ready' (a session start waits for it), and
@@ -23,6 +25,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const addonPath = join(root, 'native', 'build', 'Release', 'droidway_native.node');
 const clientSrc = join(root, 'tests', 'bench', 'baseline', 'wl-bench-client.c');
 const clientBin = join(root, 'tests', 'artifacts', 'bench', 'wl-bench-client');
+const relaySrc = join(root, 'tests', 'bench', 'baseline', 'byte-relay.c');
+const relayBin = join(root, 'tests', 'artifacts', 'bench', 'byte-relay');
 const bridgeExe = join(root, 'native', 'build', 'bridge-process', 'droidway-bridge');
 const GLOBALS = ['wl_compositor', 'wl_shm'];
 const BATCH = 100;
@@ -137,6 +141,7 @@ export default {
       clientSrc,
       ...flags,
     ]);
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', relayBin, relaySrc]);
     const native = createRequire(import.meta.url)(addonPath);
     if (typeof native.DisplayBridge !== 'function') {
       throw new Error('the native module has no DisplayBridge (rebuild it)');
@@ -150,6 +155,8 @@ export default {
     const hostSocket = join(dir, 'host-0');
     const bridgeSocket = join(dir, 'bridge-0');
     const processSocket = join(dir, 'bridge-p');
+    const relaySocket = join(dir, 'relay-0');
+    let relay = null;
     let weston = null;
     let bridge = null;
     let bridgeProcess = null;
@@ -188,18 +195,26 @@ export default {
 
       bridge = (await startAddonBridge(native, bridgeSocket, hostSocket)).bridge;
       bridgeProcess = (await startBridgeProcess(processSocket, hostSocket)).child;
+      relay = spawn(relayBin, [relaySocket, hostSocket], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((resolve, reject) => {
+        relay.stdout.once('data', resolve);
+        relay.once('exit', (code) => reject(new Error(`byte-relay exited (${code})`)));
+      });
 
       // One unmeasured run each warms weston, the bridges and the page cache.
       await measure(hostSocket, dir, 200, 200);
       await measure(bridgeSocket, dir, 200, 200);
       await measure(processSocket, dir, 200, 200);
+      await measure(relaySocket, dir, 200, 200);
       const direct = [];
       const bridged = [];
       const processed = [];
+      const relayed = [];
       for (let round = 0; round < rounds; round++) {
         direct.push(await measure(hostSocket, dir, syncs, commits));
         bridged.push(await measure(bridgeSocket, dir, syncs, commits));
         processed.push(await measure(processSocket, dir, syncs, commits));
+        relayed.push(await measure(relaySocket, dir, syncs, commits));
       }
       const stats = bridge.stats();
       const bytesCopied = stats.clients.reduce((sum, c) => sum + c.bytesCopied, 0);
@@ -267,6 +282,24 @@ export default {
           goal: '≤ 1.11× (throughput ≥ 0.9×)',
         },
         {
+          // What a process in the middle costs at all: the same client through a C relay that
+          // parses and checks nothing (baseline/byte-relay.c), against direct and the bridge.
+          metric: `shm commit, sync every ${BATCH}, byte relay (throughput ${(commitDirect / pick(relayed, 'commit')).toFixed(2)}× direct)`,
+          value: commitBridge,
+          baseline: pick(relayed, 'commit'),
+          baselineName: 'C byte relay, no checks',
+          compared: 'C client via bridge vs same client via a C byte relay',
+          unit: 'µs/commit',
+        },
+        {
+          metric: `round trip p50 via the byte relay (${signed(pick(relayed, 'p50') - p50Direct, 1)} µs vs direct)`,
+          value: p50Bridge,
+          baseline: pick(relayed, 'p50'),
+          baselineName: 'C byte relay, no checks',
+          compared: 'C client via bridge vs same client via a C byte relay',
+          unit: 'µs',
+        },
+        {
           metric: `bytes copied (${forwarded} buffers forwarded)`,
           value: bytesCopied,
           baseline: 0,
@@ -277,6 +310,7 @@ export default {
         },
       ];
     } finally {
+      relay?.kill();
       bridge?.stop();
       if (bridgeProcess !== null) await stopBridgeProcess(bridgeProcess, processSocket);
       if (weston !== null && weston.exitCode === null) {
