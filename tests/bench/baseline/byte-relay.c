@@ -19,20 +19,33 @@ static int pump(int from, int to) {
   char control[CMSG_SPACE(sizeof(int) * 28)];
   struct iovec iov = {buf, sizeof buf};
   struct msghdr m = {0};
-  m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = control; m.msg_controllen = sizeof control;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
   ssize_t n = recvmsg(from, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   if (n == 0) return -1;
   if (n < 0) return errno == EAGAIN ? 0 : -1;
   struct msghdr o = {0};
   struct iovec oiov = {buf, (size_t)n};
-  o.msg_iov = &oiov; o.msg_iovlen = 1;
-  if (m.msg_controllen > 0) { o.msg_control = control; o.msg_controllen = m.msg_controllen; }
+  o.msg_iov = &oiov;
+  o.msg_iovlen = 1;
+  if (m.msg_controllen > 0) {
+    o.msg_control = control;
+    o.msg_controllen = m.msg_controllen;
+  }
   size_t off = 0;
   while (off < (size_t)n) {
-    oiov.iov_base = buf + off; oiov.iov_len = n - off;
+    oiov.iov_base = buf + off;
+    oiov.iov_len = n - off;
     ssize_t s = sendmsg(to, &o, MSG_NOSIGNAL);
-    if (s < 0) { if (errno == EINTR) continue; return -1; }
-    off += s; o.msg_control = NULL; o.msg_controllen = 0;
+    if (s < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    off += s;
+    o.msg_control = NULL;
+    o.msg_controllen = 0;
   }
   struct cmsghdr* c = CMSG_FIRSTHDR(&m);
   if (c && c->cmsg_type == SCM_RIGHTS) {
@@ -44,12 +57,16 @@ static int pump(int from, int to) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) return 2;
+  if (argc != 3 || strlen(argv[1]) >= sizeof(struct sockaddr_un) - sizeof(sa_family_t) ||
+      strlen(argv[2]) >= sizeof(struct sockaddr_un) - sizeof(sa_family_t))
+    return 2;
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un a = {.sun_family = AF_UNIX};
-  strcpy(a.sun_path, argv[1]); unlink(argv[1]);
+  strcpy(a.sun_path, argv[1]);
+  unlink(argv[1]);
   if (bind(l, (void*)&a, sizeof a) || listen(l, 8)) return 1;
-  printf("ready\n"); fflush(stdout);
+  printf("ready\n");
+  fflush(stdout);
   for (;;) {
     int c = accept(l, NULL, NULL);
     int h = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -62,6 +79,7 @@ int main(int argc, char** argv) {
       if (p[0].revents && pump(c, h) < 0) break;
       if (p[1].revents && pump(h, c) < 0) break;
     }
-    close(c); close(h);
+    close(c);
+    close(h);
   }
 }
