@@ -3,20 +3,12 @@
  * fix-up: a mutant with a broken CRC only reaches the CRC check, which unit tests cover).
  */
 import { crc32, deflateSync } from 'node:zlib';
+import { pngChunk } from '../../../electron/core/apk/png-core.js';
 import { decodePng, encodePng, readPngHeader, solidImage } from '../../../electron/core/apk/png.js';
 import type { FuzzTarget } from '../engine.js';
 import { isApkError } from './common.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 /** A PNG of `width`×`height` with the given colour type and depth, rows of pattern bytes. */
 function craftPng(width: number, height: number, colorType: number, depth: number, extra: Buffer[] = []): Buffer {
@@ -32,7 +24,7 @@ function craftPng(width: number, height: number, colorType: number, depth: numbe
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = depth;
   ihdr[9] = colorType;
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), ...extra, chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr), ...extra, pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
 } // prettier-ignore
 
 /** Recomputes every chunk's CRC in place (stops at the first chunk that runs past the end). */
@@ -54,8 +46,8 @@ export const target: FuzzTarget = {
     encodePng(solidImage(4, 3, 0xff336699)),
     craftPng(5, 4, 0, 1),
     craftPng(3, 3, 0, 16),
-    craftPng(4, 2, 2, 8, [chunk('tRNS', Buffer.from([0, 1, 0, 2, 0, 3]))]),
-    craftPng(6, 2, 3, 4, [chunk('PLTE', Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255])), chunk('tRNS', Buffer.from([128]))]),
+    craftPng(4, 2, 2, 8, [pngChunk('tRNS', Buffer.from([0, 1, 0, 2, 0, 3]))]),
+    craftPng(6, 2, 3, 4, [pngChunk('PLTE', Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255])), pngChunk('tRNS', Buffer.from([128]))]),
     craftPng(2, 2, 4, 8),
     craftPng(2, 3, 6, 16),
   ], // prettier-ignore
