@@ -173,6 +173,12 @@ export interface BridgeNativeOptions {
   firstRequestTimeoutMs?: number;
   /** Bound on the bridge thread's startup waits for the host compositor, in ms (default 5000). */
   hostTimeoutMs?: number;
+  /**
+   * Longest poll for the next message before the bridge thread sleeps, in µs, 0..1000 (default
+   * 200; 0: never poll). The window opens only while messages come densely (see
+   * native/src/bridge/adaptive_poll.h).
+   */
+  pollMaxUs?: number;
   limits?: BridgeLimits;
   /** Default: `mode: 'off'` (a policy always sets it). */
   clipboard?: BridgeClipboard;
@@ -190,6 +196,7 @@ export type BridgeSettings = Required<
     | 'maxClients'
     | 'maxClientsPerUid'
     | 'firstRequestTimeoutMs'
+    | 'pollMaxUs'
     | 'clipboard'
   >
 > & {
@@ -267,6 +274,8 @@ export interface BridgeClientStats {
 export interface BridgeStats {
   running: boolean;
   clientsTotal: number;
+  /** The loop's polling before it sleeps: ns spent, polls that found a message, polls that did not. */
+  poll: { ns: number; hits: number; misses: number };
   clients: BridgeClientStats[];
 }
 

@@ -359,6 +359,7 @@ bool ParseConfig(const std::string& text, bridge::BridgeConfig* bridge, ProcessC
   fields.Integer("maxClientsPerUid", 0, 1024, &bridge->max_clients_per_uid);
   fields.Integer("firstRequestTimeoutMs", 1, 600000, &bridge->first_request_timeout_ms);
   fields.Integer("hostTimeoutMs", 1, 600000, &bridge->host_timeout_ms);
+  fields.Integer("pollMaxUs", 0, 1000, &bridge->poll_max_us);
   if (const Value* limits = fields.Find("limits", Value::Kind::kObject, false)) {
     Fields inner(*limits, "limits.", error);
     bridge::ClientLimits& out = bridge->limits;
@@ -436,6 +437,7 @@ std::string ConfigJson(const bridge::BridgeConfig& bridge, const ProcessConfig& 
   out += ",\"maxClientsPerUid\":" + std::to_string(bridge.max_clients_per_uid);
   out += ",\"firstRequestTimeoutMs\":" + std::to_string(bridge.first_request_timeout_ms);
   out += ",\"hostTimeoutMs\":" + std::to_string(bridge.host_timeout_ms);
+  out += ",\"pollMaxUs\":" + std::to_string(bridge.poll_max_us);
   const bridge::ClientLimits& limits = bridge.limits;
   out += ",\"limits\":{";
   for (const bridge::ClientLimitField& field : bridge::kClientLimitFields) {

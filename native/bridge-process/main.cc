@@ -81,7 +81,10 @@ std::string CountsJson(const std::map<std::string, uint64_t>& counts) {
 std::string StatsJson(const bridge::BridgeStats& stats) {
   std::string out = "{\"type\":\"stats\",\"stats\":{\"running\":";
   out += stats.running ? "true" : "false";
-  out += ",\"clientsTotal\":" + std::to_string(stats.clients_total) + ",\"clients\":[";
+  out += ",\"clientsTotal\":" + std::to_string(stats.clients_total);
+  out += ",\"poll\":{\"ns\":" + std::to_string(stats.polled_ns) +
+         ",\"hits\":" + std::to_string(stats.poll_hits) +
+         ",\"misses\":" + std::to_string(stats.poll_misses) + "},\"clients\":[";
   for (size_t i = 0; i < stats.clients.size(); ++i) {
     const bridge::ClientStats& c = stats.clients[i];
     if (i != 0) out += ",";

@@ -47,6 +47,7 @@ TEST(ConfigMinimalKeepsDefaults) {
   CHECK_EQ(bridge.socket_mode, 0600u);
   CHECK_EQ(bridge.require_sealed, true);
   CHECK_EQ(bridge.limits.max_fds, 256u);
+  CHECK_EQ(bridge.poll_max_us, 200u);
   CHECK_EQ(bridge.clipboard.mode, ClipboardMode::kOff);
   CHECK_EQ(process.run_as_uid, int64_t{-1});
   CHECK_EQ(process.memory_limit_mib, 256u);
@@ -56,6 +57,7 @@ TEST(ConfigSetsEveryField) {
   const std::string line = With(
       R"("socketMode":432,"socketUid":1000,"socketGid":1001,"requireSealed":false,)"
       R"("maxClients":8,"maxClientsPerUid":2,"firstRequestTimeoutMs":1500,"hostTimeoutMs":700,)"
+      R"("pollMaxUs":0,)"
       R"("limits":{"maxObjects":100,"maxPools":3,"maxBuffers":4,"maxSurfaces":5,"maxFds":64,)"
       R"("maxRegionRects":6,"maxDamageRects":7},)"
       R"("clipboard":{"mode":"host-to-guest","mimeTypes":["text/plain"],"maxBytes":4096},)"
@@ -73,6 +75,7 @@ TEST(ConfigSetsEveryField) {
   CHECK_EQ(bridge.max_clients_per_uid, 2u);
   CHECK_EQ(bridge.first_request_timeout_ms, 1500);
   CHECK_EQ(bridge.host_timeout_ms, 700);
+  CHECK_EQ(bridge.poll_max_us, 0u);
   CHECK_EQ(bridge.limits.max_objects, 100u);
   CHECK_EQ(bridge.limits.max_pools, 3u);
   CHECK_EQ(bridge.limits.max_buffers, 4u);
@@ -93,7 +96,7 @@ TEST(ConfigJsonRoundTrips) {
   ProcessConfig process;
   std::string error;
   const std::string line =
-      With(R"("socketMode":432,"socketUid":7,"limits":{"maxFds":10},)"
+      With(R"("socketMode":432,"socketUid":7,"pollMaxUs":1000,"limits":{"maxFds":10},)"
            R"("clipboard":{"mode":"both","mimeTypes":["a/b","c/d"],"maxBytes":1},)"
            R"("runAsUid":5,"runAsGid":6)");
   CHECK(ParseConfig(line, &bridge, &process, &error));
@@ -104,6 +107,7 @@ TEST(ConfigJsonRoundTrips) {
   CHECK_EQ(error, std::string());
   CHECK_EQ(ConfigJson(again, process_again), written);
   CHECK_EQ(again.limits.max_fds, 10u);
+  CHECK_EQ(again.poll_max_us, 1000u);
   CHECK_EQ(again.socket_uid, int64_t{7});
   CHECK_EQ(again.socket_gid, int64_t{-1});
   CHECK_EQ(again.clipboard.mode, ClipboardMode::kBoth);
@@ -206,6 +210,9 @@ TEST(ConfigRefusesValuesOutOfRange) {
            std::string("limits.maxObjects must be from 1 to 1048576"));
   CHECK_EQ(Refusal(With(R"("hostTimeoutMs":600001)")),
            std::string("hostTimeoutMs must be from 1 to 600000"));
+  CHECK_EQ(Refusal(With(R"("pollMaxUs":-1)")), std::string("pollMaxUs must be from 0 to 1000"));
+  CHECK_EQ(Refusal(With(R"("pollMaxUs":1001)")), std::string("pollMaxUs must be from 0 to 1000"));
+  CHECK_EQ(Refusal(With(R"("pollMaxUs":"200")")), std::string("pollMaxUs has the wrong type"));
   CHECK_EQ(Refusal(With(R"("memoryLimitMiB":31)")),
            std::string("memoryLimitMiB must be from 32 to 65536"));
   CHECK_EQ(Refusal(With(R"("runAsUid":0,"runAsGid":0)")),

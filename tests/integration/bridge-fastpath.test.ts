@@ -79,7 +79,7 @@ async function withBridge(
     runClient: (args: string[]) => Promise<{ out: string; pid: number }>;
     hostOutput: () => string;
   }) => Promise<void>,
-  options: { host?: 'weston' | 'scripted'; cut?: number } = {},
+  options: { host?: 'weston' | 'scripted'; cut?: number; pollMaxUs?: number } = {},
 ): Promise<void> {
   const weston =
     options.host === 'scripted'
@@ -95,6 +95,7 @@ async function withBridge(
     hostDisplay: weston.socket,
     globals: ['wl_compositor', 'wl_shm', 'wl_seat'],
     limits: { maxDamageRects: DAMAGE_CAP, maxRegionRects: REGION_CAP },
+    ...(options.pollMaxUs === undefined ? {} : { pollMaxUs: options.pollMaxUs }),
     onEvent: (event) => events.push(event),
   });
   await bridge.ready;
@@ -384,6 +385,40 @@ describe('display bridge wire fast path', () => {
         expect(statsOf(bridge, flood.pid).violations['limit-objects']).toBe(1);
         expect(fastRequestsOf(bridge, flood.pid)).toBeGreaterThan(0);
       });
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'polls before sleeping only while messages come densely, and never when told not to',
+    missing,
+    async () => {
+      // Adaptive polling (native/src/bridge/adaptive_poll.h): back-to-back round trips through
+      // weston are a stream, so the loop polls and finds messages; an idle bridge does not poll.
+      await withBridge(async ({ bridge, runClient }) => {
+        const before = bridge.stats().poll;
+        const dense = await runClient(['roundtrips', '3000']);
+        expect(dense.out).toContain('roundtrips 3000');
+        const after = bridge.stats().poll;
+        expect(after.hits).toBeGreaterThan(before.hits);
+        expect(after.ns).toBeGreaterThan(before.ns);
+        await waitFor('the client gone', () =>
+          bridge.stats().clients.every((c) => !c.connected) ? true : undefined,
+        );
+        // The last poll of the stream missed and closed the window: nothing polls while idle.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const idle = bridge.stats().poll;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(bridge.stats().poll).toEqual(idle);
+      });
+      await withBridge(
+        async ({ bridge, runClient }) => {
+          const dense = await runClient(['roundtrips', '3000']);
+          expect(dense.out).toContain('roundtrips 3000');
+          expect(bridge.stats().poll).toEqual({ ns: 0, hits: 0, misses: 0 });
+        },
+        { pollMaxUs: 0 },
+      );
     },
     60_000,
   );

@@ -169,6 +169,8 @@ describe('droidway-bridge: the display bridge in its own process', () => {
         JSON.stringify({ ...ok, firstRequestTimeoutMs: 0 }),
         /firstRequestTimeoutMs must be from 1 to 600000/,
       ],
+      [JSON.stringify({ ...ok, pollMaxUs: 1001 }), /pollMaxUs must be from 0 to 1000/],
+      [JSON.stringify({ ...ok, pollMaxUs: -1 }), /pollMaxUs must be from 0 to 1000/],
       [
         JSON.stringify({ ...ok, limits: { maxRegionRects: 0 } }),
         /limits\.maxRegionRects must be from 1 to 65536/,

@@ -69,6 +69,9 @@ describe('display bridge options', () => {
       [{ ...base, maxClientsPerUid: -1 }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, firstRequestTimeoutMs: 0 }, 'ERR_OUT_OF_RANGE'],
       [{ ...base, firstRequestTimeoutMs: '2000' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ ...base, pollMaxUs: -1 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, pollMaxUs: 1001 }, 'ERR_OUT_OF_RANGE'],
+      [{ ...base, pollMaxUs: '200' }, 'ERR_INVALID_ARG_TYPE'],
       [{ ...base, clipboard: 'both' }, 'ERR_INVALID_ARG_TYPE'],
       [{ ...base, clipboard: { ...CLIP, mode: 'guest-to-host' } }, 'ERR_OUT_OF_RANGE'],
       [
@@ -124,6 +127,9 @@ describe('display bridge options', () => {
       expect.objectContaining({ code: 'EINVAL' }),
     );
     expect(() => new NativeBridge({ ...options, globals: [], socketMode: 0o777 }, onEvent)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => new NativeBridge({ ...options, globals: [], pollMaxUs: 1001 }, onEvent)).toThrow(
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
     expect(existsSync(options.socketPath)).toBe(false);
@@ -195,7 +201,12 @@ describe('display bridge lifecycle without a host', () => {
     bridge.stop();
     bridge.stop();
     expect(existsSync(socketPath)).toBe(false);
-    expect(bridge.stats()).toEqual({ running: false, clientsTotal: 0, clients: [] });
+    expect(bridge.stats()).toEqual({
+      running: false,
+      clientsTotal: 0,
+      poll: { ns: 0, hits: 0, misses: 0 },
+      clients: [],
+    });
     expect(countOpenFds()).toBe(before);
   });
 });

@@ -21,10 +21,17 @@ function stateOf(c: BridgeClientStats): string {
   return c.connected ? 'connected' : `gone (${c.disconnectReason ?? 'unknown'})`;
 }
 
+/** What the loop spent polling before it slept (native/src/bridge/adaptive_poll.h). */
+function pollLine(poll: BridgeStats['poll']): string {
+  if (poll.hits + poll.misses === 0) return 'never polled';
+  const ms = poll.ns / 1e6;
+  return `polled ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms (${poll.hits} found a message, ${poll.misses} did not)`;
+}
+
 /** The stats as a table for a person, one row per client. */
 export function formatBridgeStats(instance: string, stats: BridgeStats): string {
   const live = stats.clients.filter((c) => c.connected).length;
-  const head = `instance ${instance}: bridge ${stats.running ? 'running' : 'stopped'}, ${live} client${live === 1 ? '' : 's'} connected, ${stats.clientsTotal} since start\n`;
+  const head = `instance ${instance}: bridge ${stats.running ? 'running' : 'stopped'}, ${live} client${live === 1 ? '' : 's'} connected, ${stats.clientsTotal} since start; ${pollLine(stats.poll)}\n`;
   if (stats.clients.length === 0) return head;
   const rows = [
     ['CLIENT', 'PID', 'STATE', 'COMMITS', 'SHM', 'DMABUF', 'COPIED', 'FDS-REJECTED', 'VIOLATIONS'],

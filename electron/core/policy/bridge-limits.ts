@@ -159,6 +159,17 @@ export const BRIDGE_LIMITS = {
     show: { group: 'connections', phrase: 'first request within {} ms' },
     doc: 'a connection that has not completed its first request within this many ms is dropped',
   },
+  pollMaxUs: {
+    type: 'integer',
+    min: 0,
+    max: 1000,
+    native: 'settings',
+    nativeMin: 0,
+    nativeMax: 1000,
+    default: 200,
+    show: { group: 'connections', phrase: 'polls up to {} µs before sleeping' },
+    doc: 'while messages come densely, the bridge polls this many µs at most for the next one before it sleeps (it then uses up to a core while a guest streams, and saves the wake-ups); 0: it never polls',
+  },
   requireSealedBuffers: {
     type: 'boolean',
     native: 'settings',

@@ -83,10 +83,16 @@ export const BRIDGE_STATS_SCHEMA: JSONSchemaType<BridgeStats> = {
   definitions: { disconnectReason: { type: 'string', nullable: true, maxLength: 512 } },
   type: 'object',
   additionalProperties: false,
-  required: ['running', 'clientsTotal', 'clients'],
+  required: ['running', 'clientsTotal', 'poll', 'clients'],
   properties: {
     running: { type: 'boolean' },
     clientsTotal: counter,
+    poll: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ns', 'hits', 'misses'],
+      properties: { ns: counter, hits: counter, misses: counter },
+    },
     clients: { type: 'array', maxItems: MAX_BRIDGE_STATS_CLIENTS, items: bridgeClient },
   },
 };

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 
 #include <malloc.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +38,12 @@ namespace {
 
 // Disconnected clients whose counters stay readable through Stats().
 constexpr size_t kFinishedClientsKept = 256;
+
+int64_t MonotonicNs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 
 struct SupportedGlobal {
   const char* name;
@@ -191,7 +199,9 @@ NativeStatus Bridge::Start(BridgeConfig config, EventSink sink, std::unique_ptr<
 }
 
 Bridge::Bridge(BridgeConfig config, EventSink sink)
-    : config_(std::move(config)), sink_(std::move(sink)) {}
+    : config_(std::move(config)),
+      sink_(std::move(sink)),
+      poll_(static_cast<int64_t>(config_.poll_max_us) * 1000) {}
 
 NativeStatus Bridge::BindSocket() {
   struct sockaddr_un address;
@@ -246,6 +256,9 @@ BridgeStats Bridge::Stats() const {
   BridgeStats out;
   out.running = running_;
   out.clients_total = clients_total_;
+  out.polled_ns = polled_ns_;
+  out.poll_hits = poll_hits_;
+  out.poll_misses = poll_misses_;
   for (const auto& entry : stats_) out.clients.push_back(entry.second);
   return out;
 }
@@ -404,7 +417,7 @@ void Bridge::LoopIteration() {
   FlushHosts();
   wl_display_flush_clients(server_);
   for (const auto& entry : clients_) entry.second->ReapplyPause();
-  if (wl_event_loop_dispatch(loop_, -1) < 0 && errno != EINTR) {
+  if (WaitForEvent() < 0 && errno != EINTR) {
     BridgeEvent event;
     event.type = "error";
     event.reason = "event-loop";
@@ -413,6 +426,35 @@ void Bridge::LoopIteration() {
     stop_reason_ = "error";
     stopping_ = true;
   }
+}
+
+int Bridge::WaitForEvent() {
+  const int64_t window = poll_.window_ns();
+  if (window > 0) {
+    // Poll the loop's epoll fd (readable while any source is ready) without sleeping.
+    const int64_t start = MonotonicNs();
+    pollfd loop_fd{wl_event_loop_get_fd(loop_), POLLIN, 0};
+    bool found = false;
+    int64_t now = start;
+    while (!found && now - start < window) {
+      found = ::poll(&loop_fd, 1, 0) > 0;
+      now = MonotonicNs();
+    }
+    poll_.AfterPoll(found, now - start);
+    PublishPollStats();
+    if (found) return wl_event_loop_dispatch(loop_, 0);
+  }
+  const int64_t before = MonotonicNs();
+  const int result = wl_event_loop_dispatch(loop_, -1);
+  poll_.AfterSleep(MonotonicNs() - before);
+  return result;
+}
+
+void Bridge::PublishPollStats() {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  polled_ns_ = poll_.polled_ns();
+  poll_hits_ = poll_.hits();
+  poll_misses_ = poll_.misses();
 }
 
 void Bridge::ReapDoomed() {

@@ -20,6 +20,7 @@
 
 #include "../native_error.h"
 #include "../unique_fd.h"
+#include "adaptive_poll.h"
 #include "data_device_relay.h"
 #include "dmabuf_policy.h"
 #include "host_connection.h"
@@ -116,6 +117,11 @@ struct BridgeConfig {
    * confined, and then may not open files); otherwise it is opened when a guest is paused.
    */
   bool preopen_epoll_info = false;
+  /**
+   * Longest poll for the next event before the loop sleeps, in µs (adaptive_poll.h); 0: never
+   * poll. The window opens only while traffic is dense.
+   */
+  uint32_t poll_max_us = 200;
   /** Where host connections come from; empty: connect to host_socket_path directly. */
   HostConnection::Connector host_connector;
 };
@@ -168,6 +174,11 @@ struct ClientStats {
 struct BridgeStats {
   bool running = false;
   uint64_t clients_total = 0;
+  /** The loop's polling before sleep (adaptive_poll.h): time spent, polls with and without an
+   * event. */
+  int64_t polled_ns = 0;
+  uint64_t poll_hits = 0;
+  uint64_t poll_misses = 0;
   std::vector<ClientStats> clients;
 };
 
@@ -239,6 +250,9 @@ class Bridge {
   NativeStatus ConnectHost();
   NativeStatus CreateGlobals();
   void LoopIteration();
+  /** One wl_event_loop_dispatch, after polling for AdaptivePoll's window; <0 as it returns. */
+  int WaitForEvent();
+  void PublishPollStats();
   void ReapDoomed();
   void FlushHosts();
   void Teardown(const std::string& reason, bool emit = true);
@@ -302,6 +316,7 @@ class Bridge {
   // A client went away since the last loop iteration: give its memory back to the system.
   bool trim_pending_ = false;
   bool stopping_ = false;
+  AdaptivePoll poll_;
 
   std::thread thread_;
   std::mutex stop_mutex_;
@@ -309,6 +324,9 @@ class Bridge {
   mutable std::mutex stats_mutex_;
   bool running_ = false;
   uint64_t clients_total_ = 0;
+  int64_t polled_ns_ = 0;
+  uint64_t poll_hits_ = 0;
+  uint64_t poll_misses_ = 0;
   std::map<uint64_t, ClientStats> stats_;
   std::deque<uint64_t> finished_;
 

@@ -53,6 +53,8 @@ BridgeConfig ReadConfig(Napi::Env env, Napi::Object options) {
       IntegerOption(env, options, "options.", "firstRequestTimeoutMs", 1, 600000, 2000));
   config.host_timeout_ms =
       static_cast<int>(IntegerOption(env, options, "options.", "hostTimeoutMs", 1, 600000, 5000));
+  config.poll_max_us = static_cast<uint32_t>(
+      IntegerOption(env, options, "options.", "pollMaxUs", 0, 1000, config.poll_max_us));
   Napi::Value limits = options.Get("limits");
   if (!limits.IsUndefined()) {
     if (!limits.IsObject()) throw JsArgs::TypeError(env, "options.limits must be an object");
@@ -294,6 +296,11 @@ Napi::Value BridgeJs::Stats(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("running", Napi::Boolean::New(env, stats.running));
   result.Set("clientsTotal", Count(env, stats.clients_total));
+  Napi::Object poll = Napi::Object::New(env);
+  poll.Set("ns", Napi::Number::New(env, static_cast<double>(stats.polled_ns)));
+  poll.Set("hits", Count(env, stats.poll_hits));
+  poll.Set("misses", Count(env, stats.poll_misses));
+  result.Set("poll", poll);
   Napi::Array clients = Napi::Array::New(env, stats.clients.size());
   for (size_t i = 0; i < stats.clients.size(); ++i) {
     const ClientStats& client = stats.clients[i];

@@ -243,7 +243,12 @@ describe('bridge-stats', () => {
     fdsRejected: {},
     violations: {},
   };
-  const stats = { running: true, clientsTotal: 2, clients: [client] };
+  const stats = {
+    running: true,
+    clientsTotal: 2,
+    poll: { ns: 1_500_000, hits: 30, misses: 4 },
+    clients: [client],
+  };
 
   it('accepts the request with no params and refuses any param', () => {
     expect(parseControlRequest(req({ id: 7, method: 'bridge-stats' }))).toEqual({
@@ -318,6 +323,12 @@ describe('bridge-stats', () => {
     bad({ ...stats, clientsTotal: -1 }, /clientsTotal must be >= 0/);
     bad({ ...stats, clientsTotal: 1.5 }, /clientsTotal must be an integer, got number/);
     bad({ ...stats, clients: {} }, /clients must be an array, got object/);
+    bad({ ...stats, poll: undefined }, /poll is missing/);
+    bad({ ...stats, poll: { ...stats.poll, ns: -1 } }, /poll\.ns must be >= 0/);
+    bad(
+      { ...stats, poll: { ...stats.poll, hits: 'many' } },
+      /poll\.hits must be an integer, got string/,
+    );
     bad({ ...stats, clients: [7] }, /clients\[0\] must be an object, got number/);
     bad(
       { ...stats, clients: [{ ...client, pid: '42' }] },

@@ -52,7 +52,12 @@ function fakeBridge() {
     options: null as BridgeProcessOptions | null,
     stopped: 0,
     settle: null as null | { resolve: (g: never[]) => void; reject: (e: Error) => void },
-    stats: { running: true, clientsTotal: 0, clients: [] } as BridgeStats,
+    stats: {
+      running: true,
+      clientsTotal: 0,
+      poll: { ns: 0, hits: 0, misses: 0 },
+      clients: [],
+    } as BridgeStats,
     emit(event: BridgeEvent) {
       fake.options!.onEvent!(event);
     },
@@ -431,9 +436,21 @@ describe('CLI formatting', () => {
     const text = formatBridgeStats('default', {
       running: true,
       clientsTotal: 3,
+      poll: { ns: 12_345_678, hits: 40, misses: 2 },
       clients: [client],
     });
-    expect(text).toMatch(/^instance default: bridge running, 0 clients connected, 3 since start\n/);
+    expect(text).toMatch(
+      /^instance default: bridge running, 0 clients connected, 3 since start; polled 12 ms \(40 found a message, 2 did not\)\n/,
+    );
+    const idle = formatBridgeStats('default', {
+      running: true,
+      clientsTotal: 0,
+      poll: { ns: 0, hits: 0, misses: 0 },
+      clients: [],
+    });
+    expect(idle).toBe(
+      'instance default: bridge running, 0 clients connected, 0 since start; never polled\n',
+    );
     expect(text).toMatch(
       /^3 +77 +gone \(violation:unsealed\) +1 +0 +0 +0 +unsealed=1 +unsealed=1$/m,
     );

@@ -1,0 +1,95 @@
+// AdaptivePoll: when the bridge loop polls before it sleeps, on made-up times (no clock): a
+// stream opens the window, a pair of messages or a 60 Hz app does not, a miss closes it, 0 is off.
+#include <cstdint>
+
+#include "../src/bridge/adaptive_poll.h"
+#include "check.h"
+
+using droidway::bridge::AdaptivePoll;
+
+namespace {
+constexpr int64_t kUs = 1000;
+constexpr int64_t kMax = 200 * kUs;
+}  // namespace
+
+TEST(PollStartsClosed) {
+  AdaptivePoll poll(kMax);
+  CHECK_EQ(poll.window_ns(), 0);
+  CHECK_EQ(poll.max_ns(), kMax);
+  CHECK_EQ(poll.hits() + poll.misses(), 0u);
+}
+
+TEST(PollOpensOnlyAfterAStreamOfShortWaits) {
+  AdaptivePoll poll(kMax);
+  for (int i = 1; i < AdaptivePoll::kOpenAfter; ++i) {
+    poll.AfterSleep(30 * kUs);
+    CHECK_EQ(poll.window_ns(), 0);
+  }
+  poll.AfterSleep(30 * kUs);
+  CHECK_EQ(poll.window_ns(), 60 * kUs);  // twice the last sleep
+  // A poll that found its event keeps the window open and counts as a short wait.
+  poll.AfterPoll(true, 10 * kUs);
+  CHECK_EQ(poll.window_ns(), 60 * kUs);
+  CHECK_EQ(poll.hits(), 1u);
+  CHECK_EQ(poll.polled_ns(), 10 * kUs);
+  // A longer short sleep widens it, never past the maximum.
+  poll.AfterSleep(150 * kUs);
+  CHECK_EQ(poll.window_ns(), kMax);
+}
+
+TEST(PollWindowHasAFloor) {
+  AdaptivePoll poll(kMax);
+  for (int i = 0; i < AdaptivePoll::kOpenAfter; ++i) poll.AfterSleep(100);
+  CHECK_EQ(poll.window_ns(), AdaptivePoll::kMinWindowNs);
+}
+
+TEST(PollPairsAndFramePacingNeverOpenIt) {
+  // A 60 Hz app: per frame a long sleep, then a commit and its release close together.
+  AdaptivePoll poll(kMax);
+  for (int frame = 0; frame < 600; ++frame) {
+    poll.AfterSleep(16'000 * kUs);
+    CHECK_EQ(poll.window_ns(), 0);
+    for (int i = 1; i < AdaptivePoll::kOpenAfter; ++i) {
+      poll.AfterSleep(20 * kUs);
+      CHECK_EQ(poll.window_ns(), 0);
+    }
+  }
+  CHECK_EQ(poll.polled_ns(), 0);
+}
+
+TEST(PollMissClosesAndLongSleepRestartsTheCount) {
+  AdaptivePoll poll(kMax);
+  for (int i = 0; i < AdaptivePoll::kOpenAfter; ++i) poll.AfterSleep(50 * kUs);
+  CHECK(poll.window_ns() > 0);
+  poll.AfterPoll(false, poll.window_ns());
+  CHECK_EQ(poll.window_ns(), 0);
+  CHECK_EQ(poll.misses(), 1u);
+  // The stream goes on: the next short sleep reopens it (the count was not reset by the miss).
+  poll.AfterSleep(40 * kUs);
+  CHECK_EQ(poll.window_ns(), 80 * kUs);
+  poll.AfterPoll(false, 80 * kUs);
+  // A long sleep: the count starts again, and the window stays closed until a new stream.
+  poll.AfterSleep(kMax);
+  CHECK_EQ(poll.window_ns(), 0);
+  for (int i = 1; i < AdaptivePoll::kOpenAfter; ++i) poll.AfterSleep(40 * kUs);
+  CHECK_EQ(poll.window_ns(), 0);
+  poll.AfterSleep(40 * kUs);
+  CHECK_EQ(poll.window_ns(), 80 * kUs);
+}
+
+TEST(PollZeroMaximumIsOff) {
+  AdaptivePoll off(0);
+  for (int i = 0; i < 100; ++i) off.AfterSleep(1);
+  CHECK_EQ(off.window_ns(), 0);
+  AdaptivePoll negative(-5);
+  CHECK_EQ(negative.max_ns(), 0);
+  for (int i = 0; i < 100; ++i) negative.AfterSleep(1);
+  CHECK_EQ(negative.window_ns(), 0);
+}
+
+TEST(PollIgnoresANegativeSleep) {
+  // A clock read backwards (never with CLOCK_MONOTONIC) must not open the window.
+  AdaptivePoll poll(kMax);
+  for (int i = 0; i < 10; ++i) poll.AfterSleep(-1);
+  CHECK_EQ(poll.window_ns(), 0);
+}
