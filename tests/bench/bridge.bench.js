@@ -7,6 +7,9 @@
 //   reported as time per commit (lower is better, as for every row here);
 // - the same client through a C relay that pumps bytes and fds and checks nothing
 //   (baseline/byte-relay.c): what any process in the middle costs on this machine;
+// - the same bridge with its polling off (pollMaxUs 0, native/src/bridge/adaptive_poll.h), and
+//   the CPU the in-process bridge took during the commit runs with and without it (this
+//   process's CPU time over the run's wall time; the bench's own thread only waits meanwhile);
 // - bytes copied: the bridge's own counter over every bench client (must be 0);
 // - the cost of running the bridge in its own process (droidway-bridge, as sessions do) against
 //   the in-process addon bridge: time from start to 'ready' (a session start waits for it), and
@@ -59,11 +62,12 @@ async function measure(display, runtimeDir, syncs, commits) {
 }
 
 /** Starts the in-process addon bridge; resolves with it and the ms until its 'ready'. */
-function startAddonBridge(native, socketPath, hostSocketPath) {
+function startAddonBridge(native, socketPath, hostSocketPath, extra = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let bridge = null;
-    bridge = new native.DisplayBridge({ socketPath, hostSocketPath, globals: GLOBALS }, (event) => {
+    const options = { socketPath, hostSocketPath, globals: GLOBALS, ...extra };
+    bridge = new native.DisplayBridge(options, (event) => {
       if (event.type === 'ready') resolve({ bridge, readyMs: performance.now() - started });
       if (event.type === 'error') reject(new Error(`bridge did not start: ${event.message}`));
     });
@@ -156,9 +160,11 @@ export default {
     const bridgeSocket = join(dir, 'bridge-0');
     const processSocket = join(dir, 'bridge-p');
     const relaySocket = join(dir, 'relay-0');
+    const quietSocket = join(dir, 'bridge-q');
     let relay = null;
     let weston = null;
     let bridge = null;
+    let quiet = null;
     let bridgeProcess = null;
     try {
       weston = spawn(
@@ -194,6 +200,7 @@ export default {
       }
 
       bridge = (await startAddonBridge(native, bridgeSocket, hostSocket)).bridge;
+      quiet = (await startAddonBridge(native, quietSocket, hostSocket, { pollMaxUs: 0 })).bridge;
       bridgeProcess = (await startBridgeProcess(processSocket, hostSocket)).child;
       relay = spawn(relayBin, [relaySocket, hostSocket], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise((resolve, reject) => {
@@ -206,15 +213,26 @@ export default {
       await measure(bridgeSocket, dir, 200, 200);
       await measure(processSocket, dir, 200, 200);
       await measure(relaySocket, dir, 200, 200);
+      await measure(quietSocket, dir, 200, 200);
       const direct = [];
       const bridged = [];
       const processed = [];
       const relayed = [];
+      const quieted = [];
+      /** Measures through an in-process bridge, with this process's CPU share over the run. */
+      const measureCpu = async (socket) => {
+        const cpu = process.cpuUsage();
+        const wall = performance.now();
+        const figures = await measure(socket, dir, syncs, commits);
+        const used = process.cpuUsage(cpu);
+        return { ...figures, cpu: (used.user + used.system) / 1000 / (performance.now() - wall) };
+      };
       for (let round = 0; round < rounds; round++) {
         direct.push(await measure(hostSocket, dir, syncs, commits));
-        bridged.push(await measure(bridgeSocket, dir, syncs, commits));
+        bridged.push(await measureCpu(bridgeSocket));
         processed.push(await measure(processSocket, dir, syncs, commits));
         relayed.push(await measure(relaySocket, dir, syncs, commits));
+        quieted.push(await measureCpu(quietSocket));
       }
       const stats = bridge.stats();
       const bytesCopied = stats.clients.reduce((sum, c) => sum + c.bytesCopied, 0);
@@ -223,6 +241,10 @@ export default {
         throw new Error(`the bridge forwarded ${forwarded} shm buffers, expected ≥ ${commits}`);
       }
       const pick = (runs, key) => median(runs.map((r) => r[key])) / 1000;
+      const cpuOn = median(bridged.map((r) => r.cpu)) * 100;
+      const cpuOff = median(quieted.map((r) => r.cpu)) * 100;
+      const commitQuiet = pick(quieted, 'commit');
+      const poll = bridge.stats().poll;
       const p50Direct = pick(direct, 'p50');
       const p50Bridge = pick(bridged, 'p50');
       const commitDirect = pick(direct, 'commit');
@@ -282,6 +304,22 @@ export default {
           goal: '≤ 1.11× (throughput ≥ 0.9×)',
         },
         {
+          metric: `shm commit, polling off (throughput ${(commitDirect / commitQuiet).toFixed(2)}× direct)`,
+          value: commitQuiet,
+          baseline: commitDirect,
+          baselineName: 'direct to weston',
+          compared: 'C client via bridge with pollMaxUs 0 vs same client direct',
+          unit: 'µs/commit',
+        },
+        {
+          metric: `bridge CPU during the runs, polling vs off (${poll.hits} polls found a message, ${poll.misses} did not)`,
+          value: cpuOn,
+          baseline: cpuOff,
+          baselineName: 'polling off',
+          compared: 'in-process bridge, % of one core over each whole client run',
+          unit: '% of a core',
+        },
+        {
           // What a process in the middle costs at all: the same client through a C relay that
           // parses and checks nothing (baseline/byte-relay.c), against direct and the bridge.
           metric: `shm commit, sync every ${BATCH}, byte relay (throughput ${(commitDirect / pick(relayed, 'commit')).toFixed(2)}× direct)`,
@@ -312,6 +350,7 @@ export default {
     } finally {
       relay?.kill();
       bridge?.stop();
+      quiet?.stop();
       if (bridgeProcess !== null) await stopBridgeProcess(bridgeProcess, processSocket);
       if (weston !== null && weston.exitCode === null) {
         const gone = new Promise((resolve) => weston.once('exit', resolve));
