@@ -103,9 +103,11 @@ async function stopBridgeProcess(child, socketPath) {
   rmSync(socketPath, { force: true });
 }
 
-/** A difference with its sign, `+3.1` or `−2.0` (never `+-2.0`). */
+/** A difference with its sign, `+3.1` or `−2.0` (never `+-2.0`; `±0.0` when it rounds to 0). */
 function signed(value, digits) {
-  return `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(digits)}`;
+  const text = Math.abs(value).toFixed(digits);
+  if (Number(text) === 0) return `±${text}`;
+  return `${value < 0 ? '−' : '+'}${text}`;
 }
 
 function median(values) {
