@@ -83,6 +83,7 @@ std::string StatsJson(const bridge::BridgeStats& stats) {
   out += stats.running ? "true" : "false";
   out += ",\"clientsTotal\":" + std::to_string(stats.clients_total);
   out += ",\"poll\":{\"ns\":" + std::to_string(stats.polled_ns) +
+         ",\"workNs\":" + std::to_string(stats.poll_work_ns) +
          ",\"hits\":" + std::to_string(stats.poll_hits) +
          ",\"misses\":" + std::to_string(stats.poll_misses) + "},\"clients\":[";
   for (size_t i = 0; i < stats.clients.size(); ++i) {

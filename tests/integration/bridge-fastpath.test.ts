@@ -415,10 +415,38 @@ describe('display bridge wire fast path', () => {
         async ({ bridge, runClient }) => {
           const dense = await runClient(['roundtrips', '3000']);
           expect(dense.out).toContain('roundtrips 3000');
-          expect(bridge.stats().poll).toEqual({ ns: 0, hits: 0, misses: 0 });
+          expect(bridge.stats().poll).toEqual({ ns: 0, workNs: 0, hits: 0, misses: 0 });
         },
         { pollMaxUs: 0 },
       );
+    },
+    60_000,
+  );
+
+  itNeeds(
+    'a guest trickling cheap messages cannot make the bridge poll more than its work pays for',
+    missing,
+    async () => {
+      // One damage request every 100 µs (with the timer's slack, ~150–200 µs apart), inside the
+      // 200 µs window: without the work credit (adaptive_poll.h) the bridge polled 337 ms of
+      // this 390 ms run, for 4 ms of work — a core spun for a guest that does almost nothing.
+      // With it, polling is at most 8 ns per ns of the work the guest's messages cost, but for
+      // the last clock read of each poll.
+      await withBridge(async ({ bridge, runClient }) => {
+        const before = bridge.stats().poll;
+        const started = performance.now();
+        const trickle = await runClient(['trickle', '2000', '100']);
+        const wallNs = (performance.now() - started) * 1e6;
+        expect(trickle.out).toContain('trickled 2000');
+        expect(trickle.out).toContain('survived');
+        const after = bridge.stats().poll;
+        const polled = after.ns - before.ns;
+        const work = after.workNs - before.workNs;
+        const polls = after.hits + after.misses - (before.hits + before.misses);
+        expect(polled).toBeLessThanOrEqual(8 * work + polls * 20_000);
+        // The trickle lasted its 2000 × 100 µs (so it did trickle).
+        expect(wallNs).toBeGreaterThan(2000 * 100_000);
+      });
     },
     60_000,
   );

@@ -204,7 +204,7 @@ describe('display bridge lifecycle without a host', () => {
     expect(bridge.stats()).toEqual({
       running: false,
       clientsTotal: 0,
-      poll: { ns: 0, hits: 0, misses: 0 },
+      poll: { ns: 0, workNs: 0, hits: 0, misses: 0 },
       clients: [],
     });
     expect(countOpenFds()).toBe(before);

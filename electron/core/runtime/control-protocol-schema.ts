@@ -90,8 +90,8 @@ export const BRIDGE_STATS_SCHEMA: JSONSchemaType<BridgeStats> = {
     poll: {
       type: 'object',
       additionalProperties: false,
-      required: ['ns', 'hits', 'misses'],
-      properties: { ns: counter, hits: counter, misses: counter },
+      required: ['ns', 'workNs', 'hits', 'misses'],
+      properties: { ns: counter, workNs: counter, hits: counter, misses: counter },
     },
     clients: { type: 'array', maxItems: MAX_BRIDGE_STATS_CLIENTS, items: bridgeClient },
   },

@@ -10,6 +10,11 @@
 //   messages close together (a commit and its release) does not open it; a stream does;
 // - a poll that finds nothing closes it, and a sleep of `max_ns` or more starts the count again,
 //   so a burst's tail costs one window and an idle or 60 Hz bridge does not poll at all;
+// - polling is paid for by work: every ns the loop spends working (dispatching, flushing) earns
+//   kPollPerBusy ns of polling, up to kMaxCreditWindows windows, and the window never exceeds
+//   what is left. A guest that sends a tiny message just inside the window, over and over, so
+//   cannot make the bridge spin a core for it: polling costs at most kPollPerBusy times the work
+//   the guest's messages cost anyway (a dense stream of real work still earns its windows);
 // - `max_ns` 0 turns polling off.
 // Measured (tests/bench/bridge.bench.js, README): commits through the bridge 1.1x a client
 // straight to weston with polling, 0.86x without, at the price of up to one core while a guest
@@ -30,16 +35,31 @@ class AdaptivePoll {
   static constexpr int64_t kMinWindowNs = 2'000;
   /** Short waits in a row (no long sleep between) before the window opens. */
   static constexpr int kOpenAfter = 3;
+  /** ns of polling earned by each ns of work. */
+  static constexpr int64_t kPollPerBusy = 8;
+  /** Credit kept at most, in windows of `max_ns`. */
+  static constexpr int64_t kMaxCreditWindows = 4;
 
   explicit AdaptivePoll(int64_t max_ns) : max_ns_(std::max<int64_t>(0, max_ns)) {}
 
-  /** How long to poll before the next sleep (0: sleep at once). */
-  int64_t window_ns() const { return window_ns_; }
+  /** How long to poll before the next sleep (0: sleep at once): the window, within the credit. */
+  int64_t window_ns() const {
+    const int64_t window = std::min(window_ns_, credit_ns_);
+    return window >= kMinWindowNs ? window : 0;
+  }
   int64_t max_ns() const { return max_ns_; }
+
+  /** The loop worked `busy_ns` (from an event's arrival to its next wait). */
+  void AfterBusy(int64_t busy_ns) {
+    if (max_ns_ == 0 || busy_ns <= 0) return;
+    busy_total_ns_ += busy_ns;
+    credit_ns_ = std::min(kMaxCreditWindows * max_ns_, credit_ns_ + kPollPerBusy * busy_ns);
+  }
 
   /** A poll of `spent_ns` ended, with an event (`found`) or at the window's end. */
   void AfterPoll(bool found, int64_t spent_ns) {
     polled_ns_ += spent_ns;
+    credit_ns_ = std::max<int64_t>(0, credit_ns_ - spent_ns);
     if (found) {
       ++hits_;
       ++short_waits_;
@@ -60,16 +80,23 @@ class AdaptivePoll {
     window_ns_ = std::max(window_ns_, wanted);
   }
 
-  /** Totals since start: ns spent polling, polls that found an event, polls that did not. */
+  /**
+   * Totals since start: ns spent polling, ns of work that paid for it, polls that found an event,
+   * polls that did not. polled_ns <= kPollPerBusy * busy_ns, but for the last clock read of each
+   * poll (a poll ends on the first read at or past its window).
+   */
   int64_t polled_ns() const { return polled_ns_; }
+  int64_t busy_ns() const { return busy_total_ns_; }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
 
  private:
   int64_t max_ns_;
   int64_t window_ns_ = 0;
+  int64_t credit_ns_ = 0;
   int short_waits_ = 0;
   int64_t polled_ns_ = 0;
+  int64_t busy_total_ns_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

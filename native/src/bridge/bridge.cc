@@ -257,6 +257,7 @@ BridgeStats Bridge::Stats() const {
   out.running = running_;
   out.clients_total = clients_total_;
   out.polled_ns = polled_ns_;
+  out.poll_work_ns = poll_work_ns_;
   out.poll_hits = poll_hits_;
   out.poll_misses = poll_misses_;
   for (const auto& entry : stats_) out.clients.push_back(entry.second);
@@ -429,30 +430,40 @@ void Bridge::LoopIteration() {
 }
 
 int Bridge::WaitForEvent() {
+  if (poll_.max_ns() == 0) return wl_event_loop_dispatch(loop_, -1);
+  // Waiting and dispatching apart, so that the work between two waits is known (it pays for the
+  // polling): poll the loop's epoll fd (readable while any source is ready), then dispatch
+  // without waiting.
+  int64_t now = MonotonicNs();
+  if (busy_since_ != 0) poll_.AfterBusy(now - busy_since_);
+  pollfd loop_fd{wl_event_loop_get_fd(loop_), POLLIN, 0};
+  bool found = false;
   const int64_t window = poll_.window_ns();
   if (window > 0) {
-    // Poll the loop's epoll fd (readable while any source is ready) without sleeping.
-    const int64_t start = MonotonicNs();
-    pollfd loop_fd{wl_event_loop_get_fd(loop_), POLLIN, 0};
-    bool found = false;
-    int64_t now = start;
+    const int64_t start = now;
     while (!found && now - start < window) {
       found = ::poll(&loop_fd, 1, 0) > 0;
       now = MonotonicNs();
     }
     poll_.AfterPoll(found, now - start);
     PublishPollStats();
-    if (found) return wl_event_loop_dispatch(loop_, 0);
   }
-  const int64_t before = MonotonicNs();
-  const int result = wl_event_loop_dispatch(loop_, -1);
-  poll_.AfterSleep(MonotonicNs() - before);
-  return result;
+  if (!found) {
+    // What wl_event_loop_dispatch runs before it waits.
+    wl_event_loop_dispatch_idle(loop_);
+    const int64_t before = MonotonicNs();
+    if (::poll(&loop_fd, 1, -1) < 0) return -1;
+    now = MonotonicNs();
+    poll_.AfterSleep(now - before);
+  }
+  busy_since_ = now;
+  return wl_event_loop_dispatch(loop_, 0);
 }
 
 void Bridge::PublishPollStats() {
   std::lock_guard<std::mutex> lock(stats_mutex_);
   polled_ns_ = poll_.polled_ns();
+  poll_work_ns_ = poll_.busy_ns();
   poll_hits_ = poll_.hits();
   poll_misses_ = poll_.misses();
 }

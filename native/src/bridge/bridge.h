@@ -177,6 +177,8 @@ struct BridgeStats {
   /** The loop's polling before sleep (adaptive_poll.h): time spent, polls with and without an
    * event. */
   int64_t polled_ns = 0;
+  /** The work (ns) that paid for the polling (adaptive_poll.h: at most 8 ns polled per ns). */
+  int64_t poll_work_ns = 0;
   uint64_t poll_hits = 0;
   uint64_t poll_misses = 0;
   std::vector<ClientStats> clients;
@@ -317,6 +319,7 @@ class Bridge {
   bool trim_pending_ = false;
   bool stopping_ = false;
   AdaptivePoll poll_;
+  int64_t busy_since_ = 0;  // when the last wait ended (0: before the first)
 
   std::thread thread_;
   std::mutex stop_mutex_;
@@ -325,6 +328,7 @@ class Bridge {
   bool running_ = false;
   uint64_t clients_total_ = 0;
   int64_t polled_ns_ = 0;
+  int64_t poll_work_ns_ = 0;
   uint64_t poll_hits_ = 0;
   uint64_t poll_misses_ = 0;
   std::map<uint64_t, ClientStats> stats_;

@@ -298,6 +298,7 @@ Napi::Value BridgeJs::Stats(const Napi::CallbackInfo& info) {
   result.Set("clientsTotal", Count(env, stats.clients_total));
   Napi::Object poll = Napi::Object::New(env);
   poll.Set("ns", Napi::Number::New(env, static_cast<double>(stats.polled_ns)));
+  poll.Set("workNs", Napi::Number::New(env, static_cast<double>(stats.poll_work_ns)));
   poll.Set("hits", Count(env, stats.poll_hits));
   poll.Set("misses", Count(env, stats.poll_misses));
   result.Set("poll", poll);

@@ -246,7 +246,7 @@ describe('bridge-stats', () => {
   const stats = {
     running: true,
     clientsTotal: 2,
-    poll: { ns: 1_500_000, hits: 30, misses: 4 },
+    poll: { ns: 1_500_000, workNs: 400_000, hits: 30, misses: 4 },
     clients: [client],
   };
 

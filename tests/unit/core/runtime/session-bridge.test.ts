@@ -55,7 +55,7 @@ function fakeBridge() {
     stats: {
       running: true,
       clientsTotal: 0,
-      poll: { ns: 0, hits: 0, misses: 0 },
+      poll: { ns: 0, workNs: 0, hits: 0, misses: 0 },
       clients: [],
     } as BridgeStats,
     emit(event: BridgeEvent) {
@@ -436,7 +436,7 @@ describe('CLI formatting', () => {
     const text = formatBridgeStats('default', {
       running: true,
       clientsTotal: 3,
-      poll: { ns: 12_345_678, hits: 40, misses: 2 },
+      poll: { ns: 12_345_678, workNs: 4_000_000, hits: 40, misses: 2 },
       clients: [client],
     });
     expect(text).toMatch(
@@ -445,7 +445,7 @@ describe('CLI formatting', () => {
     const idle = formatBridgeStats('default', {
       running: true,
       clientsTotal: 0,
-      poll: { ns: 0, hits: 0, misses: 0 },
+      poll: { ns: 0, workNs: 0, hits: 0, misses: 0 },
       clients: [],
     });
     expect(idle).toBe(
