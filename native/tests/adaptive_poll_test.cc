@@ -76,11 +76,15 @@ TEST(PollMissClosesAndLongSleepRestartsTheCount) {
   CHECK_EQ(poll.window_ns(), 0);
   CHECK_EQ(poll.misses(), 1u);
   Work(&poll);
-  // The stream goes on: the next short sleep reopens it (the count was not reset by the miss).
+  // A miss starts the count again: the window reopens only after a new run of short waits.
+  for (int i = 1; i < AdaptivePoll::kOpenAfter; ++i) {
+    poll.AfterSleep(40 * kUs);
+    CHECK_EQ(poll.window_ns(), 0);
+  }
   poll.AfterSleep(40 * kUs);
   CHECK_EQ(poll.window_ns(), 80 * kUs);
-  poll.AfterPoll(false, 80 * kUs);
-  Work(&poll);
+  poll.AfterPoll(true, 10 * kUs);  // a hit keeps it open
+  CHECK_EQ(poll.window_ns(), 80 * kUs);
   // A long sleep: the count starts again, and the window stays closed until a new stream.
   poll.AfterSleep(kMax);
   CHECK_EQ(poll.window_ns(), 0);
