@@ -16,8 +16,8 @@
 //   cannot make the bridge spin a core for it: polling costs at most kPollPerBusy times the work
 //   the guest's messages cost anyway (a dense stream of real work still earns its windows);
 // - `max_ns` 0 turns polling off.
-// Measured (tests/bench/bridge.bench.js, README): commits through the bridge 1.16x a client
-// straight to weston with polling, 0.85x without, at the price of up to one core while a guest
+// Measured (tests/bench/bridge.bench.js, README): commits through the bridge 1.17x a client
+// straight to weston with polling, 0.83x without, at the price of up to one core while a guest
 // streams; the demo client at its frame rate polled under 0.4 ms in 7.7 s; a guest trickling
 // 2,000 tiny messages over 0.4 s, 43 ms (337 ms without the work credit).
 // Pure bookkeeping on times the caller measures, so it is tested without a clock.
