@@ -117,26 +117,39 @@ export function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
+/**
+ * An 8-bit RGBA PNG of `rows` (each row a filter byte, 0, then its pixels), unchecked: the
+ * encoder's last step, and the tests' crafted images past the decoder's caps.
+ */
+export function rgbaPngOfRows(
+  width: number,
+  height: number,
+  rows: Buffer,
+  deflateLevel?: number,
+): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  return Buffer.concat([
+    SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(rows, deflateLevel === undefined ? {} : { level: deflateLevel })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 /** Encodes an RGBA image as an 8-bit RGBA PNG (no filtering; deflate does the work). */
 export function encodePng(image: RgbaImage): Buffer {
   const { width, height, rgba } = image;
   if (width === 0 || height === 0 || width * height > MAX_PNG_PIXELS)
     throw bad(`cannot encode a ${width}×${height} image`);
   if (rgba.length !== width * height * 4) throw bad('pixel buffer does not match the size');
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
   const raw = Buffer.alloc((width * 4 + 1) * height);
   for (let y = 0; y < height; y++)
     raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
-  return Buffer.concat([
-    SIGNATURE,
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbaPngOfRows(width, height, raw);
 }
 
 /** A solid image of one ARGB color. */
